@@ -1,0 +1,87 @@
+// Command tradeloop is the platform's tool for people: `dev` runs the whole
+// stack in one process, `migrate` applies the database schema.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/tradeloop/tradeloop/db/migrations"
+	"github.com/tradeloop/tradeloop/internal/config"
+	"github.com/tradeloop/tradeloop/internal/devstack"
+)
+
+const usage = `usage: tradeloop <command>
+
+commands:
+  dev       run the whole stack (Temporal + UI, PostgreSQL, worker, API) in one process
+  migrate   apply database migrations to DATABASE_URL
+
+Configuration comes from environment variables; see the README.`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "dev":
+		err = dev()
+	case "migrate":
+		err = migrate()
+	case "-h", "--help", "help":
+		fmt.Println(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "tradeloop: unknown command %q\n\n%s\n", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "tradeloop:", err)
+		if devstack.IsAlreadyRunning(err) {
+			os.Exit(3)
+		}
+		os.Exit(1)
+	}
+}
+
+func dev() error {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	logger := cfg.Log.NewLogger()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	began := time.Now()
+	return devstack.Run(ctx, cfg, logger, func(i devstack.Info) {
+		devstack.PrintInfo(os.Stdout, i, time.Since(began))
+	})
+}
+
+func migrate() error {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	if err := cfg.RequireDatabase(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := migrations.ApplyURL(ctx, cfg.Postgres.URL); err != nil {
+		return err
+	}
+	v, err := migrations.Latest()
+	if err != nil {
+		return errors.Join(errors.New("migrations applied"), err)
+	}
+	fmt.Printf("database schema is at version %d\n", v)
+	return nil
+}

@@ -1,0 +1,199 @@
+// Package config reads Tradeloop's settings from environment variables, with
+// defaults that suit one developer's machine, and rejects values that cannot
+// work before any service starts. Every variable is listed in the README.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Config is the whole configuration of the api, the worker and the dev stack.
+type Config struct {
+	Temporal Temporal
+	Postgres Postgres
+	HTTP     HTTP
+	Stripe   Stripe
+	Log      Log
+	Dev      Dev
+	// ShutdownTimeout bounds how long a service drains in-flight work on
+	// SIGINT/SIGTERM before it exits anyway.
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
+}
+
+// Temporal says where the Temporal frontend is.
+type Temporal struct {
+	Address   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
+	Namespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
+}
+
+// Postgres says where the read model and ledger live.
+type Postgres struct {
+	// URL is a libpq-style URL or DSN. The dev stack fills it in when it runs
+	// its own cluster; the api and the worker need it set.
+	URL      string `env:"DATABASE_URL"`
+	MaxConns int32  `env:"DATABASE_MAX_CONNS" envDefault:"20"`
+}
+
+// HTTP configures the API's listener.
+type HTTP struct {
+	Addr string `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+}
+
+// Stripe holds the payment provider's keys. With no secret key the platform
+// uses its sandbox provider.
+type Stripe struct {
+	SecretKey     string `env:"STRIPE_SECRET_KEY"`
+	WebhookSecret string `env:"STRIPE_WEBHOOK_SECRET"`
+	// APIBase points the client at another Stripe endpoint (stripe-mock in tests).
+	APIBase string `env:"STRIPE_API_BASE"`
+}
+
+// Log configures log/slog output.
+type Log struct {
+	Level  string `env:"LOG_LEVEL" envDefault:"info"`
+	Format string `env:"LOG_FORMAT" envDefault:"text"`
+}
+
+// Dev configures `tradeloop dev`, the whole stack in one process.
+type Dev struct {
+	// DataDir holds the Temporal SQLite file, the PostgreSQL cluster and the
+	// lock that keeps a second dev stack from using them at the same time.
+	DataDir string `env:"TRADELOOP_DATA_DIR" envDefault:".tradeloop"`
+	// TemporalPort is the embedded Temporal frontend's gRPC port.
+	TemporalPort int `env:"TEMPORAL_PORT" envDefault:"7233"`
+	// UIPort serves the Temporal Web UI.
+	UIPort int `env:"TEMPORAL_UI_PORT" envDefault:"8233"`
+	// PGPort is the private PostgreSQL cluster's port on 127.0.0.1.
+	PGPort int `env:"TRADELOOP_PG_PORT" envDefault:"54329"`
+	// PGBin is where initdb and postgres are; empty searches the usual places.
+	PGBin string `env:"TRADELOOP_PG_BIN"`
+}
+
+// FromEnv reads the process environment.
+func FromEnv() (Config, error) {
+	return Load(environ())
+}
+
+// Load reads the given environment (name → value) and validates it.
+func Load(environment map[string]string) (Config, error) {
+	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: environment})
+	if err != nil {
+		return Config{}, fmt.Errorf("read configuration: %w", err)
+	}
+	if err := cfg.validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if _, port, err := net.SplitHostPort(c.Temporal.Address); err != nil || port == "" {
+		errs = append(errs, fmt.Errorf("TEMPORAL_ADDRESS %q: want host:port", c.Temporal.Address))
+	}
+	if strings.TrimSpace(c.Temporal.Namespace) == "" {
+		errs = append(errs, errors.New("TEMPORAL_NAMESPACE must not be empty"))
+	}
+	if c.Postgres.URL != "" {
+		if _, err := pgxpool.ParseConfig(c.Postgres.URL); err != nil {
+			// pgx's message may quote the URL, password included: keep it out.
+			errs = append(errs, errors.New("DATABASE_URL is not a valid PostgreSQL URL or DSN"))
+		}
+	}
+	if c.Postgres.MaxConns < 1 {
+		errs = append(errs, fmt.Errorf("DATABASE_MAX_CONNS %d: want at least 1", c.Postgres.MaxConns))
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("HTTP_ADDR %q: want host:port", c.HTTP.Addr))
+	}
+	if k := c.Stripe.SecretKey; k != "" && !strings.HasPrefix(k, "sk_") && !strings.HasPrefix(k, "rk_") {
+		errs = append(errs, errors.New("STRIPE_SECRET_KEY must be a secret (sk_…) or restricted (rk_…) key"))
+	}
+	if w := c.Stripe.WebhookSecret; w != "" && !strings.HasPrefix(w, "whsec_") {
+		errs = append(errs, errors.New("STRIPE_WEBHOOK_SECRET must start with whsec_"))
+	}
+	if c.Stripe.SecretKey != "" && c.Stripe.WebhookSecret == "" {
+		errs = append(errs, errors.New("STRIPE_WEBHOOK_SECRET is required with STRIPE_SECRET_KEY: payment confirmations arrive by webhook"))
+	}
+	if _, err := c.Log.SlogLevel(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT %q: want text or json", c.Log.Format))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT %s: want a positive duration", c.ShutdownTimeout))
+	}
+	for name, port := range map[string]int{
+		"TEMPORAL_PORT": c.Dev.TemporalPort, "TEMPORAL_UI_PORT": c.Dev.UIPort, "TRADELOOP_PG_PORT": c.Dev.PGPort,
+	} {
+		if port < 1 || port > 65535 {
+			errs = append(errs, fmt.Errorf("%s %d: want a port between 1 and 65535", name, port))
+		}
+	}
+	if strings.TrimSpace(c.Dev.DataDir) == "" {
+		errs = append(errs, errors.New("TRADELOOP_DATA_DIR must not be empty"))
+	}
+	return errors.Join(errs...)
+}
+
+// RequireDatabase fails when DATABASE_URL is unset, for services that cannot
+// run without it.
+func (c Config) RequireDatabase() error {
+	if c.Postgres.URL == "" {
+		return errors.New("DATABASE_URL is required (for example postgres://user:pass@localhost:5432/tradeloop)")
+	}
+	return nil
+}
+
+// PaymentsProvider names the provider the configuration selects.
+func (c Config) PaymentsProvider() string {
+	if c.Stripe.SecretKey != "" {
+		return "stripe"
+	}
+	return "sandbox"
+}
+
+// SlogLevel parses LOG_LEVEL.
+func (l Log) SlogLevel() (slog.Level, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(l.Level)); err != nil {
+		return 0, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", l.Level)
+	}
+	return lvl, nil
+}
+
+// NewLogger builds the process's logger from LOG_LEVEL and LOG_FORMAT.
+func (l Log) NewLogger() *slog.Logger {
+	lvl, _ := l.SlogLevel() // validated by Load
+	opts := &slog.HandlerOptions{Level: lvl}
+	if l.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+func environ() map[string]string {
+	m := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// DevTemporalAddress is where the dev stack's embedded server listens.
+func (c Config) DevTemporalAddress() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Dev.TemporalPort))
+}

@@ -1,0 +1,187 @@
+// Package devstack runs the whole platform in one process for a developer:
+// an embedded Temporal server with its Web UI, a private PostgreSQL cluster
+// (unless DATABASE_URL names one), the worker and the API. All state lives in
+// one data directory, so deals survive a restart, and a lock in it keeps a
+// second stack from using the same state at once.
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tradeloop/tradeloop/db/migrations"
+	"github.com/tradeloop/tradeloop/internal/config"
+	"github.com/tradeloop/tradeloop/internal/pgcluster"
+	"github.com/tradeloop/tradeloop/internal/seed"
+	"github.com/tradeloop/tradeloop/internal/stack"
+	"github.com/tradeloop/tradeloop/internal/temporalserver"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// DatabaseName is the database the dev stack creates in its own cluster.
+const DatabaseName = "tradeloop"
+
+// Info is what a user needs to reach the running stack.
+type Info struct {
+	APIURL          string
+	UIURL           string
+	TemporalAddress string
+	DatabaseURL     string
+	Namespace       string
+	DemoAPIKey      string
+	DataDir         string
+}
+
+// Run starts the stack, calls started once everything answers, and runs until
+// ctx is cancelled; then it stops the API, the worker, Temporal and
+// PostgreSQL in that order and returns.
+func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, started func(Info)) (err error) {
+	dataDir, err := filepath.Abs(cfg.Dev.DataDir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return fmt.Errorf("create data dir %s: %w", dataDir, err)
+	}
+	lk, err := acquireLock(filepath.Join(dataDir, "dev.lock"))
+	if err != nil {
+		return err
+	}
+	defer lk.release()
+
+	var stops []func()
+	defer func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}()
+
+	// PostgreSQL first: it is the slowest to fail and the API needs it.
+	if cfg.Postgres.URL == "" {
+		pg, err := pgcluster.Start(ctx, pgcluster.Options{
+			DataDir: filepath.Join(dataDir, "pg"),
+			Port:    cfg.Dev.PGPort,
+			BinDir:  cfg.Dev.PGBin,
+			Logger:  logger,
+		})
+		if err != nil {
+			return fmt.Errorf("start PostgreSQL: %w", err)
+		}
+		stops = append(stops, func() {
+			if err := pg.Stop(); err != nil {
+				logger.Error("stop PostgreSQL", "error", err)
+			}
+		})
+		if err := pg.EnsureDatabase(ctx, DatabaseName); err != nil {
+			return err
+		}
+		cfg.Postgres.URL = pg.URL(DatabaseName)
+	}
+
+	ts, err := temporalserver.Start(ctx, temporalserver.Options{
+		DatabaseFile:     filepath.Join(dataDir, "temporal.db"),
+		FrontendPort:     cfg.Dev.TemporalPort,
+		UIPort:           cfg.Dev.UIPort,
+		Namespace:        cfg.Temporal.Namespace,
+		SearchAttributes: workflows.SearchAttributes(),
+		Logger:           logger,
+	})
+	if err != nil {
+		return fmt.Errorf("start Temporal: %w", err)
+	}
+	stops = append(stops, ts.Stop)
+	cfg.Temporal.Address = ts.FrontendAddress()
+
+	if err := migrations.ApplyURL(ctx, cfg.Postgres.URL); err != nil {
+		return err
+	}
+	pool, err := stack.OpenDB(ctx, cfg.Postgres)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, pool.Close)
+	demoKey, err := seed.DemoBuyerKey(ctx, pool, filepath.Join(dataDir, "demo-api-key"))
+	if err != nil {
+		return err
+	}
+
+	tc, err := stack.DialTemporal(ctx, cfg.Temporal, logger)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, tc.Close)
+	deps := stack.Deps{Temporal: tc, DB: pool, Logger: logger}
+	w := stack.NewWorker(deps)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	stops = append(stops, w.Stop)
+
+	httpCtx, stopHTTP := context.WithCancel(context.Background())
+	httpDone := make(chan error, 1)
+	bound := make(chan net.Addr, 1)
+	go func() {
+		httpDone <- stack.ServeHTTP(httpCtx, cfg.HTTP.Addr, stack.NewAPI(deps), cfg.ShutdownTimeout, func(a net.Addr) { bound <- a })
+	}()
+	// The API stops first, so no request reaches a stopped worker or database.
+	stops = append(stops, func() {
+		stopHTTP()
+		if err := <-httpDone; err != nil {
+			logger.Error("stop API", "error", err)
+		}
+	})
+	var apiAddr net.Addr
+	select {
+	case apiAddr = <-bound:
+	case err := <-httpDone:
+		httpDone <- nil // the stop func reads it once more
+		return fmt.Errorf("start API: %w", err)
+	}
+
+	if started != nil {
+		started(Info{
+			APIURL:          "http://" + apiAddr.String(),
+			UIURL:           ts.UIURL(),
+			TemporalAddress: ts.FrontendAddress(),
+			DatabaseURL:     cfg.Postgres.URL,
+			Namespace:       ts.Namespace(),
+			DemoAPIKey:      demoKey,
+			DataDir:         dataDir,
+		})
+	}
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down the dev stack")
+		return nil
+	case err := <-httpDone:
+		httpDone <- nil
+		return fmt.Errorf("API stopped: %w", err)
+	}
+}
+
+// PrintInfo writes the banner a developer sees once the stack is up.
+func PrintInfo(w io.Writer, i Info, took time.Duration) {
+	fmt.Fprintf(w, `
+Tradeloop dev stack is up (%.1fs)
+
+  API          %s   (try: curl %s/readyz)
+  Temporal UI  %s/namespaces/%s/workflows
+  Temporal     %s (namespace %s)
+  PostgreSQL   %s
+  Data         %s
+
+  Demo API key (acts as a buyer): %s
+
+Press Ctrl-C to stop everything.
+`, took.Seconds(), i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.DemoAPIKey)
+}
+
+// IsAlreadyRunning reports whether err says another stack holds the data dir.
+func IsAlreadyRunning(err error) bool { return errors.Is(err, ErrAlreadyRunning) }

@@ -1,0 +1,119 @@
+// Package stack wires Tradeloop's two services, the Temporal worker and the
+// HTTP API, from configuration. cmd/worker, cmd/api and the dev stack all
+// start them through here, so the three run the same code.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/tradeloop/tradeloop/api"
+	"github.com/tradeloop/tradeloop/internal/config"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// DialTemporal connects to the Temporal frontend and checks that it answers.
+func DialTemporal(ctx context.Context, cfg config.Temporal, logger *slog.Logger) (client.Client, error) {
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  cfg.Address,
+		Namespace: cfg.Namespace,
+		Logger:    sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.Address, err)
+	}
+	return c, nil
+}
+
+// OpenDB opens a connection pool and checks that the database answers.
+func OpenDB(ctx context.Context, cfg config.Postgres) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, errors.New("DATABASE_URL is not a valid PostgreSQL URL or DSN")
+	}
+	pc.MaxConns = cfg.MaxConns
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("open database pool: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database %s@%s/%s: %w", pc.ConnConfig.User, pc.ConnConfig.Host, pc.ConnConfig.Database, err)
+	}
+	return pool, nil
+}
+
+// Deps are the connections both services run on.
+type Deps struct {
+	Temporal client.Client
+	DB       *pgxpool.Pool
+	Logger   *slog.Logger
+}
+
+// NewWorker makes the worker for the deals task queue with every workflow
+// and activity registered. The caller starts and stops it.
+func NewWorker(d Deps) worker.Worker {
+	w := worker.New(d.Temporal, workflows.TaskQueue, worker.Options{})
+	workflows.Register(w)
+	return w
+}
+
+// NewAPI makes the HTTP handler.
+func NewAPI(d Deps) *echo.Echo {
+	return api.New(api.Deps{
+		Logger: d.Logger,
+		Checks: map[string]api.Pinger{
+			"postgres": d.DB,
+			"temporal": api.PingerFunc(func(ctx context.Context) error {
+				_, err := d.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+				return err
+			}),
+		},
+	})
+}
+
+// ServeHTTP serves h on addr until ctx is cancelled, then stops accepting
+// connections and lets in-flight requests finish within drain. ready, if not
+// nil, is called with the bound address once the listener is open.
+func ServeHTTP(ctx context.Context, addr string, h http.Handler, drain time.Duration, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("drain http: %w", err)
+	}
+	return nil
+}

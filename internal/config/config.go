@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -88,7 +89,7 @@ func FromEnv() (Config, error) {
 func Load(environment map[string]string) (Config, error) {
 	cfg, err := env.ParseAsWithOptions[Config](env.Options{Environment: environment})
 	if err != nil {
-		return Config{}, fmt.Errorf("read configuration: %w", err)
+		return Config{}, nameVariables(err)
 	}
 	if err := cfg.validate(); err != nil {
 		return Config{}, err
@@ -181,6 +182,44 @@ func (l Log) NewLogger() *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// nameVariables rewrites the env library's parse errors, which name Go struct
+// fields, to name the environment variables a user actually sets.
+func nameVariables(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return fmt.Errorf("read configuration: %w", err)
+	}
+	errs := make([]error, 0, len(agg.Errors))
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			errs = append(errs, fmt.Errorf("%s: %w", variableOf(reflect.TypeFor[Config](), pe.Name), pe.Err))
+			continue
+		}
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
+}
+
+// variableOf finds the env tag of the field called name in t or its nested
+// structs; field names are unique across Config.
+func variableOf(t reflect.Type, name string) string {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Name == name {
+			if key := f.Tag.Get("env"); key != "" {
+				return key
+			}
+		}
+		if f.Type.Kind() == reflect.Struct && f.Type.PkgPath() == t.PkgPath() {
+			if key := variableOf(f.Type, name); key != name {
+				return key
+			}
+		}
+	}
+	return name
 }
 
 func environ() map[string]string {

@@ -26,6 +26,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/server/common/authorization"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
@@ -268,7 +269,7 @@ func serverConfig(opts Options) (*config.Config, map[primitives.ServiceName]stat
 	return cfg, hosts, nil
 }
 
-// prepareDatabase creates the schema in a new database file and registers the
+// prepareDatabase creates the schema in a new database file, and registers the
 // namespace (with its search attributes) if it does not exist yet.
 func prepareDatabase(opts Options, sqlCfg *config.SQL) error {
 	if opts.DatabaseFile != "" {
@@ -282,9 +283,8 @@ func prepareDatabase(opts Options, sqlCfg *config.SQL) error {
 		} else if err != nil {
 			return fmt.Errorf("stat %s: %w", opts.DatabaseFile, err)
 		}
-	} else if err := sqliteschema.SetupSchema(sqlCfg); err != nil {
-		return fmt.Errorf("create in-memory temporal schema: %w", err)
 	}
+	// An in-memory database gets its schema from the SQLite plugin itself.
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, opts.SearchAttributes)
 	if err != nil {
 		return fmt.Errorf("namespace %s: %w", opts.Namespace, err)
@@ -302,14 +302,24 @@ func (s *Server) ensureSearchAttributes(ctx context.Context, want map[string]enu
 	if len(want) == 0 {
 		return nil
 	}
-	c, err := client.Dial(client.Options{HostPort: s.frontend, Namespace: s.namespace, Logger: discardLogger{}})
+	c, err := client.Dial(client.Options{
+		HostPort: s.frontend, Namespace: s.namespace,
+		Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)),
+	})
 	if err != nil {
 		return fmt.Errorf("dial embedded temporal: %w", err)
 	}
 	defer c.Close()
+	return EnsureSearchAttributes(ctx, c.OperatorService(), s.namespace, want)
+}
+
+// EnsureSearchAttributes registers on namespace each wanted search attribute
+// it lacks, through any server's operator service, and fails when one exists
+// with another type.
+func EnsureSearchAttributes(ctx context.Context, op operatorservice.OperatorServiceClient, namespace string, want map[string]enumspb.IndexedValueType) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: s.namespace})
+	have, err := op.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 	if err != nil {
 		return fmt.Errorf("list search attributes: %w", err)
 	}
@@ -326,11 +336,9 @@ func (s *Server) ensureSearchAttributes(ctx context.Context, want map[string]enu
 	if len(missing) == 0 {
 		return nil
 	}
-	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-		Namespace:        s.namespace,
-		SearchAttributes: missing,
-	})
-	if err != nil {
+	if _, err := op.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: missing,
+	}); err != nil {
 		return fmt.Errorf("add search attributes: %w", err)
 	}
 	return nil

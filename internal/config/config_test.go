@@ -1,0 +1,103 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaults(t *testing.T) {
+	cfg, err := Load(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Temporal.Address != "127.0.0.1:7233" || cfg.Temporal.Namespace != "default" {
+		t.Errorf("temporal %+v", cfg.Temporal)
+	}
+	if cfg.HTTP.Addr != "127.0.0.1:8080" || cfg.ShutdownTimeout != 30*time.Second {
+		t.Errorf("http %q shutdown %s", cfg.HTTP.Addr, cfg.ShutdownTimeout)
+	}
+	if cfg.Dev.UIPort != 8233 || cfg.Dev.DataDir != ".tradeloop" {
+		t.Errorf("dev %+v", cfg.Dev)
+	}
+	if cfg.PaymentsProvider() != "sandbox" {
+		t.Errorf("payments %q without a Stripe key, want sandbox", cfg.PaymentsProvider())
+	}
+	if err := cfg.RequireDatabase(); err == nil {
+		t.Error("RequireDatabase passed with no DATABASE_URL")
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	cfg, err := Load(map[string]string{
+		"TEMPORAL_ADDRESS":      "temporal:7233",
+		"TEMPORAL_NAMESPACE":    "tradeloop",
+		"DATABASE_URL":          "postgres://app:secret@db:5432/tradeloop",
+		"HTTP_ADDR":             ":9000",
+		"STRIPE_SECRET_KEY":     "sk_test_123",
+		"STRIPE_WEBHOOK_SECRET": "whsec_abc",
+		"LOG_LEVEL":             "debug",
+		"LOG_FORMAT":            "json",
+		"SHUTDOWN_TIMEOUT":      "5s",
+		"TEMPORAL_UI_PORT":      "18233",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Temporal.Address != "temporal:7233" || cfg.Temporal.Namespace != "tradeloop" ||
+		cfg.HTTP.Addr != ":9000" || cfg.ShutdownTimeout != 5*time.Second || cfg.Dev.UIPort != 18233 {
+		t.Errorf("overrides not applied: %+v", cfg)
+	}
+	if cfg.PaymentsProvider() != "stripe" {
+		t.Errorf("payments %q with a Stripe key", cfg.PaymentsProvider())
+	}
+	if err := cfg.RequireDatabase(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestInvalidValuesAreRejectedWithTheVariableNamed(t *testing.T) {
+	cases := map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"temporal without port": {map[string]string{"TEMPORAL_ADDRESS": "temporal"}, "TEMPORAL_ADDRESS"},
+		"bad duration":          {map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
+		"negative duration":     {map[string]string{"SHUTDOWN_TIMEOUT": "-1s"}, "SHUTDOWN_TIMEOUT"},
+		"bad database url":      {map[string]string{"DATABASE_URL": "postgres://u:p@host:notaport/db"}, "DATABASE_URL"},
+		"bad log level":         {map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		"bad log format":        {map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
+		"publishable key":       {map[string]string{"STRIPE_SECRET_KEY": "pk_test_1", "STRIPE_WEBHOOK_SECRET": "whsec_1"}, "STRIPE_SECRET_KEY"},
+		"key without webhook":   {map[string]string{"STRIPE_SECRET_KEY": "sk_test_1"}, "STRIPE_WEBHOOK_SECRET"},
+		"bad webhook secret":    {map[string]string{"STRIPE_WEBHOOK_SECRET": "secret"}, "STRIPE_WEBHOOK_SECRET"},
+		"port out of range":     {map[string]string{"TEMPORAL_UI_PORT": "70000"}, "TEMPORAL_UI_PORT"},
+		"port not a number":     {map[string]string{"TRADELOOP_PG_PORT": "pg"}, "TRADELOOP_PG_PORT"},
+		"zero pool":             {map[string]string{"DATABASE_MAX_CONNS": "0"}, "DATABASE_MAX_CONNS"},
+		"empty namespace":       {map[string]string{"TEMPORAL_NAMESPACE": " "}, "TEMPORAL_NAMESPACE"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(c.env)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %q does not name %s", err, c.want)
+			}
+		})
+	}
+}
+
+func TestDatabaseURLErrorDoesNotLeakThePassword(t *testing.T) {
+	_, err := Load(map[string]string{"DATABASE_URL": "postgres://u:hunter2@host:bad/db"})
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestSeveralErrorsAreReportedTogether(t *testing.T) {
+	_, err := Load(map[string]string{"LOG_LEVEL": "loud", "HTTP_ADDR": "nowhere"})
+	if err == nil || !strings.Contains(err.Error(), "LOG_LEVEL") || !strings.Contains(err.Error(), "HTTP_ADDR") {
+		t.Fatalf("error %v should name both variables", err)
+	}
+}

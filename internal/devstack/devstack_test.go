@@ -1,0 +1,193 @@
+package devstack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/tradeloop/tradeloop/internal/config"
+	"github.com/tradeloop/tradeloop/internal/freeport"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+func testConfig(t *testing.T) config.Config {
+	t.Helper()
+	// PostgreSQL may run as another user (when tests run as root): the data
+	// dir's parents must be open to it, which t.TempDir's are not.
+	dir, err := os.MkdirTemp("", "tradeloop-dev-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(map[string]string{"TRADELOOP_DATA_DIR": dir, "HTTP_ADDR": "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*int{&cfg.Dev.TemporalPort, &cfg.Dev.UIPort, &cfg.Dev.PGPort} {
+		if *p, err = freeport.Get(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cfg
+}
+
+type running struct {
+	info   Info
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func start(t *testing.T, cfg config.Config) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{cancel: cancel, done: make(chan error, 1)}
+	up := make(chan Info, 1)
+	logger := slog.New(slog.DiscardHandler)
+	began := time.Now()
+	go func() { r.done <- Run(ctx, cfg, logger, func(i Info) { up <- i }) }()
+	select {
+	case r.info = <-up:
+	case err := <-r.done:
+		t.Fatalf("dev stack did not start: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("dev stack not up after 60s")
+	}
+	t.Logf("dev stack up in %s", time.Since(began))
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+func (r *running) stop(t *testing.T) {
+	t.Helper()
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	r.cancel = nil
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Errorf("dev stack stopped with %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("dev stack did not stop within 60s")
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func listening(port int) bool {
+	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
+	cfg := testConfig(t)
+	first := start(t, cfg)
+
+	if code, body := get(t, first.info.APIURL+"/readyz"); code != http.StatusOK || !strings.Contains(body, `"status":"ready"`) {
+		t.Fatalf("/readyz = %d %s", code, body)
+	}
+	code, body := get(t, first.info.UIURL+"/api/v1/namespaces")
+	var ns struct {
+		Namespaces []struct {
+			NamespaceInfo struct{ Name string } `json:"namespaceInfo"`
+		} `json:"namespaces"`
+	}
+	if err := json.Unmarshal([]byte(body), &ns); code != http.StatusOK || err != nil {
+		t.Fatalf("UI namespaces = %d %v: %.200s", code, err, body)
+	}
+	found := false
+	for _, n := range ns.Namespaces {
+		found = found || n.NamespaceInfo.Name == cfg.Temporal.Namespace
+	}
+	if !found {
+		t.Fatalf("UI does not list namespace %q: %.300s", cfg.Temporal.Namespace, body)
+	}
+
+	// A deal started in the first run must still be there in the second.
+	tc, err := client.Dial(client.Options{HostPort: first.info.TemporalAddress, Namespace: cfg.Temporal.Namespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	in := workflows.DealInput{
+		DealID:    "keep",
+		Inquiry:   workflows.Inquiry{BuyerOrgID: "b1", Product: "bolts", Quantity: 10, Currency: "EUR"},
+		Suppliers: []string{"s1"},
+	}
+	if _, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.DealWorkflowID("keep"), TaskQueue: workflows.TaskQueue,
+	}, workflows.DealWorkflowName, in); err != nil {
+		t.Fatal(err)
+	}
+	stageOf := func(c client.Client) workflows.Stage {
+		t.Helper()
+		v, err := c.QueryWorkflow(ctx, workflows.DealWorkflowID("keep"), "", workflows.QueryState)
+		if err != nil {
+			t.Fatalf("query deal: %v", err)
+		}
+		var st workflows.DealState
+		if err := v.Get(&st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Stage
+	}
+	if s := stageOf(tc); s != workflows.StageQuoting {
+		t.Fatalf("stage %s in the first run", s)
+	}
+	tc.Close()
+
+	// A second stack on the same data refuses to start and changes nothing.
+	if err := Run(ctx, cfg, slog.New(slog.DiscardHandler), nil); !errors.Is(err, ErrAlreadyRunning) {
+		t.Fatalf("second stack on the same data dir: %v, want ErrAlreadyRunning", err)
+	}
+
+	first.stop(t)
+	for name, port := range map[string]int{"postgres": cfg.Dev.PGPort, "temporal": cfg.Dev.TemporalPort, "ui": cfg.Dev.UIPort} {
+		if listening(port) {
+			t.Errorf("%s still listens on %d after stop", name, port)
+		}
+	}
+
+	second := start(t, cfg)
+	if second.info.DemoAPIKey != first.info.DemoAPIKey {
+		t.Errorf("demo key changed across restart")
+	}
+	tc2, err := client.Dial(client.Options{HostPort: second.info.TemporalAddress, Namespace: cfg.Temporal.Namespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc2.Close()
+	if s := stageOf(tc2); s != workflows.StageQuoting {
+		t.Fatalf("stage %s after restart", s)
+	}
+}

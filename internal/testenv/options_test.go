@@ -1,0 +1,7 @@
+package testenv
+
+import "go.temporal.io/sdk/client"
+
+func clientStartOptions(taskQueue string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{ID: "greet-" + randomSuffix(), TaskQueue: taskQueue}
+}

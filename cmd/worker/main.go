@@ -1,6 +1,7 @@
-// Command worker runs Tradeloop's Temporal worker: it executes deal workflows
-// and their activities from the deals task queue until SIGINT or SIGTERM,
-// when it lets running activities finish and exits.
+// Command worker runs Tradeloop's Temporal worker: it applies database
+// migrations, then executes deal workflows and their activities from the
+// deals task queue until SIGINT or SIGTERM, when it lets running activities
+// finish and exits.
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/tradeloop/tradeloop/db/migrations"
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/stack"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -34,6 +36,11 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// The worker's activities write the schema the api also migrates; either
+	// may start first, and the migrations' advisory lock serialises them.
+	if err := migrations.ApplyURL(ctx, cfg.Postgres.URL); err != nil {
+		return err
+	}
 	pool, err := stack.OpenDB(ctx, cfg.Postgres)
 	if err != nil {
 		return err

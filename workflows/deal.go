@@ -4,361 +4,341 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/internal/money"
 )
 
 // Register adds every workflow of this package to a worker.
 func Register(r worker.WorkflowRegistry) {
-	r.RegisterWorkflowWithOptions(Deal, workflowRegisterOptions())
+	r.RegisterWorkflowWithOptions(Deal, workflow.RegisterOptions{Name: DealWorkflowName})
+	r.RegisterWorkflowWithOptions(TrackShipment, workflow.RegisterOptions{Name: TrackShipmentWorkflowName})
 }
 
-func workflowRegisterOptions() workflow.RegisterOptions {
-	return workflow.RegisterOptions{Name: DealWorkflowName}
-}
+// acts is the typed nil the workflow names activities through.
+var acts *activities.Activities
 
-// deal is the workflow's state and the handlers that change it. Handlers only
-// change state and bump version; the main loop reacts to it.
+// Deadline names, as they appear in DealState.Deadlines.
+const (
+	dlInquiryExpires     = "inquiry_expires_at"
+	dlSampleShipBy       = "sample_ship_by"
+	dlSampleAutoApprove  = "sample_auto_approve_at"
+	dlContractSignBy     = "contract_sign_by"
+	dlDepositDue         = "deposit_due"
+	dlShipBy             = "ship_by"
+	dlBalanceDue         = "balance_due"
+	dlInspectionReminder = "inspection_reminder_at"
+	dlInspectionEnds     = "inspection_ends_at"
+	dlDisputeAnswerDue   = "dispute_answer_due"
+	dlDisputeSettleBy    = "dispute_settle_by"
+)
+
+// deal is the workflow's state and the code that changes it. Update and
+// signal handlers only validate and change state; the main loop in Deal runs
+// every side effect (ledger, payouts, projection, notifications, tracking)
+// and every deadline, so a slow provider never blocks a party's action.
 type deal struct {
-	in      DealInput
-	state   DealState
-	version int
-	nextInv int // index in in.Suppliers of the next supplier to invite
-	quoteNo int
+	in     DealInput
+	state  DealState
+	wf     string // workflow ID, the root of every idempotency key
+	change int    // bumped by every handler; the main loop wakes on it
+
+	nextInvite int // index in in.Suppliers of the next supplier to invite
+	quoteSeq   int
+	proposals  int
+	trackers   int
+	projected  int // timeline entries already sent to the read model
+	outbox     []activities.Notification
+	sent       int
+	payMu      workflow.Mutex
 }
 
-// Deal carries one deal from inquiry to its end (DESIGN §2). This version
-// covers quoting (per-supplier SLA with re-dispatch, inquiry expiry), the
-// buyer's acceptance, and the contract-signing deadline.
+// Deal carries one deal from inquiry to its end (DESIGN §2).
 func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 	if err := validateInput(in); err != nil {
 		return DealState{}, err
 	}
-	if in.Policy == (Policy{}) {
-		in.Policy = DefaultPolicy()
+	in.Policy = in.Policy.withDefaults()
+	d := &deal{
+		in: in,
+		wf: workflow.GetInfo(ctx).WorkflowExecution.ID,
+		state: DealState{
+			DealID:    in.DealID,
+			Stage:     StageQuoting,
+			Inquiry:   in.Inquiry,
+			Currency:  in.Inquiry.Currency,
+			Deadlines: map[string]time.Time{},
+		},
+		payMu: workflow.NewMutex(ctx),
 	}
-	d := &deal{in: in, state: DealState{
-		DealID:    in.DealID,
-		Stage:     StageQuoting,
-		Inquiry:   in.Inquiry,
-		Currency:  in.Inquiry.Currency,
-		Deadlines: map[string]time.Time{},
-	}}
-	now := workflow.Now(ctx)
-	d.event(ctx, "inquiry_created", in.Inquiry.BuyerOrgID, in.Inquiry.Product)
-	d.state.Deadlines["inquiry_expires_at"] = now.Add(in.Policy.InquiryExpiry)
+	if d.state.Inquiry.Incoterm == "" {
+		d.state.Inquiry.Incoterm = "DAP"
+	}
+	d.event(ctx, "inquiry_created", in.Inquiry.BuyerOrgID, fmt.Sprintf("%d %s of %s", in.Inquiry.Quantity, in.Inquiry.Unit, in.Inquiry.Product))
+	d.state.Deadlines[dlInquiryExpires] = workflow.Now(ctx).Add(in.Policy.InquiryExpiry)
 	if err := d.registerHandlers(ctx); err != nil {
 		return DealState{}, err
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx,
-		SearchAttrDealStage.ValueSet(string(StageQuoting)),
-		SearchAttrBuyerID.ValueSet(in.Inquiry.BuyerOrgID),
-		SearchAttrDealCurrency.ValueSet(in.Inquiry.Currency),
-	)
+	d.upsertSearchAttributes(ctx)
 	for range min(in.Policy.InitialInvites, len(in.Suppliers)) {
 		d.inviteNext(ctx)
 	}
 
-	if err := d.quoting(ctx); err != nil {
-		return d.state, err
-	}
-	if d.state.Stage == StageContract {
-		if err := d.contract(ctx); err != nil {
+	for {
+		if err := d.flush(ctx); err != nil {
 			return d.state, err
 		}
+		if d.state.Stage.Final() {
+			break
+		}
+		name, at := d.nextDeadline()
+		seen := d.change
+		woke := func() bool { return d.change != seen }
+		if name == "" {
+			if err := workflow.Await(ctx, woke); err != nil {
+				return d.state, err
+			}
+			continue
+		}
+		if wait := at.Sub(workflow.Now(ctx)); wait > 0 {
+			if _, err := workflow.AwaitWithTimeout(ctx, wait, woke); err != nil {
+				return d.state, err
+			}
+			continue // a handler ran, or the deadline is due: look again
+		}
+		d.onDeadline(ctx, name)
+	}
+	if err := d.settle(ctx); err != nil {
+		return d.state, err
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return d.state, err
 	}
-	return d.state, nil
+	return d.state, d.flush(ctx)
 }
 
-// quoting runs until a quote is accepted or the inquiry expires, marking late
-// suppliers and inviting the next ones as their SLAs pass.
-func (d *deal) quoting(ctx workflow.Context) error {
-	for d.state.Stage == StageQuoting {
-		now := workflow.Now(ctx)
-		next := d.state.Deadlines["inquiry_expires_at"]
+func (p Policy) withDefaults() Policy {
+	def := DefaultPolicy()
+	pick := func(v *time.Duration, dv time.Duration) {
+		if *v <= 0 {
+			*v = dv
+		}
+	}
+	pick(&p.QuoteSLA, def.QuoteSLA)
+	pick(&p.InquiryExpiry, def.InquiryExpiry)
+	pick(&p.SampleShipping, def.SampleShipping)
+	pick(&p.SampleAutoApprove, def.SampleAutoApprove)
+	pick(&p.ContractSigning, def.ContractSigning)
+	pick(&p.DepositDue, def.DepositDue)
+	pick(&p.BalanceDue, def.BalanceDue)
+	pick(&p.PaymentGrace, def.PaymentGrace)
+	pick(&p.InspectionWindow, def.InspectionWindow)
+	pick(&p.InspectionReminder, def.InspectionReminder)
+	pick(&p.DisputeAnswer, def.DisputeAnswer)
+	pick(&p.DisputeSettlement, def.DisputeSettlement)
+	pick(&p.TrackingPoll, def.TrackingPoll)
+	pick(&p.TrackingStall, def.TrackingStall)
+	if p.InitialInvites <= 0 {
+		p.InitialInvites = def.InitialInvites
+	}
+	if p.TrackingPollsPerRun <= 0 {
+		p.TrackingPollsPerRun = def.TrackingPollsPerRun
+	}
+	return p
+}
+
+// nextDeadline is the earliest deadline that applies at the current stage.
+func (d *deal) nextDeadline() (string, time.Time) {
+	var names []string
+	switch d.state.Stage {
+	case StageQuoting:
+		names = []string{dlInquiryExpires}
+	case StageSample:
+		names = []string{dlSampleShipBy, dlSampleAutoApprove}
+	case StageContract:
+		names = []string{dlContractSignBy}
+	case StageDeposit:
+		names = []string{dlDepositDue}
+	case StageProduction:
+		names = []string{dlShipBy}
+	case StageBalance:
+		names = []string{dlBalanceDue}
+	case StageInspection:
+		names = []string{dlInspectionReminder, dlInspectionEnds}
+	case StageDispute:
+		names = []string{dlDisputeAnswerDue, dlDisputeSettleBy}
+	}
+	best, bestAt := "", time.Time{}
+	for _, n := range names {
+		if at, ok := d.state.Deadlines[n]; ok && (best == "" || at.Before(bestAt)) {
+			best, bestAt = n, at
+		}
+	}
+	if d.state.Stage == StageQuoting {
 		for _, inv := range d.state.Invitations {
-			if inv.Status == InvitationPending && inv.DueAt.Before(next) {
-				next = inv.DueAt
+			if inv.Status == InvitationPending && inv.DueAt.Before(bestAt) {
+				best, bestAt = "quote_sla", inv.DueAt
 			}
 		}
-		if wait := next.Sub(now); wait > 0 {
-			seen := d.version
-			if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return d.version != seen }); err != nil {
-				return err
-			}
-			continue // re-evaluate: a handler ran, or a deadline is due
-		}
-		d.handleDueDeadlines(ctx)
 	}
-	return nil
+	return best, bestAt
 }
 
-func (d *deal) handleDueDeadlines(ctx workflow.Context) {
-	now := workflow.Now(ctx)
-	for i := range d.state.Invitations {
-		inv := &d.state.Invitations[i]
-		if inv.Status == InvitationPending && !inv.DueAt.After(now) {
-			inv.Status = InvitationLate
-			d.event(ctx, "supplier_late", inv.SupplierID, fmt.Sprintf("no quote within %s", d.in.Policy.QuoteSLA))
-			d.inviteNext(ctx)
-		}
+func (d *deal) onDeadline(ctx workflow.Context, name string) {
+	if name != "quote_sla" {
+		delete(d.state.Deadlines, name)
 	}
-	if !d.state.Deadlines["inquiry_expires_at"].After(now) {
-		d.setStage(ctx, StageExpired)
-		d.closeOpen(ctx, "")
-		d.event(ctx, "inquiry_expired", "", "no quote accepted before the inquiry expired")
+	switch name {
+	case "quote_sla":
+		d.quoteSLAPassed(ctx)
+	case dlInquiryExpires:
+		d.closeOpenQuotes(ctx, "")
+		d.finish(ctx, StageExpired, "inquiry_expired", "no quote was accepted before the inquiry expired", 0)
+	case dlSampleShipBy:
+		d.finish(ctx, StageCancelled, "sample_not_shipped", "the supplier did not ship the sample in time", 0)
+	case dlSampleAutoApprove:
+		d.approveSample(ctx, "system", "auto-approved: no verdict within the sample window")
+	case dlContractSignBy:
+		d.finish(ctx, StageCancelled, "contract_expired", "the contract was not signed by both parties in time", 0)
+	case dlDepositDue:
+		d.paymentDue(ctx, activities.StepDeposit, dlDepositDue, func() {
+			d.finish(ctx, StageCancelled, "deposit_not_paid", "the deposit was not paid in time", 0)
+		})
+	case dlShipBy:
+		d.state.Production.Late = true
+		d.event(ctx, "production_late", "", "not ready to ship by "+d.state.Production.ShipBy.Format(time.RFC3339))
+		d.notify(d.in.Inquiry.BuyerOrgID, "production_late", "The supplier missed the ship-by date: extend it or cancel for a full refund.")
+	case dlBalanceDue:
+		d.paymentDue(ctx, activities.StepBalance, dlBalanceDue, func() { d.buyerDefault(ctx) })
+	case dlInspectionReminder:
+		d.event(ctx, "inspection_reminder", "", "auto-accept in "+d.in.Policy.InspectionReminder.String())
+		d.notify(d.in.Inquiry.BuyerOrgID, "inspection_reminder", "The goods will be accepted automatically unless you accept or dispute them first.")
+	case dlInspectionEnds:
+		d.event(ctx, "auto_accepted", "", "no dispute within the inspection window")
+		d.finish(ctx, StageCompleted, "auto_accepted", "accepted by silence after inspection", d.state.Escrow.Held)
+	case dlDisputeAnswerDue, dlDisputeSettleBy:
+		d.escalate(ctx, "system", name)
 	}
 }
 
-// contract waits for signatures until the signing deadline. Signing is not
-// built yet, so an accepted deal is cancelled when the deadline passes.
-func (d *deal) contract(ctx workflow.Context) error {
-	due := workflow.Now(ctx).Add(d.in.Policy.ContractSigning)
-	d.state.Deadlines["contract_sign_by"] = due
-	seen := d.state.Stage
-	ok, err := workflow.AwaitWithTimeout(ctx, d.in.Policy.ContractSigning, func() bool { return d.state.Stage != seen })
-	if err != nil || ok {
-		return err
-	}
-	d.setStage(ctx, StageCancelled)
-	d.event(ctx, "contract_expired", "", "the contract was not signed by both parties in time")
-	return nil
-}
-
-func (d *deal) inviteNext(ctx workflow.Context) {
-	if d.nextInv >= len(d.in.Suppliers) {
+// paymentDue ends a payment window: a payment still being confirmed gets one
+// grace period, so a slow confirmation does not cancel a paid deal.
+func (d *deal) paymentDue(ctx workflow.Context, step, deadline string, lapse func()) {
+	if p := d.activeCharge(step); p != nil && p.Status != PaymentFailedStat {
+		d.state.Deadlines[deadline] = workflow.Now(ctx).Add(d.in.Policy.PaymentGrace)
+		d.event(ctx, "payment_grace", "", step+" payment still being confirmed")
 		return
 	}
-	now := workflow.Now(ctx)
-	s := d.in.Suppliers[d.nextInv]
-	d.nextInv++
-	d.state.Invitations = append(d.state.Invitations, Invitation{
-		SupplierID: s, Status: InvitationPending, InvitedAt: now, DueAt: now.Add(d.in.Policy.QuoteSLA),
-	})
-	d.event(ctx, "supplier_invited", s, "")
+	lapse()
 }
 
-func (d *deal) registerHandlers(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryState, func() (DealState, error) { return d.state, nil }); err != nil {
-		return err
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateSubmitQuote, d.submitQuote,
-		workflow.UpdateHandlerOptions{Validator: d.validateQuote}); err != nil {
-		return err
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateDeclineQuote, d.declineQuote,
-		workflow.UpdateHandlerOptions{Validator: d.validateDecline}); err != nil {
-		return err
-	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateAcceptQuote, d.acceptQuote,
-		workflow.UpdateHandlerOptions{Validator: d.validateAccept})
-}
-
-// invitation returns the caller's invitation if it may still quote.
-func (d *deal) invitation(a Actor) (*Invitation, error) {
-	if d.state.Stage != StageQuoting {
-		return nil, reject(RejectWrongStage, "the deal is %s, not taking quotes", d.state.Stage)
-	}
-	if a.Role != RoleSupplier {
-		return nil, reject(RejectNotAllowed, "only an invited supplier may quote")
-	}
-	for i := range d.state.Invitations {
-		inv := &d.state.Invitations[i]
-		if inv.SupplierID != a.OrgID {
-			continue
-		}
-		switch inv.Status {
-		case InvitationPending, InvitationQuoted:
-			return inv, nil
-		case InvitationLate:
-			return nil, reject(RejectWrongStage, "the quote deadline passed at %s", inv.DueAt.Format(time.RFC3339))
-		default:
-			return nil, reject(RejectWrongStage, "this supplier's invitation is %s", inv.Status)
-		}
-	}
-	return nil, reject(RejectNotAllowed, "only an invited supplier may quote")
-}
-
-func (d *deal) validateQuote(ctx workflow.Context, q QuoteInput) error {
-	if _, err := d.invitation(q.Actor); err != nil {
-		return err
-	}
-	_, err := quoteTotal(d.in.Inquiry.Quantity, q)
-	if err != nil {
-		return err
-	}
-	if !q.ValidTill.After(workflow.Now(ctx)) {
-		return reject(RejectInvalid, "valid_till must be in the future")
-	}
-	if q.LeadTimeDays < 0 || q.SamplePrice < 0 {
-		return reject(RejectInvalid, "lead time and sample price must not be negative")
-	}
-	return nil
-}
-
-func (d *deal) submitQuote(ctx workflow.Context, q QuoteInput) (DealState, error) {
-	inv, err := d.invitation(q.Actor)
-	if err != nil {
-		return d.state, err
-	}
-	total, err := quoteTotal(d.in.Inquiry.Quantity, q)
-	if err != nil {
-		return d.state, err
-	}
-	revision := 1
-	for i := range d.state.Quotes {
-		if old := &d.state.Quotes[i]; old.SupplierID == q.Actor.OrgID && old.Status == "OPEN" {
-			old.Status = "CLOSED"
-			revision = old.Revision + 1
-		}
-	}
-	d.quoteNo++
-	d.state.Quotes = append(d.state.Quotes, Quote{
-		ID: fmt.Sprintf("q%d", d.quoteNo), SupplierID: q.Actor.OrgID, Revision: revision,
-		Tiers: q.Tiers, MOQ: q.MOQ, LeadTimeDays: q.LeadTimeDays, ValidTill: q.ValidTill,
-		SamplePrice: q.SamplePrice, Total: total, Status: "OPEN", CreatedAt: workflow.Now(ctx),
-	})
-	inv.Status = InvitationQuoted
-	kind := "quote_submitted"
-	if revision > 1 {
-		kind = "quote_revised"
-	}
-	d.event(ctx, kind, q.Actor.OrgID, fmt.Sprintf("total %d %s", total, d.state.Currency))
-	d.version++
-	return d.state, nil
-}
-
-func (d *deal) validateDecline(_ workflow.Context, in DeclineInput) error {
-	_, err := d.invitation(in.Actor)
-	return err
-}
-
-func (d *deal) declineQuote(ctx workflow.Context, in DeclineInput) (DealState, error) {
-	inv, err := d.invitation(in.Actor)
-	if err != nil {
-		return d.state, err
-	}
-	inv.Status = InvitationDeclined
-	for i := range d.state.Quotes {
-		if q := &d.state.Quotes[i]; q.SupplierID == in.Actor.OrgID && q.Status == "OPEN" {
-			q.Status = "CLOSED"
-		}
-	}
-	d.event(ctx, "quote_declined", in.Actor.OrgID, in.Reason)
-	d.inviteNext(ctx)
-	d.version++
-	return d.state, nil
-}
-
-func (d *deal) findOpenQuote(ctx workflow.Context, in AcceptInput) (*Quote, error) {
-	if d.state.Stage != StageQuoting {
-		return nil, reject(RejectWrongStage, "the deal is %s, no quote can be accepted", d.state.Stage)
-	}
-	if in.Actor.Role != RoleBuyer || in.Actor.OrgID != d.in.Inquiry.BuyerOrgID {
-		return nil, reject(RejectNotAllowed, "only the buyer may accept a quote")
-	}
-	for i := range d.state.Quotes {
-		q := &d.state.Quotes[i]
-		if q.ID != in.QuoteID {
-			continue
-		}
-		if q.Status != "OPEN" {
-			return nil, reject(RejectWrongStage, "quote %s is %s", q.ID, q.Status)
-		}
-		if !q.ValidTill.After(workflow.Now(ctx)) {
-			return nil, reject(RejectWrongStage, "quote %s expired at %s", q.ID, q.ValidTill.Format(time.RFC3339))
-		}
-		return q, nil
-	}
-	return nil, reject(RejectNotFound, "no quote %q on this deal", in.QuoteID)
-}
-
-func (d *deal) validateAccept(ctx workflow.Context, in AcceptInput) error {
-	_, err := d.findOpenQuote(ctx, in)
-	return err
-}
-
-func (d *deal) acceptQuote(ctx workflow.Context, in AcceptInput) (DealState, error) {
-	q, err := d.findOpenQuote(ctx, in)
-	if err != nil {
-		return d.state, err
-	}
-	q.Status = "ACCEPTED"
-	d.state.AcceptedQuoteID = q.ID
-	d.state.SupplierID = q.SupplierID
-	d.state.Total = q.Total
-	d.closeOpen(ctx, q.SupplierID)
-	d.event(ctx, "quote_accepted", in.Actor.OrgID, fmt.Sprintf("%s from %s, total %d %s", q.ID, q.SupplierID, q.Total, d.state.Currency))
-	d.setStage(ctx, StageContract)
-	_ = workflow.UpsertTypedSearchAttributes(ctx,
-		SearchAttrSupplierID.ValueSet(q.SupplierID),
-		SearchAttrDealAmount.ValueSet(q.Total),
-	)
-	d.version++
-	return d.state, nil
-}
-
-// closeOpen closes every open quote and pending invitation except the winner's.
-func (d *deal) closeOpen(ctx workflow.Context, winner string) {
-	for i := range d.state.Quotes {
-		if q := &d.state.Quotes[i]; q.Status == "OPEN" {
-			q.Status = "CLOSED"
-		}
-	}
-	for i := range d.state.Invitations {
-		inv := &d.state.Invitations[i]
-		if inv.SupplierID != winner && (inv.Status == InvitationPending || inv.Status == InvitationQuoted) {
-			inv.Status = InvitationClosed
-			d.event(ctx, "invitation_closed", inv.SupplierID, "")
-		}
-	}
+// finish ends the deal at a final stage and says how the escrow is divided:
+// release goes to the supplier (before commission), the rest back to the buyer.
+func (d *deal) finish(ctx workflow.Context, stage Stage, reason, detail string, release int64) {
+	d.state.Resolution = &Resolution{Reason: reason, Release: release}
+	d.event(ctx, reason, "", detail)
+	d.setStage(ctx, stage)
 }
 
 func (d *deal) setStage(ctx workflow.Context, s Stage) {
 	d.state.Stage = s
-	_ = workflow.UpsertTypedSearchAttributes(ctx, SearchAttrDealStage.ValueSet(string(s)))
 	d.event(ctx, "stage_changed", "", string(s))
+	d.upsertSearchAttributes(ctx)
+	d.change++
+}
+
+func (d *deal) upsertSearchAttributes(ctx workflow.Context) {
+	updates := []temporal.SearchAttributeUpdate{
+		SearchAttrDealStage.ValueSet(string(d.state.Stage)),
+		SearchAttrBuyerID.ValueSet(d.in.Inquiry.BuyerOrgID),
+		SearchAttrDealCurrency.ValueSet(d.state.Currency),
+	}
+	if d.state.SupplierID != "" {
+		updates = append(updates, SearchAttrSupplierID.ValueSet(d.state.SupplierID), SearchAttrDealAmount.ValueSet(d.state.Total))
+	}
+	// Upserting can only fail for undeclared attributes, a deployment error
+	// the Temporal UI shows; it must not stop the deal.
+	_ = workflow.UpsertTypedSearchAttributes(ctx, updates...)
 }
 
 func (d *deal) event(ctx workflow.Context, typ, actor, detail string) {
 	d.state.Timeline = append(d.state.Timeline, Event{At: workflow.Now(ctx), Type: typ, Actor: actor, Detail: detail})
 }
 
-// quoteTotal checks a quote's tiers against the inquiry's quantity and prices
-// it: the unit price of the highest tier the quantity reaches, times quantity.
-func quoteTotal(quantity int64, q QuoteInput) (int64, error) {
-	if len(q.Tiers) == 0 {
-		return 0, reject(RejectInvalid, "a quote needs at least one price tier")
-	}
-	unit := int64(-1)
-	for i, t := range q.Tiers {
-		if t.MinQuantity < 1 || t.UnitPrice < 1 {
-			return 0, reject(RejectInvalid, "tier %d: quantity and unit price must be positive", i+1)
-		}
-		if i > 0 && t.MinQuantity <= q.Tiers[i-1].MinQuantity {
-			return 0, reject(RejectInvalid, "tiers must be in increasing order of quantity")
-		}
-		if quantity >= t.MinQuantity {
-			unit = t.UnitPrice
-		}
-	}
-	if unit < 0 {
-		return 0, reject(RejectInvalid, "no tier covers the inquiry's quantity %d", quantity)
-	}
-	if q.MOQ < 0 || q.MOQ > quantity {
-		return 0, reject(RejectInvalid, "MOQ %d is above the inquiry's quantity %d", q.MOQ, quantity)
-	}
-	total, err := money.Mul(unit, quantity)
-	if err != nil {
-		return 0, reject(RejectInvalid, "total of %d × %d overflows", quantity, unit)
-	}
-	return total, nil
+func (d *deal) notify(org, kind, text string) {
+	d.outbox = append(d.outbox, activities.Notification{
+		DealID: d.in.DealID, OrgID: org, Kind: kind, Text: text,
+		Key: fmt.Sprintf("%s/notify/%d", d.wf, len(d.outbox)+1),
+	})
 }
+
+// flush runs the side effects the state asks for: ledger postings for
+// confirmed charges, the sample's payout, tracking children, notifications
+// and the read-model projection.
+func (d *deal) flush(ctx workflow.Context) error {
+	if err := d.postConfirmedCharges(ctx); err != nil {
+		return err
+	}
+	if err := d.paySampleOut(ctx); err != nil {
+		return err
+	}
+	if err := d.startTrackers(ctx); err != nil {
+		return err
+	}
+	actx := workflow.WithActivityOptions(ctx, bookkeepingOptions)
+	for d.sent < len(d.outbox) {
+		if err := workflow.ExecuteActivity(actx, acts.Notify, d.outbox[d.sent]).Get(ctx, nil); err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+		d.sent++
+	}
+	if d.projected < len(d.state.Timeline) {
+		p := activities.DealProjection{
+			DealID: d.in.DealID, Stage: string(d.state.Stage), BuyerOrgID: d.in.Inquiry.BuyerOrgID,
+			SupplierOrgID: d.state.SupplierID, Product: d.in.Inquiry.Product, Quantity: d.in.Inquiry.Quantity,
+			Total: d.state.Total, Currency: d.state.Currency,
+		}
+		upto := len(d.state.Timeline)
+		for i := d.projected; i < upto; i++ {
+			e := d.state.Timeline[i]
+			p.Events = append(p.Events, activities.ProjectedEvent{Seq: i + 1, At: e.At, Type: e.Type, Actor: e.Actor, Detail: e.Detail})
+		}
+		if err := workflow.ExecuteActivity(actx, acts.ProjectDeal, p).Get(ctx, nil); err != nil {
+			return fmt.Errorf("project deal: %w", err)
+		}
+		d.projected = upto
+	}
+	return nil
+}
+
+// Activity options. Money and bookkeeping activities retry until they
+// succeed (their idempotency keys make that safe), backing off to once a
+// minute; only typed business errors stop them.
+var (
+	moneyOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrPaymentDeclined, "UnbalancedPosting"},
+		},
+	}
+	bookkeepingOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	}
+	// A payment the buyer is waiting for at the API gets a bounded time.
+	interactiveChargeOptions = workflow.ActivityOptions{
+		StartToCloseTimeout:    15 * time.Second,
+		ScheduleToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 500 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second,
+			NonRetryableErrorTypes: []string{activities.ErrPaymentDeclined},
+		},
+	}
+)
 
 func validateInput(in DealInput) error {
 	switch {
@@ -368,10 +348,19 @@ func validateInput(in DealInput) error {
 		return reject(RejectInvalid, "buyer is required")
 	case in.Inquiry.Quantity < 1:
 		return reject(RejectInvalid, "quantity must be positive")
+	case in.Inquiry.TargetUnitPrice < 0:
+		return reject(RejectInvalid, "target unit price must not be negative")
 	case !money.ValidCurrency(in.Inquiry.Currency):
 		return reject(RejectInvalid, "currency %q is not an ISO-4217 code", in.Inquiry.Currency)
 	case len(in.Suppliers) == 0:
 		return reject(RejectInvalid, "at least one supplier must be invited")
+	}
+	seen := map[string]bool{}
+	for _, s := range in.Suppliers {
+		if s.OrgID == "" || seen[s.OrgID] {
+			return reject(RejectInvalid, "suppliers must be named once each")
+		}
+		seen[s.OrgID] = true
 	}
 	return nil
 }

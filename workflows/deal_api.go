@@ -1,6 +1,9 @@
 // Package workflows holds Tradeloop's deterministic workflow code: the deal
-// workflow, its child workflows and the types they exchange. Nothing here
-// touches the network, the database or the wall clock.
+// workflow, its shipment-tracking child workflow and the types they exchange.
+// Nothing here touches the network, the database or the wall clock.
+//
+// This file is the deal workflow's whole contract: its IDs, the names and
+// payloads of its updates, signals and query, and the state it reports.
 package workflows
 
 import (
@@ -8,6 +11,8 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/tradeloop/tradeloop/activities"
 )
 
 // TaskQueue is the task queue deal workflows and their activities run on.
@@ -39,26 +44,67 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 	return m
 }
 
-// Names of the deal workflow's handlers. Party actions are Updates with
-// validators; the deal's view is a Query.
+// Workflow and handler names.
 const (
-	DealWorkflowName   = "Deal"
-	UpdateSubmitQuote  = "submit-quote"
-	UpdateDeclineQuote = "decline-quote"
-	UpdateAcceptQuote  = "accept-quote"
-	QueryState         = "state"
+	DealWorkflowName          = "Deal"
+	TrackShipmentWorkflowName = "TrackShipment"
+	QueryState                = "state"
+
+	// Updates: party actions, validated before they enter history.
+	UpdateSubmitQuote       = "submit-quote" // supplier; again to revise
+	UpdateDeclineQuote      = "decline-quote"
+	UpdateCounterOffer      = "counter-offer" // buyer
+	UpdateAcceptQuote       = "accept-quote"
+	UpdateRequestSample     = "request-sample" // buyer
+	UpdateShipSample        = "ship-sample"    // supplier
+	UpdateApproveSample     = "approve-sample" // buyer
+	UpdateRejectSample      = "reject-sample"  // buyer
+	UpdateSignContract      = "sign-contract"  // buyer, supplier
+	UpdatePay               = "pay"            // buyer: sample, deposit, balance
+	UpdateReportProgress    = "report-progress"
+	UpdateMarkReady         = "mark-ready"
+	UpdateExtendShipBy      = "extend-ship-by" // buyer, once production is late
+	UpdateAddShipment       = "add-shipment"   // supplier
+	UpdateAcceptDelivery    = "accept-delivery"
+	UpdateOpenDispute       = "open-dispute"
+	UpdateAnswerDispute     = "answer-dispute"
+	UpdateProposeSettlement = "propose-settlement"
+	UpdateAcceptSettlement  = "accept-settlement"
+	UpdateEscalateDispute   = "escalate-dispute"
+	UpdateCancel            = "cancel"
+
+	// Signals: facts from outside that cannot be refused.
+	SignalPaymentConfirmed = "payment-confirmed"
+	SignalPaymentFailed    = "payment-failed"
+	SignalMediatorDecision = "mediator-decision"
+	SignalShipmentUpdate   = "shipment-update"
 )
 
-// Stage is where a deal is in its lifecycle.
+// Stage is where a deal is in its lifecycle (DESIGN §2).
 type Stage string
 
-// The stages a deal goes through (DESIGN §2).
+// Stages. COMPLETED, RESOLVED, CANCELLED and EXPIRED are final.
 const (
-	StageQuoting   Stage = "QUOTING"
-	StageContract  Stage = "CONTRACT"
-	StageExpired   Stage = "EXPIRED"
-	StageCancelled Stage = "CANCELLED"
+	StageQuoting    Stage = "QUOTING"
+	StageSample     Stage = "SAMPLE"
+	StageContract   Stage = "CONTRACT"
+	StageDeposit    Stage = "DEPOSIT"
+	StageProduction Stage = "PRODUCTION"
+	StageBalance    Stage = "BALANCE"
+	StageShipping   Stage = "SHIPPING"
+	StageInspection Stage = "INSPECTION"
+	StageDispute    Stage = "DISPUTE"
+	StageMediation  Stage = "MEDIATION"
+	StageCompleted  Stage = "COMPLETED" // accepted: escrow released to the supplier
+	StageResolved   Stage = "RESOLVED"  // dispute settled or decided
+	StageCancelled  Stage = "CANCELLED"
+	StageExpired    Stage = "EXPIRED"
 )
+
+// Final reports whether no action can change the deal any more.
+func (s Stage) Final() bool {
+	return s == StageCompleted || s == StageResolved || s == StageCancelled || s == StageExpired
+}
 
 // Role is the part a caller plays on the platform.
 type Role string
@@ -70,32 +116,58 @@ const (
 	RoleMediator Role = "mediator"
 	RoleFinance  Role = "finance"
 	RoleAdmin    Role = "admin"
+	RoleSystem   Role = "system"
 )
 
-// Actor is who performs an action: the API fills it from the caller's key.
+// Actor is who performs an action; the API fills it from the caller's key.
 type Actor struct {
 	UserID string `json:"user_id"`
 	OrgID  string `json:"org_id"`
 	Role   Role   `json:"role"`
 }
 
-// Policy holds a deal's deadlines; DefaultPolicy has the platform's.
+// Policy holds a deal's deadlines. Zero fields take DefaultPolicy's values.
 type Policy struct {
-	QuoteSLA        time.Duration `json:"quote_sla"`
-	InquiryExpiry   time.Duration `json:"inquiry_expiry"`
-	ContractSigning time.Duration `json:"contract_signing"`
-	// InitialInvites is how many suppliers of the dispatch list are invited
-	// at once; each late one is replaced by the next on the list.
-	InitialInvites int `json:"initial_invites"`
+	QuoteSLA      time.Duration `json:"quote_sla"`
+	InquiryExpiry time.Duration `json:"inquiry_expiry"`
+	// InitialInvites suppliers of the dispatch list are invited at once; each
+	// late or declining one is replaced by the next on the list.
+	InitialInvites      int           `json:"initial_invites"`
+	SampleShipping      time.Duration `json:"sample_shipping"`
+	SampleAutoApprove   time.Duration `json:"sample_auto_approve"`
+	ContractSigning     time.Duration `json:"contract_signing"`
+	DepositDue          time.Duration `json:"deposit_due"`
+	BalanceDue          time.Duration `json:"balance_due"`
+	PaymentGrace        time.Duration `json:"payment_grace"`
+	InspectionWindow    time.Duration `json:"inspection_window"`
+	InspectionReminder  time.Duration `json:"inspection_reminder"`
+	DisputeAnswer       time.Duration `json:"dispute_answer"`
+	DisputeSettlement   time.Duration `json:"dispute_settlement"`
+	TrackingPoll        time.Duration `json:"tracking_poll"`
+	TrackingStall       time.Duration `json:"tracking_stall"`
+	TrackingPollsPerRun int           `json:"tracking_polls_per_run"`
 }
 
 // DefaultPolicy returns the platform's default deadlines (DESIGN §2).
 func DefaultPolicy() Policy {
+	const day = 24 * time.Hour
 	return Policy{
-		QuoteSLA:        2 * time.Hour,
-		InquiryExpiry:   72 * time.Hour,
-		ContractSigning: 5 * 24 * time.Hour,
-		InitialInvites:  3,
+		QuoteSLA:            2 * time.Hour,
+		InquiryExpiry:       72 * time.Hour,
+		InitialInvites:      3,
+		SampleShipping:      14 * day,
+		SampleAutoApprove:   7 * day,
+		ContractSigning:     5 * day,
+		DepositDue:          3 * day,
+		BalanceDue:          3 * day,
+		PaymentGrace:        time.Hour,
+		InspectionWindow:    7 * day,
+		InspectionReminder:  day,
+		DisputeAnswer:       3 * day,
+		DisputeSettlement:   7 * day,
+		TrackingPoll:        time.Hour,
+		TrackingStall:       5 * day,
+		TrackingPollsPerRun: 200,
 	}
 }
 
@@ -107,22 +179,34 @@ type Inquiry struct {
 	Quantity   int64  `json:"quantity"`
 	Unit       string `json:"unit"`
 	// TargetUnitPrice is in minor units of Currency; 0 means none given.
-	TargetUnitPrice int64     `json:"target_unit_price"`
-	Currency        string    `json:"currency"`
-	Destination     string    `json:"destination"`
-	ShipBy          time.Time `json:"ship_by"`
-	WantsSample     bool      `json:"wants_sample"`
-	Specs           string    `json:"specs"`
+	TargetUnitPrice int64  `json:"target_unit_price"`
+	Currency        string `json:"currency"`
+	Destination     string `json:"destination"`
+	Incoterm        string `json:"incoterm"`
+	// ShipBy is when the goods must be ready to ship; zero means the
+	// accepted quote's lead time decides.
+	ShipBy      time.Time `json:"ship_by,omitzero"`
+	WantsSample bool      `json:"wants_sample"`
+	Specs       string    `json:"specs"`
+}
+
+// Supplier is one entry of the dispatch list, with the tier that sets its
+// commission.
+type Supplier struct {
+	OrgID string `json:"org_id"`
+	Tier  string `json:"tier"`
 }
 
 // DealInput starts a deal workflow.
 type DealInput struct {
 	DealID  string  `json:"deal_id"`
 	Inquiry Inquiry `json:"inquiry"`
-	// Suppliers is the dispatch list, best match first (organization IDs).
-	Suppliers []string `json:"suppliers"`
-	Policy    Policy   `json:"policy"`
+	// Suppliers is the dispatch list, best match first.
+	Suppliers []Supplier `json:"suppliers"`
+	Policy    Policy     `json:"policy"`
 }
+
+// ---- update payloads ----
 
 // PriceTier is the unit price from a minimum quantity up.
 type PriceTier struct {
@@ -138,6 +222,7 @@ type QuoteInput struct {
 	LeadTimeDays int         `json:"lead_time_days"`
 	ValidTill    time.Time   `json:"valid_till"`
 	SamplePrice  int64       `json:"sample_price"`
+	Note         string      `json:"note"`
 }
 
 // DeclineInput is a supplier declining to quote.
@@ -146,11 +231,135 @@ type DeclineInput struct {
 	Reason string `json:"reason"`
 }
 
+// CounterOfferInput is the buyer asking a supplier for a better quote.
+type CounterOfferInput struct {
+	Actor           Actor  `json:"actor"`
+	SupplierID      string `json:"supplier_id"`
+	TargetUnitPrice int64  `json:"target_unit_price"`
+	Message         string `json:"message"`
+}
+
 // AcceptInput is the buyer accepting one quote.
 type AcceptInput struct {
 	Actor   Actor  `json:"actor"`
 	QuoteID string `json:"quote_id"`
 }
+
+// ActorInput is an action that carries nothing but who does it.
+type ActorInput struct {
+	Actor Actor  `json:"actor"`
+	Note  string `json:"note"`
+}
+
+// ShipmentInput names a carrier's shipment.
+type ShipmentInput struct {
+	Actor          Actor  `json:"actor"`
+	Carrier        string `json:"carrier"`
+	TrackingNumber string `json:"tracking_number"`
+}
+
+// RejectSampleInput rejects a sample, asking for another or ending the deal.
+type RejectSampleInput struct {
+	Actor    Actor  `json:"actor"`
+	Reason   string `json:"reason"`
+	Resample bool   `json:"resample"`
+}
+
+// SignInput signs the contract whose terms hash to TermsSHA256.
+type SignInput struct {
+	Actor       Actor  `json:"actor"`
+	TermsSHA256 string `json:"terms_sha256"`
+}
+
+// PayInput starts the buyer's payment of one step.
+type PayInput struct {
+	Actor Actor  `json:"actor"`
+	Step  string `json:"step"` // activities.StepSample, StepDeposit, StepBalance
+}
+
+// PayResult is what the buyer's client needs to complete a payment.
+type PayResult struct {
+	State        DealState `json:"state"`
+	PaymentID    string    `json:"payment_id"`
+	Provider     string    `json:"provider"`
+	Status       string    `json:"status"`
+	ClientSecret string    `json:"client_secret,omitempty"`
+}
+
+// ProgressInput is a supplier's production report.
+type ProgressInput struct {
+	Actor   Actor  `json:"actor"`
+	Percent int    `json:"percent"`
+	Note    string `json:"note"`
+}
+
+// ExtendInput moves the ship-by date of a late production.
+type ExtendInput struct {
+	Actor     Actor     `json:"actor"`
+	NewShipBy time.Time `json:"new_ship_by"`
+}
+
+// DisputeInput opens a dispute.
+type DisputeInput struct {
+	Actor    Actor    `json:"actor"`
+	Reason   string   `json:"reason"`
+	Remedy   string   `json:"remedy"`
+	Evidence []string `json:"evidence"`
+}
+
+// ProposalInput proposes to settle by releasing ReleaseAmount to the
+// supplier and refunding the rest of the escrow to the buyer.
+type ProposalInput struct {
+	Actor         Actor  `json:"actor"`
+	ReleaseAmount int64  `json:"release_amount"`
+	Note          string `json:"note"`
+}
+
+// AcceptProposalInput accepts the other party's proposal.
+type AcceptProposalInput struct {
+	Actor      Actor  `json:"actor"`
+	ProposalID string `json:"proposal_id"`
+}
+
+// ---- signal payloads ----
+
+// PaymentConfirmed says the provider captured a payment.
+type PaymentConfirmed struct {
+	ProviderPaymentID string `json:"provider_payment_id"`
+	Amount            int64  `json:"amount"`
+	Currency          string `json:"currency"`
+}
+
+// PaymentFailed says the provider could not take a payment.
+type PaymentFailed struct {
+	ProviderPaymentID string `json:"provider_payment_id"`
+	Reason            string `json:"reason"`
+}
+
+// Mediator outcomes.
+const (
+	OutcomeRefund  = "refund"  // everything in escrow back to the buyer
+	OutcomeRelease = "release" // everything to the supplier, minus commission
+	OutcomeSplit   = "split"   // ReleaseAmount to the supplier, the rest refunded
+)
+
+// MediatorDecision is a mediator's ruling on a dispute in mediation.
+type MediatorDecision struct {
+	Actor         Actor  `json:"actor"`
+	Outcome       string `json:"outcome"`
+	ReleaseAmount int64  `json:"release_amount"`
+	Note          string `json:"note"`
+}
+
+// ShipmentUpdate is what the tracking child reports to its deal.
+type ShipmentUpdate struct {
+	Kind   string                  `json:"kind"` // "sample" or "goods"
+	Status string                  `json:"status"`
+	Events []activities.TrackEvent `json:"events"`
+	At     time.Time               `json:"at"`
+}
+
+// ---- state ----
 
 // InvitationStatus is where an invited supplier stands.
 type InvitationStatus string
@@ -162,15 +371,24 @@ const (
 	InvitationDeclined InvitationStatus = "DECLINED"
 	InvitationLate     InvitationStatus = "LATE"
 	InvitationClosed   InvitationStatus = "CLOSED"
+	InvitationAwarded  InvitationStatus = "AWARDED"
 )
 
 // Invitation is one supplier's invitation to quote.
 type Invitation struct {
 	SupplierID string           `json:"supplier_id"`
+	Tier       string           `json:"tier"`
 	Status     InvitationStatus `json:"status"`
 	InvitedAt  time.Time        `json:"invited_at"`
 	DueAt      time.Time        `json:"due_at"`
 }
+
+// Quote statuses.
+const (
+	QuoteOpen     = "OPEN"
+	QuoteAccepted = "ACCEPTED"
+	QuoteClosed   = "CLOSED"
+)
 
 // Quote is a supplier's offer as the deal holds it.
 type Quote struct {
@@ -182,10 +400,187 @@ type Quote struct {
 	LeadTimeDays int         `json:"lead_time_days"`
 	ValidTill    time.Time   `json:"valid_till"`
 	SamplePrice  int64       `json:"sample_price"`
-	// Total is the price of the inquiry's quantity at this quote's tiers.
+	Note         string      `json:"note,omitempty"`
+	// UnitPrice and Total price the inquiry's quantity at this quote's tiers.
+	UnitPrice int64     `json:"unit_price"`
 	Total     int64     `json:"total"`
-	Status    string    `json:"status"` // OPEN, ACCEPTED, CLOSED
+	Status    string    `json:"status"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+// CounterOffer is the buyer's answer to a quote.
+type CounterOffer struct {
+	SupplierID      string    `json:"supplier_id"`
+	TargetUnitPrice int64     `json:"target_unit_price"`
+	Message         string    `json:"message"`
+	At              time.Time `json:"at"`
+}
+
+// Sample statuses.
+const (
+	SampleRequested = "REQUESTED"
+	SampleShipped   = "SHIPPED"
+	SampleDelivered = "DELIVERED"
+	SampleApproved  = "APPROVED"
+	SampleRejected  = "REJECTED"
+)
+
+// SampleState follows the optional sample.
+type SampleState struct {
+	Status   string    `json:"status"`
+	Price    int64     `json:"price"`
+	Paid     bool      `json:"paid"`
+	Rounds   int       `json:"rounds"`
+	Shipment *Shipment `json:"shipment,omitempty"`
+	Verdict  string    `json:"verdict,omitempty"`
+}
+
+// ContractTerms are the accepted terms both parties sign; their canonical
+// JSON is what TermsSHA256 hashes.
+type ContractTerms struct {
+	DealID           string    `json:"deal_id"`
+	BuyerOrgID       string    `json:"buyer_org_id"`
+	SupplierOrgID    string    `json:"supplier_org_id"`
+	Product          string    `json:"product"`
+	Specs            string    `json:"specs"`
+	Quantity         int64     `json:"quantity"`
+	Unit             string    `json:"unit"`
+	UnitPrice        int64     `json:"unit_price"`
+	Total            int64     `json:"total"`
+	Currency         string    `json:"currency"`
+	LeadTimeDays     int       `json:"lead_time_days"`
+	ShipBy           time.Time `json:"ship_by"`
+	Incoterm         string    `json:"incoterm"`
+	Destination      string    `json:"destination"`
+	DepositPercent   int       `json:"deposit_percent"`
+	Deposit          int64     `json:"deposit"`
+	Balance          int64     `json:"balance"`
+	InspectionDays   int       `json:"inspection_days"`
+	LateDeliveryRule string    `json:"late_delivery_rule"`
+}
+
+// Contract is the rendered contract and its signatures.
+type Contract struct {
+	Terms            ContractTerms `json:"terms"`
+	Text             string        `json:"text"`
+	TermsSHA256      string        `json:"terms_sha256"`
+	BuyerSignedAt    time.Time     `json:"buyer_signed_at,omitzero"`
+	SupplierSignedAt time.Time     `json:"supplier_signed_at,omitzero"`
+}
+
+// Payment kinds and statuses.
+const (
+	PaymentCharge   = "charge"
+	PaymentRefund   = "refund"
+	PaymentTransfer = "transfer"
+
+	PaymentInitiating = "initiating"
+	PaymentPending    = "pending"
+	PaymentSucceeded  = "succeeded"
+	PaymentFailedStat = "failed"
+)
+
+// Payment is one money movement at the provider.
+type Payment struct {
+	ID             string    `json:"id"`
+	Kind           string    `json:"kind"`
+	Step           string    `json:"step"`
+	Amount         int64     `json:"amount"`
+	Currency       string    `json:"currency"`
+	Status         string    `json:"status"`
+	Provider       string    `json:"provider,omitempty"`
+	ProviderID     string    `json:"provider_id,omitempty"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	Reason         string    `json:"reason,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+	// Posted is set once the ledger holds the charge; Settled once it has
+	// been paid out or refunded.
+	Posted  bool `json:"posted"`
+	Settled bool `json:"settled"`
+}
+
+// Escrow sums the money the deal holds and has paid out.
+type Escrow struct {
+	Held       int64 `json:"held"`
+	Released   int64 `json:"released"`
+	Commission int64 `json:"commission"`
+	Refunded   int64 `json:"refunded"`
+}
+
+// Production follows manufacturing.
+type Production struct {
+	ShipBy     time.Time        `json:"ship_by"`
+	Progress   []ProgressReport `json:"progress"`
+	Late       bool             `json:"late"`
+	Extensions int              `json:"extensions"`
+	ReadyAt    time.Time        `json:"ready_at,omitzero"`
+}
+
+// ProgressReport is one production update.
+type ProgressReport struct {
+	Percent int       `json:"percent"`
+	Note    string    `json:"note"`
+	At      time.Time `json:"at"`
+}
+
+// Shipment follows a carrier shipment.
+type Shipment struct {
+	Carrier        string                  `json:"carrier"`
+	TrackingNumber string                  `json:"tracking_number"`
+	Status         string                  `json:"status"`
+	Events         []activities.TrackEvent `json:"events"`
+	ShippedAt      time.Time               `json:"shipped_at"`
+	DeliveredAt    time.Time               `json:"delivered_at,omitzero"`
+	// tracker is the child workflow's run number for this shipment.
+	Tracker int `json:"tracker"`
+}
+
+// Dispute statuses.
+const (
+	DisputeOpen      = "OPEN"
+	DisputeAnswered  = "ANSWERED"
+	DisputeMediation = "MEDIATION"
+	DisputeSettled   = "SETTLED"
+	DisputeDecided   = "DECIDED"
+)
+
+// Dispute follows a disagreement over a delivery or a default.
+type Dispute struct {
+	OpenedBy  string     `json:"opened_by"`
+	Reason    string     `json:"reason"`
+	Remedy    string     `json:"remedy"`
+	Evidence  []string   `json:"evidence"`
+	Answer    string     `json:"answer,omitempty"`
+	Status    string     `json:"status"`
+	Proposals []Proposal `json:"proposals"`
+	Decision  *Decision  `json:"decision,omitempty"`
+	OpenedAt  time.Time  `json:"opened_at"`
+}
+
+// Proposal is one party's offer to settle.
+type Proposal struct {
+	ID            string    `json:"id"`
+	By            string    `json:"by"` // org ID
+	ReleaseAmount int64     `json:"release_amount"`
+	Note          string    `json:"note"`
+	Status        string    `json:"status"` // OPEN, ACCEPTED, SUPERSEDED
+	At            time.Time `json:"at"`
+}
+
+// Decision is the mediator's ruling.
+type Decision struct {
+	MediatorID    string    `json:"mediator_id"`
+	Outcome       string    `json:"outcome"`
+	ReleaseAmount int64     `json:"release_amount"`
+	Note          string    `json:"note"`
+	At            time.Time `json:"at"`
+}
+
+// Resolution is how the deal's escrow is finally divided.
+type Resolution struct {
+	Reason  string `json:"reason"`
+	Release int64  `json:"release"` // to the supplier side, before commission
+	Done    bool   `json:"done"`    // the money has moved
 }
 
 // Event is one entry of a deal's timeline.
@@ -198,16 +593,29 @@ type Event struct {
 
 // DealState is the whole deal view the state query returns.
 type DealState struct {
-	DealID          string       `json:"deal_id"`
-	Stage           Stage        `json:"stage"`
-	Inquiry         Inquiry      `json:"inquiry"`
-	Invitations     []Invitation `json:"invitations"`
-	Quotes          []Quote      `json:"quotes"`
-	AcceptedQuoteID string       `json:"accepted_quote_id,omitempty"`
-	SupplierID      string       `json:"supplier_id,omitempty"`
-	Total           int64        `json:"total"`
-	Currency        string       `json:"currency"`
-	// Deadlines are absolute times, by name.
+	DealID          string         `json:"deal_id"`
+	Stage           Stage          `json:"stage"`
+	Inquiry         Inquiry        `json:"inquiry"`
+	Invitations     []Invitation   `json:"invitations"`
+	Quotes          []Quote        `json:"quotes"`
+	CounterOffers   []CounterOffer `json:"counter_offers"`
+	AcceptedQuoteID string         `json:"accepted_quote_id,omitempty"`
+	SupplierID      string         `json:"supplier_id,omitempty"`
+	SupplierTier    string         `json:"supplier_tier,omitempty"`
+	CommissionBP    int64          `json:"commission_bp"`
+	Total           int64          `json:"total"`
+	Deposit         int64          `json:"deposit"`
+	Balance         int64          `json:"balance"`
+	Currency        string         `json:"currency"`
+	Sample          *SampleState   `json:"sample,omitempty"`
+	Contract        *Contract      `json:"contract,omitempty"`
+	Payments        []Payment      `json:"payments"`
+	Escrow          Escrow         `json:"escrow"`
+	Production      *Production    `json:"production,omitempty"`
+	Shipment        *Shipment      `json:"shipment,omitempty"`
+	Dispute         *Dispute       `json:"dispute,omitempty"`
+	Resolution      *Resolution    `json:"resolution,omitempty"`
+	// Deadlines are absolute times, by name; a passed one is removed.
 	Deadlines map[string]time.Time `json:"deadlines"`
 	Timeline  []Event              `json:"timeline"`
 }

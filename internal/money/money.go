@@ -59,3 +59,96 @@ func BasisPoints(amount int64, bp int64) (int64, error) {
 	}
 	return amount/10000*bp + amount%10000*bp/10000, nil
 }
+
+// Supplier tiers and the platform commission each pays, in basis points:
+// higher tiers pay less.
+var tierCommission = map[string]int64{
+	"bronze":   500,
+	"silver":   300,
+	"gold":     200,
+	"platinum": 100,
+}
+
+// CommissionBasisPoints returns the commission rate of a supplier tier; an
+// unknown or empty tier pays the bronze rate.
+func CommissionBasisPoints(tier string) int64 {
+	if bp, ok := tierCommission[tier]; ok {
+		return bp
+	}
+	return tierCommission["bronze"]
+}
+
+// Tier is one step of a quantity price list.
+type Tier struct {
+	MinQuantity int64
+	UnitPrice   int64
+}
+
+// TieredTotal prices quantity at the unit price of the highest tier it
+// reaches. Tiers must be in increasing order of MinQuantity.
+func TieredTotal(quantity int64, tiers []Tier) (total, unitPrice int64, err error) {
+	if quantity < 1 {
+		return 0, 0, fmt.Errorf("quantity %d: must be positive", quantity)
+	}
+	unitPrice = -1
+	for i, t := range tiers {
+		if t.MinQuantity < 1 || t.UnitPrice < 1 {
+			return 0, 0, fmt.Errorf("tier %d: quantity and unit price must be positive", i+1)
+		}
+		if i > 0 && t.MinQuantity <= tiers[i-1].MinQuantity {
+			return 0, 0, errors.New("tiers must be in increasing order of quantity")
+		}
+		if quantity >= t.MinQuantity {
+			unitPrice = t.UnitPrice
+		}
+	}
+	if unitPrice < 0 {
+		return 0, 0, fmt.Errorf("no tier covers quantity %d", quantity)
+	}
+	total, err = Mul(unitPrice, quantity)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%d × %d: %w", quantity, unitPrice, err)
+	}
+	return total, unitPrice, nil
+}
+
+// Allocation is how one escrowed charge is settled.
+type Allocation struct {
+	Charge     int64 // the charge's amount
+	Released   int64 // part released to the supplier side
+	Commission int64 // platform's commission, out of Released
+	Net        int64 // Released − Commission, transferred to the supplier
+	Refunded   int64 // Charge − Released, returned to the buyer
+}
+
+// Allocate settles a release of `release` minor units across escrowed charges
+// in order (the deposit before the balance), taking commission at bp basis
+// points on each released part only. Every charge is exactly
+// Net + Commission + Refunded.
+func Allocate(charges []int64, release, bp int64) ([]Allocation, error) {
+	var held int64
+	for _, c := range charges {
+		if c < 0 {
+			return nil, fmt.Errorf("charge %d: negative", c)
+		}
+		var err error
+		if held, err = Add(held, c); err != nil {
+			return nil, err
+		}
+	}
+	if release < 0 || release > held {
+		return nil, fmt.Errorf("release %d: must be between 0 and the %d held", release, held)
+	}
+	out := make([]Allocation, len(charges))
+	left := release
+	for i, c := range charges {
+		rel := min(left, c)
+		left -= rel
+		com, err := BasisPoints(rel, bp)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Allocation{Charge: c, Released: rel, Commission: com, Net: rel - com, Refunded: c - rel}
+	}
+	return out, nil
+}

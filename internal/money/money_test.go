@@ -61,3 +61,69 @@ func TestValidCurrency(t *testing.T) {
 		}
 	}
 }
+
+func TestCommissionByTier(t *testing.T) {
+	for tier, want := range map[string]int64{"bronze": 500, "silver": 300, "gold": 200, "platinum": 100, "": 500, "mystery": 500} {
+		if got := CommissionBasisPoints(tier); got != want {
+			t.Errorf("tier %q: %d bp, want %d", tier, got, want)
+		}
+	}
+}
+
+func TestTieredTotal(t *testing.T) {
+	tiers := []Tier{{100, 500}, {1000, 450}, {5000, 400}}
+	for qty, want := range map[int64]int64{100: 50_000, 999: 499_500, 1000: 450_000, 7000: 2_800_000} {
+		total, _, err := TieredTotal(qty, tiers)
+		if err != nil || total != want {
+			t.Errorf("qty %d: %d (%v), want %d", qty, total, err, want)
+		}
+	}
+	if _, _, err := TieredTotal(99, tiers); err == nil {
+		t.Error("quantity below every tier accepted")
+	}
+	if _, _, err := TieredTotal(2000, []Tier{{1000, 5}, {100, 6}}); err == nil {
+		t.Error("unordered tiers accepted")
+	}
+	if _, _, err := TieredTotal(math.MaxInt64/2, []Tier{{1, 3}}); !errors.Is(err, ErrOverflow) {
+		t.Errorf("overflow: %v", err)
+	}
+}
+
+func TestAllocateSplitsExactlyWithCommissionOnReleasedPartOnly(t *testing.T) {
+	// 30/70 of 1,000,000: release 600,000 at 300 bp.
+	allocs, err := Allocate([]int64{300_000, 700_000}, 600_000, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Allocation{
+		{Charge: 300_000, Released: 300_000, Commission: 9_000, Net: 291_000, Refunded: 0},
+		{Charge: 700_000, Released: 300_000, Commission: 9_000, Net: 291_000, Refunded: 400_000},
+	}
+	for i := range want {
+		if allocs[i] != want[i] {
+			t.Errorf("charge %d: %+v, want %+v", i, allocs[i], want[i])
+		}
+	}
+	for _, release := range []int64{0, 1, 299_999, 300_000, 1_000_000} {
+		allocs, err := Allocate([]int64{300_000, 700_000}, release, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rel int64
+		for _, a := range allocs {
+			if a.Net+a.Commission+a.Refunded != a.Charge {
+				t.Errorf("release %d: %+v does not add up", release, a)
+			}
+			rel += a.Released
+		}
+		if rel != release {
+			t.Errorf("released %d, want %d", rel, release)
+		}
+	}
+	if _, err := Allocate([]int64{100}, 101, 0); err == nil {
+		t.Error("release above the held amount accepted")
+	}
+	if _, err := Allocate([]int64{100}, -1, 0); err == nil {
+		t.Error("negative release accepted")
+	}
+}

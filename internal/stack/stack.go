@@ -18,6 +18,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/api"
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -65,9 +66,16 @@ type Deps struct {
 
 // NewWorker makes the worker for the deals task queue with every workflow
 // and activity registered. The caller starts and stops it.
+//
+// The activities run on in-memory providers until the PostgreSQL ledger and
+// read model, the Stripe and sandbox payment providers and the carrier
+// tracker exist: deals run end to end, but their money records live only as
+// long as the worker process.
 func NewWorker(d Deps) worker.Worker {
 	w := worker.New(d.Temporal, workflows.TaskQueue, worker.Options{})
 	workflows.Register(w)
+	w.RegisterActivity(activities.NewMemory().Activities())
+	d.Logger.Warn("activities use in-memory providers: payments, ledger and read model are not persisted yet")
 	return w
 }
 

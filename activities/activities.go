@@ -1,0 +1,288 @@
+// Package activities holds every side effect the deal workflow asks for:
+// payments, ledger postings, the read-model projection, carrier tracking and
+// notifications. Each is a method on Activities, which holds the providers it
+// needs; the workflow refers to the methods through a typed nil pointer, so
+// the compiler checks every name.
+//
+// Money activities carry an idempotency key made from the workflow ID and the
+// step, never the attempt, so a retried activity moves money at most once.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+)
+
+// Payments moves money at the payment provider (Stripe, or the sandbox).
+type Payments interface {
+	Charge(ctx context.Context, in ChargeInput) (ChargeResult, error)
+	Refund(ctx context.Context, in RefundInput) (RefundResult, error)
+	Transfer(ctx context.Context, in TransferInput) (TransferResult, error)
+}
+
+// Ledger records money movements as balanced double-entry postings.
+type Ledger interface {
+	Post(ctx context.Context, p Posting) error
+}
+
+// Projection keeps the read model (deal rows and timelines) up to date.
+type Projection interface {
+	Project(ctx context.Context, p DealProjection) error
+}
+
+// Tracker reads a shipment's status from a carrier or tracking aggregator.
+type Tracker interface {
+	Track(ctx context.Context, in TrackInput) (TrackResult, error)
+}
+
+// Notifier tells a party that something needs its attention.
+type Notifier interface {
+	Notify(ctx context.Context, n Notification) error
+}
+
+// Activities are the deal workflow's side effects.
+type Activities struct {
+	Payments   Payments
+	Ledger     Ledger
+	Projection Projection
+	Tracker    Tracker
+	Notifier   Notifier
+}
+
+// ErrPaymentDeclined is the type of a non-retryable business failure of a
+// payment (card declined, invalid request): the workflow lets the buyer try
+// again instead of retrying the same request.
+const ErrPaymentDeclined = "PaymentDeclined"
+
+// Declined wraps a provider's business refusal as a non-retryable error.
+func Declined(reason string) error {
+	return temporal.NewNonRetryableApplicationError(reason, ErrPaymentDeclined, nil)
+}
+
+// ---- payments ----
+
+// Payment steps, also the suffix of idempotency keys.
+const (
+	StepSample  = "sample"
+	StepDeposit = "deposit"
+	StepBalance = "balance"
+)
+
+// ChargeInput asks the provider to take a payment from the buyer into escrow.
+type ChargeInput struct {
+	DealID         string `json:"deal_id"`
+	Step           string `json:"step"`
+	BuyerOrgID     string `json:"buyer_org_id"`
+	Amount         int64  `json:"amount"`
+	Currency       string `json:"currency"`
+	IdempotencyKey string `json:"idempotency_key"`
+}
+
+// ChargeResult is what the provider answered. Status is "succeeded" when the
+// money is already captured (the sandbox), or "pending" when confirmation
+// will arrive later as a signal (the Stripe webhook).
+type ChargeResult struct {
+	Provider     string `json:"provider"`
+	PaymentID    string `json:"payment_id"`
+	Status       string `json:"status"`
+	ClientSecret string `json:"-"` // handed to the buyer's client only, never recorded
+}
+
+// RefundInput returns (part of) a captured charge to the buyer.
+type RefundInput struct {
+	DealID         string `json:"deal_id"`
+	PaymentID      string `json:"payment_id"`
+	Amount         int64  `json:"amount"`
+	Currency       string `json:"currency"`
+	IdempotencyKey string `json:"idempotency_key"`
+}
+
+// RefundResult names the provider's refund.
+type RefundResult struct {
+	Provider string `json:"provider"`
+	RefundID string `json:"refund_id"`
+}
+
+// TransferInput pays a supplier out of one captured charge.
+type TransferInput struct {
+	DealID          string `json:"deal_id"`
+	SupplierOrgID   string `json:"supplier_org_id"`
+	SourcePaymentID string `json:"source_payment_id"`
+	Amount          int64  `json:"amount"`
+	Currency        string `json:"currency"`
+	IdempotencyKey  string `json:"idempotency_key"`
+}
+
+// TransferResult names the provider's transfer.
+type TransferResult struct {
+	Provider   string `json:"provider"`
+	TransferID string `json:"transfer_id"`
+}
+
+// ---- ledger ----
+
+// Line is one account's side of a posting: positive adds to the account's
+// balance, negative takes from it. A posting's lines sum to zero per currency.
+type Line struct {
+	Account  string `json:"account"`
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// Posting is one balanced money movement.
+type Posting struct {
+	IdempotencyKey string `json:"idempotency_key"`
+	DealID         string `json:"deal_id"`
+	Kind           string `json:"kind"` // sample, deposit, balance, release, commission, refund
+	Memo           string `json:"memo"`
+	Lines          []Line `json:"lines"`
+}
+
+// Validate checks that the posting balances per currency and moves something.
+func (p Posting) Validate() error {
+	if p.IdempotencyKey == "" {
+		return errors.New("posting without idempotency key")
+	}
+	if len(p.Lines) < 2 {
+		return fmt.Errorf("posting %s: fewer than two lines", p.IdempotencyKey)
+	}
+	sums := map[string]int64{}
+	for _, l := range p.Lines {
+		if l.Account == "" || l.Currency == "" {
+			return fmt.Errorf("posting %s: line without account or currency", p.IdempotencyKey)
+		}
+		sums[l.Currency] += l.Amount
+	}
+	for cur, s := range sums {
+		if s != 0 {
+			return fmt.Errorf("posting %s: %s lines sum to %d, not zero", p.IdempotencyKey, cur, s)
+		}
+	}
+	return nil
+}
+
+// Ledger account names.
+func BuyerAccount(org string) string    { return "buyer:" + org }
+func SupplierAccount(org string) string { return "supplier:" + org }
+func EscrowAccount(deal string) string  { return "escrow:" + deal }
+
+const CommissionAccount = "platform:commission"
+
+// ---- projection ----
+
+// ProjectedEvent is one timeline entry with its position, so a replayed
+// projection writes each event once.
+type ProjectedEvent struct {
+	Seq    int       `json:"seq"`
+	At     time.Time `json:"at"`
+	Type   string    `json:"type"`
+	Actor  string    `json:"actor,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// DealProjection is the deal's current summary plus the timeline events not
+// yet projected.
+type DealProjection struct {
+	DealID        string           `json:"deal_id"`
+	Stage         string           `json:"stage"`
+	BuyerOrgID    string           `json:"buyer_org_id"`
+	SupplierOrgID string           `json:"supplier_org_id,omitempty"`
+	Product       string           `json:"product"`
+	Quantity      int64            `json:"quantity"`
+	Total         int64            `json:"total"`
+	Currency      string           `json:"currency"`
+	Events        []ProjectedEvent `json:"events"`
+}
+
+// ---- tracking ----
+
+// Shipment statuses, normalised across carriers.
+const (
+	TrackPending        = "pending"
+	TrackInfoReceived   = "info_received"
+	TrackInTransit      = "in_transit"
+	TrackOutForDelivery = "out_for_delivery"
+	TrackDelivered      = "delivered"
+	TrackException      = "exception"
+)
+
+// TrackInput names a shipment.
+type TrackInput struct {
+	Carrier        string `json:"carrier"`
+	TrackingNumber string `json:"tracking_number"`
+}
+
+// TrackEvent is one scan or status change reported by the carrier.
+type TrackEvent struct {
+	At          time.Time `json:"at"`
+	Status      string    `json:"status"`
+	Location    string    `json:"location,omitempty"`
+	Description string    `json:"description,omitempty"`
+}
+
+// TrackResult is a shipment's current status.
+type TrackResult struct {
+	Status            string       `json:"status"`
+	Events            []TrackEvent `json:"events"`
+	EstimatedDelivery time.Time    `json:"estimated_delivery,omitzero"`
+}
+
+// ---- notifications ----
+
+// Notification is a message to one organization about one deal.
+type Notification struct {
+	DealID string `json:"deal_id"`
+	OrgID  string `json:"org_id"`
+	Kind   string `json:"kind"`
+	Text   string `json:"text"`
+	// Key makes a retried notification go out once.
+	Key string `json:"key"`
+}
+
+// ---- the activities ----
+
+// Charge starts a payment into escrow.
+func (a *Activities) Charge(ctx context.Context, in ChargeInput) (ChargeResult, error) {
+	if in.Amount <= 0 {
+		return ChargeResult{}, Declined(fmt.Sprintf("charge of %d: amount must be positive", in.Amount))
+	}
+	return a.Payments.Charge(ctx, in)
+}
+
+// Refund returns money from escrow to the buyer.
+func (a *Activities) Refund(ctx context.Context, in RefundInput) (RefundResult, error) {
+	return a.Payments.Refund(ctx, in)
+}
+
+// Transfer pays the supplier out of escrow.
+func (a *Activities) Transfer(ctx context.Context, in TransferInput) (TransferResult, error) {
+	return a.Payments.Transfer(ctx, in)
+}
+
+// PostLedger records a balanced posting; an unbalanced one is a bug, not a
+// transient failure, so it is not retried.
+func (a *Activities) PostLedger(ctx context.Context, p Posting) error {
+	if err := p.Validate(); err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), "UnbalancedPosting", nil)
+	}
+	return a.Ledger.Post(ctx, p)
+}
+
+// ProjectDeal writes the deal's summary and new events to the read model.
+func (a *Activities) ProjectDeal(ctx context.Context, p DealProjection) error {
+	return a.Projection.Project(ctx, p)
+}
+
+// TrackShipment asks the tracker for a shipment's status.
+func (a *Activities) TrackShipment(ctx context.Context, in TrackInput) (TrackResult, error) {
+	return a.Tracker.Track(ctx, in)
+}
+
+// Notify sends a notification.
+func (a *Activities) Notify(ctx context.Context, n Notification) error {
+	return a.Notifier.Notify(ctx, n)
+}

@@ -1,0 +1,237 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Memory implements Payments, Ledger, Projection, Tracker and Notifier in
+// memory. It is what the workflow tests run against, and what the worker
+// uses until the PostgreSQL ledger, the Stripe and sandbox providers and the
+// carrier tracker are built: it keeps nothing across a restart.
+//
+// It behaves like the real ones where the workflow depends on it: every
+// call is idempotent by its key, postings must balance, and an escrow
+// account never goes negative.
+type Memory struct {
+	mu sync.Mutex
+	// PendingCharges makes charges answer "pending" (like Stripe, which
+	// confirms by webhook) instead of "succeeded" (like the sandbox).
+	PendingCharges bool
+	// DeclineCharges lists steps ("deposit", …) whose next charge is declined.
+	DeclineCharges map[string]int
+	// Shipments scripts tracking: each poll of a tracking number returns the
+	// next status of its list, then repeats the last.
+	Shipments map[string][]string
+
+	charges       map[string]ChargeResult
+	chargeInputs  map[string]ChargeInput
+	refunds       map[string]RefundInput
+	transfers     map[string]TransferInput
+	postings      map[string]Posting
+	postingOrder  []string
+	balances      map[string]int64 // account|currency → balance
+	projections   map[string]DealProjection
+	events        map[string]map[int]ProjectedEvent
+	polls         map[string]int
+	notifications map[string]Notification
+}
+
+// NewMemory returns empty in-memory providers.
+func NewMemory() *Memory {
+	return &Memory{
+		DeclineCharges: map[string]int{},
+		Shipments:      map[string][]string{},
+		charges:        map[string]ChargeResult{},
+		chargeInputs:   map[string]ChargeInput{},
+		refunds:        map[string]RefundInput{},
+		transfers:      map[string]TransferInput{},
+		postings:       map[string]Posting{},
+		balances:       map[string]int64{},
+		projections:    map[string]DealProjection{},
+		events:         map[string]map[int]ProjectedEvent{},
+		polls:          map[string]int{},
+		notifications:  map[string]Notification{},
+	}
+}
+
+// Activities returns Activities backed entirely by m.
+func (m *Memory) Activities() *Activities {
+	return &Activities{Payments: m, Ledger: m, Projection: m, Tracker: m, Notifier: m}
+}
+
+// Charge implements Payments.
+func (m *Memory) Charge(_ context.Context, in ChargeInput) (ChargeResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.charges[in.IdempotencyKey]; ok {
+		return r, nil
+	}
+	if m.DeclineCharges[in.Step] > 0 {
+		m.DeclineCharges[in.Step]--
+		return ChargeResult{}, Declined("card declined (memory provider)")
+	}
+	status := "succeeded"
+	if m.PendingCharges {
+		status = "pending"
+	}
+	r := ChargeResult{Provider: "memory", PaymentID: fmt.Sprintf("pay_%d", len(m.charges)+1), Status: status, ClientSecret: "memory_secret"}
+	m.charges[in.IdempotencyKey] = r
+	m.chargeInputs[in.IdempotencyKey] = in
+	return r, nil
+}
+
+// Refund implements Payments.
+func (m *Memory) Refund(_ context.Context, in RefundInput) (RefundResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.refunds[in.IdempotencyKey] = in
+	return RefundResult{Provider: "memory", RefundID: "re_" + in.IdempotencyKey}, nil
+}
+
+// Transfer implements Payments.
+func (m *Memory) Transfer(_ context.Context, in TransferInput) (TransferResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.transfers[in.IdempotencyKey] = in
+	return TransferResult{Provider: "memory", TransferID: "tr_" + in.IdempotencyKey}, nil
+}
+
+// Post implements Ledger.
+func (m *Memory) Post(_ context.Context, p Posting) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, dup := m.postings[p.IdempotencyKey]; dup {
+		return nil
+	}
+	for _, l := range p.Lines {
+		k := l.Account + "|" + l.Currency
+		if strings.HasPrefix(l.Account, "escrow:") && m.balances[k]+l.Amount < 0 {
+			return fmt.Errorf("posting %s would take escrow %s below zero", p.IdempotencyKey, l.Account)
+		}
+	}
+	for _, l := range p.Lines {
+		m.balances[l.Account+"|"+l.Currency] += l.Amount
+	}
+	m.postings[p.IdempotencyKey] = p
+	m.postingOrder = append(m.postingOrder, p.IdempotencyKey)
+	return nil
+}
+
+// Project implements Projection.
+func (m *Memory) Project(_ context.Context, p DealProjection) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.events[p.DealID] == nil {
+		m.events[p.DealID] = map[int]ProjectedEvent{}
+	}
+	for _, e := range p.Events {
+		m.events[p.DealID][e.Seq] = e
+	}
+	p.Events = nil
+	m.projections[p.DealID] = p
+	return nil
+}
+
+// Track implements Tracker.
+func (m *Memory) Track(_ context.Context, in TrackInput) (TrackResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	script := m.Shipments[in.TrackingNumber]
+	if len(script) == 0 {
+		return TrackResult{Status: TrackPending}, nil
+	}
+	i := min(m.polls[in.TrackingNumber], len(script)-1)
+	m.polls[in.TrackingNumber]++
+	return TrackResult{Status: script[i]}, nil
+}
+
+// Notify implements Notifier.
+func (m *Memory) Notify(_ context.Context, n Notification) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.notifications[n.Key] = n
+	return nil
+}
+
+// Balance is an account's balance in a currency.
+func (m *Memory) Balance(account, currency string) int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.balances[account+"|"+currency]
+}
+
+// Postings returns the postings in the order they were made.
+func (m *Memory) Postings() []Posting {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Posting, 0, len(m.postingOrder))
+	for _, k := range m.postingOrder {
+		out = append(out, m.postings[k])
+	}
+	return out
+}
+
+// Charges returns the charges made, by idempotency key.
+func (m *Memory) Charges() map[string]ChargeInput {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]ChargeInput, len(m.chargeInputs))
+	for k, v := range m.chargeInputs {
+		out[k] = v
+	}
+	return out
+}
+
+// Refunds returns the refunds made, by idempotency key.
+func (m *Memory) Refunds() map[string]RefundInput {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]RefundInput, len(m.refunds))
+	for k, v := range m.refunds {
+		out[k] = v
+	}
+	return out
+}
+
+// Transfers returns the transfers made, by idempotency key.
+func (m *Memory) Transfers() map[string]TransferInput {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]TransferInput, len(m.transfers))
+	for k, v := range m.transfers {
+		out[k] = v
+	}
+	return out
+}
+
+// Projected returns a deal's projected summary and its events in order.
+func (m *Memory) Projected(dealID string) (DealProjection, []ProjectedEvent) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	evs := make([]ProjectedEvent, 0, len(m.events[dealID]))
+	for _, e := range m.events[dealID] {
+		evs = append(evs, e)
+	}
+	slices.SortFunc(evs, func(a, b ProjectedEvent) int { return a.Seq - b.Seq })
+	return m.projections[dealID], evs
+}
+
+// Notifications returns the notifications sent of a kind.
+func (m *Memory) Notifications(kind string) []Notification {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Notification
+	for _, n := range m.notifications {
+		if n.Kind == kind {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,101 @@
+package workflows
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+// startContract renders the contract from the accepted quote and opens it
+// for signature.
+func (d *deal) startContract(ctx workflow.Context) {
+	q := d.acceptedQuote()
+	in := d.in.Inquiry
+	terms := ContractTerms{
+		DealID: d.in.DealID, BuyerOrgID: in.BuyerOrgID, SupplierOrgID: d.state.SupplierID,
+		Product: in.Product, Specs: in.Specs, Quantity: in.Quantity, Unit: in.Unit,
+		UnitPrice: q.UnitPrice, Total: d.state.Total, Currency: d.state.Currency,
+		LeadTimeDays: q.LeadTimeDays, ShipBy: in.ShipBy, Incoterm: d.state.Inquiry.Incoterm, Destination: in.Destination,
+		DepositPercent: 30, Deposit: d.state.Deposit, Balance: d.state.Balance,
+		InspectionDays: int(d.in.Policy.InspectionWindow / (24 * time.Hour)),
+		LateDeliveryRule: "If the goods are not ready to ship by the ship-by date, the buyer may extend it " +
+			"or cancel the deal with a full refund of the deposit.",
+	}
+	canonical, _ := json.Marshal(terms) // a struct of plain fields always encodes
+	sum := sha256.Sum256(canonical)
+	d.state.Contract = &Contract{Terms: terms, Text: renderContract(terms), TermsSHA256: hex.EncodeToString(sum[:])}
+	d.state.Deadlines[dlContractSignBy] = workflow.Now(ctx).Add(d.in.Policy.ContractSigning)
+	d.event(ctx, "contract_ready", "", "terms sha256 "+d.state.Contract.TermsSHA256)
+	d.notify(in.BuyerOrgID, "contract_ready", "The contract is ready to sign.")
+	d.notify(d.state.SupplierID, "contract_ready", "The contract is ready to sign.")
+	d.setStage(ctx, StageContract)
+}
+
+func renderContract(t ContractTerms) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "PURCHASE CONTRACT — deal %s\n\n", t.DealID)
+	fmt.Fprintf(&b, "Buyer: %s\nSupplier: %s\n\n", t.BuyerOrgID, t.SupplierOrgID)
+	fmt.Fprintf(&b, "Goods: %d %s of %s\n", t.Quantity, t.Unit, t.Product)
+	if t.Specs != "" {
+		fmt.Fprintf(&b, "Specifications: %s\n", t.Specs)
+	}
+	fmt.Fprintf(&b, "Unit price: %d %s (minor units)\nTotal: %d %s\n", t.UnitPrice, t.Currency, t.Total, t.Currency)
+	fmt.Fprintf(&b, "Delivery: %s %s\n", t.Incoterm, t.Destination)
+	if t.ShipBy.IsZero() {
+		fmt.Fprintf(&b, "Ready to ship within %d days of the deposit\n", t.LeadTimeDays)
+	} else {
+		fmt.Fprintf(&b, "Ready to ship by %s (lead time %d days)\n", t.ShipBy.Format("2006-01-02"), t.LeadTimeDays)
+	}
+	fmt.Fprintf(&b, "\nPayment through Tradeloop escrow: %d%% deposit (%d) before production, "+
+		"the balance (%d) before shipment.\n", t.DepositPercent, t.Deposit, t.Balance)
+	fmt.Fprintf(&b, "Inspection: %d days after verified delivery; silence accepts the goods.\n", t.InspectionDays)
+	fmt.Fprintf(&b, "Late delivery: %s\n", t.LateDeliveryRule)
+	return b.String()
+}
+
+func (d *deal) checkSign(_ workflow.Context, in SignInput) error {
+	if err := d.needStage(StageContract); err != nil {
+		return err
+	}
+	c := d.state.Contract
+	switch {
+	case d.isBuyer(in.Actor):
+		if !c.BuyerSignedAt.IsZero() {
+			return reject(RejectWrongStage, "the buyer has already signed")
+		}
+	case d.isAwardedSupplier(in.Actor):
+		if !c.SupplierSignedAt.IsZero() {
+			return reject(RejectWrongStage, "the supplier has already signed")
+		}
+	default:
+		return reject(RejectNotAllowed, "only the buyer and the supplier sign the contract")
+	}
+	if in.TermsSHA256 != c.TermsSHA256 {
+		return reject(RejectInvalid, "the signed terms hash %q is not the contract's %s", in.TermsSHA256, c.TermsSHA256)
+	}
+	return nil
+}
+
+func (d *deal) sign(ctx workflow.Context, in SignInput) {
+	c := d.state.Contract
+	now := workflow.Now(ctx)
+	if d.isBuyer(in.Actor) {
+		c.BuyerSignedAt = now
+	} else {
+		c.SupplierSignedAt = now
+	}
+	d.event(ctx, "contract_signed", in.Actor.OrgID, string(in.Actor.Role))
+	if c.BuyerSignedAt.IsZero() || c.SupplierSignedAt.IsZero() {
+		return
+	}
+	delete(d.state.Deadlines, dlContractSignBy)
+	d.state.Deadlines[dlDepositDue] = now.Add(d.in.Policy.DepositDue)
+	d.event(ctx, "contract_signed_by_both", "", c.TermsSHA256)
+	d.notify(d.in.Inquiry.BuyerOrgID, "deposit_due", fmt.Sprintf("Pay the %d %s deposit within %s.", d.state.Deposit, d.state.Currency, d.in.Policy.DepositDue))
+	d.setStage(ctx, StageDeposit)
+}

@@ -1,0 +1,194 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+)
+
+func (d *deal) checkOpenDispute(_ workflow.Context, in DisputeInput) error {
+	if err := d.needStage(StageShipping, StageInspection); err != nil {
+		return err
+	}
+	if err := d.needBuyer(in.Actor); err != nil {
+		return err
+	}
+	if in.Reason == "" {
+		return reject(RejectInvalid, "a dispute needs a reason")
+	}
+	return nil
+}
+
+func (d *deal) openDispute(ctx workflow.Context, in DisputeInput) {
+	d.startDispute(ctx, in.Actor.OrgID, in.Reason, in.Remedy, in.Evidence)
+}
+
+// startDispute opens a dispute the supplier must answer in time.
+func (d *deal) startDispute(ctx workflow.Context, by, reason, remedy string, evidence []string) {
+	now := workflow.Now(ctx)
+	d.state.Dispute = &Dispute{OpenedBy: by, Reason: reason, Remedy: remedy, Evidence: evidence, Status: DisputeOpen, OpenedAt: now}
+	delete(d.state.Deadlines, dlInspectionEnds)
+	delete(d.state.Deadlines, dlInspectionReminder)
+	d.state.Deadlines[dlDisputeAnswerDue] = now.Add(d.in.Policy.DisputeAnswer)
+	d.event(ctx, "dispute_opened", by, reason)
+	d.notify(d.state.SupplierID, "dispute_opened", "A dispute was opened ("+reason+"): answer within "+d.in.Policy.DisputeAnswer.String()+".")
+	d.setStage(ctx, StageDispute)
+}
+
+// buyerDefault sends the deposit to mediation when the balance is not paid.
+func (d *deal) buyerDefault(ctx workflow.Context) {
+	d.state.Dispute = &Dispute{OpenedBy: "system", Reason: "buyer_default", Remedy: "the balance was not paid in time", Status: DisputeMediation, OpenedAt: workflow.Now(ctx)}
+	d.event(ctx, "buyer_default", "", "the balance was not paid in time; the deposit goes to mediation")
+	d.notify("mediation", "mediation_needed", "Buyer default on deal "+d.in.DealID+": decide on the deposit.")
+	d.setStage(ctx, StageMediation)
+}
+
+func (d *deal) isParty(a Actor) bool { return d.isBuyer(a) || d.isAwardedSupplier(a) }
+
+func (d *deal) checkAnswer(_ workflow.Context, in ActorInput) error {
+	if err := d.needStage(StageDispute); err != nil {
+		return err
+	}
+	if err := d.needSupplier(in.Actor); err != nil {
+		return err
+	}
+	if d.state.Dispute.Status != DisputeOpen {
+		return reject(RejectWrongStage, "the dispute is already answered")
+	}
+	if in.Note == "" {
+		return reject(RejectInvalid, "an answer needs a text")
+	}
+	return nil
+}
+
+func (d *deal) answerDispute(ctx workflow.Context, in ActorInput) {
+	d.state.Dispute.Answer = in.Note
+	d.state.Dispute.Status = DisputeAnswered
+	delete(d.state.Deadlines, dlDisputeAnswerDue)
+	d.state.Deadlines[dlDisputeSettleBy] = workflow.Now(ctx).Add(d.in.Policy.DisputeSettlement)
+	d.event(ctx, "dispute_answered", in.Actor.OrgID, in.Note)
+}
+
+func (d *deal) checkPropose(_ workflow.Context, in ProposalInput) error {
+	if err := d.needStage(StageDispute, StageMediation); err != nil {
+		return err
+	}
+	if !d.isParty(in.Actor) {
+		return reject(RejectNotAllowed, "only the buyer and the supplier propose settlements")
+	}
+	if held := d.goodsHeld(); in.ReleaseAmount < 0 || in.ReleaseAmount > held {
+		return reject(RejectInvalid, "release amount %d must be between 0 and the %d held in escrow", in.ReleaseAmount, held)
+	}
+	return nil
+}
+
+func (d *deal) propose(ctx workflow.Context, in ProposalInput) {
+	for i := range d.state.Dispute.Proposals {
+		if p := &d.state.Dispute.Proposals[i]; p.By == in.Actor.OrgID && p.Status == "OPEN" {
+			p.Status = "SUPERSEDED"
+		}
+	}
+	d.proposals++
+	id := fmt.Sprintf("p%d", d.proposals)
+	d.state.Dispute.Proposals = append(d.state.Dispute.Proposals, Proposal{
+		ID: id, By: in.Actor.OrgID, ReleaseAmount: in.ReleaseAmount, Note: in.Note, Status: "OPEN", At: workflow.Now(ctx),
+	})
+	d.event(ctx, "settlement_proposed", in.Actor.OrgID, fmt.Sprintf("%s: release %d %s to the supplier", id, in.ReleaseAmount, d.state.Currency))
+	other := d.state.SupplierID
+	if in.Actor.OrgID == other {
+		other = d.in.Inquiry.BuyerOrgID
+	}
+	d.notify(other, "settlement_proposed", "A settlement was proposed: "+id)
+}
+
+func (d *deal) findProposal(in AcceptProposalInput) (*Proposal, error) {
+	if err := d.needStage(StageDispute, StageMediation); err != nil {
+		return nil, err
+	}
+	if !d.isParty(in.Actor) {
+		return nil, reject(RejectNotAllowed, "only the buyer and the supplier settle")
+	}
+	for i := range d.state.Dispute.Proposals {
+		p := &d.state.Dispute.Proposals[i]
+		if p.ID != in.ProposalID {
+			continue
+		}
+		if p.Status != "OPEN" {
+			return nil, reject(RejectWrongStage, "proposal %s is %s", p.ID, p.Status)
+		}
+		if p.By == in.Actor.OrgID {
+			return nil, reject(RejectNotAllowed, "the other party must accept a proposal")
+		}
+		if p.ReleaseAmount > d.goodsHeld() {
+			return nil, reject(RejectInvalid, "proposal %s releases more than the escrow holds", p.ID)
+		}
+		return p, nil
+	}
+	return nil, reject(RejectNotFound, "no proposal %q", in.ProposalID)
+}
+
+func (d *deal) checkAcceptProposal(_ workflow.Context, in AcceptProposalInput) error {
+	_, err := d.findProposal(in)
+	return err
+}
+
+func (d *deal) acceptProposal(ctx workflow.Context, in AcceptProposalInput) {
+	p, _ := d.findProposal(in)
+	p.Status = "ACCEPTED"
+	d.state.Dispute.Status = DisputeSettled
+	delete(d.state.Deadlines, dlDisputeAnswerDue)
+	delete(d.state.Deadlines, dlDisputeSettleBy)
+	d.finish(ctx, StageResolved, "dispute_settled", fmt.Sprintf("%s accepted by %s", p.ID, in.Actor.OrgID), p.ReleaseAmount)
+}
+
+func (d *deal) checkEscalate(_ workflow.Context, in ActorInput) error {
+	if err := d.needStage(StageDispute); err != nil {
+		return err
+	}
+	if !d.isParty(in.Actor) {
+		return reject(RejectNotAllowed, "only the buyer and the supplier escalate")
+	}
+	return nil
+}
+
+func (d *deal) escalateUpdate(ctx workflow.Context, in ActorInput) {
+	d.escalate(ctx, in.Actor.OrgID, in.Note)
+}
+
+func (d *deal) escalate(ctx workflow.Context, by, why string) {
+	d.state.Dispute.Status = DisputeMediation
+	delete(d.state.Deadlines, dlDisputeAnswerDue)
+	delete(d.state.Deadlines, dlDisputeSettleBy)
+	d.event(ctx, "dispute_escalated", by, why)
+	d.notify("mediation", "mediation_needed", "Deal "+d.in.DealID+" needs a mediator's decision.")
+	d.setStage(ctx, StageMediation)
+}
+
+// mediatorDecision applies a mediator's ruling. A signal cannot be refused,
+// so a ruling that does not fit (wrong stage, not a mediator, bad amount; the
+// API checks these before signalling) is recorded and ignored.
+func (d *deal) mediatorDecision(ctx workflow.Context, m MediatorDecision) {
+	held := d.goodsHeld()
+	release, problem := int64(0), ""
+	switch {
+	case d.state.Stage != StageMediation:
+		problem = "the deal is " + string(d.state.Stage)
+	case m.Actor.Role != RoleMediator:
+		problem = "not from a mediator"
+	case m.Outcome == OutcomeRefund:
+		release = 0
+	case m.Outcome == OutcomeRelease:
+		release = held
+	case m.Outcome == OutcomeSplit && m.ReleaseAmount > 0 && m.ReleaseAmount < held:
+		release = m.ReleaseAmount
+	default:
+		problem = fmt.Sprintf("outcome %q with release %d of %d held", m.Outcome, m.ReleaseAmount, held)
+	}
+	if problem != "" {
+		d.event(ctx, "decision_ignored", m.Actor.UserID, problem)
+		return
+	}
+	d.state.Dispute.Status = DisputeDecided
+	d.state.Dispute.Decision = &Decision{MediatorID: m.Actor.UserID, Outcome: m.Outcome, ReleaseAmount: release, Note: m.Note, At: workflow.Now(ctx)}
+	d.finish(ctx, StageResolved, "mediator_decision", fmt.Sprintf("%s: release %d of %d %s", m.Outcome, release, held, d.state.Currency), release)
+}

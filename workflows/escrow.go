@@ -1,0 +1,352 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/money"
+)
+
+// amountDue is what the buyer owes for a payment step at the current stage.
+func (d *deal) amountDue(step string) (int64, error) {
+	switch step {
+	case activities.StepSample:
+		if err := d.needStage(StageSample); err != nil {
+			return 0, err
+		}
+		s := d.state.Sample
+		if s.Paid || s.Price == 0 {
+			return 0, reject(RejectWrongStage, "the sample needs no payment")
+		}
+		return s.Price, nil
+	case activities.StepDeposit:
+		return d.state.Deposit, d.needStage(StageDeposit)
+	case activities.StepBalance:
+		return d.state.Balance, d.needStage(StageBalance)
+	}
+	return 0, reject(RejectInvalid, "unknown payment step %q", step)
+}
+
+// activeCharge is the latest charge of a step, or nil.
+func (d *deal) activeCharge(step string) *Payment {
+	for i := len(d.state.Payments) - 1; i >= 0; i-- {
+		if p := &d.state.Payments[i]; p.Kind == PaymentCharge && p.Step == step {
+			return p
+		}
+	}
+	return nil
+}
+
+func (d *deal) checkPay(_ workflow.Context, in PayInput) error {
+	if err := d.needBuyer(in.Actor); err != nil {
+		return err
+	}
+	if _, err := d.amountDue(in.Step); err != nil {
+		return err
+	}
+	if p := d.activeCharge(in.Step); p != nil {
+		switch p.Status {
+		case PaymentPending:
+			return reject(RejectWrongStage, "the %s payment %s is waiting for confirmation", in.Step, p.ID)
+		case PaymentSucceeded:
+			return reject(RejectWrongStage, "the %s is already paid", in.Step)
+		}
+	}
+	return nil
+}
+
+// pay starts the buyer's payment of one step at the provider. A charge whose
+// outcome is unknown (the provider did not answer) keeps its idempotency key,
+// so trying again can never charge twice; only a definite failure (declined,
+// or failed by the provider) lets the next try use a new key.
+func (d *deal) pay(ctx workflow.Context, in PayInput) (PayResult, error) {
+	if err := d.payMu.Lock(ctx); err != nil {
+		return PayResult{}, err
+	}
+	defer d.payMu.Unlock()
+	if err := d.checkPay(ctx, in); err != nil { // another payment may have run while this one waited
+		return PayResult{}, err
+	}
+	amount, _ := d.amountDue(in.Step)
+	idx := -1
+	if p := d.activeCharge(in.Step); p != nil && p.Status == PaymentInitiating {
+		for i := range d.state.Payments {
+			if &d.state.Payments[i] == p {
+				idx = i
+			}
+		}
+	} else {
+		attempt := 1
+		for _, p := range d.state.Payments {
+			if p.Kind == PaymentCharge && p.Step == in.Step {
+				attempt++
+			}
+		}
+		id := fmt.Sprintf("%s-%d", in.Step, attempt)
+		d.state.Payments = append(d.state.Payments, Payment{
+			ID: id, Kind: PaymentCharge, Step: in.Step, Amount: amount, Currency: d.state.Currency,
+			Status: PaymentInitiating, IdempotencyKey: d.wf + "/" + id, CreatedAt: workflow.Now(ctx),
+		})
+		idx = len(d.state.Payments) - 1
+	}
+	key := d.state.Payments[idx].IdempotencyKey
+	d.change++
+
+	var res activities.ChargeResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, interactiveChargeOptions), acts.Charge, activities.ChargeInput{
+		DealID: d.in.DealID, Step: in.Step, BuyerOrgID: d.in.Inquiry.BuyerOrgID,
+		Amount: amount, Currency: d.state.Currency, IdempotencyKey: key,
+	}).Get(ctx, &res)
+	p := &d.state.Payments[idx]
+	d.change++
+	var appErr *temporal.ApplicationError
+	switch {
+	case errors.As(err, &appErr) && appErr.Type() == activities.ErrPaymentDeclined:
+		p.Status, p.Reason = PaymentFailedStat, appErr.Message()
+		d.event(ctx, "payment_declined", in.Actor.OrgID, fmt.Sprintf("%s %d %s: %s", in.Step, amount, d.state.Currency, p.Reason))
+	case err != nil:
+		p.Reason = "the payment provider did not answer; try again"
+		d.event(ctx, "payment_unconfirmed", in.Actor.OrgID, in.Step)
+	default:
+		p.Provider, p.ProviderID, p.Reason = res.Provider, res.PaymentID, ""
+		p.Status = PaymentPending
+		d.event(ctx, "payment_started", in.Actor.OrgID, fmt.Sprintf("%s %d %s via %s %s", in.Step, amount, d.state.Currency, res.Provider, res.PaymentID))
+		if res.Status == PaymentSucceeded {
+			d.confirmCharge(ctx, p)
+		}
+	}
+	return PayResult{State: d.state, PaymentID: p.ID, Provider: p.Provider, Status: p.Status}, nil
+}
+
+// confirmCharge records captured money in escrow and moves the deal on.
+func (d *deal) confirmCharge(ctx workflow.Context, p *Payment) {
+	p.Status = PaymentSucceeded
+	d.state.Escrow.Held += p.Amount
+	d.event(ctx, "payment_succeeded", "", fmt.Sprintf("%s %d %s (%s)", p.Step, p.Amount, p.Currency, p.ProviderID))
+	switch {
+	case p.Step == activities.StepSample && d.state.Stage == StageSample:
+		d.state.Sample.Paid = true
+		d.notify(d.state.SupplierID, "sample_paid", "The sample is paid: ship it.")
+	case p.Step == activities.StepDeposit && d.state.Stage == StageDeposit:
+		delete(d.state.Deadlines, dlDepositDue)
+		d.startProduction(ctx)
+	case p.Step == activities.StepBalance && d.state.Stage == StageBalance:
+		delete(d.state.Deadlines, dlBalanceDue)
+		d.notify(d.state.SupplierID, "balance_paid", "The balance is in escrow: ship the goods and add the tracking number.")
+		d.setStage(ctx, StageShipping)
+	default:
+		// Money that arrives after its stage has passed is returned when
+		// the deal settles.
+		d.event(ctx, "payment_after_stage", "", p.ID+" arrived at "+string(d.state.Stage)+"; it will be refunded")
+	}
+}
+
+func (d *deal) chargeByProviderID(id string) *Payment {
+	for i := range d.state.Payments {
+		if p := &d.state.Payments[i]; p.Kind == PaymentCharge && p.ProviderID == id && id != "" {
+			return p
+		}
+	}
+	return nil
+}
+
+func (d *deal) paymentConfirmed(ctx workflow.Context, s PaymentConfirmed) {
+	p := d.chargeByProviderID(s.ProviderPaymentID)
+	switch {
+	case p == nil:
+		d.event(ctx, "payment_unknown", "", "confirmation for unknown payment "+s.ProviderPaymentID)
+	case p.Status == PaymentSucceeded:
+		// a repeated webhook: already counted
+	case s.Amount != p.Amount || s.Currency != p.Currency:
+		d.event(ctx, "payment_mismatch", "", fmt.Sprintf("%s confirmed %d %s, expected %d %s", p.ID, s.Amount, s.Currency, p.Amount, p.Currency))
+		d.notify("platform", "payment_mismatch", "Payment "+p.ProviderID+" needs review.")
+	default:
+		d.confirmCharge(ctx, p)
+	}
+}
+
+func (d *deal) paymentFailed(ctx workflow.Context, s PaymentFailed) {
+	p := d.chargeByProviderID(s.ProviderPaymentID)
+	if p == nil || p.Status != PaymentPending {
+		return
+	}
+	p.Status, p.Reason = PaymentFailedStat, s.Reason
+	d.event(ctx, "payment_failed", "", fmt.Sprintf("%s: %s", p.ID, s.Reason))
+	d.notify(d.in.Inquiry.BuyerOrgID, "payment_failed", "Your "+p.Step+" payment failed ("+s.Reason+"): please pay again.")
+}
+
+// postConfirmedCharges puts each captured charge into the deal's escrow
+// account in the ledger, once.
+func (d *deal) postConfirmedCharges(ctx workflow.Context) error {
+	actx := workflow.WithActivityOptions(ctx, moneyOptions)
+	for i := range d.state.Payments {
+		p := d.state.Payments[i]
+		if p.Kind != PaymentCharge || p.Status != PaymentSucceeded || p.Posted {
+			continue
+		}
+		err := workflow.ExecuteActivity(actx, acts.PostLedger, activities.Posting{
+			IdempotencyKey: p.IdempotencyKey + "/escrow", DealID: d.in.DealID, Kind: p.Step,
+			Memo: fmt.Sprintf("%s payment %s into escrow", p.Step, p.ProviderID),
+			Lines: []activities.Line{
+				{Account: activities.BuyerAccount(d.in.Inquiry.BuyerOrgID), Amount: -p.Amount, Currency: p.Currency},
+				{Account: activities.EscrowAccount(d.in.DealID), Amount: p.Amount, Currency: p.Currency},
+			},
+		}).Get(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("post %s to the ledger: %w", p.ID, err)
+		}
+		d.state.Payments[i].Posted = true
+	}
+	return nil
+}
+
+// paySampleOut releases the sample payment once the buyer has judged it.
+func (d *deal) paySampleOut(ctx workflow.Context) error {
+	s := d.state.Sample
+	if s == nil || (s.Status != SampleApproved && s.Status != SampleRejected) {
+		return nil
+	}
+	p := d.activeCharge(activities.StepSample)
+	if p == nil || p.Status != PaymentSucceeded || p.Settled {
+		return nil
+	}
+	return d.payout(ctx, []string{p.ID}, p.Amount)
+}
+
+// goodsHeld is the deposit and balance still in escrow.
+func (d *deal) goodsHeld() int64 {
+	var held int64
+	for _, p := range d.state.Payments {
+		if p.Kind == PaymentCharge && p.Status == PaymentSucceeded && !p.Settled && p.Step != activities.StepSample {
+			held += p.Amount
+		}
+	}
+	return held
+}
+
+// settle divides whatever the deal still holds as its resolution says: the
+// sample payment goes to the supplier if a sample was shipped, else back;
+// of the deposit and balance, Resolution.Release goes to the supplier (less
+// commission) and the rest back to the buyer. It is the compensation of a
+// cancelled or expired deal as much as the payout of a completed one.
+func (d *deal) settle(ctx workflow.Context) error {
+	r := d.state.Resolution
+	if r == nil || r.Done {
+		return nil
+	}
+	if err := d.postConfirmedCharges(ctx); err != nil {
+		return err
+	}
+	if p := d.activeCharge(activities.StepSample); p != nil && p.Status == PaymentSucceeded && !p.Settled {
+		release := int64(0)
+		if d.sampleEarned() {
+			release = p.Amount
+		}
+		if err := d.payout(ctx, []string{p.ID}, release); err != nil {
+			return err
+		}
+	}
+	var goods []string
+	for _, p := range d.state.Payments {
+		if p.Kind == PaymentCharge && p.Status == PaymentSucceeded && !p.Settled && p.Step != activities.StepSample {
+			goods = append(goods, p.ID)
+		}
+	}
+	if len(goods) > 0 {
+		if err := d.payout(ctx, goods, min(r.Release, d.goodsHeld())); err != nil {
+			return err
+		}
+	}
+	r.Done = true
+	d.event(ctx, "escrow_settled", "", fmt.Sprintf("released %d (commission %d), refunded %d %s",
+		d.state.Escrow.Released, d.state.Escrow.Commission, d.state.Escrow.Refunded, d.state.Currency))
+	return nil
+}
+
+func (d *deal) paymentByID(id string) *Payment {
+	for i := range d.state.Payments {
+		if d.state.Payments[i].ID == id {
+			return &d.state.Payments[i]
+		}
+	}
+	return nil
+}
+
+// payout settles the named charges: release goes to the supplier across
+// them in order, less commission on each released part, and the rest of
+// each charge is refunded to the buyer. Each transfer, refund and posting is
+// keyed by the charge, so a retried or replayed payout moves money once.
+func (d *deal) payout(ctx workflow.Context, chargeIDs []string, release int64) error {
+	amounts := make([]int64, len(chargeIDs))
+	for i, id := range chargeIDs {
+		amounts[i] = d.paymentByID(id).Amount
+	}
+	allocs, err := money.Allocate(amounts, release, d.state.CommissionBP)
+	if err != nil {
+		return fmt.Errorf("allocate payout: %w", err)
+	}
+	actx := workflow.WithActivityOptions(ctx, moneyOptions)
+	cur := d.state.Currency
+	for i, id := range chargeIDs {
+		a, charge := allocs[i], *d.paymentByID(id)
+		if a.Net > 0 {
+			var tr activities.TransferResult
+			key := charge.IdempotencyKey + "/transfer"
+			err := workflow.ExecuteActivity(actx, acts.Transfer, activities.TransferInput{
+				DealID: d.in.DealID, SupplierOrgID: d.state.SupplierID, SourcePaymentID: charge.ProviderID,
+				Amount: a.Net, Currency: cur, IdempotencyKey: key,
+			}).Get(ctx, &tr)
+			if err != nil {
+				return fmt.Errorf("transfer %s: %w", key, err)
+			}
+			d.state.Payments = append(d.state.Payments, Payment{
+				ID: charge.ID + "-transfer", Kind: PaymentTransfer, Step: charge.Step, Amount: a.Net, Currency: cur,
+				Status: PaymentSucceeded, Provider: tr.Provider, ProviderID: tr.TransferID, IdempotencyKey: key,
+				CreatedAt: workflow.Now(ctx), Posted: true, Settled: true,
+			})
+		}
+		if a.Refunded > 0 {
+			var rf activities.RefundResult
+			key := charge.IdempotencyKey + "/refund"
+			err := workflow.ExecuteActivity(actx, acts.Refund, activities.RefundInput{
+				DealID: d.in.DealID, PaymentID: charge.ProviderID, Amount: a.Refunded, Currency: cur, IdempotencyKey: key,
+			}).Get(ctx, &rf)
+			if err != nil {
+				return fmt.Errorf("refund %s: %w", key, err)
+			}
+			d.state.Payments = append(d.state.Payments, Payment{
+				ID: charge.ID + "-refund", Kind: PaymentRefund, Step: charge.Step, Amount: a.Refunded, Currency: cur,
+				Status: PaymentSucceeded, Provider: rf.Provider, ProviderID: rf.RefundID, IdempotencyKey: key,
+				CreatedAt: workflow.Now(ctx), Posted: true, Settled: true,
+			})
+		}
+		lines := []activities.Line{{Account: activities.EscrowAccount(d.in.DealID), Amount: -a.Charge, Currency: cur}}
+		for _, l := range []activities.Line{
+			{Account: activities.SupplierAccount(d.state.SupplierID), Amount: a.Net, Currency: cur},
+			{Account: activities.CommissionAccount, Amount: a.Commission, Currency: cur},
+			{Account: activities.BuyerAccount(d.in.Inquiry.BuyerOrgID), Amount: a.Refunded, Currency: cur},
+		} {
+			if l.Amount != 0 {
+				lines = append(lines, l)
+			}
+		}
+		if err := workflow.ExecuteActivity(actx, acts.PostLedger, activities.Posting{
+			IdempotencyKey: charge.IdempotencyKey + "/settle", DealID: d.in.DealID, Kind: "settle",
+			Memo:  fmt.Sprintf("%s: released %d (commission %d), refunded %d", charge.ID, a.Released, a.Commission, a.Refunded),
+			Lines: lines,
+		}).Get(ctx, nil); err != nil {
+			return fmt.Errorf("post settlement of %s: %w", charge.ID, err)
+		}
+		d.paymentByID(id).Settled = true
+		d.state.Escrow.Held -= a.Charge
+		d.state.Escrow.Released += a.Released
+		d.state.Escrow.Commission += a.Commission
+		d.state.Escrow.Refunded += a.Refunded
+		d.event(ctx, "payout", "", fmt.Sprintf("%s: %d to supplier, %d commission, %d refunded", charge.ID, a.Net, a.Commission, a.Refunded))
+	}
+	return nil
+}

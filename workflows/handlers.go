@@ -1,0 +1,111 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/workflow"
+)
+
+// onUpdate registers an update whose validator is check and whose handler
+// checks again (the state may have moved between validation and execution),
+// applies the change and returns the deal's new state.
+func onUpdate[T any](ctx workflow.Context, d *deal, name string, check func(workflow.Context, T) error, apply func(workflow.Context, T)) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, name,
+		func(ctx workflow.Context, in T) (DealState, error) {
+			if err := check(ctx, in); err != nil {
+				return DealState{}, err
+			}
+			apply(ctx, in)
+			d.change++
+			return d.state, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: check})
+}
+
+func (d *deal) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (DealState, error) { return d.state, nil }); err != nil {
+		return err
+	}
+	regs := []func() error{
+		func() error { return onUpdate(ctx, d, UpdateSubmitQuote, d.checkQuote, d.submitQuote) },
+		func() error { return onUpdate(ctx, d, UpdateDeclineQuote, d.checkDecline, d.declineQuote) },
+		func() error { return onUpdate(ctx, d, UpdateCounterOffer, d.checkCounterOffer, d.counterOffer) },
+		func() error { return onUpdate(ctx, d, UpdateAcceptQuote, d.checkAccept, d.acceptQuote) },
+		func() error { return onUpdate(ctx, d, UpdateRequestSample, d.checkRequestSample, d.requestSample) },
+		func() error { return onUpdate(ctx, d, UpdateShipSample, d.checkShipSample, d.shipSample) },
+		func() error { return onUpdate(ctx, d, UpdateApproveSample, d.checkJudgeSample, d.approveSampleUpdate) },
+		func() error { return onUpdate(ctx, d, UpdateRejectSample, d.checkRejectSample, d.rejectSample) },
+		func() error { return onUpdate(ctx, d, UpdateSignContract, d.checkSign, d.sign) },
+		func() error { return onUpdate(ctx, d, UpdateReportProgress, d.checkProgress, d.reportProgress) },
+		func() error { return onUpdate(ctx, d, UpdateMarkReady, d.checkMarkReady, d.markReady) },
+		func() error { return onUpdate(ctx, d, UpdateExtendShipBy, d.checkExtend, d.extendShipBy) },
+		func() error { return onUpdate(ctx, d, UpdateAddShipment, d.checkAddShipment, d.addShipment) },
+		func() error { return onUpdate(ctx, d, UpdateAcceptDelivery, d.checkAcceptDelivery, d.acceptDelivery) },
+		func() error { return onUpdate(ctx, d, UpdateOpenDispute, d.checkOpenDispute, d.openDispute) },
+		func() error { return onUpdate(ctx, d, UpdateAnswerDispute, d.checkAnswer, d.answerDispute) },
+		func() error { return onUpdate(ctx, d, UpdateProposeSettlement, d.checkPropose, d.propose) },
+		func() error { return onUpdate(ctx, d, UpdateAcceptSettlement, d.checkAcceptProposal, d.acceptProposal) },
+		func() error { return onUpdate(ctx, d, UpdateEscalateDispute, d.checkEscalate, d.escalateUpdate) },
+		func() error { return onUpdate(ctx, d, UpdateCancel, d.checkCancel, d.cancel) },
+		func() error {
+			// Paying runs the provider call inside the update, so the buyer's
+			// client gets what it needs to complete the payment.
+			return workflow.SetUpdateHandlerWithOptions(ctx, UpdatePay, d.pay,
+				workflow.UpdateHandlerOptions{Validator: d.checkPay})
+		},
+	}
+	for _, reg := range regs {
+		if err := reg(); err != nil {
+			return err
+		}
+	}
+	listen(ctx, d, SignalPaymentConfirmed, d.paymentConfirmed)
+	listen(ctx, d, SignalPaymentFailed, d.paymentFailed)
+	listen(ctx, d, SignalMediatorDecision, d.mediatorDecision)
+	listen(ctx, d, SignalShipmentUpdate, d.shipmentUpdate)
+	return nil
+}
+
+// listen handles every signal of one name, in order, for the deal's life.
+func listen[T any](ctx workflow.Context, d *deal, name string, handle func(workflow.Context, T)) {
+	ch := workflow.GetSignalChannel(ctx, name)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var v T
+			ch.Receive(ctx, &v)
+			handle(ctx, v)
+			d.change++
+		}
+	})
+}
+
+// The party checks every validator starts with.
+
+func (d *deal) isBuyer(a Actor) bool {
+	return a.Role == RoleBuyer && a.OrgID == d.in.Inquiry.BuyerOrgID
+}
+
+func (d *deal) isAwardedSupplier(a Actor) bool {
+	return a.Role == RoleSupplier && d.state.SupplierID != "" && a.OrgID == d.state.SupplierID
+}
+
+func (d *deal) needStage(want ...Stage) error {
+	for _, s := range want {
+		if d.state.Stage == s {
+			return nil
+		}
+	}
+	return reject(RejectWrongStage, "the deal is %s", d.state.Stage)
+}
+
+func (d *deal) needBuyer(a Actor) error {
+	if !d.isBuyer(a) {
+		return reject(RejectNotAllowed, "only the deal's buyer may do this")
+	}
+	return nil
+}
+
+func (d *deal) needSupplier(a Actor) error {
+	if !d.isAwardedSupplier(a) {
+		return reject(RejectNotAllowed, "only the deal's supplier may do this")
+	}
+	return nil
+}

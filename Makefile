@@ -4,9 +4,11 @@ GO          ?= go
 BIN         := $(CURDIR)/bin
 SQLC_VERSION := v1.31.1
 SQLC        := $(BIN)/sqlc-$(SQLC_VERSION)
+WORKFLOWCHECK_VERSION := v0.6.0
+WORKFLOWCHECK := $(BIN)/workflowcheck-$(WORKFLOWCHECK_VERSION)
 GOTEST_FLAGS ?=
 
-.PHONY: dev build test vet fmt-check generate generate-check tools clean
+.PHONY: dev build test vet fmt-check workflowcheck generate generate-check tools clean
 
 ## dev: the whole stack in one process (Temporal + UI, PostgreSQL, worker, API)
 dev: build
@@ -16,8 +18,8 @@ dev: build
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-## test: vet, formatting, generated code freshness, then every test with -race
-test: vet fmt-check generate-check
+## test: vet, formatting, workflow determinism, generated code freshness, then every test with -race
+test: vet fmt-check workflowcheck generate-check
 	$(GO) test -race -count=1 -timeout 20m $(GOTEST_FLAGS) ./...
 
 vet:
@@ -27,6 +29,10 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
+## workflowcheck: no non-deterministic call reachable from workflow code
+workflowcheck: $(WORKFLOWCHECK)
+	$(WORKFLOWCHECK) ./workflows/...
+
 ## generate: regenerate db/store from db/queries and db/migrations
 generate: $(SQLC)
 	$(SQLC) generate
@@ -35,13 +41,18 @@ generate: $(SQLC)
 generate-check: $(SQLC)
 	@$(SQLC) diff || { echo "db/store is stale: run 'make generate' and commit the result"; exit 1; }
 
-## tools: the pinned code generators, installed into ./bin
-tools: $(SQLC)
+## tools: the pinned code generator and checker, installed into ./bin
+tools: $(SQLC) $(WORKFLOWCHECK)
 
 $(SQLC):
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN)/.sqlc $(GO) install github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
 	mv $(BIN)/.sqlc/sqlc $@ && rmdir $(BIN)/.sqlc
+
+$(WORKFLOWCHECK):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN)/.wfc $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+	mv $(BIN)/.wfc/workflowcheck $@ && rmdir $(BIN)/.wfc
 
 clean:
 	rm -rf $(BIN)

@@ -43,7 +43,7 @@ const (
 type deal struct {
 	in     DealInput
 	state  DealState
-	wf     string // workflow ID, the root of every idempotency key
+	wf     string // the deal's workflow ID, the root of every idempotency key
 	change int    // bumped by every handler; the main loop wakes on it
 
 	nextInvite int // index in in.Suppliers of the next supplier to invite
@@ -64,7 +64,9 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 	in.Policy = in.Policy.withDefaults()
 	d := &deal{
 		in: in,
-		wf: workflow.GetInfo(ctx).WorkflowExecution.ID,
+		// Keys and child IDs come from the deal ID, not from the execution,
+		// so a history replays anywhere (replayers run under another ID).
+		wf: DealWorkflowID(in.DealID),
 		state: DealState{
 			DealID:    in.DealID,
 			Stage:     StageQuoting,
@@ -79,15 +81,20 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 	}
 	d.event(ctx, "inquiry_created", in.Inquiry.BuyerOrgID, fmt.Sprintf("%d %s of %s", in.Inquiry.Quantity, in.Inquiry.Unit, in.Inquiry.Product))
 	d.state.Deadlines[dlInquiryExpires] = workflow.Now(ctx).Add(in.Policy.InquiryExpiry)
-	if err := d.registerHandlers(ctx); err != nil {
-		return DealState{}, err
-	}
 	d.upsertSearchAttributes(ctx)
 	for range min(in.Policy.InitialInvites, len(in.Suppliers)) {
 		d.inviteNext(ctx)
 	}
+	// Handlers last: an update sent with the start is delivered as soon as
+	// its handler exists, and must find the suppliers already invited.
+	if err := d.registerHandlers(ctx); err != nil {
+		return DealState{}, err
+	}
 
 	for {
+		// Taken before flush: a handler that runs while flush waits on an
+		// activity must still wake the loop afterwards.
+		seen := d.change
 		if err := d.flush(ctx); err != nil {
 			return d.state, err
 		}
@@ -95,7 +102,6 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 			break
 		}
 		name, at := d.nextDeadline()
-		seen := d.change
 		woke := func() bool { return d.change != seen }
 		if name == "" {
 			if err := workflow.Await(ctx, woke); err != nil {

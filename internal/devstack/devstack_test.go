@@ -142,7 +142,7 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 	in := workflows.DealInput{
 		DealID:    "keep",
 		Inquiry:   workflows.Inquiry{BuyerOrgID: "b1", Product: "bolts", Quantity: 10, Currency: "EUR"},
-		Suppliers: []string{"s1"},
+		Suppliers: []workflows.Supplier{{OrgID: "s1", Tier: "gold"}},
 	}
 	if _, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.DealWorkflowID("keep"), TaskQueue: workflows.TaskQueue,

@@ -1,0 +1,321 @@
+package workflows_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/testenv"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// These tests run deals on the real (embedded) Temporal server, with
+// deadlines of seconds instead of days. With RECORD_HISTORIES=1 they write
+// their histories to testdata/, which the replay test replays in every run.
+
+var (
+	buyer = workflows.Actor{UserID: "u-buyer", OrgID: "buyer-1", Role: workflows.RoleBuyer}
+	supA  = workflows.Actor{UserID: "u-a", OrgID: "sup-a", Role: workflows.RoleSupplier}
+	supB  = workflows.Actor{UserID: "u-b", OrgID: "sup-b", Role: workflows.RoleSupplier}
+	med   = workflows.Actor{UserID: "u-med", OrgID: "mediation", Role: workflows.RoleMediator}
+)
+
+type liveDeal struct {
+	t   *testing.T
+	tc  testenv.Temporal
+	mem *activities.Memory
+	id  string
+	ctx context.Context
+}
+
+func startWorker(t *testing.T, tc testenv.Temporal, mem *activities.Memory) worker.Worker {
+	t.Helper()
+	w := worker.New(tc.Client, tc.TaskQueue, worker.Options{})
+	workflows.Register(w)
+	w.RegisterActivity(mem.Activities())
+	require.NoError(t, w.Start())
+	return w
+}
+
+func fastPolicy() workflows.Policy {
+	return workflows.Policy{
+		QuoteSLA: time.Minute, InquiryExpiry: time.Hour, InitialInvites: 1,
+		TrackingPoll: 100 * time.Millisecond, TrackingStall: time.Minute,
+	}
+}
+
+func startDeal(t *testing.T, tc testenv.Temporal, mem *activities.Memory, name string, mutate func(*workflows.DealInput)) *liveDeal {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	dealID := fmt.Sprintf("%s-%d", name, time.Now().UnixNano())
+	in := workflows.DealInput{
+		DealID: dealID,
+		Inquiry: workflows.Inquiry{
+			BuyerOrgID: buyer.OrgID, Product: "cotton t-shirts", Quantity: 2000, Unit: "pcs", Currency: "USD", Destination: "Hamburg",
+		},
+		Suppliers: []workflows.Supplier{{OrgID: supA.OrgID, Tier: "gold"}, {OrgID: supB.OrgID, Tier: "silver"}},
+		Policy:    fastPolicy(),
+	}
+	if mutate != nil {
+		mutate(&in)
+	}
+	d := &liveDeal{t: t, tc: tc, mem: mem, id: workflows.DealWorkflowID(dealID), ctx: ctx}
+	_, err := tc.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: d.id, TaskQueue: tc.TaskQueue}, workflows.DealWorkflowName, in)
+	require.NoError(t, err)
+	return d
+}
+
+func (d *liveDeal) update(name string, arg any) workflows.DealState {
+	d.t.Helper()
+	st, err := d.try(name, arg)
+	require.NoError(d.t, err, name)
+	return st
+}
+
+func (d *liveDeal) try(name string, arg any) (workflows.DealState, error) {
+	h, err := d.tc.Client.UpdateWorkflow(d.ctx, client.UpdateWorkflowOptions{
+		WorkflowID: d.id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return workflows.DealState{}, err
+	}
+	if name == workflows.UpdatePay {
+		var r workflows.PayResult
+		err := h.Get(d.ctx, &r)
+		return r.State, err
+	}
+	var st workflows.DealState
+	return st, h.Get(d.ctx, &st)
+}
+
+func (d *liveDeal) state() workflows.DealState {
+	d.t.Helper()
+	v, err := d.tc.Client.QueryWorkflow(d.ctx, d.id, "", workflows.QueryState)
+	require.NoError(d.t, err)
+	var st workflows.DealState
+	require.NoError(d.t, v.Get(&st))
+	return st
+}
+
+func (d *liveDeal) waitStage(want workflows.Stage) {
+	d.t.Helper()
+	require.EventuallyWithT(d.t, func(c *assert.CollectT) {
+		assert.Equal(c, want, d.state().Stage)
+	}, 30*time.Second, 50*time.Millisecond, "deal never reached %s", want)
+}
+
+func (d *liveDeal) result() workflows.DealState {
+	d.t.Helper()
+	var st workflows.DealState
+	require.NoError(d.t, d.tc.Client.GetWorkflow(d.ctx, d.id, "").Get(d.ctx, &st))
+	return st
+}
+
+func (d *liveDeal) history() *historypb.History {
+	d.t.Helper()
+	h := &historypb.History{}
+	it := d.tc.Client.GetWorkflowHistory(d.ctx, d.id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(d.t, err)
+		h.Events = append(h.Events, e)
+	}
+	return h
+}
+
+// checkHistory replays the deal's history against today's code and, when
+// recording, saves it as a replay fixture.
+func (d *liveDeal) checkHistory(fixture string) *historypb.History {
+	d.t.Helper()
+	h := d.history()
+	r := worker.NewWorkflowReplayer()
+	workflows.Register(r)
+	require.NoError(d.t, r.ReplayWorkflowHistory(nil, h), "history does not replay")
+	if os.Getenv("RECORD_HISTORIES") != "" {
+		b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
+		require.NoError(d.t, err)
+		require.NoError(d.t, os.WriteFile(filepath.Join("testdata", fixture+".json"), b, 0o644))
+	}
+	return h
+}
+
+func (d *liveDeal) signContract(a workflows.Actor) {
+	d.t.Helper()
+	d.update(workflows.UpdateSignContract, workflows.SignInput{Actor: a, TermsSHA256: d.state().Contract.TermsSHA256})
+}
+
+func quote(a workflows.Actor) workflows.QuoteInput {
+	return workflows.QuoteInput{
+		Actor: a, Tiers: []workflows.PriceTier{{MinQuantity: 100, UnitPrice: 450}, {MinQuantity: 1000, UnitPrice: 390}},
+		MOQ: 100, LeadTimeDays: 21, ValidTill: time.Now().Add(48 * time.Hour), SamplePrice: 2500,
+	}
+}
+
+func countEvents(h *historypb.History, typ enumspb.EventType) int {
+	n := 0
+	for _, e := range h.Events {
+		if e.GetEventType() == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// One whole deal with a sample, on the real server, and its history read back.
+func TestWholeDealWithSampleOnEmbeddedServer(t *testing.T) {
+	tc := testenv.NewTemporal(t)
+	mem := activities.NewMemory()
+	defer startWorker(t, tc, mem).Stop()
+	mem.Shipments["SAMPLE-1"] = []string{activities.TrackInTransit, activities.TrackDelivered}
+	mem.Shipments["GOODS-1"] = []string{activities.TrackInfoReceived, activities.TrackInTransit, activities.TrackOutForDelivery, activities.TrackDelivered}
+	d := startDeal(t, tc, mem, "whole", func(in *workflows.DealInput) { in.Inquiry.WantsSample = true })
+
+	_, err := d.try(workflows.UpdateAcceptQuote, workflows.AcceptInput{Actor: supA, QuoteID: "q1"})
+	assert.Equal(t, workflows.RejectNotAllowed, workflows.RejectionCode(err), "supplier accepting: %v", err)
+
+	st := d.update(workflows.UpdateSubmitQuote, quote(supA))
+	assert.Equal(t, int64(390*2000), st.Quotes[0].Total)
+	st = d.update(workflows.UpdateAcceptQuote, workflows.AcceptInput{Actor: buyer, QuoteID: st.Quotes[0].ID})
+	assert.Equal(t, workflows.StageSample, st.Stage)
+	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepSample})
+	d.update(workflows.UpdateShipSample, workflows.ShipmentInput{Actor: supA, Carrier: "ups", TrackingNumber: "SAMPLE-1"})
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Equal(c, workflows.SampleDelivered, d.state().Sample.Status)
+	}, 30*time.Second, 50*time.Millisecond)
+	st = d.update(workflows.UpdateApproveSample, workflows.ActorInput{Actor: buyer})
+	assert.Equal(t, workflows.StageContract, st.Stage)
+	d.signContract(buyer)
+	d.signContract(supA)
+	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepDeposit})
+	d.update(workflows.UpdateReportProgress, workflows.ProgressInput{Actor: supA, Percent: 60})
+	d.update(workflows.UpdateMarkReady, workflows.ActorInput{Actor: supA})
+	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepBalance})
+	d.update(workflows.UpdateAddShipment, workflows.ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "GOODS-1"})
+	d.waitStage(workflows.StageInspection)
+	d.update(workflows.UpdateAcceptDelivery, workflows.ActorInput{Actor: buyer})
+
+	final := d.result()
+	assert.Equal(t, workflows.StageCompleted, final.Stage)
+	// 780,000 of goods and 2,500 of sample, all released at 200 bp.
+	assert.Equal(t, workflows.Escrow{Released: 782_500, Commission: 15_650}, final.Escrow)
+	assert.Equal(t, int64(0), mem.Balance(activities.EscrowAccount(final.DealID), "USD"))
+	assert.Equal(t, int64(766_850), mem.Balance(activities.SupplierAccount("sup-a"), "USD"))
+
+	h := d.checkHistory("happy_path_with_sample")
+	assert.Equal(t, 1, countEvents(h, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED))
+	assert.Equal(t, 2, countEvents(h, enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED), "one tracker each for sample and goods")
+	assert.GreaterOrEqual(t, countEvents(h, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED), 12)
+
+	query := fmt.Sprintf("DealStage = 'COMPLETED' AND BuyerId = 'buyer-1' AND SupplierId = 'sup-a' AND DealAmount = 780000 AND DealCurrency = 'USD' AND WorkflowId = '%s'", d.id)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		resp, err := tc.Client.ListWorkflow(d.ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if assert.NoError(c, err) {
+			assert.Len(c, resp.Executions, 1)
+		}
+	}, 20*time.Second, 200*time.Millisecond, "deal not found by its search attributes")
+}
+
+func TestDisputeWithSplitOnEmbeddedServer(t *testing.T) {
+	tc := testenv.NewTemporal(t)
+	mem := activities.NewMemory()
+	defer startWorker(t, tc, mem).Stop()
+	mem.Shipments["GOODS-2"] = []string{activities.TrackDelivered}
+	d := startDeal(t, tc, mem, "split", nil)
+	st := d.update(workflows.UpdateSubmitQuote, quote(supA))
+	d.update(workflows.UpdateAcceptQuote, workflows.AcceptInput{Actor: buyer, QuoteID: st.Quotes[0].ID})
+	d.signContract(supA)
+	d.signContract(buyer)
+	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepDeposit})
+	d.update(workflows.UpdateMarkReady, workflows.ActorInput{Actor: supA})
+	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepBalance})
+	d.update(workflows.UpdateAddShipment, workflows.ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "GOODS-2"})
+	d.waitStage(workflows.StageInspection)
+	d.update(workflows.UpdateOpenDispute, workflows.DisputeInput{Actor: buyer, Reason: "wrong colour", Remedy: "half refund"})
+	d.update(workflows.UpdateAnswerDispute, workflows.ActorInput{Actor: supA, Note: "colour as sampled"})
+	d.update(workflows.UpdateEscalateDispute, workflows.ActorInput{Actor: supA})
+	require.NoError(t, tc.Client.SignalWorkflow(d.ctx, d.id, "", workflows.SignalMediatorDecision,
+		workflows.MediatorDecision{Actor: med, Outcome: workflows.OutcomeSplit, ReleaseAmount: 500_000}))
+	final := d.result()
+	assert.Equal(t, workflows.StageResolved, final.Stage)
+	assert.Equal(t, workflows.Escrow{Released: 500_000, Commission: 10_000, Refunded: 280_000}, final.Escrow)
+	d.checkHistory("dispute_with_split")
+}
+
+func TestQuoteSLAMissRedispatchesOnEmbeddedServer(t *testing.T) {
+	tc := testenv.NewTemporal(t)
+	mem := activities.NewMemory()
+	defer startWorker(t, tc, mem).Stop()
+	d := startDeal(t, tc, mem, "sla", func(in *workflows.DealInput) { in.Policy.QuoteSLA = time.Second })
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		st := d.state()
+		if assert.Len(c, st.Invitations, 2) {
+			assert.Equal(c, workflows.InvitationLate, st.Invitations[0].Status)
+		}
+	}, 30*time.Second, 50*time.Millisecond)
+	_, err := d.try(workflows.UpdateSubmitQuote, quote(supA))
+	assert.Equal(t, workflows.RejectWrongStage, workflows.RejectionCode(err), "late supplier quoting: %v", err)
+	st := d.update(workflows.UpdateSubmitQuote, quote(supB))
+	d.update(workflows.UpdateCancel, workflows.ActorInput{Actor: buyer, Note: "bought elsewhere"})
+	_ = st
+	final := d.result()
+	assert.Equal(t, workflows.StageCancelled, final.Stage)
+	d.checkHistory("sla_miss_redispatch")
+}
+
+// Deadlines are durable timers: with the worker down when one passes, the
+// deal still moves on once a worker is back, and no money moves twice.
+func TestDeadlinesFireAcrossAWorkerRestart(t *testing.T) {
+	tc := testenv.NewTemporal(t)
+	mem := activities.NewMemory()
+	w := startWorker(t, tc, mem)
+	mem.Shipments["GOODS-3"] = []string{activities.TrackDelivered}
+	d := startDeal(t, tc, mem, "restart", func(in *workflows.DealInput) {
+		in.Policy.InspectionWindow = 3 * time.Second
+		in.Policy.InspectionReminder = time.Second
+	})
+	st := d.update(workflows.UpdateSubmitQuote, quote(supA))
+	d.update(workflows.UpdateAcceptQuote, workflows.AcceptInput{Actor: buyer, QuoteID: st.Quotes[0].ID})
+	d.signContract(buyer)
+	d.signContract(supA)
+	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepDeposit})
+	d.update(workflows.UpdateMarkReady, workflows.ActorInput{Actor: supA})
+	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepBalance})
+	d.update(workflows.UpdateAddShipment, workflows.ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "GOODS-3"})
+	d.waitStage(workflows.StageInspection)
+
+	w.Stop() // the worker dies during the inspection window
+	time.Sleep(4 * time.Second)
+	defer startWorker(t, tc, mem).Stop()
+
+	final := d.result()
+	assert.Equal(t, workflows.StageCompleted, final.Stage)
+	assert.Contains(t, eventTypes(final), "auto_accepted")
+	assert.Len(t, mem.Charges(), 2, "one deposit and one balance charge")
+	assert.Len(t, mem.Transfers(), 2, "one transfer per charge")
+	assert.Equal(t, int64(764_400), mem.Balance(activities.SupplierAccount("sup-a"), "USD"))
+	assert.Equal(t, int64(0), mem.Balance(activities.EscrowAccount(final.DealID), "USD"))
+}
+
+func eventTypes(st workflows.DealState) []string {
+	out := make([]string, len(st.Timeline))
+	for i, e := range st.Timeline {
+		out[i] = e.Type
+	}
+	return out
+}

@@ -1,0 +1,35 @@
+package workflows
+
+import (
+	"path/filepath"
+	"testing"
+
+	"go.temporal.io/sdk/worker"
+)
+
+// Histories recorded from real runs (RECORD_HISTORIES=1 go test -run
+// OnEmbeddedServer ./workflows) must replay against today's code: a change
+// that breaks them would break every deal running when it is deployed, and
+// must go behind workflow.GetVersion instead.
+func TestRecordedHistoriesReplay(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"happy_path_with_sample.json": false, "dispute_with_split.json": false, "sla_miss_redispatch.json": false}
+	for _, f := range files {
+		want[filepath.Base(f)] = true
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			Register(r)
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+				t.Fatalf("%s does not replay: %v", f, err)
+			}
+		})
+	}
+	for name, found := range want {
+		if !found {
+			t.Errorf("missing recorded history %s", name)
+		}
+	}
+}

@@ -508,3 +508,23 @@ func TestDeclinedPaymentCanBeRetried(t *testing.T) {
 	}
 	h.balances(0, 980_000, 20_000, -1_000_000, "sup-a")
 }
+
+func TestSampleNotShippedCancelsAndRefundsTheSamplePayment(t *testing.T) {
+	h := newHarness(t)
+	in := dealInput()
+	in.Inquiry.WantsSample = true
+	h.toContract()
+	h.update(30*m, "pay sample", UpdatePay, PayInput{Actor: buyer, Step: "sample"})
+	st := h.run(in)
+	h.ok("pay sample")
+	if st.Stage != StageCancelled || !h.hasEvent("sample_not_shipped") {
+		t.Fatalf("stage %s", st.Stage)
+	}
+	if got := h.env.Now().Sub(h.start); got != 20*m+14*day {
+		t.Fatalf("cancelled at +%s, want 14 days after the request", got)
+	}
+	if want := (Escrow{Refunded: 5_000}); st.Escrow != want {
+		t.Fatalf("escrow %+v, want %+v", st.Escrow, want)
+	}
+	h.balances(0, 0, 0, 0, "sup-a")
+}

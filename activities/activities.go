@@ -10,6 +10,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -52,6 +53,11 @@ type Activities struct {
 	Tracker    Tracker
 	Notifier   Notifier
 }
+
+// ErrLedgerRejected marks a posting the ledger refuses for good (unbalanced,
+// or an escrow account going negative): a bug or a double payout to stop,
+// not a transient failure to retry.
+var ErrLedgerRejected = errors.New("ledger rejected the posting")
 
 // ErrPaymentDeclined is the type of a non-retryable business failure of a
 // payment (card declined, invalid request): the workflow lets the buyer try
@@ -184,8 +190,9 @@ type ProjectedEvent struct {
 	Detail string    `json:"detail,omitempty"`
 }
 
-// DealProjection is the deal's current summary plus the timeline events not
-// yet projected.
+// DealProjection is the deal's current summary, its whole state as the
+// workflow's query returns it (JSON of workflows.DealState), and the timeline
+// events not yet projected.
 type DealProjection struct {
 	DealID        string           `json:"deal_id"`
 	Stage         string           `json:"stage"`
@@ -195,6 +202,9 @@ type DealProjection struct {
 	Quantity      int64            `json:"quantity"`
 	Total         int64            `json:"total"`
 	Currency      string           `json:"currency"`
+	CreatedAt     time.Time        `json:"created_at"`
+	LastSeq       int              `json:"last_seq"`
+	State         json.RawMessage  `json:"state"`
 	Events        []ProjectedEvent `json:"events"`
 }
 
@@ -267,9 +277,15 @@ func (a *Activities) Transfer(ctx context.Context, in TransferInput) (TransferRe
 // transient failure, so it is not retried.
 func (a *Activities) PostLedger(ctx context.Context, p Posting) error {
 	if err := p.Validate(); err != nil {
-		return temporal.NewNonRetryableApplicationError(err.Error(), "UnbalancedPosting", nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), "LedgerRejected", nil)
 	}
-	return a.Ledger.Post(ctx, p)
+	if err := a.Ledger.Post(ctx, p); err != nil {
+		if errors.Is(err, ErrLedgerRejected) {
+			return temporal.NewNonRetryableApplicationError(err.Error(), "LedgerRejected", err)
+		}
+		return err
+	}
+	return nil
 }
 
 // ProjectDeal writes the deal's summary and new events to the read model.

@@ -17,15 +17,10 @@ import (
 // call is idempotent by its key, postings must balance, and an escrow
 // account never goes negative.
 type Memory struct {
-	mu sync.Mutex
-	// PendingCharges makes charges answer "pending" (like Stripe, which
-	// confirms by webhook) instead of "succeeded" (like the sandbox).
-	PendingCharges bool
-	// DeclineCharges lists steps ("deposit", …) whose next charge is declined.
-	DeclineCharges map[string]int
-	// Shipments scripts tracking: each poll of a tracking number returns the
-	// next status of its list, then repeats the last.
-	Shipments map[string][]string
+	mu             sync.Mutex
+	pendingCharges bool
+	declineCharges map[string]int
+	shipments      map[string][]string
 
 	charges       map[string]ChargeResult
 	chargeInputs  map[string]ChargeInput
@@ -43,8 +38,8 @@ type Memory struct {
 // NewMemory returns empty in-memory providers.
 func NewMemory() *Memory {
 	return &Memory{
-		DeclineCharges: map[string]int{},
-		Shipments:      map[string][]string{},
+		declineCharges: map[string]int{},
+		shipments:      map[string][]string{},
 		charges:        map[string]ChargeResult{},
 		chargeInputs:   map[string]ChargeInput{},
 		refunds:        map[string]RefundInput{},
@@ -56,6 +51,29 @@ func NewMemory() *Memory {
 		polls:          map[string]int{},
 		notifications:  map[string]Notification{},
 	}
+}
+
+// ChargesPending makes charges answer "pending" (like Stripe, which
+// confirms by webhook) instead of "succeeded" (like the sandbox).
+func (m *Memory) ChargesPending(pending bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pendingCharges = pending
+}
+
+// Decline makes the next n charges of a step ("deposit", …) be declined.
+func (m *Memory) Decline(step string, n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.declineCharges[step] = n
+}
+
+// Script sets what tracking reports for a number: each poll returns the
+// next status of the list, then the last one again.
+func (m *Memory) Script(trackingNumber string, statuses ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.shipments[trackingNumber] = statuses
 }
 
 // Activities returns Activities backed entirely by m.
@@ -70,12 +88,12 @@ func (m *Memory) Charge(_ context.Context, in ChargeInput) (ChargeResult, error)
 	if r, ok := m.charges[in.IdempotencyKey]; ok {
 		return r, nil
 	}
-	if m.DeclineCharges[in.Step] > 0 {
-		m.DeclineCharges[in.Step]--
+	if m.declineCharges[in.Step] > 0 {
+		m.declineCharges[in.Step]--
 		return ChargeResult{}, Declined("card declined (memory provider)")
 	}
 	status := "succeeded"
-	if m.PendingCharges {
+	if m.pendingCharges {
 		status = "pending"
 	}
 	r := ChargeResult{Provider: "memory", PaymentID: fmt.Sprintf("pay_%d", len(m.charges)+1), Status: status, ClientSecret: "memory_secret"}
@@ -103,7 +121,7 @@ func (m *Memory) Transfer(_ context.Context, in TransferInput) (TransferResult, 
 // Post implements Ledger.
 func (m *Memory) Post(_ context.Context, p Posting) error {
 	if err := p.Validate(); err != nil {
-		return err
+		return fmt.Errorf("%w: %v", ErrLedgerRejected, err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -113,7 +131,7 @@ func (m *Memory) Post(_ context.Context, p Posting) error {
 	for _, l := range p.Lines {
 		k := l.Account + "|" + l.Currency
 		if strings.HasPrefix(l.Account, "escrow:") && m.balances[k]+l.Amount < 0 {
-			return fmt.Errorf("posting %s would take escrow %s below zero", p.IdempotencyKey, l.Account)
+			return fmt.Errorf("%w: posting %s would take escrow %s below zero", ErrLedgerRejected, p.IdempotencyKey, l.Account)
 		}
 	}
 	for _, l := range p.Lines {
@@ -143,7 +161,7 @@ func (m *Memory) Project(_ context.Context, p DealProjection) error {
 func (m *Memory) Track(_ context.Context, in TrackInput) (TrackResult, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	script := m.Shipments[in.TrackingNumber]
+	script := m.shipments[in.TrackingNumber]
 	if len(script) == 0 {
 		return TrackResult{Status: TrackPending}, nil
 	}

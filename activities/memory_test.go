@@ -58,7 +58,7 @@ func TestMemoryLedgerPostsOnceAndKeepsEscrowNonNegative(t *testing.T) {
 func TestMemoryChargeIsIdempotentAndCanDecline(t *testing.T) {
 	ctx := context.Background()
 	m := NewMemory()
-	m.DeclineCharges["deposit"] = 1
+	m.Decline("deposit", 1)
 	in := ChargeInput{DealID: "1", Step: "deposit", Amount: 300, Currency: "USD", IdempotencyKey: "deal-1/deposit-1"}
 	if _, err := m.Activities().Charge(ctx, in); err == nil {
 		t.Fatal("decline not applied")

@@ -182,8 +182,8 @@ func TestWholeDealWithSampleOnEmbeddedServer(t *testing.T) {
 	tc := testenv.NewTemporal(t)
 	mem := activities.NewMemory()
 	defer startWorker(t, tc, mem).Stop()
-	mem.Shipments["SAMPLE-1"] = []string{activities.TrackInTransit, activities.TrackDelivered}
-	mem.Shipments["GOODS-1"] = []string{activities.TrackInfoReceived, activities.TrackInTransit, activities.TrackOutForDelivery, activities.TrackDelivered}
+	mem.Script("SAMPLE-1", activities.TrackInTransit, activities.TrackDelivered)
+	mem.Script("GOODS-1", activities.TrackInfoReceived, activities.TrackInTransit, activities.TrackOutForDelivery, activities.TrackDelivered)
 	d := startDeal(t, tc, mem, "whole", func(in *workflows.DealInput) { in.Inquiry.WantsSample = true })
 
 	_, err := d.try(workflows.UpdateAcceptQuote, workflows.AcceptInput{Actor: supA, QuoteID: "q1"})
@@ -235,7 +235,7 @@ func TestDisputeWithSplitOnEmbeddedServer(t *testing.T) {
 	tc := testenv.NewTemporal(t)
 	mem := activities.NewMemory()
 	defer startWorker(t, tc, mem).Stop()
-	mem.Shipments["GOODS-2"] = []string{activities.TrackDelivered}
+	mem.Script("GOODS-2", activities.TrackDelivered)
 	d := startDeal(t, tc, mem, "split", nil)
 	st := d.update(workflows.UpdateSubmitQuote, quote(supA))
 	d.update(workflows.UpdateAcceptQuote, workflows.AcceptInput{Actor: buyer, QuoteID: st.Quotes[0].ID})
@@ -284,7 +284,7 @@ func TestDeadlinesFireAcrossAWorkerRestart(t *testing.T) {
 	tc := testenv.NewTemporal(t)
 	mem := activities.NewMemory()
 	w := startWorker(t, tc, mem)
-	mem.Shipments["GOODS-3"] = []string{activities.TrackDelivered}
+	mem.Script("GOODS-3", activities.TrackDelivered)
 	d := startDeal(t, tc, mem, "restart", func(in *workflows.DealInput) {
 		in.Policy.InspectionWindow = 3 * time.Second
 		in.Policy.InspectionReminder = time.Second

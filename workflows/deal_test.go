@@ -55,7 +55,7 @@ func TestHappyPathWithSample(t *testing.T) {
 	h := newHarness(t)
 	in := dealInput()
 	in.Inquiry.WantsSample = true
-	h.mem.Shipments["S1"] = []string{activities.TrackDelivered}
+	h.mem.Script("S1", activities.TrackDelivered)
 	h.update(10*m, "quote", UpdateSubmitQuote, h.quote(supA))
 	h.update(20*m, "accept", UpdateAcceptQuote, AcceptInput{Actor: buyer, QuoteID: "q1"})
 	h.update(25*m, "ship unpaid", UpdateShipSample, ShipmentInput{Actor: supA, Carrier: "ups", TrackingNumber: "S1"})
@@ -72,7 +72,7 @@ func TestHappyPathWithSample(t *testing.T) {
 	h.update(4*time.Hour, "pay deposit", UpdatePay, PayInput{Actor: buyer, Step: "deposit"})
 	h.update(5*time.Hour, "ready", UpdateMarkReady, ActorInput{Actor: supA})
 	h.update(6*time.Hour, "pay balance", UpdatePay, PayInput{Actor: buyer, Step: "balance"})
-	h.mem.Shipments["TRK1"] = []string{activities.TrackDelivered}
+	h.mem.Script("TRK1", activities.TrackDelivered)
 	h.update(7*time.Hour, "ship", UpdateAddShipment, ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "TRK1"})
 	h.update(8*time.Hour, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
 	st := h.run(in)
@@ -176,8 +176,8 @@ func TestSampleRejectedThenResampled(t *testing.T) {
 	h := newHarness(t)
 	in := dealInput()
 	in.Inquiry.WantsSample = true
-	h.mem.Shipments["S1"] = []string{activities.TrackDelivered}
-	h.mem.Shipments["S2"] = []string{activities.TrackInTransit, activities.TrackDelivered}
+	h.mem.Script("S1", activities.TrackDelivered)
+	h.mem.Script("S2", activities.TrackInTransit, activities.TrackDelivered)
 	h.toContract()
 	h.update(30*m, "pay sample", UpdatePay, PayInput{Actor: buyer, Step: "sample"})
 	h.update(40*m, "ship 1", UpdateShipSample, ShipmentInput{Actor: supA, Carrier: "ups", TrackingNumber: "S1"})
@@ -205,7 +205,7 @@ func TestSampleAutoApprovedAfterSilence(t *testing.T) {
 	h := newHarness(t)
 	in := dealInput()
 	in.Inquiry.WantsSample = true
-	h.mem.Shipments["S1"] = []string{activities.TrackDelivered}
+	h.mem.Script("S1", activities.TrackDelivered)
 	h.toContract()
 	h.update(30*m, "pay sample", UpdatePay, PayInput{Actor: buyer, Step: "sample"})
 	h.update(40*m, "ship", UpdateShipSample, ShipmentInput{Actor: supA, Carrier: "ups", TrackingNumber: "S1"})
@@ -268,7 +268,7 @@ func TestLateProductionExtendedThenAutoAcceptedAfterSilence(t *testing.T) {
 	h.update(lateAt+time.Hour, "extend", UpdateExtendShipBy, ExtendInput{Actor: buyer, NewShipBy: h.start.Add(25 * day)})
 	h.update(22*day, "ready", UpdateMarkReady, ActorInput{Actor: supA})
 	h.update(22*day+time.Hour, "pay balance", UpdatePay, PayInput{Actor: buyer, Step: "balance"})
-	h.mem.Shipments["TRK1"] = []string{activities.TrackDelivered}
+	h.mem.Script("TRK1", activities.TrackDelivered)
 	h.update(22*day+2*time.Hour, "ship", UpdateAddShipment, ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "TRK1"})
 	st := h.run(dealInput())
 	h.ok("extend", "ready", "pay balance", "ship")
@@ -335,7 +335,7 @@ func TestShipmentExceptionOpensDisputeThatEscalatesAndRefunds(t *testing.T) {
 	h := newHarness(t)
 	h.toBalance()
 	h.update(240*m, "pay balance", UpdatePay, PayInput{Actor: buyer, Step: "balance"})
-	h.mem.Shipments["TRK1"] = []string{activities.TrackInTransit, activities.TrackException}
+	h.mem.Script("TRK1", activities.TrackInTransit, activities.TrackException)
 	h.update(300*m, "ship", UpdateAddShipment, ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "TRK1"})
 	h.check(300*m+2*time.Hour, func(st DealState) {
 		if st.Stage != StageDispute || st.Dispute.OpenedBy != "system" {
@@ -446,7 +446,7 @@ func TestRejectedUpdatesLeaveStateUnchanged(t *testing.T) {
 
 func TestPaymentsConfirmedBySignalOnceAndRetriedAfterFailure(t *testing.T) {
 	h := newHarness(t)
-	h.mem.PendingCharges = true
+	h.mem.ChargesPending(true)
 	h.toDeposit()
 	h.update(time.Hour, "pay 1", UpdatePay, PayInput{Actor: buyer, Step: "deposit"})
 	h.update(time.Hour+m, "pay while pending", UpdatePay, PayInput{Actor: buyer, Step: "deposit"})
@@ -489,13 +489,13 @@ func TestPaymentsConfirmedBySignalOnceAndRetriedAfterFailure(t *testing.T) {
 
 func TestDeclinedPaymentCanBeRetried(t *testing.T) {
 	h := newHarness(t)
-	h.mem.DeclineCharges["deposit"] = 1
+	h.mem.Decline("deposit", 1)
 	h.toDeposit()
 	h.update(time.Hour, "declined", UpdatePay, PayInput{Actor: buyer, Step: "deposit"})
 	h.update(2*time.Hour, "retry", UpdatePay, PayInput{Actor: buyer, Step: "deposit"})
 	h.update(3*time.Hour, "ready", UpdateMarkReady, ActorInput{Actor: supA})
 	h.update(4*time.Hour, "pay balance", UpdatePay, PayInput{Actor: buyer, Step: "balance"})
-	h.mem.Shipments["TRK1"] = []string{activities.TrackDelivered}
+	h.mem.Script("TRK1", activities.TrackDelivered)
 	h.update(5*time.Hour, "ship", UpdateAddShipment, ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "TRK1"})
 	h.update(7*time.Hour, "accept", UpdateAcceptDelivery, ActorInput{Actor: buyer})
 	st := h.run(dealInput())

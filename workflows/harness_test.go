@@ -212,6 +212,6 @@ func (h *harness) toBalance() {
 func (h *harness) toInspection() {
 	h.toBalance()
 	h.update(240*m, "pay balance", UpdatePay, PayInput{Actor: buyer, Step: "balance"})
-	h.mem.Shipments["TRK1"] = []string{activities.TrackInTransit, activities.TrackDelivered}
+	h.mem.Script("TRK1", activities.TrackInTransit, activities.TrackDelivered)
 	h.update(300*m, "ship", UpdateAddShipment, ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "TRK1"})
 }

@@ -28,7 +28,7 @@ func trackingEnv(t *testing.T, mem *activities.Memory) (*testsuite.TestWorkflowE
 
 func TestTrackingReportsEachChangeUntilDelivered(t *testing.T) {
 	mem := activities.NewMemory()
-	mem.Shipments["T"] = []string{activities.TrackInfoReceived, activities.TrackInfoReceived, activities.TrackInTransit, activities.TrackDelivered}
+	mem.Script("T", activities.TrackInfoReceived, activities.TrackInfoReceived, activities.TrackInTransit, activities.TrackDelivered)
 	env, reports := trackingEnv(t, mem)
 	env.ExecuteWorkflow(TrackShipment, TrackingInput{DealWorkflowID: "deal-x", Kind: "goods", Carrier: "dhl", TrackingNumber: "T",
 		Poll: time.Hour, Stall: 5 * day, PollsPerRun: 100})
@@ -47,7 +47,7 @@ func TestTrackingReportsEachChangeUntilDelivered(t *testing.T) {
 
 func TestTrackingReportsAStallAfterNoProgress(t *testing.T) {
 	mem := activities.NewMemory()
-	mem.Shipments["T"] = []string{activities.TrackInTransit}
+	mem.Script("T", activities.TrackInTransit)
 	env, reports := trackingEnv(t, mem)
 	start := env.Now()
 	env.ExecuteWorkflow(TrackShipment, TrackingInput{DealWorkflowID: "deal-x", Kind: "goods", Carrier: "dhl", TrackingNumber: "T",
@@ -66,7 +66,7 @@ func TestTrackingReportsAStallAfterNoProgress(t *testing.T) {
 
 func TestTrackingContinuesAsNewWithItsState(t *testing.T) {
 	mem := activities.NewMemory()
-	mem.Shipments["T"] = []string{activities.TrackInTransit}
+	mem.Script("T", activities.TrackInTransit)
 	env, _ := trackingEnv(t, mem)
 	env.ExecuteWorkflow(TrackShipment, TrackingInput{DealWorkflowID: "deal-x", Kind: "goods", Carrier: "dhl", TrackingNumber: "T",
 		Poll: time.Hour, Stall: 5 * day, PollsPerRun: 3})

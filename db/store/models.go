@@ -7,6 +7,7 @@ package store
 import (
 	"database/sql/driver"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -58,27 +59,178 @@ func (ns NullUserRole) Value() (driver.Value, error) {
 }
 
 type ApiKey struct {
-	ID         uuid.UUID          `json:"id"`
-	UserID     uuid.UUID          `json:"user_id"`
-	Prefix     string             `json:"prefix"`
-	SecretHash []byte             `json:"secret_hash"`
-	Label      string             `json:"label"`
-	CreatedAt  pgtype.Timestamptz `json:"created_at"`
-	LastUsedAt pgtype.Timestamptz `json:"last_used_at"`
-	RevokedAt  pgtype.Timestamptz `json:"revoked_at"`
+	ID         uuid.UUID  `json:"id"`
+	UserID     uuid.UUID  `json:"user_id"`
+	Prefix     string     `json:"prefix"`
+	SecretHash []byte     `json:"secret_hash"`
+	Label      string     `json:"label"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+type Deal struct {
+	ID            string    `json:"id"`
+	Stage         string    `json:"stage"`
+	BuyerOrgID    string    `json:"buyer_org_id"`
+	SupplierOrgID *string   `json:"supplier_org_id"`
+	Product       string    `json:"product"`
+	Quantity      int64     `json:"quantity"`
+	TotalMinor    int64     `json:"total_minor"`
+	Currency      string    `json:"currency"`
+	State         []byte    `json:"state"`
+	LastEventSeq  int32     `json:"last_event_seq"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+type DealEvent struct {
+	DealID string    `json:"deal_id"`
+	Seq    int32     `json:"seq"`
+	At     time.Time `json:"at"`
+	Type   string    `json:"type"`
+	Actor  string    `json:"actor"`
+	Detail string    `json:"detail"`
+}
+
+type DealInvitation struct {
+	DealID     string    `json:"deal_id"`
+	SupplierID string    `json:"supplier_id"`
+	Status     string    `json:"status"`
+	InvitedAt  time.Time `json:"invited_at"`
+	DueAt      time.Time `json:"due_at"`
+}
+
+type Dispute struct {
+	DealID   string    `json:"deal_id"`
+	OpenedBy string    `json:"opened_by"`
+	Reason   string    `json:"reason"`
+	Remedy   string    `json:"remedy"`
+	Answer   string    `json:"answer"`
+	Status   string    `json:"status"`
+	OpenedAt time.Time `json:"opened_at"`
+}
+
+type DisputeDecision struct {
+	DealID       string    `json:"deal_id"`
+	MediatorID   string    `json:"mediator_id"`
+	Outcome      string    `json:"outcome"`
+	ReleaseMinor int64     `json:"release_minor"`
+	Note         string    `json:"note"`
+	At           time.Time `json:"at"`
+}
+
+type DisputeEvidence struct {
+	DealID    string `json:"deal_id"`
+	Seq       int32  `json:"seq"`
+	Reference string `json:"reference"`
+}
+
+type DisputeProposal struct {
+	DealID       string    `json:"deal_id"`
+	ProposalID   string    `json:"proposal_id"`
+	ProposedBy   string    `json:"proposed_by"`
+	ReleaseMinor int64     `json:"release_minor"`
+	Note         string    `json:"note"`
+	Status       string    `json:"status"`
+	At           time.Time `json:"at"`
+}
+
+type LedgerLine struct {
+	PostingID int64  `json:"posting_id"`
+	LineNo    int16  `json:"line_no"`
+	Account   string `json:"account"`
+	Currency  string `json:"currency"`
+	Amount    int64  `json:"amount"`
+}
+
+type LedgerPosting struct {
+	ID             int64     `json:"id"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	DealID         *string   `json:"deal_id"`
+	Kind           string    `json:"kind"`
+	Memo           string    `json:"memo"`
+	PostedAt       time.Time `json:"posted_at"`
 }
 
 type Organization struct {
-	ID        uuid.UUID          `json:"id"`
-	Name      string             `json:"name"`
-	CreatedAt pgtype.Timestamptz `json:"created_at"`
+	ID        uuid.UUID `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type Payment struct {
+	DealID         string    `json:"deal_id"`
+	PaymentID      string    `json:"payment_id"`
+	Kind           string    `json:"kind"`
+	Step           string    `json:"step"`
+	Provider       string    `json:"provider"`
+	ProviderID     string    `json:"provider_id"`
+	AmountMinor    int64     `json:"amount_minor"`
+	Currency       string    `json:"currency"`
+	Status         string    `json:"status"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	Reason         string    `json:"reason"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+type Quote struct {
+	DealID       string    `json:"deal_id"`
+	QuoteID      string    `json:"quote_id"`
+	SupplierID   string    `json:"supplier_id"`
+	Revision     int32     `json:"revision"`
+	Tiers        []byte    `json:"tiers"`
+	Moq          int64     `json:"moq"`
+	LeadTimeDays int32     `json:"lead_time_days"`
+	ValidTill    time.Time `json:"valid_till"`
+	SampleMinor  int64     `json:"sample_minor"`
+	UnitMinor    int64     `json:"unit_minor"`
+	TotalMinor   int64     `json:"total_minor"`
+	Status       string    `json:"status"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+type Shipment struct {
+	DealID         string     `json:"deal_id"`
+	Kind           string     `json:"kind"`
+	Carrier        string     `json:"carrier"`
+	TrackingNumber string     `json:"tracking_number"`
+	Status         string     `json:"status"`
+	ShippedAt      time.Time  `json:"shipped_at"`
+	DeliveredAt    *time.Time `json:"delivered_at"`
+}
+
+type SupplierProfile struct {
+	OrgID              uuid.UUID      `json:"org_id"`
+	Categories         []string       `json:"categories"`
+	Regions            []string       `json:"regions"`
+	Certifications     []string       `json:"certifications"`
+	Tier               string         `json:"tier"`
+	Rating             pgtype.Numeric `json:"rating"`
+	GmvMinor           int64          `json:"gmv_minor"`
+	QuotesOnTime       int32          `json:"quotes_on_time"`
+	QuotesLate         int32          `json:"quotes_late"`
+	MedianResponseSecs pgtype.Int4    `json:"median_response_secs"`
+	UpdatedAt          time.Time      `json:"updated_at"`
+}
+
+type TrackingEvent struct {
+	DealID         string    `json:"deal_id"`
+	Kind           string    `json:"kind"`
+	TrackingNumber string    `json:"tracking_number"`
+	Seq            int32     `json:"seq"`
+	At             time.Time `json:"at"`
+	Status         string    `json:"status"`
+	Location       string    `json:"location"`
+	Description    string    `json:"description"`
 }
 
 type User struct {
-	ID        uuid.UUID          `json:"id"`
-	OrgID     uuid.UUID          `json:"org_id"`
-	Email     string             `json:"email"`
-	Name      string             `json:"name"`
-	Role      UserRole           `json:"role"`
-	CreatedAt pgtype.Timestamptz `json:"created_at"`
+	ID        uuid.UUID `json:"id"`
+	OrgID     uuid.UUID `json:"org_id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      UserRole  `json:"role"`
+	CreatedAt time.Time `json:"created_at"`
 }

@@ -21,6 +21,8 @@ import (
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/api"
 	"github.com/tradeloop/tradeloop/internal/config"
+	"github.com/tradeloop/tradeloop/internal/ledger"
+	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -67,15 +69,21 @@ type Deps struct {
 // NewWorker makes the worker for the deals task queue with every workflow
 // and activity registered. The caller starts and stops it.
 //
-// The activities run on in-memory providers until the PostgreSQL ledger and
-// read model, the Stripe and sandbox payment providers and the carrier
-// tracker exist: deals run end to end, but their money records live only as
-// long as the worker process.
+// The ledger and the read model are PostgreSQL's. Payments, carrier tracking
+// and notifications still run on in-memory providers until the payments and
+// logistics issues land: they confirm at once and keep nothing.
 func NewWorker(d Deps) worker.Worker {
 	w := worker.New(d.Temporal, workflows.TaskQueue, worker.Options{})
 	workflows.Register(w)
-	w.RegisterActivity(activities.NewMemory().Activities())
-	d.Logger.Warn("activities use in-memory providers: payments, ledger and read model are not persisted yet")
+	mem := activities.NewMemory()
+	w.RegisterActivity(&activities.Activities{
+		Payments:   mem,
+		Ledger:     ledger.New(d.DB),
+		Projection: readmodel.New(d.DB),
+		Tracker:    mem,
+		Notifier:   mem,
+	})
+	d.Logger.Warn("payments, tracking and notifications use in-memory providers (no real money moves)")
 	return w
 }
 

@@ -1,0 +1,114 @@
+-- name: UpsertDeal :one
+-- Writes the deal's row unless a newer projection is already there.
+INSERT INTO deals (id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency,
+                   state, last_event_seq, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT (id) DO UPDATE SET
+    stage = EXCLUDED.stage, supplier_org_id = EXCLUDED.supplier_org_id, total_minor = EXCLUDED.total_minor,
+    state = EXCLUDED.state, last_event_seq = EXCLUDED.last_event_seq, updated_at = EXCLUDED.updated_at
+WHERE deals.last_event_seq <= EXCLUDED.last_event_seq
+RETURNING last_event_seq;
+
+-- name: InsertDealEvent :exec
+INSERT INTO deal_events (deal_id, seq, at, type, actor, detail)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (deal_id, seq) DO NOTHING;
+
+-- name: UpsertInvitation :exec
+INSERT INTO deal_invitations (deal_id, supplier_id, status, invited_at, due_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (deal_id, supplier_id) DO UPDATE SET status = EXCLUDED.status;
+
+-- name: UpsertQuote :exec
+INSERT INTO quotes (deal_id, quote_id, supplier_id, revision, tiers, moq, lead_time_days, valid_till,
+                    sample_minor, unit_minor, total_minor, status, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (deal_id, quote_id) DO UPDATE SET status = EXCLUDED.status;
+
+-- name: UpsertPayment :exec
+INSERT INTO payments (deal_id, payment_id, kind, step, provider, provider_id, amount_minor, currency,
+                      status, idempotency_key, reason, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (deal_id, payment_id) DO UPDATE SET
+    provider = EXCLUDED.provider, provider_id = EXCLUDED.provider_id, status = EXCLUDED.status,
+    reason = EXCLUDED.reason, updated_at = EXCLUDED.updated_at
+WHERE (payments.status, payments.provider_id, payments.reason)
+      IS DISTINCT FROM (EXCLUDED.status, EXCLUDED.provider_id, EXCLUDED.reason);
+
+-- name: UpsertShipment :exec
+INSERT INTO shipments (deal_id, kind, carrier, tracking_number, status, shipped_at, delivered_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (deal_id, kind, tracking_number) DO UPDATE SET
+    status = EXCLUDED.status, delivered_at = EXCLUDED.delivered_at;
+
+-- name: InsertTrackingEvent :exec
+INSERT INTO tracking_events (deal_id, kind, tracking_number, seq, at, status, location, description)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT DO NOTHING;
+
+-- name: UpsertDispute :exec
+INSERT INTO disputes (deal_id, opened_by, reason, remedy, answer, status, opened_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (deal_id) DO UPDATE SET answer = EXCLUDED.answer, status = EXCLUDED.status;
+
+-- name: InsertEvidence :exec
+INSERT INTO dispute_evidence (deal_id, seq, reference) VALUES ($1, $2, $3)
+ON CONFLICT DO NOTHING;
+
+-- name: UpsertProposal :exec
+INSERT INTO dispute_proposals (deal_id, proposal_id, proposed_by, release_minor, note, status, at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (deal_id, proposal_id) DO UPDATE SET status = EXCLUDED.status;
+
+-- name: UpsertDecision :exec
+INSERT INTO dispute_decisions (deal_id, mediator_id, outcome, release_minor, note, at)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (deal_id) DO NOTHING;
+
+-- name: GetDeal :one
+SELECT * FROM deals WHERE id = $1;
+
+-- name: ListDealEvents :many
+SELECT * FROM deal_events WHERE deal_id = $1 ORDER BY seq;
+
+-- name: ListDealPayments :many
+SELECT * FROM payments WHERE deal_id = $1 ORDER BY created_at, payment_id;
+
+-- name: ListDealsForBuyer :many
+-- Newest first, keyset-paginated on (created_at, id).
+SELECT id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency, created_at, updated_at
+FROM deals
+WHERE buyer_org_id = sqlc.arg(buyer_org_id)
+  AND (sqlc.narg(stage)::text IS NULL OR stage = sqlc.narg(stage))
+  AND (sqlc.narg(counterparty)::text IS NULL OR supplier_org_id = sqlc.narg(counterparty))
+  AND (sqlc.narg(created_from)::timestamptz IS NULL OR created_at >= sqlc.narg(created_from))
+  AND (sqlc.narg(created_to)::timestamptz IS NULL OR created_at < sqlc.narg(created_to))
+  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::text))
+ORDER BY created_at DESC, id DESC
+LIMIT sqlc.arg(page_size);
+
+-- name: ListDealsForSupplier :many
+-- Deals the supplier was invited to or awarded, newest first.
+SELECT d.id, d.stage, d.buyer_org_id, d.supplier_org_id, d.product, d.quantity, d.total_minor, d.currency, d.created_at, d.updated_at
+FROM deals d
+WHERE d.id IN (SELECT i.deal_id FROM deal_invitations i WHERE i.supplier_id = sqlc.arg(supplier_org_id))
+  AND (sqlc.narg(stage)::text IS NULL OR d.stage = sqlc.narg(stage))
+  AND (sqlc.narg(counterparty)::text IS NULL OR d.buyer_org_id = sqlc.narg(counterparty))
+  AND (sqlc.narg(created_from)::timestamptz IS NULL OR d.created_at >= sqlc.narg(created_from))
+  AND (sqlc.narg(created_to)::timestamptz IS NULL OR d.created_at < sqlc.narg(created_to))
+  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
+       OR (d.created_at, d.id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::text))
+ORDER BY d.created_at DESC, d.id DESC
+LIMIT sqlc.arg(page_size);
+
+-- name: ListDealsInDispute :many
+-- What mediators work on: deals in dispute or mediation, newest first.
+SELECT id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency, created_at, updated_at
+FROM deals
+WHERE stage IN ('DISPUTE', 'MEDIATION')
+  AND (sqlc.narg(stage)::text IS NULL OR stage = sqlc.narg(stage))
+  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::text))
+ORDER BY created_at DESC, id DESC
+LIMIT sqlc.arg(page_size);

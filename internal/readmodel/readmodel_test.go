@@ -1,0 +1,112 @@
+package readmodel
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/testenv"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// projection builds a projection of a deal with n events.
+func projection(t *testing.T, id, buyer, supplier, stage string, created time.Time, n int) activities.DealProjection {
+	t.Helper()
+	st := workflows.DealState{DealID: id, Stage: workflows.Stage(stage), Currency: "USD", Total: 1000, SupplierID: supplier,
+		Inquiry:     workflows.Inquiry{BuyerOrgID: buyer, Product: "bolts", Quantity: 10, Currency: "USD"},
+		Invitations: []workflows.Invitation{{SupplierID: supplier, Status: workflows.InvitationQuoted, InvitedAt: created, DueAt: created.Add(2 * time.Hour)}},
+	}
+	var evs []activities.ProjectedEvent
+	for i := range n {
+		at := created.Add(time.Duration(i) * time.Minute)
+		st.Timeline = append(st.Timeline, workflows.Event{At: at, Type: fmt.Sprintf("e%d", i+1)})
+		evs = append(evs, activities.ProjectedEvent{Seq: i + 1, At: at, Type: fmt.Sprintf("e%d", i+1)})
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return activities.DealProjection{DealID: id, Stage: stage, BuyerOrgID: buyer, SupplierOrgID: supplier, Product: "bolts",
+		Quantity: 10, Total: 1000, Currency: "USD", CreatedAt: created, LastSeq: n, State: raw, Events: evs}
+}
+
+func TestProjectionIsIdempotentAndNeverGoesBack(t *testing.T) {
+	ctx := context.Background()
+	s := New(testenv.Postgres(t))
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	newer := projection(t, "d1", "b1", "s1", "CONTRACT", t0, 5)
+	older := projection(t, "d1", "b1", "s1", "QUOTING", t0, 3)
+	for _, p := range []activities.DealProjection{older, newer, newer, older} {
+		if err := s.Project(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := s.Deal(ctx, "d1")
+	if err != nil || st.Stage != workflows.StageContract {
+		t.Fatalf("stage %s (%v), want the newer CONTRACT", st.Stage, err)
+	}
+	evs, _ := s.Timeline(ctx, "d1")
+	if len(evs) != 5 {
+		t.Fatalf("%d events after replays, want 5", len(evs))
+	}
+	if _, err := s.Deal(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown deal: %v", err)
+	}
+}
+
+func TestListsArePerViewerFilteredAndPaged(t *testing.T) {
+	ctx := context.Background()
+	s := New(testenv.Postgres(t))
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 7 {
+		stage, supplier := "QUOTING", "s1"
+		if i%2 == 1 {
+			stage, supplier = "DISPUTE", "s2"
+		}
+		if err := s.Project(ctx, projection(t, fmt.Sprintf("d%d", i), "b1", supplier, stage, t0.Add(time.Duration(i)*time.Hour), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Project(ctx, projection(t, "other", "b2", "s1", "QUOTING", t0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		page, err := s.List(ctx, Viewer{Role: workflows.RoleBuyer, OrgID: "b1"}, Filter{Limit: 3, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range page.Deals {
+			ids = append(ids, d.ID)
+		}
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	if fmt.Sprint(ids) != "[d6 d5 d4 d3 d2 d1 d0]" {
+		t.Fatalf("buyer pages %v, want newest first, each once, and not another buyer's", ids)
+	}
+	page, _ := s.List(ctx, Viewer{Role: workflows.RoleBuyer, OrgID: "b1"}, Filter{Stage: "DISPUTE", Counterparty: "s2", From: t0.Add(2 * time.Hour)})
+	if len(page.Deals) != 2 || page.Deals[0].ID != "d5" || page.Deals[1].ID != "d3" {
+		t.Fatalf("filtered %+v, want d5 and d3 (d1 is before From)", page.Deals)
+	}
+	page, _ = s.List(ctx, Viewer{Role: workflows.RoleSupplier, OrgID: "s1"}, Filter{})
+	if len(page.Deals) != 5 {
+		t.Fatalf("supplier s1 sees %d deals, want its 5 invitations", len(page.Deals))
+	}
+	page, _ = s.List(ctx, Viewer{Role: workflows.RoleMediator}, Filter{})
+	if len(page.Deals) != 3 {
+		t.Fatalf("mediator sees %d deals, want the 3 in dispute", len(page.Deals))
+	}
+	if _, err := s.List(ctx, Viewer{Role: workflows.RoleBuyer, OrgID: "b1"}, Filter{Cursor: "!!"}); !errors.Is(err, ErrBadCursor) {
+		t.Fatalf("bad cursor: %v", err)
+	}
+}

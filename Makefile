@@ -8,7 +8,7 @@ WORKFLOWCHECK_VERSION := v0.6.0
 WORKFLOWCHECK := $(BIN)/workflowcheck-$(WORKFLOWCHECK_VERSION)
 GOTEST_FLAGS ?=
 
-.PHONY: dev build test vet fmt-check workflowcheck generate generate-check tools clean
+.PHONY: dev build test bench vet fmt-check workflowcheck generate generate-check tools clean
 
 ## dev: the whole stack in one process (Temporal + UI, PostgreSQL, worker, API)
 dev: build
@@ -21,6 +21,10 @@ build:
 ## test: vet, formatting, workflow determinism, generated code freshness, then every test with -race
 test: vet fmt-check workflowcheck generate-check
 	$(GO) test -race -count=1 -timeout 20m $(GOTEST_FLAGS) ./...
+
+## bench: the read-model benchmark on 100,000 deals (figures in the README)
+bench:
+	$(GO) test -run '^$$' -bench ReadModel -benchtime 2000x -v ./internal/readmodel
 
 vet:
 	$(GO) vet ./...

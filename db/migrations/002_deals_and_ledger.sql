@@ -37,16 +37,18 @@ CREATE INDEX deals_buyer_idx ON deals (buyer_org_id, created_at DESC, id DESC);
 CREATE INDEX deals_supplier_idx ON deals (supplier_org_id, created_at DESC, id DESC) WHERE supplier_org_id IS NOT NULL;
 CREATE INDEX deals_dispute_idx ON deals (created_at DESC, id DESC) WHERE stage IN ('DISPUTE', 'MEDIATION');
 
--- Suppliers invited to a deal see it before it is awarded.
+-- Suppliers invited to a deal see it before it is awarded. The deal's
+-- creation time is copied here so a supplier's list reads in index order.
 CREATE TABLE deal_invitations (
-    deal_id     text NOT NULL REFERENCES deals (id),
-    supplier_id text NOT NULL,
-    status      text NOT NULL,
-    invited_at  timestamptz NOT NULL,
-    due_at      timestamptz NOT NULL,
+    deal_id         text NOT NULL REFERENCES deals (id),
+    supplier_id     text NOT NULL,
+    status          text NOT NULL,
+    invited_at      timestamptz NOT NULL,
+    due_at          timestamptz NOT NULL,
+    deal_created_at timestamptz NOT NULL,
     PRIMARY KEY (deal_id, supplier_id)
 );
-CREATE INDEX deal_invitations_supplier_idx ON deal_invitations (supplier_id, deal_id);
+CREATE INDEX deal_invitations_supplier_idx ON deal_invitations (supplier_id, deal_created_at DESC, deal_id DESC);
 
 -- The timeline, append-only: (deal_id, seq) makes a replayed event a no-op.
 CREATE TABLE deal_events (

@@ -15,8 +15,8 @@ VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (deal_id, seq) DO NOTHING;
 
 -- name: UpsertInvitation :exec
-INSERT INTO deal_invitations (deal_id, supplier_id, status, invited_at, due_at)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO deal_invitations (deal_id, supplier_id, status, invited_at, due_at, deal_created_at)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (deal_id, supplier_id) DO UPDATE SET status = EXCLUDED.status;
 
 -- name: UpsertQuote :exec
@@ -91,15 +91,16 @@ LIMIT sqlc.arg(page_size);
 -- name: ListDealsForSupplier :many
 -- Deals the supplier was invited to or awarded, newest first.
 SELECT d.id, d.stage, d.buyer_org_id, d.supplier_org_id, d.product, d.quantity, d.total_minor, d.currency, d.created_at, d.updated_at
-FROM deals d
-WHERE d.id IN (SELECT i.deal_id FROM deal_invitations i WHERE i.supplier_id = sqlc.arg(supplier_org_id))
+FROM deal_invitations i
+JOIN deals d ON d.id = i.deal_id
+WHERE i.supplier_id = sqlc.arg(supplier_org_id)
   AND (sqlc.narg(stage)::text IS NULL OR d.stage = sqlc.narg(stage))
   AND (sqlc.narg(counterparty)::text IS NULL OR d.buyer_org_id = sqlc.narg(counterparty))
-  AND (sqlc.narg(created_from)::timestamptz IS NULL OR d.created_at >= sqlc.narg(created_from))
-  AND (sqlc.narg(created_to)::timestamptz IS NULL OR d.created_at < sqlc.narg(created_to))
+  AND (sqlc.narg(created_from)::timestamptz IS NULL OR i.deal_created_at >= sqlc.narg(created_from))
+  AND (sqlc.narg(created_to)::timestamptz IS NULL OR i.deal_created_at < sqlc.narg(created_to))
   AND (sqlc.narg(after_created_at)::timestamptz IS NULL
-       OR (d.created_at, d.id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::text))
-ORDER BY d.created_at DESC, d.id DESC
+       OR (i.deal_created_at, i.deal_id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::text))
+ORDER BY i.deal_created_at DESC, i.deal_id DESC
 LIMIT sqlc.arg(page_size);
 
 -- name: ListDealsInDispute :many

@@ -258,15 +258,16 @@ func (q *Queries) ListDealsForBuyer(ctx context.Context, arg ListDealsForBuyerPa
 
 const listDealsForSupplier = `-- name: ListDealsForSupplier :many
 SELECT d.id, d.stage, d.buyer_org_id, d.supplier_org_id, d.product, d.quantity, d.total_minor, d.currency, d.created_at, d.updated_at
-FROM deals d
-WHERE d.id IN (SELECT i.deal_id FROM deal_invitations i WHERE i.supplier_id = $1)
+FROM deal_invitations i
+JOIN deals d ON d.id = i.deal_id
+WHERE i.supplier_id = $1
   AND ($2::text IS NULL OR d.stage = $2)
   AND ($3::text IS NULL OR d.buyer_org_id = $3)
-  AND ($4::timestamptz IS NULL OR d.created_at >= $4)
-  AND ($5::timestamptz IS NULL OR d.created_at < $5)
+  AND ($4::timestamptz IS NULL OR i.deal_created_at >= $4)
+  AND ($5::timestamptz IS NULL OR i.deal_created_at < $5)
   AND ($6::timestamptz IS NULL
-       OR (d.created_at, d.id) < ($6::timestamptz, $7::text))
-ORDER BY d.created_at DESC, d.id DESC
+       OR (i.deal_created_at, i.deal_id) < ($6::timestamptz, $7::text))
+ORDER BY i.deal_created_at DESC, i.deal_id DESC
 LIMIT $8
 `
 
@@ -507,17 +508,18 @@ func (q *Queries) UpsertDispute(ctx context.Context, arg UpsertDisputeParams) er
 }
 
 const upsertInvitation = `-- name: UpsertInvitation :exec
-INSERT INTO deal_invitations (deal_id, supplier_id, status, invited_at, due_at)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO deal_invitations (deal_id, supplier_id, status, invited_at, due_at, deal_created_at)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (deal_id, supplier_id) DO UPDATE SET status = EXCLUDED.status
 `
 
 type UpsertInvitationParams struct {
-	DealID     string    `json:"deal_id"`
-	SupplierID string    `json:"supplier_id"`
-	Status     string    `json:"status"`
-	InvitedAt  time.Time `json:"invited_at"`
-	DueAt      time.Time `json:"due_at"`
+	DealID        string    `json:"deal_id"`
+	SupplierID    string    `json:"supplier_id"`
+	Status        string    `json:"status"`
+	InvitedAt     time.Time `json:"invited_at"`
+	DueAt         time.Time `json:"due_at"`
+	DealCreatedAt time.Time `json:"deal_created_at"`
 }
 
 func (q *Queries) UpsertInvitation(ctx context.Context, arg UpsertInvitationParams) error {
@@ -527,6 +529,7 @@ func (q *Queries) UpsertInvitation(ctx context.Context, arg UpsertInvitationPara
 		arg.Status,
 		arg.InvitedAt,
 		arg.DueAt,
+		arg.DealCreatedAt,
 	)
 	return err
 }

@@ -94,11 +94,12 @@ type DealEvent struct {
 }
 
 type DealInvitation struct {
-	DealID     string    `json:"deal_id"`
-	SupplierID string    `json:"supplier_id"`
-	Status     string    `json:"status"`
-	InvitedAt  time.Time `json:"invited_at"`
-	DueAt      time.Time `json:"due_at"`
+	DealID        string    `json:"deal_id"`
+	SupplierID    string    `json:"supplier_id"`
+	Status        string    `json:"status"`
+	InvitedAt     time.Time `json:"invited_at"`
+	DueAt         time.Time `json:"due_at"`
+	DealCreatedAt time.Time `json:"deal_created_at"`
 }
 
 type Dispute struct {

@@ -64,14 +64,16 @@ func (s *Store) Project(ctx context.Context, p activities.DealProjection) error 
 				return fmt.Errorf("insert event %d of deal %s: %w", e.Seq, p.DealID, err)
 			}
 		}
-		return projectDetails(ctx, q, p.DealID, st)
+		return projectDetails(ctx, q, p, st)
 	})
 }
 
-func projectDetails(ctx context.Context, q *store.Queries, dealID string, st workflows.DealState) error {
+func projectDetails(ctx context.Context, q *store.Queries, p activities.DealProjection, st workflows.DealState) error {
+	dealID := p.DealID
 	for _, inv := range st.Invitations {
 		if err := q.UpsertInvitation(ctx, store.UpsertInvitationParams{
 			DealID: dealID, SupplierID: inv.SupplierID, Status: string(inv.Status), InvitedAt: inv.InvitedAt, DueAt: inv.DueAt,
+			DealCreatedAt: p.CreatedAt,
 		}); err != nil {
 			return fmt.Errorf("upsert invitation: %w", err)
 		}

@@ -1,6 +1,7 @@
 // Package api is Tradeloop's HTTP front door: the Echo server, its
 // middleware, and the handlers through which buyers, suppliers, mediators and
-// finance act on deals.
+// finance act on deals. Party actions go to the deal workflow as updates
+// (the mediator's decision as a signal); the API never writes the ledger.
 package api
 
 import (
@@ -9,8 +10,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"go.temporal.io/sdk/client"
+	"golang.org/x/time/rate"
+
+	"github.com/tradeloop/tradeloop/internal/ledger"
+	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/workflows"
 )
 
 // Pinger reports whether a dependency answers.
@@ -28,21 +36,89 @@ func (f PingerFunc) Ping(ctx context.Context) error { return f(ctx) }
 type Deps struct {
 	Logger *slog.Logger
 	// Checks are the dependencies /readyz reports on, by name.
-	Checks map[string]Pinger
+	Checks   map[string]Pinger
+	Temporal client.Client
+	DB       *pgxpool.Pool
+	// TaskQueue deals start on (default workflows.TaskQueue).
+	TaskQueue string
+	// RateLimit is each API key's sustained requests per second, with bursts
+	// of RateBurst (defaults 20 and 40).
+	RateLimit float64
+	RateBurst int
+	// MaxBody bounds request bodies (default "1M").
+	MaxBody string
 }
 
-// New builds the HTTP handler.
+// Server holds the handlers' dependencies.
+type Server struct {
+	logger    *slog.Logger
+	temporal  client.Client
+	pool      *pgxpool.Pool
+	reads     *readmodel.Store
+	ledger    *ledger.Ledger
+	taskQueue string
+	routes    []route
+}
+
+// New builds the HTTP handler. Without Temporal and a database (health
+// checks alone) it serves only the unauthenticated routes.
 func New(d Deps) *echo.Echo {
+	if d.TaskQueue == "" {
+		d.TaskQueue = workflows.TaskQueue
+	}
+	if d.RateLimit <= 0 {
+		d.RateLimit, d.RateBurst = 20, 40
+	}
+	if d.MaxBody == "" {
+		d.MaxBody = "1M"
+	}
+	s := &Server{logger: d.Logger, temporal: d.Temporal, pool: d.DB, taskQueue: d.TaskQueue}
+	if d.DB != nil {
+		s.reads, s.ledger = readmodel.New(d.DB), ledger.New(d.DB)
+	}
+	m := newMetrics()
+
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(d.Logger)
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
+	e.Use(m.middleware)
+	e.Use(middleware.BodyLimit(d.MaxBody))
 
 	h := &health{checks: d.Checks, logger: d.Logger}
 	e.GET("/healthz", h.live)
 	e.GET("/readyz", h.ready)
+	e.GET("/metrics", m.handler())
+
+	s.routes = s.routeTable()
+	doc := openAPIDocument(s.routes)
+	e.GET("/openapi.json", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, doc) })
+	e.GET("/docs", func(c echo.Context) error { return c.HTML(http.StatusOK, docsPage(s.routes)) })
+	if d.Temporal == nil || d.DB == nil {
+		return e
+	}
+
+	limiter := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(d.RateLimit), Burst: d.RateBurst, ExpiresIn: 3 * time.Minute,
+		}),
+		IdentifierExtractor: func(c echo.Context) (string, error) { return principal(c).KeyID.String(), nil },
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			return apiErr(http.StatusTooManyRequests, "rate_limited", "too many requests for this API key: slow down")
+		},
+		ErrorHandler: func(c echo.Context, err error) error { return err },
+	})
+	v1 := e.Group("/v1", s.authenticate, limiter, s.idempotent)
+	for _, r := range s.routes {
+		mws := []echo.MiddlewareFunc{}
+		if len(r.roles) > 0 {
+			mws = append(mws, allow(r.roles))
+		}
+		v1.Add(r.method, r.path, r.handler, mws...)
+	}
 	return e
 }
 
@@ -89,7 +165,8 @@ func (h *health) ready(c echo.Context) error {
 	return c.JSON(status, map[string]any{"status": word, "checks": checks})
 }
 
-// requestLogger logs one line per request with its request ID.
+// requestLogger logs one line per request with its request ID, and the deal
+// it concerns.
 func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus:    true,
@@ -100,7 +177,7 @@ func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
 		LogError:     true,
 		Skipper: func(c echo.Context) bool {
 			p := c.Path()
-			return p == "/healthz" || p == "/readyz"
+			return p == "/healthz" || p == "/readyz" || p == "/metrics"
 		},
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelInfo
@@ -113,6 +190,9 @@ func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
 				slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency),
 				slog.String("request_id", v.RequestID),
+			}
+			if id := c.Param("id"); id != "" {
+				attrs = append(attrs, slog.String("deal_id", id))
 			}
 			if v.Error != nil {
 				attrs = append(attrs, slog.String("error", v.Error.Error()))

@@ -58,6 +58,18 @@ func (ns NullUserRole) Value() (driver.Value, error) {
 	return string(ns.UserRole), nil
 }
 
+func (e UserRole) Valid() bool {
+	switch e {
+	case UserRoleBuyer,
+		UserRoleSupplier,
+		UserRoleMediator,
+		UserRoleFinance,
+		UserRoleAdmin:
+		return true
+	}
+	return false
+}
+
 type ApiKey struct {
 	ID         uuid.UUID  `json:"id"`
 	UserID     uuid.UUID  `json:"user_id"`
@@ -137,6 +149,17 @@ type DisputeProposal struct {
 	At           time.Time `json:"at"`
 }
 
+type IdempotencyKey struct {
+	UserID      uuid.UUID `json:"user_id"`
+	Key         string    `json:"key"`
+	Method      string    `json:"method"`
+	Path        string    `json:"path"`
+	RequestHash []byte    `json:"request_hash"`
+	Status      *int32    `json:"status"`
+	Response    []byte    `json:"response"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
 type LedgerLine struct {
 	PostingID int64  `json:"posting_id"`
 	LineNo    int16  `json:"line_no"`
@@ -212,7 +235,7 @@ type SupplierProfile struct {
 	GmvMinor           int64          `json:"gmv_minor"`
 	QuotesOnTime       int32          `json:"quotes_on_time"`
 	QuotesLate         int32          `json:"quotes_late"`
-	MedianResponseSecs pgtype.Int4    `json:"median_response_secs"`
+	MedianResponseSecs *int32         `json:"median_response_secs"`
 	UpdatedAt          time.Time      `json:"updated_at"`
 }
 

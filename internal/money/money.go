@@ -152,3 +152,14 @@ func Allocate(charges []int64, release, bp int64) ([]Allocation, error) {
 	}
 	return out, nil
 }
+
+// supported are the ISO-4217 currencies the platform settles in.
+var supported = map[string]bool{
+	"AED": true, "AUD": true, "BRL": true, "CAD": true, "CHF": true, "CNY": true, "CZK": true, "DKK": true,
+	"EUR": true, "GBP": true, "HKD": true, "IDR": true, "ILS": true, "INR": true, "JPY": true, "KRW": true,
+	"MXN": true, "MYR": true, "NOK": true, "NZD": true, "PHP": true, "PLN": true, "SAR": true, "SEK": true,
+	"SGD": true, "THB": true, "TRY": true, "TWD": true, "USD": true, "VND": true, "ZAR": true,
+}
+
+// KnownCurrency reports whether c is a currency the platform supports.
+func KnownCurrency(c string) bool { return supported[c] }

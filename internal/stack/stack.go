@@ -90,7 +90,9 @@ func NewWorker(d Deps) worker.Worker {
 // NewAPI makes the HTTP handler.
 func NewAPI(d Deps) *echo.Echo {
 	return api.New(api.Deps{
-		Logger: d.Logger,
+		Logger:   d.Logger,
+		Temporal: d.Temporal,
+		DB:       d.DB,
 		Checks: map[string]api.Pinger{
 			"postgres": d.DB,
 			"temporal": api.PingerFunc(func(ctx context.Context) error {

@@ -1,0 +1,101 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/labstack/echo/v4"
+
+	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/apikey"
+)
+
+// CreateOrganizationRequest names a new organization.
+type CreateOrganizationRequest struct {
+	Name string `json:"name"`
+}
+
+func (s *Server) createOrganization(c echo.Context) error {
+	var r CreateOrganizationRequest
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	if strings.TrimSpace(r.Name) == "" || len(r.Name) > 200 {
+		return invalid("name", "is required, at most 200 characters")
+	}
+	org, err := store.New(s.pool).CreateOrganization(c.Request().Context(), r.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"id": org.ID, "name": org.Name})
+}
+
+// CreateUserRequest adds a user to an organization.
+type CreateUserRequest struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+	// Tier sets a supplier organization's commission tier.
+	Tier string `json:"tier"`
+}
+
+var tiers = map[string]bool{"": true, "bronze": true, "silver": true, "gold": true, "platinum": true}
+
+// createUser makes a user and its API key; the key is in this response only.
+func (s *Server) createUser(c echo.Context) error {
+	orgID, err := uuid.Parse(c.Param("org"))
+	if err != nil {
+		return apiErr(http.StatusNotFound, "not_found", "no such organization")
+	}
+	var r CreateUserRequest
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	role := store.UserRole(r.Role)
+	switch {
+	case !strings.Contains(r.Email, "@") || len(r.Email) > 254:
+		return invalid("email", "must be an email address")
+	case !role.Valid():
+		return invalid("role", "must be buyer, supplier, mediator, finance or admin")
+	case !tiers[r.Tier] || (r.Tier != "" && role != store.UserRoleSupplier):
+		return invalid("tier", "is bronze, silver, gold or platinum, for suppliers only")
+	}
+	key, err := apikey.New()
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var user store.User
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		if _, err := q.GetOrganization(ctx, orgID); err != nil {
+			return err
+		}
+		if user, err = q.CreateUser(ctx, store.CreateUserParams{OrgID: orgID, Email: r.Email, Name: r.Name, Role: role}); err != nil {
+			return err
+		}
+		if r.Tier != "" {
+			if err := q.UpsertSupplierProfile(ctx, store.UpsertSupplierProfileParams{OrgID: orgID, Categories: []string{}, Regions: []string{}, Tier: r.Tier}); err != nil {
+				return err
+			}
+		}
+		_, err = q.CreateAPIKey(ctx, store.CreateAPIKeyParams{UserID: user.ID, Prefix: key.Prefix, SecretHash: key.Hash[:], Label: "created by admin"})
+		return err
+	})
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return apiErr(http.StatusNotFound, "not_found", "no such organization")
+	case errors.As(err, &pgErr) && pgErr.Code == "23505":
+		return apiErr(http.StatusConflict, "conflict", "a user with this email exists")
+	case err != nil:
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{
+		"user_id": user.ID, "org_id": orgID, "role": role, "api_key": key.Plain, "key_prefix": key.Prefix,
+	})
+}

@@ -1,0 +1,70 @@
+package api
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/apikey"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// Principal is the caller a request acts as.
+type Principal struct {
+	KeyID  uuid.UUID
+	UserID uuid.UUID
+	OrgID  uuid.UUID
+	Role   workflows.Role
+}
+
+// Actor is the principal as the deal workflow knows parties.
+func (p Principal) Actor() workflows.Actor {
+	return workflows.Actor{UserID: p.UserID.String(), OrgID: p.OrgID.String(), Role: p.Role}
+}
+
+const principalKey = "principal"
+
+func principal(c echo.Context) Principal { return c.Get(principalKey).(Principal) }
+
+// authenticate resolves the bearer key to its user, or answers 401.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header.Get(echo.HeaderAuthorization)
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return errUnauthorized
+		}
+		hash, err := apikey.Parse(strings.TrimSpace(token))
+		if err != nil {
+			return errUnauthorized
+		}
+		row, err := store.New(s.pool).AuthenticateAPIKey(c.Request().Context(), hash[:])
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errUnauthorized
+		}
+		if err != nil {
+			return err
+		}
+		c.Set(principalKey, Principal{KeyID: row.KeyID, UserID: row.UserID, OrgID: row.OrgID, Role: workflows.Role(row.Role)})
+		return next(c)
+	}
+}
+
+// allow answers 403 unless the caller has one of roles.
+func allow(roles []workflows.Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			p := principal(c)
+			for _, r := range roles {
+				if p.Role == r {
+					return next(c)
+				}
+			}
+			return errForbidden
+		}
+	}
+}

@@ -1,0 +1,563 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/money"
+	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// CreateDealRequest is a buyer's inquiry.
+type CreateDealRequest struct {
+	Product         string    `json:"product"`
+	Category        string    `json:"category"`
+	Quantity        int64     `json:"quantity"`
+	Unit            string    `json:"unit"`
+	TargetUnitPrice int64     `json:"target_unit_price"`
+	Currency        string    `json:"currency"`
+	Destination     string    `json:"destination"`
+	Incoterm        string    `json:"incoterm"`
+	ShipBy          time.Time `json:"ship_by"`
+	WantsSample     bool      `json:"wants_sample"`
+	Specs           string    `json:"specs"`
+	// Suppliers are the organizations invited to quote, best match first.
+	Suppliers []string `json:"suppliers"`
+}
+
+const maxSuppliers = 20
+
+func (r CreateDealRequest) validate() error {
+	switch {
+	case strings.TrimSpace(r.Product) == "":
+		return invalid("product", "is required")
+	case r.Quantity < 1:
+		return invalid("quantity", "must be a positive integer")
+	case r.TargetUnitPrice < 0:
+		return invalid("target_unit_price", "must not be negative")
+	case !money.KnownCurrency(r.Currency):
+		return invalid("currency", "%q is not a supported ISO-4217 currency", r.Currency)
+	case len(r.Suppliers) == 0 || len(r.Suppliers) > maxSuppliers:
+		return invalid("suppliers", "name between 1 and %d suppliers", maxSuppliers)
+	case len(r.Product) > 500 || len(r.Specs) > 10_000:
+		return invalid("product", "product or specs too long")
+	}
+	seen := map[string]bool{}
+	for _, s := range r.Suppliers {
+		if _, err := uuid.Parse(s); err != nil || seen[s] {
+			return invalid("suppliers", "each supplier is an organization ID, named once")
+		}
+		seen[s] = true
+	}
+	return nil
+}
+
+func (s *Server) createDeal(c echo.Context) error {
+	var req CreateDealRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if err := req.validate(); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	q := store.New(s.pool)
+	suppliers := make([]workflows.Supplier, len(req.Suppliers))
+	for i, id := range req.Suppliers {
+		org := uuid.MustParse(id)
+		ok, err := q.OrganizationHasRole(ctx, store.OrganizationHasRoleParams{OrgID: org, Role: store.UserRoleSupplier})
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return invalid("suppliers", "%s is not a supplier on the platform", id)
+		}
+		tier, err := q.SupplierTier(ctx, org)
+		if errors.Is(err, pgx.ErrNoRows) {
+			tier = "bronze"
+		} else if err != nil {
+			return err
+		}
+		suppliers[i] = workflows.Supplier{OrgID: id, Tier: tier}
+	}
+	p := principal(c)
+	dealID := uuid.NewString()
+	in := workflows.DealInput{
+		DealID: dealID,
+		Inquiry: workflows.Inquiry{
+			BuyerOrgID: p.OrgID.String(), Product: req.Product, Category: req.Category, Quantity: req.Quantity, Unit: req.Unit,
+			TargetUnitPrice: req.TargetUnitPrice, Currency: req.Currency, Destination: req.Destination, Incoterm: req.Incoterm,
+			ShipBy: req.ShipBy, WantsSample: req.WantsSample, Specs: req.Specs,
+		},
+		Suppliers: suppliers,
+	}
+	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.DealWorkflowID(dealID), TaskQueue: s.taskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.DealWorkflowName, in)
+	if err != nil {
+		return err
+	}
+	st, err := s.query(ctx, dealID)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/deals/"+dealID)
+	return c.JSON(http.StatusCreated, st)
+}
+
+// query asks the deal's workflow for its state.
+func (s *Server) query(ctx context.Context, dealID string) (workflows.DealState, error) {
+	v, err := s.temporal.QueryWorkflow(ctx, workflows.DealWorkflowID(dealID), "", workflows.QueryState)
+	if err != nil {
+		return workflows.DealState{}, err
+	}
+	var st workflows.DealState
+	return st, v.Get(&st)
+}
+
+// visibleDeal returns the deal if the caller may see it, and 404 otherwise,
+// so a deal ID tells nobody else whether it exists. The workflow answers
+// while its history is kept; after that, the read model does.
+func (s *Server) visibleDeal(c echo.Context) (workflows.DealState, error) {
+	id := c.Param("id")
+	if _, err := uuid.Parse(id); err != nil && !validDealID(id) {
+		return workflows.DealState{}, errNotFound
+	}
+	ctx := c.Request().Context()
+	st, err := s.query(ctx, id)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		st, err = s.reads.Deal(ctx, id)
+		if errors.Is(err, readmodel.ErrNotFound) {
+			return workflows.DealState{}, errNotFound
+		}
+	}
+	if err != nil {
+		return workflows.DealState{}, err
+	}
+	if !canSee(st, principal(c)) {
+		return workflows.DealState{}, errNotFound
+	}
+	return st, nil
+}
+
+func validDealID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// canSee: the buyer its own deals, a supplier the deals it was invited to,
+// a mediator the deals with a dispute, finance every deal.
+func canSee(st workflows.DealState, p Principal) bool {
+	org := p.OrgID.String()
+	switch p.Role {
+	case workflows.RoleBuyer:
+		return st.Inquiry.BuyerOrgID == org
+	case workflows.RoleSupplier:
+		for _, inv := range st.Invitations {
+			if inv.SupplierID == org {
+				return true
+			}
+		}
+	case workflows.RoleMediator:
+		return st.Dispute != nil
+	case workflows.RoleFinance:
+		return true
+	}
+	return false
+}
+
+func (s *Server) getDeal(c echo.Context) error {
+	st, err := s.visibleDeal(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) getTimeline(c echo.Context) error {
+	st, err := s.visibleDeal(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"deal_id": st.DealID, "events": nonNil(st.Timeline)})
+}
+
+func (s *Server) getPayments(c echo.Context) error {
+	st, err := s.visibleDeal(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"deal_id": st.DealID, "escrow": st.Escrow, "payments": nonNil(st.Payments)})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func (s *Server) listDeals(c echo.Context) error {
+	p := principal(c)
+	f := readmodel.Filter{Stage: c.QueryParam("stage"), Counterparty: c.QueryParam("counterparty"), Cursor: c.QueryParam("cursor")}
+	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		if v := c.QueryParam(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return invalid(name, "must be an RFC 3339 time")
+			}
+			*dst = t
+		}
+	}
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > readmodel.MaxPage {
+			return invalid("limit", "must be between 1 and %d", readmodel.MaxPage)
+		}
+		f.Limit = n
+	}
+	page, err := s.reads.List(c.Request().Context(), readmodel.Viewer{Role: p.Role, OrgID: p.OrgID.String()}, f)
+	if errors.Is(err, readmodel.ErrBadCursor) {
+		return invalid("cursor", "is not a cursor this API gave out")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+// builder turns a request into the update's argument, acting as actor.
+type builder func(c echo.Context, a workflows.Actor) (any, error)
+
+// action serves a party action: the deal must be visible to the caller,
+// then the workflow validates and applies the update.
+func (s *Server) action(update string, build builder) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if _, err := s.visibleDeal(c); err != nil {
+			return err
+		}
+		arg, err := build(c, principal(c).Actor())
+		if err != nil {
+			return err
+		}
+		var st workflows.DealState
+		if err := s.update(c.Request().Context(), c.Param("id"), update, arg, &st); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, st)
+	}
+}
+
+func (s *Server) update(ctx context.Context, dealID, name string, arg, result any) error {
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.DealWorkflowID(dealID), UpdateName: name, Args: []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, result)
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return apiErr(http.StatusConflict, workflows.RejectWrongStage, "the deal is closed and takes no more actions")
+	}
+	return err
+}
+
+// The request bodies of party actions.
+type (
+	NoteRequest struct {
+		Note string `json:"note"`
+	}
+	ReasonRequest struct {
+		Reason string `json:"reason"`
+	}
+	QuoteRequest struct {
+		Tiers        []workflows.PriceTier `json:"tiers"`
+		MOQ          int64                 `json:"moq"`
+		LeadTimeDays int                   `json:"lead_time_days"`
+		ValidTill    time.Time             `json:"valid_till"`
+		SamplePrice  int64                 `json:"sample_price"`
+		Note         string                `json:"note"`
+	}
+	CounterOfferRequest struct {
+		SupplierID      string `json:"supplier_id"`
+		TargetUnitPrice int64  `json:"target_unit_price"`
+		Message         string `json:"message"`
+	}
+	ShipmentRequest struct {
+		Carrier        string `json:"carrier"`
+		TrackingNumber string `json:"tracking_number"`
+	}
+	RejectSampleRequest struct {
+		Reason   string `json:"reason"`
+		Resample bool   `json:"resample"`
+	}
+	SignRequest struct {
+		TermsSHA256 string `json:"terms_sha256"`
+	}
+	ProgressRequest struct {
+		Percent int    `json:"percent"`
+		Note    string `json:"note"`
+	}
+	ExtendRequest struct {
+		NewShipBy time.Time `json:"new_ship_by"`
+	}
+	DisputeRequest struct {
+		Reason   string   `json:"reason"`
+		Remedy   string   `json:"remedy"`
+		Evidence []string `json:"evidence"`
+	}
+	AnswerRequest struct {
+		Message string `json:"message"`
+	}
+	ProposalRequest struct {
+		ReleaseAmount int64  `json:"release_amount"`
+		Note          string `json:"note"`
+	}
+	DecisionRequest struct {
+		Outcome       string `json:"outcome"`
+		ReleaseAmount int64  `json:"release_amount"`
+		Note          string `json:"note"`
+	}
+)
+
+func noteInput(c echo.Context, a workflows.Actor) (any, error) {
+	var r NoteRequest
+	if err := decode(c, &r); err != nil {
+		return nil, err
+	}
+	return workflows.ActorInput{Actor: a, Note: r.Note}, nil
+}
+
+func declineInput(c echo.Context, a workflows.Actor) (any, error) {
+	var r ReasonRequest
+	if err := decode(c, &r); err != nil {
+		return nil, err
+	}
+	return workflows.DeclineInput{Actor: a, Reason: r.Reason}, nil
+}
+
+func quoteInput(c echo.Context, a workflows.Actor) (any, error) {
+	var r QuoteRequest
+	if err := decode(c, &r); err != nil {
+		return nil, err
+	}
+	if len(r.Tiers) == 0 || len(r.Tiers) > 20 {
+		return nil, invalid("tiers", "give between 1 and 20 price tiers")
+	}
+	for _, t := range r.Tiers {
+		if t.MinQuantity < 1 || t.UnitPrice < 1 {
+			return nil, invalid("tiers", "quantities and unit prices must be positive")
+		}
+	}
+	if r.MOQ < 0 || r.SamplePrice < 0 || r.LeadTimeDays < 1 {
+		return nil, invalid("quote", "moq and sample_price must not be negative, lead_time_days must be positive")
+	}
+	return workflows.QuoteInput{Actor: a, Tiers: r.Tiers, MOQ: r.MOQ, LeadTimeDays: r.LeadTimeDays,
+		ValidTill: r.ValidTill, SamplePrice: r.SamplePrice, Note: r.Note}, nil
+}
+
+func counterInput(c echo.Context, a workflows.Actor) (any, error) {
+	var r CounterOfferRequest
+	if err := decode(c, &r); err != nil {
+		return nil, err
+	}
+	if r.TargetUnitPrice < 1 {
+		return nil, invalid("target_unit_price", "must be positive")
+	}
+	return workflows.CounterOfferInput{Actor: a, SupplierID: r.SupplierID, TargetUnitPrice: r.TargetUnitPrice, Message: r.Message}, nil
+}
+
+func acceptInput(c echo.Context, a workflows.Actor) (any, error) {
+	if err := decode(c, &struct{}{}); err != nil {
+		return nil, err
+	}
+	return workflows.AcceptInput{Actor: a, QuoteID: c.Param("qid")}, nil
+}
+
+func shipmentInput(c echo.Context, a workflows.Actor) (any, error) {
+	var r ShipmentRequest
+	if err := decode(c, &r); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(r.Carrier) == "" || strings.TrimSpace(r.TrackingNumber) == "" {
+		return nil, invalid("shipment", "carrier and tracking_number are required")
+	}
+	return workflows.ShipmentInput{Actor: a, Carrier: r.Carrier, TrackingNumber: r.TrackingNumber}, nil
+}
+
+func rejectSampleInput(c echo.Context, a workflows.Actor) (any, error) {
+	var r RejectSampleRequest
+	if err := decode(c, &r); err != nil {
+		return nil, err
+	}
+	return workflows.RejectSampleInput{Actor: a, Reason: r.Reason, Resample: r.Resample}, nil
+}
+
+func signInput(c echo.Context, a workflows.Actor) (any, error) {
+	var r SignRequest
+	if err := decode(c, &r); err != nil {
+		return nil, err
+	}
+	if len(r.TermsSHA256) != 64 {
+		return nil, invalid("terms_sha256", "must be the contract's 64-character SHA-256")
+	}
+	return workflows.SignInput{Actor: a, TermsSHA256: r.TermsSHA256}, nil
+}
+
+func progressInput(c echo.Context, a workflows.Actor) (any, error) {
+	var r ProgressRequest
+	if err := decode(c, &r); err != nil {
+		return nil, err
+	}
+	if r.Percent < 0 || r.Percent > 100 {
+		return nil, invalid("percent", "must be between 0 and 100")
+	}
+	return workflows.ProgressInput{Actor: a, Percent: r.Percent, Note: r.Note}, nil
+}
+
+func extendInput(c echo.Context, a workflows.Actor) (any, error) {
+	var r ExtendRequest
+	if err := decode(c, &r); err != nil {
+		return nil, err
+	}
+	if r.NewShipBy.IsZero() {
+		return nil, invalid("new_ship_by", "is required")
+	}
+	return workflows.ExtendInput{Actor: a, NewShipBy: r.NewShipBy}, nil
+}
+
+func disputeInput(c echo.Context, a workflows.Actor) (any, error) {
+	var r DisputeRequest
+	if err := decode(c, &r); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(r.Reason) == "" {
+		return nil, invalid("reason", "is required")
+	}
+	return workflows.DisputeInput{Actor: a, Reason: r.Reason, Remedy: r.Remedy, Evidence: r.Evidence}, nil
+}
+
+func answerInput(c echo.Context, a workflows.Actor) (any, error) {
+	var r AnswerRequest
+	if err := decode(c, &r); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(r.Message) == "" {
+		return nil, invalid("message", "is required")
+	}
+	return workflows.ActorInput{Actor: a, Note: r.Message}, nil
+}
+
+func proposalInput(c echo.Context, a workflows.Actor) (any, error) {
+	var r ProposalRequest
+	if err := decode(c, &r); err != nil {
+		return nil, err
+	}
+	if r.ReleaseAmount < 0 {
+		return nil, invalid("release_amount", "must not be negative")
+	}
+	return workflows.ProposalInput{Actor: a, ReleaseAmount: r.ReleaseAmount, Note: r.Note}, nil
+}
+
+func acceptProposalInput(c echo.Context, a workflows.Actor) (any, error) {
+	if err := decode(c, &struct{}{}); err != nil {
+		return nil, err
+	}
+	return workflows.AcceptProposalInput{Actor: a, ProposalID: c.Param("pid")}, nil
+}
+
+// pay starts a payment and tells the client how to complete it.
+func (s *Server) pay(c echo.Context) error {
+	if _, err := s.visibleDeal(c); err != nil {
+		return err
+	}
+	if err := decode(c, &struct{}{}); err != nil {
+		return err
+	}
+	step := c.Param("step")
+	if step != activities.StepSample && step != activities.StepDeposit && step != activities.StepBalance {
+		return invalid("step", "must be sample, deposit or balance")
+	}
+	var r workflows.PayResult
+	if err := s.update(c.Request().Context(), c.Param("id"), workflows.UpdatePay, workflows.PayInput{Actor: principal(c).Actor(), Step: step}, &r); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"deal": r.State,
+		"payment": map[string]any{
+			"id": r.PaymentID, "provider": r.Provider, "status": r.Status,
+			"sandbox": r.Provider != "stripe",
+		},
+	})
+}
+
+// decide sends the mediator's decision. A signal cannot be refused by the
+// workflow, so the API checks it first against the deal's state, then waits
+// for the deal to show it.
+func (s *Server) decide(c echo.Context) error {
+	st, err := s.visibleDeal(c)
+	if err != nil {
+		return err
+	}
+	var r DecisionRequest
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	if st.Stage != workflows.StageMediation {
+		return apiErr(http.StatusConflict, workflows.RejectWrongStage, "the deal is %s, not in mediation", st.Stage)
+	}
+	var held int64
+	for _, p := range st.Payments {
+		if p.Kind == workflows.PaymentCharge && p.Status == workflows.PaymentSucceeded && !p.Settled && p.Step != activities.StepSample {
+			held += p.Amount
+		}
+	}
+	switch {
+	case r.Outcome == workflows.OutcomeRefund || r.Outcome == workflows.OutcomeRelease:
+	case r.Outcome == workflows.OutcomeSplit && r.ReleaseAmount > 0 && r.ReleaseAmount < held:
+	case r.Outcome == workflows.OutcomeSplit:
+		return invalid("release_amount", "a split releases more than 0 and less than the %d held", held)
+	default:
+		return invalid("outcome", "must be refund, release or split")
+	}
+	ctx := c.Request().Context()
+	dec := workflows.MediatorDecision{Actor: principal(c).Actor(), Outcome: r.Outcome, ReleaseAmount: r.ReleaseAmount, Note: r.Note}
+	if err := s.temporal.SignalWorkflow(ctx, workflows.DealWorkflowID(st.DealID), "", workflows.SignalMediatorDecision, dec); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err = s.query(ctx, st.DealID)
+		if err != nil {
+			return err
+		}
+		if (st.Dispute != nil && st.Dispute.Decision != nil) || time.Now().After(deadline) {
+			return c.JSON(http.StatusOK, st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

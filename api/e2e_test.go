@@ -1,0 +1,157 @@
+package api
+
+import (
+	"encoding/csv"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// A deal with a sample, from inquiry to completion, over HTTP as the
+// buyer's and the supplier's keys, then audited through finance's routes.
+func TestDealWithSampleToCompletionOverHTTP(t *testing.T) {
+	p := newPlatform(t)
+	id := p.newDeal(true, "supplier")
+	var st workflows.DealState
+	p.must(200, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody())).json(t, &st)
+	if st.Quotes[0].Total != 780_000 {
+		t.Fatalf("quote total %d", st.Quotes[0].Total)
+	}
+	p.must(200, p.do("buyer", "POST", p.path(id, "/quotes/"+st.Quotes[0].ID+"/accept"), nil))
+	var pay struct {
+		Deal    workflows.DealState
+		Payment struct {
+			ID      string
+			Status  string
+			Sandbox bool
+		}
+	}
+	p.must(200, p.do("buyer", "POST", p.path(id, "/payments/sample"), nil)).json(t, &pay)
+	if pay.Payment.Status != "succeeded" || !pay.Payment.Sandbox {
+		t.Fatalf("sample payment %+v", pay.Payment)
+	}
+	p.mem.Script("SAMPLE-1", activities.TrackDelivered)
+	p.must(200, p.do("supplier", "POST", p.path(id, "/sample/ship"), map[string]string{"carrier": "ups", "tracking_number": "SAMPLE-1"}))
+	p.waitFor("buyer", id, func(s workflows.DealState) bool { return s.Sample.Status == workflows.SampleDelivered })
+	p.must(200, p.do("buyer", "POST", p.path(id, "/sample/approve"), map[string]string{"note": "good"})).json(t, &st)
+	hash := st.Contract.TermsSHA256
+	p.must(200, p.do("buyer", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": hash}))
+	p.must(200, p.do("supplier", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": hash}))
+	p.must(200, p.do("buyer", "POST", p.path(id, "/payments/deposit"), nil))
+	p.must(200, p.do("supplier", "POST", p.path(id, "/production"), map[string]any{"percent": 50}))
+	p.must(200, p.do("supplier", "POST", p.path(id, "/ready"), nil))
+	p.must(200, p.do("buyer", "POST", p.path(id, "/payments/balance"), nil))
+	p.mem.Script("GOODS-1", activities.TrackDelivered)
+	p.must(200, p.do("supplier", "POST", p.path(id, "/shipment"), map[string]string{"carrier": "dhl", "tracking_number": "GOODS-1"}))
+	p.waitFor("buyer", id, func(s workflows.DealState) bool { return s.Stage == workflows.StageInspection })
+	p.must(200, p.do("buyer", "POST", p.path(id, "/accept"), nil))
+
+	final := p.waitFor("finance", id, func(s workflows.DealState) bool { return s.Resolution != nil && s.Resolution.Done })
+	if final.Stage != workflows.StageCompleted {
+		t.Fatalf("stage %s", final.Stage)
+	}
+	var pays struct {
+		Escrow   workflows.Escrow
+		Payments []workflows.Payment
+	}
+	p.must(200, p.do("finance", "GET", p.path(id, "/payments"), nil)).json(t, &pays)
+	// 780,000 goods + 2,500 sample released; gold: 200 bp per charge.
+	if want := (workflows.Escrow{Released: 782_500, Commission: 15_650}); pays.Escrow != want {
+		t.Fatalf("escrow %+v, want %+v", pays.Escrow, want)
+	}
+	if len(pays.Payments) != 6 {
+		t.Fatalf("%d payments, want 3 charges and 3 transfers", len(pays.Payments))
+	}
+	p.balance("escrow:"+id, "USD", 0)
+	p.balance("supplier:"+p.orgs["supplier"].String(), "USD", 782_500-15_650)
+	p.balance("platform:commission", "USD", 15_650)
+
+	from, to := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	r := p.must(200, p.do("finance", "GET", "/v1/ledger/export.csv?from="+from+"&to="+to, nil))
+	rows, err := csv.NewReader(strings.NewReader(string(r.body))).ReadAll()
+	if err != nil || len(rows) < 2 || rows[0][0] != "posting_id" {
+		t.Fatalf("export: %v %q", err, r.body)
+	}
+	var sum int64
+	for _, row := range rows[1:] {
+		if row[3] == id {
+			var n int64
+			for _, ch := range strings.TrimPrefix(row[8], "-") {
+				n = n*10 + int64(ch-'0')
+			}
+			if strings.HasPrefix(row[8], "-") {
+				n = -n
+			}
+			sum += n
+		}
+	}
+	if sum != 0 {
+		t.Fatalf("the deal's exported lines sum to %d, not zero", sum)
+	}
+	var timeline struct{ Events []workflows.Event }
+	p.must(200, p.do("buyer", "GET", p.path(id, "/timeline"), nil)).json(t, &timeline)
+	if len(timeline.Events) != len(final.Timeline) {
+		t.Fatalf("timeline %d events, deal has %d", len(timeline.Events), len(final.Timeline))
+	}
+}
+
+func (p *platform) balance(account, currency string, want int64) {
+	p.t.Helper()
+	var acct struct {
+		Balances []struct {
+			Currency string
+			Amount   int64
+		}
+	}
+	p.must(200, p.do("finance", "GET", "/v1/ledger/accounts/"+account, nil)).json(p.t, &acct)
+	var got int64
+	for _, b := range acct.Balances {
+		if b.Currency == currency {
+			got = b.Amount
+		}
+	}
+	if got != want {
+		p.t.Errorf("%s = %d %s, want %d", account, got, currency, want)
+	}
+}
+
+// A disputed deal decided by the mediator with a split.
+func TestDisputeDecidedByMediatorOverHTTP(t *testing.T) {
+	p := newPlatform(t)
+	id := p.newDeal(false, "supplier", "supplier2")
+	var st workflows.DealState
+	p.must(200, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody())).json(t, &st)
+	p.must(200, p.do("buyer", "POST", p.path(id, "/quotes/"+st.Quotes[0].ID+"/accept"), nil)).json(t, &st)
+	p.must(200, p.do("buyer", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
+	p.must(200, p.do("supplier", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
+	p.must(200, p.do("buyer", "POST", p.path(id, "/payments/deposit"), nil))
+	p.must(200, p.do("supplier", "POST", p.path(id, "/ready"), nil))
+	p.must(200, p.do("buyer", "POST", p.path(id, "/payments/balance"), nil))
+	p.mem.Script("GOODS-2", activities.TrackDelivered)
+	p.must(200, p.do("supplier", "POST", p.path(id, "/shipment"), map[string]string{"carrier": "dhl", "tracking_number": "GOODS-2"}))
+	p.waitFor("buyer", id, func(s workflows.DealState) bool { return s.Stage == workflows.StageInspection })
+
+	// Before the dispute the mediator cannot see the deal at all.
+	p.must(404, p.do("mediator", "GET", p.path(id, ""), nil))
+	p.must(200, p.do("buyer", "POST", p.path(id, "/dispute"), map[string]any{"reason": "wrong colour", "remedy": "half refund", "evidence": []string{"photo-1"}}))
+	p.must(200, p.do("supplier", "POST", p.path(id, "/dispute/answer"), map[string]string{"message": "colour as sampled"}))
+	p.must(409, p.do("mediator", "POST", p.path(id, "/dispute/decision"), map[string]any{"outcome": "refund"}))
+	p.must(200, p.do("buyer", "POST", p.path(id, "/dispute/escalate"), nil))
+	p.must(422, p.do("mediator", "POST", p.path(id, "/dispute/decision"), map[string]any{"outcome": "split", "release_amount": 780_000}))
+	p.must(200, p.do("mediator", "POST", p.path(id, "/dispute/decision"), map[string]any{"outcome": "split", "release_amount": 500_000})).json(t, &st)
+	if st.Stage != workflows.StageResolved || st.Dispute.Decision.ReleaseAmount != 500_000 {
+		t.Fatalf("stage %s dispute %+v", st.Stage, st.Dispute)
+	}
+	final := p.waitFor("finance", id, func(s workflows.DealState) bool { return s.Resolution != nil && s.Resolution.Done })
+	if want := (workflows.Escrow{Released: 500_000, Commission: 10_000, Refunded: 280_000}); final.Escrow != want {
+		t.Fatalf("escrow %+v, want %+v", final.Escrow, want)
+	}
+	p.balance("escrow:"+id, "USD", 0)
+	p.balance("supplier:"+p.orgs["supplier"].String(), "USD", 490_000)
+	p.balance("buyer:"+p.orgs["buyer"].String(), "USD", -500_000)
+	p.must(http.StatusConflict, p.do("buyer", "POST", p.path(id, "/cancel"), nil))
+}

@@ -1,0 +1,63 @@
+package api
+
+import (
+	"encoding/csv"
+	"net/http"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+var accountRE = regexp.MustCompile(`^[a-z]+:[A-Za-z0-9_-]+$`)
+
+func (s *Server) getAccount(c echo.Context) error {
+	acct := c.Param("account")
+	if !accountRE.MatchString(acct) {
+		return invalid("account", "must look like escrow:<deal>, buyer:<org>, supplier:<org> or platform:commission")
+	}
+	bs, err := s.ledger.Balances(c.Request().Context(), acct)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"account": acct, "balances": nonNil(bs)})
+}
+
+const maxExportRange = 366 * 24 * time.Hour
+
+// exportLedger streams every ledger line posted in [from, to) as CSV.
+func (s *Server) exportLedger(c echo.Context) error {
+	var from, to time.Time
+	for name, dst := range map[string]*time.Time{"from": &from, "to": &to} {
+		t, err := time.Parse(time.RFC3339, c.QueryParam(name))
+		if err != nil {
+			return invalid(name, "is required, as an RFC 3339 time")
+		}
+		*dst = t
+	}
+	if !to.After(from) || to.Sub(from) > maxExportRange {
+		return invalid("to", "must be after from, at most 366 days later")
+	}
+	rows, err := s.ledger.Export(c.Request().Context(), from, to)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="ledger.csv"`)
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	_ = w.Write([]string{"posting_id", "posted_at", "idempotency_key", "deal_id", "kind", "line_no", "account", "currency", "amount_minor", "memo"})
+	for _, r := range rows {
+		deal := ""
+		if r.DealID != nil {
+			deal = *r.DealID
+		}
+		_ = w.Write([]string{
+			strconv.FormatInt(r.PostingID, 10), r.PostedAt.UTC().Format(time.RFC3339Nano), r.IdempotencyKey, deal, r.Kind,
+			strconv.Itoa(int(r.LineNo)), r.Account, r.Currency, strconv.FormatInt(r.Amount, 10), r.Memo,
+		})
+	}
+	w.Flush()
+	return w.Error()
+}

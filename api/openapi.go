@@ -1,0 +1,184 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"regexp"
+	"strings"
+)
+
+type obj = map[string]any
+
+func str() obj              { return obj{"type": "string"} }
+func integer() obj          { return obj{"type": "integer", "format": "int64"} }
+func boolean() obj          { return obj{"type": "boolean"} }
+func timestamp() obj        { return obj{"type": "string", "format": "date-time"} }
+func arrayOf(items obj) obj { return obj{"type": "array", "items": items} }
+func ref(name string) obj   { return obj{"$ref": "#/components/schemas/" + name} }
+func object(props obj, required ...string) obj {
+	o := obj{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+// schemas are the request and response bodies. Request schemas are closed
+// (the decoder refuses unknown fields too); the deal's state is open, so a
+// field added to it is no breaking change.
+func schemas() obj {
+	tier := object(obj{"min_quantity": integer(), "unit_price": integer()}, "min_quantity", "unit_price")
+	note := object(obj{"note": str()})
+	shipment := object(obj{"carrier": str(), "tracking_number": str()}, "carrier", "tracking_number")
+	stages := []string{"QUOTING", "SAMPLE", "CONTRACT", "DEPOSIT", "PRODUCTION", "BALANCE", "SHIPPING", "INSPECTION", "DISPUTE", "MEDIATION", "COMPLETED", "RESOLVED", "CANCELLED", "EXPIRED"}
+	event := obj{"type": "object", "required": []string{"at", "type"}, "properties": obj{"at": timestamp(), "type": str(), "actor": str(), "detail": str()}}
+	payment := obj{"type": "object", "required": []string{"id", "kind", "step", "amount", "currency", "status", "idempotency_key"}, "properties": obj{
+		"id": str(), "kind": obj{"type": "string", "enum": []string{"charge", "refund", "transfer"}}, "step": str(),
+		"amount": integer(), "currency": str(), "status": str(), "provider": str(), "provider_id": str(),
+		"idempotency_key": str(), "reason": str(), "created_at": timestamp(), "posted": boolean(), "settled": boolean(),
+	}}
+	escrow := object(obj{"held": integer(), "released": integer(), "commission": integer(), "refunded": integer()}, "held", "released", "commission", "refunded")
+	summary := object(obj{"id": str(), "stage": str(), "buyer_org_id": str(), "supplier_org_id": str(), "product": str(),
+		"quantity": integer(), "total": integer(), "currency": str(), "created_at": timestamp(), "updated_at": timestamp()},
+		"id", "stage", "buyer_org_id", "product", "quantity", "total", "currency", "created_at")
+	return obj{
+		"Error": object(obj{"error": object(obj{"code": str(), "message": str(), "details": obj{"type": "object"}}, "code", "message")}, "error"),
+		"Deal": obj{"type": "object", "required": []string{"deal_id", "stage", "inquiry", "timeline", "payments", "escrow"}, "properties": obj{
+			"deal_id": str(), "stage": obj{"type": "string", "enum": stages}, "inquiry": obj{"type": "object"},
+			"quotes": obj{"type": "array", "items": obj{"type": "object"}, "nullable": true}, "payments": obj{"type": "array", "items": payment, "nullable": true},
+			"escrow": escrow, "timeline": obj{"type": "array", "items": event, "nullable": true},
+			"deadlines": obj{"type": "object", "additionalProperties": timestamp()},
+			"total":     integer(), "deposit": integer(), "balance": integer(), "currency": str(),
+		}},
+		"DealPage":     object(obj{"deals": arrayOf(summary), "next": str()}, "deals"),
+		"Timeline":     object(obj{"deal_id": str(), "events": arrayOf(event)}, "deal_id", "events"),
+		"Payments":     object(obj{"deal_id": str(), "escrow": escrow, "payments": arrayOf(payment)}, "deal_id", "escrow", "payments"),
+		"PayResult":    object(obj{"deal": ref("Deal"), "payment": object(obj{"id": str(), "provider": str(), "status": str(), "sandbox": boolean()}, "id", "status", "sandbox")}, "deal", "payment"),
+		"Account":      object(obj{"account": str(), "balances": arrayOf(object(obj{"currency": str(), "amount": integer(), "lines": integer()}, "currency", "amount"))}, "account", "balances"),
+		"Organization": object(obj{"id": str(), "name": str()}, "id", "name"),
+		"CreatedUser":  object(obj{"user_id": str(), "org_id": str(), "role": str(), "api_key": str(), "key_prefix": str()}, "user_id", "org_id", "role", "api_key"),
+		"CSV":          str(),
+		"CreateDeal": object(obj{"product": str(), "category": str(), "quantity": integer(), "unit": str(),
+			"target_unit_price": integer(), "currency": str(), "destination": str(), "incoterm": str(), "ship_by": timestamp(),
+			"wants_sample": boolean(), "specs": str(), "suppliers": arrayOf(str())}, "product", "quantity", "currency", "suppliers"),
+		"Quote": object(obj{"tiers": arrayOf(tier), "moq": integer(), "lead_time_days": integer(), "valid_till": timestamp(),
+			"sample_price": integer(), "note": str()}, "tiers", "lead_time_days", "valid_till"),
+		"Reason":             object(obj{"reason": str()}),
+		"Note":               note,
+		"CounterOffer":       object(obj{"supplier_id": str(), "target_unit_price": integer(), "message": str()}, "supplier_id", "target_unit_price"),
+		"Shipment":           shipment,
+		"RejectSample":       object(obj{"reason": str(), "resample": boolean()}),
+		"Sign":               object(obj{"terms_sha256": str()}, "terms_sha256"),
+		"Progress":           object(obj{"percent": integer(), "note": str()}, "percent"),
+		"Extend":             object(obj{"new_ship_by": timestamp()}, "new_ship_by"),
+		"Dispute":            object(obj{"reason": str(), "remedy": str(), "evidence": arrayOf(str())}, "reason"),
+		"Answer":             object(obj{"message": str()}, "message"),
+		"Proposal":           object(obj{"release_amount": integer(), "note": str()}, "release_amount"),
+		"Decision":           object(obj{"outcome": obj{"type": "string", "enum": []string{"refund", "release", "split"}}, "release_amount": integer(), "note": str()}, "outcome"),
+		"CreateOrganization": object(obj{"name": str()}, "name"),
+		"CreateUser":         object(obj{"email": str(), "name": str(), "role": str(), "tier": str()}, "email", "role"),
+	}
+}
+
+var paramRE = regexp.MustCompile(`:([a-z]+)`)
+
+// openAPIDocument describes the routes as they are registered, so the
+// document cannot drift from the server.
+func openAPIDocument(routes []route) []byte {
+	errResp := obj{"description": "error", "content": obj{"application/json": obj{"schema": ref("Error")}}}
+	paths := obj{}
+	for _, r := range routes {
+		path := "/v1" + paramRE.ReplaceAllString(r.path, "{$1}")
+		var params []obj
+		for _, m := range paramRE.FindAllStringSubmatch(r.path, -1) {
+			params = append(params, obj{"name": m[1], "in": "path", "required": true, "schema": str()})
+		}
+		if r.method == http.MethodPost {
+			params = append(params, obj{"name": "Idempotency-Key", "in": "header", "required": false, "schema": str(),
+				"description": "repeats of the same request get the first response"})
+		}
+		if r.op == "listDeals" {
+			for _, q := range []string{"stage", "counterparty", "from", "to", "cursor", "limit"} {
+				params = append(params, obj{"name": q, "in": "query", "required": false, "schema": str()})
+			}
+		}
+		if r.op == "exportLedger" {
+			for _, q := range []string{"from", "to"} {
+				params = append(params, obj{"name": q, "in": "query", "required": true, "schema": timestamp()})
+			}
+		}
+		ctype := "application/json"
+		if r.response == "CSV" {
+			ctype = "text/csv"
+		}
+		roles := "any authenticated caller who can see the deal"
+		if len(r.roles) > 0 {
+			names := make([]string, len(r.roles))
+			for i, ro := range r.roles {
+				names[i] = string(ro)
+			}
+			roles = strings.Join(names, ", ")
+		}
+		op := obj{
+			"operationId": r.op, "summary": r.summary, "description": "Who: " + roles + ".",
+			"parameters": params,
+			"responses": obj{
+				fmt.Sprint(r.status): obj{"description": "success", "content": obj{ctype: obj{"schema": ref(r.response)}}},
+				"400":                errResp, "401": errResp, "403": errResp, "404": errResp, "409": errResp,
+				"413": errResp, "422": errResp, "429": errResp, "500": errResp,
+			},
+		}
+		if r.request != "" {
+			op["requestBody"] = obj{"required": !r.optional, "content": obj{"application/json": obj{"schema": ref(r.request)}}}
+		}
+		if paths[path] == nil {
+			paths[path] = obj{}
+		}
+		paths[path].(obj)[strings.ToLower(r.method)] = op
+	}
+	doc := obj{
+		"openapi": "3.0.3",
+		"info": obj{"title": "Tradeloop API", "version": "1.0.0",
+			"description": "B2B trade deals from inquiry to released escrow. Authenticate with Authorization: Bearer <API key>."},
+		"servers":    []obj{{"url": "/"}},
+		"security":   []obj{{"bearer": []string{}}},
+		"paths":      paths,
+		"components": obj{"schemas": schemas(), "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		panic(err) // a map of plain values always encodes
+	}
+	return b
+}
+
+// docsPage is a plain, self-contained reference of the routes.
+func docsPage(routes []route) string {
+	var b strings.Builder
+	b.WriteString(`<!doctype html><html><head><meta charset="utf-8"><title>Tradeloop API</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .3em}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}</style>
+</head><body><h1>Tradeloop API</h1><p>Every route below is under <code>/v1</code> and needs <code>Authorization: Bearer &lt;API key&gt;</code>.
+POSTs accept an <code>Idempotency-Key</code>. Errors are <code>{"error":{"code","message","details"}}</code>.
+The machine-readable description is <a href="/openapi.json">/openapi.json</a>.</p><table><tr><th>route</th><th>what</th><th>who</th><th>body</th></tr>`)
+	for _, r := range routes {
+		who := "parties who can see the deal"
+		if len(r.roles) > 0 {
+			var names []string
+			for _, ro := range r.roles {
+				names = append(names, string(ro))
+			}
+			who = strings.Join(names, ", ")
+		}
+		body := r.request
+		if body == "" {
+			body = "—"
+		}
+		fmt.Fprintf(&b, "<tr><td><code>%s /v1%s</code></td><td>%s</td><td>%s</td><td>%s</td></tr>",
+			r.method, html.EscapeString(paramRE.ReplaceAllString(r.path, "{$1}")), html.EscapeString(r.summary), who, body)
+	}
+	b.WriteString("</table></body></html>")
+	return b.String()
+}

@@ -1,0 +1,251 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/apikey"
+	"github.com/tradeloop/tradeloop/internal/ledger"
+	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/internal/testenv"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// platform is the whole stack for API tests: embedded Temporal, a worker,
+// a fresh PostgreSQL database and the API on a real HTTP listener, with a
+// user of every role. Every response it sees is checked against
+// /openapi.json.
+type platform struct {
+	t      *testing.T
+	url    string
+	mem    *activities.Memory
+	router routers.Router
+	keys   map[string]string    // who → API key
+	orgs   map[string]uuid.UUID // who → organization
+}
+
+func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
+	t.Helper()
+	pool := testenv.Postgres(t)
+	tc := testenv.NewTemporal(t)
+	mem := activities.NewMemory()
+	w := worker.New(tc.Client, tc.TaskQueue, worker.Options{})
+	workflows.Register(w)
+	w.RegisterActivity(&activities.Activities{Payments: mem, Ledger: ledger.New(pool), Projection: readmodel.New(pool), Tracker: mem, Notifier: mem})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	d := Deps{Logger: slog.New(slog.DiscardHandler), Temporal: tc.Client, DB: pool, TaskQueue: tc.TaskQueue, RateLimit: 10_000, RateBurst: 10_000}
+	for _, o := range opts {
+		o(&d)
+	}
+	srv := httptest.NewServer(New(d))
+	t.Cleanup(srv.Close)
+
+	p := &platform{t: t, url: srv.URL, mem: mem, keys: map[string]string{}, orgs: map[string]uuid.UUID{}}
+	ctx := context.Background()
+	q := store.New(pool)
+	for _, u := range []struct{ who, role, tier string }{
+		{"buyer", "buyer", ""}, {"buyer2", "buyer", ""}, {"supplier", "supplier", "gold"}, {"supplier2", "supplier", ""},
+		{"mediator", "mediator", ""}, {"finance", "finance", ""}, {"admin", "admin", ""},
+	} {
+		org, err := q.CreateOrganization(ctx, u.who+" org")
+		if err != nil {
+			t.Fatal(err)
+		}
+		user, err := q.CreateUser(ctx, store.CreateUserParams{OrgID: org.ID, Email: u.who + "@example.com", Name: u.who, Role: store.UserRole(u.role)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.tier != "" {
+			if err := q.UpsertSupplierProfile(ctx, store.UpsertSupplierProfileParams{OrgID: org.ID, Categories: []string{}, Regions: []string{}, Tier: u.tier}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		key, _ := apikey.New()
+		if _, err := q.CreateAPIKey(ctx, store.CreateAPIKeyParams{UserID: user.ID, Prefix: key.Prefix, SecretHash: key.Hash[:]}); err != nil {
+			t.Fatal(err)
+		}
+		p.keys[u.who], p.orgs[u.who] = key.Plain, org.ID
+	}
+
+	resp, err := http.Get(srv.URL + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	doc, err := openapi3.NewLoader().LoadFromData(raw)
+	if err != nil {
+		t.Fatalf("load /openapi.json: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("/openapi.json is not a valid OpenAPI document: %v", err)
+	}
+	doc.Servers = openapi3.Servers{{URL: srv.URL}}
+	if p.router, err = legacy.NewRouter(doc); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type response struct {
+	status int
+	body   []byte
+	header http.Header
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+func (r response) errCode() string {
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	_ = json.Unmarshal(r.body, &e)
+	return e.Error.Code
+}
+
+// do sends a request as who ("" for no key) and validates the response.
+func (p *platform) do(who, method, path string, body any, headers ...string) response {
+	p.t.Helper()
+	var rd io.Reader
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	case []byte:
+		raw = b
+	default:
+		raw, _ = json.Marshal(b)
+	}
+	if raw != nil {
+		rd = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, p.url+path, rd)
+	if raw != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if who != "" {
+		req.Header.Set("Authorization", "Bearer "+p.keys[who])
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, body: out, header: resp.Header}
+	p.validate(req, r)
+	return r
+}
+
+// validate checks a response against the OpenAPI document: its status,
+// content type and body schema, and the error shape for every error.
+func (p *platform) validate(req *http.Request, r response) {
+	p.t.Helper()
+	if r.status >= 400 && r.errCode() == "" {
+		p.t.Errorf("%s %s: %d without the error shape: %s", req.Method, req.URL.Path, r.status, r.body)
+	}
+	route, params, err := p.router.FindRoute(req)
+	if err != nil {
+		if r.status != http.StatusNotFound {
+			p.t.Errorf("%s %s is not in /openapi.json: %v", req.Method, req.URL.Path, err)
+		}
+		return
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}},
+		Status: r.status, Header: r.header,
+		Options: &openapi3filter.Options{IncludeResponseStatus: true},
+	}
+	in.SetBodyBytes(r.body)
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		p.t.Errorf("%s %s → %d does not match /openapi.json: %v\n%.300s", req.Method, req.URL.Path, r.status, err, r.body)
+	}
+}
+
+func (p *platform) must(status int, r response) response {
+	p.t.Helper()
+	if r.status != status {
+		p.t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	return r
+}
+
+func (p *platform) deal(who, id string) workflows.DealState {
+	p.t.Helper()
+	var st workflows.DealState
+	p.must(http.StatusOK, p.do(who, "GET", "/v1/deals/"+id, nil)).json(p.t, &st)
+	return st
+}
+
+func (p *platform) waitFor(who, id string, ok func(workflows.DealState) bool) workflows.DealState {
+	p.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st := p.deal(who, id)
+		if ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("deal %s never got there; stage %s", id, st.Stage)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// newDeal sends an inquiry as the buyer to the given suppliers.
+func (p *platform) newDeal(sample bool, suppliers ...string) string {
+	p.t.Helper()
+	var ids []string
+	for _, s := range suppliers {
+		ids = append(ids, p.orgs[s].String())
+	}
+	var st workflows.DealState
+	p.must(http.StatusCreated, p.do("buyer", "POST", "/v1/deals", map[string]any{
+		"product": "cotton t-shirts", "quantity": 2000, "unit": "pcs", "currency": "USD", "destination": "Hamburg",
+		"wants_sample": sample, "suppliers": ids,
+	})).json(p.t, &st)
+	return st.DealID
+}
+
+func quoteBody() map[string]any {
+	return map[string]any{
+		"tiers":          []map[string]any{{"min_quantity": 100, "unit_price": 450}, {"min_quantity": 1000, "unit_price": 390}},
+		"moq":            100,
+		"lead_time_days": 21, "valid_till": time.Now().Add(48 * time.Hour).Format(time.RFC3339), "sample_price": 2500,
+	}
+}
+
+func (p *platform) path(id, rest string) string { return fmt.Sprintf("/v1/deals/%s%s", id, rest) }
+

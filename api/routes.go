@@ -1,0 +1,85 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// route is one operation under /v1: how it is served, who may call it, and
+// how the OpenAPI document describes it.
+type route struct {
+	method   string
+	path     string // Echo syntax, relative to /v1
+	op       string // OpenAPI operationId
+	summary  string
+	roles    []workflows.Role // nil: any authenticated caller
+	request  string           // schema of the JSON body, "" for none
+	optional bool             // the body may be omitted
+	response string           // schema of the success body
+	status   int              // success status
+	handler  echo.HandlerFunc
+}
+
+var (
+	buyerOnly    = []workflows.Role{workflows.RoleBuyer}
+	supplierOnly = []workflows.Role{workflows.RoleSupplier}
+	parties      = []workflows.Role{workflows.RoleBuyer, workflows.RoleSupplier}
+	lister       = []workflows.Role{workflows.RoleBuyer, workflows.RoleSupplier, workflows.RoleMediator}
+	financeOnly  = []workflows.Role{workflows.RoleFinance}
+	adminOnly    = []workflows.Role{workflows.RoleAdmin}
+	mediatorOnly = []workflows.Role{workflows.RoleMediator}
+)
+
+func (s *Server) routeTable() []route {
+	act := func(method, path, op, summary string, roles []workflows.Role, request string, optional bool, update string, build builder) route {
+		return route{method: method, path: path, op: op, summary: summary, roles: roles, request: request, optional: optional,
+			response: "Deal", status: http.StatusOK, handler: s.action(update, build)}
+	}
+	return []route{
+		{method: http.MethodPost, path: "/deals", op: "createDeal", summary: "Send an inquiry: starts the deal",
+			roles: buyerOnly, request: "CreateDeal", response: "Deal", status: http.StatusCreated, handler: s.createDeal},
+		{method: http.MethodGet, path: "/deals", op: "listDeals", summary: "The caller's deals, newest first (keyset pages)",
+			roles: lister, response: "DealPage", status: http.StatusOK, handler: s.listDeals},
+		{method: http.MethodGet, path: "/deals/:id", op: "getDeal", summary: "One deal's whole state",
+			response: "Deal", status: http.StatusOK, handler: s.getDeal},
+		{method: http.MethodGet, path: "/deals/:id/timeline", op: "getTimeline", summary: "A deal's events",
+			response: "Timeline", status: http.StatusOK, handler: s.getTimeline},
+		{method: http.MethodGet, path: "/deals/:id/payments", op: "getPayments", summary: "A deal's payments, refunds and transfers",
+			response: "Payments", status: http.StatusOK, handler: s.getPayments},
+		act(http.MethodPost, "/deals/:id/quotes", "submitQuote", "Quote, or revise a quote", supplierOnly, "Quote", false, workflows.UpdateSubmitQuote, quoteInput),
+		act(http.MethodPost, "/deals/:id/quotes/decline", "declineQuote", "Decline to quote", supplierOnly, "Reason", true, workflows.UpdateDeclineQuote, declineInput),
+		act(http.MethodPost, "/deals/:id/counter-offers", "counterOffer", "Ask a supplier for a better price", buyerOnly, "CounterOffer", false, workflows.UpdateCounterOffer, counterInput),
+		act(http.MethodPost, "/deals/:id/quotes/:qid/accept", "acceptQuote", "Accept a quote", buyerOnly, "", false, workflows.UpdateAcceptQuote, acceptInput),
+		act(http.MethodPost, "/deals/:id/sample/request", "requestSample", "Ask for a sample before the contract", buyerOnly, "Note", true, workflows.UpdateRequestSample, noteInput),
+		act(http.MethodPost, "/deals/:id/sample/ship", "shipSample", "Ship the sample", supplierOnly, "Shipment", false, workflows.UpdateShipSample, shipmentInput),
+		act(http.MethodPost, "/deals/:id/sample/approve", "approveSample", "Approve the sample", buyerOnly, "Note", true, workflows.UpdateApproveSample, noteInput),
+		act(http.MethodPost, "/deals/:id/sample/reject", "rejectSample", "Reject the sample", buyerOnly, "RejectSample", false, workflows.UpdateRejectSample, rejectSampleInput),
+		act(http.MethodPost, "/deals/:id/contract/sign", "signContract", "Sign the contract", parties, "Sign", false, workflows.UpdateSignContract, signInput),
+		{method: http.MethodPost, path: "/deals/:id/payments/:step", op: "pay", summary: "Start the payment of sample, deposit or balance",
+			roles: buyerOnly, response: "PayResult", status: http.StatusOK, handler: s.pay},
+		act(http.MethodPost, "/deals/:id/production", "reportProgress", "Report production progress", supplierOnly, "Progress", false, workflows.UpdateReportProgress, progressInput),
+		act(http.MethodPost, "/deals/:id/ready", "markReady", "Mark the goods ready to ship", supplierOnly, "Note", true, workflows.UpdateMarkReady, noteInput),
+		act(http.MethodPost, "/deals/:id/ship-by", "extendShipBy", "Extend a late ship-by date", buyerOnly, "Extend", false, workflows.UpdateExtendShipBy, extendInput),
+		act(http.MethodPost, "/deals/:id/shipment", "addShipment", "Give the carrier and tracking number", supplierOnly, "Shipment", false, workflows.UpdateAddShipment, shipmentInput),
+		act(http.MethodPost, "/deals/:id/accept", "acceptDelivery", "Accept the delivered goods", buyerOnly, "Note", true, workflows.UpdateAcceptDelivery, noteInput),
+		act(http.MethodPost, "/deals/:id/dispute", "openDispute", "Open a dispute", buyerOnly, "Dispute", false, workflows.UpdateOpenDispute, disputeInput),
+		act(http.MethodPost, "/deals/:id/dispute/answer", "answerDispute", "Answer a dispute", supplierOnly, "Answer", false, workflows.UpdateAnswerDispute, answerInput),
+		act(http.MethodPost, "/deals/:id/dispute/proposals", "proposeSettlement", "Propose a settlement", parties, "Proposal", false, workflows.UpdateProposeSettlement, proposalInput),
+		act(http.MethodPost, "/deals/:id/dispute/proposals/:pid/accept", "acceptSettlement", "Accept the other party's proposal", parties, "", false, workflows.UpdateAcceptSettlement, acceptProposalInput),
+		act(http.MethodPost, "/deals/:id/dispute/escalate", "escalateDispute", "Send the dispute to a mediator", parties, "Note", true, workflows.UpdateEscalateDispute, noteInput),
+		{method: http.MethodPost, path: "/deals/:id/dispute/decision", op: "decideDispute", summary: "The mediator's decision",
+			roles: mediatorOnly, request: "Decision", response: "Deal", status: http.StatusOK, handler: s.decide},
+		act(http.MethodPost, "/deals/:id/cancel", "cancelDeal", "Cancel the deal (rules by stage)", parties, "Note", true, workflows.UpdateCancel, noteInput),
+		{method: http.MethodGet, path: "/ledger/accounts/:account", op: "getAccount", summary: "A ledger account's balances",
+			roles: financeOnly, response: "Account", status: http.StatusOK, handler: s.getAccount},
+		{method: http.MethodGet, path: "/ledger/export.csv", op: "exportLedger", summary: "Ledger lines posted in [from, to), as CSV",
+			roles: financeOnly, response: "CSV", status: http.StatusOK, handler: s.exportLedger},
+		{method: http.MethodPost, path: "/organizations", op: "createOrganization", summary: "Create an organization",
+			roles: adminOnly, request: "CreateOrganization", response: "Organization", status: http.StatusCreated, handler: s.createOrganization},
+		{method: http.MethodPost, path: "/organizations/:org/users", op: "createUser", summary: "Create a user and its API key (shown once)",
+			roles: adminOnly, request: "CreateUser", response: "CreatedUser", status: http.StatusCreated, handler: s.createUser},
+	}
+}

@@ -18,9 +18,10 @@ dev: build
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-## test: vet, formatting, workflow determinism, generated code freshness, then every test with -race
+## test: vet, formatting, workflow determinism, generated code freshness, every test with -race, a short fuzz
 test: vet fmt-check workflowcheck generate-check
 	$(GO) test -race -count=1 -timeout 20m $(GOTEST_FLAGS) ./...
+	$(GO) test -run '^$$' -fuzz FuzzDecodeCreateDeal -fuzztime 10s ./api
 
 ## bench: the read-model benchmark on 100,000 deals (figures in the README)
 bench:

@@ -50,7 +50,12 @@ func toError(err error, logger *slog.Logger, requestID string) *Error {
 		return e
 	}
 	if code := workflows.RejectionCode(err); code != "" {
-		return &Error{Status: statusOfRejection[code], Code: code, Message: rejectionMessage(err)}
+		if code == workflows.RejectNotFound {
+			// Something named inside a deal the caller can see (a quote, a
+			// proposal): not to be confused with a deal that is not theirs.
+			code = "item_not_found"
+		}
+		return &Error{Status: statusOfRejection[workflows.RejectionCode(err)], Code: code, Message: rejectionMessage(err)}
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {

@@ -248,4 +248,3 @@ func quoteBody() map[string]any {
 }
 
 func (p *platform) path(id, rest string) string { return fmt.Sprintf("/v1/deals/%s%s", id, rest) }
-

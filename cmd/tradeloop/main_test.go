@@ -125,7 +125,7 @@ func TestDevCtrlCLeavesNothingBehindAndRestartReusesData(t *testing.T) {
 	dataDir := envValue(env, "TRADELOOP_DATA_DIR")
 
 	first := startDev(t, bin, env)
-	key1, _ := os.ReadFile(filepath.Join(dataDir, "demo-api-key"))
+	key1, _ := os.ReadFile(filepath.Join(dataDir, "demo-keys.json"))
 
 	// A second `make dev` on the same data says so and exits.
 	second := exec.Command(bin, "dev")
@@ -158,7 +158,7 @@ func TestDevCtrlCLeavesNothingBehindAndRestartReusesData(t *testing.T) {
 	began := time.Now()
 	third := startDev(t, bin, env)
 	t.Logf("restart up in %s", time.Since(began))
-	key2, _ := os.ReadFile(filepath.Join(dataDir, "demo-api-key"))
+	key2, _ := os.ReadFile(filepath.Join(dataDir, "demo-keys.json"))
 	if len(key1) == 0 || string(key1) != string(key2) {
 		t.Errorf("demo key not reused across restart")
 	}

@@ -35,7 +35,7 @@ type Info struct {
 	TemporalAddress string
 	DatabaseURL     string
 	Namespace       string
-	DemoAPIKey      string
+	DemoUsers       []seed.Demo
 	DataDir         string
 }
 
@@ -107,7 +107,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, started fu
 		return err
 	}
 	stops = append(stops, pool.Close)
-	demoKey, err := seed.DemoBuyerKey(ctx, pool, filepath.Join(dataDir, "demo-api-key"))
+	demo, err := seed.DemoKeys(ctx, pool, filepath.Join(dataDir, "demo-keys.json"))
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, started fu
 			TemporalAddress: ts.FrontendAddress(),
 			DatabaseURL:     cfg.Postgres.URL,
 			Namespace:       ts.Namespace(),
-			DemoAPIKey:      demoKey,
+			DemoUsers:       demo,
 			DataDir:         dataDir,
 		})
 	}
@@ -177,10 +177,18 @@ Tradeloop dev stack is up (%.1fs)
   PostgreSQL   %s
   Data         %s
 
-  Demo API key (acts as a buyer): %s
+  API reference %s/docs
+
+  Demo API keys (kept in %s/demo-keys.json):
+`, took.Seconds(), i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.APIURL, i.DataDir)
+	for _, d := range i.DemoUsers {
+		fmt.Fprintf(w, "    %-9s %s   (org %s)\n", d.Role, d.Key, d.OrgID)
+	}
+	fmt.Fprintf(w, `
+  Try: curl -H "Authorization: Bearer <buyer key>" %s/v1/deals
 
 Press Ctrl-C to stop everything.
-`, took.Seconds(), i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.DemoAPIKey)
+`, i.APIURL)
 }
 
 // IsAlreadyRunning reports whether err says another stack holds the data dir.

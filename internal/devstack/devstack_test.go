@@ -115,6 +115,12 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 	if code, body := get(t, first.info.APIURL+"/readyz"); code != http.StatusOK || !strings.Contains(body, `"status":"ready"`) {
 		t.Fatalf("/readyz = %d %s", code, body)
 	}
+	// The demo buyer's key works against the API.
+	req, _ := http.NewRequest("GET", first.info.APIURL+"/v1/deals", nil)
+	req.Header.Set("Authorization", "Bearer "+first.info.DemoUsers[0].Key)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /v1/deals with the demo buyer key: %v %v", err, resp)
+	}
 	code, body := get(t, first.info.UIURL+"/api/v1/namespaces")
 	var ns struct {
 		Namespaces []struct {
@@ -179,8 +185,8 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 	}
 
 	second := start(t, cfg)
-	if second.info.DemoAPIKey != first.info.DemoAPIKey {
-		t.Errorf("demo key changed across restart")
+	if len(second.info.DemoUsers) != 5 || second.info.DemoUsers[0].Key != first.info.DemoUsers[0].Key {
+		t.Errorf("demo keys changed across restart")
 	}
 	tc2, err := client.Dial(client.Options{HostPort: second.info.TemporalAddress, Namespace: cfg.Temporal.Namespace})
 	if err != nil {

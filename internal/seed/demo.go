@@ -1,15 +1,17 @@
 // Package seed puts demonstration data into a fresh database, so that a new
-// user of the dev stack has an API key to try the platform with.
+// user of the dev stack has an organization and an API key of every role to
+// try the platform with.
 package seed
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -17,47 +19,89 @@ import (
 	"github.com/tradeloop/tradeloop/internal/apikey"
 )
 
-// Demo buyer the dev stack's key acts as.
-const (
-	DemoOrgName   = "Demo Buyer Co."
-	DemoUserEmail = "buyer@demo.tradeloop.local"
-)
+// Demo is one demo user: its role, organization and API key.
+type Demo struct {
+	Role  string    `json:"role"`
+	OrgID uuid.UUID `json:"org_id"`
+	Email string    `json:"email"`
+	Key   string    `json:"api_key"`
+}
 
-// DemoBuyerKey returns an API key for the demo buyer, creating the buyer and
-// the key when needed. The plain key is kept in keyFile (mode 0600) because
-// the database holds only its hash: the same key works across restarts of the
-// dev stack, until keyFile or the database is deleted.
-func DemoBuyerKey(ctx context.Context, pool *pgxpool.Pool, keyFile string) (string, error) {
-	q := store.New(pool)
+// Roles are seeded in this order.
+var Roles = []string{"buyer", "supplier", "mediator", "finance", "admin"}
+
+// Email is the demo user of a role.
+func Email(role string) string { return role + "@demo.tradeloop.local" }
+
+// DemoKeys returns a demo user with an API key for every role, creating the
+// organizations, users and keys that are missing. The plain keys are kept
+// in keyFile (mode 0600) because the database holds only their hashes: the
+// same keys work across restarts of the dev stack, until keyFile or the
+// database is deleted.
+func DemoKeys(ctx context.Context, pool *pgxpool.Pool, keyFile string) ([]Demo, error) {
+	saved := map[string]Demo{}
 	if b, err := os.ReadFile(keyFile); err == nil {
-		plain := strings.TrimSpace(string(b))
-		if hash, err := apikey.Parse(plain); err == nil {
-			ok, err := q.APIKeyExistsByHash(ctx, hash[:])
-			if err != nil {
-				return "", fmt.Errorf("look up demo key: %w", err)
-			}
-			if ok {
-				return plain, nil
+		var list []Demo
+		if json.Unmarshal(b, &list) == nil {
+			for _, d := range list {
+				saved[d.Role] = d
 			}
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("read demo key: %w", err)
+		return nil, fmt.Errorf("read demo keys: %w", err)
 	}
+	q := store.New(pool)
+	out := make([]Demo, 0, len(Roles))
+	for _, role := range Roles {
+		if d, ok := saved[role]; ok {
+			if hash, err := apikey.Parse(d.Key); err == nil {
+				valid, err := q.APIKeyExistsByHash(ctx, hash[:])
+				if err != nil {
+					return nil, fmt.Errorf("look up demo key: %w", err)
+				}
+				if valid {
+					out = append(out, d)
+					continue
+				}
+			}
+		}
+		d, err := create(ctx, pool, role)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	b, _ := json.MarshalIndent(out, "", "  ")
+	if err := os.MkdirAll(filepath.Dir(keyFile), 0o755); err != nil {
+		return nil, fmt.Errorf("create dir for demo keys: %w", err)
+	}
+	if err := os.WriteFile(keyFile, b, 0o600); err != nil {
+		return nil, fmt.Errorf("save demo keys: %w", err)
+	}
+	return out, nil
+}
 
-	var plain string
+// create makes the role's demo organization and user if needed, and a key.
+func create(ctx context.Context, pool *pgxpool.Pool, role string) (Demo, error) {
+	d := Demo{Role: role, Email: Email(role)}
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		q := q.WithTx(tx)
-		user, err := q.GetUserByEmail(ctx, DemoUserEmail)
+		q := store.New(tx)
+		user, err := q.GetUserByEmail(ctx, d.Email)
 		if errors.Is(err, pgx.ErrNoRows) {
-			org, err := q.CreateOrganization(ctx, DemoOrgName)
+			org, err := q.CreateOrganization(ctx, "Demo "+role+" organization")
 			if err != nil {
 				return fmt.Errorf("create demo organization: %w", err)
 			}
-			user, err = q.CreateUser(ctx, store.CreateUserParams{
-				OrgID: org.ID, Email: DemoUserEmail, Name: "Demo Buyer", Role: store.UserRoleBuyer,
-			})
+			user, err = q.CreateUser(ctx, store.CreateUserParams{OrgID: org.ID, Email: d.Email, Name: "Demo " + role, Role: store.UserRole(role)})
 			if err != nil {
 				return fmt.Errorf("create demo user: %w", err)
+			}
+			if role == "supplier" {
+				if err := q.UpsertSupplierProfile(ctx, store.UpsertSupplierProfileParams{
+					OrgID: org.ID, Categories: []string{"apparel", "fasteners"}, Regions: []string{"EU", "Asia"}, Tier: "gold",
+				}); err != nil {
+					return fmt.Errorf("create demo supplier profile: %w", err)
+				}
 			}
 		} else if err != nil {
 			return fmt.Errorf("look up demo user: %w", err)
@@ -71,17 +115,8 @@ func DemoBuyerKey(ctx context.Context, pool *pgxpool.Pool, keyFile string) (stri
 		}); err != nil {
 			return fmt.Errorf("store demo key: %w", err)
 		}
-		plain = key.Plain
+		d.OrgID, d.Key = user.OrgID, key.Plain
 		return nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(filepath.Dir(keyFile), 0o755); err != nil {
-		return "", fmt.Errorf("create dir for demo key: %w", err)
-	}
-	if err := os.WriteFile(keyFile, []byte(plain+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("save demo key: %w", err)
-	}
-	return plain, nil
+	return d, err
 }

@@ -13,44 +13,53 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-func TestDemoBuyerKeyIsStableAndAuthenticatesAsBuyer(t *testing.T) {
+func TestDemoKeysAreStableAndAuthenticateAsTheirRole(t *testing.T) {
 	ctx := context.Background()
 	pool := testenv.Postgres(t)
-	file := filepath.Join(t.TempDir(), "demo-api-key")
+	file := filepath.Join(t.TempDir(), "demo-keys.json")
 
-	first, err := DemoBuyerKey(ctx, pool, file)
+	first, err := DemoKeys(ctx, pool, file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := DemoBuyerKey(ctx, pool, file)
-	if err != nil || again != first {
-		t.Fatalf("second call gave %q (%v), want the same key", again, err)
+	again, err := DemoKeys(ctx, pool, file)
+	if err != nil {
+		t.Fatal(err)
 	}
-	st, _ := os.Stat(file)
-	if st.Mode().Perm() != 0o600 {
+	if len(first) != len(Roles) {
+		t.Fatalf("%d demo users, want %d", len(first), len(Roles))
+	}
+	for i, d := range first {
+		if again[i].Key != d.Key {
+			t.Errorf("%s key changed on the second call", d.Role)
+		}
+		hash, err := apikey.Parse(d.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		who, err := store.New(pool).AuthenticateAPIKey(ctx, hash[:])
+		if err != nil {
+			t.Fatalf("%s key does not authenticate: %v", d.Role, err)
+		}
+		if string(who.Role) != d.Role || who.OrgID != d.OrgID {
+			t.Errorf("%s key acts as %s of %s", d.Role, who.Role, who.OrgID)
+		}
+	}
+	if st, _ := os.Stat(file); st.Mode().Perm() != 0o600 {
 		t.Errorf("key file mode %v, want 0600", st.Mode().Perm())
 	}
-	hash, err := apikey.Parse(first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	who, err := store.New(pool).AuthenticateAPIKey(ctx, hash[:])
-	if err != nil {
-		t.Fatalf("demo key does not authenticate: %v", err)
-	}
-	if who.Role != store.UserRoleBuyer || who.Email != DemoUserEmail {
-		t.Fatalf("demo key acts as %s %s", who.Role, who.Email)
+	if tier, err := store.New(pool).SupplierTier(ctx, first[1].OrgID); err != nil || tier != "gold" {
+		t.Errorf("demo supplier tier %q (%v)", tier, err)
 	}
 
-	// With the file gone (or pointing at another database) a new key is made
-	// for the same buyer, not a second buyer.
+	// With the file gone new keys are made for the same users, not new users.
 	os.Remove(file)
-	other, err := DemoBuyerKey(ctx, pool, file)
-	if err != nil || other == first {
-		t.Fatalf("new key %q (%v)", other, err)
+	other, err := DemoKeys(ctx, pool, file)
+	if err != nil || other[0].Key == first[0].Key || other[0].OrgID != first[0].OrgID {
+		t.Fatalf("after losing the file: %+v (%v)", other[0], err)
 	}
 	var users int
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM users").Scan(&users); err != nil || users != 1 {
-		t.Fatalf("%d users after re-seeding (%v), want 1", users, err)
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM users").Scan(&users); err != nil || users != len(Roles) {
+		t.Fatalf("%d users after re-seeding (%v), want %d", users, err, len(Roles))
 	}
 }

@@ -13,13 +13,13 @@ import (
 // info level; minLevel filters it independently of the application's level.
 type slogAdapter struct {
 	logger   *slog.Logger
-	minLevel slog.Level
+	minLevel *slog.LevelVar
 }
 
 var _ log.Logger = slogAdapter{}
 
 func (a slogAdapter) log(level slog.Level, msg string, tags []tag.Tag) {
-	if level < a.minLevel || !a.logger.Enabled(context.Background(), level) {
+	if level < a.minLevel.Level() || !a.logger.Enabled(context.Background(), level) {
 		return
 	}
 	attrs := make([]slog.Attr, 0, len(tags)+1)

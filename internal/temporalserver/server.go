@@ -83,6 +83,7 @@ func DefaultDynamicConfig() map[string]any {
 // Server is a running embedded Temporal server.
 type Server struct {
 	server    temporal.Server
+	logLevel  *slog.LevelVar
 	ui        *uiserver.Server
 	uiDone    chan error
 	frontend  string
@@ -122,7 +123,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 
-	logger := slogAdapter{logger: opts.Logger, minLevel: opts.ServerLogLevel}
+	level := new(slog.LevelVar)
+	level.Set(opts.ServerLogLevel)
+	logger := slogAdapter{logger: opts.Logger, minLevel: level}
 	authorizer, err := authorization.GetAuthorizerFromConfig(&cfg.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("temporal authorizer: %w", err)
@@ -156,6 +159,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		server:    srv,
+		logLevel:  level,
 		frontend:  net.JoinHostPort(opts.Host, strconv.Itoa(opts.FrontendPort)),
 		namespace: opts.Namespace,
 	}
@@ -183,6 +187,8 @@ func (s *Server) UIURL() string { return s.uiURL }
 
 // Stop stops the UI and the server. The SQLite file, if any, stays.
 func (s *Server) Stop() {
+	// Stopping services warn about each other's closed connections: noise.
+	s.logLevel.Set(slog.LevelError)
 	if s.ui != nil {
 		s.ui.Stop()
 		<-s.uiDone

@@ -23,6 +23,9 @@ type Payments interface {
 	Charge(ctx context.Context, in ChargeInput) (ChargeResult, error)
 	Refund(ctx context.Context, in RefundInput) (RefundResult, error)
 	Transfer(ctx context.Context, in TransferInput) (TransferResult, error)
+	// Status asks the provider how a charge stands ("succeeded", "failed"
+	// or "pending"), for when its confirmation is late.
+	Status(ctx context.Context, providerPaymentID string) (string, error)
 }
 
 // Ledger records money movements as balanced double-entry postings.
@@ -261,6 +264,18 @@ func (a *Activities) Charge(ctx context.Context, in ChargeInput) (ChargeResult, 
 		return ChargeResult{}, Declined(fmt.Sprintf("charge of %d: amount must be positive", in.Amount))
 	}
 	return a.Payments.Charge(ctx, in)
+}
+
+// PaymentStatusInput names a charge at its provider.
+type PaymentStatusInput struct {
+	DealID            string `json:"deal_id"`
+	ProviderPaymentID string `json:"provider_payment_id"`
+}
+
+// PaymentStatus asks the provider how a charge stands, so a lost webhook
+// never stalls a deal.
+func (a *Activities) PaymentStatus(ctx context.Context, in PaymentStatusInput) (string, error) {
+	return a.Payments.Status(ctx, in.ProviderPaymentID)
 }
 
 // Refund returns money from escrow to the buyer.

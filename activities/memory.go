@@ -102,6 +102,18 @@ func (m *Memory) Charge(_ context.Context, in ChargeInput) (ChargeResult, error)
 	return r, nil
 }
 
+// Status implements Payments: a charge it made has succeeded.
+func (m *Memory) Status(_ context.Context, id string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range m.charges {
+		if r.PaymentID == id {
+			return "succeeded", nil
+		}
+	}
+	return "failed", nil
+}
+
 // Refund implements Payments.
 func (m *Memory) Refund(_ context.Context, in RefundInput) (RefundResult, error) {
 	m.mu.Lock()

@@ -116,6 +116,12 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 			}
 			continue // a handler ran, or the deadline is due: look again
 		}
+		if name == "reconcile" {
+			if err := d.reconcile(ctx); err != nil {
+				return d.state, err
+			}
+			continue
+		}
 		d.onDeadline(ctx, name)
 	}
 	if err := d.settle(ctx); err != nil {
@@ -142,6 +148,7 @@ func (p Policy) withDefaults() Policy {
 	pick(&p.DepositDue, def.DepositDue)
 	pick(&p.BalanceDue, def.BalanceDue)
 	pick(&p.PaymentGrace, def.PaymentGrace)
+	pick(&p.PaymentReconcile, def.PaymentReconcile)
 	pick(&p.InspectionWindow, def.InspectionWindow)
 	pick(&p.InspectionReminder, def.InspectionReminder)
 	pick(&p.DisputeAnswer, def.DisputeAnswer)
@@ -189,6 +196,18 @@ func (d *deal) nextDeadline() (string, time.Time) {
 			if inv.Status == InvitationPending && inv.DueAt.Before(bestAt) {
 				best, bestAt = "quote_sla", inv.DueAt
 			}
+		}
+	}
+	for _, p := range d.state.Payments {
+		if p.Kind != PaymentCharge || p.Status != PaymentPending {
+			continue
+		}
+		last := p.CreatedAt
+		if p.CheckedAt.After(last) {
+			last = p.CheckedAt
+		}
+		if at := last.Add(d.in.Policy.PaymentReconcile); best == "" || at.Before(bestAt) {
+			best, bestAt = "reconcile", at
 		}
 	}
 	return best, bestAt

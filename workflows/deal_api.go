@@ -132,13 +132,16 @@ type Policy struct {
 	InquiryExpiry time.Duration `json:"inquiry_expiry"`
 	// InitialInvites suppliers of the dispatch list are invited at once; each
 	// late or declining one is replaced by the next on the list.
-	InitialInvites      int           `json:"initial_invites"`
-	SampleShipping      time.Duration `json:"sample_shipping"`
-	SampleAutoApprove   time.Duration `json:"sample_auto_approve"`
-	ContractSigning     time.Duration `json:"contract_signing"`
-	DepositDue          time.Duration `json:"deposit_due"`
-	BalanceDue          time.Duration `json:"balance_due"`
-	PaymentGrace        time.Duration `json:"payment_grace"`
+	InitialInvites    int           `json:"initial_invites"`
+	SampleShipping    time.Duration `json:"sample_shipping"`
+	SampleAutoApprove time.Duration `json:"sample_auto_approve"`
+	ContractSigning   time.Duration `json:"contract_signing"`
+	DepositDue        time.Duration `json:"deposit_due"`
+	BalanceDue        time.Duration `json:"balance_due"`
+	PaymentGrace      time.Duration `json:"payment_grace"`
+	// PaymentReconcile is how long a charge may wait for its confirmation
+	// before the deal asks the provider itself, and then again.
+	PaymentReconcile    time.Duration `json:"payment_reconcile"`
 	InspectionWindow    time.Duration `json:"inspection_window"`
 	InspectionReminder  time.Duration `json:"inspection_reminder"`
 	DisputeAnswer       time.Duration `json:"dispute_answer"`
@@ -161,6 +164,7 @@ func DefaultPolicy() Policy {
 		DepositDue:          3 * day,
 		BalanceDue:          3 * day,
 		PaymentGrace:        time.Hour,
+		PaymentReconcile:    10 * time.Minute,
 		InspectionWindow:    7 * day,
 		InspectionReminder:  day,
 		DisputeAnswer:       3 * day,
@@ -493,6 +497,8 @@ type Payment struct {
 	IdempotencyKey string    `json:"idempotency_key"`
 	Reason         string    `json:"reason,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
+	// CheckedAt is when the provider was last asked about a pending charge.
+	CheckedAt time.Time `json:"checked_at,omitzero"`
 	// Posted is set once the ledger holds the charge; Settled once it has
 	// been paid out or refunded.
 	Posted  bool `json:"posted"`

@@ -462,7 +462,9 @@ func TestPaymentsConfirmedBySignalOnceAndRetriedAfterFailure(t *testing.T) {
 	h.signal(5*time.Hour+m, SignalPaymentConfirmed, PaymentConfirmed{ProviderPaymentID: "pay_2", Amount: 300_000, Currency: "USD"})
 	h.update(6*time.Hour, "cancel after deposit", UpdateCancel, ActorInput{Actor: buyer})
 	h.update(5*time.Hour+21*day, "cancel late", UpdateCancel, ActorInput{Actor: buyer})
-	st := h.run(dealInput())
+	in := dealInput()
+	in.Policy.PaymentReconcile = 60 * day // this test is about the webhook's signals
+	st := h.run(in)
 	h.ok("pay 1", "pay 2")
 	h.rejected("pay while pending", RejectWrongStage)
 	h.rejected("cancel after deposit", RejectWrongStage)
@@ -527,4 +529,30 @@ func TestSampleNotShippedCancelsAndRefundsTheSamplePayment(t *testing.T) {
 		t.Fatalf("escrow %+v, want %+v", st.Escrow, want)
 	}
 	h.balances(0, 0, 0, 0, "sup-a")
+}
+
+func TestLostWebhookIsReconciledByAskingTheProvider(t *testing.T) {
+	h := newHarness(t)
+	h.mem.ChargesPending(true)
+	h.toDeposit()
+	h.update(time.Hour, "pay", UpdatePay, PayInput{Actor: buyer, Step: "deposit"})
+	h.check(time.Hour+5*m, func(st DealState) {
+		if st.Stage != StageDeposit {
+			t.Errorf("stage %s before reconciliation", st.Stage)
+		}
+	})
+	h.check(time.Hour+11*m, func(st DealState) {
+		if st.Stage != StageProduction {
+			t.Errorf("stage %s 11 minutes after an unconfirmed payment, want PRODUCTION", st.Stage)
+		}
+	})
+	h.update(21*day+2*time.Hour, "cancel late", UpdateCancel, ActorInput{Actor: buyer})
+	st := h.run(dealInput())
+	h.ok("pay", "cancel late")
+	if !h.hasEvent("payment_reconciled") {
+		t.Fatal("no reconciliation recorded")
+	}
+	if want := (Escrow{Refunded: 300_000}); st.Escrow != want {
+		t.Fatalf("escrow %+v", st.Escrow)
+	}
 }

@@ -179,6 +179,46 @@ func (d *deal) paymentFailed(ctx workflow.Context, s PaymentFailed) {
 	d.notify(d.in.Inquiry.BuyerOrgID, "payment_failed", "Your "+p.Step+" payment failed ("+s.Reason+"): please pay again.")
 }
 
+// reconcile asks the provider about every charge whose confirmation is
+// overdue, so a lost webhook never stalls a deal.
+func (d *deal) reconcile(ctx workflow.Context) error {
+	actx := workflow.WithActivityOptions(ctx, bookkeepingOptions)
+	now := workflow.Now(ctx)
+	for i := range d.state.Payments {
+		p := d.state.Payments[i]
+		if p.Kind != PaymentCharge || p.Status != PaymentPending {
+			continue
+		}
+		last := p.CreatedAt
+		if p.CheckedAt.After(last) {
+			last = p.CheckedAt
+		}
+		if now.Before(last.Add(d.in.Policy.PaymentReconcile)) {
+			continue
+		}
+		var status string
+		if err := workflow.ExecuteActivity(actx, acts.PaymentStatus, activities.PaymentStatusInput{
+			DealID: d.in.DealID, ProviderPaymentID: p.ProviderID,
+		}).Get(ctx, &status); err != nil {
+			return fmt.Errorf("reconcile %s: %w", p.ID, err)
+		}
+		cur := &d.state.Payments[i]
+		if cur.Status != PaymentPending { // a signal settled it meanwhile
+			continue
+		}
+		cur.CheckedAt = workflow.Now(ctx)
+		switch status {
+		case PaymentSucceeded:
+			d.event(ctx, "payment_reconciled", "", cur.ID+" confirmed by asking the provider")
+			d.confirmCharge(ctx, cur)
+		case PaymentFailedStat:
+			d.paymentFailed(ctx, PaymentFailed{ProviderPaymentID: cur.ProviderID, Reason: "the provider reports it failed"})
+		}
+		d.change++
+	}
+	return nil
+}
+
 // postConfirmedCharges puts each captured charge into the deal's escrow
 // account in the ledger, once.
 func (d *deal) postConfirmedCharges(ctx workflow.Context) error {

@@ -225,6 +225,13 @@ type Shipment struct {
 	DeliveredAt    *time.Time `json:"delivered_at"`
 }
 
+type StripeEvent struct {
+	ID         string    `json:"id"`
+	Type       string    `json:"type"`
+	DealID     *string   `json:"deal_id"`
+	ReceivedAt time.Time `json:"received_at"`
+}
+
 type SupplierProfile struct {
 	OrgID              uuid.UUID      `json:"org_id"`
 	Categories         []string       `json:"categories"`
@@ -237,6 +244,7 @@ type SupplierProfile struct {
 	QuotesLate         int32          `json:"quotes_late"`
 	MedianResponseSecs *int32         `json:"median_response_secs"`
 	UpdatedAt          time.Time      `json:"updated_at"`
+	StripeAccountID    *string        `json:"stripe_account_id"`
 }
 
 type TrackingEvent struct {

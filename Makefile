@@ -4,6 +4,8 @@ GO          ?= go
 BIN         := $(CURDIR)/bin
 SQLC_VERSION := v1.31.1
 SQLC        := $(BIN)/sqlc-$(SQLC_VERSION)
+STRIPE_MOCK_VERSION := v0.203.0
+STRIPE_MOCK := $(BIN)/stripe-mock-$(STRIPE_MOCK_VERSION)
 WORKFLOWCHECK_VERSION := v0.6.0
 WORKFLOWCHECK := $(BIN)/workflowcheck-$(WORKFLOWCHECK_VERSION)
 GOTEST_FLAGS ?=
@@ -19,8 +21,8 @@ build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 ## test: vet, formatting, workflow determinism, generated code freshness, every test with -race, a short fuzz
-test: vet fmt-check workflowcheck generate-check
-	$(GO) test -race -count=1 -timeout 20m $(GOTEST_FLAGS) ./...
+test: vet fmt-check workflowcheck generate-check $(STRIPE_MOCK)
+	STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(GO) test -race -count=1 -timeout 20m $(GOTEST_FLAGS) ./...
 	$(GO) test -run '^$$' -fuzz FuzzDecodeCreateDeal -fuzztime 10s ./api
 
 ## bench: the read-model benchmark on 100,000 deals (figures in the README)
@@ -46,8 +48,8 @@ generate: $(SQLC)
 generate-check: $(SQLC)
 	@$(SQLC) diff || { echo "db/store is stale: run 'make generate' and commit the result"; exit 1; }
 
-## tools: the pinned code generator and checker, installed into ./bin
-tools: $(SQLC) $(WORKFLOWCHECK)
+## tools: the pinned code generator, checker and Stripe mock, installed into ./bin
+tools: $(SQLC) $(WORKFLOWCHECK) $(STRIPE_MOCK)
 
 $(SQLC):
 	@mkdir -p $(BIN)
@@ -58,6 +60,11 @@ $(WORKFLOWCHECK):
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN)/.wfc $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 	mv $(BIN)/.wfc/workflowcheck $@ && rmdir $(BIN)/.wfc
+
+$(STRIPE_MOCK):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN)/.smock $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
+	mv $(BIN)/.smock/stripe-mock $@ && rmdir $(BIN)/.smock
 
 clean:
 	rm -rf $(BIN)

@@ -506,13 +506,22 @@ func (s *Server) pay(c echo.Context) error {
 	if err := s.update(c.Request().Context(), c.Param("id"), workflows.UpdatePay, workflows.PayInput{Actor: principal(c).Actor(), Step: step}, &r); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{
-		"deal": r.State,
-		"payment": map[string]any{
-			"id": r.PaymentID, "provider": r.Provider, "status": r.Status,
-			"sandbox": r.Provider != "stripe",
-		},
-	})
+	payment := map[string]any{"id": r.PaymentID, "provider": r.Provider, "status": r.Status, "sandbox": r.Provider != "stripe"}
+	if r.Provider == "stripe" && r.Status == workflows.PaymentPending && s.stripe != nil {
+		// The secret goes to the buyer's client only, never into history.
+		var providerID string
+		for _, p := range r.State.Payments {
+			if p.ID == r.PaymentID {
+				providerID = p.ProviderID
+			}
+		}
+		secret, err := s.stripe.ClientSecret(c.Request().Context(), providerID)
+		if err != nil {
+			return err
+		}
+		payment["client_secret"] = secret
+	}
+	return c.JSON(http.StatusOK, map[string]any{"deal": r.State, "payment": payment})
 }
 
 // decide sends the mediator's decision. A signal cannot be refused by the

@@ -52,14 +52,15 @@ func schemas() obj {
 			"deadlines": obj{"type": "object", "additionalProperties": timestamp()},
 			"total":     integer(), "deposit": integer(), "balance": integer(), "currency": str(),
 		}},
-		"DealPage":     object(obj{"deals": arrayOf(summary), "next": str()}, "deals"),
-		"Timeline":     object(obj{"deal_id": str(), "events": arrayOf(event)}, "deal_id", "events"),
-		"Payments":     object(obj{"deal_id": str(), "escrow": escrow, "payments": arrayOf(payment)}, "deal_id", "escrow", "payments"),
-		"PayResult":    object(obj{"deal": ref("Deal"), "payment": object(obj{"id": str(), "provider": str(), "status": str(), "sandbox": boolean()}, "id", "status", "sandbox")}, "deal", "payment"),
-		"Account":      object(obj{"account": str(), "balances": arrayOf(object(obj{"currency": str(), "amount": integer(), "lines": integer()}, "currency", "amount"))}, "account", "balances"),
-		"Organization": object(obj{"id": str(), "name": str()}, "id", "name"),
-		"CreatedUser":  object(obj{"user_id": str(), "org_id": str(), "role": str(), "api_key": str(), "key_prefix": str()}, "user_id", "org_id", "role", "api_key"),
-		"CSV":          str(),
+		"DealPage":      object(obj{"deals": arrayOf(summary), "next": str()}, "deals"),
+		"Timeline":      object(obj{"deal_id": str(), "events": arrayOf(event)}, "deal_id", "events"),
+		"Payments":      object(obj{"deal_id": str(), "escrow": escrow, "payments": arrayOf(payment)}, "deal_id", "escrow", "payments"),
+		"PayResult":     object(obj{"deal": ref("Deal"), "payment": object(obj{"id": str(), "provider": str(), "status": str(), "sandbox": boolean(), "client_secret": str()}, "id", "status", "sandbox")}, "deal", "payment"),
+		"Account":       object(obj{"account": str(), "balances": arrayOf(object(obj{"currency": str(), "amount": integer(), "lines": integer()}, "currency", "amount"))}, "account", "balances"),
+		"Organization":  object(obj{"id": str(), "name": str()}, "id", "name"),
+		"CreatedUser":   object(obj{"user_id": str(), "org_id": str(), "role": str(), "api_key": str(), "key_prefix": str()}, "user_id", "org_id", "role", "api_key"),
+		"CSV":           str(),
+		"WebhookResult": object(obj{"status": obj{"type": "string", "enum": []string{"delivered", "duplicate", "ignored"}}}, "status"),
 		"CreateDeal": object(obj{"product": str(), "category": str(), "quantity": integer(), "unit": str(),
 			"target_unit_price": integer(), "currency": str(), "destination": str(), "incoterm": str(), "ship_by": timestamp(),
 			"wants_sample": boolean(), "specs": str(), "suppliers": arrayOf(str())}, "product", "quantity", "currency", "suppliers"),
@@ -138,6 +139,16 @@ func openAPIDocument(routes []route) []byte {
 		}
 		paths[path].(obj)[strings.ToLower(r.method)] = op
 	}
+	paths["/webhooks/stripe"] = obj{"post": obj{
+		"operationId": "stripeWebhook", "summary": "Stripe's events (signature verified, each event ID handled once)",
+		"security":    []obj{},
+		"parameters":  []obj{{"name": "Stripe-Signature", "in": "header", "required": true, "schema": str()}},
+		"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}},
+		"responses": obj{
+			"200": obj{"description": "handled, duplicate or ignored", "content": obj{"application/json": obj{"schema": ref("WebhookResult")}}},
+			"400": errResp, "404": errResp, "413": errResp, "500": errResp,
+		},
+	}}
 	doc := obj{
 		"openapi": "3.0.3",
 		"info": obj{"title": "Tradeloop API", "version": "1.0.0",

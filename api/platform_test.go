@@ -17,6 +17,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/tradeloop/tradeloop/activities"
@@ -37,6 +38,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 type platform struct {
 	t      *testing.T
 	url    string
+	pool   *pgxpool.Pool
 	mem    *activities.Memory
 	router routers.Router
 	keys   map[string]string    // who → API key
@@ -62,7 +64,7 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 	srv := httptest.NewServer(New(d))
 	t.Cleanup(srv.Close)
 
-	p := &platform{t: t, url: srv.URL, mem: mem, keys: map[string]string{}, orgs: map[string]uuid.UUID{}}
+	p := &platform{t: t, url: srv.URL, pool: pool, mem: mem, keys: map[string]string{}, orgs: map[string]uuid.UUID{}}
 	ctx := context.Background()
 	q := store.New(pool)
 	for _, u := range []struct{ who, role, tier string }{

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tradeloop/tradeloop/internal/ledger"
+	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -47,6 +48,10 @@ type Deps struct {
 	RateBurst int
 	// MaxBody bounds request bodies (default "1M").
 	MaxBody string
+	// Stripe, when payments go through Stripe, gives buyers' clients the
+	// PaymentIntent's client secret; WebhookSecret verifies Stripe's events.
+	Stripe        *payments.Stripe
+	WebhookSecret string
 }
 
 // Server holds the handlers' dependencies.
@@ -58,6 +63,8 @@ type Server struct {
 	ledger    *ledger.Ledger
 	taskQueue string
 	routes    []route
+	stripe    *payments.Stripe
+	webhook   string
 }
 
 // New builds the HTTP handler. Without Temporal and a database (health
@@ -72,7 +79,7 @@ func New(d Deps) *echo.Echo {
 	if d.MaxBody == "" {
 		d.MaxBody = "1M"
 	}
-	s := &Server{logger: d.Logger, temporal: d.Temporal, pool: d.DB, taskQueue: d.TaskQueue}
+	s := &Server{logger: d.Logger, temporal: d.Temporal, pool: d.DB, taskQueue: d.TaskQueue, stripe: d.Stripe, webhook: d.WebhookSecret}
 	if d.DB != nil {
 		s.reads, s.ledger = readmodel.New(d.DB), ledger.New(d.DB)
 	}
@@ -111,6 +118,7 @@ func New(d Deps) *echo.Echo {
 		},
 		ErrorHandler: func(c echo.Context, err error) error { return err },
 	})
+	e.POST("/webhooks/stripe", s.stripeWebhook)
 	v1 := e.Group("/v1", s.authenticate, limiter, s.idempotent)
 	for _, r := range s.routes {
 		mws := []echo.MiddlewareFunc{}

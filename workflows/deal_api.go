@@ -78,6 +78,7 @@ const (
 	SignalPaymentFailed    = "payment-failed"
 	SignalMediatorDecision = "mediator-decision"
 	SignalShipmentUpdate   = "shipment-update"
+	SignalProviderEvent    = "provider-event"
 )
 
 // Stage is where a deal is in its lifecycle (DESIGN §2).
@@ -338,6 +339,15 @@ type PaymentConfirmed struct {
 type PaymentFailed struct {
 	ProviderPaymentID string `json:"provider_payment_id"`
 	Reason            string `json:"reason"`
+}
+
+// ProviderEvent is a payment provider's news about a deal's money that needs
+// no decision from the deal (a refund or transfer settled, a card dispute
+// opened): it goes on the timeline, and finance is told of card disputes.
+type ProviderEvent struct {
+	Type     string `json:"type"`
+	ObjectID string `json:"object_id"`
+	Detail   string `json:"detail"`
 }
 
 // Mediator outcomes.

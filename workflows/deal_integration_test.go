@@ -218,6 +218,24 @@ func TestWholeDealWithSampleOnEmbeddedServer(t *testing.T) {
 	assert.Equal(t, int64(766_850), mem.Balance(activities.SupplierAccount("sup-a"), "USD"))
 
 	h := d.checkHistory("happy_path_with_sample")
+	// Finance audits payments in the Temporal UI: each money activity's input
+	// and result are readable JSON with amount, step and key, and no secret.
+	charges := 0
+	for _, e := range h.Events {
+		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "Charge" {
+			charges++
+			in := string(a.GetInput().GetPayloads()[0].GetData())
+			assert.Contains(t, in, `"idempotency_key":"`+d.id+`/`)
+			assert.Contains(t, in, `"amount":`)
+		}
+		for _, p := range e.GetActivityTaskCompletedEventAttributes().GetResult().GetPayloads() {
+			assert.NotContains(t, string(p.GetData()), "secret", "a secret in an activity result")
+		}
+		for _, p := range e.GetWorkflowExecutionUpdateCompletedEventAttributes().GetOutcome().GetSuccess().GetPayloads() {
+			assert.NotContains(t, string(p.GetData()), "memory_secret", "a secret in an update result")
+		}
+	}
+	assert.Equal(t, 3, charges, "sample, deposit and balance charges")
 	assert.Equal(t, 1, countEvents(h, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED))
 	assert.Equal(t, 2, countEvents(h, enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED), "one tracker each for sample and goods")
 	assert.GreaterOrEqual(t, countEvents(h, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED), 12)

@@ -169,6 +169,13 @@ func (d *deal) paymentConfirmed(ctx workflow.Context, s PaymentConfirmed) {
 	}
 }
 
+func (d *deal) providerEvent(ctx workflow.Context, e ProviderEvent) {
+	d.event(ctx, "provider_"+e.Type, "", e.ObjectID+" "+e.Detail)
+	if e.Type == "charge.dispute.created" {
+		d.notify("platform", "card_dispute", "A card dispute was opened on deal "+d.in.DealID+": "+e.ObjectID)
+	}
+}
+
 func (d *deal) paymentFailed(ctx workflow.Context, s PaymentFailed) {
 	p := d.chargeByProviderID(s.ProviderPaymentID)
 	if p == nil || p.Status != PaymentPending {

@@ -61,6 +61,7 @@ func (d *deal) registerHandlers(ctx workflow.Context) error {
 	listen(ctx, d, SignalPaymentFailed, d.paymentFailed)
 	listen(ctx, d, SignalMediatorDecision, d.mediatorDecision)
 	listen(ctx, d, SignalShipmentUpdate, d.shipmentUpdate)
+	listen(ctx, d, SignalProviderEvent, d.providerEvent)
 	return nil
 }
 

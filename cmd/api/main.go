@@ -49,7 +49,7 @@ func run() error {
 	}
 	defer tc.Close()
 
-	h := stack.NewAPI(stack.Deps{Temporal: tc, DB: pool, Logger: logger})
+	h := stack.NewAPI(stack.Deps{Temporal: tc, DB: pool, Logger: logger, Config: cfg})
 	err = stack.ServeHTTP(ctx, cfg.HTTP.Addr, h, cfg.ShutdownTimeout, func(a net.Addr) {
 		logger.Info("api listening", "addr", a.String(), "payments", cfg.PaymentsProvider())
 	})

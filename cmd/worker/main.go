@@ -52,7 +52,7 @@ func run() error {
 	}
 	defer tc.Close()
 
-	w := stack.NewWorker(stack.Deps{Temporal: tc, DB: pool, Logger: logger})
+	w := stack.NewWorker(stack.Deps{Temporal: tc, DB: pool, Logger: logger, Config: cfg})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -16,3 +16,6 @@ DELETE FROM stripe_events WHERE id = $1;
 
 -- name: CountStripeEvents :one
 SELECT count(*) FROM stripe_events WHERE id = $1;
+
+-- name: DealOfProviderPayment :one
+SELECT deal_id FROM payments WHERE provider_id = $1 AND kind = 'charge' LIMIT 1;

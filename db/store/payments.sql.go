@@ -42,6 +42,17 @@ func (q *Queries) CountStripeEvents(ctx context.Context, id string) (int64, erro
 	return count, err
 }
 
+const dealOfProviderPayment = `-- name: DealOfProviderPayment :one
+SELECT deal_id FROM payments WHERE provider_id = $1 AND kind = 'charge' LIMIT 1
+`
+
+func (q *Queries) DealOfProviderPayment(ctx context.Context, providerID string) (string, error) {
+	row := q.db.QueryRow(ctx, dealOfProviderPayment, providerID)
+	var deal_id string
+	err := row.Scan(&deal_id)
+	return deal_id, err
+}
+
 const forgetStripeEvent = `-- name: ForgetStripeEvent :exec
 DELETE FROM stripe_events WHERE id = $1
 `

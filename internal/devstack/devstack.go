@@ -117,7 +117,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, started fu
 		return err
 	}
 	stops = append(stops, tc.Close)
-	deps := stack.Deps{Temporal: tc, DB: pool, Logger: logger}
+	deps := stack.Deps{Temporal: tc, DB: pool, Logger: logger, Config: cfg}
 	w := stack.NewWorker(deps)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)

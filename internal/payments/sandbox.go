@@ -3,6 +3,7 @@ package payments
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,6 +73,11 @@ func (s *Sandbox) Status(_ context.Context, id string) (string, error) {
 			}
 			return "succeeded", nil
 		}
+	}
+	// Made before this process started (the sandbox keeps no records across
+	// a restart): a sandbox charge always succeeds in the end.
+	if strings.HasPrefix(id, "sandbox_pi_") {
+		return "succeeded", nil
 	}
 	return "failed", nil
 }

@@ -52,10 +52,10 @@ func NewStripe(secretKey, apiBase string, account AccountLookup) *Stripe {
 // client secret. Confirmation arrives by webhook (or reconciliation).
 func (s *Stripe) Charge(ctx context.Context, in activities.ChargeInput) (activities.ChargeResult, error) {
 	p := &stripe.PaymentIntentParams{
-		Amount:        stripe.Int64(in.Amount),
-		Currency:      stripe.String(strings.ToLower(in.Currency)),
-		TransferGroup: stripe.String(workflows.DealWorkflowID(in.DealID)),
-		Description:   stripe.String(fmt.Sprintf("Tradeloop deal %s: %s", in.DealID, in.Step)),
+		Amount:                  stripe.Int64(in.Amount),
+		Currency:                stripe.String(strings.ToLower(in.Currency)),
+		TransferGroup:           stripe.String(workflows.DealWorkflowID(in.DealID)),
+		Description:             stripe.String(fmt.Sprintf("Tradeloop deal %s: %s", in.DealID, in.Step)),
 		AutomaticPaymentMethods: &stripe.PaymentIntentAutomaticPaymentMethodsParams{Enabled: stripe.Bool(true)},
 	}
 	p.Context = ctx

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/client"
@@ -20,8 +21,10 @@ import (
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/api"
+	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/ledger"
+	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -64,35 +67,62 @@ type Deps struct {
 	Temporal client.Client
 	DB       *pgxpool.Pool
 	Logger   *slog.Logger
+	Config   config.Config
+}
+
+// Payments returns the configured provider: Stripe when a secret key is
+// set, the sandbox otherwise.
+func Payments(d Deps) activities.Payments {
+	if d.Config.PaymentsProvider() == "stripe" {
+		q := store.New(d.DB)
+		return payments.NewStripe(d.Config.Stripe.SecretKey, d.Config.Stripe.APIBase, func(ctx context.Context, org string) (string, error) {
+			id, err := uuid.Parse(org)
+			if err != nil {
+				return "", fmt.Errorf("supplier %q is not an organization ID", org)
+			}
+			acct, err := q.SupplierStripeAccount(ctx, id)
+			if err != nil || acct == nil {
+				return "", fmt.Errorf("supplier %s has no Stripe connected account", org)
+			}
+			return *acct, nil
+		})
+	}
+	return payments.NewSandbox(0)
 }
 
 // NewWorker makes the worker for the deals task queue with every workflow
 // and activity registered. The caller starts and stops it.
 //
-// The ledger and the read model are PostgreSQL's. Payments, carrier tracking
-// and notifications still run on in-memory providers until the payments and
-// logistics issues land: they confirm at once and keep nothing.
+// The ledger and the read model are PostgreSQL's, payments go to Stripe or
+// the sandbox. Carrier tracking and notifications still run on in-memory
+// providers until the logistics issue lands.
 func NewWorker(d Deps) worker.Worker {
 	w := worker.New(d.Temporal, workflows.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	mem := activities.NewMemory()
 	w.RegisterActivity(&activities.Activities{
-		Payments:   mem,
+		Payments:   Payments(d),
 		Ledger:     ledger.New(d.DB),
 		Projection: readmodel.New(d.DB),
 		Tracker:    mem,
 		Notifier:   mem,
 	})
-	d.Logger.Warn("payments, tracking and notifications use in-memory providers (no real money moves)")
+	d.Logger.Info("worker providers", "payments", d.Config.PaymentsProvider(), "tracking", "in-memory (no carrier yet)")
 	return w
 }
 
 // NewAPI makes the HTTP handler.
 func NewAPI(d Deps) *echo.Echo {
+	var stripeClient *payments.Stripe
+	if p, ok := Payments(d).(*payments.Stripe); ok {
+		stripeClient = p
+	}
 	return api.New(api.Deps{
-		Logger:   d.Logger,
-		Temporal: d.Temporal,
-		DB:       d.DB,
+		Logger:        d.Logger,
+		Temporal:      d.Temporal,
+		DB:            d.DB,
+		Stripe:        stripeClient,
+		WebhookSecret: d.Config.Stripe.WebhookSecret,
 		Checks: map[string]api.Pinger{
 			"postgres": d.DB,
 			"temporal": api.PingerFunc(func(ctx context.Context) error {

@@ -1,0 +1,116 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/webhook"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// webhookTolerance is how old a signed event may be: older ones are refused
+// as possible replays.
+const webhookTolerance = 5 * time.Minute
+
+// stripeWebhook verifies a Stripe event's signature, handles each event ID
+// once, and turns payment events into signals to their deal. A forged or
+// stale event gets 400 and changes nothing.
+func (s *Server) stripeWebhook(c echo.Context) error {
+	if s.webhook == "" {
+		return apiErr(http.StatusNotFound, "not_found", "Stripe is not configured")
+	}
+	payload, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return apiErr(http.StatusBadRequest, "malformed", "could not read the event")
+	}
+	ev, err := webhook.ConstructEventWithOptions(payload, c.Request().Header.Get("Stripe-Signature"), s.webhook,
+		webhook.ConstructEventOptions{Tolerance: webhookTolerance, IgnoreAPIVersionMismatch: true})
+	if err != nil {
+		return apiErr(http.StatusBadRequest, "bad_signature", "the event's signature does not verify or is too old")
+	}
+	ctx := c.Request().Context()
+	q := store.New(s.pool)
+	dealID, signal, arg := eventSignal(ev)
+	if signal == "" {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ignored"})
+	}
+	if dealID == "" {
+		// Charges and card disputes name their PaymentIntent, not the deal.
+		if pi, _ := arg.(workflows.ProviderEvent); pi.Detail != "" {
+			if d, err := q.DealOfProviderPayment(ctx, pi.Detail); err == nil {
+				dealID = d
+			}
+		}
+	}
+	if dealID == "" {
+		return apiErr(http.StatusNotFound, "not_found", "the event names no deal of this platform")
+	}
+	if _, err := q.ClaimStripeEvent(ctx, store.ClaimStripeEventParams{ID: ev.ID, Type: string(ev.Type), DealID: &dealID}); errors.Is(err, pgx.ErrNoRows) {
+		return c.JSON(http.StatusOK, map[string]string{"status": "duplicate"})
+	} else if err != nil {
+		return err
+	}
+	err = s.temporal.SignalWorkflow(ctx, workflows.DealWorkflowID(dealID), "", signal, arg)
+	if err != nil {
+		_ = q.ForgetStripeEvent(ctx, ev.ID) // handled again when Stripe retries
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return apiErr(http.StatusNotFound, "not_found", "no running deal %q for this event", dealID)
+		}
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "delivered"})
+}
+
+// eventSignal maps a Stripe event to the signal its deal takes.
+func eventSignal(ev stripe.Event) (dealID, signal string, arg any) {
+	switch ev.Type {
+	case "payment_intent.succeeded":
+		var pi stripe.PaymentIntent
+		if ev.Data == nil || pi.UnmarshalJSON(ev.Data.Raw) != nil {
+			return "", "", nil
+		}
+		return pi.Metadata["deal_id"], workflows.SignalPaymentConfirmed, workflows.PaymentConfirmed{
+			ProviderPaymentID: pi.ID, Amount: pi.AmountReceived, Currency: strings.ToUpper(string(pi.Currency)),
+		}
+	case "payment_intent.payment_failed":
+		var pi stripe.PaymentIntent
+		if ev.Data == nil || pi.UnmarshalJSON(ev.Data.Raw) != nil {
+			return "", "", nil
+		}
+		reason := "payment failed"
+		if pi.LastPaymentError != nil && pi.LastPaymentError.Msg != "" {
+			reason = pi.LastPaymentError.Msg
+		}
+		return pi.Metadata["deal_id"], workflows.SignalPaymentFailed, workflows.PaymentFailed{ProviderPaymentID: pi.ID, Reason: reason}
+	case "charge.refunded":
+		var ch stripe.Charge
+		if ev.Data == nil || ch.UnmarshalJSON(ev.Data.Raw) != nil || ch.PaymentIntent == nil {
+			return "", "", nil
+		}
+		return ch.Metadata["deal_id"], workflows.SignalProviderEvent, workflows.ProviderEvent{Type: string(ev.Type), ObjectID: ch.ID, Detail: ch.PaymentIntent.ID}
+	case "charge.dispute.created":
+		var dp stripe.Dispute
+		if ev.Data == nil || dp.UnmarshalJSON(ev.Data.Raw) != nil || dp.PaymentIntent == nil {
+			return "", "", nil
+		}
+		return dp.Metadata["deal_id"], workflows.SignalProviderEvent, workflows.ProviderEvent{Type: string(ev.Type), ObjectID: dp.ID, Detail: dp.PaymentIntent.ID}
+	}
+	if strings.HasPrefix(string(ev.Type), "transfer.") {
+		var tr stripe.Transfer
+		if ev.Data == nil || tr.UnmarshalJSON(ev.Data.Raw) != nil {
+			return "", "", nil
+		}
+		return tr.Metadata["deal_id"], workflows.SignalProviderEvent, workflows.ProviderEvent{Type: string(ev.Type), ObjectID: tr.ID}
+	}
+	return "", "", nil
+}

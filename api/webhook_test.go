@@ -1,0 +1,116 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+const testWebhookSecret = "whsec_test_secret"
+
+// signedEvent builds a Stripe event as Stripe signs it.
+func signedEvent(t *testing.T, id, typ string, object map[string]any, at time.Time, secret string) ([]byte, string) {
+	t.Helper()
+	payload, err := json.Marshal(map[string]any{
+		"id": id, "object": "event", "type": typ, "api_version": "2023-10-16", "created": at.Unix(),
+		"data": map[string]any{"object": object},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: at})
+	return payload, sp.Header
+}
+
+func (p *platform) deliver(payload []byte, signature string) response {
+	p.t.Helper()
+	return p.do("", "POST", "/webhooks/stripe", payload, "Stripe-Signature", signature)
+}
+
+func TestStripeWebhookReachesTheDealOnceAndRefusesForgeries(t *testing.T) {
+	p := newPlatform(t, func(d *Deps) { d.WebhookSecret = testWebhookSecret })
+	p.mem.ChargesPending(true) // like Stripe: a charge waits for its webhook
+	id := p.newDeal(false, "supplier")
+	var st workflows.DealState
+	p.must(200, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody())).json(t, &st)
+	p.must(200, p.do("buyer", "POST", p.path(id, "/quotes/q1/accept"), nil)).json(t, &st)
+	p.must(200, p.do("buyer", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
+	p.must(200, p.do("supplier", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
+	var pay struct {
+		Deal    workflows.DealState
+		Payment struct{ ID, Status string }
+	}
+	p.must(200, p.do("buyer", "POST", p.path(id, "/payments/deposit"), nil)).json(t, &pay)
+	if pay.Payment.Status != workflows.PaymentPending {
+		t.Fatalf("deposit %+v", pay.Payment)
+	}
+	providerID := pay.Deal.Payments[0].ProviderID
+	pi := map[string]any{"id": providerID, "object": "payment_intent", "amount": 234_000, "amount_received": 234_000,
+		"currency": "usd", "status": "succeeded", "metadata": map[string]string{"deal_id": id}}
+
+	// Forged, stale, and for an unknown deal: refused, nothing recorded.
+	payload, _ := signedEvent(t, "evt_forged", "payment_intent.succeeded", pi, time.Now(), "whsec_someone_else")
+	_, goodSig := signedEvent(t, "evt_other", "payment_intent.succeeded", pi, time.Now(), testWebhookSecret)
+	if r := p.deliver(payload, goodSig); r.status != 400 || r.errCode() != "bad_signature" {
+		t.Errorf("signature of another payload: %d %s", r.status, r.body)
+	}
+	payload, sig := signedEvent(t, "evt_forged", "payment_intent.succeeded", pi, time.Now(), "whsec_someone_else")
+	if r := p.deliver(payload, sig); r.status != 400 {
+		t.Errorf("forged signature: %d %s", r.status, r.body)
+	}
+	payload, sig = signedEvent(t, "evt_old", "payment_intent.succeeded", pi, time.Now().Add(-10*time.Minute), testWebhookSecret)
+	if r := p.deliver(payload, sig); r.status != 400 {
+		t.Errorf("10-minute-old event: %d %s", r.status, r.body)
+	}
+	ghost := map[string]any{"id": "pi_ghost", "object": "payment_intent", "amount_received": 1, "currency": "usd",
+		"metadata": map[string]string{"deal_id": "00000000-0000-0000-0000-000000000000"}}
+	payload, sig = signedEvent(t, "evt_ghost", "payment_intent.succeeded", ghost, time.Now(), testWebhookSecret)
+	if r := p.deliver(payload, sig); r.status != 404 {
+		t.Errorf("unknown deal: %d %s", r.status, r.body)
+	}
+	if st := p.deal("buyer", id); st.Stage != workflows.StageDeposit {
+		t.Fatalf("refused events moved the deal to %s", st.Stage)
+	}
+
+	// The real event, delivered three times: one confirmation.
+	payload, sig = signedEvent(t, "evt_1", "payment_intent.succeeded", pi, time.Now(), testWebhookSecret)
+	var statuses []string
+	for range 3 {
+		r := p.must(200, p.deliver(payload, sig))
+		var out struct{ Status string }
+		r.json(t, &out)
+		statuses = append(statuses, out.Status)
+	}
+	if fmt.Sprint(statuses) != "[delivered duplicate duplicate]" {
+		t.Fatalf("deliveries answered %v", statuses)
+	}
+	st = p.waitFor("buyer", id, func(s workflows.DealState) bool { return s.Stage == workflows.StageProduction })
+	confirmed := 0
+	for _, e := range st.Timeline {
+		if e.Type == "payment_succeeded" {
+			confirmed++
+		}
+	}
+	if confirmed != 1 || st.Escrow.Held != 234_000 {
+		t.Fatalf("%d confirmations, escrow %+v", confirmed, st.Escrow)
+	}
+	var rows int
+	if err := p.pool.QueryRow(context.Background(), "SELECT count(*) FROM stripe_events").Scan(&rows); err != nil || rows != 1 {
+		t.Fatalf("%d stripe events recorded (%v), want 1", rows, err)
+	}
+
+	// A card dispute names the PaymentIntent only; it reaches the deal's timeline.
+	dispute := map[string]any{"id": "dp_1", "object": "dispute", "payment_intent": providerID, "amount": 234_000, "currency": "usd"}
+	payload, sig = signedEvent(t, "evt_2", "charge.dispute.created", dispute, time.Now(), testWebhookSecret)
+	p.must(200, p.deliver(payload, sig))
+	p.waitFor("finance", id, func(s workflows.DealState) bool {
+		return strings.Contains(fmt.Sprint(s.Timeline), "provider_charge.dispute.created")
+	})
+}

@@ -1,0 +1,137 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/testenv"
+)
+
+func account(context.Context, string) (string, error) { return "acct_1Supplier", nil }
+
+// The Stripe path against stripe-mock, which checks every parameter against
+// Stripe's OpenAPI specification.
+func TestStripeAgainstStripeMock(t *testing.T) {
+	ctx := context.Background()
+	s := NewStripe("sk_test_123", testenv.StripeMock(t), account)
+
+	dep, err := s.Charge(ctx, activities.ChargeInput{DealID: "d1", Step: activities.StepDeposit, BuyerOrgID: "b1", Amount: 300_000, Currency: "USD", IdempotencyKey: "deal-d1/deposit-1"})
+	if err != nil {
+		t.Fatalf("deposit: %v", err)
+	}
+	if dep.Provider != "stripe" || !strings.HasPrefix(dep.PaymentID, "pi_") || dep.ClientSecret == "" {
+		t.Fatalf("deposit %+v", dep)
+	}
+	if _, err := s.Charge(ctx, activities.ChargeInput{DealID: "d1", Step: activities.StepBalance, BuyerOrgID: "b1", Amount: 700_000, Currency: "USD", IdempotencyKey: "deal-d1/balance-1"}); err != nil {
+		t.Fatalf("balance: %v", err)
+	}
+	tr, err := s.Transfer(ctx, activities.TransferInput{DealID: "d1", SupplierOrgID: "s1", SourcePaymentID: dep.PaymentID, Amount: 294_000, Currency: "USD", IdempotencyKey: "deal-d1/deposit-1/transfer"})
+	if err != nil || !strings.HasPrefix(tr.TransferID, "tr_") {
+		t.Fatalf("transfer net of commission: %+v %v", tr, err)
+	}
+	for _, amount := range []int64{300_000, 120_000} { // full and partial
+		rf, err := s.Refund(ctx, activities.RefundInput{DealID: "d1", PaymentID: dep.PaymentID, Amount: amount, Currency: "USD", IdempotencyKey: "deal-d1/deposit-1/refund"})
+		if err != nil || !strings.HasPrefix(rf.RefundID, "re_") {
+			t.Fatalf("refund %d: %+v %v", amount, rf, err)
+		}
+	}
+	if st, err := s.Status(ctx, dep.PaymentID); err != nil || st == "" {
+		t.Fatalf("status %q %v", st, err)
+	}
+	if secret, err := s.ClientSecret(ctx, dep.PaymentID); err != nil || secret == "" {
+		t.Fatalf("client secret %q %v", secret, err)
+	}
+}
+
+// stripeAnswering is a local server that answers every call with status and
+// body, recording what it was sent.
+func stripeAnswering(t *testing.T, status int, body string) (*Stripe, *[]*http.Request) {
+	t.Helper()
+	var mu sync.Mutex
+	var seen []*http.Request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Clone(context.Background()))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	return NewStripe("sk_test_123", srv.URL, account), &seen
+}
+
+func TestStripeErrorsAreClassified(t *testing.T) {
+	ctx := context.Background()
+	charge := activities.ChargeInput{DealID: "d1", Step: "deposit", Amount: 100, Currency: "USD", IdempotencyKey: "deal-d1/deposit-1"}
+	nonRetryable := func(err error) bool {
+		var app *temporal.ApplicationError
+		return errors.As(err, &app) && app.NonRetryable() && app.Type() == activities.ErrPaymentDeclined
+	}
+
+	s, seen := stripeAnswering(t, 402, `{"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card has insufficient funds."}}`)
+	if _, err := s.Charge(ctx, charge); !nonRetryable(err) {
+		t.Errorf("declined card: %v, want non-retryable PaymentDeclined", err)
+	}
+	if got := (*seen)[0].Header.Get("Idempotency-Key"); got != "deal-d1/deposit-1" {
+		t.Errorf("Idempotency-Key %q, want the activity's key", got)
+	}
+
+	s, _ = stripeAnswering(t, 400, `{"error":{"type":"invalid_request_error","message":"Amount must be at least 50 cents"}}`)
+	if _, err := s.Charge(ctx, charge); !nonRetryable(err) {
+		t.Errorf("invalid charge: %v, want non-retryable", err)
+	}
+	if _, err := s.Refund(ctx, activities.RefundInput{PaymentID: "pi_1", Amount: 1, IdempotencyKey: "k"}); err == nil || nonRetryable(err) {
+		t.Errorf("refused refund: %v, want a retryable error (money owed out is never dropped)", err)
+	}
+
+	for _, c := range []struct {
+		status int
+		body   string
+	}{
+		{500, `{"error":{"type":"api_error","message":"boom"}}`},
+		{429, `{"error":{"type":"invalid_request_error","code":"rate_limit","message":"slow down"}}`},
+	} {
+		s, _ := stripeAnswering(t, c.status, c.body)
+		_, err := s.Charge(ctx, charge)
+		var app *temporal.ApplicationError
+		if err == nil || (errors.As(err, &app) && app.NonRetryable()) {
+			t.Errorf("%d: %v, want retryable", c.status, err)
+		}
+	}
+}
+
+func TestSandboxConfirmsLaterAndCanDecline(t *testing.T) {
+	ctx := context.Background()
+	s := NewSandbox(time.Hour)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return now }
+	in := activities.ChargeInput{Step: "deposit", Amount: 10, IdempotencyKey: "k1"}
+	r, err := s.Charge(ctx, in)
+	if err != nil || r.Provider != "sandbox" || r.Status != "pending" {
+		t.Fatalf("delayed charge %+v %v", r, err)
+	}
+	if again, _ := s.Charge(ctx, in); again.PaymentID != r.PaymentID {
+		t.Fatal("a retried charge made another payment")
+	}
+	now = now.Add(time.Hour)
+	if st, _ := s.Status(ctx, r.PaymentID); st != "succeeded" {
+		t.Fatalf("status after the delay: %s", st)
+	}
+	s.Decline("balance", 1)
+	if _, err := s.Charge(ctx, activities.ChargeInput{Step: "balance", Amount: 10, IdempotencyKey: "k2"}); err == nil {
+		t.Fatal("decline not applied")
+	}
+	if r, err := s.Charge(ctx, activities.ChargeInput{Step: "balance", Amount: 10, IdempotencyKey: "k3"}); err != nil || r.Provider != "sandbox" {
+		t.Fatalf("after the decline %+v %v", r, err)
+	}
+}

@@ -57,6 +57,9 @@ type Stripe struct {
 	WebhookSecret string `env:"STRIPE_WEBHOOK_SECRET"`
 	// APIBase points the client at another Stripe endpoint (stripe-mock in tests).
 	APIBase string `env:"STRIPE_API_BASE"`
+	// SandboxDelay makes sandbox payments confirm after a while instead of at
+	// once (the deal then learns it by reconciliation).
+	SandboxDelay time.Duration `env:"SANDBOX_CONFIRM_DELAY" envDefault:"0s"`
 }
 
 // Log configures log/slog output.
@@ -131,6 +134,9 @@ func (c Config) validate() error {
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT %q: want text or json", c.Log.Format))
+	}
+	if c.Stripe.SandboxDelay < 0 {
+		errs = append(errs, fmt.Errorf("SANDBOX_CONFIRM_DELAY %s: must not be negative", c.Stripe.SandboxDelay))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT %s: want a positive duration", c.ShutdownTimeout))

@@ -61,19 +61,20 @@ func TestInvalidValuesAreRejectedWithTheVariableNamed(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		"temporal without port": {map[string]string{"TEMPORAL_ADDRESS": "temporal"}, "TEMPORAL_ADDRESS"},
-		"bad duration":          {map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
-		"negative duration":     {map[string]string{"SHUTDOWN_TIMEOUT": "-1s"}, "SHUTDOWN_TIMEOUT"},
-		"bad database url":      {map[string]string{"DATABASE_URL": "postgres://u:p@host:notaport/db"}, "DATABASE_URL"},
-		"bad log level":         {map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
-		"bad log format":        {map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
-		"publishable key":       {map[string]string{"STRIPE_SECRET_KEY": "pk_test_1", "STRIPE_WEBHOOK_SECRET": "whsec_1"}, "STRIPE_SECRET_KEY"},
-		"key without webhook":   {map[string]string{"STRIPE_SECRET_KEY": "sk_test_1"}, "STRIPE_WEBHOOK_SECRET"},
-		"bad webhook secret":    {map[string]string{"STRIPE_WEBHOOK_SECRET": "secret"}, "STRIPE_WEBHOOK_SECRET"},
-		"port out of range":     {map[string]string{"TEMPORAL_UI_PORT": "70000"}, "TEMPORAL_UI_PORT"},
-		"port not a number":     {map[string]string{"TRADELOOP_PG_PORT": "pg"}, "TRADELOOP_PG_PORT"},
-		"zero pool":             {map[string]string{"DATABASE_MAX_CONNS": "0"}, "DATABASE_MAX_CONNS"},
-		"empty namespace":       {map[string]string{"TEMPORAL_NAMESPACE": " "}, "TEMPORAL_NAMESPACE"},
+		"temporal without port":  {map[string]string{"TEMPORAL_ADDRESS": "temporal"}, "TEMPORAL_ADDRESS"},
+		"bad duration":           {map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
+		"negative duration":      {map[string]string{"SHUTDOWN_TIMEOUT": "-1s"}, "SHUTDOWN_TIMEOUT"},
+		"bad database url":       {map[string]string{"DATABASE_URL": "postgres://u:p@host:notaport/db"}, "DATABASE_URL"},
+		"bad log level":          {map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		"bad log format":         {map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
+		"publishable key":        {map[string]string{"STRIPE_SECRET_KEY": "pk_test_1", "STRIPE_WEBHOOK_SECRET": "whsec_1"}, "STRIPE_SECRET_KEY"},
+		"key without webhook":    {map[string]string{"STRIPE_SECRET_KEY": "sk_test_1"}, "STRIPE_WEBHOOK_SECRET"},
+		"bad webhook secret":     {map[string]string{"STRIPE_WEBHOOK_SECRET": "secret"}, "STRIPE_WEBHOOK_SECRET"},
+		"port out of range":      {map[string]string{"TEMPORAL_UI_PORT": "70000"}, "TEMPORAL_UI_PORT"},
+		"port not a number":      {map[string]string{"TRADELOOP_PG_PORT": "pg"}, "TRADELOOP_PG_PORT"},
+		"zero pool":              {map[string]string{"DATABASE_MAX_CONNS": "0"}, "DATABASE_MAX_CONNS"},
+		"empty namespace":        {map[string]string{"TEMPORAL_NAMESPACE": " "}, "TEMPORAL_NAMESPACE"},
+		"negative sandbox delay": {map[string]string{"SANDBOX_CONFIRM_DELAY": "-1s"}, "SANDBOX_CONFIRM_DELAY"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -87,7 +87,7 @@ func Payments(d Deps) activities.Payments {
 			return *acct, nil
 		})
 	}
-	return payments.NewSandbox(0)
+	return payments.NewSandbox(d.Config.Stripe.SandboxDelay)
 }
 
 // NewWorker makes the worker for the deals task queue with every workflow

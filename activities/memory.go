@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -212,33 +213,21 @@ func (m *Memory) Postings() []Posting {
 func (m *Memory) Charges() map[string]ChargeInput {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make(map[string]ChargeInput, len(m.chargeInputs))
-	for k, v := range m.chargeInputs {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(m.chargeInputs)
 }
 
 // Refunds returns the refunds made, by idempotency key.
 func (m *Memory) Refunds() map[string]RefundInput {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make(map[string]RefundInput, len(m.refunds))
-	for k, v := range m.refunds {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(m.refunds)
 }
 
 // Transfers returns the transfers made, by idempotency key.
 func (m *Memory) Transfers() map[string]TransferInput {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make(map[string]TransferInput, len(m.transfers))
-	for k, v := range m.transfers {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(m.transfers)
 }
 
 // Projected returns a deal's projected summary and its events in order.

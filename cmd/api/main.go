@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/tradeloop/tradeloop/db/migrations"
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/stack"
 )
@@ -28,31 +27,17 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if err := cfg.RequireDatabase(); err != nil {
-		return err
-	}
-	logger := cfg.Log.NewLogger().With("service", "api")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	if err := migrations.ApplyURL(ctx, cfg.Postgres.URL); err != nil {
-		return err
-	}
-	pool, err := stack.OpenDB(ctx, cfg.Postgres)
+	deps, closeDeps, err := stack.Connect(ctx, cfg, "api")
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	tc, err := stack.DialTemporal(ctx, cfg.Temporal, logger)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
+	defer closeDeps()
 
-	h := stack.NewAPI(stack.Deps{Temporal: tc, DB: pool, Logger: logger, Config: cfg})
-	err = stack.ServeHTTP(ctx, cfg.HTTP.Addr, h, cfg.ShutdownTimeout, func(a net.Addr) {
-		logger.Info("api listening", "addr", a.String(), "payments", cfg.PaymentsProvider())
+	err = stack.ServeHTTP(ctx, cfg.HTTP.Addr, stack.NewAPI(deps), cfg.ShutdownTimeout, func(a net.Addr) {
+		deps.Logger.Info("api listening", "addr", a.String(), "payments", cfg.PaymentsProvider())
 	})
-	logger.Info("api stopped")
+	deps.Logger.Info("api stopped")
 	return err
 }

@@ -11,7 +11,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/tradeloop/tradeloop/db/migrations"
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/stack"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -29,36 +28,21 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if err := cfg.RequireDatabase(); err != nil {
-		return err
-	}
-	logger := cfg.Log.NewLogger().With("service", "worker")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	// The worker's activities write the schema the api also migrates; either
-	// may start first, and the migrations' advisory lock serialises them.
-	if err := migrations.ApplyURL(ctx, cfg.Postgres.URL); err != nil {
-		return err
-	}
-	pool, err := stack.OpenDB(ctx, cfg.Postgres)
+	deps, closeDeps, err := stack.Connect(ctx, cfg, "worker")
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	tc, err := stack.DialTemporal(ctx, cfg.Temporal, logger)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
+	defer closeDeps()
 
-	w := stack.NewWorker(stack.Deps{Temporal: tc, DB: pool, Logger: logger, Config: cfg})
+	w := stack.NewWorker(deps)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	logger.Info("worker started", "task_queue", workflows.TaskQueue, "namespace", cfg.Temporal.Namespace)
+	deps.Logger.Info("worker started", "task_queue", workflows.TaskQueue, "namespace", cfg.Temporal.Namespace)
 	<-ctx.Done()
-	logger.Info("worker stopping")
+	deps.Logger.Info("worker stopping")
 	w.Stop()
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/api"
+	"github.com/tradeloop/tradeloop/db/migrations"
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/ledger"
@@ -164,4 +165,27 @@ func ServeHTTP(ctx context.Context, addr string, h http.Handler, drain time.Dura
 		return fmt.Errorf("drain http: %w", err)
 	}
 	return nil
+}
+
+// Connect prepares a service's dependencies from configuration: it applies
+// the database migrations (each service may start first), opens the pool and
+// dials Temporal. close releases them.
+func Connect(ctx context.Context, cfg config.Config, service string) (d Deps, closeFn func(), err error) {
+	if err := cfg.RequireDatabase(); err != nil {
+		return Deps{}, nil, err
+	}
+	logger := cfg.Log.NewLogger().With("service", service)
+	if err := migrations.ApplyURL(ctx, cfg.Postgres.URL); err != nil {
+		return Deps{}, nil, err
+	}
+	pool, err := OpenDB(ctx, cfg.Postgres)
+	if err != nil {
+		return Deps{}, nil, err
+	}
+	tc, err := DialTemporal(ctx, cfg.Temporal, logger)
+	if err != nil {
+		pool.Close()
+		return Deps{}, nil, err
+	}
+	return Deps{Temporal: tc, DB: pool, Logger: logger, Config: cfg}, func() { tc.Close(); pool.Close() }, nil
 }

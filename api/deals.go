@@ -104,6 +104,7 @@ func (s *Server) createDeal(c echo.Context) error {
 			ShipBy: req.ShipBy, WantsSample: req.WantsSample, Specs: req.Specs,
 		},
 		Suppliers: suppliers,
+		Policy:    s.policy,
 	}
 	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.DealWorkflowID(dealID), TaskQueue: s.taskQueue,

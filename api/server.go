@@ -52,6 +52,9 @@ type Deps struct {
 	// PaymentIntent's client secret; WebhookSecret verifies Stripe's events.
 	Stripe        *payments.Stripe
 	WebhookSecret string
+	// Policy holds the deadlines new deals start with; zero fields take
+	// workflows.DefaultPolicy's.
+	Policy workflows.Policy
 }
 
 // Server holds the handlers' dependencies.
@@ -65,6 +68,7 @@ type Server struct {
 	routes    []route
 	stripe    *payments.Stripe
 	webhook   string
+	policy    workflows.Policy
 }
 
 // New builds the HTTP handler. Without Temporal and a database (health
@@ -79,7 +83,7 @@ func New(d Deps) *echo.Echo {
 	if d.MaxBody == "" {
 		d.MaxBody = "1M"
 	}
-	s := &Server{logger: d.Logger, temporal: d.Temporal, pool: d.DB, taskQueue: d.TaskQueue, stripe: d.Stripe, webhook: d.WebhookSecret}
+	s := &Server{logger: d.Logger, temporal: d.Temporal, pool: d.DB, taskQueue: d.TaskQueue, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy}
 	if d.DB != nil {
 		s.reads, s.ledger = readmodel.New(d.DB), ledger.New(d.DB)
 	}

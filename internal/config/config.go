@@ -25,6 +25,7 @@ type Config struct {
 	HTTP     HTTP
 	Stripe   Stripe
 	Log      Log
+	Tracking Tracking
 	Dev      Dev
 	// ShutdownTimeout bounds how long a service drains in-flight work on
 	// SIGINT/SIGTERM before it exits anyway.
@@ -62,6 +63,15 @@ type Stripe struct {
 	SandboxDelay time.Duration `env:"SANDBOX_CONFIRM_DELAY" envDefault:"0s"`
 }
 
+// Tracking configures how shipments are followed.
+type Tracking struct {
+	// Poll is how often a new deal's shipments are polled.
+	Poll time.Duration `env:"TRACKING_POLL" envDefault:"1h"`
+	// SimStep is how long the simulated carrier (the only one until a real
+	// aggregator is configured) takes per status.
+	SimStep time.Duration `env:"TRACKING_SIM_STEP" envDefault:"1m"`
+}
+
 // Log configures log/slog output.
 type Log struct {
 	Level  string `env:"LOG_LEVEL" envDefault:"info"`
@@ -81,6 +91,9 @@ type Dev struct {
 	PGPort int `env:"TRADELOOP_PG_PORT" envDefault:"54329"`
 	// PGBin is where initdb and postgres are; empty searches the usual places.
 	PGBin string `env:"TRADELOOP_PG_BIN"`
+	// TrackingPoll replaces TRACKING_POLL in the dev stack, so a demo
+	// shipment shows its progress within seconds.
+	TrackingPoll time.Duration `env:"TRADELOOP_DEV_TRACKING_POLL" envDefault:"10s"`
 }
 
 // FromEnv reads the process environment.
@@ -134,6 +147,9 @@ func (c Config) validate() error {
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT %q: want text or json", c.Log.Format))
+	}
+	if c.Tracking.Poll < time.Second || c.Tracking.SimStep <= 0 || c.Dev.TrackingPoll < time.Second {
+		errs = append(errs, errors.New("TRACKING_POLL and TRADELOOP_DEV_TRACKING_POLL must be at least 1s, TRACKING_SIM_STEP positive"))
 	}
 	if c.Stripe.SandboxDelay < 0 {
 		errs = append(errs, fmt.Errorf("SANDBOX_CONFIRM_DELAY %s: must not be negative", c.Stripe.SandboxDelay))

@@ -27,6 +27,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/internal/tracking"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -95,8 +96,8 @@ func Payments(d Deps) activities.Payments {
 // and activity registered. The caller starts and stops it.
 //
 // The ledger and the read model are PostgreSQL's, payments go to Stripe or
-// the sandbox. Carrier tracking and notifications still run on in-memory
-// providers until the logistics issue lands.
+// the sandbox, shipments are followed at the simulated carrier (until a real
+// tracking aggregator is integrated), notifications are kept in memory.
 func NewWorker(d Deps) worker.Worker {
 	w := worker.New(d.Temporal, workflows.TaskQueue, worker.Options{})
 	workflows.Register(w)
@@ -105,10 +106,11 @@ func NewWorker(d Deps) worker.Worker {
 		Payments:   Payments(d),
 		Ledger:     ledger.New(d.DB),
 		Projection: readmodel.New(d.DB),
-		Tracker:    mem,
+		Tracker:    tracking.NewSimulated(d.Config.Tracking.SimStep),
 		Notifier:   mem,
 	})
-	d.Logger.Info("worker providers", "payments", d.Config.PaymentsProvider(), "tracking", "in-memory (no carrier yet)")
+	d.Logger.Info("worker providers", "payments", d.Config.PaymentsProvider(),
+		"tracking", "simulated carrier, one status per "+d.Config.Tracking.SimStep.String())
 	return w
 }
 
@@ -123,6 +125,7 @@ func NewAPI(d Deps) *echo.Echo {
 		Temporal:      d.Temporal,
 		DB:            d.DB,
 		Stripe:        stripeClient,
+		Policy:        workflows.Policy{TrackingPoll: d.Config.Tracking.Poll},
 		WebhookSecret: d.Config.Stripe.WebhookSecret,
 		Checks: map[string]api.Pinger{
 			"postgres": d.DB,

@@ -97,17 +97,16 @@ func Payments(d Deps) activities.Payments {
 //
 // The ledger and the read model are PostgreSQL's, payments go to Stripe or
 // the sandbox, shipments are followed at the simulated carrier (until a real
-// tracking aggregator is integrated), notifications are kept in memory.
+// tracking aggregator is integrated), notifications are logged.
 func NewWorker(d Deps) worker.Worker {
 	w := worker.New(d.Temporal, workflows.TaskQueue, worker.Options{})
 	workflows.Register(w)
-	mem := activities.NewMemory()
 	w.RegisterActivity(&activities.Activities{
 		Payments:   Payments(d),
 		Ledger:     ledger.New(d.DB),
 		Projection: readmodel.New(d.DB),
 		Tracker:    tracking.NewSimulated(d.Config.Tracking.SimStep),
-		Notifier:   mem,
+		Notifier:   activities.LogNotifier{Logger: d.Logger.With("component", "notifications")},
 	})
 	d.Logger.Info("worker providers", "payments", d.Config.PaymentsProvider(),
 		"tracking", "simulated carrier, one status per "+d.Config.Tracking.SimStep.String())

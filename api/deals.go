@@ -540,12 +540,7 @@ func (s *Server) decide(c echo.Context) error {
 	if st.Stage != workflows.StageMediation {
 		return apiErr(http.StatusConflict, workflows.RejectWrongStage, "the deal is %s, not in mediation", st.Stage)
 	}
-	var held int64
-	for _, p := range st.Payments {
-		if p.Kind == workflows.PaymentCharge && p.Status == workflows.PaymentSucceeded && !p.Settled && p.Step != activities.StepSample {
-			held += p.Amount
-		}
-	}
+	held := st.GoodsHeld()
 	switch {
 	case r.Outcome == workflows.OutcomeRefund || r.Outcome == workflows.OutcomeRelease:
 	case r.Outcome == workflows.OutcomeSplit && r.ReleaseAmount > 0 && r.ReleaseAmount < held:

@@ -202,11 +202,7 @@ func (d *deal) nextDeadline() (string, time.Time) {
 		if p.Kind != PaymentCharge || p.Status != PaymentPending {
 			continue
 		}
-		last := p.CreatedAt
-		if p.CheckedAt.After(last) {
-			last = p.CheckedAt
-		}
-		if at := last.Add(d.in.Policy.PaymentReconcile); best == "" || at.Before(bestAt) {
+		if at := p.nextCheck(d.in.Policy.PaymentReconcile); best == "" || at.Before(bestAt) {
 			best, bestAt = "reconcile", at
 		}
 	}

@@ -515,6 +515,27 @@ type Payment struct {
 	Settled bool `json:"settled"`
 }
 
+// nextCheck is when a pending charge is next asked about at its provider.
+func (p Payment) nextCheck(every time.Duration) time.Time {
+	last := p.CreatedAt
+	if p.CheckedAt.After(last) {
+		last = p.CheckedAt
+	}
+	return last.Add(every)
+}
+
+// GoodsHeld is the deposit and balance still in escrow: what a dispute's
+// settlement or a mediator's decision divides (the sample is settled apart).
+func (s DealState) GoodsHeld() int64 {
+	var held int64
+	for _, p := range s.Payments {
+		if p.Kind == PaymentCharge && p.Status == PaymentSucceeded && !p.Settled && p.Step != activities.StepSample {
+			held += p.Amount
+		}
+	}
+	return held
+}
+
 // Escrow sums the money the deal holds and has paid out.
 type Escrow struct {
 	Held       int64 `json:"held"`

@@ -196,11 +196,7 @@ func (d *deal) reconcile(ctx workflow.Context) error {
 		if p.Kind != PaymentCharge || p.Status != PaymentPending {
 			continue
 		}
-		last := p.CreatedAt
-		if p.CheckedAt.After(last) {
-			last = p.CheckedAt
-		}
-		if now.Before(last.Add(d.in.Policy.PaymentReconcile)) {
+		if now.Before(p.nextCheck(d.in.Policy.PaymentReconcile)) {
 			continue
 		}
 		var status string
@@ -265,15 +261,7 @@ func (d *deal) paySampleOut(ctx workflow.Context) error {
 }
 
 // goodsHeld is the deposit and balance still in escrow.
-func (d *deal) goodsHeld() int64 {
-	var held int64
-	for _, p := range d.state.Payments {
-		if p.Kind == PaymentCharge && p.Status == PaymentSucceeded && !p.Settled && p.Step != activities.StepSample {
-			held += p.Amount
-		}
-	}
-	return held
-}
+func (d *deal) goodsHeld() int64 { return d.state.GoodsHeld() }
 
 // settle divides whatever the deal still holds as its resolution says: the
 // sample payment goes to the supplier if a sample was shipped, else back;

@@ -118,51 +118,47 @@ func (s *Store) List(ctx context.Context, v Viewer, f Filter) (Page, error) {
 	}
 	q := store.New(s.pool)
 	limit := int32(f.Limit + 1) // one more tells whether there is a next page
-	var rows []Summary
+	// The three queries return rows of the same columns; sqlc names each
+	// its own type, which converts to the buyer's.
+	var found []store.ListDealsForBuyerRow
 	switch v.Role {
 	case workflows.RoleBuyer:
-		rs, err := q.ListDealsForBuyer(ctx, store.ListDealsForBuyerParams{
+		found, err = q.ListDealsForBuyer(ctx, store.ListDealsForBuyerParams{
 			BuyerOrgID: v.OrgID, Stage: opt(f.Stage), Counterparty: opt(f.Counterparty),
 			CreatedFrom: optTime(f.From), CreatedTo: optTime(f.To), AfterCreatedAt: afterAt, AfterID: afterID, PageSize: limit,
 		})
-		if err != nil {
-			return Page{}, fmt.Errorf("list deals: %w", err)
-		}
-		for _, r := range rs {
-			rows = append(rows, Summary{r.ID, r.Stage, r.BuyerOrgID, deref(r.SupplierOrgID), r.Product, r.Quantity, r.TotalMinor, r.Currency, r.CreatedAt, r.UpdatedAt})
-		}
 	case workflows.RoleSupplier:
-		rs, err := q.ListDealsForSupplier(ctx, store.ListDealsForSupplierParams{
+		var rs []store.ListDealsForSupplierRow
+		rs, err = q.ListDealsForSupplier(ctx, store.ListDealsForSupplierParams{
 			SupplierOrgID: v.OrgID, Stage: opt(f.Stage), Counterparty: opt(f.Counterparty),
 			CreatedFrom: optTime(f.From), CreatedTo: optTime(f.To), AfterCreatedAt: afterAt, AfterID: afterID, PageSize: limit,
 		})
-		if err != nil {
-			return Page{}, fmt.Errorf("list deals: %w", err)
-		}
 		for _, r := range rs {
-			rows = append(rows, Summary{r.ID, r.Stage, r.BuyerOrgID, deref(r.SupplierOrgID), r.Product, r.Quantity, r.TotalMinor, r.Currency, r.CreatedAt, r.UpdatedAt})
+			found = append(found, store.ListDealsForBuyerRow(r))
 		}
 	case workflows.RoleMediator:
-		rs, err := q.ListDealsInDispute(ctx, store.ListDealsInDisputeParams{
+		var rs []store.ListDealsInDisputeRow
+		rs, err = q.ListDealsInDispute(ctx, store.ListDealsInDisputeParams{
 			Stage: opt(f.Stage), AfterCreatedAt: afterAt, AfterID: afterID, PageSize: limit,
 		})
-		if err != nil {
-			return Page{}, fmt.Errorf("list deals: %w", err)
-		}
 		for _, r := range rs {
-			rows = append(rows, Summary{r.ID, r.Stage, r.BuyerOrgID, deref(r.SupplierOrgID), r.Product, r.Quantity, r.TotalMinor, r.Currency, r.CreatedAt, r.UpdatedAt})
+			found = append(found, store.ListDealsForBuyerRow(r))
 		}
 	default:
 		return Page{}, fmt.Errorf("no deal list for role %q", v.Role)
+	}
+	if err != nil {
+		return Page{}, fmt.Errorf("list deals: %w", err)
+	}
+	rows := make([]Summary, len(found))
+	for i, r := range found {
+		rows[i] = Summary{r.ID, r.Stage, r.BuyerOrgID, deref(r.SupplierOrgID), r.Product, r.Quantity, r.TotalMinor, r.Currency, r.CreatedAt, r.UpdatedAt}
 	}
 	page := Page{Deals: rows}
 	if len(rows) > f.Limit {
 		page.Deals = rows[:f.Limit]
 		last := page.Deals[f.Limit-1]
 		page.Next = encodeCursor(last.CreatedAt, last.ID)
-	}
-	if page.Deals == nil {
-		page.Deals = []Summary{}
 	}
 	return page, nil
 }

@@ -67,9 +67,12 @@ type Stripe struct {
 type Tracking struct {
 	// Poll is how often a new deal's shipments are polled.
 	Poll time.Duration `env:"TRACKING_POLL" envDefault:"1h"`
-	// SimStep is how long the simulated carrier (the only one until a real
+	// SimStep is how long the simulated carrier (used when no tracking
 	// aggregator is configured) takes per status.
 	SimStep time.Duration `env:"TRACKING_SIM_STEP" envDefault:"1m"`
+	// SeventeenTrackToken, when set, follows shipments at 17TRACK.
+	SeventeenTrackToken string `env:"TRACKING_17TRACK_TOKEN"`
+	SeventeenTrackBase  string `env:"TRACKING_17TRACK_BASE" envDefault:"https://api.17track.net/track/v2.2"`
 }
 
 // Log configures log/slog output.

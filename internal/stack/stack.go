@@ -96,8 +96,8 @@ func Payments(d Deps) activities.Payments {
 // and activity registered. The caller starts and stops it.
 //
 // The ledger and the read model are PostgreSQL's, payments go to Stripe or
-// the sandbox, shipments are followed at the simulated carrier (until a real
-// tracking aggregator is integrated), notifications are logged.
+// the sandbox, shipments are followed at 17TRACK when a token is configured
+// and at the simulated carrier otherwise, notifications are logged.
 func NewWorker(d Deps) worker.Worker {
 	w := worker.New(d.Temporal, workflows.TaskQueue, worker.Options{})
 	workflows.Register(w)
@@ -105,12 +105,22 @@ func NewWorker(d Deps) worker.Worker {
 		Payments:   Payments(d),
 		Ledger:     ledger.New(d.DB),
 		Projection: readmodel.New(d.DB),
-		Tracker:    tracking.NewSimulated(d.Config.Tracking.SimStep),
+		Tracker:    tracker(d.Config.Tracking),
 		Notifier:   activities.LogNotifier{Logger: d.Logger.With("component", "notifications")},
 	})
-	d.Logger.Info("worker providers", "payments", d.Config.PaymentsProvider(),
-		"tracking", "simulated carrier, one status per "+d.Config.Tracking.SimStep.String())
+	trackedBy := "simulated carrier, one status per " + d.Config.Tracking.SimStep.String()
+	if d.Config.Tracking.SeventeenTrackToken != "" {
+		trackedBy = "17TRACK"
+	}
+	d.Logger.Info("worker providers", "payments", d.Config.PaymentsProvider(), "tracking", trackedBy)
 	return w
+}
+
+func tracker(cfg config.Tracking) activities.Tracker {
+	if cfg.SeventeenTrackToken != "" {
+		return tracking.NewSeventeenTrack(cfg.SeventeenTrackBase, cfg.SeventeenTrackToken)
+	}
+	return tracking.NewSimulated(cfg.SimStep)
 }
 
 // NewAPI makes the HTTP handler.

@@ -410,6 +410,42 @@ func shipmentInput(c echo.Context, a workflows.Actor) (any, error) {
 	return workflows.ShipmentInput{Actor: a, Carrier: r.Carrier, TrackingNumber: r.TrackingNumber}, nil
 }
 
+// CorrectTrackingRequest replaces a shipment's wrong tracking number.
+type CorrectTrackingRequest struct {
+	Kind           string `json:"kind"`
+	Carrier        string `json:"carrier"`
+	TrackingNumber string `json:"tracking_number"`
+}
+
+func correctTrackingInput(c echo.Context, a workflows.Actor) (any, error) {
+	var r CorrectTrackingRequest
+	if err := decode(c, &r); err != nil {
+		return nil, err
+	}
+	if r.Kind != "sample" && r.Kind != "goods" {
+		return nil, invalid("kind", "must be sample or goods")
+	}
+	if strings.TrimSpace(r.Carrier) == "" || strings.TrimSpace(r.TrackingNumber) == "" {
+		return nil, invalid("shipment", "carrier and tracking_number are required")
+	}
+	return workflows.CorrectTrackingInput{Actor: a, Kind: r.Kind, Carrier: r.Carrier, TrackingNumber: r.TrackingNumber}, nil
+}
+
+func (s *Server) getTracking(c echo.Context) error {
+	st, err := s.visibleDeal(c)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"deal_id": st.DealID}
+	if st.Sample != nil && st.Sample.Shipment != nil {
+		out["sample"] = st.Sample.Shipment
+	}
+	if st.Shipment != nil {
+		out["goods"] = st.Shipment
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
 func rejectSampleInput(c echo.Context, a workflows.Actor) (any, error) {
 	var r RejectSampleRequest
 	if err := decode(c, &r); err != nil {

@@ -40,6 +40,10 @@ func schemas() obj {
 		"idempotency_key": str(), "reason": str(), "created_at": timestamp(), "posted": boolean(), "settled": boolean(),
 	}}
 	escrow := object(obj{"held": integer(), "released": integer(), "commission": integer(), "refunded": integer()}, "held", "released", "commission", "refunded")
+	shipmentView := obj{"type": "object", "required": []string{"carrier", "tracking_number", "status"}, "properties": obj{
+		"carrier": str(), "tracking_number": str(), "status": str(), "shipped_at": timestamp(), "delivered_at": timestamp(), "tracker": integer(),
+		"events": obj{"type": "array", "nullable": true, "items": object(obj{"at": timestamp(), "status": str(), "location": str(), "description": str()}, "at", "status")},
+	}}
 	summary := object(obj{"id": str(), "stage": str(), "buyer_org_id": str(), "supplier_org_id": str(), "product": str(),
 		"quantity": integer(), "total": integer(), "currency": str(), "created_at": timestamp(), "updated_at": timestamp()},
 		"id", "stage", "buyer_org_id", "product", "quantity", "total", "currency", "created_at")
@@ -52,15 +56,17 @@ func schemas() obj {
 			"deadlines": obj{"type": "object", "additionalProperties": timestamp()},
 			"total":     integer(), "deposit": integer(), "balance": integer(), "currency": str(),
 		}},
-		"DealPage":      object(obj{"deals": arrayOf(summary), "next": str()}, "deals"),
-		"Timeline":      object(obj{"deal_id": str(), "events": arrayOf(event)}, "deal_id", "events"),
-		"Payments":      object(obj{"deal_id": str(), "escrow": escrow, "payments": arrayOf(payment)}, "deal_id", "escrow", "payments"),
-		"PayResult":     object(obj{"deal": ref("Deal"), "payment": object(obj{"id": str(), "provider": str(), "status": str(), "sandbox": boolean(), "client_secret": str()}, "id", "status", "sandbox")}, "deal", "payment"),
-		"Account":       object(obj{"account": str(), "balances": arrayOf(object(obj{"currency": str(), "amount": integer(), "lines": integer()}, "currency", "amount"))}, "account", "balances"),
-		"Organization":  object(obj{"id": str(), "name": str()}, "id", "name"),
-		"CreatedUser":   object(obj{"user_id": str(), "org_id": str(), "role": str(), "api_key": str(), "key_prefix": str()}, "user_id", "org_id", "role", "api_key"),
-		"CSV":           str(),
-		"WebhookResult": object(obj{"status": obj{"type": "string", "enum": []string{"delivered", "duplicate", "ignored"}}}, "status"),
+		"DealPage":        object(obj{"deals": arrayOf(summary), "next": str()}, "deals"),
+		"Timeline":        object(obj{"deal_id": str(), "events": arrayOf(event)}, "deal_id", "events"),
+		"Payments":        object(obj{"deal_id": str(), "escrow": escrow, "payments": arrayOf(payment)}, "deal_id", "escrow", "payments"),
+		"PayResult":       object(obj{"deal": ref("Deal"), "payment": object(obj{"id": str(), "provider": str(), "status": str(), "sandbox": boolean(), "client_secret": str()}, "id", "status", "sandbox")}, "deal", "payment"),
+		"Account":         object(obj{"account": str(), "balances": arrayOf(object(obj{"currency": str(), "amount": integer(), "lines": integer()}, "currency", "amount"))}, "account", "balances"),
+		"Organization":    object(obj{"id": str(), "name": str()}, "id", "name"),
+		"CreatedUser":     object(obj{"user_id": str(), "org_id": str(), "role": str(), "api_key": str(), "key_prefix": str()}, "user_id", "org_id", "role", "api_key"),
+		"CSV":             str(),
+		"CorrectTracking": object(obj{"kind": obj{"type": "string", "enum": []string{"sample", "goods"}}, "carrier": str(), "tracking_number": str()}, "kind", "carrier", "tracking_number"),
+		"Tracking":        object(obj{"deal_id": str(), "sample": shipmentView, "goods": shipmentView}, "deal_id"),
+		"WebhookResult":   object(obj{"status": obj{"type": "string", "enum": []string{"delivered", "duplicate", "ignored"}}}, "status"),
 		"CreateDeal": object(obj{"product": str(), "category": str(), "quantity": integer(), "unit": str(),
 			"target_unit_price": integer(), "currency": str(), "destination": str(), "incoterm": str(), "ship_by": timestamp(),
 			"wants_sample": boolean(), "specs": str(), "suppliers": arrayOf(str())}, "product", "quantity", "currency", "suppliers"),

@@ -55,6 +55,8 @@ type deal struct {
 	outbox     []activities.Notification
 	sent       int
 	payMu      workflow.Mutex
+	// stopTracking cancels the running tracking child of each kind.
+	stopTracking map[string]workflow.CancelFunc
 }
 
 // Deal carries one deal from inquiry to its end (DESIGN §2).
@@ -75,7 +77,8 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 			Currency:  in.Inquiry.Currency,
 			Deadlines: map[string]time.Time{},
 		},
-		payMu: workflow.NewMutex(ctx),
+		payMu:        workflow.NewMutex(ctx),
+		stopTracking: map[string]workflow.CancelFunc{},
 	}
 	if d.state.Inquiry.Incoterm == "" {
 		d.state.Inquiry.Incoterm = "DAP"
@@ -154,6 +157,7 @@ func (p Policy) withDefaults() Policy {
 	pick(&p.DisputeAnswer, def.DisputeAnswer)
 	pick(&p.DisputeSettlement, def.DisputeSettlement)
 	pick(&p.TrackingPoll, def.TrackingPoll)
+	pick(&p.TrackingPollNear, def.TrackingPollNear)
 	pick(&p.TrackingStall, def.TrackingStall)
 	if p.InitialInvites <= 0 {
 		p.InitialInvites = def.InitialInvites

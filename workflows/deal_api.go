@@ -63,8 +63,9 @@ const (
 	UpdatePay               = "pay"            // buyer: sample, deposit, balance
 	UpdateReportProgress    = "report-progress"
 	UpdateMarkReady         = "mark-ready"
-	UpdateExtendShipBy      = "extend-ship-by" // buyer, once production is late
-	UpdateAddShipment       = "add-shipment"   // supplier
+	UpdateExtendShipBy      = "extend-ship-by"   // buyer, once production is late
+	UpdateAddShipment       = "add-shipment"     // supplier
+	UpdateCorrectTracking   = "correct-tracking" // supplier: a wrong tracking number
 	UpdateAcceptDelivery    = "accept-delivery"
 	UpdateOpenDispute       = "open-dispute"
 	UpdateAnswerDispute     = "answer-dispute"
@@ -142,12 +143,15 @@ type Policy struct {
 	PaymentGrace      time.Duration `json:"payment_grace"`
 	// PaymentReconcile is how long a charge may wait for its confirmation
 	// before the deal asks the provider itself, and then again.
-	PaymentReconcile    time.Duration `json:"payment_reconcile"`
-	InspectionWindow    time.Duration `json:"inspection_window"`
-	InspectionReminder  time.Duration `json:"inspection_reminder"`
-	DisputeAnswer       time.Duration `json:"dispute_answer"`
-	DisputeSettlement   time.Duration `json:"dispute_settlement"`
+	PaymentReconcile   time.Duration `json:"payment_reconcile"`
+	InspectionWindow   time.Duration `json:"inspection_window"`
+	InspectionReminder time.Duration `json:"inspection_reminder"`
+	DisputeAnswer      time.Duration `json:"dispute_answer"`
+	DisputeSettlement  time.Duration `json:"dispute_settlement"`
+	// TrackingPoll is how often a shipment is polled on its way;
+	// TrackingPollNear once it is out for delivery or at a pickup point.
 	TrackingPoll        time.Duration `json:"tracking_poll"`
+	TrackingPollNear    time.Duration `json:"tracking_poll_near"`
 	TrackingStall       time.Duration `json:"tracking_stall"`
 	TrackingPollsPerRun int           `json:"tracking_polls_per_run"`
 }
@@ -170,7 +174,8 @@ func DefaultPolicy() Policy {
 		InspectionReminder:  day,
 		DisputeAnswer:       3 * day,
 		DisputeSettlement:   7 * day,
-		TrackingPoll:        time.Hour,
+		TrackingPoll:        4 * time.Hour,
+		TrackingPollNear:    time.Hour,
 		TrackingStall:       5 * day,
 		TrackingPollsPerRun: 200,
 	}
@@ -365,12 +370,22 @@ type MediatorDecision struct {
 	Note          string `json:"note"`
 }
 
-// ShipmentUpdate is what the tracking child reports to its deal.
+// ShipmentUpdate is what the tracking child reports to its deal: the
+// shipment's status and the carrier events it had not reported yet.
 type ShipmentUpdate struct {
-	Kind   string                  `json:"kind"` // "sample" or "goods"
-	Status string                  `json:"status"`
-	Events []activities.TrackEvent `json:"events"`
-	At     time.Time               `json:"at"`
+	Kind    string                  `json:"kind"` // "sample" or "goods"
+	Tracker int                     `json:"tracker"`
+	Status  string                  `json:"status"`
+	Events  []activities.TrackEvent `json:"events"`
+	At      time.Time               `json:"at"`
+}
+
+// CorrectTrackingInput replaces a wrong tracking number; tracking restarts.
+type CorrectTrackingInput struct {
+	Actor          Actor  `json:"actor"`
+	Kind           string `json:"kind"` // "sample" or "goods"
+	Carrier        string `json:"carrier"`
+	TrackingNumber string `json:"tracking_number"`
 }
 
 // ---- state ----

@@ -55,7 +55,7 @@ func startWorker(t *testing.T, tc testenv.Temporal, mem *activities.Memory) work
 func fastPolicy() workflows.Policy {
 	return workflows.Policy{
 		QuoteSLA: time.Minute, InquiryExpiry: time.Hour, InitialInvites: 1,
-		TrackingPoll: 100 * time.Millisecond, TrackingStall: time.Minute,
+		TrackingPoll: 100 * time.Millisecond, TrackingPollNear: 100 * time.Millisecond, TrackingStall: time.Minute,
 	}
 }
 

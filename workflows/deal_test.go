@@ -556,3 +556,28 @@ func TestLostWebhookIsReconciledByAskingTheProvider(t *testing.T) {
 		t.Fatalf("escrow %+v", st.Escrow)
 	}
 }
+
+func TestWrongTrackingNumberIsCorrectedAndTrackingRestarts(t *testing.T) {
+	h := newHarness(t)
+	h.toBalance()
+	h.update(240*m, "pay balance", UpdatePay, PayInput{Actor: buyer, Step: "balance"})
+	h.mem.Script("WRONG-1", activities.TrackPending)
+	h.mem.Script("TRK1", activities.TrackInTransit, activities.TrackDelivered)
+	h.update(300*m, "ship", UpdateAddShipment, ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "WRONG-1"})
+	h.update(8*time.Hour, "correct as buyer", UpdateCorrectTracking, CorrectTrackingInput{Actor: buyer, Kind: "goods", Carrier: "dhl", TrackingNumber: "TRK1"})
+	h.update(8*time.Hour, "correct the sample", UpdateCorrectTracking, CorrectTrackingInput{Actor: supA, Kind: "sample", Carrier: "dhl", TrackingNumber: "TRK1"})
+	h.update(8*time.Hour+m, "correct", UpdateCorrectTracking, CorrectTrackingInput{Actor: supA, Kind: "goods", Carrier: "dhl", TrackingNumber: "TRK1"})
+	h.check(11*time.Hour, func(st DealState) {
+		if st.Stage != StageInspection || st.Shipment.TrackingNumber != "TRK1" || st.Shipment.Tracker != 2 {
+			t.Errorf("after the correction: stage %s shipment %+v", st.Stage, st.Shipment)
+		}
+	})
+	h.update(12*time.Hour, "accept", UpdateAcceptDelivery, ActorInput{Actor: buyer})
+	st := h.run(dealInput())
+	h.ok("pay balance", "ship", "correct", "accept")
+	h.rejected("correct as buyer", RejectNotAllowed)
+	h.rejected("correct the sample", RejectWrongStage)
+	if !h.hasEvent("tracking_corrected") || st.Stage != StageCompleted {
+		t.Fatalf("stage %s", st.Stage)
+	}
+}

@@ -38,6 +38,9 @@ func (d *deal) registerHandlers(ctx workflow.Context) error {
 		func() error { return onUpdate(ctx, d, UpdateMarkReady, d.checkMarkReady, d.markReady) },
 		func() error { return onUpdate(ctx, d, UpdateExtendShipBy, d.checkExtend, d.extendShipBy) },
 		func() error { return onUpdate(ctx, d, UpdateAddShipment, d.checkAddShipment, d.addShipment) },
+		func() error {
+			return onUpdate(ctx, d, UpdateCorrectTracking, d.checkCorrectTracking, d.correctTracking)
+		},
 		func() error { return onUpdate(ctx, d, UpdateAcceptDelivery, d.checkAcceptDelivery, d.acceptDelivery) },
 		func() error { return onUpdate(ctx, d, UpdateOpenDispute, d.checkOpenDispute, d.openDispute) },
 		func() error { return onUpdate(ctx, d, UpdateAnswerDispute, d.checkAnswer, d.answerDispute) },

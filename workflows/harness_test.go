@@ -52,7 +52,7 @@ func dealInput() DealInput {
 			Destination: "Rotterdam",
 		},
 		Suppliers: []Supplier{{OrgID: supA.OrgID, Tier: "gold"}, {OrgID: supB.OrgID, Tier: "silver"}},
-		Policy:    Policy{InitialInvites: 1},
+		Policy:    Policy{InitialInvites: 1, TrackingPoll: time.Hour, TrackingPollNear: time.Hour},
 	}
 }
 

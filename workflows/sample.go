@@ -84,10 +84,11 @@ func (d *deal) shipSample(ctx workflow.Context, in ShipmentInput) {
 // sampleShipment applies a tracking report about the sample.
 func (d *deal) sampleShipment(ctx workflow.Context, u ShipmentUpdate) {
 	s := d.state.Sample
-	if d.state.Stage != StageSample || s == nil || s.Shipment == nil || s.Status != SampleShipped {
+	if d.state.Stage != StageSample || s == nil || s.Shipment == nil || s.Status != SampleShipped ||
+		(u.Tracker != 0 && u.Tracker != s.Shipment.Tracker) {
 		return
 	}
-	s.Shipment.Status, s.Shipment.Events = u.Status, u.Events
+	applyTracking(s.Shipment, u)
 	switch u.Status {
 	case "delivered":
 		s.Status = SampleDelivered
@@ -95,7 +96,7 @@ func (d *deal) sampleShipment(ctx workflow.Context, u ShipmentUpdate) {
 		d.state.Deadlines[dlSampleAutoApprove] = workflow.Now(ctx).Add(d.in.Policy.SampleAutoApprove)
 		d.event(ctx, "sample_delivered", "", "")
 		d.notify(d.in.Inquiry.BuyerOrgID, "sample_delivered", "The sample was delivered: approve or reject it.")
-	case "exception", "stalled":
+	case "exception", "expired", "stalled":
 		s.Status = SampleRequested
 		d.state.Deadlines[dlSampleShipBy] = workflow.Now(ctx).Add(d.in.Policy.SampleShipping)
 		d.event(ctx, "sample_shipment_failed", "", u.Status)

@@ -50,18 +50,31 @@ func (d *deal) startTrackers(ctx workflow.Context) error {
 
 func (d *deal) startTracker(ctx workflow.Context, kind string, sh *Shipment) (int, error) {
 	d.trackers++
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+	cctx, cancel := workflow.WithCancel(ctx)
+	cctx = workflow.WithChildOptions(cctx, workflow.ChildWorkflowOptions{
 		WorkflowID: fmt.Sprintf("%s/track-%s-%d", d.wf, kind, d.trackers),
 		// The deal ends the tracker when it ends: nobody needs the polling then.
 	})
 	fut := workflow.ExecuteChildWorkflow(cctx, TrackShipment, TrackingInput{
-		DealWorkflowID: d.wf, Kind: kind, Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber,
-		Poll: d.in.Policy.TrackingPoll, Stall: d.in.Policy.TrackingStall, PollsPerRun: d.in.Policy.TrackingPollsPerRun,
+		DealWorkflowID: d.wf, Kind: kind, Tracker: d.trackers, Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber,
+		Poll: d.in.Policy.TrackingPoll, PollNear: d.in.Policy.TrackingPollNear,
+		Stall: d.in.Policy.TrackingStall, PollsPerRun: d.in.Policy.TrackingPollsPerRun,
 	})
 	if err := fut.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		cancel()
 		return 0, fmt.Errorf("start %s tracking: %w", kind, err)
 	}
+	d.stopTracking[kind] = cancel
 	return d.trackers, nil
+}
+
+// applyTracking adds a tracking report to a shipment: its status, and the
+// events the tracker had not reported before.
+func applyTracking(sh *Shipment, u ShipmentUpdate) {
+	if u.Status != "" {
+		sh.Status = u.Status
+	}
+	sh.Events = append(sh.Events, u.Events...)
 }
 
 func (d *deal) shipmentUpdate(ctx workflow.Context, u ShipmentUpdate) {
@@ -70,10 +83,10 @@ func (d *deal) shipmentUpdate(ctx workflow.Context, u ShipmentUpdate) {
 		return
 	}
 	sh := d.state.Shipment
-	if d.state.Stage != StageShipping || sh == nil {
-		return
+	if d.state.Stage != StageShipping || sh == nil || (u.Tracker != 0 && u.Tracker != sh.Tracker) {
+		return // late news from a tracker that was replaced or a stage that passed
 	}
-	sh.Status, sh.Events = u.Status, u.Events
+	applyTracking(sh, u)
 	switch u.Status {
 	case activities.TrackDelivered:
 		now := workflow.Now(ctx)
@@ -84,12 +97,46 @@ func (d *deal) shipmentUpdate(ctx workflow.Context, u ShipmentUpdate) {
 		d.event(ctx, "goods_delivered", "", "inspection until "+ends.Format(time.RFC3339))
 		d.notify(d.in.Inquiry.BuyerOrgID, "goods_delivered", "Your goods were delivered: inspect them, then accept or open a dispute.")
 		d.setStage(ctx, StageInspection)
-	case activities.TrackException, "stalled":
+	case activities.TrackException, "expired", "stalled":
 		d.event(ctx, "shipment_"+u.Status, "", sh.Carrier+" "+sh.TrackingNumber)
 		d.startDispute(ctx, "system", "shipment_"+u.Status, "", nil)
 	default:
 		d.event(ctx, "shipment_tracking", "", u.Status)
 	}
+}
+
+func (d *deal) checkCorrectTracking(_ workflow.Context, in CorrectTrackingInput) error {
+	if err := d.needSupplier(in.Actor); err != nil {
+		return err
+	}
+	switch in.Kind {
+	case "goods":
+		if d.state.Stage != StageShipping || d.state.Shipment == nil {
+			return reject(RejectWrongStage, "no shipment of the goods is being tracked")
+		}
+	case "sample":
+		if d.state.Stage != StageSample || d.state.Sample.Status != SampleShipped {
+			return reject(RejectWrongStage, "no sample shipment is being tracked")
+		}
+	default:
+		return reject(RejectInvalid, "kind must be sample or goods")
+	}
+	return checkShipment(ShipmentInput{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber})
+}
+
+// correctTracking replaces a wrong tracking number: the old tracker stops
+// and a new one starts from nothing.
+func (d *deal) correctTracking(ctx workflow.Context, in CorrectTrackingInput) {
+	sh := d.state.Shipment
+	if in.Kind == "sample" {
+		sh = d.state.Sample.Shipment
+	}
+	if stop := d.stopTracking[in.Kind]; stop != nil {
+		stop()
+	}
+	old := sh.Carrier + " " + sh.TrackingNumber
+	*sh = Shipment{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber, Status: activities.TrackPending, ShippedAt: sh.ShippedAt}
+	d.event(ctx, "tracking_corrected", in.Actor.OrgID, old+" → "+in.Carrier+" "+in.TrackingNumber)
 }
 
 func (d *deal) checkAcceptDelivery(_ workflow.Context, in ActorInput) error {
@@ -110,44 +157,92 @@ func (d *deal) acceptDelivery(ctx workflow.Context, in ActorInput) {
 type TrackingInput struct {
 	DealWorkflowID string        `json:"deal_workflow_id"`
 	Kind           string        `json:"kind"`
+	Tracker        int           `json:"tracker"`
 	Carrier        string        `json:"carrier"`
 	TrackingNumber string        `json:"tracking_number"`
 	Poll           time.Duration `json:"poll"`
+	PollNear       time.Duration `json:"poll_near"`
 	Stall          time.Duration `json:"stall"`
 	PollsPerRun    int           `json:"polls_per_run"`
 	// Carried across continue-as-new:
 	LastStatus string    `json:"last_status"`
 	LastChange time.Time `json:"last_change,omitzero"`
+	Seen       []string  `json:"seen"` // keys of the events already reported
 }
 
-// TrackShipment polls the carrier until the shipment is delivered, fails, or
-// makes no progress for Stall, reporting each change of status to its deal.
-// It continues as new every PollsPerRun polls to keep its history short.
+// statusRank orders the statuses a shipment moves forward through; a report
+// of an earlier one (carriers re-send old scans) does not move it back.
+var statusRank = map[string]int{
+	activities.TrackPending: 0, activities.TrackInfoReceived: 1, activities.TrackInTransit: 2,
+	"attempt_failed": 3, activities.TrackOutForDelivery: 3, "available_for_pickup": 4, activities.TrackDelivered: 5,
+}
+
+// final statuses end the tracking.
+func finalStatus(s string) bool {
+	return s == activities.TrackDelivered || s == activities.TrackException || s == "expired"
+}
+
+func eventKey(e activities.TrackEvent) string {
+	return e.At.UTC().Format(time.RFC3339) + "|" + e.Status + "|" + e.Location + "|" + e.Description
+}
+
+// TrackShipment polls the carrier until the shipment is delivered, fails,
+// or makes no progress for Stall. It reports to its deal each forward move
+// of status and each carrier event once, polls more often once the shipment
+// is near (out for delivery, at a pickup point), and continues as new every
+// PollsPerRun polls, carrying what it has reported.
 func TrackShipment(ctx workflow.Context, in TrackingInput) (string, error) {
 	if in.LastChange.IsZero() {
 		in.LastChange = workflow.Now(ctx)
 	}
+	if in.LastStatus == "" {
+		in.LastStatus = activities.TrackPending
+	}
+	if in.PollNear <= 0 {
+		in.PollNear = in.Poll
+	}
+	seen := make(map[string]bool, len(in.Seen))
+	for _, k := range in.Seen {
+		seen[k] = true
+	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
-		// A tracker outage is not news: the next poll tries again, and a
+		// Provider errors and rate limits back off and try again; an outage
+		// longer than that is not news: the next poll tries again, and a
 		// long one ends as a stall.
-		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 3},
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumAttempts: 5},
 	})
 	report := func(status string, events []activities.TrackEvent) error {
-		u := ShipmentUpdate{Kind: in.Kind, Status: status, Events: events, At: workflow.Now(ctx)}
+		u := ShipmentUpdate{Kind: in.Kind, Tracker: in.Tracker, Status: status, Events: events, At: workflow.Now(ctx)}
 		return workflow.SignalExternalWorkflow(ctx, in.DealWorkflowID, "", SignalShipmentUpdate, u).Get(ctx, nil)
 	}
 	for polls := 0; ; polls++ {
 		var res activities.TrackResult
 		err := workflow.ExecuteActivity(actx, acts.TrackShipment, activities.TrackInput{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber}).Get(ctx, &res)
 		now := workflow.Now(ctx)
-		if err == nil && res.Status != in.LastStatus {
-			in.LastStatus, in.LastChange = res.Status, now
-			if err := report(res.Status, res.Events); err != nil {
-				return "", fmt.Errorf("report to deal: %w", err)
+		if err == nil {
+			var fresh []activities.TrackEvent
+			for _, e := range res.Events {
+				if k := eventKey(e); !seen[k] {
+					seen[k] = true
+					in.Seen = append(in.Seen, k)
+					fresh = append(fresh, e)
+				}
 			}
-			if res.Status == activities.TrackDelivered || res.Status == activities.TrackException {
-				return res.Status, nil
+			status := in.LastStatus
+			if r, known := statusRank[res.Status]; finalStatus(res.Status) || (known && r > statusRank[in.LastStatus]) {
+				status = res.Status
+			}
+			if status != in.LastStatus || len(fresh) > 0 {
+				if status != in.LastStatus {
+					in.LastStatus, in.LastChange = status, now
+				}
+				if err := report(status, fresh); err != nil {
+					return "", fmt.Errorf("report to deal: %w", err)
+				}
+			}
+			if finalStatus(status) {
+				return status, nil
 			}
 		}
 		if now.Sub(in.LastChange) >= in.Stall {
@@ -159,7 +254,11 @@ func TrackShipment(ctx workflow.Context, in TrackingInput) (string, error) {
 		if polls+1 >= in.PollsPerRun {
 			return "", workflow.NewContinueAsNewError(ctx, TrackShipment, in)
 		}
-		if err := workflow.Sleep(ctx, in.Poll); err != nil {
+		wait := in.Poll
+		if statusRank[in.LastStatus] >= statusRank[activities.TrackOutForDelivery] {
+			wait = in.PollNear
+		}
+		if err := workflow.Sleep(ctx, wait); err != nil {
 			return "", err
 		}
 	}

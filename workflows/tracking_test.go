@@ -1,10 +1,14 @@
 package workflows
 
 import (
+	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -73,5 +77,85 @@ func TestTrackingContinuesAsNewWithItsState(t *testing.T) {
 	err := env.GetWorkflowError()
 	if !workflow.IsContinueAsNewError(err) {
 		t.Fatalf("after 3 polls: %v, want continue-as-new", err)
+	}
+}
+
+// scriptedCarrier answers each poll with the next of its results, then the
+// last again, as a carrier whose events accumulate.
+type scriptedCarrier struct {
+	results []activities.TrackResult
+	polls   int
+}
+
+func (c *scriptedCarrier) Track(context.Context, activities.TrackInput) (activities.TrackResult, error) {
+	r := c.results[min(c.polls, len(c.results)-1)]
+	c.polls++
+	return r, nil
+}
+
+func TestTrackingAcrossContinueAsNewReportsEachEventOnceAndNeverGoesBack(t *testing.T) {
+	at := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	ev := func(h int, status string) activities.TrackEvent {
+		return activities.TrackEvent{At: at.Add(time.Duration(h) * time.Hour), Status: status, Description: status}
+	}
+	e1, e2, e3, e4 := ev(0, "info_received"), ev(1, "in_transit"), ev(2, "out_for_delivery"), ev(3, "delivered")
+	carrier := &scriptedCarrier{results: []activities.TrackResult{
+		{Status: "info_received", Events: []activities.TrackEvent{e1}},
+		{Status: "in_transit", Events: []activities.TrackEvent{e1, e2}},
+		{Status: "in_transit", Events: []activities.TrackEvent{e1, e2}}, // nothing new
+		{Status: "out_for_delivery", Events: []activities.TrackEvent{e1, e2, e3}},
+		{Status: "in_transit", Events: []activities.TrackEvent{e1, e2, e3}}, // a stale scan: no step back
+		{Status: "delivered", Events: []activities.TrackEvent{e1, e2, e3, e4}},
+	}}
+	var reports []ShipmentUpdate
+	in := TrackingInput{DealWorkflowID: "deal-x", Kind: "goods", Tracker: 1, Carrier: "dhl", TrackingNumber: "T",
+		Poll: 4 * time.Hour, PollNear: time.Hour, Stall: 5 * day, PollsPerRun: 2}
+	runs := 0
+	for {
+		runs++
+		var s testsuite.WorkflowTestSuite
+		env := s.NewTestWorkflowEnvironment()
+		env.RegisterWorkflowWithOptions(TrackShipment, workflow.RegisterOptions{Name: TrackShipmentWorkflowName})
+		env.RegisterActivity(&activities.Activities{Tracker: carrier})
+		env.OnSignalExternalWorkflow("default-test-namespace", "deal-x", "", SignalShipmentUpdate, mock.Anything).Return(
+			func(_, _, _, _ string, arg any) error {
+				reports = append(reports, arg.(ShipmentUpdate))
+				return nil
+			})
+		env.ExecuteWorkflow(TrackShipment, in)
+		err := env.GetWorkflowError()
+		var can *workflow.ContinueAsNewError
+		if errors.As(err, &can) {
+			if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &in); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var final string
+		if err := env.GetWorkflowResult(&final); err != nil || final != "delivered" {
+			t.Fatalf("result %q %v", final, err)
+		}
+		break
+	}
+	if runs < 3 {
+		t.Fatalf("%d runs: the test did not cross continue-as-new", runs)
+	}
+	var events, statuses []string
+	for _, r := range reports {
+		statuses = append(statuses, r.Status)
+		for _, e := range r.Events {
+			events = append(events, e.Status)
+		}
+	}
+	if got := strings.Join(events, ","); got != "info_received,in_transit,out_for_delivery,delivered" {
+		t.Fatalf("events reported %s: each exactly once, in order", got)
+	}
+	for _, s := range statuses {
+		if s == "in_transit" && strings.Contains(strings.Join(statuses, ","), "out_for_delivery,in_transit") {
+			t.Fatalf("status went back: %v", statuses)
+		}
 	}
 }

@@ -65,8 +65,10 @@ type Stripe struct {
 
 // Tracking configures how shipments are followed.
 type Tracking struct {
-	// Poll is how often a new deal's shipments are polled.
-	Poll time.Duration `env:"TRACKING_POLL" envDefault:"1h"`
+	// Poll is how often a new deal's shipments are polled on their way,
+	// PollNear once out for delivery or at a pickup point.
+	Poll     time.Duration `env:"TRACKING_POLL" envDefault:"4h"`
+	PollNear time.Duration `env:"TRACKING_POLL_NEAR" envDefault:"1h"`
 	// SimStep is how long the simulated carrier (used when no tracking
 	// aggregator is configured) takes per status.
 	SimStep time.Duration `env:"TRACKING_SIM_STEP" envDefault:"1m"`
@@ -151,8 +153,8 @@ func (c Config) validate() error {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT %q: want text or json", c.Log.Format))
 	}
-	if c.Tracking.Poll < time.Second || c.Tracking.SimStep <= 0 || c.Dev.TrackingPoll < time.Second {
-		errs = append(errs, errors.New("TRACKING_POLL and TRADELOOP_DEV_TRACKING_POLL must be at least 1s, TRACKING_SIM_STEP positive"))
+	if c.Tracking.Poll < time.Second || c.Tracking.PollNear < time.Second || c.Tracking.SimStep <= 0 || c.Dev.TrackingPoll < time.Second {
+		errs = append(errs, errors.New("TRACKING_POLL, TRACKING_POLL_NEAR and TRADELOOP_DEV_TRACKING_POLL must be at least 1s, TRACKING_SIM_STEP positive"))
 	}
 	if c.Stripe.SandboxDelay < 0 {
 		errs = append(errs, fmt.Errorf("SANDBOX_CONFIRM_DELAY %s: must not be negative", c.Stripe.SandboxDelay))

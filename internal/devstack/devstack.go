@@ -98,7 +98,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, started fu
 	}
 	stops = append(stops, ts.Stop)
 	cfg.Temporal.Address = ts.FrontendAddress()
-	cfg.Tracking.Poll = cfg.Dev.TrackingPoll
+	cfg.Tracking.Poll, cfg.Tracking.PollNear = cfg.Dev.TrackingPoll, cfg.Dev.TrackingPoll
 
 	if err := migrations.ApplyURL(ctx, cfg.Postgres.URL); err != nil {
 		return err

@@ -44,7 +44,7 @@ func TestWholeDealProjectsTheWorkflowsViewAndBalancesTheLedger(t *testing.T) {
 			DealID:    dealID,
 			Inquiry:   workflows.Inquiry{BuyerOrgID: buyer.OrgID, Product: "ceramic tiles", Quantity: 500, Unit: "m2", Currency: "EUR"},
 			Suppliers: []workflows.Supplier{{OrgID: sup.OrgID, Tier: "silver"}},
-			Policy:    workflows.Policy{TrackingPoll: 100 * time.Millisecond},
+			Policy:    workflows.Policy{TrackingPoll: 100 * time.Millisecond, TrackingPollNear: 100 * time.Millisecond},
 		})
 	require.NoError(t, err)
 	send := func(name string, arg any) workflows.DealState {

@@ -134,7 +134,7 @@ func NewAPI(d Deps) *echo.Echo {
 		Temporal:      d.Temporal,
 		DB:            d.DB,
 		Stripe:        stripeClient,
-		Policy:        workflows.Policy{TrackingPoll: d.Config.Tracking.Poll},
+		Policy:        workflows.Policy{TrackingPoll: d.Config.Tracking.Poll, TrackingPollNear: d.Config.Tracking.PollNear},
 		WebhookSecret: d.Config.Stripe.WebhookSecret,
 		Checks: map[string]api.Pinger{
 			"postgres": d.DB,

@@ -66,7 +66,7 @@ func schemas() obj {
 		"CSV":             str(),
 		"CorrectTracking": object(obj{"kind": obj{"type": "string", "enum": []string{"sample", "goods"}}, "carrier": str(), "tracking_number": str()}, "kind", "carrier", "tracking_number"),
 		"Tracking":        object(obj{"deal_id": str(), "sample": shipmentView, "goods": shipmentView}, "deal_id"),
-		"WebhookResult":   object(obj{"status": obj{"type": "string", "enum": []string{"delivered", "duplicate", "ignored"}}}, "status"),
+		"WebhookResult":   object(obj{"status": obj{"type": "string", "enum": []string{"delivered", "duplicate", "ignored", "refunded"}}}, "status"),
 		"CreateDeal": object(obj{"product": str(), "category": str(), "quantity": integer(), "unit": str(),
 			"target_unit_price": integer(), "currency": str(), "destination": str(), "incoterm": str(), "ship_by": timestamp(),
 			"wants_sample": boolean(), "specs": str(), "suppliers": arrayOf(str())}, "product", "quantity", "currency", "suppliers"),

@@ -11,7 +11,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -60,15 +62,48 @@ func (s *Server) stripeWebhook(c echo.Context) error {
 		return err
 	}
 	err = s.temporal.SignalWorkflow(ctx, workflows.DealWorkflowID(dealID), "", signal, arg)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		if paid, ok := arg.(workflows.PaymentConfirmed); ok && signal == workflows.SignalPaymentConfirmed {
+			var status string
+			status, err = s.refundOrphan(c, dealID, paid)
+			if err == nil {
+				return c.JSON(http.StatusOK, map[string]string{"status": status})
+			}
+		}
+	}
 	if err != nil {
 		_ = q.ForgetStripeEvent(ctx, ev.ID) // handled again when Stripe retries
-		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
 			return apiErr(http.StatusNotFound, "not_found", "no running deal %q for this event", dealID)
 		}
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "delivered"})
+}
+
+// refundOrphan handles money that arrives for a deal that has closed: a
+// workflow, one per payment, refunds it in full. A payment the deal already
+// counted is a duplicate, and a deal the platform never had stays a 404.
+func (s *Server) refundOrphan(c echo.Context, dealID string, paid workflows.PaymentConfirmed) (string, error) {
+	ctx := c.Request().Context()
+	st, err := s.reads.Deal(ctx, dealID)
+	if err != nil {
+		return "", &serviceerror.NotFound{Message: "unknown deal"}
+	}
+	for _, p := range st.Payments {
+		if p.Kind == workflows.PaymentCharge && p.ProviderID == paid.ProviderPaymentID && p.Status == workflows.PaymentSucceeded {
+			return "duplicate", nil
+		}
+	}
+	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.OrphanPaymentWorkflowID(paid.ProviderPaymentID), TaskQueue: s.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.OrphanPaymentWorkflowName, workflows.OrphanPayment{
+		DealID: dealID, BuyerOrgID: st.Inquiry.BuyerOrgID, ProviderPaymentID: paid.ProviderPaymentID,
+		Amount: paid.Amount, Currency: paid.Currency,
+	})
+	return "refunded", err
 }
 
 // eventSignal maps a Stripe event to the signal its deal takes.

@@ -114,3 +114,62 @@ func TestStripeWebhookReachesTheDealOnceAndRefusesForgeries(t *testing.T) {
 		return strings.Contains(fmt.Sprint(s.Timeline), "provider_charge.dispute.created")
 	})
 }
+
+// Money that arrives after its deal closed is refunded, once, and the ledger
+// shows it passing through the deal's escrow.
+func TestPaymentForAClosedDealIsRefunded(t *testing.T) {
+	p := newPlatform(t, func(d *Deps) { d.WebhookSecret = testWebhookSecret })
+	id := p.newDeal(false, "supplier")
+	p.must(200, p.do("buyer", "POST", p.path(id, "/cancel"), map[string]string{"note": "bought elsewhere"}))
+	p.waitFor("buyer", id, func(s workflows.DealState) bool { return s.Resolution != nil && s.Resolution.Done })
+	// The read model holds the closed deal once its workflow has ended.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var n int
+		_ = p.pool.QueryRow(context.Background(), "SELECT count(*) FROM deals WHERE id = $1 AND stage = 'CANCELLED'", id).Scan(&n)
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("cancelled deal never reached the read model")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // let the workflow finish closing
+	pi := map[string]any{"id": "pi_late", "object": "payment_intent", "amount_received": 234_000, "currency": "usd",
+		"status": "succeeded", "metadata": map[string]string{"deal_id": id}}
+	for i, want := range []string{"refunded", "duplicate"} {
+		payload, sig := signedEvent(t, "evt_late", "payment_intent.succeeded", pi, time.Now(), testWebhookSecret)
+		var out struct{ Status string }
+		p.must(200, p.deliver(payload, sig)).json(t, &out)
+		if out.Status != want {
+			t.Fatalf("delivery %d: %s, want %s", i+1, out.Status, want)
+		}
+	}
+	var refunded bool
+	deadline = time.Now().Add(30 * time.Second)
+	for !refunded && time.Now().Before(deadline) {
+		_, refunded = p.mem.Refunds()["orphan/pi_late/refund"]
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !refunded || p.mem.Refunds()["orphan/pi_late/refund"].Amount != 234_000 {
+		t.Fatalf("late payment not refunded: %+v", p.mem.Refunds())
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		var acct struct {
+			Balances []struct{ Amount, Lines int64 }
+		}
+		p.must(200, p.do("finance", "GET", "/v1/ledger/accounts/escrow:"+id, nil)).json(t, &acct)
+		if len(acct.Balances) == 1 && acct.Balances[0].Lines == 2 {
+			if acct.Balances[0].Amount != 0 {
+				t.Fatalf("escrow of the closed deal holds %d after the refund", acct.Balances[0].Amount)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ledger %+v, want the payment in and out of escrow", acct)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

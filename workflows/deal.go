@@ -17,6 +17,7 @@ import (
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Deal, workflow.RegisterOptions{Name: DealWorkflowName})
 	r.RegisterWorkflowWithOptions(TrackShipment, workflow.RegisterOptions{Name: TrackShipmentWorkflowName})
+	r.RegisterWorkflowWithOptions(RefundOrphanPayment, workflow.RegisterOptions{Name: OrphanPaymentWorkflowName})
 }
 
 // acts is the typed nil the workflow names activities through.
@@ -306,6 +307,9 @@ func (d *deal) notify(org, kind, text string) {
 // and the read-model projection.
 func (d *deal) flush(ctx workflow.Context) error {
 	if err := d.postConfirmedCharges(ctx); err != nil {
+		return err
+	}
+	if err := d.refundExcess(ctx); err != nil {
 		return err
 	}
 	if err := d.paySampleOut(ctx); err != nil {

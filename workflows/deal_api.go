@@ -524,6 +524,9 @@ type Payment struct {
 	CreatedAt      time.Time `json:"created_at"`
 	// CheckedAt is when the provider was last asked about a pending charge.
 	CheckedAt time.Time `json:"checked_at,omitzero"`
+	// Excess marks captured money the deal did not ask for (a second
+	// payment of a step, or one it never started): it is refunded in full.
+	Excess bool `json:"excess,omitempty"`
 	// Posted is set once the ledger holds the charge; Settled once it has
 	// been paid out or refunded.
 	Posted  bool `json:"posted"`
@@ -544,7 +547,7 @@ func (p Payment) nextCheck(every time.Duration) time.Time {
 func (s DealState) GoodsHeld() int64 {
 	var held int64
 	for _, p := range s.Payments {
-		if p.Kind == PaymentCharge && p.Status == PaymentSucceeded && !p.Settled && p.Step != activities.StepSample {
+		if p.Kind == PaymentCharge && p.Status == PaymentSucceeded && !p.Settled && !p.Excess && p.Step != activities.StepSample {
 			held += p.Amount
 		}
 	}

@@ -581,3 +581,41 @@ func TestWrongTrackingNumberIsCorrectedAndTrackingRestarts(t *testing.T) {
 		t.Fatalf("stage %s", st.Stage)
 	}
 }
+
+// A payment attempt marked failed that succeeds after all, and a payment the
+// deal never started, are both refunded in full: the supplier is paid for
+// one deposit and one balance only.
+func TestExcessPaymentsAreRefundedNotPaidOut(t *testing.T) {
+	h := newHarness(t)
+	h.mem.ChargesPending(true)
+	h.toDeposit()
+	h.update(time.Hour, "pay 1", UpdatePay, PayInput{Actor: buyer, Step: "deposit"})
+	h.signal(time.Hour+m, SignalPaymentFailed, PaymentFailed{ProviderPaymentID: "pay_1", Reason: "3-D Secure timed out"})
+	h.update(time.Hour+2*m, "pay 2", UpdatePay, PayInput{Actor: buyer, Step: "deposit"})
+	h.signal(time.Hour+3*m, SignalPaymentConfirmed, PaymentConfirmed{ProviderPaymentID: "pay_2", Amount: 300_000, Currency: "USD"})
+	h.signal(time.Hour+4*m, SignalPaymentConfirmed, PaymentConfirmed{ProviderPaymentID: "pay_1", Amount: 300_000, Currency: "USD"})
+	h.signal(time.Hour+5*m, SignalPaymentConfirmed, PaymentConfirmed{ProviderPaymentID: "pi_stray", Amount: 1_234, Currency: "USD"})
+	h.signal(time.Hour+6*m, SignalPaymentConfirmed, PaymentConfirmed{ProviderPaymentID: "pi_stray", Amount: 1_234, Currency: "USD"})
+	h.update(2*time.Hour, "ready", UpdateMarkReady, ActorInput{Actor: supA})
+	h.update(3*time.Hour, "pay balance", UpdatePay, PayInput{Actor: buyer, Step: "balance"})
+	h.signal(3*time.Hour+m, SignalPaymentConfirmed, PaymentConfirmed{ProviderPaymentID: "pay_3", Amount: 700_000, Currency: "USD"})
+	h.mem.Script("TRK1", activities.TrackDelivered)
+	h.update(4*time.Hour, "ship", UpdateAddShipment, ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "TRK1"})
+	h.update(6*time.Hour, "accept", UpdateAcceptDelivery, ActorInput{Actor: buyer})
+	in := dealInput()
+	in.Policy.PaymentReconcile = 60 * day
+	st := h.run(in)
+	h.ok("pay 1", "pay 2", "ready", "pay balance", "ship", "accept")
+	if st.Stage != StageCompleted {
+		t.Fatalf("stage %s", st.Stage)
+	}
+	if want := (Escrow{Released: 1_000_000, Commission: 20_000, Refunded: 301_234}); st.Escrow != want {
+		t.Fatalf("escrow %+v, want %+v", st.Escrow, want)
+	}
+	rf := h.mem.Refunds()
+	if rf["deal-d1/deposit-1/refund"].Amount != 300_000 || rf["deal-d1/unknown-pi_stray/refund"].Amount != 1_234 || len(rf) != 2 {
+		t.Fatalf("refunds %+v", rf)
+	}
+	// The buyer paid 1,301,234 and got 301,234 back; escrow is empty.
+	h.balances(0, 980_000, 20_000, -1_000_000, "sup-a")
+}

@@ -139,9 +139,10 @@ func (d *deal) confirmCharge(ctx workflow.Context, p *Payment) {
 		d.notify(d.state.SupplierID, "balance_paid", "The balance is in escrow: ship the goods and add the tracking number.")
 		d.setStage(ctx, StageShipping)
 	default:
-		// Money that arrives after its stage has passed is returned when
-		// the deal settles.
-		d.event(ctx, "payment_after_stage", "", p.ID+" arrived at "+string(d.state.Stage)+"; it will be refunded")
+		// A second payment of a step (an earlier attempt that succeeded
+		// after all), or one after its stage passed: returned in full.
+		p.Excess = true
+		d.event(ctx, "payment_after_stage", "", p.ID+" arrived at "+string(d.state.Stage)+"; it is refunded")
 	}
 }
 
@@ -158,7 +159,18 @@ func (d *deal) paymentConfirmed(ctx workflow.Context, s PaymentConfirmed) {
 	p := d.chargeByProviderID(s.ProviderPaymentID)
 	switch {
 	case p == nil:
-		d.event(ctx, "payment_unknown", "", "confirmation for unknown payment "+s.ProviderPaymentID)
+		// Money for this deal the deal never asked for: count it and give
+		// it back, rather than leave it at the provider unaccounted.
+		id := "unknown-" + s.ProviderPaymentID
+		if d.paymentByID(id) != nil {
+			return
+		}
+		d.state.Payments = append(d.state.Payments, Payment{
+			ID: id, Kind: PaymentCharge, Step: "unknown", Amount: s.Amount, Currency: s.Currency, Status: PaymentSucceeded,
+			ProviderID: s.ProviderPaymentID, IdempotencyKey: d.wf + "/" + id, CreatedAt: workflow.Now(ctx), Excess: true,
+		})
+		d.state.Escrow.Held += s.Amount
+		d.event(ctx, "payment_unknown", "", "unrequested payment "+s.ProviderPaymentID+" is refunded")
 	case p.Status == PaymentSucceeded:
 		// a repeated webhook: already counted
 	case s.Amount != p.Amount || s.Currency != p.Currency:
@@ -247,6 +259,19 @@ func (d *deal) postConfirmedCharges(ctx workflow.Context) error {
 	return nil
 }
 
+// refundExcess returns every captured payment the deal did not ask for.
+func (d *deal) refundExcess(ctx workflow.Context) error {
+	for i := range d.state.Payments {
+		p := d.state.Payments[i]
+		if p.Kind == PaymentCharge && p.Status == PaymentSucceeded && p.Posted && p.Excess && !p.Settled {
+			if err := d.payout(ctx, []string{p.ID}, 0); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // paySampleOut releases the sample payment once the buyer has judged it.
 func (d *deal) paySampleOut(ctx workflow.Context) error {
 	s := d.state.Sample
@@ -254,7 +279,7 @@ func (d *deal) paySampleOut(ctx workflow.Context) error {
 		return nil
 	}
 	p := d.activeCharge(activities.StepSample)
-	if p == nil || p.Status != PaymentSucceeded || p.Settled {
+	if p == nil || p.Status != PaymentSucceeded || p.Settled || p.Excess {
 		return nil
 	}
 	return d.payout(ctx, []string{p.ID}, p.Amount)
@@ -276,7 +301,10 @@ func (d *deal) settle(ctx workflow.Context) error {
 	if err := d.postConfirmedCharges(ctx); err != nil {
 		return err
 	}
-	if p := d.activeCharge(activities.StepSample); p != nil && p.Status == PaymentSucceeded && !p.Settled {
+	if err := d.refundExcess(ctx); err != nil {
+		return err
+	}
+	if p := d.activeCharge(activities.StepSample); p != nil && p.Status == PaymentSucceeded && !p.Settled && !p.Excess {
 		release := int64(0)
 		if d.sampleEarned() {
 			release = p.Amount
@@ -287,7 +315,7 @@ func (d *deal) settle(ctx workflow.Context) error {
 	}
 	var goods []string
 	for _, p := range d.state.Payments {
-		if p.Kind == PaymentCharge && p.Status == PaymentSucceeded && !p.Settled && p.Step != activities.StepSample {
+		if p.Kind == PaymentCharge && p.Status == PaymentSucceeded && !p.Settled && !p.Excess && p.Step != activities.StepSample {
 			goods = append(goods, p.ID)
 		}
 	}

@@ -39,6 +39,7 @@ type platform struct {
 	t      *testing.T
 	url    string
 	pool   *pgxpool.Pool
+	tc     testenv.Temporal
 	mem    *activities.Memory
 	router routers.Router
 	keys   map[string]string    // who → API key
@@ -64,7 +65,7 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 	srv := httptest.NewServer(New(d))
 	t.Cleanup(srv.Close)
 
-	p := &platform{t: t, url: srv.URL, pool: pool, mem: mem, keys: map[string]string{}, orgs: map[string]uuid.UUID{}}
+	p := &platform{t: t, url: srv.URL, pool: pool, tc: tc, mem: mem, keys: map[string]string{}, orgs: map[string]uuid.UUID{}}
 	ctx := context.Background()
 	q := store.New(pool)
 	for _, u := range []struct{ who, role, tier string }{

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stripe/stripe-go/v76/webhook"
 
+	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -121,21 +122,15 @@ func TestPaymentForAClosedDealIsRefunded(t *testing.T) {
 	p := newPlatform(t, func(d *Deps) { d.WebhookSecret = testWebhookSecret })
 	id := p.newDeal(false, "supplier")
 	p.must(200, p.do("buyer", "POST", p.path(id, "/cancel"), map[string]string{"note": "bought elsewhere"}))
-	p.waitFor("buyer", id, func(s workflows.DealState) bool { return s.Resolution != nil && s.Resolution.Done })
-	// The read model holds the closed deal once its workflow has ended.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var n int
-		_ = p.pool.QueryRow(context.Background(), "SELECT count(*) FROM deals WHERE id = $1 AND stage = 'CANCELLED'", id).Scan(&n)
-		if n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("cancelled deal never reached the read model")
-		}
-		time.Sleep(50 * time.Millisecond)
+	// Wait until the deal's workflow has ended and the read model holds it.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.tc.Client.GetWorkflow(ctx, workflows.DealWorkflowID(id), "").Get(ctx, nil); err != nil {
+		t.Fatalf("deal did not close: %v", err)
 	}
-	time.Sleep(500 * time.Millisecond) // let the workflow finish closing
+	if _, err := readmodel.New(p.pool).Deal(ctx, id); err != nil {
+		t.Fatalf("closed deal not in the read model: %v", err)
+	}
 	pi := map[string]any{"id": "pi_late", "object": "payment_intent", "amount_received": 234_000, "currency": "usd",
 		"status": "succeeded", "metadata": map[string]string{"deal_id": id}}
 	for i, want := range []string{"refunded", "duplicate"} {
@@ -147,7 +142,7 @@ func TestPaymentForAClosedDealIsRefunded(t *testing.T) {
 		}
 	}
 	var refunded bool
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !refunded && time.Now().Before(deadline) {
 		_, refunded = p.mem.Refunds()["orphan/pi_late/refund"]
 		time.Sleep(50 * time.Millisecond)

@@ -15,15 +15,24 @@ import (
 // types, trailing data and syntax errors are 400s naming the problem. An
 // empty body leaves v as it is, for actions whose body is optional.
 func decode(c echo.Context, v any) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	return decodeBytes(body, v)
+}
+
+// readBody reads the whole request body: over the size limit it is a 413.
+func readBody(c echo.Context) ([]byte, error) {
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return apiErr(http.StatusRequestEntityTooLarge, "too_large", "the request body is too large")
+			return nil, apiErr(http.StatusRequestEntityTooLarge, "too_large", "the request body is too large")
 		}
-		return apiErr(http.StatusBadRequest, "malformed", "could not read the request body")
+		return nil, apiErr(http.StatusBadRequest, "malformed", "could not read the request body")
 	}
-	return decodeBytes(body, v)
+	return body, nil
 }
 
 func decodeBytes(body []byte, v any) error {

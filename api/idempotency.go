@@ -25,13 +25,9 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		if len(key) > 255 {
 			return invalid("Idempotency-Key", "at most 255 characters")
 		}
-		body, err := io.ReadAll(c.Request().Body)
+		body, err := readBody(c)
 		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				return apiErr(http.StatusRequestEntityTooLarge, "too_large", "the request body is too large")
-			}
-			return apiErr(http.StatusBadRequest, "malformed", "could not read the request body")
+			return err
 		}
 		c.Request().Body = io.NopCloser(bytes.NewReader(body))
 		sum := sha256.Sum256(append([]byte(c.Request().Method+" "+c.Request().URL.Path+"\n"), body...))

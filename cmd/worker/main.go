@@ -13,7 +13,6 @@ import (
 
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/stack"
-	"github.com/tradeloop/tradeloop/workflows"
 )
 
 func main() {
@@ -30,19 +29,5 @@ func run() error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	deps, closeDeps, err := stack.Connect(ctx, cfg, "worker")
-	if err != nil {
-		return err
-	}
-	defer closeDeps()
-
-	w := stack.NewWorker(deps)
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
-	}
-	deps.Logger.Info("worker started", "task_queue", workflows.TaskQueue, "namespace", cfg.Temporal.Namespace)
-	<-ctx.Done()
-	deps.Logger.Info("worker stopping")
-	w.Stop()
-	return nil
+	return stack.RunWorker(ctx, cfg)
 }

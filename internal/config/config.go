@@ -26,6 +26,7 @@ type Config struct {
 	Stripe   Stripe
 	Log      Log
 	Tracking Tracking
+	Deals    Deals
 	Dev      Dev
 	// ShutdownTimeout bounds how long a service drains in-flight work on
 	// SIGINT/SIGTERM before it exits anyway.
@@ -36,6 +37,9 @@ type Config struct {
 type Temporal struct {
 	Address   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
 	Namespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
+	// TaskQueue is where deals and their activities run: the API starts
+	// deals on it and the worker polls it.
+	TaskQueue string `env:"TEMPORAL_TASK_QUEUE" envDefault:"deals"`
 }
 
 // Postgres says where the read model and ledger live.
@@ -75,6 +79,15 @@ type Tracking struct {
 	// SeventeenTrackToken, when set, follows shipments at 17TRACK.
 	SeventeenTrackToken string `env:"TRACKING_17TRACK_TOKEN"`
 	SeventeenTrackBase  string `env:"TRACKING_17TRACK_BASE" envDefault:"https://api.17track.net/track/v2.2"`
+}
+
+// Deals configures the deadlines new deals start with.
+type Deals struct {
+	// PolicyScale multiplies every default deal deadline (quote SLA, inquiry
+	// expiry, payment windows, inspection, dispute): 0.01 makes the 2-hour
+	// quote SLA 72 s. For demos, tests and the load generator; tracking polls
+	// keep TRACKING_POLL and TRACKING_POLL_NEAR.
+	PolicyScale float64 `env:"DEAL_POLICY_SCALE" envDefault:"1"`
 }
 
 // Log configures log/slog output.
@@ -125,6 +138,12 @@ func (c Config) validate() error {
 	}
 	if strings.TrimSpace(c.Temporal.Namespace) == "" {
 		errs = append(errs, errors.New("TEMPORAL_NAMESPACE must not be empty"))
+	}
+	if strings.TrimSpace(c.Temporal.TaskQueue) == "" {
+		errs = append(errs, errors.New("TEMPORAL_TASK_QUEUE must not be empty"))
+	}
+	if !(c.Deals.PolicyScale > 0 && c.Deals.PolicyScale <= 1) {
+		errs = append(errs, fmt.Errorf("DEAL_POLICY_SCALE %v: want a factor above 0 and at most 1", c.Deals.PolicyScale))
 	}
 	if c.Postgres.URL != "" {
 		if _, err := pgxpool.ParseConfig(c.Postgres.URL); err != nil {

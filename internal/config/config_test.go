@@ -23,6 +23,9 @@ func TestDefaults(t *testing.T) {
 	if cfg.PaymentsProvider() != "sandbox" {
 		t.Errorf("payments %q without a Stripe key, want sandbox", cfg.PaymentsProvider())
 	}
+	if cfg.Temporal.TaskQueue != "deals" || cfg.Deals.PolicyScale != 1 {
+		t.Errorf("task queue %q, policy scale %v", cfg.Temporal.TaskQueue, cfg.Deals.PolicyScale)
+	}
 	if err := cfg.RequireDatabase(); err == nil {
 		t.Error("RequireDatabase passed with no DATABASE_URL")
 	}
@@ -40,6 +43,8 @@ func TestOverrides(t *testing.T) {
 		"LOG_FORMAT":            "json",
 		"SHUTDOWN_TIMEOUT":      "5s",
 		"TEMPORAL_UI_PORT":      "18233",
+		"TEMPORAL_TASK_QUEUE":   "deals-bench",
+		"DEAL_POLICY_SCALE":     "0.01",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -50,6 +55,9 @@ func TestOverrides(t *testing.T) {
 	}
 	if cfg.PaymentsProvider() != "stripe" {
 		t.Errorf("payments %q with a Stripe key", cfg.PaymentsProvider())
+	}
+	if cfg.Temporal.TaskQueue != "deals-bench" || cfg.Deals.PolicyScale != 0.01 {
+		t.Errorf("task queue %q, policy scale %v", cfg.Temporal.TaskQueue, cfg.Deals.PolicyScale)
 	}
 	if err := cfg.RequireDatabase(); err != nil {
 		t.Error(err)
@@ -75,6 +83,10 @@ func TestInvalidValuesAreRejectedWithTheVariableNamed(t *testing.T) {
 		"zero pool":              {map[string]string{"DATABASE_MAX_CONNS": "0"}, "DATABASE_MAX_CONNS"},
 		"empty namespace":        {map[string]string{"TEMPORAL_NAMESPACE": " "}, "TEMPORAL_NAMESPACE"},
 		"negative sandbox delay": {map[string]string{"SANDBOX_CONFIRM_DELAY": "-1s"}, "SANDBOX_CONFIRM_DELAY"},
+		"empty task queue":       {map[string]string{"TEMPORAL_TASK_QUEUE": " "}, "TEMPORAL_TASK_QUEUE"},
+		"zero policy scale":      {map[string]string{"DEAL_POLICY_SCALE": "0"}, "DEAL_POLICY_SCALE"},
+		"policy scale above 1":   {map[string]string{"DEAL_POLICY_SCALE": "2"}, "DEAL_POLICY_SCALE"},
+		"policy scale not a num": {map[string]string{"DEAL_POLICY_SCALE": "fast"}, "DEAL_POLICY_SCALE"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -99,8 +100,11 @@ func Payments(d Deps) activities.Payments {
 // the sandbox, shipments are followed at 17TRACK when a token is configured
 // and at the simulated carrier otherwise, notifications are logged.
 func NewWorker(d Deps) worker.Worker {
-	w := worker.New(d.Temporal, workflows.TaskQueue, worker.Options{})
+	w := worker.New(d.Temporal, TaskQueue(d.Config), worker.Options{})
 	workflows.Register(w)
+	// The load generator's yardstick (tradeloop bench); idle otherwise.
+	workflows.RegisterBaseline(w)
+	w.RegisterActivityWithOptions(activities.BaselineNoop, activity.RegisterOptions{Name: activities.BaselineActivityName})
 	w.RegisterActivity(&activities.Activities{
 		Payments:   Payments(d),
 		Ledger:     ledger.New(d.DB),
@@ -114,6 +118,25 @@ func NewWorker(d Deps) worker.Worker {
 	}
 	d.Logger.Info("worker providers", "payments", d.Config.PaymentsProvider(), "tracking", trackedBy)
 	return w
+}
+
+// TaskQueue is the configured task queue of deals (TEMPORAL_TASK_QUEUE).
+func TaskQueue(cfg config.Config) string {
+	if cfg.Temporal.TaskQueue == "" {
+		return workflows.TaskQueue
+	}
+	return cfg.Temporal.TaskQueue
+}
+
+// Policy is the deadlines new deals start with: the defaults scaled by
+// DEAL_POLICY_SCALE, with the configured tracking polls.
+func Policy(cfg config.Config) workflows.Policy {
+	var p workflows.Policy // zero fields: the workflow's defaults
+	if s := cfg.Deals.PolicyScale; s > 0 && s != 1 {
+		p = p.Scaled(s)
+	}
+	p.TrackingPoll, p.TrackingPollNear = cfg.Tracking.Poll, cfg.Tracking.PollNear
+	return p
 }
 
 func tracker(cfg config.Tracking) activities.Tracker {
@@ -134,7 +157,8 @@ func NewAPI(d Deps) *echo.Echo {
 		Temporal:      d.Temporal,
 		DB:            d.DB,
 		Stripe:        stripeClient,
-		Policy:        workflows.Policy{TrackingPoll: d.Config.Tracking.Poll, TrackingPollNear: d.Config.Tracking.PollNear},
+		TaskQueue:     TaskQueue(d.Config),
+		Policy:        Policy(d.Config),
 		WebhookSecret: d.Config.Stripe.WebhookSecret,
 		Checks: map[string]api.Pinger{
 			"postgres": d.DB,
@@ -176,6 +200,25 @@ func ServeHTTP(ctx context.Context, addr string, h http.Handler, drain time.Dura
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("drain http: %w", err)
 	}
+	return nil
+}
+
+// RunWorker runs the worker of cmd/worker (and `tradeloop worker`) until ctx
+// is cancelled, then lets running activities finish and returns.
+func RunWorker(ctx context.Context, cfg config.Config) error {
+	deps, closeDeps, err := Connect(ctx, cfg, "worker")
+	if err != nil {
+		return err
+	}
+	defer closeDeps()
+	w := NewWorker(deps)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	deps.Logger.Info("worker started", "task_queue", TaskQueue(cfg), "namespace", cfg.Temporal.Namespace)
+	<-ctx.Done()
+	deps.Logger.Info("worker stopping")
+	w.Stop()
 	return nil
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 const getDeal = `-- name: GetDeal :one
-SELECT id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency, state, last_event_seq, created_at, updated_at FROM deals WHERE id = $1
+SELECT id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency, state, last_event_seq, created_at, updated_at, category FROM deals WHERE id = $1
 `
 
 func (q *Queries) GetDeal(ctx context.Context, id string) (Deal, error) {
@@ -30,6 +30,7 @@ func (q *Queries) GetDeal(ctx context.Context, id string) (Deal, error) {
 		&i.LastEventSeq,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Category,
 	)
 	return i, err
 }

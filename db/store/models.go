@@ -94,6 +94,7 @@ type Deal struct {
 	LastEventSeq  int32     `json:"last_event_seq"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
+	Category      *string   `json:"category"`
 }
 
 type DealEvent struct {
@@ -199,6 +200,37 @@ type Payment struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
+type Product struct {
+	ID               uuid.UUID   `json:"id"`
+	SupplierOrgID    uuid.UUID   `json:"supplier_org_id"`
+	Sku              string      `json:"sku"`
+	Name             string      `json:"name"`
+	Description      string      `json:"description"`
+	Category         string      `json:"category"`
+	Unit             string      `json:"unit"`
+	Moq              int64       `json:"moq"`
+	Currency         string      `json:"currency"`
+	TierMinQty       []int64     `json:"tier_min_qty"`
+	TierUnitMinor    []int64     `json:"tier_unit_minor"`
+	FromUnitMinor    int64       `json:"from_unit_minor"`
+	LeadTimeDays     int32       `json:"lead_time_days"`
+	Certifications   []string    `json:"certifications"`
+	Customizable     bool        `json:"customizable"`
+	OriginRegion     string      `json:"origin_region"`
+	SampleAvailable  bool        `json:"sample_available"`
+	SamplePriceMinor int64       `json:"sample_price_minor"`
+	Search           interface{} `json:"search"`
+	CreatedAt        time.Time   `json:"created_at"`
+	UpdatedAt        time.Time   `json:"updated_at"`
+}
+
+type ProductSearch struct {
+	ID         int64     `json:"id"`
+	UserID     uuid.UUID `json:"user_id"`
+	Params     []byte    `json:"params"`
+	SearchedAt time.Time `json:"searched_at"`
+}
+
 type Quote struct {
 	DealID       string    `json:"deal_id"`
 	QuoteID      string    `json:"quote_id"`
@@ -245,6 +277,20 @@ type SupplierProfile struct {
 	MedianResponseSecs *int32         `json:"median_response_secs"`
 	UpdatedAt          time.Time      `json:"updated_at"`
 	StripeAccountID    *string        `json:"stripe_account_id"`
+	RatingsCount       int32          `json:"ratings_count"`
+	SlaMissesRecent    int32          `json:"sla_misses_recent"`
+	ResponseRating     *int16         `json:"response_rating"`
+	TierReason         string         `json:"tier_reason"`
+	TierComputedAt     *time.Time     `json:"tier_computed_at"`
+}
+
+type SupplierRating struct {
+	DealID        string    `json:"deal_id"`
+	SupplierOrgID uuid.UUID `json:"supplier_org_id"`
+	BuyerOrgID    uuid.UUID `json:"buyer_org_id"`
+	Stars         int16     `json:"stars"`
+	Comment       string    `json:"comment"`
+	RatedAt       time.Time `json:"rated_at"`
 }
 
 type TrackingEvent struct {

@@ -55,6 +55,8 @@ type Activities struct {
 	Projection Projection
 	Tracker    Tracker
 	Notifier   Notifier
+	// Tiers recalculates supplier tiers; only the daily tier workflow uses it.
+	Tiers Tiers
 }
 
 // ErrLedgerRejected marks a posting the ledger refuses for good (unbalanced,

@@ -18,6 +18,7 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Deal, workflow.RegisterOptions{Name: DealWorkflowName})
 	r.RegisterWorkflowWithOptions(TrackShipment, workflow.RegisterOptions{Name: TrackShipmentWorkflowName})
 	r.RegisterWorkflowWithOptions(RefundOrphanPayment, workflow.RegisterOptions{Name: OrphanPaymentWorkflowName})
+	r.RegisterWorkflowWithOptions(SupplierTiers, workflow.RegisterOptions{Name: SupplierTiersWorkflowName})
 }
 
 // acts is the typed nil the workflow names activities through.
@@ -85,6 +86,9 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 		d.state.Inquiry.Incoterm = "DAP"
 	}
 	d.event(ctx, "inquiry_created", in.Inquiry.BuyerOrgID, fmt.Sprintf("%d %s of %s", in.Inquiry.Quantity, in.Inquiry.Unit, in.Inquiry.Product))
+	if in.Dispatch != "" {
+		d.event(ctx, "suppliers_ranked", "", in.Dispatch)
+	}
 	d.state.Deadlines[dlInquiryExpires] = workflow.Now(ctx).Add(in.Policy.InquiryExpiry)
 	d.upsertSearchAttributes(ctx)
 	for range min(in.Policy.InitialInvites, len(in.Suppliers)) {

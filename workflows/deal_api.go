@@ -205,6 +205,9 @@ type Inquiry struct {
 type Supplier struct {
 	OrgID string `json:"org_id"`
 	Tier  string `json:"tier"`
+	// Reason is why dispatch ranked the supplier here, when the inquiry
+	// named a category instead of suppliers.
+	Reason string `json:"reason,omitempty"`
 }
 
 // DealInput starts a deal workflow.
@@ -213,7 +216,10 @@ type DealInput struct {
 	Inquiry Inquiry `json:"inquiry"`
 	// Suppliers is the dispatch list, best match first.
 	Suppliers []Supplier `json:"suppliers"`
-	Policy    Policy     `json:"policy"`
+	// Dispatch explains how the list was chosen when the platform chose it
+	// (the inquiry named a category); empty when the buyer named suppliers.
+	Dispatch string `json:"dispatch,omitempty"`
+	Policy   Policy `json:"policy"`
 }
 
 // ---- update payloads ----

@@ -19,7 +19,11 @@ func (d *deal) inviteNext(ctx workflow.Context) {
 	d.state.Invitations = append(d.state.Invitations, Invitation{
 		SupplierID: s.OrgID, Tier: s.Tier, Status: InvitationPending, InvitedAt: now, DueAt: now.Add(d.in.Policy.QuoteSLA),
 	})
-	d.event(ctx, "supplier_invited", s.OrgID, "quote due by "+now.Add(d.in.Policy.QuoteSLA).Format(time.RFC3339))
+	detail := "quote due by " + now.Add(d.in.Policy.QuoteSLA).Format(time.RFC3339)
+	if s.Reason != "" {
+		detail = fmt.Sprintf("dispatch rank %d of %d (%s); %s", d.nextInvite, len(d.in.Suppliers), s.Reason, detail)
+	}
+	d.event(ctx, "supplier_invited", s.OrgID, detail)
 	d.notify(s.OrgID, "invited_to_quote", fmt.Sprintf("New inquiry: %d %s of %s. Quote within %s.",
 		d.in.Inquiry.Quantity, d.in.Inquiry.Unit, d.in.Inquiry.Product, d.in.Policy.QuoteSLA))
 }

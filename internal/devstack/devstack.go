@@ -35,14 +35,28 @@ type Info struct {
 	TemporalAddress string
 	DatabaseURL     string
 	Namespace       string
+	TaskQueue       string
 	DemoUsers       []seed.Demo
 	DataDir         string
+}
+
+// Options change what the stack runs.
+type Options struct {
+	// NoWorker leaves the worker out: another process runs it against
+	// Info's Temporal and database (the load generator, which measures the
+	// worker on its own).
+	NoWorker bool
 }
 
 // Run starts the stack, calls started once everything answers, and runs until
 // ctx is cancelled; then it stops the API, the worker, Temporal and
 // PostgreSQL in that order and returns.
-func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, started func(Info)) (err error) {
+func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, started func(Info)) error {
+	return RunWith(ctx, cfg, logger, Options{}, started)
+}
+
+// RunWith is Run with options.
+func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Options, started func(Info)) (err error) {
 	dataDir, err := filepath.Abs(cfg.Dev.DataDir)
 	if err != nil {
 		return fmt.Errorf("data dir: %w", err)
@@ -119,11 +133,16 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, started fu
 	}
 	stops = append(stops, tc.Close)
 	deps := stack.Deps{Temporal: tc, DB: pool, Logger: logger, Config: cfg}
-	w := stack.NewWorker(deps)
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start worker: %w", err)
+	if !opts.NoWorker {
+		w := stack.NewWorker(deps)
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+		stops = append(stops, w.Stop)
 	}
-	stops = append(stops, w.Stop)
+	if err := stack.EnsureTierSchedule(ctx, tc, stack.TaskQueue(cfg)); err != nil {
+		return err
+	}
 
 	httpCtx, stopHTTP := context.WithCancel(context.Background())
 	httpDone := make(chan error, 1)
@@ -153,6 +172,7 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger, started fu
 			TemporalAddress: ts.FrontendAddress(),
 			DatabaseURL:     cfg.Postgres.URL,
 			Namespace:       ts.Namespace(),
+			TaskQueue:       stack.TaskQueue(cfg),
 			DemoUsers:       demo,
 			DataDir:         dataDir,
 		})

@@ -26,6 +26,7 @@ import (
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/ledger"
+	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/tracking"
@@ -111,6 +112,7 @@ func NewWorker(d Deps) worker.Worker {
 		Projection: readmodel.New(d.DB),
 		Tracker:    tracker(d.Config.Tracking),
 		Notifier:   activities.LogNotifier{Logger: d.Logger.With("component", "notifications")},
+		Tiers:      marketplace.New(d.DB),
 	})
 	trackedBy := "simulated carrier, one status per " + d.Config.Tracking.SimStep.String()
 	if d.Config.Tracking.SeventeenTrackToken != "" {
@@ -216,6 +218,10 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	deps.Logger.Info("worker started", "task_queue", TaskQueue(cfg), "namespace", cfg.Temporal.Namespace)
+	if err := EnsureTierSchedule(ctx, deps.Temporal, TaskQueue(cfg)); err != nil {
+		w.Stop()
+		return err
+	}
 	<-ctx.Done()
 	deps.Logger.Info("worker stopping")
 	w.Stop()

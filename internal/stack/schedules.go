@@ -1,0 +1,36 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// EnsureTierSchedule creates the daily supplier tier recalculation
+// schedule unless it exists. Every worker calls it at start; the first one
+// creates it, and a schedule already there (perhaps paused by an operator)
+// is left as it is.
+func EnsureTierSchedule(ctx context.Context, c client.Client, taskQueue string) error {
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: workflows.SupplierTiersScheduleID,
+		// 02:30 UTC, after the day's deals have settled; a missed run (the
+		// cluster down at that time) still runs within a day.
+		Spec: client.ScheduleSpec{Calendars: []client.ScheduleCalendarSpec{{
+			Hour: []client.ScheduleRange{{Start: 2}}, Minute: []client.ScheduleRange{{Start: 30}},
+		}}},
+		Action: &client.ScheduleWorkflowAction{
+			ID: "supplier-tiers", Workflow: workflows.SupplierTiersWorkflowName, TaskQueue: taskQueue,
+		},
+		CatchupWindow: 24 * time.Hour,
+	})
+	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return fmt.Errorf("create schedule %s: %w", workflows.SupplierTiersScheduleID, err)
+	}
+	return nil
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -36,7 +37,11 @@ type CreateDealRequest struct {
 	WantsSample     bool      `json:"wants_sample"`
 	Specs           string    `json:"specs"`
 	// Suppliers are the organizations invited to quote, best match first.
-	Suppliers []string `json:"suppliers"`
+	// Without them the platform picks suppliers of Category (dispatch),
+	// preferring Regions and requiring every one of Certifications.
+	Suppliers      []string `json:"suppliers"`
+	Regions        []string `json:"regions"`
+	Certifications []string `json:"certifications"`
 }
 
 const maxSuppliers = 20
@@ -51,10 +56,21 @@ func (r CreateDealRequest) validate() error {
 		return invalid("target_unit_price", "must not be negative")
 	case !money.KnownCurrency(r.Currency):
 		return invalid("currency", "%q is not a supported ISO-4217 currency", r.Currency)
-	case len(r.Suppliers) == 0 || len(r.Suppliers) > maxSuppliers:
+	case len(r.Suppliers) == 0 && r.Category == "":
+		return invalid("suppliers", "name the suppliers to invite, or a category for the platform to choose them")
+	case r.Category != "" && !marketplace.ValidCategory(r.Category):
+		return invalid("category", "a category slug such as \"led-lighting\"")
+	case len(r.Suppliers) > maxSuppliers:
 		return invalid("suppliers", "name between 1 and %d suppliers", maxSuppliers)
+	case len(r.Regions) > 20 || len(r.Certifications) > 10:
+		return invalid("regions", "at most 20 regions and 10 certifications")
 	case len(r.Product) > 500 || len(r.Specs) > 10_000:
 		return invalid("product", "product or specs too long")
+	}
+	for _, reg := range r.Regions {
+		if !marketplace.ValidRegion(reg) {
+			return invalid("regions", "%q is not a region code such as CN or CN-ZJ", reg)
+		}
 	}
 	seen := map[string]bool{}
 	for _, s := range r.Suppliers {
@@ -76,6 +92,18 @@ func (s *Server) createDeal(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	q := store.New(s.pool)
+	if len(req.Suppliers) == 0 {
+		ranked, why, err := s.market.Dispatch(ctx, marketplace.DispatchCriteria{
+			Category: req.Category, Regions: req.Regions, Certifications: req.Certifications, Limit: dispatchListLength,
+		})
+		if err != nil {
+			return err
+		}
+		if len(ranked) == 0 {
+			return apiErr(http.StatusUnprocessableEntity, "no_suppliers", "no supplier on the platform matches: %s", why)
+		}
+		return s.startDeal(c, req, ranked, why)
+	}
 	suppliers := make([]workflows.Supplier, len(req.Suppliers))
 	for i, id := range req.Suppliers {
 		org := uuid.MustParse(id)
@@ -94,6 +122,24 @@ func (s *Server) createDeal(c echo.Context) error {
 		}
 		suppliers[i] = workflows.Supplier{OrgID: id, Tier: tier}
 	}
+	ranked := make([]marketplace.Ranked, len(suppliers))
+	for i, sup := range suppliers {
+		ranked[i] = marketplace.Ranked{OrgID: sup.OrgID, Tier: sup.Tier}
+	}
+	return s.startDeal(c, req, ranked, "")
+}
+
+// dispatchListLength is how many suppliers dispatch lines up: the first
+// ones are invited, the rest replace those who decline or miss the SLA.
+const dispatchListLength = 10
+
+// startDeal starts the deal's workflow with its dispatch list.
+func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marketplace.Ranked, dispatch string) error {
+	ctx := c.Request().Context()
+	suppliers := make([]workflows.Supplier, len(ranked))
+	for i, r := range ranked {
+		suppliers[i] = workflows.Supplier{OrgID: r.OrgID, Tier: r.Tier, Reason: r.Reason}
+	}
 	p := principal(c)
 	dealID := uuid.NewString()
 	in := workflows.DealInput{
@@ -104,6 +150,7 @@ func (s *Server) createDeal(c echo.Context) error {
 			ShipBy: req.ShipBy, WantsSample: req.WantsSample, Specs: req.Specs,
 		},
 		Suppliers: suppliers,
+		Dispatch:  dispatch,
 		Policy:    s.policy,
 	}
 	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{

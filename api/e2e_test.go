@@ -97,6 +97,34 @@ func TestDealWithSampleToCompletionOverHTTP(t *testing.T) {
 	if len(timeline.Events) != len(final.Timeline) {
 		t.Fatalf("timeline %d events, deal has %d", len(timeline.Events), len(final.Timeline))
 	}
+
+	// The buyer rates the supplier once.
+	p.must(201, p.do("buyer", "POST", p.path(id, "/rating"), map[string]any{"stars": 4, "comment": "on time"}))
+	if r := p.do("buyer", "POST", p.path(id, "/rating"), map[string]any{"stars": 1}); r.status != 409 || r.errCode() != "already_rated" {
+		t.Fatalf("second rating: %d %s", r.status, r.body)
+	}
+	// The funnel of today counts the deal, its GMV and the commission the
+	// ledger booked on it (sample included).
+	var f struct {
+		Inquiries      int64
+		CompletionRate struct{ Count, Of int64 } `json:"completion_rate"`
+		Money          []struct {
+			Currency   string
+			GMV        int64 `json:"gmv"`
+			Commission int64 `json:"commission_revenue"`
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		// The read model follows the workflow within moments.
+		p.must(200, p.do("finance", "GET", "/v1/metrics/funnel?from="+from+"&to="+to, nil)).json(t, &f)
+		if f.CompletionRate.Count == 1 {
+			break
+		}
+	}
+	if f.Inquiries != 1 || f.CompletionRate.Count != 1 || f.CompletionRate.Of != 1 || len(f.Money) != 1 ||
+		f.Money[0].GMV != 780_000 || f.Money[0].Commission != 15_650 {
+		t.Fatalf("funnel %+v", f)
+	}
 }
 
 func (p *platform) balance(account, currency string, want int64) {

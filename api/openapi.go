@@ -47,6 +47,13 @@ func schemas() obj {
 	summary := object(obj{"id": str(), "stage": str(), "buyer_org_id": str(), "supplier_org_id": str(), "product": str(),
 		"quantity": integer(), "total": integer(), "currency": str(), "created_at": timestamp(), "updated_at": timestamp()},
 		"id", "stage", "buyer_org_id", "product", "quantity", "total", "currency", "created_at")
+	product := obj{"type": "object", "properties": productProps(), "required": []string{"id", "supplier_id", "sku", "name", "category", "moq", "currency", "price_tiers", "from_unit_price"}}
+	product["properties"].(obj)["id"] = str()
+	product["properties"].(obj)["supplier_id"] = str()
+	product["properties"].(obj)["from_unit_price"] = integer()
+	hit := obj{"type": "object", "properties": obj{"id": str(), "supplier_name": str(), "supplier_tier": str(), "unit_price": integer(), "score": obj{"type": "number"}},
+		"required": []string{"id", "sku", "supplier_id", "supplier_tier", "unit_price"}}
+	rateSchema := object(obj{"count": integer(), "of": integer(), "rate": obj{"type": "number"}}, "count", "of", "rate")
 	return obj{
 		"Error": object(obj{"error": object(obj{"code": str(), "message": str(), "details": obj{"type": "object"}}, "code", "message")}, "error"),
 		"Deal": obj{"type": "object", "required": []string{"deal_id", "stage", "inquiry", "timeline", "payments", "escrow"}, "properties": obj{
@@ -69,7 +76,34 @@ func schemas() obj {
 		"WebhookResult":   object(obj{"status": obj{"type": "string", "enum": []string{"delivered", "duplicate", "ignored", "refunded"}}}, "status"),
 		"CreateDeal": object(obj{"product": str(), "category": str(), "quantity": integer(), "unit": str(),
 			"target_unit_price": integer(), "currency": str(), "destination": str(), "incoterm": str(), "ship_by": timestamp(),
-			"wants_sample": boolean(), "specs": str(), "suppliers": arrayOf(str())}, "product", "quantity", "currency", "suppliers"),
+			"wants_sample": boolean(), "specs": str(), "suppliers": arrayOf(str()), "regions": arrayOf(str()),
+			"certifications": arrayOf(str())}, "product", "quantity", "currency"),
+		"ProductInput":   object(productProps(), "sku", "name", "category", "unit", "moq", "currency", "price_tiers", "lead_time_days", "origin_region"),
+		"Product":        product,
+		"ProductPage":    object(obj{"items": arrayOf(hit), "next_cursor": str()}, "items"),
+		"ProductList":    object(obj{"items": arrayOf(hit)}, "items"),
+		"RecentSearches": object(obj{"searches": arrayOf(object(obj{"params": obj{"type": "object"}, "searched_at": timestamp()}, "params", "searched_at"))}, "searches"),
+		"ImportReport": object(obj{"mode": obj{"type": "string", "enum": []string{"all", "partial"}}, "applied": boolean(), "rows": integer(),
+			"created": integer(), "updated": integer(), "rejected": arrayOf(object(obj{"line": integer(), "sku": str(),
+				"errors": arrayOf(object(obj{"field": str(), "message": str()}, "field", "message"))}, "line", "sku", "errors"))},
+			"mode", "applied", "rows", "created", "updated", "rejected"),
+		"File":          obj{"type": "string", "format": "binary"},
+		"Deleted":       object(obj{"id": str(), "deleted": boolean()}, "id", "deleted"),
+		"Supplier":      obj{"type": "object", "required": []string{"org_id", "name", "tier", "categories", "regions", "certifications"}, "properties": obj{"org_id": str(), "name": str(), "tier": str(), "categories": arrayOf(str()), "regions": arrayOf(str()), "certifications": arrayOf(str())}},
+		"SupplierOffer": object(obj{"categories": arrayOf(str()), "regions": arrayOf(str()), "certifications": arrayOf(str())}),
+		"Rating":        object(obj{"stars": integer(), "comment": str()}, "stars"),
+		"Rated":         object(obj{"deal_id": str(), "supplier_id": str(), "stars": integer()}, "deal_id", "supplier_id", "stars"),
+		"QuoteComparison": object(obj{"deal_id": str(), "product": str(), "quantity": integer(), "currency": str(),
+			"quotes": arrayOf(obj{"type": "object", "required": []string{"supplier_id", "tier", "total", "lead_time_days", "lowest_total", "shortest_lead_time", "best_rated"},
+				"properties": obj{"supplier_id": str(), "supplier_name": str(), "tier": str(), "rating": obj{"type": "number", "nullable": true},
+					"total": integer(), "lead_time_days": integer(), "lowest_total": boolean(), "shortest_lead_time": boolean(), "best_rated": boolean()}})},
+			"deal_id", "product", "quantity", "currency", "quotes"),
+		"Funnel": obj{"type": "object", "required": []string{"from", "to", "inquiries", "quote_rate", "acceptance_rate", "completion_rate", "dispute_rate", "money", "sla_miss_rate"},
+			"properties": obj{"from": timestamp(), "to": timestamp(), "inquiries": integer(), "quote_rate": rateSchema, "acceptance_rate": rateSchema,
+				"completion_rate": rateSchema, "dispute_rate": rateSchema, "sla_miss_rate": rateSchema,
+				"money": arrayOf(object(obj{"currency": str(), "completed_deals": integer(), "gmv": integer(), "average_order_value": integer(), "commission_revenue": integer()},
+					"currency", "completed_deals", "gmv", "average_order_value", "commission_revenue")),
+			}},
 		"Quote": object(obj{"tiers": arrayOf(tier), "moq": integer(), "lead_time_days": integer(), "valid_till": timestamp(),
 			"sample_price": integer(), "note": str()}, "tiers", "lead_time_days", "valid_till"),
 		"Reason":             object(obj{"reason": str()}),
@@ -89,7 +123,18 @@ func schemas() obj {
 	}
 }
 
+// productProps are a product's fields as a supplier lists them.
+func productProps() obj {
+	return obj{"sku": str(), "name": str(), "description": str(), "category": str(), "unit": str(), "moq": integer(),
+		"currency": str(), "price_tiers": arrayOf(object(obj{"min_quantity": integer(), "unit_price": integer()}, "min_quantity", "unit_price")),
+		"lead_time_days": integer(), "certifications": arrayOf(str()), "customizable": boolean(), "origin_region": str(),
+		"sample_available": boolean(), "sample_price": integer()}
+}
+
 var paramRE = regexp.MustCompile(`:([a-z]+)`)
+
+// fileTypes are the content types of the file downloads.
+var fileTypes = []string{"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pdf"}
 
 // openAPIDocument describes the routes as they are registered, so the
 // document cannot drift from the server.
@@ -116,9 +161,23 @@ func openAPIDocument(routes []route) []byte {
 				params = append(params, obj{"name": q, "in": "query", "required": true, "schema": timestamp()})
 			}
 		}
-		ctype := "application/json"
-		if r.response == "CSV" {
-			ctype = "text/csv"
+		for _, q := range r.query {
+			params = append(params, obj{"name": q, "in": "query", "required": false, "schema": str()})
+		}
+		content := obj{"application/json": obj{"schema": ref(r.response)}}
+		switch r.response {
+		case "CSV":
+			content = obj{"text/csv": obj{"schema": ref(r.response)}}
+		case "File":
+			content = obj{}
+			for _, t := range fileTypes {
+				content[t] = obj{"schema": ref(r.response)}
+			}
+		}
+		if r.op == "compareQuotes" {
+			for _, t := range fileTypes {
+				content[t] = obj{"schema": ref("File")}
+			}
 		}
 		roles := "any authenticated caller who can see the deal"
 		if len(r.roles) > 0 {
@@ -132,12 +191,16 @@ func openAPIDocument(routes []route) []byte {
 			"operationId": r.op, "summary": r.summary, "description": "Who: " + roles + ".",
 			"parameters": params,
 			"responses": obj{
-				fmt.Sprint(r.status): obj{"description": "success", "content": obj{ctype: obj{"schema": ref(r.response)}}},
+				fmt.Sprint(r.status): obj{"description": "success", "content": content},
 				"400":                errResp, "401": errResp, "403": errResp, "404": errResp, "409": errResp,
-				"413": errResp, "422": errResp, "429": errResp, "500": errResp,
+				"413": errResp, "415": errResp, "422": errResp, "429": errResp, "500": errResp,
 			},
 		}
-		if r.request != "" {
+		if r.request == "CatalogFile" {
+			op["requestBody"] = obj{"required": true, "content": obj{
+				"text/csv": obj{"schema": ref("File")}, fileTypes[1]: obj{"schema": ref("File")},
+			}}
+		} else if r.request != "" {
 			op["requestBody"] = obj{"required": !r.optional, "content": obj{"application/json": obj{"schema": ref(r.request)}}}
 		}
 		if paths[path] == nil {

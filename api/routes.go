@@ -20,6 +20,7 @@ type route struct {
 	optional bool             // the body may be omitted
 	response string           // schema of the success body
 	status   int              // success status
+	query    []string         // query parameters, all optional
 	handler  echo.HandlerFunc
 }
 
@@ -31,6 +32,7 @@ var (
 	financeOnly  = []workflows.Role{workflows.RoleFinance}
 	adminOnly    = []workflows.Role{workflows.RoleAdmin}
 	mediatorOnly = []workflows.Role{workflows.RoleMediator}
+	analysts     = []workflows.Role{workflows.RoleAdmin, workflows.RoleFinance}
 )
 
 func (s *Server) routeTable() []route {
@@ -80,6 +82,34 @@ func (s *Server) routeTable() []route {
 			roles: financeOnly, response: "Account", status: http.StatusOK, handler: s.getAccount},
 		{method: http.MethodGet, path: "/ledger/export.csv", op: "exportLedger", summary: "Ledger lines posted in [from, to), as CSV",
 			roles: financeOnly, response: "CSV", status: http.StatusOK, handler: s.exportLedger},
+		{method: http.MethodPost, path: "/deals/:id/rating", op: "rateDeal", summary: "Rate the supplier of a finished deal (once)",
+			roles: buyerOnly, request: "Rating", response: "Rated", status: http.StatusCreated, handler: s.rateDeal},
+		{method: http.MethodGet, path: "/deals/:id/quotes/comparison", op: "compareQuotes",
+			summary: "The inquiry's quotes side by side (format=json, csv, xlsx or pdf)",
+			roles: buyerOnly, response: "QuoteComparison", status: http.StatusOK, query: []string{"format"}, handler: s.compareQuotes},
+		{method: http.MethodPost, path: "/products", op: "saveProduct", summary: "List a product, or replace the one with the same SKU",
+			roles: supplierOnly, request: "ProductInput", response: "Product", status: http.StatusCreated, handler: s.saveProduct},
+		{method: http.MethodGet, path: "/products", op: "searchProducts", summary: "Search products by keywords and B2B filters (keyset pages)",
+			response: "ProductPage", status: http.StatusOK, query: searchQueryParams, handler: s.searchProducts},
+		{method: http.MethodGet, path: "/products/searches/recent", op: "recentSearches", summary: "The caller's recent searches",
+			response: "RecentSearches", status: http.StatusOK, handler: s.recentSearches},
+		{method: http.MethodPost, path: "/products/import", op: "importProducts",
+			summary: "Import a catalog file (CSV or XLSX; mode=all writes nothing if a row is invalid, mode=partial writes the valid rows)",
+			roles: supplierOnly, request: "CatalogFile", response: "ImportReport", status: http.StatusOK, query: []string{"mode"}, handler: s.importProducts},
+		{method: http.MethodGet, path: "/products/export", op: "exportProducts", summary: "The caller's catalog as a file (format=csv or xlsx)",
+			roles: supplierOnly, response: "File", status: http.StatusOK, query: []string{"format"}, handler: s.exportProducts},
+		{method: http.MethodGet, path: "/products/:pid", op: "getProduct", summary: "One product",
+			response: "Product", status: http.StatusOK, handler: s.getProduct},
+		{method: http.MethodDelete, path: "/products/:pid", op: "deleteProduct", summary: "Remove one of the caller's products",
+			roles: supplierOnly, response: "Deleted", status: http.StatusOK, handler: s.deleteProduct},
+		{method: http.MethodGet, path: "/products/:pid/similar", op: "similarProducts", summary: "Products like this one",
+			response: "ProductList", status: http.StatusOK, handler: s.similarProducts},
+		{method: http.MethodGet, path: "/suppliers/:org", op: "getSupplier", summary: "A supplier's profile: tier, rating, response statistics",
+			response: "Supplier", status: http.StatusOK, handler: s.getSupplier},
+		{method: http.MethodPut, path: "/suppliers/me", op: "updateSupplierOffer", summary: "Say what the caller's organization sells",
+			roles: supplierOnly, request: "SupplierOffer", response: "Supplier", status: http.StatusOK, handler: s.updateSupplierOffer},
+		{method: http.MethodGet, path: "/metrics/funnel", op: "funnel", summary: "Funnel and platform figures over [from, to)",
+			roles: analysts, response: "Funnel", status: http.StatusOK, query: []string{"from", "to"}, handler: s.funnel},
 		{method: http.MethodPost, path: "/organizations", op: "createOrganization", summary: "Create an organization",
 			roles: adminOnly, request: "CreateOrganization", response: "Organization", status: http.StatusCreated, handler: s.createOrganization},
 		{method: http.MethodPost, path: "/organizations/:org/users", op: "createUser", summary: "Create a user and its API key (shown once)",

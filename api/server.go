@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tradeloop/tradeloop/internal/ledger"
+	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -69,6 +71,7 @@ type Server struct {
 	stripe    *payments.Stripe
 	webhook   string
 	policy    workflows.Policy
+	market    *marketplace.Market
 }
 
 // New builds the HTTP handler. Without Temporal and a database (health
@@ -85,7 +88,7 @@ func New(d Deps) *echo.Echo {
 	}
 	s := &Server{logger: d.Logger, temporal: d.Temporal, pool: d.DB, taskQueue: d.TaskQueue, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy}
 	if d.DB != nil {
-		s.reads, s.ledger = readmodel.New(d.DB), ledger.New(d.DB)
+		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 	}
 	m := newMetrics()
 
@@ -97,7 +100,13 @@ func New(d Deps) *echo.Echo {
 	e.Use(middleware.RequestID())
 	e.Use(requestLogger(d.Logger))
 	e.Use(m.middleware)
-	e.Use(middleware.BodyLimit(d.MaxBody))
+	// Catalog imports may be larger than any other request.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: d.MaxBody, Skipper: func(c echo.Context) bool { return importBodyLimit(c.Request().URL.Path) },
+	}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: strconv.Itoa(maxImportBody/(1<<20)) + "M", Skipper: func(c echo.Context) bool { return !importBodyLimit(c.Request().URL.Path) },
+	}))
 
 	h := &health{checks: d.Checks, logger: d.Logger}
 	e.GET("/healthz", h.live)

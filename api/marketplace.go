@@ -1,0 +1,536 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
+
+	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/marketplace"
+	"github.com/tradeloop/tradeloop/internal/sheet"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// maxImportBody is the largest catalog file an import takes.
+const maxImportBody = 16 << 20
+
+// marketErr maps the marketplace's errors to API errors.
+func marketErr(err error) error {
+	var inv *marketplace.InvalidError
+	var fe marketplace.FieldError
+	var file *marketplace.FileError
+	switch {
+	case errors.Is(err, marketplace.ErrNotFound):
+		return apiErr(http.StatusNotFound, "item_not_found", "no such product or supplier")
+	case errors.Is(err, marketplace.ErrBadCursor):
+		return invalid("cursor", "is not a cursor of this search")
+	case errors.As(err, &inv):
+		e := invalid(inv.Fields[0].Field, "%s", inv.Fields[0].Message)
+		e.Details = map[string]any{"field": inv.Fields[0].Field, "fields": inv.Fields}
+		return e
+	case errors.As(err, &fe):
+		return invalid(fe.Field, "%s", fe.Message)
+	case errors.As(err, &file):
+		return apiErr(http.StatusBadRequest, "malformed", "%s", file.Reason)
+	case errors.Is(err, sheet.ErrMalformed):
+		return apiErr(http.StatusBadRequest, "malformed", "%v", err)
+	}
+	return err
+}
+
+func productID(c echo.Context) (uuid.UUID, error) {
+	id, err := uuid.Parse(c.Param("pid"))
+	if err != nil {
+		return uuid.Nil, apiErr(http.StatusNotFound, "item_not_found", "no such product")
+	}
+	return id, nil
+}
+
+func (s *Server) saveProduct(c echo.Context) error {
+	var in marketplace.ProductInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	p, _, err := s.market.SaveProduct(c.Request().Context(), principal(c).OrgID, in)
+	if err != nil {
+		return marketErr(err)
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/products/"+p.ID.String())
+	return c.JSON(http.StatusCreated, p)
+}
+
+func (s *Server) getProduct(c echo.Context) error {
+	id, err := productID(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.market.Product(c.Request().Context(), id)
+	if err != nil {
+		return marketErr(err)
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) deleteProduct(c echo.Context) error {
+	id, err := productID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.market.DeleteProduct(c.Request().Context(), principal(c).OrgID, id); err != nil {
+		return marketErr(err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"id": id, "deleted": true})
+}
+
+func (s *Server) similarProducts(c echo.Context) error {
+	id, err := productID(c)
+	if err != nil {
+		return err
+	}
+	hits, err := s.market.Similar(c.Request().Context(), id, 10)
+	if err != nil {
+		return marketErr(err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": hits})
+}
+
+// searchParams reads a search from the query string; lists are
+// comma-separated.
+func searchParams(q url.Values) (marketplace.SearchParams, error) {
+	var p marketplace.SearchParams
+	var bad error
+	num := func(name string) int64 {
+		v := q.Get(name)
+		if v == "" || bad != nil {
+			return 0
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			bad = invalid(name, "must be a whole number")
+		}
+		return n
+	}
+	list := func(name string) []string {
+		var out []string
+		for v := range strings.SplitSeq(q.Get(name), ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	p.Query, p.Category, p.Currency, p.Sort, p.Cursor = q.Get("q"), q.Get("category"), q.Get("currency"), q.Get("sort"), q.Get("cursor")
+	p.Quantity, p.MinPrice, p.MaxPrice, p.MaxMOQ = num("quantity"), num("min_price"), num("max_price"), num("max_moq")
+	p.MaxLeadTimeDays, p.MinResponseRating, p.Limit = int(num("max_lead_time_days")), int(num("min_response_rating")), int(num("limit"))
+	p.Certifications, p.Regions, p.Tiers = list("certifications"), list("regions"), list("tiers")
+	if v := q.Get("customizable"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return p, invalid("customizable", "true or false")
+		}
+		p.Customizable = &b
+	}
+	if bad != nil {
+		return p, bad
+	}
+	if err := p.Validate(); err != nil {
+		return p, marketErr(err)
+	}
+	return p, nil
+}
+
+// searchQueryParams are the query parameters of a product search.
+var searchQueryParams = []string{"q", "category", "quantity", "min_price", "max_price", "currency", "max_moq",
+	"max_lead_time_days", "certifications", "customizable", "regions", "tiers", "min_response_rating", "sort", "cursor", "limit"}
+
+func (s *Server) searchProducts(c echo.Context) error {
+	p, err := searchParams(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	page, err := s.market.Search(ctx, p)
+	if err != nil {
+		return marketErr(err)
+	}
+	if pr := principal(c); pr.Role == workflows.RoleBuyer && p.Cursor == "" {
+		if err := s.market.RecordSearch(ctx, pr.UserID, p); err != nil {
+			s.logger.Warn("recording a search failed", "user", pr.UserID, "err", err)
+		}
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+func (s *Server) recentSearches(c echo.Context) error {
+	out, err := s.market.RecentSearches(c.Request().Context(), principal(c).UserID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"searches": out})
+}
+
+// fileFormat reads ?format=, accepting only the given formats.
+func fileFormat(c echo.Context, allowed ...sheet.Format) (sheet.Format, error) {
+	f := sheet.Format(c.QueryParam("format"))
+	if f == "" {
+		f = allowed[0]
+	}
+	if !slices.Contains(allowed, f) {
+		return "", invalid("format", "one of %v", allowed)
+	}
+	return f, nil
+}
+
+func sendFile(c echo.Context, f sheet.Format, name string, d sheet.Document) error {
+	var buf bytes.Buffer
+	if err := sheet.Write(&buf, f, d); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s.%s"`, name, f))
+	return c.Blob(http.StatusOK, f.ContentType(), buf.Bytes())
+}
+
+func (s *Server) exportProducts(c echo.Context) error {
+	f, err := fileFormat(c, sheet.CSV, sheet.XLSX)
+	if err != nil {
+		return err
+	}
+	t, err := s.market.Export(c.Request().Context(), principal(c).OrgID)
+	if err != nil {
+		return err
+	}
+	return sendFile(c, f, "catalog", sheet.Document{Title: "Catalog", Table: t})
+}
+
+// importProducts takes a CSV or XLSX catalog file as the request body.
+// ?mode=all (the default) writes nothing when a row is rejected and answers
+// 422 with the report; ?mode=partial writes the valid rows and reports the
+// rejected ones.
+func (s *Server) importProducts(c echo.Context) error {
+	f, ok := sheet.FormatFromContentType(c.Request().Header.Get(echo.HeaderContentType))
+	if !ok {
+		return apiErr(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"send the catalog as text/csv or as an .xlsx file (%s)", sheet.XLSX.ContentType())
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	t, err := sheet.Read(bytes.NewReader(body), f, marketplace.MaxImportRows)
+	if errors.Is(err, sheet.ErrTooManyRows) {
+		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "a catalog file may have at most %d rows: split it", marketplace.MaxImportRows)
+	}
+	if err != nil {
+		return marketErr(err)
+	}
+	rep, err := s.market.Import(c.Request().Context(), principal(c).OrgID, t, marketplace.ImportMode(c.QueryParam("mode")))
+	if err != nil {
+		return marketErr(err)
+	}
+	if !rep.Applied && len(rep.Rejected) > 0 {
+		e := apiErr(http.StatusUnprocessableEntity, "import_rejected",
+			"%d of %d rows are invalid: nothing was imported (fix them, or import with mode=partial)", len(rep.Rejected), rep.Rows)
+		e.Details = map[string]any{"report": rep}
+		return e
+	}
+	return c.JSON(http.StatusOK, rep)
+}
+
+// importBodyLimit lets catalog imports be larger than other requests.
+func importBodyLimit(path string) bool { return path == "/v1/products/import" }
+
+// ---- suppliers ----
+
+func (s *Server) getSupplier(c echo.Context) error {
+	id, err := uuid.Parse(c.Param("org"))
+	if err != nil {
+		return apiErr(http.StatusNotFound, "item_not_found", "no such supplier")
+	}
+	prof, err := store.New(s.pool).GetSupplierProfile(c.Request().Context(), id)
+	if err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apiErr(http.StatusNotFound, "item_not_found", "no such supplier")
+		}
+		return err
+	}
+	return c.JSON(http.StatusOK, prof)
+}
+
+// SupplierOffer is what a supplier says it sells.
+type SupplierOffer struct {
+	Categories     []string `json:"categories"`
+	Regions        []string `json:"regions"`
+	Certifications []string `json:"certifications"`
+}
+
+func (s *Server) updateSupplierOffer(c echo.Context) error {
+	var in SupplierOffer
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if len(in.Categories) > 50 || len(in.Regions) > 50 || len(in.Certifications) > 50 {
+		return invalid("categories", "at most 50 categories, regions and certifications each")
+	}
+	for _, cat := range in.Categories {
+		if !marketplace.ValidCategory(cat) {
+			return invalid("categories", "%q is not a category slug", cat)
+		}
+	}
+	for _, r := range in.Regions {
+		if !marketplace.ValidRegion(r) {
+			return invalid("regions", "%q is not a region code such as CN or CN-ZJ", r)
+		}
+	}
+	for _, ce := range in.Certifications {
+		if strings.TrimSpace(ce) == "" || len(ce) > 40 {
+			return invalid("certifications", "each 1 to 40 characters")
+		}
+	}
+	ctx := c.Request().Context()
+	q := store.New(s.pool)
+	org := principal(c).OrgID
+	if err := q.EnsureSupplierProfile(ctx, org); err != nil {
+		return err
+	}
+	if _, err := q.UpdateSupplierOffer(ctx, store.UpdateSupplierOfferParams{
+		OrgID: org, Categories: nonNil(in.Categories), Regions: nonNil(in.Regions), Certifications: nonNil(in.Certifications),
+	}); err != nil {
+		return err
+	}
+	prof, err := q.GetSupplierProfile(ctx, org)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, prof)
+}
+
+// RatingRequest is a buyer's rating of a finished deal's supplier.
+type RatingRequest struct {
+	Stars   int    `json:"stars"`
+	Comment string `json:"comment"`
+}
+
+func (s *Server) rateDeal(c echo.Context) error {
+	st, err := s.visibleDeal(c)
+	if err != nil {
+		return err
+	}
+	var in RatingRequest
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Stars < 1 || in.Stars > 5 {
+		return invalid("stars", "1 to 5")
+	}
+	if len(in.Comment) > 2000 {
+		return invalid("comment", "at most 2000 characters")
+	}
+	if st.Stage != workflows.StageCompleted && st.Stage != workflows.StageResolved {
+		return apiErr(http.StatusConflict, "wrong_stage", "a deal can be rated once it is completed or resolved; it is %s", st.Stage)
+	}
+	supplier, err := uuid.Parse(st.SupplierID)
+	if err != nil {
+		return apiErr(http.StatusConflict, "wrong_stage", "the deal has no supplier to rate")
+	}
+	n, err := store.New(s.pool).RateDeal(c.Request().Context(), store.RateDealParams{
+		DealID: st.DealID, SupplierOrgID: supplier, BuyerOrgID: principal(c).OrgID, Stars: int16(in.Stars), Comment: in.Comment,
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return apiErr(http.StatusConflict, "already_rated", "this deal was rated already")
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"deal_id": st.DealID, "supplier_id": st.SupplierID, "stars": in.Stars})
+}
+
+// ---- funnel ----
+
+// parseDay reads a date (2026-01-31) or an RFC 3339 time.
+func parseDay(v string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, v)
+}
+
+func (s *Server) funnel(c echo.Context) error {
+	now := time.Now().UTC()
+	to, from := now, now.AddDate(0, 0, -30)
+	for name, dst := range map[string]*time.Time{"from": &from, "to": &to} {
+		if v := c.QueryParam(name); v != "" {
+			t, err := parseDay(v)
+			if err != nil {
+				return invalid(name, "a date (2026-01-31) or an RFC 3339 time")
+			}
+			*dst = t
+		}
+	}
+	if !to.After(from) || to.Sub(from) > 367*24*time.Hour {
+		return invalid("to", "must be after from, at most a year later")
+	}
+	f, err := s.market.Funnel(c.Request().Context(), from, to)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, f)
+}
+
+// ---- quote comparison ----
+
+// ComparedQuote is one supplier's latest quote, side by side with the others.
+type ComparedQuote struct {
+	SupplierID     string   `json:"supplier_id"`
+	SupplierName   string   `json:"supplier_name"`
+	Tier           string   `json:"tier"`
+	Rating         *float64 `json:"rating"`
+	Certifications []string `json:"certifications"`
+	workflows.Quote
+	Lowest   bool `json:"lowest_total"`
+	Shortest bool `json:"shortest_lead_time"`
+	BestRate bool `json:"best_rated"`
+}
+
+// QuoteComparison is all the quotes of an inquiry at its quantity.
+type QuoteComparison struct {
+	DealID   string          `json:"deal_id"`
+	Product  string          `json:"product"`
+	Quantity int64           `json:"quantity"`
+	Currency string          `json:"currency"`
+	Quotes   []ComparedQuote `json:"quotes"`
+}
+
+func (s *Server) compareQuotes(c echo.Context) error {
+	f, err := fileFormat(c, "json", sheet.CSV, sheet.XLSX, sheet.PDF)
+	if err != nil {
+		return err
+	}
+	st, err := s.visibleDeal(c)
+	if err != nil {
+		return err
+	}
+	cmp, err := s.comparison(c, st)
+	if err != nil {
+		return err
+	}
+	if f == "json" {
+		return c.JSON(http.StatusOK, cmp)
+	}
+	return sendFile(c, f, "quotes-"+st.DealID, comparisonDocument(cmp))
+}
+
+func (s *Server) comparison(c echo.Context, st workflows.DealState) (QuoteComparison, error) {
+	latest := map[string]workflows.Quote{}
+	var order []string
+	for _, q := range st.Quotes {
+		prev, seen := latest[q.SupplierID]
+		if !seen {
+			order = append(order, q.SupplierID)
+		}
+		if !seen || q.Revision > prev.Revision {
+			latest[q.SupplierID] = q
+		}
+	}
+	var ids []uuid.UUID
+	for _, id := range order {
+		if u, err := uuid.Parse(id); err == nil {
+			ids = append(ids, u)
+		}
+	}
+	profiles, err := store.New(s.pool).SupplierProfilesByID(c.Request().Context(), ids)
+	if err != nil {
+		return QuoteComparison{}, err
+	}
+	byID := map[string]store.SupplierProfilesByIDRow{}
+	for _, p := range profiles {
+		byID[p.OrgID.String()] = p
+	}
+	out := QuoteComparison{DealID: st.DealID, Product: st.Inquiry.Product, Quantity: st.Inquiry.Quantity, Currency: st.Currency, Quotes: []ComparedQuote{}}
+	for _, id := range order {
+		q := latest[id]
+		cq := ComparedQuote{SupplierID: id, Tier: "bronze", Certifications: []string{}, Quote: q}
+		if p, ok := byID[id]; ok {
+			cq.SupplierName, cq.Tier, cq.Certifications = p.Name, p.Tier, p.Certifications
+			if p.RatingsCount > 0 {
+				r := p.Rating
+				cq.Rating = &r
+			}
+		}
+		out.Quotes = append(out.Quotes, cq)
+	}
+	markBest(out.Quotes)
+	return out, nil
+}
+
+// markBest marks the lowest total, the shortest lead time and the best
+// rating; ties are all marked.
+func markBest(qs []ComparedQuote) {
+	if len(qs) == 0 {
+		return
+	}
+	lowest, shortest, best := qs[0].Total, qs[0].LeadTimeDays, -1.0
+	for _, q := range qs {
+		lowest, shortest = min(lowest, q.Total), min(shortest, q.LeadTimeDays)
+		if q.Rating != nil {
+			best = max(best, *q.Rating)
+		}
+	}
+	for i := range qs {
+		qs[i].Lowest = qs[i].Total == lowest
+		qs[i].Shortest = qs[i].LeadTimeDays == shortest
+		qs[i].BestRate = qs[i].Rating != nil && *qs[i].Rating == best
+	}
+}
+
+func comparisonDocument(cmp QuoteComparison) sheet.Document {
+	d := sheet.Document{
+		Title: fmt.Sprintf("Quotes for %d × %s", cmp.Quantity, cmp.Product),
+		Notes: []string{
+			fmt.Sprintf("Deal %s. Amounts in minor units of %s at the inquiry's quantity.", cmp.DealID, cmp.Currency),
+			"Marked: lowest total, shortest lead time, best rated.",
+		},
+		Table: sheet.Table{Header: []string{"supplier", "tier", "rating", "quote", "revision", "unit_price", "total", "currency",
+			"moq", "lead_time_days", "valid_till", "sample_price", "certifications", "status", "best"}},
+		Highlight: map[[2]int]bool{},
+	}
+	for i, q := range cmp.Quotes {
+		rating := ""
+		if q.Rating != nil {
+			rating = strconv.FormatFloat(*q.Rating, 'f', 2, 64)
+		}
+		var best []string
+		if q.Lowest {
+			best = append(best, "lowest total")
+			d.Highlight[[2]int{i, 6}] = true
+		}
+		if q.Shortest {
+			best = append(best, "shortest lead time")
+			d.Highlight[[2]int{i, 9}] = true
+		}
+		if q.BestRate {
+			best = append(best, "best rated")
+			d.Highlight[[2]int{i, 2}] = true
+		}
+		name := q.SupplierName
+		if name == "" {
+			name = q.SupplierID
+		}
+		d.Table.Rows = append(d.Table.Rows, []string{
+			name, q.Tier, rating, q.ID, strconv.Itoa(q.Revision), strconv.FormatInt(q.UnitPrice, 10),
+			strconv.FormatInt(q.Total, 10), cmp.Currency, strconv.FormatInt(q.MOQ, 10), strconv.Itoa(q.LeadTimeDays),
+			q.ValidTill.UTC().Format(time.DateOnly), strconv.FormatInt(q.SamplePrice, 10),
+			strings.Join(q.Certifications, "; "), q.Status, strings.Join(best, "; "),
+		})
+	}
+	return d
+}

@@ -42,11 +42,12 @@ CREATE INDEX products_certifications_idx ON products USING gin (certifications);
 CREATE INDEX products_lead_time_idx ON products (lead_time_days, id);
 CREATE INDEX products_price_idx ON products (from_unit_minor, id);
 
--- The unit price of a tiered product at quantity q; NULL below the first tier.
+-- The unit price of a tiered product at quantity q; NULL below the first
+-- tier. width_bucket counts the (ascending) minimums not above q, which is
+-- the index of the tier q reaches; a one-expression SQL function is inlined.
 CREATE FUNCTION product_unit_price_at(min_qty bigint[], unit_minor bigint[], q bigint)
 RETURNS bigint LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT unit_minor[i] FROM generate_subscripts(min_qty, 1) AS i
-    WHERE min_qty[i] <= q ORDER BY min_qty[i] DESC LIMIT 1
+    SELECT unit_minor[width_bucket(q, min_qty)]
 $$;
 
 -- A buyer's searches, newest first; the API keeps the last few per user.

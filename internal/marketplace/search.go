@@ -156,7 +156,7 @@ var ErrBadCursor = errors.New("invalid cursor")
 const hitColumns = `p.id, p.supplier_org_id, p.sku, p.name, p.description, p.category, p.unit, p.moq, p.currency,
 	p.tier_min_qty, p.tier_unit_minor, p.from_unit_minor, p.lead_time_days, p.certifications, p.customizable,
 	p.origin_region, p.sample_available, p.sample_price_minor, p.created_at, p.updated_at,
-	o.name, s.tier, s.response_rating`
+	o.name AS supplier_name, s.tier AS supplier_tier, s.response_rating`
 
 // boostSQL is SearchBoost in SQL.
 const boostSQL = `(CASE s.tier WHEN 'silver' THEN 1.1 WHEN 'gold' THEN 1.2 WHEN 'platinum' THEN 1.3 ELSE 1.0 END)::float8`
@@ -191,11 +191,12 @@ func (m *Market) Search(ctx context.Context, p SearchParams) (Page, error) {
 	if p.Currency != "" {
 		where = append(where, "p.currency = "+arg(p.Currency))
 	}
+	var outer []string // on the computed columns of h
 	if p.MinPrice > 0 {
-		where = append(where, price+" >= "+arg(p.MinPrice))
+		outer = append(outer, "h.unit_price >= "+arg(p.MinPrice))
 	}
 	if p.MaxPrice > 0 {
-		where = append(where, price+" <= "+arg(p.MaxPrice))
+		outer = append(outer, "h.unit_price <= "+arg(p.MaxPrice))
 	}
 	if p.MaxMOQ > 0 {
 		where = append(where, "p.moq <= "+arg(p.MaxMOQ))
@@ -220,14 +221,17 @@ func (m *Market) Search(ctx context.Context, p SearchParams) (Page, error) {
 		where = append(where, "s.response_rating >= "+arg(p.MinResponseRating))
 	}
 
-	var order, key string
+	// The scores and prices are computed in a subquery and filtered, paged
+	// and sorted outside it. When every matching row must be scored or
+	// priced anyway (relevance, price at a quantity), OFFSET 0 keeps
+	// PostgreSQL from inlining the subquery and computing each value once
+	// per use; otherwise inlining lets an index give the order.
+	key, desc, fence := score, true, true
 	switch p.Sort {
 	case SortPrice:
-		key, order = price, price+", p.id"
+		key, desc, fence = price, false, p.Quantity > 0
 	case SortLeadTime:
-		key, order = "p.lead_time_days::bigint", "p.lead_time_days, p.id"
-	default:
-		key, order = score, score+" DESC, p.id DESC"
+		key, desc, fence = "p.lead_time_days", false, false
 	}
 	if p.Cursor != "" {
 		c, err := decodeCursor(p.Cursor)
@@ -238,28 +242,40 @@ func (m *Market) Search(ctx context.Context, p SearchParams) (Page, error) {
 		if err != nil {
 			return Page{}, ErrBadCursor
 		}
-		if p.Sort == SortRelevance {
-			where = append(where, "("+key+", p.id) < ("+arg(c.Score)+"::float8, "+arg(id)+"::uuid)")
+		if desc {
+			outer = append(outer, "(h.sort_key, h.id) < ("+arg(c.Score)+"::float8, "+arg(id)+"::uuid)")
 		} else {
-			where = append(where, "("+key+", p.id) > ("+arg(c.Key)+"::bigint, "+arg(id)+"::uuid)")
+			outer = append(outer, "(h.sort_key, h.id) > ("+arg(c.Key)+"::bigint, "+arg(id)+"::uuid)")
 		}
 	}
-	sql := "SELECT " + hitColumns + ", " + price + " AS unit_price, " + score + " AS score, (" + key + ")::float8 AS sort_key" +
+	sql := "SELECT " + hitColumns + ", " + price + " AS unit_price, " + score + " AS score, " + key + " AS sort_key" +
 		" FROM products p JOIN supplier_profiles s ON s.org_id = p.supplier_org_id JOIN organizations o ON o.id = p.supplier_org_id"
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
-	sql += " ORDER BY " + order + " LIMIT " + arg(p.Limit+1)
+	if fence {
+		sql += " OFFSET 0"
+	}
+	sql = "SELECT h.* FROM (" + sql + ") h"
+	if len(outer) > 0 {
+		sql += " WHERE " + strings.Join(outer, " AND ")
+	}
+	if desc {
+		sql += " ORDER BY h.sort_key DESC, h.id DESC"
+	} else {
+		sql += " ORDER BY h.sort_key, h.id"
+	}
+	sql += " LIMIT " + arg(p.Limit+1)
 
 	rows, err := m.db.Query(ctx, sql, args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("search products: %w", err)
 	}
-	var sortKeys []float64
+	var sortKeys []any
 	hits, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Hit, error) {
 		var h Hit
 		var g store.GetProductRow
-		var sortKey float64
+		var sortKey any
 		err := r.Scan(&g.ID, &g.SupplierOrgID, &g.Sku, &g.Name, &g.Description, &g.Category, &g.Unit, &g.Moq,
 			&g.Currency, &g.TierMinQty, &g.TierUnitMinor, &g.FromUnitMinor, &g.LeadTimeDays, &g.Certifications,
 			&g.Customizable, &g.OriginRegion, &g.SampleAvailable, &g.SamplePriceMinor, &g.CreatedAt, &g.UpdatedAt,
@@ -276,10 +292,13 @@ func (m *Market) Search(ctx context.Context, p SearchParams) (Page, error) {
 		page.Items = hits[:p.Limit]
 		last := page.Items[p.Limit-1]
 		c := cursor{Sort: p.Sort, ID: last.ID.String()}
-		if p.Sort == SortRelevance {
-			c.Score = sortKeys[p.Limit-1]
-		} else {
-			c.Key = int64(sortKeys[p.Limit-1])
+		switch k := sortKeys[p.Limit-1].(type) {
+		case float64:
+			c.Score = k
+		case int64:
+			c.Key = k
+		case int32:
+			c.Key = int64(k)
 		}
 		page.NextCursor = encodeCursor(c)
 	}

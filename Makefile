@@ -25,9 +25,10 @@ test: vet fmt-check workflowcheck generate-check $(STRIPE_MOCK)
 	STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(GO) test -race -count=1 -timeout 20m $(GOTEST_FLAGS) ./...
 	$(GO) test -run '^$$' -fuzz FuzzDecodeCreateDeal -fuzztime 10s ./api
 
-## bench: the read-model benchmark on 100,000 deals (figures in the README)
+## bench: the read-model benchmark on 100,000 deals and the search benchmark on 100,000 products (figures in the README)
 bench:
 	$(GO) test -run '^$$' -bench ReadModel -benchtime 2000x -v ./internal/readmodel
+	$(GO) test -run '^$$' -bench Search100k -benchtime 300x ./internal/marketplace
 
 vet:
 	$(GO) vet ./...

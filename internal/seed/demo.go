@@ -17,6 +17,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/apikey"
+	"github.com/tradeloop/tradeloop/internal/marketplace"
 )
 
 // Demo is one demo user: its role, organization and API key.
@@ -98,7 +99,7 @@ func create(ctx context.Context, pool *pgxpool.Pool, role string) (Demo, error) 
 			}
 			if role == "supplier" {
 				if err := q.UpsertSupplierProfile(ctx, store.UpsertSupplierProfileParams{
-					OrgID: org.ID, Categories: []string{"apparel", "fasteners"}, Regions: []string{"EU", "Asia"}, Tier: "gold",
+					OrgID: org.ID, Categories: []string{"apparel", "fasteners"}, Regions: []string{"CN-ZJ", "DE"}, Tier: "gold",
 				}); err != nil {
 					return fmt.Errorf("create demo supplier profile: %w", err)
 				}
@@ -118,5 +119,27 @@ func create(ctx context.Context, pool *pgxpool.Pool, role string) (Demo, error) 
 		d.OrgID, d.Key = user.OrgID, key.Plain
 		return nil
 	})
+	if err == nil && role == "supplier" {
+		err = demoCatalog(ctx, marketplace.New(pool), d.OrgID)
+	}
 	return d, err
+}
+
+// demoCatalog lists a few products of the demo supplier (again: by SKU).
+func demoCatalog(ctx context.Context, m *marketplace.Market, supplier uuid.UUID) error {
+	for _, p := range []marketplace.ProductInput{
+		{SKU: "TS-180", Name: "Cotton t-shirt 180 gsm", Description: "Crew neck, combed cotton, custom print", Category: "apparel",
+			Unit: "piece", MOQ: 500, Currency: "USD", PriceTiers: []marketplace.PriceTier{{MinQuantity: 500, UnitPrice: 450}, {MinQuantity: 2000, UnitPrice: 390}},
+			LeadTimeDays: 21, Certifications: []string{"OEKO-TEX"}, Customizable: true, OriginRegion: "CN-ZJ", SampleAvailable: true, SamplePrice: 2500},
+		{SKU: "BOLT-M8-50", Name: "Steel hex bolt M8x50", Description: "Grade 8.8, zinc plated", Category: "fasteners",
+			Unit: "piece", MOQ: 1000, Currency: "USD", PriceTiers: []marketplace.PriceTier{{MinQuantity: 1000, UnitPrice: 12}, {MinQuantity: 10000, UnitPrice: 9}},
+			LeadTimeDays: 14, Certifications: []string{"ISO 9001"}, OriginRegion: "CN-ZJ"},
+		{SKU: "NUT-M8", Name: "Steel hex nut M8", Category: "fasteners", Unit: "piece", MOQ: 1000, Currency: "EUR",
+			PriceTiers: []marketplace.PriceTier{{MinQuantity: 1000, UnitPrice: 5}}, LeadTimeDays: 10, Certifications: []string{"ISO 9001"}, OriginRegion: "DE"},
+	} {
+		if _, _, err := m.SaveProduct(ctx, supplier, p); err != nil {
+			return fmt.Errorf("demo product %s: %w", p.SKU, err)
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -12,25 +13,36 @@ import (
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
+// TierScheduleID is the ID of the tier schedule of the workers of a task
+// queue: supplier-tiers-daily for the platform's own, one per other task
+// queue (a test's, a benchmark's) so they never start each other's work.
+func TierScheduleID(taskQueue string) string {
+	if taskQueue == workflows.TaskQueue {
+		return workflows.SupplierTiersScheduleID
+	}
+	return workflows.SupplierTiersScheduleID + "@" + taskQueue
+}
+
 // EnsureTierSchedule creates the daily supplier tier recalculation
 // schedule unless it exists. Every worker calls it at start; the first one
 // creates it, and a schedule already there (perhaps paused by an operator)
 // is left as it is.
 func EnsureTierSchedule(ctx context.Context, c client.Client, taskQueue string) error {
+	id := TierScheduleID(taskQueue)
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID: workflows.SupplierTiersScheduleID,
+		ID: id,
 		// 02:30 UTC, after the day's deals have settled; a missed run (the
 		// cluster down at that time) still runs within a day.
 		Spec: client.ScheduleSpec{Calendars: []client.ScheduleCalendarSpec{{
 			Hour: []client.ScheduleRange{{Start: 2}}, Minute: []client.ScheduleRange{{Start: 30}},
 		}}},
 		Action: &client.ScheduleWorkflowAction{
-			ID: "supplier-tiers", Workflow: workflows.SupplierTiersWorkflowName, TaskQueue: taskQueue,
+			ID: "supplier-tiers" + strings.TrimPrefix(id, workflows.SupplierTiersScheduleID), Workflow: workflows.SupplierTiersWorkflowName, TaskQueue: taskQueue,
 		},
 		CatchupWindow: 24 * time.Hour,
 	})
 	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("create schedule %s: %w", workflows.SupplierTiersScheduleID, err)
+		return fmt.Errorf("create schedule %s: %w", id, err)
 	}
 	return nil
 }

@@ -1,0 +1,62 @@
+package stack
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/marketplace"
+	"github.com/tradeloop/tradeloop/internal/testenv"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// The schedule exists once however many workers start, and a run it starts
+// recalculates the tiers in PostgreSQL.
+func TestTierScheduleRunsTheRecalculation(t *testing.T) {
+	pool := testenv.Postgres(t)
+	tc := testenv.NewTemporal(t)
+	ctx := context.Background()
+
+	var org string
+	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO organizations (name) VALUES ('Slow Co') RETURNING id::text`).Scan(&org))
+	_, err := pool.Exec(ctx, `INSERT INTO supplier_profiles (org_id, tier) VALUES ($1, 'platinum')`, org)
+	require.NoError(t, err)
+
+	w := worker.New(tc.Client, tc.TaskQueue, worker.Options{})
+	workflows.Register(w)
+	w.RegisterActivity(&activities.Activities{Tiers: marketplace.New(pool)})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	for range 2 {
+		require.NoError(t, EnsureTierSchedule(ctx, tc.Client, tc.TaskQueue))
+	}
+	h := tc.Client.ScheduleClient().GetHandle(ctx, TierScheduleID(tc.TaskQueue))
+	t.Cleanup(func() { _ = h.Delete(context.Background()) })
+	desc, err := h.Describe(ctx)
+	require.NoError(t, err)
+	cal := desc.Schedule.Spec.Calendars
+	require.Len(t, cal, 1)
+	assert.Equal(t, 2, cal[0].Hour[0].Start)
+	assert.Equal(t, 30, cal[0].Minute[0].Start)
+	action, ok := desc.Schedule.Action.(*client.ScheduleWorkflowAction)
+	require.True(t, ok)
+	assert.Equal(t, tc.TaskQueue, action.TaskQueue)
+
+	require.NoError(t, h.Trigger(ctx, client.ScheduleTriggerOptions{}))
+	var tier, reason string
+	require.Eventually(t, func() bool {
+		err := pool.QueryRow(ctx, `SELECT tier, tier_reason FROM supplier_profiles WHERE org_id = $1`, org).Scan(&tier, &reason)
+		return err == nil && tier == "bronze"
+	}, 30*time.Second, 100*time.Millisecond, "the triggered run never recalculated the tier")
+	assert.Contains(t, reason, "no quotes yet")
+	assert.Equal(t, "supplier-tiers-daily", TierScheduleID(workflows.TaskQueue))
+}

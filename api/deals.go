@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -104,7 +103,7 @@ func (s *Server) createDeal(c echo.Context) error {
 		}
 		return s.startDeal(c, req, ranked, why)
 	}
-	suppliers := make([]workflows.Supplier, len(req.Suppliers))
+	ranked := make([]marketplace.Ranked, len(req.Suppliers))
 	for i, id := range req.Suppliers {
 		org := uuid.MustParse(id)
 		ok, err := q.OrganizationHasRole(ctx, store.OrganizationHasRoleParams{OrgID: org, Role: store.UserRoleSupplier})
@@ -114,17 +113,11 @@ func (s *Server) createDeal(c echo.Context) error {
 		if !ok {
 			return invalid("suppliers", "%s is not a supplier on the platform", id)
 		}
-		tier, err := q.SupplierTier(ctx, org)
-		if errors.Is(err, pgx.ErrNoRows) {
-			tier = "bronze"
-		} else if err != nil {
+		tier, err := s.market.SupplierTier(ctx, org)
+		if err != nil {
 			return err
 		}
-		suppliers[i] = workflows.Supplier{OrgID: id, Tier: tier}
-	}
-	ranked := make([]marketplace.Ranked, len(suppliers))
-	for i, sup := range suppliers {
-		ranked[i] = marketplace.Ranked{OrgID: sup.OrgID, Tier: sup.Tier}
+		ranked[i] = marketplace.Ranked{OrgID: id, Tier: tier}
 	}
 	return s.startDeal(c, req, ranked, "")
 }

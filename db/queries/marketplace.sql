@@ -75,8 +75,8 @@ WHERE p.org_id = ANY(sqlc.arg(ids)::uuid[]);
 -- name: DispatchCandidates :many
 -- Suppliers who sell in a category (by their profile or their catalog),
 -- with what dispatch ranks them by. Quote statistics count invitations
--- answered or missed since sqlc.arg(stats_since); SLA misses since
--- sqlc.arg(misses_since).
+-- sent since stats_since; SLA misses, those due since misses_since (a
+-- shorter window).
 SELECT p.org_id, o.name, o.created_at AS joined_at, p.tier, p.regions,
        (SELECT coalesce(array_agg(DISTINCT c), '{}')::text[] FROM (
             SELECT unnest(p.certifications) AS c
@@ -93,7 +93,7 @@ SELECT p.org_id, o.name, o.created_at AS joined_at, p.tier, p.regions,
        p.median_response_secs
 FROM supplier_profiles p
 JOIN organizations o ON o.id = p.org_id
-LEFT JOIN deal_invitations i ON i.supplier_id = p.org_id::text
+LEFT JOIN deal_invitations i ON i.supplier_id = p.org_id::text AND i.invited_at >= sqlc.arg(stats_since)
 WHERE (sqlc.arg(category) = ANY(p.categories)
        OR EXISTS (SELECT 1 FROM products pr WHERE pr.supplier_org_id = p.org_id AND pr.category = sqlc.arg(category)))
   AND EXISTS (SELECT 1 FROM users u WHERE u.org_id = p.org_id AND u.role = 'supplier')

@@ -2,6 +2,7 @@ package marketplace
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -160,7 +161,7 @@ func (m *Market) RecalculateTiers(ctx context.Context, now time.Time) (activitie
 // a supplier without a profile is bronze.
 func (m *Market) SupplierTier(ctx context.Context, org uuid.UUID) (string, error) {
 	tier, err := store.New(m.db).SupplierTier(ctx, org)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return "bronze", nil
 	}
 	if err != nil {

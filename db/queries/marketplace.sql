@@ -1,21 +1,5 @@
 -- ---- catalog ----
 
--- name: UpsertProduct :one
--- Creates a product, or replaces the supplier's product with the same SKU.
-INSERT INTO products (supplier_org_id, sku, name, description, category, unit, moq, currency,
-                      tier_min_qty, tier_unit_minor, from_unit_minor, lead_time_days, certifications,
-                      customizable, origin_region, sample_available, sample_price_minor)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-ON CONFLICT (supplier_org_id, sku) DO UPDATE SET
-    name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
-    unit = EXCLUDED.unit, moq = EXCLUDED.moq, currency = EXCLUDED.currency,
-    tier_min_qty = EXCLUDED.tier_min_qty, tier_unit_minor = EXCLUDED.tier_unit_minor,
-    from_unit_minor = EXCLUDED.from_unit_minor, lead_time_days = EXCLUDED.lead_time_days,
-    certifications = EXCLUDED.certifications, customizable = EXCLUDED.customizable,
-    origin_region = EXCLUDED.origin_region, sample_available = EXCLUDED.sample_available,
-    sample_price_minor = EXCLUDED.sample_price_minor, updated_at = now()
-RETURNING id, (xmax = 0)::boolean AS created;
-
 -- name: GetProduct :one
 SELECT id, supplier_org_id, sku, name, description, category, unit, moq, currency, tier_min_qty,
        tier_unit_minor, from_unit_minor, lead_time_days, certifications, customizable, origin_region,
@@ -181,7 +165,8 @@ WHERE i.invited_at >= sqlc.arg(from_at) AND i.invited_at < sqlc.arg(to_at)
 GROUP BY 1 ORDER BY 1;
 
 -- name: UpsertProductBatch :batchone
--- UpsertProduct for a bulk import: one round trip for many rows.
+-- Creates products, or replaces the supplier's product with the same SKU,
+-- one round trip for many (a single save is a batch of one).
 INSERT INTO products (supplier_org_id, sku, name, description, category, unit, moq, currency,
                       tier_min_qty, tier_unit_minor, from_unit_minor, lead_time_days, certifications,
                       customizable, origin_region, sample_available, sample_price_minor)

@@ -64,7 +64,8 @@ type UpsertProductBatchRow struct {
 	Created bool      `json:"created"`
 }
 
-// UpsertProduct for a bulk import: one round trip for many rows.
+// Creates products, or replaces the supplier's product with the same SKU,
+// one round trip for many (a single save is a batch of one).
 func (q *Queries) UpsertProductBatch(ctx context.Context, arg []UpsertProductBatchParams) *UpsertProductBatchBatchResults {
 	batch := &pgx.Batch{}
 	for _, a := range arg {

@@ -252,6 +252,7 @@ func (q *Queries) FunnelGMV(ctx context.Context, arg FunnelGMVParams) ([]FunnelG
 }
 
 const getProduct = `-- name: GetProduct :one
+
 SELECT id, supplier_org_id, sku, name, description, category, unit, moq, currency, tier_min_qty,
        tier_unit_minor, from_unit_minor, lead_time_days, certifications, customizable, origin_region,
        sample_available, sample_price_minor, created_at, updated_at
@@ -281,6 +282,7 @@ type GetProductRow struct {
 	UpdatedAt        time.Time `json:"updated_at"`
 }
 
+// ---- catalog ----
 func (q *Queries) GetProduct(ctx context.Context, id uuid.UUID) (GetProductRow, error) {
 	row := q.db.QueryRow(ctx, getProduct, id)
 	var i GetProductRow
@@ -808,73 +810,4 @@ func (q *Queries) UpdateSupplierOffer(ctx context.Context, arg UpdateSupplierOff
 		return 0, err
 	}
 	return result.RowsAffected(), nil
-}
-
-const upsertProduct = `-- name: UpsertProduct :one
-
-INSERT INTO products (supplier_org_id, sku, name, description, category, unit, moq, currency,
-                      tier_min_qty, tier_unit_minor, from_unit_minor, lead_time_days, certifications,
-                      customizable, origin_region, sample_available, sample_price_minor)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-ON CONFLICT (supplier_org_id, sku) DO UPDATE SET
-    name = EXCLUDED.name, description = EXCLUDED.description, category = EXCLUDED.category,
-    unit = EXCLUDED.unit, moq = EXCLUDED.moq, currency = EXCLUDED.currency,
-    tier_min_qty = EXCLUDED.tier_min_qty, tier_unit_minor = EXCLUDED.tier_unit_minor,
-    from_unit_minor = EXCLUDED.from_unit_minor, lead_time_days = EXCLUDED.lead_time_days,
-    certifications = EXCLUDED.certifications, customizable = EXCLUDED.customizable,
-    origin_region = EXCLUDED.origin_region, sample_available = EXCLUDED.sample_available,
-    sample_price_minor = EXCLUDED.sample_price_minor, updated_at = now()
-RETURNING id, (xmax = 0)::boolean AS created
-`
-
-type UpsertProductParams struct {
-	SupplierOrgID    uuid.UUID `json:"supplier_org_id"`
-	Sku              string    `json:"sku"`
-	Name             string    `json:"name"`
-	Description      string    `json:"description"`
-	Category         string    `json:"category"`
-	Unit             string    `json:"unit"`
-	Moq              int64     `json:"moq"`
-	Currency         string    `json:"currency"`
-	TierMinQty       []int64   `json:"tier_min_qty"`
-	TierUnitMinor    []int64   `json:"tier_unit_minor"`
-	FromUnitMinor    int64     `json:"from_unit_minor"`
-	LeadTimeDays     int32     `json:"lead_time_days"`
-	Certifications   []string  `json:"certifications"`
-	Customizable     bool      `json:"customizable"`
-	OriginRegion     string    `json:"origin_region"`
-	SampleAvailable  bool      `json:"sample_available"`
-	SamplePriceMinor int64     `json:"sample_price_minor"`
-}
-
-type UpsertProductRow struct {
-	ID      uuid.UUID `json:"id"`
-	Created bool      `json:"created"`
-}
-
-// ---- catalog ----
-// Creates a product, or replaces the supplier's product with the same SKU.
-func (q *Queries) UpsertProduct(ctx context.Context, arg UpsertProductParams) (UpsertProductRow, error) {
-	row := q.db.QueryRow(ctx, upsertProduct,
-		arg.SupplierOrgID,
-		arg.Sku,
-		arg.Name,
-		arg.Description,
-		arg.Category,
-		arg.Unit,
-		arg.Moq,
-		arg.Currency,
-		arg.TierMinQty,
-		arg.TierUnitMinor,
-		arg.FromUnitMinor,
-		arg.LeadTimeDays,
-		arg.Certifications,
-		arg.Customizable,
-		arg.OriginRegion,
-		arg.SampleAvailable,
-		arg.SamplePriceMinor,
-	)
-	var i UpsertProductRow
-	err := row.Scan(&i.ID, &i.Created)
-	return i, err
 }

@@ -188,7 +188,7 @@ func UnitPriceAt(tiers []PriceTier, q int64) (int64, bool) {
 	return price, ok
 }
 
-func (p ProductInput) upsertParams(supplier uuid.UUID) store.UpsertProductParams {
+func (p ProductInput) upsertParams(supplier uuid.UUID) store.UpsertProductBatchParams {
 	minQty := make([]int64, len(p.PriceTiers))
 	unit := make([]int64, len(p.PriceTiers))
 	for i, t := range p.PriceTiers {
@@ -199,7 +199,7 @@ func (p ProductInput) upsertParams(supplier uuid.UUID) store.UpsertProductParams
 	if certs == nil {
 		certs = []string{}
 	}
-	return store.UpsertProductParams{
+	return store.UpsertProductBatchParams{
 		SupplierOrgID: supplier, Sku: p.SKU, Name: p.Name, Description: p.Description, Category: p.Category,
 		Unit: p.Unit, Moq: p.MOQ, Currency: p.Currency, TierMinQty: minQty, TierUnitMinor: unit,
 		FromUnitMinor: from, LeadTimeDays: int32(p.LeadTimeDays), Certifications: certs,

@@ -45,7 +45,9 @@ func (m *Market) SaveProduct(ctx context.Context, supplier uuid.UUID, in Product
 	if err := q.EnsureSupplierProfile(ctx, supplier); err != nil {
 		return Product{}, false, fmt.Errorf("supplier profile of %s: %w", supplier, err)
 	}
-	row, err := q.UpsertProduct(ctx, in.upsertParams(supplier))
+	var row store.UpsertProductBatchRow
+	q.UpsertProductBatch(ctx, []store.UpsertProductBatchParams{in.upsertParams(supplier)}).QueryRow(
+		func(_ int, r store.UpsertProductBatchRow, e error) { row, err = r, e })
 	if err != nil {
 		return Product{}, false, fmt.Errorf("save product %s: %w", in.SKU, err)
 	}
@@ -177,7 +179,7 @@ func (m *Market) Import(ctx context.Context, supplier uuid.UUID, t sheet.Table, 
 			rep.Rejected = append(rep.Rejected, RejectedRow{Line: line, SKU: p.SKU, Errors: dedupe(errs)})
 			continue
 		}
-		valid = append(valid, store.UpsertProductBatchParams(p.upsertParams(supplier)))
+		valid = append(valid, p.upsertParams(supplier))
 	}
 	if len(valid) == 0 || (mode == ImportAll && len(rep.Rejected) > 0) {
 		return rep, nil

@@ -273,14 +273,8 @@ func (m *Market) Search(ctx context.Context, p SearchParams) (Page, error) {
 	}
 	var sortKeys []any
 	hits, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Hit, error) {
-		var h Hit
-		var g store.GetProductRow
 		var sortKey any
-		err := r.Scan(&g.ID, &g.SupplierOrgID, &g.Sku, &g.Name, &g.Description, &g.Category, &g.Unit, &g.Moq,
-			&g.Currency, &g.TierMinQty, &g.TierUnitMinor, &g.FromUnitMinor, &g.LeadTimeDays, &g.Certifications,
-			&g.Customizable, &g.OriginRegion, &g.SampleAvailable, &g.SamplePriceMinor, &g.CreatedAt, &g.UpdatedAt,
-			&h.SupplierName, &h.SupplierTier, &h.ResponseRating, &h.UnitPrice, &h.Score, &sortKey)
-		h.Product = productFromRow(g)
+		h, err := scanHit(r, &sortKey)
 		sortKeys = append(sortKeys, sortKey)
 		return h, err
 	})
@@ -382,14 +376,18 @@ LIMIT $2`
 	if err != nil {
 		return nil, fmt.Errorf("similar products of %s: %w", id, err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Hit, error) {
-		var h Hit
-		var g store.GetProductRow
-		err := r.Scan(&g.ID, &g.SupplierOrgID, &g.Sku, &g.Name, &g.Description, &g.Category, &g.Unit, &g.Moq,
-			&g.Currency, &g.TierMinQty, &g.TierUnitMinor, &g.FromUnitMinor, &g.LeadTimeDays, &g.Certifications,
-			&g.Customizable, &g.OriginRegion, &g.SampleAvailable, &g.SamplePriceMinor, &g.CreatedAt, &g.UpdatedAt,
-			&h.SupplierName, &h.SupplierTier, &h.ResponseRating, &h.UnitPrice, &h.Score)
-		h.Product = productFromRow(g)
-		return h, err
-	})
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Hit, error) { return scanHit(r) })
+}
+
+// scanHit reads a row of hitColumns, the unit price and the score, then
+// any further columns into extra.
+func scanHit(r pgx.CollectableRow, extra ...any) (Hit, error) {
+	var h Hit
+	var g store.GetProductRow
+	err := r.Scan(append([]any{&g.ID, &g.SupplierOrgID, &g.Sku, &g.Name, &g.Description, &g.Category, &g.Unit, &g.Moq,
+		&g.Currency, &g.TierMinQty, &g.TierUnitMinor, &g.FromUnitMinor, &g.LeadTimeDays, &g.Certifications,
+		&g.Customizable, &g.OriginRegion, &g.SampleAvailable, &g.SamplePriceMinor, &g.CreatedAt, &g.UpdatedAt,
+		&h.SupplierName, &h.SupplierTier, &h.ResponseRating, &h.UnitPrice, &h.Score}, extra...)...)
+	h.Product = productFromRow(g)
+	return h, err
 }

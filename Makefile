@@ -10,7 +10,7 @@ WORKFLOWCHECK_VERSION := v0.6.0
 WORKFLOWCHECK := $(BIN)/workflowcheck-$(WORKFLOWCHECK_VERSION)
 GOTEST_FLAGS ?=
 
-.PHONY: dev build test bench vet fmt-check workflowcheck generate generate-check tools clean
+.PHONY: dev build test bench bench-load bench-readmodel vet fmt-check workflowcheck generate generate-check tools clean
 
 ## dev: the whole stack in one process (Temporal + UI, PostgreSQL, worker, API)
 dev: build

@@ -1,10 +1,12 @@
 // Command tradeloop is the platform's tool for people: `dev` runs the whole
-// stack in one process, `migrate` applies the database schema.
+// stack in one process, `migrate` applies the database schema, `bench`
+// runs the load generator, `worker` runs a worker (as cmd/worker does).
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -12,8 +14,10 @@ import (
 	"time"
 
 	"github.com/tradeloop/tradeloop/db/migrations"
+	"github.com/tradeloop/tradeloop/internal/bench"
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/devstack"
+	"github.com/tradeloop/tradeloop/internal/stack"
 )
 
 const usage = `usage: tradeloop <command>
@@ -21,6 +25,10 @@ const usage = `usage: tradeloop <command>
 commands:
   dev       run the whole stack (Temporal + UI, PostgreSQL, worker, API) in one process
   migrate   apply database migrations to DATABASE_URL
+  bench     drive whole deals through the API of a dev stack it starts, and
+            the baseline workflow; report deals/s, latencies, worker CPU and
+            memory, and the ratio (tradeloop bench -h for its options)
+  worker    run a Temporal worker for the deals task queue
 
 Configuration comes from environment variables; see the README.`
 
@@ -35,6 +43,10 @@ func main() {
 		err = dev()
 	case "migrate":
 		err = migrate()
+	case "bench":
+		err = runBench(os.Args[2:])
+	case "worker":
+		err = worker()
 	case "-h", "--help", "help":
 		fmt.Println(usage)
 		return
@@ -63,6 +75,26 @@ func dev() error {
 	return devstack.Run(ctx, cfg, logger, func(i devstack.Info) {
 		devstack.PrintInfo(os.Stdout, i, time.Since(began))
 	})
+}
+
+func runBench(args []string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := bench.Main(ctx, args, os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func worker() error {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return stack.RunWorker(ctx, cfg)
 }
 
 func migrate() error {

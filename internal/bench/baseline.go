@@ -1,0 +1,178 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tradeloop/tradeloop/internal/dealclient"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// baselineAPI serves the routes a deal's client calls, with the Temporal
+// calls the API makes for each and nothing else: no authentication, no
+// idempotency keys, no database. Creating a deal starts the baseline
+// workflow with the plan of the deal's kind and queries it; a party action
+// queries it (as the API checks who may see the deal) and sends the update
+// of the plan's step; the mediator's decision queries, signals and queries
+// again; reading a deal queries it. Its routes live under /<kind>/, so one
+// server holds every kind's plan.
+type baselineAPI struct {
+	temporal  client.Client
+	taskQueue string
+	plans     map[dealclient.Kind]workflows.BaselinePlan
+}
+
+// updateOf names the deal update each action route sends.
+var updateOf = map[string]string{
+	"quotes":           workflows.UpdateSubmitQuote,
+	"quotes/accept":    workflows.UpdateAcceptQuote,
+	"sample/ship":      workflows.UpdateShipSample,
+	"sample/approve":   workflows.UpdateApproveSample,
+	"contract/sign":    workflows.UpdateSignContract,
+	"payments":         workflows.UpdatePay,
+	"production":       workflows.UpdateReportProgress,
+	"ready":            workflows.UpdateMarkReady,
+	"shipment":         workflows.UpdateAddShipment,
+	"accept":           workflows.UpdateAcceptDelivery,
+	"dispute":          workflows.UpdateOpenDispute,
+	"dispute/answer":   workflows.UpdateAnswerDispute,
+	"dispute/escalate": workflows.UpdateEscalateDispute,
+}
+
+// baselineView is the baseline's state in the shape the deal client reads.
+type baselineView struct {
+	workflows.BaselineState
+	Stage    string              `json:"stage"`
+	Total    int64               `json:"total"`
+	Quotes   []map[string]string `json:"quotes"`
+	Contract map[string]string   `json:"contract"`
+}
+
+func (b *baselineAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	kind, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	plan, ok := b.plans[dealclient.Kind(kind)]
+	parts := strings.Split(strings.TrimPrefix(rest, "v1/deals"), "/")
+	if !ok || !strings.HasPrefix(rest, "v1/deals") {
+		http.NotFound(w, r)
+		return
+	}
+	ctx := r.Context()
+	switch {
+	case r.Method == http.MethodPost && len(parts) == 1:
+		id := uuid.NewString()
+		_, err := b.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: "baseline-" + id, TaskQueue: b.taskQueue, WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		}, workflows.BaselineWorkflowName, workflows.BaselineInput{ID: id, Plan: plan})
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		b.answer(w, ctx, id, http.StatusCreated)
+	case r.Method == http.MethodGet && len(parts) == 2:
+		b.answer(w, ctx, parts[1], http.StatusOK)
+	case r.Method == http.MethodPost && len(parts) >= 3:
+		id, action := parts[1], strings.Join(parts[2:], "/")
+		if _, err := b.query(ctx, id); err != nil {
+			fail(w, err)
+			return
+		}
+		if action == "dispute/decision" {
+			err := b.temporal.SignalWorkflow(ctx, "baseline-"+id, "", workflows.SignalBaselineStep, workflows.BaselineStepInput{Name: workflows.SignalMediatorDecision})
+			if err != nil {
+				fail(w, err)
+				return
+			}
+			b.answer(w, ctx, id, http.StatusOK)
+			return
+		}
+		if strings.HasPrefix(action, "quotes/") && strings.HasSuffix(action, "/accept") {
+			action = "quotes/accept"
+		}
+		pay := strings.HasPrefix(action, "payments/")
+		if pay {
+			action = "payments"
+		}
+		name, known := updateOf[action]
+		if !known {
+			http.NotFound(w, r)
+			return
+		}
+		h, err := b.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: "baseline-" + id, UpdateName: workflows.UpdateBaselineStep,
+			Args: []any{workflows.BaselineStepInput{Name: name}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		var st workflows.BaselineState
+		if err == nil {
+			err = h.Get(ctx, &st)
+		}
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		v := view(st)
+		if pay {
+			write(w, http.StatusOK, map[string]any{"deal": v, "payment": map[string]string{"id": "p", "status": "succeeded", "provider": "baseline"}})
+			return
+		}
+		write(w, http.StatusOK, v)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (b *baselineAPI) query(ctx context.Context, id string) (workflows.BaselineState, error) {
+	v, err := b.temporal.QueryWorkflow(ctx, "baseline-"+id, "", workflows.QueryState)
+	var st workflows.BaselineState
+	if err == nil {
+		err = v.Get(&st)
+	}
+	return st, err
+}
+
+func (b *baselineAPI) answer(w http.ResponseWriter, ctx context.Context, id string, status int) {
+	st, err := b.query(ctx, id)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	write(w, status, view(st))
+}
+
+func view(st workflows.BaselineState) baselineView {
+	return baselineView{
+		BaselineState: st, Stage: "BASELINE", Total: 780_000,
+		Quotes: []map[string]string{{"id": "q1"}}, Contract: map[string]string{"terms_sha256": strings.Repeat("0", 64)},
+	}
+}
+
+func write(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+func fail(w http.ResponseWriter, err error) {
+	status := http.StatusInternalServerError
+	if workflows.RejectionCode(err) != "" {
+		status = http.StatusConflict
+	}
+	var msg struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	msg.Error.Code, msg.Error.Message = "baseline", err.Error()
+	if errors.Is(err, context.Canceled) {
+		msg.Error.Code = "cancelled"
+	}
+	write(w, status, msg)
+}

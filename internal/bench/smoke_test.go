@@ -1,0 +1,72 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tradeloop/tradeloop/internal/dealclient"
+)
+
+// A short run of the whole benchmark: its own dev stack, the worker built
+// and run as a child process, one deal of each kind, then the baseline
+// with the round trips read from their histories.
+func TestBenchOnItsOwnStack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a whole stack")
+	}
+	worker := filepath.Join(t.TempDir(), "worker")
+	if out, err := exec.Command("go", "build", "-o", worker, "../../cmd/worker").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/worker: %v\n%s", err, out)
+	}
+	o := DefaultOptions()
+	o.Deals, o.Duration, o.Concurrency, o.Warmup = 3, 0, 3, 0
+	o.Mix = Mix{dealclient.Happy: 1, dealclient.Sample: 1, dealclient.Dispute: 1}
+	o.WorkerCommand = []string{worker}
+	o.Timeout = 3 * time.Minute
+	if dl, ok := t.Deadline(); ok {
+		o.Timeout = min(o.Timeout, time.Until(dl)-10*time.Second)
+	}
+	var progress bytes.Buffer
+	o.Progress = &progress
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("%v\nprogress:\n%s", err, progress.String())
+	}
+	if rep.Deal.Deals != 3 || rep.Baseline == nil || rep.Baseline.Deals != 3 || rep.Deal.Failed+rep.Baseline.Failed != 0 {
+		t.Fatalf("deals %+v baseline %+v", rep.Deal, rep.Baseline)
+	}
+	if rep.Deal.Worker == nil || rep.Deal.Worker.CPUSeconds <= 0 || rep.Deal.Worker.RSSMB <= 0 || rep.Ratio == nil || rep.Ratio.WorkerCPUPerDeal <= 0 {
+		t.Fatalf("worker %+v ratio %+v", rep.Deal.Worker, rep.Ratio)
+	}
+	// The baseline made the deal's round trips, kind by kind.
+	for _, k := range dealclient.Kinds {
+		rt, ok := rep.RoundTrips[string(k)]
+		if !ok {
+			t.Fatalf("no round trips of %s", k)
+		}
+		d, b := rt.Deal, rt.Baseline
+		// Workflow tasks differ with timing; a timer started and cancelled
+		// within one workflow task never reaches the server.
+		timers := d.Timers - b.Timers
+		d.WorkflowTasks, d.HistoryEvents, d.Timers, b.WorkflowTasks, b.HistoryEvents, b.Timers = 0, 0, 0, 0, 0, 0
+		if d != b || timers < -1 || timers > 1 || d.Updates == 0 || d.Activities == 0 || d.Children == 0 {
+			t.Errorf("%s: deal %+v, baseline %+v", k, rt.Deal, rt.Baseline)
+		}
+	}
+	if rep.RoundTrips["dispute"].Deal.Signals != 1 || rep.RoundTrips["sample"].Deal.Children != 2 {
+		t.Errorf("round trips %+v", rep.RoundTrips)
+	}
+	var out bytes.Buffer
+	rep.Print(&out)
+	for _, want := range []string{"GET /v1/deals/:id", "POST /v1/deals/:id/dispute/decision", "A deal costs"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	t.Logf("\n%s", out.String())
+}

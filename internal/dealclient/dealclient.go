@@ -66,6 +66,19 @@ type Client struct {
 	// buyer's browser does with Stripe's client secret. Without it, a
 	// pending payment is waited for as it is.
 	Confirm func(ctx context.Context, providerPaymentID string) error
+	// Recover, when positive, is how long a POST may keep answering that
+	// the first request with its Idempotency-Key is still in progress
+	// before the client looks whether that request took effect. (An API
+	// process that dies mid-request leaves the key claimed for good.) If
+	// the deal shows the action, in its timeline, the client goes on; if
+	// not, it sends the action again under a new key. A deal created that
+	// way is looked for among the buyer's deals.
+	Recover time.Duration
+	// Recovered, if set, hears of each such recovery and its outcome.
+	Recovered func(endpoint string, applied bool)
+	// Replayed, if set, hears of each answer the API replayed for a
+	// repeated Idempotency-Key (header Idempotent-Replayed).
+	Replayed func(endpoint string)
 	// Prefix, if set, goes before the path of each request of a deal of
 	// the given kind (the bench's baseline serves each kind under its own).
 	Prefix func(Kind) string
@@ -84,7 +97,14 @@ type View struct {
 	Sample *struct {
 		Status string `json:"status"`
 	} `json:"sample"`
-	Payments   []Payment `json:"payments"`
+	Payments []Payment `json:"payments"`
+	Inquiry  struct {
+		Specs string `json:"specs"`
+	} `json:"inquiry"`
+	Timeline []struct {
+		Type  string `json:"type"`
+		Actor string `json:"actor"`
+	} `json:"timeline"`
 	Resolution *struct {
 		Done bool `json:"done"`
 	} `json:"resolution"`
@@ -128,6 +148,44 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %d %s", e.Endpoint, e.Status, strings.TrimSpace(e.Body))
 }
 
+// StuckError is a request whose Idempotency-Key stayed in progress for
+// longer than Client.Recover.
+type StuckError struct {
+	Endpoint string
+	For      time.Duration
+}
+
+func (e *StuckError) Error() string {
+	return fmt.Sprintf("%s: its Idempotency-Key has been in progress for %s", e.Endpoint, e.For.Truncate(time.Millisecond))
+}
+
+// actionEvents is the timeline event each party action leaves, by its
+// actor (the mediator's decision has none).
+var actionEvents = map[string]string{
+	"quotes": "quote_submitted", "quotes/:qid/accept": "quote_accepted", "sample/ship": "sample_shipped",
+	"sample/approve": "sample_approved", "contract/sign": "contract_signed", "production": "production_progress",
+	"ready": "ready_to_ship", "shipment": "goods_shipped", "accept": "goods_accepted", "dispute": "dispute_opened",
+	"dispute/answer": "dispute_answered", "dispute/escalate": "dispute_escalated", "dispute/decision": "mediator_decision",
+}
+
+// ActionEvent is the timeline event a party action (a route under
+// /v1/deals/:id/) leaves, and whether it names its actor.
+func ActionEvent(route string) (event string, byActor bool) {
+	e := actionEvents[route]
+	return e, e != "" && e != "mediator_decision"
+}
+
+// applied reports whether the deal's timeline shows the action by who.
+func (v View) applied(route string, who Party) bool {
+	event, byActor := ActionEvent(route)
+	for _, e := range v.Timeline {
+		if e.Type == event && (!byActor || e.Actor == who.OrgID) {
+			return true
+		}
+	}
+	return false
+}
+
 // run is one deal in progress.
 type run struct {
 	c      *Client
@@ -162,7 +220,7 @@ func (r *run) drive(kind Kind) error {
 		"product": "cotton t-shirts", "quantity": 2000, "unit": "pcs", "currency": "USD", "destination": "Hamburg",
 		"wants_sample": kind == Sample, "suppliers": []string{r.p.Supplier.OrgID}, "specs": "ref " + r.ref,
 	}
-	if err := r.post(r.p.Buyer, "POST /v1/deals", "/v1/deals", "create", body, http.StatusCreated, &r.state); err != nil {
+	if err := r.create(body); err != nil {
 		return err
 	}
 	r.id = r.state.DealID
@@ -262,9 +320,84 @@ func (r *run) drive(kind Kind) error {
 	})
 }
 
-// act posts a party action on the deal and keeps the state it answers.
+// create sends the inquiry. If its key stays in progress (Recover), the
+// buyer's deals are searched for it, then it is sent again.
+func (r *run) create(body map[string]any) error {
+	for again := 0; ; again++ {
+		err := r.post(r.p.Buyer, "POST /v1/deals", "/v1/deals", fmt.Sprintf("create/%d", again), body, http.StatusCreated, &r.state)
+		var stuck *StuckError
+		if !errors.As(err, &stuck) {
+			return err
+		}
+		found, ferr := r.findCreated()
+		if r.c.Recovered != nil {
+			r.c.Recovered(stuck.Endpoint, found)
+		}
+		if ferr != nil || found {
+			return ferr
+		}
+	}
+}
+
+// findCreated looks among the buyer's deals for the one this run created,
+// by the reference in its specs, waiting a while for the read model.
+func (r *run) findCreated() (bool, error) {
+	for deadline := time.Now().Add(max(r.c.Recover, 5*time.Second)); ; {
+		var page struct {
+			Deals []struct {
+				ID string `json:"id"`
+			} `json:"deals"`
+		}
+		if err := r.c.Do(r.ctx, r.p.Buyer.Key, http.MethodGet, "GET /v1/deals", r.prefix+"/v1/deals?limit=100", "", nil, http.StatusOK, &page); err != nil {
+			return false, err
+		}
+		for _, d := range page.Deals {
+			var v View
+			if err := r.get(r.p.Buyer, "GET /v1/deals/:id", "/v1/deals/"+d.ID, &v); err != nil {
+				return false, err
+			}
+			if v.Inquiry.Specs == "ref "+r.ref {
+				r.state = v
+				return true, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return false, nil
+		}
+		select {
+		case <-r.ctx.Done():
+			return false, r.ctx.Err()
+		case <-time.After(r.c.poll()):
+		}
+	}
+}
+
+// act posts a party action on the deal and keeps the state it answers. If
+// its key stays in progress (Recover), the deal is read: an action it
+// shows is done, one it does not is sent again under a new key.
 func (r *run) act(who Party, action string, body any) error {
-	return r.post(who, "POST /v1/deals/:id/"+routeOf(action), "/v1/deals/"+r.id+"/"+action, action, body, http.StatusOK, &r.state)
+	route := routeOf(action)
+	for again := 0; ; again++ {
+		step := action
+		if again > 0 {
+			step = fmt.Sprintf("%s/again-%d", action, again)
+		}
+		err := r.post(who, "POST /v1/deals/:id/"+route, "/v1/deals/"+r.id+"/"+action, step, body, http.StatusOK, &r.state)
+		var stuck *StuckError
+		if !errors.As(err, &stuck) {
+			return err
+		}
+		if err := r.refresh(); err != nil {
+			return err
+		}
+		done := r.state.applied(route, who)
+		if r.c.Recovered != nil {
+			r.c.Recovered(stuck.Endpoint, done)
+		}
+		if done {
+			return nil
+		}
+	}
 }
 
 // routeOf names an action's route as the API registers it.
@@ -289,11 +422,15 @@ func (r *run) pay(step string) error {
 		err := r.post(r.p.Buyer, "POST /v1/deals/:id/payments/"+step, "/v1/deals/"+r.id+"/payments/"+step,
 			fmt.Sprintf("pay-%s-%d", step, attempt), nil, http.StatusOK, &res)
 		var refused *Error
+		var stuck *StuckError
 		switch {
-		case errors.As(err, &refused) && refused.Status == http.StatusConflict:
+		case errors.As(err, &refused) && refused.Status == http.StatusConflict, errors.As(err, &stuck):
 			// Started, or even paid, by an attempt whose answer was lost.
 			if err := r.refresh(); err != nil {
 				return err
+			}
+			if stuck != nil && r.c.Recovered != nil {
+				r.c.Recovered(stuck.Endpoint, r.charge(step) != nil)
 			}
 		case err != nil:
 			return err
@@ -396,6 +533,7 @@ func (c *Client) Do(ctx context.Context, key, method, endpoint, path, idemKey st
 	}
 	giveUp := time.Now().Add(retry)
 	backoff := 50 * time.Millisecond
+	var inProgressSince time.Time
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
@@ -426,6 +564,8 @@ func (c *Client) Do(ctx context.Context, key, method, endpoint, path, idemKey st
 			status = resp.StatusCode
 			if err != nil {
 				status = 0
+			} else if c.Replayed != nil && resp.Header.Get("Idempotent-Replayed") == "true" {
+				c.Replayed(endpoint)
 			}
 		}
 		if c.Observe != nil {
@@ -445,6 +585,16 @@ func (c *Client) Do(ctx context.Context, key, method, endpoint, path, idemKey st
 		}
 		if status != 0 && !retryable(status, respBody) {
 			return &Error{Endpoint: endpoint, Status: status, Body: string(respBody)}
+		}
+		if status == http.StatusConflict { // in progress
+			if inProgressSince.IsZero() {
+				inProgressSince = began
+			}
+			if c.Recover > 0 && time.Since(inProgressSince) >= c.Recover {
+				return &StuckError{Endpoint: endpoint, For: time.Since(inProgressSince)}
+			}
+		} else {
+			inProgressSince = time.Time{}
 		}
 		if time.Now().After(giveUp) {
 			if status == 0 {

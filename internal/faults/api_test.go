@@ -1,0 +1,194 @@
+package faults
+
+import (
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tradeloop/tradeloop/internal/dealclient"
+	"github.com/tradeloop/tradeloop/internal/freeport"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// lossyProxy stands between the clients and the API process: it loses the
+// answer to some POSTs after the API has given it (as a timeout or a
+// dropped connection would), and drops the client's connection when the
+// API cannot be reached. Either way the client retries its request with
+// the same Idempotency-Key.
+type lossyProxy struct {
+	upstream string
+	loss     float64
+	lost     atomic.Int32
+	client   *http.Client
+}
+
+func (lp *lossyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, lp.upstream+r.URL.RequestURI(), bytes.NewReader(body))
+	if err != nil {
+		hangUp(w)
+		return
+	}
+	req.Header = r.Header.Clone()
+	resp, err := lp.client.Do(req)
+	if err != nil {
+		hangUp(w)
+		return
+	}
+	answer, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		hangUp(w)
+		return
+	}
+	if r.Method == http.MethodPost && rand.Float64() < lp.loss {
+		lp.lost.Add(1)
+		hangUp(w)
+		return
+	}
+	for k, v := range resp.Header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(answer)
+}
+
+// hangUp closes the client's connection without an answer.
+func hangUp(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// Twenty deals run at once through an API process that is killed (SIGKILL)
+// twice mid-request and restarted once the way a deploy does (SIGTERM: it
+// drains what it serves), behind a network that loses one answer to a POST
+// in eight. Clients retry every request with its Idempotency-Key. Every
+// deal must complete, and every request must have had one effect: one
+// deal per inquiry, each party action once in its deal's timeline.
+func TestAPIRestartedMidRequests(t *testing.T) {
+	ctx := testContext(t, 4*time.Minute)
+	p := newPlatform(t, ctx, setup{noAPI: true})
+	port, err := freeport.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := p.process("api", "HTTP_ADDR=127.0.0.1:"+strconv.Itoa(port))
+	if err := api.Start(); err != nil {
+		t.Fatal(err)
+	}
+	proxy := &lossyProxy{upstream: "http://127.0.0.1:" + strconv.Itoa(port), loss: 0.125, client: &http.Client{}}
+	front := httptest.NewServer(proxy)
+	t.Cleanup(front.Close)
+	p.apiURL, p.client.BaseURL = front.URL, front.URL
+	// An API killed mid-request leaves that request's Idempotency-Key
+	// claimed for good: the client looks whether its request took effect.
+	p.client.Recover = 3 * time.Second
+	parties := p.parties(20)
+
+	c := &crasher{t: t, proc: api}
+	defer c.report()
+	stop := make(chan struct{})
+	defer close(stop)
+	began := time.Now()
+	go func() {
+		for i, at := range []time.Duration{
+			time.Second + rand.N(4*time.Second), 6*time.Second + rand.N(3*time.Second), 10*time.Second + rand.N(4*time.Second),
+		} {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Until(began.Add(at))):
+			}
+			if i == 1 {
+				c.mu.Lock()
+				_ = api.Stop(10 * time.Second)
+				c.log = append(c.log, "stopped the api (SIGTERM, drained), restarted")
+				if err := api.Start(); err != nil {
+					t.Errorf("restart api: %v", err)
+				}
+				c.mu.Unlock()
+				continue
+			}
+			c.crash("mid-request", 200*time.Millisecond)
+		}
+	}()
+
+	kinds := mix(20)
+	results := p.runDeals(kinds, parties)
+	t.Logf("20 deals completed in %s; %d API kills, %d answers lost on the way", time.Since(began).Truncate(time.Second), c.kills.Load(), proxy.lost.Load())
+	deals := p.final(results)
+
+	// One deal per inquiry: each buyer sent one.
+	for _, pt := range parties {
+		var n int
+		if err := p.pool.QueryRow(ctx, "SELECT count(*) FROM deals WHERE buyer_org_id = $1", pt.Buyer.OrgID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("buyer %s has %d deals, sent one inquiry", pt.Buyer.OrgID, n)
+		}
+	}
+	// Each action once, by its party.
+	for i, r := range results {
+		st := deals[r.DealID]
+		want := map[string]int{
+			"quote_submitted|" + parties[i].Supplier.OrgID: 1, "quote_accepted|" + parties[i].Buyer.OrgID: 1,
+			"contract_signed|" + parties[i].Buyer.OrgID: 1, "contract_signed|" + parties[i].Supplier.OrgID: 1,
+			"production_progress|" + parties[i].Supplier.OrgID: 1, "ready_to_ship|" + parties[i].Supplier.OrgID: 1,
+			"goods_shipped|" + parties[i].Supplier.OrgID: 1, "payment_started|" + parties[i].Buyer.OrgID: 2,
+			"quote_revised|" + parties[i].Supplier.OrgID: 0,
+		}
+		switch r.Kind {
+		case dealclient.Sample:
+			want["sample_shipped|"+parties[i].Supplier.OrgID] = 1
+			want["sample_approved|"+parties[i].Buyer.OrgID] = 1
+			want["payment_started|"+parties[i].Buyer.OrgID] = 3
+			want["goods_accepted|"+parties[i].Buyer.OrgID] = 1
+		case dealclient.Dispute:
+			want["dispute_opened|"+parties[i].Buyer.OrgID] = 1
+			want["dispute_answered|"+parties[i].Supplier.OrgID] = 1
+			want["dispute_escalated|"+parties[i].Buyer.OrgID] = 1
+			want["mediator_decision|"] = 1
+		default:
+			want["goods_accepted|"+parties[i].Buyer.OrgID] = 1
+		}
+		got := map[string]int{}
+		for _, e := range st.Timeline {
+			got[e.Type+"|"+e.Actor]++
+		}
+		for k, n := range want {
+			if got[k] != n {
+				event, _, _ := strings.Cut(k, "|")
+				t.Errorf("deal %s (%s): %d %s events, want %d", r.DealID, r.Kind, got[k], event, n)
+			}
+		}
+		if len(charges(t, st)) != want["payment_started|"+parties[i].Buyer.OrgID] {
+			t.Errorf("deal %s: %d charges", r.DealID, len(charges(t, st)))
+		}
+		if st.Stage != workflows.StageCompleted && st.Stage != workflows.StageResolved {
+			t.Errorf("deal %s ended %s", r.DealID, st.Stage)
+		}
+	}
+	p.checkLedger(deals)
+	p.answers.mu.Lock()
+	replayed := p.answers.replayed
+	p.answers.mu.Unlock()
+	if proxy.lost.Load() == 0 || replayed == 0 {
+		t.Errorf("%d answers lost, %d replayed: the retries were not exercised", proxy.lost.Load(), replayed)
+	}
+	if c.kills.Load() < 2 {
+		t.Errorf("the API was killed %d times, want 2", c.kills.Load())
+	}
+}

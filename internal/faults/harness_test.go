@@ -1,0 +1,515 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/apikey"
+	"github.com/tradeloop/tradeloop/internal/childproc"
+	"github.com/tradeloop/tradeloop/internal/config"
+	"github.com/tradeloop/tradeloop/internal/dealclient"
+	"github.com/tradeloop/tradeloop/internal/stack"
+	"github.com/tradeloop/tradeloop/internal/stripefake"
+	"github.com/tradeloop/tradeloop/internal/testenv"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+const (
+	stripeKey     = "sk_test_faults"
+	webhookSecret = "whsec_faults"
+)
+
+var (
+	binDir   string
+	binMu    sync.Mutex
+	binBuilt = map[string]string{}
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	testenv.Shutdown()
+	os.Exit(code)
+}
+
+// binary builds one of the platform's commands once per test binary.
+func binary(t *testing.T, name string) string {
+	t.Helper()
+	binMu.Lock()
+	defer binMu.Unlock()
+	if p, ok := binBuilt[name]; ok {
+		return p
+	}
+	if binDir == "" {
+		dir, err := os.MkdirTemp("", "tradeloop-faults-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		binDir = dir
+	}
+	p := filepath.Join(binDir, name)
+	if out, err := exec.Command("go", "build", "-o", p, "../../cmd/"+name).CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/%s: %v\n%s", name, err, out)
+	}
+	binBuilt[name] = p
+	return p
+}
+
+// testContext ends a minute before the test binary's deadline, so a stuck
+// test fails with its own message.
+func testContext(t *testing.T, most time.Duration) context.Context {
+	t.Helper()
+	d := most
+	if dl, ok := t.Deadline(); ok {
+		d = min(d, time.Until(dl)-time.Minute)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// platform is one test's stack: a database, a Temporal task queue, the
+// fake Stripe (optional), the API in this process, and the worker as a
+// child process that can be killed.
+type platform struct {
+	t        *testing.T
+	ctx      context.Context
+	dbURL    string
+	pool     *pgxpool.Pool
+	tc       testenv.Temporal
+	stripe   *stripefake.Server // nil: the sandbox
+	apiURL   string
+	worker   *childproc.Process
+	client   dealclient.Client
+	mediator dealclient.Party
+	answers  answers
+}
+
+// answers counts the API's answers by status, as the clients saw them.
+type answers struct {
+	mu       sync.Mutex
+	byStatus map[int]int
+	replayed int
+	recover  map[bool]int
+}
+
+func (a *answers) String() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return fmt.Sprintf("answers by status %v (0: none), %d replayed for a repeated Idempotency-Key, %d keys left in progress (%d of them had taken effect)",
+		a.byStatus, a.replayed, a.recover[true]+a.recover[false], a.recover[true])
+}
+
+type setup struct {
+	dbURL     string // "" for a fresh database of the shared test cluster
+	stripe    bool
+	noWorker  bool // the test runs the worker itself
+	noAPI     bool // the test runs the API itself
+	transport http.RoundTripper
+}
+
+func newPlatform(t *testing.T, ctx context.Context, s setup) *platform {
+	t.Helper()
+	p := &platform{t: t, ctx: ctx, dbURL: s.dbURL, tc: testenv.NewTemporal(t)}
+	if p.dbURL == "" {
+		p.dbURL = testenv.PostgresURL(t)
+	}
+	pool, err := pgxpool.New(ctx, p.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	p.pool = pool
+	if s.stripe {
+		p.stripe = stripefake.New()
+		t.Cleanup(p.stripe.Close)
+	}
+	if !s.noAPI {
+		cfg := p.config()
+		api := httptest.NewServer(stack.NewAPI(stack.Deps{Temporal: p.tc.Client, DB: pool, Logger: slog.New(slog.DiscardHandler), Config: cfg}))
+		t.Cleanup(api.Close)
+		p.apiURL = api.URL
+	}
+	if p.stripe != nil && p.apiURL != "" {
+		p.stripe.SendWebhooksTo(p.apiURL+"/webhooks/stripe", webhookSecret)
+	}
+	if !s.noWorker {
+		p.worker = p.process("worker")
+		if err := p.worker.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.client = dealclient.Client{
+		BaseURL: p.apiURL, HTTP: &http.Client{Transport: s.transport}, Retry: 3 * time.Minute, Poll: 200 * time.Millisecond,
+	}
+	if p.stripe != nil {
+		p.client.Confirm = func(_ context.Context, pi string) error { return p.stripe.Confirm(pi) }
+	}
+	p.answers.byStatus, p.answers.recover = map[int]int{}, map[bool]int{}
+	p.client.Observe = func(_ string, status int, _ time.Duration) {
+		p.answers.mu.Lock()
+		p.answers.byStatus[status]++
+		p.answers.mu.Unlock()
+	}
+	p.client.Replayed = func(string) {
+		p.answers.mu.Lock()
+		p.answers.replayed++
+		p.answers.mu.Unlock()
+	}
+	p.client.Recovered = func(endpoint string, applied bool) {
+		p.answers.mu.Lock()
+		p.answers.recover[applied]++
+		p.answers.mu.Unlock()
+	}
+	p.client.Recover = 10 * time.Second
+	t.Cleanup(func() { t.Logf("clients: %s", &p.answers) })
+	return p
+}
+
+// env is the configuration of the services under test, as variables.
+func (p *platform) env() map[string]string {
+	e := map[string]string{
+		"DATABASE_URL": p.dbURL, "TEMPORAL_ADDRESS": p.tc.Address, "TEMPORAL_NAMESPACE": p.tc.Namespace,
+		"TEMPORAL_TASK_QUEUE": p.tc.TaskQueue, "TRACKING_SIM_STEP": "100ms", "TRACKING_POLL": "1s", "TRACKING_POLL_NEAR": "1s",
+		"TRACKING_17TRACK_TOKEN": "", "STRIPE_SECRET_KEY": "", "STRIPE_WEBHOOK_SECRET": "", "STRIPE_API_BASE": "",
+		"SANDBOX_CONFIRM_DELAY": "0s", "LOG_LEVEL": "info", "SHUTDOWN_TIMEOUT": "10s",
+	}
+	if p.stripe != nil {
+		e["STRIPE_SECRET_KEY"], e["STRIPE_WEBHOOK_SECRET"], e["STRIPE_API_BASE"] = stripeKey, webhookSecret, p.stripe.URL
+	}
+	return e
+}
+
+func (p *platform) config() config.Config {
+	cfg, err := config.Load(p.env())
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return cfg
+}
+
+// process is one of the platform's commands as a child process with this
+// platform's configuration; it is killed when the test ends.
+func (p *platform) process(name string, extra ...string) *childproc.Process {
+	var env []string
+	for k, v := range p.env() {
+		env = append(env, k+"="+v)
+	}
+	proc := &childproc.Process{Name: name, Path: binary(p.t, name), Env: append(env, extra...), Log: filepath.Join(p.t.TempDir(), name+".log")}
+	p.t.Cleanup(func() {
+		_ = proc.Kill()
+		if p.t.Failed() {
+			p.t.Logf("%s log (%d starts):\n%s", name, proc.Starts(), proc.LogTail(3000))
+		}
+	})
+	return proc
+}
+
+// parties makes a buyer and a supplier organization per deal, with users
+// and API keys, and one mediator; suppliers are gold and have a Stripe
+// connected account.
+func (p *platform) parties(n int) []dealclient.Parties {
+	p.t.Helper()
+	q := store.New(p.pool)
+	user := func(role, tier string) dealclient.Party {
+		org, err := q.CreateOrganization(p.ctx, role+" org")
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		u, err := q.CreateUser(p.ctx, store.CreateUserParams{OrgID: org.ID, Email: role + "-" + uuid.NewString() + "@faults.test", Name: role, Role: store.UserRole(role)})
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if tier != "" {
+			if err := q.UpsertSupplierProfile(p.ctx, store.UpsertSupplierProfileParams{OrgID: org.ID, Categories: []string{}, Regions: []string{}, Tier: tier}); err != nil {
+				p.t.Fatal(err)
+			}
+			acct := "acct_" + strings.ReplaceAll(org.ID.String(), "-", "")[:16]
+			if err := q.SetSupplierStripeAccount(p.ctx, store.SetSupplierStripeAccountParams{OrgID: org.ID, StripeAccountID: &acct}); err != nil {
+				p.t.Fatal(err)
+			}
+		}
+		key, err := apikey.New()
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if _, err := q.CreateAPIKey(p.ctx, store.CreateAPIKeyParams{UserID: u.ID, Prefix: key.Prefix, SecretHash: key.Hash[:]}); err != nil {
+			p.t.Fatal(err)
+		}
+		return dealclient.Party{Key: key.Plain, OrgID: org.ID.String()}
+	}
+	p.mediator = user("mediator", "")
+	out := make([]dealclient.Parties, n)
+	for i := range out {
+		out[i] = dealclient.Parties{Buyer: user("buyer", ""), Supplier: user("supplier", "gold"), Mediator: p.mediator}
+	}
+	return out
+}
+
+// mix is n deals: three in five happy, one with a sample, one disputed.
+func mix(n int) []dealclient.Kind {
+	out := make([]dealclient.Kind, n)
+	for i := range out {
+		out[i] = []dealclient.Kind{dealclient.Happy, dealclient.Sample, dealclient.Happy, dealclient.Dispute, dealclient.Happy}[i%5]
+	}
+	return out
+}
+
+// runDeals drives the deals at once, one party set each, and returns their
+// results; a deal that did not complete fails the test.
+func (p *platform) runDeals(kinds []dealclient.Kind, parties []dealclient.Parties) []dealclient.Result {
+	p.t.Helper()
+	results := make([]dealclient.Result, len(kinds))
+	errs := make([]error, len(kinds))
+	var wg sync.WaitGroup
+	for i, k := range kinds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = p.client.Run(p.ctx, k, parties[i])
+		}()
+	}
+	wg.Wait()
+	failed := 0
+	for i, err := range errs {
+		if err != nil {
+			failed++
+			p.t.Errorf("deal %d (%s) did not complete: %v", i, kinds[i], err)
+		}
+	}
+	if failed > 0 {
+		p.t.FailNow()
+	}
+	return results
+}
+
+// final waits for each deal's workflow to end and returns its last state.
+func (p *platform) final(results []dealclient.Result) map[string]workflows.DealState {
+	p.t.Helper()
+	out := map[string]workflows.DealState{}
+	for _, r := range results {
+		var st workflows.DealState
+		if err := p.tc.Client.GetWorkflow(p.ctx, workflows.DealWorkflowID(r.DealID), "").Get(p.ctx, &st); err != nil {
+			p.t.Fatalf("deal %s: %v", r.DealID, err)
+		}
+		want := workflows.StageCompleted
+		if r.Kind == dealclient.Dispute {
+			want = workflows.StageResolved
+		}
+		if st.Stage != want || st.Resolution == nil || !st.Resolution.Done || st.Escrow.Held != 0 {
+			p.t.Errorf("deal %s (%s) ended %s, resolution %+v, escrow %+v", r.DealID, r.Kind, st.Stage, st.Resolution, st.Escrow)
+		}
+		out[r.DealID] = st
+	}
+	return out
+}
+
+// charges are a deal's charges, which must all have succeeded once.
+func charges(t *testing.T, st workflows.DealState) []workflows.Payment {
+	var out []workflows.Payment
+	for _, pm := range st.Payments {
+		if pm.Kind != workflows.PaymentCharge {
+			continue
+		}
+		if pm.Status != workflows.PaymentSucceeded || pm.Excess || !pm.Settled {
+			t.Errorf("deal %s: charge %s is %s (excess %v, settled %v)", st.DealID, pm.ID, pm.Status, pm.Excess, pm.Settled)
+		}
+		out = append(out, pm)
+	}
+	return out
+}
+
+// checkProvider checks what the fake Stripe was asked: per deal and
+// payment step one PaymentIntent, of the amount the deal asked, confirmed;
+// at most one transfer per charge and one refund per charge, summing to
+// what the deal released and refunded; and every object made under its
+// own idempotency key.
+func (p *platform) checkProvider(deals map[string]workflows.DealState) {
+	t := p.t
+	t.Helper()
+	intents := map[string][]stripefake.Intent{}
+	keys := map[string]string{}
+	seen := func(kind, id, key string) {
+		if prev, dup := keys[key]; dup || key == "" {
+			t.Errorf("idempotency key %q made %s and %s %s", key, prev, kind, id)
+		}
+		keys[key] = kind + " " + id
+	}
+	for _, pi := range p.stripe.Intents() {
+		intents[pi.DealID] = append(intents[pi.DealID], pi)
+		seen("payment intent", pi.ID, pi.IdempotencyKey)
+	}
+	transfers := map[string][]stripefake.Transfer{}
+	for _, tr := range p.stripe.Transfers() {
+		transfers[tr.DealID] = append(transfers[tr.DealID], tr)
+		seen("transfer", tr.ID, tr.IdempotencyKey)
+	}
+	refunds := map[string][]stripefake.Refund{}
+	for _, rf := range p.stripe.Refunds() {
+		refunds[rf.DealID] = append(refunds[rf.DealID], rf)
+		seen("refund", rf.ID, rf.IdempotencyKey)
+	}
+	for id, st := range deals {
+		chs := charges(t, st)
+		perStep := map[string]int{}
+		for _, pi := range intents[id] {
+			perStep[pi.Step]++
+		}
+		for step, n := range perStep {
+			if n != 1 {
+				t.Errorf("deal %s: %d PaymentIntents for the %s payment, want 1", id, n, step)
+			}
+		}
+		if len(intents[id]) != len(chs) {
+			t.Errorf("deal %s: %d PaymentIntents at the provider for %d charges", id, len(intents[id]), len(chs))
+		}
+		for _, ch := range chs {
+			found := false
+			for _, pi := range intents[id] {
+				if pi.ID == ch.ProviderID {
+					found = true
+					if pi.Amount != ch.Amount || pi.Step != ch.Step || pi.Status != "succeeded" || pi.IdempotencyKey != ch.IdempotencyKey {
+						t.Errorf("deal %s: charge %+v at the provider is %+v", id, ch, pi)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("deal %s: charge %s (%s) is not at the provider", id, ch.ID, ch.ProviderID)
+			}
+		}
+		var transferred, refunded int64
+		from := map[string]int{}
+		for _, tr := range transfers[id] {
+			transferred += tr.Amount
+			from[tr.SourcePayment]++
+		}
+		for _, rf := range refunds[id] {
+			refunded += rf.Amount
+			from["refund "+rf.PaymentIntent]++
+		}
+		for src, n := range from {
+			if n != 1 {
+				t.Errorf("deal %s: %d %s, want at most 1 per charge", id, n, src)
+			}
+		}
+		if want := st.Escrow.Released - st.Escrow.Commission; transferred != want {
+			t.Errorf("deal %s: %d transferred to the supplier, the deal released %d net", id, transferred, want)
+		}
+		if refunded != st.Escrow.Refunded {
+			t.Errorf("deal %s: %d refunded at the provider, the deal refunded %d", id, refunded, st.Escrow.Refunded)
+		}
+	}
+	t.Logf("provider: %d payment intents, %d transfers, %d refunds; %d requests answered from a saved response",
+		len(p.stripe.Intents()), len(p.stripe.Transfers()), len(p.stripe.Refunds()), p.stripe.Replays())
+}
+
+// checkLedger checks each deal's postings: they sum to zero, the escrow is
+// empty, and the buyer, the supplier and the commission got what the deal
+// says it charged, released and refunded.
+func (p *platform) checkLedger(deals map[string]workflows.DealState) {
+	t := p.t
+	t.Helper()
+	for id, st := range deals {
+		rows, err := p.pool.Query(p.ctx, `
+			SELECT l.account, sum(l.amount)::bigint FROM ledger_lines l JOIN ledger_postings p ON p.id = l.posting_id
+			WHERE p.deal_id = $1 GROUP BY l.account`, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int64{}
+		var total int64
+		for rows.Next() {
+			var acct string
+			var sum int64
+			if err := rows.Scan(&acct, &sum); err != nil {
+				t.Fatal(err)
+			}
+			got[acct] = sum
+			total += sum
+		}
+		rows.Close()
+		var charged int64
+		for _, ch := range charges(t, st) {
+			charged += ch.Amount
+		}
+		want := map[string]int64{
+			activities.EscrowAccount(id):                   0,
+			activities.BuyerAccount(st.Inquiry.BuyerOrgID): -charged + st.Escrow.Refunded,
+			activities.SupplierAccount(st.SupplierID):      st.Escrow.Released - st.Escrow.Commission,
+			activities.CommissionAccount:                   st.Escrow.Commission,
+		}
+		if total != 0 || charged == 0 {
+			t.Errorf("deal %s: ledger lines sum to %d (charged %d)", id, total, charged)
+		}
+		for acct, w := range want {
+			if got[acct] != w {
+				t.Errorf("deal %s: %s = %d in the ledger, want %d (all: %v)", id, acct, got[acct], w, got)
+			}
+		}
+	}
+}
+
+// crasher kills a process and starts it again, one crash at a time.
+type crasher struct {
+	t     *testing.T
+	mu    sync.Mutex
+	proc  *childproc.Process
+	kills atomic.Int32
+	log   []string
+}
+
+func (c *crasher) crash(why string, down time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.proc.Running() {
+		return
+	}
+	if err := c.proc.Kill(); err != nil {
+		c.t.Errorf("kill %s: %v", c.proc.Name, err)
+		return
+	}
+	c.kills.Add(1)
+	c.log = append(c.log, fmt.Sprintf("killed the %s (%s), down %s", c.proc.Name, why, down.Truncate(time.Millisecond)))
+	time.Sleep(down)
+	if err := c.proc.Start(); err != nil {
+		c.t.Errorf("restart %s: %v", c.proc.Name, err)
+	}
+}
+
+func (c *crasher) report() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, l := range c.log {
+		c.t.Log(l)
+	}
+}
+
+// randomDurations are n instants, sorted, between from and to.
+func randomDurations(n int, from, to time.Duration) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = from + rand.N(to-from)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}

@@ -1,0 +1,103 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tradeloop/tradeloop/db/migrations"
+	"github.com/tradeloop/tradeloop/internal/pgcluster"
+)
+
+// Twenty deals run at once while their PostgreSQL (a cluster of this
+// test's own) is stopped and started again twice: the ledger, the read
+// model, the idempotency keys and the API's keys are all in it. Every deal
+// must complete, each payment must have been made once at the provider,
+// and the ledger must balance per deal.
+func TestPostgresRestartedMidDeals(t *testing.T) {
+	ctx := testContext(t, 4*time.Minute)
+	dir, err := os.MkdirTemp("", "tradeloop-faults-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	_ = os.Chmod(dir, 0o755) // PostgreSQL may run as another user
+	opts := pgcluster.Options{DataDir: filepath.Join(dir, "data"), Ephemeral: true, Logger: slog.New(slog.DiscardHandler)}
+	pg, err := pgcluster.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pgMu sync.Mutex
+	t.Cleanup(func() {
+		pgMu.Lock()
+		defer pgMu.Unlock()
+		_ = pg.Stop()
+	})
+	opts.Port = pg.Port()
+	if err := pg.EnsureDatabase(ctx, "tradeloop"); err != nil {
+		t.Fatal(err)
+	}
+	url := pg.URL("tradeloop")
+	if err := migrations.ApplyURL(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	p := newPlatform(t, ctx, setup{dbURL: url, stripe: true})
+	parties := p.parties(20)
+
+	var restarts []string
+	restart := func(down time.Duration) error {
+		pgMu.Lock()
+		defer pgMu.Unlock()
+		began := time.Now()
+		if err := pg.Stop(); err != nil {
+			return err
+		}
+		time.Sleep(down)
+		c, err := pgcluster.Start(context.Background(), opts)
+		if err != nil {
+			return err
+		}
+		pg = c
+		restarts = append(restarts, fmt.Sprintf("PostgreSQL restarted, down %s", time.Since(began).Truncate(time.Millisecond)))
+		return nil
+	}
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	began := time.Now()
+	go func() {
+		for _, at := range randomDurations(2, 2*time.Second, 10*time.Second) {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			case <-time.After(time.Until(began.Add(at))):
+			}
+			if err := restart(time.Second); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+
+	results := p.runDeals(mix(20), parties)
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatalf("restart PostgreSQL: %v", err)
+	}
+	for _, r := range restarts {
+		t.Log(r)
+	}
+	t.Logf("20 deals completed in %s with %d PostgreSQL restarts", time.Since(began).Truncate(time.Second), len(restarts))
+	if len(restarts) < 2 {
+		t.Errorf("PostgreSQL restarted %d times, want 2", len(restarts))
+	}
+	deals := p.final(results)
+	p.checkProvider(deals)
+	p.checkLedger(deals)
+}

@@ -103,6 +103,12 @@ type platform struct {
 	client   dealclient.Client
 	mediator dealclient.Party
 	answers  answers
+
+	// run bounds the deals; a request the provider refuses ends it early.
+	run      context.Context
+	stopRun  context.CancelFunc
+	refusals []string
+	refuseMu sync.Mutex
 }
 
 // answers counts the API's answers by status, as the clients saw them.
@@ -122,6 +128,7 @@ func (a *answers) String() string {
 
 type setup struct {
 	dbURL     string // "" for a fresh database of the shared test cluster
+	workerDB  string // the worker's DATABASE_URL, if not dbURL
 	stripe    bool
 	noWorker  bool // the test runs the worker itself
 	noAPI     bool // the test runs the API itself
@@ -131,6 +138,9 @@ type setup struct {
 func newPlatform(t *testing.T, ctx context.Context, s setup) *platform {
 	t.Helper()
 	p := &platform{t: t, ctx: ctx, dbURL: s.dbURL, tc: testenv.NewTemporal(t)}
+	// Deals take under a minute; what takes three is stuck.
+	p.run, p.stopRun = context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(p.stopRun)
 	if p.dbURL == "" {
 		p.dbURL = testenv.PostgresURL(t)
 	}
@@ -143,6 +153,14 @@ func newPlatform(t *testing.T, ctx context.Context, s setup) *platform {
 	if s.stripe {
 		p.stripe = stripefake.New()
 		t.Cleanup(p.stripe.Close)
+		// A payout the charge cannot cover is money moved twice: no deal
+		// can complete after it, so there is no point waiting.
+		p.stripe.Refused = func(kind, key, reason string) {
+			p.refuseMu.Lock()
+			p.refusals = append(p.refusals, kind+" "+key+": "+reason)
+			p.refuseMu.Unlock()
+			p.stopRun()
+		}
 	}
 	if !s.noAPI {
 		cfg := p.config()
@@ -154,7 +172,11 @@ func newPlatform(t *testing.T, ctx context.Context, s setup) *platform {
 		p.stripe.SendWebhooksTo(p.apiURL+"/webhooks/stripe", webhookSecret)
 	}
 	if !s.noWorker {
-		p.worker = p.process("worker")
+		var extra []string
+		if s.workerDB != "" {
+			extra = append(extra, "DATABASE_URL="+s.workerDB)
+		}
+		p.worker = p.process("worker", extra...)
 		if err := p.worker.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -275,8 +297,9 @@ func mix(n int) []dealclient.Kind {
 	return out
 }
 
-// runDeals drives the deals at once, one party set each, and returns their
-// results; a deal that did not complete fails the test.
+// runDeals drives the deals at once, one party set each, and returns
+// their results in the same order; a deal that did not complete fails the
+// test, and its result has no DealID.
 func (p *platform) runDeals(kinds []dealclient.Kind, parties []dealclient.Parties) []dealclient.Result {
 	p.t.Helper()
 	results := make([]dealclient.Result, len(kinds))
@@ -286,19 +309,20 @@ func (p *platform) runDeals(kinds []dealclient.Kind, parties []dealclient.Partie
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = p.client.Run(p.ctx, k, parties[i])
+			results[i], errs[i] = p.client.Run(p.run, k, parties[i])
 		}()
 	}
 	wg.Wait()
-	failed := 0
+	p.refuseMu.Lock()
+	for _, r := range p.refusals {
+		p.t.Errorf("the payment provider refused %s", r)
+	}
+	p.refuseMu.Unlock()
 	for i, err := range errs {
 		if err != nil {
-			failed++
 			p.t.Errorf("deal %d (%s) did not complete: %v", i, kinds[i], err)
+			results[i] = dealclient.Result{}
 		}
-	}
-	if failed > 0 {
-		p.t.FailNow()
 	}
 	return results
 }
@@ -308,6 +332,9 @@ func (p *platform) final(results []dealclient.Result) map[string]workflows.DealS
 	p.t.Helper()
 	out := map[string]workflows.DealState{}
 	for _, r := range results {
+		if r.DealID == "" {
+			continue // did not complete
+		}
 		var st workflows.DealState
 		if err := p.tc.Client.GetWorkflow(p.ctx, workflows.DealWorkflowID(r.DealID), "").Get(p.ctx, &st); err != nil {
 			p.t.Fatalf("deal %s: %v", r.DealID, err)
@@ -369,17 +396,44 @@ func (p *platform) checkProvider(deals map[string]workflows.DealState) {
 		refunds[rf.DealID] = append(refunds[rf.DealID], rf)
 		seen("refund", rf.ID, rf.IdempotencyKey)
 	}
-	for id, st := range deals {
-		chs := charges(t, st)
-		perStep := map[string]int{}
-		for _, pi := range intents[id] {
-			perStep[pi.Step]++
+	// Whatever became of the deals: one PaymentIntent per payment step,
+	// one transfer and one refund per charge.
+	for id, pis := range intents {
+		perStep := map[string][]string{}
+		for _, pi := range pis {
+			perStep[pi.Step] = append(perStep[pi.Step], pi.IdempotencyKey)
 		}
-		for step, n := range perStep {
-			if n != 1 {
-				t.Errorf("deal %s: %d PaymentIntents for the %s payment, want 1", id, n, step)
+		for step, keys := range perStep {
+			if len(keys) != 1 {
+				t.Errorf("deal %s: %d PaymentIntents for the %s payment, want 1 (keys %v)", id, len(keys), step, keys)
 			}
 		}
+	}
+	for id, trs := range transfers {
+		from := map[string][]string{}
+		for _, tr := range trs {
+			from[tr.SourcePayment] = append(from[tr.SourcePayment], tr.IdempotencyKey)
+		}
+		for src, keys := range from {
+			if len(keys) != 1 {
+				t.Errorf("deal %s: %d transfers from %s, want 1 (keys %v)", id, len(keys), src, keys)
+			}
+		}
+	}
+	for id, rfs := range refunds {
+		of := map[string][]string{}
+		for _, rf := range rfs {
+			of[rf.PaymentIntent] = append(of[rf.PaymentIntent], rf.IdempotencyKey)
+		}
+		for pi, keys := range of {
+			if len(keys) != 1 {
+				t.Errorf("deal %s: %d refunds of %s, want 1 (keys %v)", id, len(keys), pi, keys)
+			}
+		}
+	}
+	// And for the deals that completed, what they say they did.
+	for id, st := range deals {
+		chs := charges(t, st)
 		if len(intents[id]) != len(chs) {
 			t.Errorf("deal %s: %d PaymentIntents at the provider for %d charges", id, len(intents[id]), len(chs))
 		}
@@ -389,7 +443,8 @@ func (p *platform) checkProvider(deals map[string]workflows.DealState) {
 				if pi.ID == ch.ProviderID {
 					found = true
 					if pi.Amount != ch.Amount || pi.Step != ch.Step || pi.Status != "succeeded" || pi.IdempotencyKey != ch.IdempotencyKey {
-						t.Errorf("deal %s: charge %+v at the provider is %+v", id, ch, pi)
+						t.Errorf("deal %s: charge %s of %d under key %s is at the provider %s of %d under key %s, %s",
+							id, ch.ID, ch.Amount, ch.IdempotencyKey, pi.ID, pi.Amount, pi.IdempotencyKey, pi.Status)
 					}
 				}
 			}
@@ -398,19 +453,11 @@ func (p *platform) checkProvider(deals map[string]workflows.DealState) {
 			}
 		}
 		var transferred, refunded int64
-		from := map[string]int{}
 		for _, tr := range transfers[id] {
 			transferred += tr.Amount
-			from[tr.SourcePayment]++
 		}
 		for _, rf := range refunds[id] {
 			refunded += rf.Amount
-			from["refund "+rf.PaymentIntent]++
-		}
-		for src, n := range from {
-			if n != 1 {
-				t.Errorf("deal %s: %d %s, want at most 1 per charge", id, n, src)
-			}
 		}
 		if want := st.Escrow.Released - st.Escrow.Commission; transferred != want {
 			t.Errorf("deal %s: %d transferred to the supplier, the deal released %d net", id, transferred, want)
@@ -512,4 +559,18 @@ func randomDurations(n int, from, to time.Duration) []time.Duration {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+// waitForLog waits until the process's log says text.
+func waitForLog(t *testing.T, ctx context.Context, proc *childproc.Process, text string) {
+	t.Helper()
+	for !strings.Contains(proc.LogTail(1<<20), text) {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s never logged %q: %s", proc.Name, text, proc.LogTail(2000))
+		case <-proc.Exited():
+			t.Fatalf("%s exited: %s", proc.Name, proc.LogTail(2000))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }

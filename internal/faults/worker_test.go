@@ -46,7 +46,7 @@ func TestWorkerKilledMidDeals(t *testing.T) {
 
 	kinds := mix(20)
 	results := p.runDeals(kinds, p.parties(len(kinds)))
-	t.Logf("20 deals completed in %s with %d worker kills", time.Since(began).Truncate(time.Second), c.kills.Load())
+	t.Logf("20 deals ended in %s with %d worker kills", time.Since(began).Truncate(time.Second), c.kills.Load())
 	deals := p.final(results)
 	p.checkProvider(deals)
 	p.checkLedger(deals)

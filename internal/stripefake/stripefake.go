@@ -72,6 +72,11 @@ type Server struct {
 	// "transfer" or "refund". A test kills the caller there, so the object
 	// exists but the caller never learns it.
 	Created func(kind, idempotencyKey string)
+	// Refused, when set, hears of every request the fake refused as Stripe
+	// would (a transfer or refund the charge cannot cover, an unknown
+	// charge, a key reused with other parameters): a caller that moves
+	// money right never gets there.
+	Refused func(kind, idempotencyKey, reason string)
 
 	srv *httptest.Server
 
@@ -172,8 +177,10 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, path string) {
 		if prev, ok := s.saved[key]; ok {
 			s.mu.Unlock()
 			if prev.endpoint != path || prev.params != params {
-				writeError(w, apiError{http.StatusBadRequest, "idempotency_error",
-					"Keys for idempotent requests can only be used with the same parameters they were first used with."})
+				e := apiError{http.StatusBadRequest, "idempotency_error",
+					"Keys for idempotent requests can only be used with the same parameters they were first used with."}
+				s.refused(path, key, e.msg)
+				writeError(w, e)
 				return
 			}
 			writeJSON(w, prev.status, prev.body, true)
@@ -207,6 +214,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, path string) {
 	s.mu.Unlock()
 	if aerr == nil && created != nil {
 		created(kind, key)
+	}
+	if aerr != nil {
+		s.refused(kind, key, aerr.msg)
 	}
 	writeJSON(w, status, body, false)
 }
@@ -281,6 +291,12 @@ func (s *Server) newRefund(key string, f url.Values) ([]byte, *apiError) {
 		"charge": pi.ChargeID, "status": "succeeded", "metadata": md,
 	})
 	return b, nil
+}
+
+func (s *Server) refused(kind, key, reason string) {
+	if s.Refused != nil {
+		s.Refused(kind, key, reason)
+	}
 }
 
 // Confirm is the buyer's client completing a payment with its client

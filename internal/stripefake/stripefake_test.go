@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 	"time"
 
@@ -38,8 +39,9 @@ func TestTheStripeProviderAgainstTheFake(t *testing.T) {
 	}))
 	defer hook.Close()
 	fake.SendWebhooksTo(hook.URL, "whsec_fake")
-	var created []string
+	var created, refused []string
 	fake.Created = func(kind, key string) { created = append(created, kind+" "+key) }
+	fake.Refused = func(kind, key, _ string) { refused = append(refused, kind+" "+key) }
 
 	p := payments.NewStripe("sk_test_fake", fake.URL, func(context.Context, string) (string, error) { return "acct_supplier", nil })
 	ctx := context.Background()
@@ -107,6 +109,9 @@ func TestTheStripeProviderAgainstTheFake(t *testing.T) {
 	}
 	if len(created) != 3 {
 		t.Fatalf("created hook saw %v", created)
+	}
+	if want := []string{"/v1/payment_intents deal-d1/deposit-1", "transfer t0", "refund r2"}; !reflect.DeepEqual(refused, want) {
+		t.Fatalf("refused hook saw %v, want %v", refused, want)
 	}
 }
 

@@ -10,7 +10,7 @@ WORKFLOWCHECK_VERSION := v0.6.0
 WORKFLOWCHECK := $(BIN)/workflowcheck-$(WORKFLOWCHECK_VERSION)
 GOTEST_FLAGS ?=
 
-.PHONY: dev build test bench bench-load bench-readmodel vet fmt-check workflowcheck generate generate-check tools clean
+.PHONY: dev build test bench bench-load bench-readmodel bench-search vet fmt-check workflowcheck generate generate-check tools clean
 
 ## dev: the whole stack in one process (Temporal + UI, PostgreSQL, worker, API)
 dev: build
@@ -25,9 +25,20 @@ test: vet fmt-check workflowcheck generate-check $(STRIPE_MOCK)
 	STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(GO) test -race -count=1 -timeout 20m $(GOTEST_FLAGS) ./...
 	$(GO) test -run '^$$' -fuzz FuzzDecodeCreateDeal -fuzztime 10s ./api
 
-## bench: the read-model benchmark on 100,000 deals and the search benchmark on 100,000 products (figures in the README)
-bench:
+## bench: every benchmark, one after the other (figures in the README)
+bench: bench-load bench-readmodel bench-search
+
+## bench-load: `tradeloop bench`: whole deals through the API of a dev stack it starts, then the baseline workflow, and the ratio; BENCH_FLAGS adds options
+BENCH_FLAGS ?=
+bench-load: build
+	$(BIN)/tradeloop bench -out $(BIN)/bench.json $(BENCH_FLAGS)
+
+## bench-readmodel: the read-model queries on 100,000 deals
+bench-readmodel:
 	$(GO) test -run '^$$' -bench ReadModel -benchtime 2000x -v ./internal/readmodel
+
+## bench-search: the product search on 100,000 products
+bench-search:
 	$(GO) test -run '^$$' -bench Search100k -benchtime 300x ./internal/marketplace
 
 vet:

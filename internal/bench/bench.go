@@ -66,9 +66,10 @@ type Options struct {
 	// admin and a mediator key, and the worker's process ID to measure (0:
 	// not measured). The baseline then needs TEMPORAL_ADDRESS (and
 	// TEMPORAL_NAMESPACE, TEMPORAL_TASK_QUEUE) of that stack.
-	APIURL    string
-	KeysFile  string
-	WorkerPID int
+	APIURL      string
+	KeysFile    string
+	WorkerPID   int
+	PostgresPID int
 
 	Progress io.Writer // progress lines while running
 }
@@ -102,6 +103,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.APIURL, "api", "", "drive a running stack at this URL instead of starting one")
 	fs.StringVar(&o.KeysFile, "keys", ".tradeloop/demo-keys.json", "with -api: the demo keys file (admin and mediator keys)")
 	fs.IntVar(&o.WorkerPID, "worker-pid", 0, "with -api: the worker's process ID, to report its CPU and memory")
+	fs.IntVar(&o.PostgresPID, "postgres-pid", 0, "with -api: PostgreSQL's postmaster process ID, to report its CPU")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -147,12 +149,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}}
 
 	var (
-		apiURL     string
-		admin      dealclient.Party
-		mediator   dealclient.Party
-		temporal   config.Temporal
-		own        *ownStack
-		workerUsed = func() (childproc.Usage, bool) { return childproc.Usage{}, false }
+		apiURL   string
+		admin    dealclient.Party
+		mediator dealclient.Party
+		temporal config.Temporal
+		own      *ownStack
+		m        meters
 	)
 	if o.APIURL == "" {
 		if len(o.WorkerCommand) == 0 {
@@ -178,10 +180,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			}
 		}
 		temporal = config.Temporal{Address: own.info.TemporalAddress, Namespace: own.info.Namespace, TaskQueue: own.info.TaskQueue}
-		workerUsed = func() (childproc.Usage, bool) {
+		m.worker = func() (childproc.Usage, bool) {
 			u, err := own.worker.Usage()
 			return u, err == nil
 		}
+		m.postgres = func() (time.Duration, bool) { return postgresCPU(own.postmasterPID()) }
 		rep.Settings.Stack = "own dev stack, worker as a child process"
 	} else {
 		cfg, err := config.FromEnv()
@@ -193,10 +196,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 		if o.WorkerPID > 0 {
-			workerUsed = func() (childproc.Usage, bool) {
+			m.worker = func() (childproc.Usage, bool) {
 				u, err := childproc.UsageOf(o.WorkerPID)
 				return u, err == nil
 			}
+		}
+		if o.PostgresPID > 0 {
+			m.postgres = func() (time.Duration, bool) { return postgresCPU(o.PostgresPID) }
 		}
 		rep.Settings.Stack = "running stack at " + apiURL
 	}
@@ -217,7 +223,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	defer tc.Close()
 
-	deal, results, err := runPhase(ctx, "deals", dc, parties, o, workerUsed)
+	deal, results, err := runPhase(ctx, "deals", dc, parties, o, m)
 	rep.Deal = deal
 	if err != nil {
 		return rep, err
@@ -252,7 +258,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	bc := dc
 	bc.BaseURL = "http://" + ln.Addr().String()
 	bc.Prefix = func(k dealclient.Kind) string { return "/" + string(k) }
-	base, bresults, err := runPhase(ctx, "baseline", bc, parties, o, workerUsed)
+	base, bresults, err := runPhase(ctx, "baseline", bc, parties, o, m)
 	if err != nil {
 		return rep, err
 	}
@@ -271,9 +277,38 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return rep, nil
 }
 
+// meters read the CPU time and memory of the processes a phase measures.
+type meters struct {
+	worker   func() (childproc.Usage, bool)
+	postgres func() (time.Duration, bool)
+}
+
+func (m meters) workerUsage() (childproc.Usage, bool) {
+	if m.worker == nil {
+		return childproc.Usage{}, false
+	}
+	return m.worker()
+}
+
+func (m meters) postgresCPU() (time.Duration, bool) {
+	if m.postgres == nil {
+		return 0, false
+	}
+	return m.postgres()
+}
+
+// postgresCPU is the CPU time of PostgreSQL's postmaster and its backends.
+func postgresCPU(pid int) (time.Duration, bool) {
+	if pid <= 0 {
+		return 0, false
+	}
+	d, err := childproc.TreeCPUOf(pid)
+	return d, err == nil
+}
+
 // runPhase runs warm-up deals, then the measured ones.
 func runPhase(ctx context.Context, name string, dc dealclient.Client, parties []dealclient.Parties,
-	o Options, workerUsed func() (childproc.Usage, bool)) (Phase, []dealclient.Result, error) {
+	o Options, m meters) (Phase, []dealclient.Result, error) {
 	if o.Warmup > 0 {
 		fmt.Fprintf(o.Progress, "%s: warming up with %d deals…\n", name, o.Warmup)
 		wrec := newRecorder()
@@ -286,12 +321,14 @@ func runPhase(ctx context.Context, name string, dc dealclient.Client, parties []
 	}
 	rec := newRecorder()
 	dc.Observe = rec.observe
-	w0, wok := workerUsed()
+	w0, wok := m.workerUsage()
+	pg0, pgok := m.postgresCPU()
 	s0, _ := childproc.UsageOf(os.Getpid())
 	began := time.Now()
 	results, err := drive(ctx, name, dc, o.Mix, o.Deals, o.Duration, parties, rec, o.Progress)
 	took := time.Since(began)
-	w1, wok1 := workerUsed()
+	w1, wok1 := m.workerUsage()
+	pg1, pgok1 := m.postgresCPU()
 	s1, _ := childproc.UsageOf(os.Getpid())
 
 	p := Phase{Seconds: round(took.Seconds(), 2), Endpoints: rec.endpointStats(), DealSeconds: map[string]Latency{}}
@@ -308,6 +345,11 @@ func runPhase(ctx context.Context, name string, dc dealclient.Client, parties []
 		p.Worker = usage(w0, w1, took, p.Deals)
 	}
 	p.Stack = usage(s0, s1, took, p.Deals)
+	if pgok && pgok1 {
+		u := usage(childproc.Usage{CPU: pg0}, childproc.Usage{CPU: pg1}, took, p.Deals)
+		u.RSSMB, u.PeakRSSMB = 0, 0 // shared memory: a sum over its processes says nothing
+		p.Postgres = u
+	}
 	if err == nil && p.Failed > 0 {
 		err = fmt.Errorf("%s: %d of %d deals failed; first: %s", name, p.Failed, p.Failed+p.Deals, p.Failures[0])
 	}
@@ -538,6 +580,10 @@ func ratio(deal, base Phase) *Ratio {
 	if deal.Stack != nil && base.Stack != nil {
 		r.StackCPUPerDeal = div(deal.Stack.CPUPerDealMs, base.Stack.CPUPerDealMs)
 	}
+	if deal.Postgres != nil && base.Postgres != nil {
+		r.PostgresCPUPerDeal = div(deal.Postgres.CPUPerDealMs, base.Postgres.CPUPerDealMs)
+	}
+	r.TotalCPUPerDeal = div(deal.totalCPUPerDeal(), base.totalCPUPerDeal())
 	bp := map[string]float64{}
 	for _, e := range base.Endpoints {
 		bp[e.Endpoint] = e.P50

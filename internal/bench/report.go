@@ -61,7 +61,19 @@ type Phase struct {
 	DealSeconds    map[string]Latency `json:"deal_seconds"` // by kind, and "all"; in seconds despite the _ms names
 	Endpoints      []EndpointStats    `json:"endpoints"`
 	Worker         *Usage             `json:"worker,omitempty"`
-	Stack          *Usage             `json:"stack"` // the bench's own process: API, Temporal server, load generator
+	Postgres       *Usage             `json:"postgres,omitempty"` // the postmaster and its backends; CPU only
+	Stack          *Usage             `json:"stack"`              // the bench's own process: API, Temporal server, load generator
+}
+
+// totalCPUPerDeal adds up the CPU each deal cost every process measured.
+func (p Phase) totalCPUPerDeal() float64 {
+	var t float64
+	for _, u := range []*Usage{p.Worker, p.Postgres, p.Stack} {
+		if u != nil {
+			t += u.CPUPerDealMs
+		}
+	}
+	return round(t, 1)
 }
 
 // Usage is a process's CPU time and memory over a phase.
@@ -75,11 +87,13 @@ type Usage struct {
 
 // Ratio is the deal's figures over the baseline's.
 type Ratio struct {
-	WorkerCPUPerDeal float64            `json:"worker_cpu_per_deal"`
-	StackCPUPerDeal  float64            `json:"stack_cpu_per_deal"`
-	DealSecondsP50   float64            `json:"deal_seconds_p50"`
-	Throughput       float64            `json:"throughput"`
-	Endpoints        map[string]float64 `json:"endpoint_p50"`
+	WorkerCPUPerDeal   float64            `json:"worker_cpu_per_deal"`
+	PostgresCPUPerDeal float64            `json:"postgres_cpu_per_deal"`
+	StackCPUPerDeal    float64            `json:"stack_cpu_per_deal"`
+	TotalCPUPerDeal    float64            `json:"total_cpu_per_deal"`
+	DealSecondsP50     float64            `json:"deal_seconds_p50"`
+	Throughput         float64            `json:"throughput"`
+	Endpoints          map[string]float64 `json:"endpoint_p50"`
 }
 
 // Print writes the report as tables.
@@ -204,13 +218,20 @@ func (r *Report) Print(w io.Writer) {
 		}
 		return fmt.Sprintf("%.0f / %.0f", p.Worker.RSSMB, p.Worker.PeakRSSMB)
 	}, "")
-	row("API+Temporal+load CPU per deal, ms", func(p *Phase) string {
+	row("PostgreSQL CPU per deal, ms", func(p *Phase) string {
+		if p.Postgres == nil {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.1f", p.Postgres.CPUPerDealMs)
+	}, ratio(func(r *Ratio) float64 { return r.PostgresCPUPerDeal }))
+	row("API + Temporal + load CPU per deal, ms", func(p *Phase) string {
 		if p.Stack == nil {
 			return "n/a"
 		}
 		return fmt.Sprintf("%.1f", p.Stack.CPUPerDealMs)
-	},
-		ratio(func(r *Ratio) float64 { return r.StackCPUPerDeal }))
+	}, ratio(func(r *Ratio) float64 { return r.StackCPUPerDeal }))
+	row("all CPU per deal, ms", func(p *Phase) string { return fmt.Sprintf("%.1f", p.totalCPUPerDeal()) },
+		ratio(func(r *Ratio) float64 { return r.TotalCPUPerDeal }))
 	tw.Flush()
 	for _, ph := range phases {
 		for _, f := range ph.p.Failures {
@@ -218,8 +239,8 @@ func (r *Report) Print(w io.Writer) {
 		}
 	}
 	if r.Ratio != nil && r.Ratio.WorkerCPUPerDeal > 0 {
-		fmt.Fprintf(w, "\nA deal costs %s the baseline's worker CPU and takes %s its time (p50); throughput is %s the baseline's.\n",
-			times(r.Ratio.WorkerCPUPerDeal), times(r.Ratio.DealSecondsP50), times(r.Ratio.Throughput))
+		fmt.Fprintf(w, "\nA deal costs %s the baseline's worker CPU, %s its CPU in all processes, and takes %s its time (p50); throughput is %s the baseline's.\n",
+			times(r.Ratio.WorkerCPUPerDeal), times(r.Ratio.TotalCPUPerDeal), times(r.Ratio.DealSecondsP50), times(r.Ratio.Throughput))
 	}
 }
 

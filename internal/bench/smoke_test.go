@@ -43,6 +43,9 @@ func TestBenchOnItsOwnStack(t *testing.T) {
 	if rep.Deal.Worker == nil || rep.Deal.Worker.CPUSeconds <= 0 || rep.Deal.Worker.RSSMB <= 0 || rep.Ratio == nil || rep.Ratio.WorkerCPUPerDeal <= 0 {
 		t.Fatalf("worker %+v ratio %+v", rep.Deal.Worker, rep.Ratio)
 	}
+	if rep.Deal.Postgres == nil || rep.Deal.Postgres.CPUSeconds <= 0 || rep.Ratio.TotalCPUPerDeal <= 0 {
+		t.Fatalf("postgres %+v ratio %+v", rep.Deal.Postgres, rep.Ratio)
+	}
 	// The baseline made the deal's round trips, kind by kind.
 	for _, k := range dealclient.Kinds {
 		rt, ok := rep.RoundTrips[string(k)]

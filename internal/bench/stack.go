@@ -166,3 +166,14 @@ func workerLogLevel(level string) string {
 	}
 	return "info"
 }
+
+// postmasterPID is the stack's PostgreSQL server process, from its pid file.
+func (s *ownStack) postmasterPID() int {
+	b, err := os.ReadFile(filepath.Join(s.dir, "pg", "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	pid, _ := strconv.Atoi(strings.TrimSpace(line))
+	return pid
+}

@@ -222,3 +222,60 @@ func UsageOf(pid int) (Usage, error) {
 	}
 	return u, nil
 }
+
+// TreeCPUOf is the CPU time of a process and all its descendants, living
+// or ended (PostgreSQL's postmaster and its backends): the process's own
+// time, the time of the children it has reaped, and that of every
+// descendant still running.
+func TreeCPUOf(pid int) (time.Duration, error) {
+	type proc struct {
+		ppid  int
+		ticks int64
+	}
+	procs := map[int]proc{}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			continue // ended meanwhile
+		}
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 15 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		var ticks int64
+		for _, k := range []int{11, 12, 13, 14} { // utime, stime, cutime, cstime
+			v, _ := strconv.ParseInt(f[k], 10, 64)
+			ticks += v
+		}
+		procs[p] = proc{ppid: ppid, ticks: ticks}
+	}
+	if _, ok := procs[pid]; !ok {
+		return 0, fmt.Errorf("no process %d", pid)
+	}
+	children := map[int][]int{}
+	for p, pr := range procs {
+		children[pr.ppid] = append(children[pr.ppid], p)
+	}
+	var total int64
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		total += procs[p].ticks
+		queue = append(queue, children[p]...)
+	}
+	return time.Duration(total) * time.Second / clockTicks, nil
+}

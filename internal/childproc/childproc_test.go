@@ -69,3 +69,29 @@ func waitLog(t *testing.T, p *Process, ups int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestTreeCPUCountsChildren(t *testing.T) {
+	p := &Process{Name: "busy", Path: "/bin/sh", Args: []string{"-c", "sh -c 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done' & wait; sleep 60"}}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Kill() })
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		own, err := p.Usage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tree, err := TreeCPUOf(p.Pid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tree >= 100*time.Millisecond && tree > own.CPU {
+			return // the busy grandchild's time, reaped, counts
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tree CPU %s, own %s", tree, own.CPU)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

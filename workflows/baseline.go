@@ -30,10 +30,12 @@ const (
 )
 
 // BaselinePlan lists the round trips of one deal: what the workflow does
-// when it starts, then after each update or signal.
+// when it starts, then after each update or signal, and after each report
+// from a child.
 type BaselinePlan struct {
-	Start BaselineSegment   `json:"start"`
-	Steps []BaselineSegment `json:"steps"`
+	Start   BaselineSegment   `json:"start"`
+	Steps   []BaselineSegment `json:"steps"`
+	Reports []BaselineSegment `json:"reports,omitempty"` // in the order they arrive, whichever child sends them
 }
 
 // BaselineSegment is the work that follows one update or signal (or the
@@ -108,6 +110,7 @@ type baseline struct {
 	change   int
 	children int // started
 	awaited  int // started children that report
+	reports  int // reports received
 	noop     int
 }
 
@@ -153,6 +156,10 @@ func Baseline(ctx workflow.Context, in BaselineInput) (BaselineState, error) {
 			if r.Last {
 				b.state.ChildrenDone++
 			}
+			if b.reports < len(b.plan.Reports) {
+				b.queue = append(b.queue, b.plan.Reports[b.reports])
+			}
+			b.reports++
 			b.change++
 		}
 	})

@@ -39,6 +39,7 @@ func TestBaselineMakesThePlannedRoundTrips(t *testing.T) {
 			{Name: UpdateAddShipment, After: 1, Child: &BaselineChildPlan{Polls: 2, Sleeps: 1, Sleep: time.Second, Reports: 2}},
 			{Name: SignalMediatorDecision, Signal: true, After: 3},
 		},
+		Reports: []BaselineSegment{{Name: SignalShipmentUpdate, After: 1}, {Name: SignalShipmentUpdate, After: 2, Timers: 1}},
 	}
 	results := map[string]error{}
 	update := func(at time.Duration, label, name string) {
@@ -83,9 +84,10 @@ func TestBaselineMakesThePlannedRoundTrips(t *testing.T) {
 	if RejectionCode(results["out of order"]) != RejectWrongStage {
 		t.Errorf("a step out of the plan's order: %v", results["out of order"])
 	}
-	// 2 + 1 + (1 + 1) + 1 + 3 in the parent, 2 polls in the child; 1 + 1 + 2
-	// deadline timers, 1 sleep in the child.
-	if acts != 11 || timers != 5 || children != 1 {
-		t.Errorf("%d activities, %d timers, %d children; want 11, 5 and 1", acts, timers, children)
+	// 2 + 1 + (1 + 1) + 1 + 3 in the parent, 1 + 2 after the child's
+	// reports, 2 polls in the child; 1 + 1 + 2 + 1 deadline timers, 1 sleep
+	// in the child.
+	if acts != 14 || timers != 6 || children != 1 {
+		t.Errorf("%d activities, %d timers, %d children; want 14, 6 and 1", acts, timers, children)
 	}
 }

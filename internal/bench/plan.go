@@ -44,10 +44,11 @@ var childReports = map[string]bool{workflows.SignalShipmentUpdate: true, workflo
 // returns the baseline plan that repeats its round trips, and their count.
 //
 // Each update the workflow accepted, and each signal from outside, starts
-// a step. An activity scheduled after an update was accepted and finished
-// before the update completed ran inside its handler (the deal's payment
-// calls the provider there); every other activity, timer and child
-// workflow belongs to the latest step.
+// a step; each report from a child starts a report step. An activity
+// scheduled after an update was accepted and finished before the update
+// completed ran inside its handler (the deal's payment calls the provider
+// there); every other activity, timer and child workflow belongs to the
+// latest step.
 func PlanOf(ctx context.Context, c client.Client, workflowID string) (workflows.BaselinePlan, RoundTrips, error) {
 	events, err := history(ctx, c, workflowID, "")
 	if err != nil {
@@ -96,6 +97,8 @@ func PlanOf(ctx context.Context, c client.Client, workflowID string) (workflows.
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
 			name := e.GetWorkflowExecutionSignaledEventAttributes().GetSignalName()
 			if childReports[name] {
+				plan.Reports = append(plan.Reports, workflows.BaselineSegment{Name: name})
+				current = &plan.Reports[len(plan.Reports)-1]
 				continue
 			}
 			rt.Signals++

@@ -81,8 +81,8 @@ type Usage struct {
 	CPUSeconds   float64 `json:"cpu_seconds"`
 	CPUCores     float64 `json:"cpu_cores"` // CPU time over wall time
 	CPUPerDealMs float64 `json:"cpu_per_deal_ms"`
-	RSSMB        float64 `json:"rss_mb"`
-	PeakRSSMB    float64 `json:"peak_rss_mb"`
+	RSSMB        float64 `json:"rss_mb,omitempty"`
+	PeakRSSMB    float64 `json:"peak_rss_mb,omitempty"`
 }
 
 // Ratio is the deal's figures over the baseline's.

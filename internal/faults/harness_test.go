@@ -75,10 +75,14 @@ func binary(t *testing.T, name string) string {
 	return p
 }
 
-// testContext ends a minute before the test binary's deadline, so a stuck
-// test fails with its own message.
+// testContext builds the services' binaries (a cold build takes a while),
+// then returns the test's context: at most most long, ending a minute
+// before the test binary's deadline, so a stuck test fails with its own
+// message.
 func testContext(t *testing.T, most time.Duration) context.Context {
 	t.Helper()
+	binary(t, "worker")
+	binary(t, "api")
 	d := most
 	if dl, ok := t.Deadline(); ok {
 		d = min(d, time.Until(dl)-time.Minute)
@@ -104,7 +108,8 @@ type platform struct {
 	mediator dealclient.Party
 	answers  answers
 
-	// run bounds the deals; a request the provider refuses ends it early.
+	// run bounds the deals (three minutes from runDeals); a request the
+	// provider refuses ends it early.
 	run      context.Context
 	stopRun  context.CancelFunc
 	refusals []string
@@ -139,7 +144,7 @@ func newPlatform(t *testing.T, ctx context.Context, s setup) *platform {
 	t.Helper()
 	p := &platform{t: t, ctx: ctx, dbURL: s.dbURL, tc: testenv.NewTemporal(t)}
 	// Deals take under a minute; what takes three is stuck.
-	p.run, p.stopRun = context.WithTimeout(ctx, 3*time.Minute)
+	p.run, p.stopRun = context.WithCancel(ctx)
 	t.Cleanup(p.stopRun)
 	if p.dbURL == "" {
 		p.dbURL = testenv.PostgresURL(t)
@@ -302,6 +307,9 @@ func mix(n int) []dealclient.Kind {
 // test, and its result has no DealID.
 func (p *platform) runDeals(kinds []dealclient.Kind, parties []dealclient.Parties) []dealclient.Result {
 	p.t.Helper()
+	// Deals take under a minute; what takes three is stuck.
+	timer := time.AfterFunc(3*time.Minute, p.stopRun)
+	defer timer.Stop()
 	results := make([]dealclient.Result, len(kinds))
 	errs := make([]error, len(kinds))
 	var wg sync.WaitGroup

@@ -185,7 +185,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return u, err == nil
 		}
 		m.postgres = func() (time.Duration, bool) { return postgresCPU(own.postmasterPID()) }
-		rep.Settings.Stack = "own dev stack, worker as a child process"
+		rep.Settings.Stack, rep.Settings.OwnStack = "own dev stack, worker as a child process", true
 	} else {
 		cfg, err := config.FromEnv()
 		if err != nil {
@@ -274,6 +274,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.RoundTrips[string(k)] = kt
 	}
 	rep.Ratio = ratio(rep.Deal, base)
+	if !rep.Settings.OwnStack {
+		rep.Ratio.TotalCPUPerDeal = 0 // the API, Temporal and PostgreSQL's own CPU are not all measured
+	}
 	return rep, nil
 }
 
@@ -584,6 +587,9 @@ func ratio(deal, base Phase) *Ratio {
 		r.PostgresCPUPerDeal = div(deal.Postgres.CPUPerDealMs, base.Postgres.CPUPerDealMs)
 	}
 	r.TotalCPUPerDeal = div(deal.totalCPUPerDeal(), base.totalCPUPerDeal())
+	if deal.Worker == nil || deal.Stack == nil {
+		r.TotalCPUPerDeal = 0 // not all of it was measured
+	}
 	bp := map[string]float64{}
 	for _, e := range base.Endpoints {
 		bp[e.Endpoint] = e.P50

@@ -141,7 +141,7 @@ func sampleReport() *Report {
 	base.Endpoints[0].P50 = 10
 	return &Report{
 		Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Machine: Machine{CPUs: 2, Go: "go1.26"},
-		Settings:   Settings{Stack: "own", Duration: "1m0s", Concurrency: 20, Mix: "happy=1"},
+		Settings:   Settings{Stack: "own", OwnStack: true, Duration: "1m0s", Concurrency: 20, Mix: "happy=1"},
 		RoundTrips: map[string]KindRoundTrips{"happy": {Deal: RoundTrips{Updates: 10, Activities: 31}, Baseline: RoundTrips{Updates: 10, Activities: 31}}},
 		Deal:       deal, Baseline: &base, Ratio: ratio(deal, base),
 	}
@@ -179,7 +179,7 @@ func TestRatioAndReportJSON(t *testing.T) {
 func TestPrintShowsTheTableAndTheRatio(t *testing.T) {
 	var out bytes.Buffer
 	sampleReport().Print(&out)
-	for _, want := range []string{"POST /v1/deals", "deals/s", "3.00×", "A deal costs 3.00× the baseline's worker CPU", "worker RSS"} {
+	for _, want := range []string{"POST /v1/deals", "deals/s", "3.00×", "A deal costs 3.00× the baseline's worker CPU", "worker RSS", "all CPU per deal", "API + Temporal + load"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}

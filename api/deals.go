@@ -122,6 +122,10 @@ func (s *Server) createDeal(c echo.Context) error {
 	return s.startDeal(c, req, ranked, "")
 }
 
+// dealIDSpace is the UUID namespace of deal IDs derived from a request's
+// Idempotency-Key.
+var dealIDSpace = uuid.MustParse("0b9f4a52-6c1e-4f55-9a0e-3d0c2f6f7e11")
+
 // dispatchListLength is how many suppliers dispatch lines up: the first
 // ones are invited, the rest replace those who decline or miss the SLA.
 const dispatchListLength = 10
@@ -135,6 +139,11 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 	}
 	p := principal(c)
 	dealID := uuid.NewString()
+	if id := requestIdentity(c); id != "" {
+		// A repeat of this request (its first run's process died) starts
+		// nothing new: it finds the deal the first run started.
+		dealID = uuid.NewSHA1(dealIDSpace, []byte(id)).String()
+	}
 	in := workflows.DealInput{
 		DealID: dealID,
 		Inquiry: workflows.Inquiry{
@@ -150,7 +159,8 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 		ID: workflows.DealWorkflowID(dealID), TaskQueue: s.taskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}, workflows.DealWorkflowName, in)
-	if err != nil {
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
 		return err
 	}
 	st, err := s.query(ctx, dealID)
@@ -305,17 +315,26 @@ func (s *Server) action(update string, build builder) echo.HandlerFunc {
 			return err
 		}
 		var st workflows.DealState
-		if err := s.update(c.Request().Context(), c.Param("id"), update, arg, &st); err != nil {
+		if err := s.update(c, update, arg, &st); err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, st)
 	}
 }
 
-func (s *Server) update(ctx context.Context, dealID, name string, arg, result any) error {
+// update sends a party action to the deal's workflow and waits for its
+// outcome. A request with an Idempotency-Key names its update after it:
+// the workflow applies an update ID once, and a repeat gets the first
+// outcome.
+func (s *Server) update(c echo.Context, name string, arg, result any) error {
+	ctx := c.Request().Context()
+	var updateID string
+	if id := requestIdentity(c); id != "" {
+		updateID = name + "/" + id
+	}
 	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.DealWorkflowID(dealID), UpdateName: name, Args: []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
+		WorkflowID: workflows.DealWorkflowID(c.Param("id")), UpdateName: name, Args: []any{arg},
+		UpdateID: updateID, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
 		err = h.Get(ctx, result)
@@ -580,7 +599,7 @@ func (s *Server) pay(c echo.Context) error {
 		return invalid("step", "must be sample, deposit or balance")
 	}
 	var r workflows.PayResult
-	if err := s.update(c.Request().Context(), c.Param("id"), workflows.UpdatePay, workflows.PayInput{Actor: principal(c).Actor(), Step: step}, &r); err != nil {
+	if err := s.update(c, workflows.UpdatePay, workflows.PayInput{Actor: principal(c).Actor(), Step: step}, &r); err != nil {
 		return err
 	}
 	payment := map[string]any{"id": r.PaymentID, "provider": r.Provider, "status": r.Status, "sandbox": r.Provider != "stripe"}

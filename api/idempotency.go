@@ -4,8 +4,14 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
@@ -15,7 +21,12 @@ import (
 
 // idempotent keeps the first response to a POST carrying an
 // Idempotency-Key and replays it for a repeat with the same body; a repeat
-// with another body is a 422, and one while the first still runs a 409.
+// with another body is a 422, and one while the first still runs a 409
+// with Retry-After. The first request holds the key under a lease: if its
+// process dies before the response is kept, a repeat takes the key over
+// once the lease has run out and runs the request again, which the
+// handlers make safe (a deal's ID and a workflow update's ID derive from
+// the key, so a second run finds the first one's effect).
 func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		key := c.Request().Header.Get("Idempotency-Key")
@@ -35,8 +46,10 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		p := principal(c)
 		q := store.New(s.pool)
 
+		claim := pgtype.UUID{Bytes: uuid.New(), Valid: true}
 		_, err = q.ClaimIdempotencyKey(ctx, store.ClaimIdempotencyKeyParams{
 			UserID: p.UserID, Key: key, Method: c.Request().Method, Path: c.Request().URL.Path, RequestHash: sum[:],
+			Claim: claim, LeaseSecs: s.idempotencyLease.Seconds(),
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
 			prev, err := q.GetIdempotencyKey(ctx, store.GetIdempotencyKeyParams{UserID: p.UserID, Key: key})
@@ -47,7 +60,8 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 			case !bytes.Equal(prev.RequestHash, sum[:]):
 				return apiErr(http.StatusUnprocessableEntity, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
 			case prev.Status == nil:
-				return apiErr(http.StatusConflict, "in_progress", "a request with this Idempotency-Key is still in progress")
+				c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(prev.LeaseLeftSecs))+1))
+				return apiErr(http.StatusConflict, "in_progress", "a request with this Idempotency-Key is still in progress: retry it later")
 			}
 			c.Response().Header().Set("Idempotent-Replayed", "true")
 			return c.Blob(int(*prev.Status), echo.MIMEApplicationJSONCharsetUTF8, prev.Response)
@@ -55,6 +69,7 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		c.Set(idempotencyCtxKey, fmt.Sprintf("%s/%s/%x", p.UserID, key, sum[:8]))
 
 		rec := &recorder{ResponseWriter: c.Response().Writer}
 		c.Response().Writer = rec
@@ -65,12 +80,22 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		status := c.Response().Status
 		if status >= 500 {
 			// The server failed: let the client try the same key again.
-			_ = q.ReleaseIdempotencyKey(ctx, store.ReleaseIdempotencyKeyParams{UserID: p.UserID, Key: key})
+			_ = q.ReleaseIdempotencyKey(ctx, store.ReleaseIdempotencyKeyParams{UserID: p.UserID, Key: key, Claim: claim})
 			return nil
 		}
 		st := int32(status)
-		return q.CompleteIdempotencyKey(ctx, store.CompleteIdempotencyKeyParams{UserID: p.UserID, Key: key, Status: &st, Response: rec.body.Bytes()})
+		return q.CompleteIdempotencyKey(ctx, store.CompleteIdempotencyKeyParams{UserID: p.UserID, Key: key, Status: &st, Response: rec.body.Bytes(), Claim: claim})
 	}
+}
+
+const idempotencyCtxKey = "idempotency"
+
+// requestIdentity names the request by its caller, Idempotency-Key and
+// body, or is "" without a key. Handlers derive the IDs of what they
+// create from it, so running a request again finds what the first run did.
+func requestIdentity(c echo.Context) string {
+	v, _ := c.Get(idempotencyCtxKey).(string)
+	return v
 }
 
 // recorder copies what a handler writes.

@@ -50,6 +50,10 @@ type Deps struct {
 	RateBurst int
 	// MaxBody bounds request bodies (default "1M").
 	MaxBody string
+	// IdempotencyLease is how long a request holds its Idempotency-Key
+	// before a repeat of it may take the key over (default
+	// DefaultIdempotencyLease): longer than any request runs.
+	IdempotencyLease time.Duration
 	// Stripe, when payments go through Stripe, gives buyers' clients the
 	// PaymentIntent's client secret; WebhookSecret verifies Stripe's events.
 	Stripe        *payments.Stripe
@@ -58,6 +62,10 @@ type Deps struct {
 	// workflows.DefaultPolicy's.
 	Policy workflows.Policy
 }
+
+// DefaultIdempotencyLease outlasts the HTTP server's 60-second write
+// timeout, so a request still running never loses its key.
+const DefaultIdempotencyLease = 90 * time.Second
 
 // Server holds the handlers' dependencies.
 type Server struct {
@@ -72,6 +80,9 @@ type Server struct {
 	webhook   string
 	policy    workflows.Policy
 	market    *marketplace.Market
+	// idempotencyLease is how long a request holds its Idempotency-Key
+	// before a repeat may take it over.
+	idempotencyLease time.Duration
 }
 
 // New builds the HTTP handler. Without Temporal and a database (health
@@ -86,7 +97,11 @@ func New(d Deps) *echo.Echo {
 	if d.MaxBody == "" {
 		d.MaxBody = "1M"
 	}
-	s := &Server{logger: d.Logger, temporal: d.Temporal, pool: d.DB, taskQueue: d.TaskQueue, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy}
+	if d.IdempotencyLease <= 0 {
+		d.IdempotencyLease = DefaultIdempotencyLease
+	}
+	s := &Server{logger: d.Logger, temporal: d.Temporal, pool: d.DB, taskQueue: d.TaskQueue, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy,
+		idempotencyLease: d.IdempotencyLease}
 	if d.DB != nil {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 	}

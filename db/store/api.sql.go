@@ -10,46 +10,55 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const claimIdempotencyKey = `-- name: ClaimIdempotencyKey :one
-INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (user_id, key) DO NOTHING
-RETURNING created_at
+INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, claim, locked_until)
+VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::float8))
+ON CONFLICT (user_id, key) DO UPDATE SET claim = EXCLUDED.claim, locked_until = EXCLUDED.locked_until
+WHERE idempotency_keys.status IS NULL AND idempotency_keys.locked_until < now()
+  AND idempotency_keys.request_hash = EXCLUDED.request_hash
+RETURNING (xmax <> 0)::boolean AS taken_over
 `
 
 type ClaimIdempotencyKeyParams struct {
-	UserID      uuid.UUID `json:"user_id"`
-	Key         string    `json:"key"`
-	Method      string    `json:"method"`
-	Path        string    `json:"path"`
-	RequestHash []byte    `json:"request_hash"`
+	UserID      uuid.UUID   `json:"user_id"`
+	Key         string      `json:"key"`
+	Method      string      `json:"method"`
+	Path        string      `json:"path"`
+	RequestHash []byte      `json:"request_hash"`
+	Claim       pgtype.UUID `json:"claim"`
+	LeaseSecs   float64     `json:"lease_secs"`
 }
 
-// Returns a row only when the key was new; the caller then owns it.
-func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyKeyParams) (time.Time, error) {
+// Returns a row when the caller now holds the key: it was new, or the same
+// request held it in progress past its lease (its process died).
+func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyKeyParams) (bool, error) {
 	row := q.db.QueryRow(ctx, claimIdempotencyKey,
 		arg.UserID,
 		arg.Key,
 		arg.Method,
 		arg.Path,
 		arg.RequestHash,
+		arg.Claim,
+		arg.LeaseSecs,
 	)
-	var created_at time.Time
-	err := row.Scan(&created_at)
-	return created_at, err
+	var taken_over bool
+	err := row.Scan(&taken_over)
+	return taken_over, err
 }
 
 const completeIdempotencyKey = `-- name: CompleteIdempotencyKey :exec
-UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2
+UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND key = $2 AND claim = $5
 `
 
 type CompleteIdempotencyKeyParams struct {
-	UserID   uuid.UUID `json:"user_id"`
-	Key      string    `json:"key"`
-	Status   *int32    `json:"status"`
-	Response []byte    `json:"response"`
+	UserID   uuid.UUID   `json:"user_id"`
+	Key      string      `json:"key"`
+	Status   *int32      `json:"status"`
+	Response []byte      `json:"response"`
+	Claim    pgtype.UUID `json:"claim"`
 }
 
 func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempotencyKeyParams) error {
@@ -58,12 +67,14 @@ func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempo
 		arg.Key,
 		arg.Status,
 		arg.Response,
+		arg.Claim,
 	)
 	return err
 }
 
 const getIdempotencyKey = `-- name: GetIdempotencyKey :one
-SELECT user_id, key, method, path, request_hash, status, response, created_at FROM idempotency_keys WHERE user_id = $1 AND key = $2
+SELECT user_id, key, method, path, request_hash, status, response, created_at, claim, locked_until, greatest(extract(epoch FROM locked_until - now()), 0)::float8 AS lease_left_secs
+FROM idempotency_keys WHERE user_id = $1 AND key = $2
 `
 
 type GetIdempotencyKeyParams struct {
@@ -71,9 +82,23 @@ type GetIdempotencyKeyParams struct {
 	Key    string    `json:"key"`
 }
 
-func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (IdempotencyKey, error) {
+type GetIdempotencyKeyRow struct {
+	UserID        uuid.UUID   `json:"user_id"`
+	Key           string      `json:"key"`
+	Method        string      `json:"method"`
+	Path          string      `json:"path"`
+	RequestHash   []byte      `json:"request_hash"`
+	Status        *int32      `json:"status"`
+	Response      []byte      `json:"response"`
+	CreatedAt     time.Time   `json:"created_at"`
+	Claim         pgtype.UUID `json:"claim"`
+	LockedUntil   time.Time   `json:"locked_until"`
+	LeaseLeftSecs float64     `json:"lease_left_secs"`
+}
+
+func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (GetIdempotencyKeyRow, error) {
 	row := q.db.QueryRow(ctx, getIdempotencyKey, arg.UserID, arg.Key)
-	var i IdempotencyKey
+	var i GetIdempotencyKeyRow
 	err := row.Scan(
 		&i.UserID,
 		&i.Key,
@@ -83,6 +108,9 @@ func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyPa
 		&i.Status,
 		&i.Response,
 		&i.CreatedAt,
+		&i.Claim,
+		&i.LockedUntil,
+		&i.LeaseLeftSecs,
 	)
 	return i, err
 }
@@ -115,17 +143,18 @@ func (q *Queries) OrganizationHasRole(ctx context.Context, arg OrganizationHasRo
 }
 
 const releaseIdempotencyKey = `-- name: ReleaseIdempotencyKey :exec
-DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status IS NULL
+DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status IS NULL AND claim = $3
 `
 
 type ReleaseIdempotencyKeyParams struct {
-	UserID uuid.UUID `json:"user_id"`
-	Key    string    `json:"key"`
+	UserID uuid.UUID   `json:"user_id"`
+	Key    string      `json:"key"`
+	Claim  pgtype.UUID `json:"claim"`
 }
 
 // A request that failed on the server's side may be tried again.
 func (q *Queries) ReleaseIdempotencyKey(ctx context.Context, arg ReleaseIdempotencyKeyParams) error {
-	_, err := q.db.Exec(ctx, releaseIdempotencyKey, arg.UserID, arg.Key)
+	_, err := q.db.Exec(ctx, releaseIdempotencyKey, arg.UserID, arg.Key, arg.Claim)
 	return err
 }
 

@@ -151,14 +151,16 @@ type DisputeProposal struct {
 }
 
 type IdempotencyKey struct {
-	UserID      uuid.UUID `json:"user_id"`
-	Key         string    `json:"key"`
-	Method      string    `json:"method"`
-	Path        string    `json:"path"`
-	RequestHash []byte    `json:"request_hash"`
-	Status      *int32    `json:"status"`
-	Response    []byte    `json:"response"`
-	CreatedAt   time.Time `json:"created_at"`
+	UserID      uuid.UUID   `json:"user_id"`
+	Key         string      `json:"key"`
+	Method      string      `json:"method"`
+	Path        string      `json:"path"`
+	RequestHash []byte      `json:"request_hash"`
+	Status      *int32      `json:"status"`
+	Response    []byte      `json:"response"`
+	CreatedAt   time.Time   `json:"created_at"`
+	Claim       pgtype.UUID `json:"claim"`
+	LockedUntil time.Time   `json:"locked_until"`
 }
 
 type LedgerLine struct {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -78,18 +79,14 @@ func TestDispatchReadsCandidatesFromCatalogProfilesAndHistory(t *testing.T) {
 	_, _, err := m.SaveProduct(context.Background(), missed, marketplace.ProductInput{SKU: "V1", Name: "Gate valve", Category: "valves",
 		Unit: "piece", MOQ: 1, Currency: "USD", PriceTiers: tiers{{1, 100}}, LeadTimeDays: 5, Certifications: []string{"ISO 9001"}, OriginRegion: "IN-MH"})
 	require.NoError(t, err)
-	for i, st := range []struct {
-		sup    [2]string
+	for i, inv := range []struct {
+		sup    uuid.UUID
 		status string
-	}{{[2]string{"p"}, "QUOTED"}, {[2]string{"m"}, "LATE"}, {[2]string{"m"}, "LATE"}, {[2]string{"m"}, "QUOTED"}} {
+	}{{punctual, "QUOTED"}, {missed, "LATE"}, {missed, "LATE"}, {missed, "QUOTED"}} {
 		id := "d" + string(rune('0'+i))
 		at := time.Now().Add(-time.Duration(i+1) * 24 * time.Hour)
 		s.deal(deal{id: id, buyer: buyer, stage: "QUOTING", category: "valves", currency: "USD", createdAt: at})
-		sup := punctual
-		if st.sup[0] == "m" {
-			sup = missed
-		}
-		s.invitation(id, sup, st.status, at)
+		s.invitation(id, inv.sup, inv.status, at)
 	}
 
 	ranked, why, err := m.Dispatch(context.Background(), marketplace.DispatchCriteria{

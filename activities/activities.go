@@ -10,7 +10,6 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -195,9 +194,11 @@ type ProjectedEvent struct {
 	Detail string    `json:"detail,omitempty"`
 }
 
-// DealProjection is the deal's current summary, its whole state as the
-// workflow's query returns it (JSON of workflows.DealState), and the timeline
-// events not yet projected.
+// DealProjection is what the deal workflow tells the read model after a
+// change: the deal's summary and the timeline events not yet projected. It
+// never carries the deal's whole state, which would grow the history with
+// the square of the deal's actions; the read model reads the rest (quotes,
+// payments, shipments, dispute) through the deal's query.
 type DealProjection struct {
 	DealID        string           `json:"deal_id"`
 	Stage         string           `json:"stage"`
@@ -209,9 +210,12 @@ type DealProjection struct {
 	Currency      string           `json:"currency"`
 	CreatedAt     time.Time        `json:"created_at"`
 	LastSeq       int              `json:"last_seq"`
-	State         json.RawMessage  `json:"state"`
 	Events        []ProjectedEvent `json:"events"`
 }
+
+// ErrProjectionRejected is the type of a projection the read model refuses
+// for good (a value the database cannot store): retrying cannot cure it.
+const ErrProjectionRejected = "ProjectionRejected"
 
 // ---- tracking ----
 
@@ -305,9 +309,17 @@ func (a *Activities) PostLedger(ctx context.Context, p Posting) error {
 	return nil
 }
 
+// ErrProjectionRefused is what a Projection returns, wrapped, for a write
+// it refuses for good.
+var ErrProjectionRefused = errors.New("the read model refused the projection")
+
 // ProjectDeal writes the deal's summary and new events to the read model.
 func (a *Activities) ProjectDeal(ctx context.Context, p DealProjection) error {
-	return a.Projection.Project(ctx, p)
+	err := a.Projection.Project(ctx, p)
+	if errors.Is(err, ErrProjectionRefused) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrProjectionRejected, err)
+	}
+	return err
 }
 
 // TrackShipment asks the tracker for a shipment's status.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/bounds"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
@@ -43,7 +45,38 @@ type CreateDealRequest struct {
 	Certifications []string `json:"certifications"`
 }
 
-const maxSuppliers = 20
+// Limits of an inquiry's dispatch criteria; the inquiry's own text is held
+// to the deal's limits (workflows/limits.go).
+const (
+	maxSuppliers      = workflows.MaxSuppliers
+	maxRegions        = 20
+	maxCertifications = 10
+)
+
+// boundedLine is one value held to bounds.Line.
+type boundedLine struct {
+	field, value string
+	max          int
+}
+
+func (b boundedLine) Validate() error { return bounds.Line(b.field, b.value, b.max) }
+
+// boundedText is one value held to bounds.Text.
+type boundedText struct {
+	field, value string
+	max          int
+}
+
+func (b boundedText) Validate() error { return bounds.Text(b.field, b.value, b.max) }
+
+// inquiry is the request as the deal's inquiry.
+func (r CreateDealRequest) inquiry(buyer string) workflows.Inquiry {
+	return workflows.Inquiry{
+		BuyerOrgID: buyer, Product: r.Product, Category: r.Category, Quantity: r.Quantity, Unit: r.Unit,
+		TargetUnitPrice: r.TargetUnitPrice, Currency: r.Currency, Destination: r.Destination, Incoterm: r.Incoterm,
+		ShipBy: r.ShipBy, WantsSample: r.WantsSample, Specs: r.Specs,
+	}
+}
 
 func (r CreateDealRequest) validate() error {
 	switch {
@@ -61,10 +94,18 @@ func (r CreateDealRequest) validate() error {
 		return invalid("category", "a category slug such as \"led-lighting\"")
 	case len(r.Suppliers) > maxSuppliers:
 		return invalid("suppliers", "name between 1 and %d suppliers", maxSuppliers)
-	case len(r.Regions) > 20 || len(r.Certifications) > 10:
-		return invalid("regions", "at most 20 regions and 10 certifications")
-	case len(r.Product) > 500 || len(r.Specs) > 10_000:
-		return invalid("product", "product or specs too long")
+	case len(r.Regions) > maxRegions:
+		return invalid("regions", "has %d entries; at most %d are allowed", len(r.Regions), maxRegions)
+	case len(r.Certifications) > maxCertifications:
+		return invalid("certifications", "has %d entries; at most %d are allowed", len(r.Certifications), maxCertifications)
+	}
+	if err := checkBounds(r.inquiry("")); err != nil {
+		return err
+	}
+	for _, c := range r.Certifications {
+		if err := checkBounds(boundedLine{"certifications", c, workflows.MaxCode}); err != nil {
+			return err
+		}
 	}
 	for _, reg := range r.Regions {
 		if !marketplace.ValidRegion(reg) {
@@ -145,15 +186,14 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 		dealID = uuid.NewSHA1(dealIDSpace, []byte(id)).String()
 	}
 	in := workflows.DealInput{
-		DealID: dealID,
-		Inquiry: workflows.Inquiry{
-			BuyerOrgID: p.OrgID.String(), Product: req.Product, Category: req.Category, Quantity: req.Quantity, Unit: req.Unit,
-			TargetUnitPrice: req.TargetUnitPrice, Currency: req.Currency, Destination: req.Destination, Incoterm: req.Incoterm,
-			ShipBy: req.ShipBy, WantsSample: req.WantsSample, Specs: req.Specs,
-		},
+		DealID:    dealID,
+		Inquiry:   req.inquiry(p.OrgID.String()),
 		Suppliers: suppliers,
 		Dispatch:  dispatch,
 		Policy:    s.policy,
+	}
+	if err := checkBounds(in); err != nil {
+		return err
 	}
 	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: workflows.DealWorkflowID(dealID), TaskQueue: s.taskQueue,
@@ -171,14 +211,35 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 	return c.JSON(http.StatusCreated, st)
 }
 
-// query asks the deal's workflow for its state.
+// query asks the deal's workflow for its state, giving Temporal and the
+// worker queryTimeout to answer (503 otherwise).
 func (s *Server) query(ctx context.Context, dealID string) (workflows.DealState, error) {
-	v, err := s.temporal.QueryWorkflow(ctx, workflows.DealWorkflowID(dealID), "", workflows.QueryState)
-	if err != nil {
-		return workflows.DealState{}, err
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	st, err := readmodel.TemporalStates{Client: s.temporal}.DealState(ctx, dealID)
+	return st, unavailable(ctx, err)
+}
+
+// How long the API waits for the deal's workflow before it answers 503.
+const (
+	queryTimeout  = 10 * time.Second
+	updateTimeout = 20 * time.Second
+)
+
+// unavailable marks err as Temporal or the worker not answering in time.
+func unavailable(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
 	}
-	var st workflows.DealState
-	return st, v.Get(&st)
+	var (
+		unav *serviceerror.Unavailable
+		dead *serviceerror.DeadlineExceeded
+		busy *serviceerror.ResourceExhausted
+	)
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &unav) || errors.As(err, &dead) || errors.As(err, &busy) {
+		return errUnavailable(err)
+	}
+	return err
 }
 
 // visibleDeal returns the deal if the caller may see it, and 404 otherwise,
@@ -314,8 +375,17 @@ func (s *Server) action(update string, build builder) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var st workflows.DealState
-		if err := s.update(c, update, arg, &st); err != nil {
+		if v, ok := arg.(interface{ Validate() error }); ok {
+			if err := checkBounds(v); err != nil {
+				return err
+			}
+		}
+		var res workflows.ActionResult
+		if err := s.update(c, update, arg, &res); err != nil {
+			return err
+		}
+		st, err := s.query(c.Request().Context(), res.DealID)
+		if err != nil {
 			return err
 		}
 		return c.JSON(http.StatusOK, st)
@@ -327,7 +397,13 @@ func (s *Server) action(update string, build builder) echo.HandlerFunc {
 // the workflow applies an update ID once, and a repeat gets the first
 // outcome.
 func (s *Server) update(c echo.Context, name string, arg, result any) error {
-	ctx := c.Request().Context()
+	if raw, err := json.Marshal(arg); err != nil || len(raw) > maxActionBytes {
+		// The limits keep every action far below this; it guards the
+		// workflow's payload limit against any the limits missed.
+		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "the action is too large for a deal")
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), updateTimeout)
+	defer cancel()
 	var updateID string
 	if id := requestIdentity(c); id != "" {
 		updateID = name + "/" + id
@@ -343,8 +419,11 @@ func (s *Server) update(c echo.Context, name string, arg, result any) error {
 	if errors.As(err, &nf) {
 		return apiErr(http.StatusConflict, workflows.RejectWrongStage, "the deal is closed and takes no more actions")
 	}
-	return err
+	return unavailable(ctx, err)
 }
+
+// maxActionBytes bounds one party action as sent to the workflow.
+const maxActionBytes = 256 << 10
 
 // The request bodies of party actions.
 type (
@@ -562,6 +641,9 @@ func answerInput(c echo.Context, a workflows.Actor) (any, error) {
 	if err := decode(c, &r); err != nil {
 		return nil, err
 	}
+	if err := checkBounds(boundedText{"message", r.Message, workflows.MaxNote}); err != nil {
+		return nil, err
+	}
 	if strings.TrimSpace(r.Message) == "" {
 		return nil, invalid("message", "is required")
 	}
@@ -605,31 +687,32 @@ func (s *Server) pay(c echo.Context) error {
 	payment := map[string]any{"id": r.PaymentID, "provider": r.Provider, "status": r.Status, "sandbox": r.Provider != "stripe"}
 	if r.Provider == "stripe" && r.Status == workflows.PaymentPending && s.stripe != nil {
 		// The secret goes to the buyer's client only, never into history.
-		var providerID string
-		for _, p := range r.State.Payments {
-			if p.ID == r.PaymentID {
-				providerID = p.ProviderID
-			}
-		}
-		secret, err := s.stripe.ClientSecret(c.Request().Context(), providerID)
+		secret, err := s.stripe.ClientSecret(c.Request().Context(), r.ProviderPaymentID)
 		if err != nil {
 			return err
 		}
 		payment["client_secret"] = secret
 	}
-	return c.JSON(http.StatusOK, map[string]any{"deal": r.State, "payment": payment})
+	st, err := s.query(c.Request().Context(), r.DealID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"deal": st, "payment": payment})
 }
 
 // decide sends the mediator's decision. A signal cannot be refused by the
 // workflow, so the API checks it first against the deal's state, then waits
 // for the deal to show it.
 func (s *Server) decide(c echo.Context) error {
-	st, err := s.visibleDeal(c)
-	if err != nil {
-		return err
-	}
 	var r DecisionRequest
 	if err := decode(c, &r); err != nil {
+		return err
+	}
+	if err := checkBounds(workflows.MediatorDecision{Note: r.Note}); err != nil {
+		return err
+	}
+	st, err := s.visibleDeal(c)
+	if err != nil {
 		return err
 	}
 	if st.Stage != workflows.StageMediation {

@@ -9,6 +9,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/tradeloop/tradeloop/internal/bounds"
 )
 
 // decode reads one JSON object into v, strictly: unknown fields, wrong
@@ -95,4 +97,15 @@ func invalid(field, format string, args ...any) *Error {
 	e := apiErr(http.StatusUnprocessableEntity, "invalid", "%s: %s", field, fmt.Sprintf(format, args...))
 	e.Details = map[string]any{"field": field}
 	return e
+}
+
+// checkBounds holds a request's values to the platform's limits on text and
+// lists (internal/bounds): 422 naming the field and the limit.
+func checkBounds(v interface{ Validate() error }) error {
+	err := v.Validate()
+	var be *bounds.Error
+	if errors.As(err, &be) {
+		return invalid(be.Field, "%s", be.Problem)
+	}
+	return err
 }

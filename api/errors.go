@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/api/serviceerror"
@@ -16,10 +17,12 @@ import (
 // Error is the one error shape every route answers with:
 // {"error":{"code","message","details"}}.
 type Error struct {
-	Status  int            `json:"-"`
-	Code    string         `json:"code"`
-	Message string         `json:"message"`
-	Details map[string]any `json:"details,omitempty"`
+	Status int `json:"-"`
+	// RetryAfter, in seconds, is sent as the Retry-After header.
+	RetryAfter int            `json:"-"`
+	Code       string         `json:"code"`
+	Message    string         `json:"message"`
+	Details    map[string]any `json:"details,omitempty"`
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
@@ -27,6 +30,17 @@ func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Cod
 func apiErr(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
+
+// errUnavailable is Temporal or the worker not answering in time: nothing
+// is wrong with the request, and it may be sent again shortly.
+func errUnavailable(cause error) error {
+	return &unavailableError{cause: cause}
+}
+
+type unavailableError struct{ cause error }
+
+func (e *unavailableError) Error() string { return "deal service unavailable: " + e.cause.Error() }
+func (e *unavailableError) Unwrap() error { return e.cause }
 
 var (
 	errUnauthorized = apiErr(http.StatusUnauthorized, "unauthorized", "a valid API key is required: Authorization: Bearer <key>")
@@ -40,6 +54,7 @@ var statusOfRejection = map[string]int{
 	workflows.RejectNotAllowed: http.StatusForbidden,
 	workflows.RejectInvalid:    http.StatusUnprocessableEntity,
 	workflows.RejectNotFound:   http.StatusNotFound,
+	workflows.RejectLimit:      http.StatusConflict,
 }
 
 // toError turns any handler error into the shape users see. Internal
@@ -47,6 +62,13 @@ var statusOfRejection = map[string]int{
 func toError(err error, logger *slog.Logger, requestID string) *Error {
 	var e *Error
 	if errors.As(err, &e) {
+		return e
+	}
+	var unav *unavailableError
+	if errors.As(err, &unav) {
+		logger.Warn("deal service unavailable", "error", err, "request_id", requestID)
+		e := apiErr(http.StatusServiceUnavailable, "unavailable", "the deal service did not answer in time: send the request again, with the same Idempotency-Key, after Retry-After seconds")
+		e.RetryAfter = 5
 		return e
 	}
 	if code := workflows.RejectionCode(err); code != "" {
@@ -99,6 +121,9 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		}
 		e := toError(err, logger, c.Response().Header().Get(echo.HeaderXRequestID))
 		body, _ := json.Marshal(map[string]*Error{"error": e})
+		if e.RetryAfter > 0 {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+		}
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(e.Status)
 			return

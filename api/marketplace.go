@@ -332,8 +332,8 @@ func (s *Server) rateDeal(c echo.Context) error {
 	if in.Stars < 1 || in.Stars > 5 {
 		return invalid("stars", "1 to 5")
 	}
-	if len(in.Comment) > 2000 {
-		return invalid("comment", "at most 2000 characters")
+	if err := checkBounds(boundedText{"comment", in.Comment, workflows.MaxNote}); err != nil {
+		return err
 	}
 	if st.Stage != workflows.StageCompleted && st.Stage != workflows.StageResolved {
 		return apiErr(http.StatusConflict, "wrong_stage", "a deal can be rated once it is completed or resolved; it is %s", st.Stage)

@@ -53,7 +53,7 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 	mem := activities.NewMemory()
 	w := worker.New(tc.Client, tc.TaskQueue, worker.Options{})
 	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{Payments: mem, Ledger: ledger.New(pool), Projection: readmodel.New(pool), Tracker: mem, Notifier: mem})
+	w.RegisterActivity(&activities.Activities{Payments: mem, Ledger: ledger.New(pool), Projection: readmodel.New(pool).WithStates(readmodel.TemporalStates{Client: tc.Client}), Tracker: mem, Notifier: mem})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -56,9 +55,19 @@ type deal struct {
 	projected  int // timeline entries already sent to the read model
 	outbox     []activities.Notification
 	sent       int
+	notified   int // notifications sent by the deal's earlier runs
 	payMu      workflow.Mutex
-	// stopTracking cancels the running tracking child of each kind.
+	// stopTracking cancels the running tracking child of each kind that
+	// this run started.
 	stopTracking map[string]workflow.CancelFunc
+
+	// booksApart: notifications and projections run in their own
+	// coroutine (books.go); false only when replaying older histories.
+	booksApart bool
+	booksBusy  bool
+	// drains handle the signals already delivered but not yet received,
+	// before the deal continues as new.
+	drains []func(workflow.Context) bool
 }
 
 // Deal carries one deal from inquiry to its end (DESIGN §2).
@@ -67,6 +76,9 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 		return DealState{}, err
 	}
 	in.Policy = in.Policy.withDefaults()
+	if in.Resume != nil {
+		return resumeDeal(ctx, in)
+	}
 	d := &deal{
 		in: in,
 		// Keys and child IDs come from the deal ID, not from the execution,
@@ -81,6 +93,7 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 		},
 		payMu:        workflow.NewMutex(ctx),
 		stopTracking: map[string]workflow.CancelFunc{},
+		booksApart:   workflow.GetVersion(ctx, versionBooksApart, workflow.DefaultVersion, 1) >= 1,
 	}
 	if d.state.Inquiry.Incoterm == "" {
 		d.state.Inquiry.Incoterm = "DAP"
@@ -99,7 +112,14 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 	if err := d.registerHandlers(ctx); err != nil {
 		return DealState{}, err
 	}
+	return d.run(ctx)
+}
 
+// run is the deal's main loop: side effects, deadlines, and the end.
+func (d *deal) run(ctx workflow.Context) (DealState, error) {
+	if d.booksApart {
+		d.keepBooksApart(ctx)
+	}
 	for {
 		// Taken before flush: a handler that runs while flush waits on an
 		// activity must still wake the loop afterwards.
@@ -110,8 +130,16 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 		if d.state.Stage.Final() {
 			break
 		}
+		if d.readyToContinueAsNew(ctx) {
+			if d.drainSignals(ctx) {
+				continue // news to act on first
+			}
+			return DealState{}, workflow.NewContinueAsNewError(ctx, DealWorkflowName, d.resumeInput())
+		}
 		name, at := d.nextDeadline()
-		woke := func() bool { return d.change != seen }
+		// A full history waits for the deal to be quiet, which may come
+		// with no change of state: a projection finishing.
+		woke := func() bool { return d.change != seen || d.readyToContinueAsNew(ctx) }
 		if name == "" {
 			if err := workflow.Await(ctx, woke); err != nil {
 				return d.state, err
@@ -135,10 +163,17 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 	if err := d.settle(ctx); err != nil {
 		return d.state, err
 	}
+	if d.booksApart {
+		d.stopTrackers(ctx)
+	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return d.state, err
 	}
-	return d.state, d.flush(ctx)
+	if err := d.flush(ctx); err != nil {
+		return d.state, err
+	}
+	// The deal ends once its last notifications and projection are out.
+	return d.state, workflow.Await(ctx, d.booksDone)
 }
 
 func (p Policy) withDefaults() Policy {
@@ -166,6 +201,9 @@ func (p Policy) withDefaults() Policy {
 	pick(&p.TrackingStall, def.TrackingStall)
 	if p.InitialInvites <= 0 {
 		p.InitialInvites = def.InitialInvites
+	}
+	if p.HistoryEvents <= 0 {
+		p.HistoryEvents = def.HistoryEvents
 	}
 	if p.TrackingPollsPerRun <= 0 {
 		p.TrackingPollsPerRun = def.TrackingPollsPerRun
@@ -302,13 +340,15 @@ func (d *deal) event(ctx workflow.Context, typ, actor, detail string) {
 func (d *deal) notify(org, kind, text string) {
 	d.outbox = append(d.outbox, activities.Notification{
 		DealID: d.in.DealID, OrgID: org, Kind: kind, Text: text,
-		Key: fmt.Sprintf("%s/notify/%d", d.wf, len(d.outbox)+1),
+		Key: fmt.Sprintf("%s/notify/%d", d.wf, d.notified+len(d.outbox)+1),
 	})
 }
 
-// flush runs the side effects the state asks for: ledger postings for
-// confirmed charges, the sample's payout, tracking children, notifications
-// and the read-model projection.
+// flush runs the money side effects the state asks for (ledger postings
+// for confirmed charges, refunds of excess money, the sample's payout) and
+// starts tracking children. Notifications and the read-model projection
+// run beside the main loop (books.go), so they never hold money back; in
+// histories recorded before that change they run here, as they did then.
 func (d *deal) flush(ctx workflow.Context) error {
 	if err := d.postConfirmedCharges(ctx); err != nil {
 		return err
@@ -322,35 +362,8 @@ func (d *deal) flush(ctx workflow.Context) error {
 	if err := d.startTrackers(ctx); err != nil {
 		return err
 	}
-	actx := workflow.WithActivityOptions(ctx, bookkeepingOptions)
-	for d.sent < len(d.outbox) {
-		if err := workflow.ExecuteActivity(actx, acts.Notify, d.outbox[d.sent]).Get(ctx, nil); err != nil {
-			return fmt.Errorf("notify: %w", err)
-		}
-		d.sent++
-	}
-	if d.projected < len(d.state.Timeline) {
-		upto := len(d.state.Timeline)
-		// encoding/json writes a struct, and a map's keys in sorted order,
-		// the same way every time; workflowcheck cannot see through it.
-		state, err := json.Marshal(d.state) //workflowcheck:ignore
-		if err != nil {
-			return fmt.Errorf("encode deal state: %w", err)
-		}
-		p := activities.DealProjection{
-			DealID: d.in.DealID, Stage: string(d.state.Stage), BuyerOrgID: d.in.Inquiry.BuyerOrgID,
-			SupplierOrgID: d.state.SupplierID, Product: d.in.Inquiry.Product, Quantity: d.in.Inquiry.Quantity,
-			Total: d.state.Total, Currency: d.state.Currency, CreatedAt: d.state.Timeline[0].At,
-			LastSeq: upto, State: state,
-		}
-		for i := d.projected; i < upto; i++ {
-			e := d.state.Timeline[i]
-			p.Events = append(p.Events, activities.ProjectedEvent{Seq: i + 1, At: e.At, Type: e.Type, Actor: e.Actor, Detail: e.Detail})
-		}
-		if err := workflow.ExecuteActivity(actx, acts.ProjectDeal, p).Get(ctx, nil); err != nil {
-			return fmt.Errorf("project deal: %w", err)
-		}
-		d.projected = upto
+	if !d.booksApart {
+		return d.keepBooks(workflow.WithActivityOptions(ctx, bookkeepingOptions))
 	}
 	return nil
 }
@@ -382,6 +395,9 @@ var (
 )
 
 func validateInput(in DealInput) error {
+	if err := invalidInput(in.Validate()); err != nil {
+		return err
+	}
 	switch {
 	case in.DealID == "":
 		return reject(RejectInvalid, "deal ID is required")

@@ -154,6 +154,9 @@ type Policy struct {
 	TrackingPollNear    time.Duration `json:"tracking_poll_near"`
 	TrackingStall       time.Duration `json:"tracking_stall"`
 	TrackingPollsPerRun int           `json:"tracking_polls_per_run"`
+	// HistoryEvents is the history length past which the deal continues
+	// as new (sooner if Temporal suggests it); 0 takes the default.
+	HistoryEvents int `json:"history_events,omitempty"`
 }
 
 // DefaultPolicy returns the platform's default deadlines (DESIGN §2).
@@ -178,6 +181,7 @@ func DefaultPolicy() Policy {
 		TrackingPollNear:    time.Hour,
 		TrackingStall:       5 * day,
 		TrackingPollsPerRun: 200,
+		HistoryEvents:       10_000,
 	}
 }
 
@@ -220,6 +224,22 @@ type DealInput struct {
 	// (the inquiry named a category); empty when the buyer named suppliers.
 	Dispatch string `json:"dispatch,omitempty"`
 	Policy   Policy `json:"policy"`
+	// Resume carries a running deal into its next run when it continues
+	// as new; nil when the deal starts.
+	Resume *DealResume `json:"resume,omitempty"`
+}
+
+// DealResume is what a deal's next run needs of the run before: its state
+// (deadlines are absolute times in it, so they carry over as they stand)
+// and the counters its IDs and idempotency keys are numbered by.
+type DealResume struct {
+	State      DealState `json:"state"`
+	NextInvite int       `json:"next_invite"`
+	QuoteSeq   int       `json:"quote_seq"`
+	Proposals  int       `json:"proposals"`
+	Trackers   int       `json:"trackers"`
+	Projected  int       `json:"projected"`
+	Notified   int       `json:"notified"`
 }
 
 // ---- update payloads ----
@@ -293,13 +313,22 @@ type PayInput struct {
 	Step  string `json:"step"` // activities.StepSample, StepDeposit, StepBalance
 }
 
-// PayResult is what the buyer's client needs to complete a payment.
+// ActionResult is what every party action's update returns: the deal's
+// stage after it. It is recorded in the deal's history, so it never carries
+// the deal's state; the API reads the state it shows through the query.
+type ActionResult struct {
+	DealID string `json:"deal_id"`
+	Stage  Stage  `json:"stage"`
+}
+
+// PayResult is what the buyer's client needs to complete a payment. The
+// provider's client secret is fetched by the API and never recorded.
 type PayResult struct {
-	State        DealState `json:"state"`
-	PaymentID    string    `json:"payment_id"`
-	Provider     string    `json:"provider"`
-	Status       string    `json:"status"`
-	ClientSecret string    `json:"client_secret,omitempty"`
+	ActionResult
+	PaymentID         string `json:"payment_id"`
+	Provider          string `json:"provider"`
+	ProviderPaymentID string `json:"provider_payment_id,omitempty"`
+	Status            string `json:"status"`
 }
 
 // ProgressInput is a supplier's production report.
@@ -594,6 +623,8 @@ type Shipment struct {
 	DeliveredAt    time.Time               `json:"delivered_at,omitzero"`
 	// tracker is the child workflow's run number for this shipment.
 	Tracker int `json:"tracker"`
+	// Corrections counts the supplier's corrections of the tracking number.
+	Corrections int `json:"corrections,omitempty"`
 }
 
 // Dispute statuses.

@@ -95,13 +95,11 @@ func (d *liveDeal) try(name string, arg any) (workflows.DealState, error) {
 	if err != nil {
 		return workflows.DealState{}, err
 	}
-	if name == workflows.UpdatePay {
-		var r workflows.PayResult
-		err := h.Get(d.ctx, &r)
-		return r.State, err
+	// Updates answer with the stage only; the state is the query's.
+	if err := h.Get(d.ctx, nil); err != nil {
+		return workflows.DealState{}, err
 	}
-	var st workflows.DealState
-	return st, h.Get(d.ctx, &st)
+	return d.state(), nil
 }
 
 func (d *liveDeal) state() workflows.DealState {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/tradeloop/tradeloop/internal/bounds"
 )
 
 func (d *deal) checkOpenDispute(_ workflow.Context, in DisputeInput) error {
@@ -78,6 +80,15 @@ func (d *deal) checkPropose(_ workflow.Context, in ProposalInput) error {
 	}
 	if held := d.goodsHeld(); in.ReleaseAmount < 0 || in.ReleaseAmount > held {
 		return reject(RejectInvalid, "release amount %d must be between 0 and the %d held in escrow", in.ReleaseAmount, held)
+	}
+	n := 0
+	for _, p := range d.state.Dispute.Proposals {
+		if p.By == in.Actor.OrgID {
+			n++
+		}
+	}
+	if n >= MaxProposalsPerParty {
+		return limitReached("each party may propose at most %d settlements", MaxProposalsPerParty)
 	}
 	return nil
 }
@@ -168,6 +179,7 @@ func (d *deal) escalate(ctx workflow.Context, by, why string) {
 // so a ruling that does not fit (wrong stage, not a mediator, bad amount; the
 // API checks these before signalling) is recorded and ignored.
 func (d *deal) mediatorDecision(ctx workflow.Context, m MediatorDecision) {
+	m.Note = bounds.Clean(m.Note, MaxDecisionNote)
 	held := d.goodsHeld()
 	release, problem := int64(0), ""
 	switch {

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/bounds"
 	"github.com/tradeloop/tradeloop/internal/money"
 )
 
@@ -119,7 +120,7 @@ func (d *deal) pay(ctx workflow.Context, in PayInput) (PayResult, error) {
 			d.confirmCharge(ctx, p)
 		}
 	}
-	return PayResult{State: d.state, PaymentID: p.ID, Provider: p.Provider, Status: p.Status}, nil
+	return PayResult{ActionResult: d.result(), PaymentID: p.ID, Provider: p.Provider, ProviderPaymentID: p.ProviderID, Status: p.Status}, nil
 }
 
 // confirmCharge records captured money in escrow and moves the deal on.
@@ -182,6 +183,7 @@ func (d *deal) paymentConfirmed(ctx workflow.Context, s PaymentConfirmed) {
 }
 
 func (d *deal) providerEvent(ctx workflow.Context, e ProviderEvent) {
+	e.Type, e.ObjectID, e.Detail = bounds.Clean(e.Type, MaxCode*2), bounds.Clean(e.ObjectID, MaxCode*2), bounds.Clean(e.Detail, MaxNote)
 	d.event(ctx, "provider_"+e.Type, "", e.ObjectID+" "+e.Detail)
 	if e.Type == "charge.dispute.created" {
 		d.notify("platform", "card_dispute", "A card dispute was opened on deal "+d.in.DealID+": "+e.ObjectID)

@@ -6,18 +6,37 @@ import (
 
 // onUpdate registers an update whose validator is check and whose handler
 // checks again (the state may have moved between validation and execution),
-// applies the change and returns the deal's new state.
+// applies the change and returns the deal's stage. Inputs with a Validate
+// method are held to the deal's limits first. The result stays small, so
+// the history grows with the actions and not with the deal's state.
 func onUpdate[T any](ctx workflow.Context, d *deal, name string, check func(workflow.Context, T) error, apply func(workflow.Context, T)) error {
+	validate := bounded(check)
 	return workflow.SetUpdateHandlerWithOptions(ctx, name,
-		func(ctx workflow.Context, in T) (DealState, error) {
-			if err := check(ctx, in); err != nil {
-				return DealState{}, err
+		func(ctx workflow.Context, in T) (ActionResult, error) {
+			if err := validate(ctx, in); err != nil {
+				return ActionResult{}, err
 			}
 			apply(ctx, in)
 			d.change++
-			return d.state, nil
+			return d.result(), nil
 		},
-		workflow.UpdateHandlerOptions{Validator: check})
+		workflow.UpdateHandlerOptions{Validator: validate})
+}
+
+// bounded puts the input's own limits (Validate) before check.
+func bounded[T any](check func(workflow.Context, T) error) func(workflow.Context, T) error {
+	return func(ctx workflow.Context, in T) error {
+		if v, ok := any(in).(interface{ Validate() error }); ok {
+			if err := invalidInput(v.Validate()); err != nil {
+				return err
+			}
+		}
+		return check(ctx, in)
+	}
+}
+
+func (d *deal) result() ActionResult {
+	return ActionResult{DealID: d.in.DealID, Stage: d.state.Stage}
 }
 
 func (d *deal) registerHandlers(ctx workflow.Context) error {
@@ -71,6 +90,15 @@ func (d *deal) registerHandlers(ctx workflow.Context) error {
 // listen handles every signal of one name, in order, for the deal's life.
 func listen[T any](ctx workflow.Context, d *deal, name string, handle func(workflow.Context, T)) {
 	ch := workflow.GetSignalChannel(ctx, name)
+	d.drains = append(d.drains, func(ctx workflow.Context) bool {
+		var v T
+		if !ch.ReceiveAsync(&v) {
+			return false
+		}
+		handle(ctx, v)
+		d.change++
+		return true
+	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var v T

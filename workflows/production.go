@@ -31,6 +31,9 @@ func (d *deal) checkProgress(_ workflow.Context, in ProgressInput) error {
 	if in.Percent < 0 || in.Percent > 100 {
 		return reject(RejectInvalid, "percent must be between 0 and 100")
 	}
+	if len(d.state.Production.Progress) >= MaxProgressReports {
+		return limitReached("a deal takes at most %d progress reports", MaxProgressReports)
+	}
 	if n := len(d.state.Production.Progress); n > 0 && in.Percent < d.state.Production.Progress[n-1].Percent {
 		return reject(RejectInvalid, "progress cannot go back from %d%%", d.state.Production.Progress[n-1].Percent)
 	}
@@ -68,6 +71,9 @@ func (d *deal) checkExtend(ctx workflow.Context, in ExtendInput) error {
 	}
 	if !d.state.Production.Late {
 		return reject(RejectWrongStage, "production is not late")
+	}
+	if d.state.Production.Extensions >= MaxShipByExtensions {
+		return limitReached("the ship-by date can be extended at most %d times", MaxShipByExtensions)
 	}
 	if !in.NewShipBy.After(workflow.Now(ctx)) {
 		return reject(RejectInvalid, "the new ship-by date must be in the future")

@@ -71,6 +71,15 @@ func (d *deal) checkQuote(ctx workflow.Context, q QuoteInput) error {
 	if _, err := d.invitation(q.Actor); err != nil {
 		return err
 	}
+	n := 0
+	for _, old := range d.state.Quotes {
+		if old.SupplierID == q.Actor.OrgID {
+			n++
+		}
+	}
+	if n >= MaxQuotesPerSupplier {
+		return limitReached("a supplier may quote and revise at most %d times on one deal", MaxQuotesPerSupplier)
+	}
 	if _, _, err := d.priceQuote(q); err != nil {
 		return err
 	}
@@ -154,6 +163,9 @@ func (d *deal) checkCounterOffer(_ workflow.Context, in CounterOfferInput) error
 	}
 	if in.TargetUnitPrice < 1 {
 		return reject(RejectInvalid, "target unit price must be positive")
+	}
+	if len(d.state.CounterOffers) >= MaxCounterOffers {
+		return limitReached("a deal takes at most %d counter-offers", MaxCounterOffers)
 	}
 	for _, q := range d.state.Quotes {
 		if q.SupplierID == in.SupplierID && q.Status == QuoteOpen {

@@ -10,10 +10,11 @@ import (
 // Rejection codes: why a party's action was refused. The API maps each to
 // one HTTP status in one place.
 const (
-	RejectWrongStage = "wrong_stage" // the deal is not at a stage that takes this action
-	RejectNotAllowed = "not_allowed" // the caller plays no part that may do this
-	RejectInvalid    = "invalid"     // the values cannot be accepted
-	RejectNotFound   = "not_found"   // the named quote (or other item) does not exist
+	RejectWrongStage = "wrong_stage"   // the deal is not at a stage that takes this action
+	RejectNotAllowed = "not_allowed"   // the caller plays no part that may do this
+	RejectInvalid    = "invalid"       // the values cannot be accepted
+	RejectNotFound   = "not_found"     // the named quote (or other item) does not exist
+	RejectLimit      = "limit_reached" // the deal's cap on this action is reached
 )
 
 // reject makes the non-retryable error a validator returns: the update is
@@ -28,7 +29,7 @@ func RejectionCode(err error) string {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		switch appErr.Type() {
-		case RejectWrongStage, RejectNotAllowed, RejectInvalid, RejectNotFound:
+		case RejectWrongStage, RejectNotAllowed, RejectInvalid, RejectNotFound, RejectLimit:
 			return appErr.Type()
 		}
 	}

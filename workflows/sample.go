@@ -132,7 +132,13 @@ func (d *deal) approveSample(ctx workflow.Context, by, note string) {
 }
 
 func (d *deal) checkRejectSample(ctx workflow.Context, in RejectSampleInput) error {
-	return d.checkJudgeSample(ctx, ActorInput{Actor: in.Actor})
+	if err := d.checkJudgeSample(ctx, ActorInput{Actor: in.Actor}); err != nil {
+		return err
+	}
+	if in.Resample && d.state.Sample.Rounds >= MaxSampleRounds {
+		return limitReached("at most %d samples can be asked for on one deal: approve this one or end the deal", MaxSampleRounds)
+	}
+	return nil
 }
 
 func (d *deal) rejectSample(ctx workflow.Context, in RejectSampleInput) {

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/bounds"
 )
 
 func (d *deal) checkAddShipment(_ workflow.Context, in ShipmentInput) error {
@@ -51,10 +53,16 @@ func (d *deal) startTrackers(ctx workflow.Context) error {
 func (d *deal) startTracker(ctx workflow.Context, kind string, sh *Shipment) (int, error) {
 	d.trackers++
 	cctx, cancel := workflow.WithCancel(ctx)
-	cctx = workflow.WithChildOptions(cctx, workflow.ChildWorkflowOptions{
-		WorkflowID: fmt.Sprintf("%s/track-%s-%d", d.wf, kind, d.trackers),
+	opts := workflow.ChildWorkflowOptions{
+		WorkflowID: d.trackerID(kind, d.trackers),
 		// The deal ends the tracker when it ends: nobody needs the polling then.
-	})
+	}
+	if d.booksApart {
+		// The tracker outlives a continue-as-new of the deal and reports to
+		// whichever run is current; the deal stops it itself at its end.
+		opts.ParentClosePolicy = enumspb.PARENT_CLOSE_POLICY_ABANDON
+	}
+	cctx = workflow.WithChildOptions(cctx, opts)
 	fut := workflow.ExecuteChildWorkflow(cctx, TrackShipment, TrackingInput{
 		DealWorkflowID: d.wf, Kind: kind, Tracker: d.trackers, Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber,
 		Poll: d.in.Policy.TrackingPoll, PollNear: d.in.Policy.TrackingPollNear,
@@ -70,11 +78,19 @@ func (d *deal) startTracker(ctx workflow.Context, kind string, sh *Shipment) (in
 
 // applyTracking adds a tracking report to a shipment: its status, and the
 // events the tracker had not reported before.
+// A carrier's text is cleaned and the events kept are capped, so a chatty
+// or hostile carrier feed cannot grow the deal without bound.
 func applyTracking(sh *Shipment, u ShipmentUpdate) {
 	if u.Status != "" {
-		sh.Status = u.Status
+		sh.Status = bounds.Clean(u.Status, MaxCode)
 	}
-	sh.Events = append(sh.Events, u.Events...)
+	for _, e := range u.Events {
+		if len(sh.Events) >= MaxTrackEvents {
+			break
+		}
+		e.Status, e.Location, e.Description = bounds.Clean(e.Status, MaxCode), bounds.Clean(e.Location, MaxDestination), bounds.Clean(e.Description, MaxNote)
+		sh.Events = append(sh.Events, e)
+	}
 }
 
 func (d *deal) shipmentUpdate(ctx workflow.Context, u ShipmentUpdate) {
@@ -121,6 +137,13 @@ func (d *deal) checkCorrectTracking(_ workflow.Context, in CorrectTrackingInput)
 	default:
 		return reject(RejectInvalid, "kind must be sample or goods")
 	}
+	sh := d.state.Shipment
+	if in.Kind == "sample" {
+		sh = d.state.Sample.Shipment
+	}
+	if sh.Corrections >= MaxTrackingCorrections {
+		return limitReached("a shipment's tracking number can be corrected at most %d times", MaxTrackingCorrections)
+	}
 	return checkShipment(ShipmentInput{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber})
 }
 
@@ -131,11 +154,10 @@ func (d *deal) correctTracking(ctx workflow.Context, in CorrectTrackingInput) {
 	if in.Kind == "sample" {
 		sh = d.state.Sample.Shipment
 	}
-	if stop := d.stopTracking[in.Kind]; stop != nil {
-		stop()
-	}
+	d.stopTracker(ctx, in.Kind, sh)
 	old := sh.Carrier + " " + sh.TrackingNumber
-	*sh = Shipment{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber, Status: activities.TrackPending, ShippedAt: sh.ShippedAt}
+	*sh = Shipment{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber, Status: activities.TrackPending, ShippedAt: sh.ShippedAt,
+		Corrections: sh.Corrections + 1}
 	d.event(ctx, "tracking_corrected", in.Actor.OrgID, old+" → "+in.Carrier+" "+in.TrackingNumber)
 }
 

@@ -12,7 +12,10 @@ import (
 	"errors"
 	"fmt"
 
+	"strings"
+
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tradeloop/tradeloop/activities"
@@ -22,33 +25,62 @@ import (
 
 // Store reads and writes the read model.
 type Store struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	states StateSource
 }
 
-// New returns the read model on pool.
+// StateSource reads a deal's current state (the deal workflow's query).
+type StateSource interface {
+	DealState(ctx context.Context, dealID string) (workflows.DealState, error)
+}
+
+// StateFunc adapts a function to StateSource.
+type StateFunc func(ctx context.Context, dealID string) (workflows.DealState, error)
+
+// DealState implements StateSource.
+func (f StateFunc) DealState(ctx context.Context, dealID string) (workflows.DealState, error) {
+	return f(ctx, dealID)
+}
+
+// New returns the read model on pool, for reading.
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// WithStates returns the read model that projects deals, reading each deal's
+// details through states.
+func (s *Store) WithStates(states StateSource) *Store { return &Store{pool: s.pool, states: states} }
 
 var _ activities.Projection = (*Store)(nil)
 
-// Project writes one projection of a deal in one transaction.
+// Project writes one projection of a deal in one transaction: the summary
+// and new events the workflow sent, and the details (invitations, quotes,
+// payments, shipments, dispute, the state kept for after the workflow's
+// retention) as the deal's query shows them now. The query may be ahead of
+// the projection, never behind, so the details only move forward.
 func (s *Store) Project(ctx context.Context, p activities.DealProjection) error {
-	var st workflows.DealState
-	if err := json.Unmarshal(p.State, &st); err != nil {
-		return fmt.Errorf("decode state of deal %s: %w", p.DealID, err)
+	if s.states == nil {
+		return errors.New("the read model projects only with a source of deal states")
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	st, err := s.states.DealState(ctx, p.DealID)
+	if err != nil {
+		return fmt.Errorf("read state of deal %s: %w", p.DealID, err)
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode state of deal %s: %w", p.DealID, err)
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := store.New(tx)
 		var supplier *string
 		if p.SupplierOrgID != "" {
 			supplier = &p.SupplierOrgID
 		}
 		now := p.CreatedAt
-		if n := len(st.Timeline); n > 0 {
-			now = st.Timeline[n-1].At
+		if n := len(p.Events); n > 0 {
+			now = p.Events[n-1].At
 		}
 		_, err := q.UpsertDeal(ctx, store.UpsertDealParams{
 			ID: p.DealID, Stage: p.Stage, BuyerOrgID: p.BuyerOrgID, SupplierOrgID: supplier, Product: p.Product,
-			Quantity: p.Quantity, TotalMinor: p.Total, Currency: p.Currency, State: p.State,
+			Quantity: p.Quantity, TotalMinor: p.Total, Currency: p.Currency, State: raw,
 			LastEventSeq: int32(p.LastSeq), CreatedAt: p.CreatedAt, UpdatedAt: now,
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -66,6 +98,13 @@ func (s *Store) Project(ctx context.Context, p activities.DealProjection) error 
 		}
 		return projectDetails(ctx, q, p, st)
 	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+		// A data exception (a character or value PostgreSQL cannot store)
+		// fails the same way every time.
+		return fmt.Errorf("%w: %w", activities.ErrProjectionRefused, err)
+	}
+	return err
 }
 
 func projectDetails(ctx context.Context, q *store.Queries, p activities.DealProjection, st workflows.DealState) error {
@@ -88,7 +127,10 @@ func projectDetails(ctx context.Context, q *store.Queries, p activities.DealProj
 			return fmt.Errorf("upsert quote: %w", err)
 		}
 	}
-	updated := st.Timeline[len(st.Timeline)-1].At
+	updated := p.CreatedAt
+	if n := len(st.Timeline); n > 0 {
+		updated = st.Timeline[n-1].At
+	}
 	for _, pay := range st.Payments {
 		if err := q.UpsertPayment(ctx, store.UpsertPaymentParams{
 			DealID: dealID, PaymentID: pay.ID, Kind: pay.Kind, Step: pay.Step, Provider: pay.Provider,

@@ -109,7 +109,7 @@ func NewWorker(d Deps) worker.Worker {
 	w.RegisterActivity(&activities.Activities{
 		Payments:   Payments(d),
 		Ledger:     ledger.New(d.DB),
-		Projection: readmodel.New(d.DB),
+		Projection: readmodel.New(d.DB).WithStates(readmodel.TemporalStates{Client: d.Temporal}),
 		Tracker:    tracker(d.Config.Tracking),
 		Notifier:   activities.LogNotifier{Logger: d.Logger.With("component", "notifications")},
 		Tiers:      marketplace.New(d.DB),

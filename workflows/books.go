@@ -1,0 +1,191 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tradeloop/tradeloop/activities"
+)
+
+// versionBooksApart marks deals whose notifications and projections run in
+// their own coroutine and which continue as new; histories recorded before
+// replay with the bookkeeping inline in the main loop.
+const versionBooksApart = "books-apart"
+
+// booksOptions: notifications and projections retry with backoff for up to
+// an hour, then the failure is reported and tried again at the next change;
+// a write the read model refuses for good is reported and skipped.
+var booksOptions = workflow.ActivityOptions{
+	StartToCloseTimeout:    30 * time.Second,
+	ScheduleToCloseTimeout: time.Hour,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		NonRetryableErrorTypes: []string{activities.ErrProjectionRejected},
+	},
+}
+
+// keepBooks sends the notifications not yet sent and projects the timeline
+// entries not yet projected. The projection carries the deal's summary and
+// its new entries only: the read model reads the rest through the deal's
+// query, outside the history.
+func (d *deal) keepBooks(ctx workflow.Context) error {
+	for d.sent < len(d.outbox) {
+		if err := workflow.ExecuteActivity(ctx, acts.Notify, d.outbox[d.sent]).Get(ctx, nil); err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+		d.sent++
+	}
+	if d.projected >= len(d.state.Timeline) {
+		return nil
+	}
+	upto := len(d.state.Timeline)
+	p := activities.DealProjection{
+		DealID: d.in.DealID, Stage: string(d.state.Stage), BuyerOrgID: d.in.Inquiry.BuyerOrgID,
+		SupplierOrgID: d.state.SupplierID, Product: d.in.Inquiry.Product, Quantity: d.in.Inquiry.Quantity,
+		Total: d.state.Total, Currency: d.state.Currency, CreatedAt: d.state.Timeline[0].At, LastSeq: upto,
+	}
+	for i := d.projected; i < upto; i++ {
+		e := d.state.Timeline[i]
+		p.Events = append(p.Events, activities.ProjectedEvent{Seq: i + 1, At: e.At, Type: e.Type, Actor: e.Actor, Detail: e.Detail})
+	}
+	if err := workflow.ExecuteActivity(ctx, acts.ProjectDeal, p).Get(ctx, nil); err != nil {
+		return fmt.Errorf("project deal: %w", err)
+	}
+	d.projected = upto
+	return nil
+}
+
+// keepBooksApart runs the bookkeeping in its own coroutine: the main loop
+// posts to the ledger, pays out and refunds without waiting for it, and a
+// failing projection or notification never blocks the deal.
+func (d *deal) keepBooksApart(ctx workflow.Context) {
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		actx := workflow.WithActivityOptions(ctx, booksOptions)
+		for {
+			if err := workflow.Await(ctx, d.booksPending); err != nil {
+				return
+			}
+			d.booksBusy = true
+			err := d.keepBooks(actx)
+			d.booksBusy = false
+			if err == nil {
+				continue
+			}
+			var appErr *temporal.ApplicationError
+			if errors.As(err, &appErr) && appErr.Type() == activities.ErrProjectionRejected {
+				// Retrying cannot cure it: report it and move past it, so
+				// later entries still reach the read model.
+				d.reportBooks(ctx, "projection_rejected", err)
+				d.projected = len(d.state.Timeline)
+				continue
+			}
+			d.reportBooks(ctx, "bookkeeping_failing", err)
+			seen := d.change
+			_, _ = workflow.AwaitWithTimeout(ctx, time.Hour, func() bool { return d.change != seen })
+		}
+	})
+}
+
+// reportBooks tells operations that the deal's bookkeeping failed.
+func (d *deal) reportBooks(ctx workflow.Context, kind string, err error) {
+	workflow.GetLogger(ctx).Error("deal bookkeeping failed", "deal_id", d.in.DealID, "kind", kind, "error", err)
+}
+
+func (d *deal) booksPending() bool {
+	return d.sent < len(d.outbox) || d.projected < len(d.state.Timeline)
+}
+
+// booksDone reports whether every notification and projection is out.
+func (d *deal) booksDone() bool { return !d.booksBusy && !d.booksPending() }
+
+// historyFull reports whether the deal should continue as new: Temporal
+// suggests it, or the history passed the deal's budget.
+func (d *deal) historyFull(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= d.in.Policy.HistoryEvents
+}
+
+// quiet reports whether nothing is under way that a new run could not take
+// over: no handler running (a payment waiting on its provider) and the
+// books up to date.
+func (d *deal) quiet(ctx workflow.Context) bool {
+	return workflow.AllHandlersFinished(ctx) && d.booksDone()
+}
+
+// readyToContinueAsNew: the history is full and the deal is quiet.
+func (d *deal) readyToContinueAsNew(ctx workflow.Context) bool {
+	return d.booksApart && d.historyFull(ctx) && d.quiet(ctx)
+}
+
+// drainSignals handles the signals already delivered, so none is lost when
+// the run ends; it reports whether there were any.
+func (d *deal) drainSignals(ctx workflow.Context) bool {
+	any := false
+	for _, drain := range d.drains {
+		for drain(ctx) {
+			any = true
+		}
+	}
+	return any
+}
+
+func (d *deal) resumeInput() DealInput {
+	in := d.in
+	in.Resume = &DealResume{
+		State: d.state, NextInvite: d.nextInvite, QuoteSeq: d.quoteSeq, Proposals: d.proposals,
+		Trackers: d.trackers, Projected: d.projected, Notified: d.notified + len(d.outbox),
+	}
+	return in
+}
+
+// resumeDeal takes a deal over from its previous run.
+func resumeDeal(ctx workflow.Context, in DealInput) (DealState, error) {
+	r := in.Resume
+	in.Resume = nil
+	d := &deal{
+		in: in, wf: DealWorkflowID(in.DealID), state: r.State,
+		nextInvite: r.NextInvite, quoteSeq: r.QuoteSeq, proposals: r.Proposals, trackers: r.Trackers,
+		projected: r.Projected, notified: r.Notified,
+		payMu: workflow.NewMutex(ctx), stopTracking: map[string]workflow.CancelFunc{}, booksApart: true,
+	}
+	if d.state.Deadlines == nil {
+		d.state.Deadlines = map[string]time.Time{}
+	}
+	d.upsertSearchAttributes(ctx)
+	if err := d.registerHandlers(ctx); err != nil {
+		return DealState{}, err
+	}
+	return d.run(ctx)
+}
+
+func (d *deal) trackerID(kind string, n int) string {
+	return fmt.Sprintf("%s/track-%s-%d", d.wf, kind, n)
+}
+
+// stopTracker stops the tracking child of a shipment: through its context
+// when this run started it, else by its workflow ID.
+func (d *deal) stopTracker(ctx workflow.Context, kind string, sh *Shipment) {
+	if stop := d.stopTracking[kind]; stop != nil {
+		stop()
+		delete(d.stopTracking, kind)
+		return
+	}
+	if d.booksApart && sh != nil && sh.Tracker > 0 {
+		// It may have ended already; then there is nothing to stop.
+		_ = workflow.RequestCancelExternalWorkflow(ctx, d.trackerID(kind, sh.Tracker), "")
+	}
+}
+
+// stopTrackers stops every tracker still running when the deal ends.
+func (d *deal) stopTrackers(ctx workflow.Context) {
+	if s := d.state.Sample; s != nil && s.Shipment != nil && s.Shipment.DeliveredAt.IsZero() {
+		d.stopTracker(ctx, "sample", s.Shipment)
+	}
+	if sh := d.state.Shipment; sh != nil && sh.DeliveredAt.IsZero() {
+		d.stopTracker(ctx, "goods", sh)
+	}
+}

@@ -1,0 +1,193 @@
+package workflows_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/testenv"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// longest is text of n characters of three UTF-8 bytes each: the most bytes
+// the limits let through.
+func longest(n int) string { return strings.Repeat("货", n) }
+
+// refusedAtCap sends one more of a capped action and wants it refused as
+// past the cap, with nothing changed.
+func (d *liveDeal) refusedAtCap(name string, arg any) {
+	d.t.Helper()
+	before := len(d.state().Timeline)
+	_, err := d.try(name, arg)
+	require.Error(d.t, err, "%s past its cap was accepted", name)
+	assert.Equal(d.t, workflows.RejectLimit, workflows.RejectionCode(err), "%s past its cap: %v", name, err)
+	assert.Len(d.t, d.state().Timeline, before, "%s past its cap changed the deal", name)
+}
+
+// One deal through every capped action up to its cap, with the longest text
+// the limits allow everywhere: it completes, its history stays small, and
+// one more of each capped action is refused.
+func TestDealAtEveryCapStaysSmallAndCompletes(t *testing.T) {
+	tc := testenv.NewTemporal(t)
+	mem := activities.NewMemory()
+	defer startWorker(t, tc, mem).Stop()
+	note := longest(workflows.MaxNote)
+	d := startDeal(t, tc, mem, "caps", func(in *workflows.DealInput) {
+		in.Inquiry.WantsSample = true
+		in.Inquiry.Product = longest(workflows.MaxProduct)
+		in.Inquiry.Destination = longest(workflows.MaxDestination)
+		in.Inquiry.Unit = longest(workflows.MaxCode)
+		in.Inquiry.Incoterm = longest(workflows.MaxCode)
+		in.Inquiry.Specs = longest(workflows.MaxSpecs)
+		in.Policy.InitialInvites = 2
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // some 200 actions
+	t.Cleanup(cancel)
+	d.ctx = ctx
+
+	// Quotes and revisions, counter-offers.
+	var lastA string
+	for i := range workflows.MaxQuotesPerSupplier {
+		for _, s := range []workflows.Actor{supA, supB} {
+			q := quote(s)
+			q.Note = note
+			q.Tiers = nil
+			for k := range workflows.MaxPriceTiers {
+				q.Tiers = append(q.Tiers, workflows.PriceTier{MinQuantity: int64(1 + k*100), UnitPrice: int64(500 - k - i)})
+			}
+			st := d.update(workflows.UpdateSubmitQuote, q)
+			if s == supA {
+				lastA = st.Quotes[len(st.Quotes)-1].ID
+			}
+		}
+	}
+	extra := quote(supA)
+	d.refusedAtCap(workflows.UpdateSubmitQuote, extra)
+	for i := range workflows.MaxCounterOffers {
+		s := []workflows.Actor{supA, supB}[i%2]
+		d.update(workflows.UpdateCounterOffer, workflows.CounterOfferInput{Actor: buyer, SupplierID: s.OrgID, TargetUnitPrice: 300, Message: note})
+	}
+	d.refusedAtCap(workflows.UpdateCounterOffer, workflows.CounterOfferInput{Actor: buyer, SupplierID: supA.OrgID, TargetUnitPrice: 300})
+	d.update(workflows.UpdateAcceptQuote, workflows.AcceptInput{Actor: buyer, QuoteID: lastA})
+
+	// Samples: as many rounds as allowed, each rejected with the longest reason.
+	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepSample})
+	for round := 1; round <= workflows.MaxSampleRounds; round++ {
+		d.update(workflows.UpdateShipSample, workflows.ShipmentInput{Actor: supA, Carrier: longest(workflows.MaxCode),
+			TrackingNumber: fmt.Sprintf("S%d-%s", round, strings.Repeat("9", workflows.MaxTrackingNumber-4))})
+		if round < workflows.MaxSampleRounds {
+			d.update(workflows.UpdateRejectSample, workflows.RejectSampleInput{Actor: buyer, Reason: note, Resample: true})
+		}
+	}
+	d.refusedAtCap(workflows.UpdateRejectSample, workflows.RejectSampleInput{Actor: buyer, Reason: note, Resample: true})
+	d.update(workflows.UpdateApproveSample, workflows.ActorInput{Actor: buyer, Note: note})
+	d.signContract(buyer)
+	d.signContract(supA)
+	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepDeposit})
+
+	// Production reports.
+	for i := range workflows.MaxProgressReports {
+		d.update(workflows.UpdateReportProgress, workflows.ProgressInput{Actor: supA, Percent: i * 3, Note: note})
+	}
+	d.refusedAtCap(workflows.UpdateReportProgress, workflows.ProgressInput{Actor: supA, Percent: 99})
+	d.update(workflows.UpdateMarkReady, workflows.ActorInput{Actor: supA, Note: note})
+	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepBalance})
+
+	// The goods' tracking number, corrected as often as allowed.
+	d.update(workflows.UpdateAddShipment, workflows.ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "G0"})
+	for i := 1; i <= workflows.MaxTrackingCorrections; i++ {
+		d.update(workflows.UpdateCorrectTracking, workflows.CorrectTrackingInput{Actor: supA, Kind: "goods", Carrier: longest(workflows.MaxCode),
+			TrackingNumber: fmt.Sprintf("G%d", i)})
+	}
+	d.refusedAtCap(workflows.UpdateCorrectTracking, workflows.CorrectTrackingInput{Actor: supA, Kind: "goods", Carrier: "dhl", TrackingNumber: "G9"})
+
+	// A dispute with the most evidence, and every proposal each party may make.
+	evidence := make([]string, workflows.MaxEvidence)
+	for i := range evidence {
+		evidence[i] = fmt.Sprintf("%02d", i) + longest(workflows.MaxEvidenceItem-2)
+	}
+	d.update(workflows.UpdateOpenDispute, workflows.DisputeInput{Actor: buyer, Reason: note, Remedy: note, Evidence: evidence})
+	d.update(workflows.UpdateAnswerDispute, workflows.ActorInput{Actor: supA, Note: note})
+	var lastSupplierProposal string
+	for i := range workflows.MaxProposalsPerParty {
+		for _, p := range []workflows.Actor{buyer, supA} {
+			st := d.update(workflows.UpdateProposeSettlement, workflows.ProposalInput{Actor: p, ReleaseAmount: int64(1000 * (i + 1)), Note: note})
+			if p == supA {
+				lastSupplierProposal = st.Dispute.Proposals[len(st.Dispute.Proposals)-1].ID
+			}
+		}
+	}
+	d.refusedAtCap(workflows.UpdateProposeSettlement, workflows.ProposalInput{Actor: buyer, ReleaseAmount: 1})
+	d.update(workflows.UpdateAcceptSettlement, workflows.AcceptProposalInput{Actor: buyer, ProposalID: lastSupplierProposal})
+
+	final := d.result()
+	require.Equal(t, workflows.StageResolved, final.Stage)
+	assert.Zero(t, final.Escrow.Held, "escrow left after the settlement")
+	assert.Zero(t, mem.Balance(activities.EscrowAccount(final.DealID), "USD"), "escrow account in the ledger")
+
+	desc, err := tc.Client.DescribeWorkflowExecution(d.ctx, d.id, "")
+	require.NoError(t, err)
+	info := desc.GetWorkflowExecutionInfo()
+	t.Logf("history: %d events, %d bytes", info.GetHistoryLength(), info.GetHistorySizeBytes())
+	assert.Less(t, info.GetHistoryLength(), int64(5_000), "history events")
+	assert.Less(t, info.GetHistorySizeBytes(), int64(5<<20), "history bytes")
+	d.checkHistory("deal_at_every_cap")
+}
+
+// A deal whose history budget is tiny continues as new again and again,
+// with its deposit in escrow, and still completes with its money exact.
+func TestDealWithMoneyInEscrowContinuesAsNewAndCompletes(t *testing.T) {
+	tc := testenv.NewTemporal(t)
+	mem := activities.NewMemory()
+	defer startWorker(t, tc, mem).Stop()
+	mem.Script("GOODS-1", activities.TrackInTransit, activities.TrackDelivered)
+	d := startDeal(t, tc, mem, "can", func(in *workflows.DealInput) { in.Policy.HistoryEvents = 40 })
+	firstRun := d.runID()
+
+	st := d.update(workflows.UpdateSubmitQuote, quote(supA))
+	d.update(workflows.UpdateAcceptQuote, workflows.AcceptInput{Actor: buyer, QuoteID: st.Quotes[0].ID})
+	d.signContract(buyer)
+	d.signContract(supA)
+	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepDeposit})
+	for i := range 10 {
+		d.update(workflows.UpdateReportProgress, workflows.ProgressInput{Actor: supA, Percent: i * 10, Note: "batch"})
+	}
+	st = d.state()
+	require.NotEqual(t, firstRun, d.runID(), "the deal never continued as new")
+	require.Equal(t, workflows.StageProduction, st.Stage)
+	assert.Equal(t, int64(234_000), st.Escrow.Held, "the deposit carried into the new run")
+	assert.Len(t, st.Production.Progress, 10, "progress carried across runs")
+
+	d.update(workflows.UpdateMarkReady, workflows.ActorInput{Actor: supA})
+	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepBalance})
+	d.update(workflows.UpdateAddShipment, workflows.ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "GOODS-1"})
+	d.waitStage(workflows.StageInspection)
+	d.update(workflows.UpdateAcceptDelivery, workflows.ActorInput{Actor: buyer})
+	final := d.result()
+	require.Equal(t, workflows.StageCompleted, final.Stage)
+	total := int64(390 * 2000)
+	assert.Equal(t, total, final.Escrow.Released, "released")
+	assert.Zero(t, mem.Balance(activities.EscrowAccount(final.DealID), "USD"), "escrow account")
+	assert.Equal(t, -total, mem.Balance(activities.BuyerAccount(buyer.OrgID), "USD"), "buyer paid once")
+	assert.Len(t, mem.Charges(), 2, "one charge per payment step")
+	assert.Len(t, mem.Transfers(), 2, "one transfer per charge")
+	// Every timeline entry reached the read model once, across the runs.
+	_, events := mem.Projected(final.DealID)
+	require.Len(t, events, len(final.Timeline))
+	for i, e := range events {
+		assert.Equal(t, i+1, e.Seq)
+	}
+}
+
+func (d *liveDeal) runID() string {
+	d.t.Helper()
+	desc, err := d.tc.Client.DescribeWorkflowExecution(d.ctx, d.id, "")
+	require.NoError(d.t, err)
+	return desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+}

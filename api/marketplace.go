@@ -226,7 +226,7 @@ func (s *Server) importProducts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	t, err := sheet.Read(bytes.NewReader(body), f, marketplace.MaxImportRows)
+	t, err := sheet.Read(bytes.NewReader(body), f, sheet.Limits{Rows: marketplace.MaxImportRows})
 	if errors.Is(err, sheet.ErrTooManyRows) {
 		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "a catalog file may have at most %d rows: split it", marketplace.MaxImportRows)
 	}

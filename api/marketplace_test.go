@@ -99,7 +99,7 @@ func TestCatalogImportSearchAndExportOverHTTP(t *testing.T) {
 	assert.Equal(t, "BOLT-M8", rows[1][0])
 	assert.Equal(t, "1000:12;10000:9", rows[1][7])
 	r = p.must(200, p.do("supplier", "GET", "/v1/products/export?format=xlsx", nil))
-	tab, err := sheet.Read(bytes.NewReader(r.body), sheet.XLSX, 100)
+	tab, err := sheet.Read(bytes.NewReader(r.body), sheet.XLSX, sheet.Limits{Rows: 100})
 	require.NoError(t, err)
 	assert.Equal(t, rows[1:], tab.Rows)
 

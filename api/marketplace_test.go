@@ -119,6 +119,9 @@ func TestCatalogImportSearchAndExportOverHTTP(t *testing.T) {
 		"moq": 0, "currency": "USD", "price_tiers": []map[string]int{{"min_quantity": 1, "unit_price": 1}}, "lead_time_days": 1, "origin_region": "CN"})
 	assert.Equal(t, 422, r.status)
 	assert.Contains(t, string(r.body), `"fields"`)
+	r = p.do("supplier2", "POST", "/v1/products", map[string]any{"sku": "X", "name": "Bolt\u0000", "category": "fasteners", "unit": "piece",
+		"moq": 1, "currency": "USD", "price_tiers": []map[string]int{{"min_quantity": 1, "unit_price": 1}}, "lead_time_days": 1, "origin_region": "CN"})
+	assert.Equal(t, 422, r.status, "a NUL, which PostgreSQL cannot store, is refused as any control character: %s", r.body)
 	p.must(201, p.do("supplier2", "POST", "/v1/products", map[string]any{"sku": "X", "name": "Bolt", "category": "fasteners", "unit": "piece",
 		"moq": 1, "currency": "USD", "price_tiers": []map[string]int{{"min_quantity": 1, "unit_price": 1}}, "lead_time_days": 1, "origin_region": "CN"}))
 	p.must(200, p.do("supplier", "DELETE", "/v1/products/"+bolt.ID.String(), nil))

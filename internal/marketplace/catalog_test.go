@@ -164,3 +164,19 @@ func TestImportTenThousandRows(t *testing.T) {
 		`SELECT count(*) FROM products WHERE sku = 'SKU-00042' AND from_unit_minor = 1042 AND tier_unit_minor[2] = 942 AND moq = 52`).Scan(&n))
 	assert.Equal(t, 1, n, "row 42 imported with its prices")
 }
+
+// TestValidateRefusesControlCharacters: a product's text follows the
+// platform's rule, whether it comes as JSON or in a file.
+func TestValidateRefusesControlCharacters(t *testing.T) {
+	valid := marketplace.ProductInput{SKU: "A-1", Name: "Bolt", Description: "M8\tsteel\nzinc plated", Category: "fasteners", Unit: "piece",
+		MOQ: 1, Currency: "USD", PriceTiers: []marketplace.PriceTier{{MinQuantity: 1, UnitPrice: 1}}, LeadTimeDays: 1, OriginRegion: "CN"}
+	require.Empty(t, valid.Validate())
+	bad := valid
+	bad.Name, bad.Description, bad.Unit, bad.Certifications = "Bo\x00lt", "M8\rsteel", "pi\u0085ece", []string{"CE\x1b"}
+	var fields []string
+	for _, e := range bad.Validate() {
+		fields = append(fields, e.Field)
+		assert.Contains(t, e.Message, "control characters")
+	}
+	assert.Equal(t, []string{"name", "description", "unit", "certifications"}, fields)
+}

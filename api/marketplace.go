@@ -24,6 +24,14 @@ import (
 // maxImportBody is the largest catalog file an import takes.
 const maxImportBody = 16 << 20
 
+// DefaultMaxImports is how many catalog imports an API process runs at
+// once unless Deps.MaxImports says otherwise.
+const DefaultMaxImports = 2
+
+// importRetryAfter is the Retry-After, in seconds, of an import refused
+// because others are running: a 25,000-row import takes a few seconds.
+const importRetryAfter = 5
+
 // marketErr maps the marketplace's errors to API errors.
 func marketErr(err error) error {
 	var inv *marketplace.InvalidError
@@ -215,22 +223,34 @@ func (s *Server) exportProducts(c echo.Context) error {
 // importProducts takes a CSV or XLSX catalog file as the request body.
 // ?mode=all (the default) writes nothing when a row is rejected and answers
 // 422 with the report; ?mode=partial writes the valid rows and reports the
-// rejected ones.
+// rejected ones. At most cap(s.imports) imports run at once, their bodies
+// read and held included; one more is a 503 import_busy with Retry-After
+// (a 503, so that a repeat with the same Idempotency-Key runs again).
 func (s *Server) importProducts(c echo.Context) error {
 	f, ok := sheet.FormatFromContentType(c.Request().Header.Get(echo.HeaderContentType))
 	if !ok {
 		return apiErr(http.StatusUnsupportedMediaType, "unsupported_media_type",
 			"send the catalog as text/csv or as an .xlsx file (%s)", sheet.XLSX.ContentType())
 	}
+	select {
+	case s.imports <- struct{}{}:
+		defer func() { <-s.imports }()
+	default:
+		c.Response().Header().Set("Retry-After", strconv.Itoa(importRetryAfter))
+		return apiErr(http.StatusServiceUnavailable, "import_busy",
+			"%d catalog imports are running on this server, the most it runs at once: retry in a few seconds", cap(s.imports))
+	}
 	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	t, err := sheet.Read(bytes.NewReader(body), f, marketplace.MaxImportRows)
-	if errors.Is(err, sheet.ErrTooManyRows) {
+	t, err := sheet.Read(bytes.NewReader(body), f, marketplace.ImportLimits)
+	switch {
+	case errors.Is(err, sheet.ErrTooManyRows):
 		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "a catalog file may have at most %d rows: split it", marketplace.MaxImportRows)
-	}
-	if err != nil {
+	case errors.Is(err, sheet.ErrTooLarge):
+		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "%v", err)
+	case err != nil:
 		return marketErr(err)
 	}
 	rep, err := s.market.Import(c.Request().Context(), principal(c).OrgID, t, marketplace.ImportMode(c.QueryParam("mode")))

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/sheet"
@@ -61,6 +63,15 @@ func TestCatalogImportSearchAndExportOverHTTP(t *testing.T) {
 	assert.Equal(t, 400, p.do("supplier", "POST", "/v1/products/import", "sku,name\n\"broken", ct, "text/csv").status)
 	assert.Equal(t, 400, p.do("supplier", "POST", "/v1/products/import", "not a workbook", ct, sheet.XLSX.ContentType()).status)
 	assert.Equal(t, 415, p.do("supplier", "POST", "/v1/products/import", catalogCSV, ct, "application/json").status)
+	// A value far right of the header is refused naming its cell (where a
+	// cell sits costs nothing: internal/sheet's tests measure it); a file
+	// beyond the limits is a 413.
+	r = p.do("supplier", "POST", "/v1/products/import", farRightCatalog(t), ct, sheet.XLSX.ContentType())
+	assert.Equal(t, 400, r.status)
+	assert.Contains(t, string(r.body), `row 3, cell XFD3: a value beyond the header's last column (11, \"origin_region\")`)
+	r = p.do("supplier", "POST", "/v1/products/import", catalogCSV+strings.Repeat(strings.Repeat(",", 63)+"\n", 20_000), ct, "text/csv")
+	assert.Equal(t, 413, r.status)
+	assert.Contains(t, string(r.body), "the file has more than 1000000 cells")
 	assert.Equal(t, 403, p.do("buyer", "POST", "/v1/products/import", catalogCSV, ct, "text/csv").status)
 
 	// Search with filters, as a buyer; the search is remembered.
@@ -99,7 +110,7 @@ func TestCatalogImportSearchAndExportOverHTTP(t *testing.T) {
 	assert.Equal(t, "BOLT-M8", rows[1][0])
 	assert.Equal(t, "1000:12;10000:9", rows[1][7])
 	r = p.must(200, p.do("supplier", "GET", "/v1/products/export?format=xlsx", nil))
-	tab, err := sheet.Read(bytes.NewReader(r.body), sheet.XLSX, 100)
+	tab, err := sheet.Read(bytes.NewReader(r.body), sheet.XLSX, sheet.Limits{Rows: 100})
 	require.NoError(t, err)
 	assert.Equal(t, rows[1:], tab.Rows)
 
@@ -108,10 +119,39 @@ func TestCatalogImportSearchAndExportOverHTTP(t *testing.T) {
 		"moq": 0, "currency": "USD", "price_tiers": []map[string]int{{"min_quantity": 1, "unit_price": 1}}, "lead_time_days": 1, "origin_region": "CN"})
 	assert.Equal(t, 422, r.status)
 	assert.Contains(t, string(r.body), `"fields"`)
+	r = p.do("supplier2", "POST", "/v1/products", map[string]any{"sku": "X", "name": "Bolt\u0000", "category": "fasteners", "unit": "piece",
+		"moq": 1, "currency": "USD", "price_tiers": []map[string]int{{"min_quantity": 1, "unit_price": 1}}, "lead_time_days": 1, "origin_region": "CN"})
+	assert.Equal(t, 422, r.status, "a NUL, which PostgreSQL cannot store, is refused as any control character: %s", r.body)
 	p.must(201, p.do("supplier2", "POST", "/v1/products", map[string]any{"sku": "X", "name": "Bolt", "category": "fasteners", "unit": "piece",
 		"moq": 1, "currency": "USD", "price_tiers": []map[string]int{{"min_quantity": 1, "unit_price": 1}}, "lead_time_days": 1, "origin_region": "CN"}))
 	p.must(200, p.do("supplier", "DELETE", "/v1/products/"+bolt.ID.String(), nil))
 	assert.Equal(t, 404, p.do("buyer", "GET", "/v1/products/"+bolt.ID.String(), nil).status)
+}
+
+// farRightCatalog is catalogCSV as an .xlsx with one more cell, in column
+// XFD of its second product's row.
+func farRightCatalog(t *testing.T) []byte {
+	t.Helper()
+	rows, err := csv.NewReader(strings.NewReader(catalogCSV)).ReadAll()
+	require.NoError(t, err)
+	f := excelize.NewFile()
+	defer f.Close()
+	sw, err := f.NewStreamWriter("Sheet1")
+	require.NoError(t, err)
+	for i, row := range rows {
+		cells := make([]any, len(row), 16_384) // nil cells are not written
+		for j, c := range row {
+			cells[j] = c
+		}
+		if i == 2 {
+			cells = append(cells[:16_383], "x")
+		}
+		require.NoError(t, sw.SetRow(fmt.Sprintf("A%d", i+1), cells))
+	}
+	require.NoError(t, sw.Flush())
+	var buf bytes.Buffer
+	require.NoError(t, f.Write(&buf))
+	return buf.Bytes()
 }
 
 func TestInquiryByCategoryIsDispatchedWithItsReasons(t *testing.T) {

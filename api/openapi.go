@@ -196,6 +196,9 @@ func openAPIDocument(routes []route) []byte {
 				"413": errResp, "415": errResp, "422": errResp, "429": errResp, "500": errResp,
 			},
 		}
+		if r.op == "importProducts" {
+			op["responses"].(obj)["503"] = errResp // import_busy
+		}
 		if r.request == "CatalogFile" {
 			op["requestBody"] = obj{"required": true, "content": obj{
 				"text/csv": obj{"schema": ref("File")}, fileTypes[1]: obj{"schema": ref("File")},

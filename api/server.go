@@ -61,6 +61,9 @@ type Deps struct {
 	// Policy holds the deadlines new deals start with; zero fields take
 	// workflows.DefaultPolicy's.
 	Policy workflows.Policy
+	// MaxImports is how many catalog imports run at once in this process
+	// (default DefaultMaxImports); one more is a 503 import_busy.
+	MaxImports int
 }
 
 // DefaultIdempotencyLease outlasts the HTTP server's 60-second write
@@ -80,6 +83,8 @@ type Server struct {
 	webhook   string
 	policy    workflows.Policy
 	market    *marketplace.Market
+	// imports holds a token for each catalog import running.
+	imports chan struct{}
 	// idempotencyLease is how long a request holds its Idempotency-Key
 	// before a repeat may take it over.
 	idempotencyLease time.Duration
@@ -100,8 +105,11 @@ func New(d Deps) *echo.Echo {
 	if d.IdempotencyLease <= 0 {
 		d.IdempotencyLease = DefaultIdempotencyLease
 	}
+	if d.MaxImports <= 0 {
+		d.MaxImports = DefaultMaxImports
+	}
 	s := &Server{logger: d.Logger, temporal: d.Temporal, pool: d.DB, taskQueue: d.TaskQueue, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy,
-		idempotencyLease: d.IdempotencyLease}
+		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports)}
 	if d.DB != nil {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 
@@ -83,12 +84,13 @@ func ValidCategory(c string) bool { return categoryRE.MatchString(c) }
 // a subdivision ("CN", "CN-ZJ").
 func ValidRegion(r string) bool { return regionRE.MatchString(r) }
 
-// Normalize trims the input's text fields and orders its lists, so that
-// the same product always reads the same.
+// Normalize trims the input's text fields (a description's \r\n line
+// breaks become \n) and orders its lists, so that the same product always
+// reads the same.
 func (p *ProductInput) Normalize() {
 	p.SKU = strings.TrimSpace(p.SKU)
 	p.Name = strings.TrimSpace(p.Name)
-	p.Description = strings.TrimSpace(p.Description)
+	p.Description = strings.TrimSpace(strings.ReplaceAll(p.Description, "\r\n", "\n"))
 	p.Category = strings.ToLower(strings.TrimSpace(p.Category))
 	p.Unit = strings.TrimSpace(p.Unit)
 	p.Currency = strings.ToUpper(strings.TrimSpace(p.Currency))
@@ -112,6 +114,14 @@ func (p ProductInput) Validate() []FieldError {
 	}
 	if !skuRE.MatchString(p.SKU) {
 		add("sku", "1 to 64 letters, digits or . _ / -, starting with a letter or digit")
+	}
+	for _, f := range []struct{ field, text string }{{"name", p.Name}, {"description", p.Description}, {"unit", p.Unit}} {
+		if hasControl(f.text) {
+			add(f.field, "must not hold control characters (tabs and line breaks only)")
+		}
+	}
+	if slices.ContainsFunc(p.Certifications, hasControl) {
+		add("certifications", "must not hold control characters")
 	}
 	if n := len([]rune(p.Name)); n < 1 || n > 200 {
 		add("name", "is required, at most 200 characters")
@@ -174,6 +184,13 @@ func (p ProductInput) Validate() []FieldError {
 		add("sample_price", "a sample price needs sample_available")
 	}
 	return errs
+}
+
+// hasControl reports whether s holds a control character other than tab
+// and line feed, which no text on the platform may (catalog files neither:
+// internal/sheet refuses them). PostgreSQL could not even store a NUL.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r != '\t' && r != '\n' && unicode.IsControl(r) })
 }
 
 // UnitPriceAt is the product's unit price at quantity q, and false below

@@ -21,7 +21,7 @@ const header = "sku,name,description,category,unit,moq,currency,price_tiers,lead
 
 func readCSV(t *testing.T, s string) sheet.Table {
 	t.Helper()
-	tab, err := sheet.Read(strings.NewReader(s), sheet.CSV, marketplace.MaxImportRows)
+	tab, err := sheet.Read(strings.NewReader(s), sheet.CSV, sheet.Limits{Rows: marketplace.MaxImportRows})
 	require.NoError(t, err)
 	return tab
 }
@@ -57,7 +57,7 @@ func TestImportValidFileThenExportReimportsUnchanged(t *testing.T) {
 	// counts every row as updated.
 	var buf bytes.Buffer
 	require.NoError(t, sheet.Write(&buf, sheet.XLSX, sheet.Document{Title: "Catalog", Table: exported}))
-	back, err := sheet.Read(&buf, sheet.XLSX, marketplace.MaxImportRows)
+	back, err := sheet.Read(&buf, sheet.XLSX, sheet.Limits{Rows: marketplace.MaxImportRows})
 	require.NoError(t, err)
 	rep, err = m.Import(ctx, sup, back, marketplace.ImportAll)
 	require.NoError(t, err)
@@ -118,7 +118,7 @@ func TestImportRefusesFilesItCannotReadWholly(t *testing.T) {
 		"an empty header row": "sku,,name\nA,,B\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			tab, err := sheet.Read(strings.NewReader(file), sheet.CSV, 100)
+			tab, err := sheet.Read(strings.NewReader(file), sheet.CSV, sheet.Limits{Rows: 100})
 			if err != nil {
 				require.ErrorIs(t, err, sheet.ErrMalformed)
 				return
@@ -129,9 +129,9 @@ func TestImportRefusesFilesItCannotReadWholly(t *testing.T) {
 			assert.Equal(t, 0, countProducts(t, m, sup))
 		})
 	}
-	_, err := sheet.Read(strings.NewReader(header+"A,\"unterminated\n"), sheet.CSV, 100)
+	_, err := sheet.Read(strings.NewReader(header+"A,\"unterminated\n"), sheet.CSV, sheet.Limits{Rows: 100})
 	require.ErrorIs(t, err, sheet.ErrMalformed)
-	_, err = sheet.Read(strings.NewReader("PK\x03\x04 not really a zip"), sheet.XLSX, 100)
+	_, err = sheet.Read(strings.NewReader("PK\x03\x04 not really a zip"), sheet.XLSX, sheet.Limits{Rows: 100})
 	require.ErrorIs(t, err, sheet.ErrMalformed)
 }
 
@@ -150,7 +150,7 @@ func TestImportTenThousandRows(t *testing.T) {
 		t.Run(string(f), func(t *testing.T) {
 			var buf bytes.Buffer
 			require.NoError(t, sheet.Write(&buf, f, sheet.Document{Title: "Catalog", Table: tab}))
-			in, err := sheet.Read(&buf, f, marketplace.MaxImportRows)
+			in, err := sheet.Read(&buf, f, sheet.Limits{Rows: marketplace.MaxImportRows})
 			require.NoError(t, err)
 			rep, err := m.Import(context.Background(), sup, in, marketplace.ImportAll)
 			require.NoError(t, err)
@@ -163,4 +163,20 @@ func TestImportTenThousandRows(t *testing.T) {
 	require.NoError(t, pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM products WHERE sku = 'SKU-00042' AND from_unit_minor = 1042 AND tier_unit_minor[2] = 942 AND moq = 52`).Scan(&n))
 	assert.Equal(t, 1, n, "row 42 imported with its prices")
+}
+
+// TestValidateRefusesControlCharacters: a product's text follows the
+// platform's rule, whether it comes as JSON or in a file.
+func TestValidateRefusesControlCharacters(t *testing.T) {
+	valid := marketplace.ProductInput{SKU: "A-1", Name: "Bolt", Description: "M8\tsteel\nzinc plated", Category: "fasteners", Unit: "piece",
+		MOQ: 1, Currency: "USD", PriceTiers: []marketplace.PriceTier{{MinQuantity: 1, UnitPrice: 1}}, LeadTimeDays: 1, OriginRegion: "CN"}
+	require.Empty(t, valid.Validate())
+	bad := valid
+	bad.Name, bad.Description, bad.Unit, bad.Certifications = "Bo\x00lt", "M8\rsteel", "pi\u0085ece", []string{"CE\x1b"}
+	var fields []string
+	for _, e := range bad.Validate() {
+		fields = append(fields, e.Field)
+		assert.Contains(t, e.Message, "control characters")
+	}
+	assert.Equal(t, []string{"name", "description", "unit", "certifications"}, fields)
 }

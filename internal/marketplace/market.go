@@ -107,6 +107,13 @@ const (
 // MaxImportRows is the most data rows one import file may have.
 const MaxImportRows = 25_000
 
+// ImportLimits bound what an import reads of its file, and so the memory it
+// takes: 25,000 rows; a header of up to 64 columns (the catalog has 14;
+// the others are named in the refusal); 1,000,000 cells, empty ones
+// included; 8,000 characters a cell (a description may have 5,000, and a
+// longer one is a row's error in the report).
+var ImportLimits = sheet.Limits{Rows: MaxImportRows, Columns: 64, Cells: 1_000_000, CellChars: 8_000}
+
 // RejectedRow is a file row that was not imported, and why.
 type RejectedRow struct {
 	Line   int          `json:"line"`

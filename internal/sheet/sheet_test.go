@@ -61,7 +61,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Run(string(f), func(t *testing.T) {
 			var buf bytes.Buffer
 			require.NoError(t, Write(&buf, f, Document{Title: "Products", Table: in}))
-			got, err := Read(&buf, f, 100)
+			got, err := Read(&buf, f, Limits{Rows: 100})
 			require.NoError(t, err)
 			require.Equal(t, in.Header, got.Header)
 			want := in.Rows
@@ -98,14 +98,15 @@ func TestReadCSV(t *testing.T) {
 			want: Table{Header: []string{"id", "name"}, Rows: [][]string{{"1", "Zhejiang 浙江"}}, RowLine: []int{2}},
 		},
 		{
-			name: "short rows padded, extra empty cells dropped, extra values kept",
-			in:   "a,b,,\n1\n1,2,,\n1,2,3\n",
+			name: "short rows padded, extra empty cells dropped",
+			in:   "a,b,,\n1\n1,2,,\n1,2, ,,\n",
 			want: Table{
 				Header:  []string{"a", "b"},
-				Rows:    [][]string{{"1", ""}, {"1", "2"}, {"1", "2", "3"}},
+				Rows:    [][]string{{"1", ""}, {"1", "2"}, {"1", "2"}},
 				RowLine: []int{2, 3, 4},
 			},
 		},
+		{name: "a value beyond the header", in: "a,b\n1,2\n1,2,,x\n", wantE: `line 3, column 4: a value beyond the header's last column (2, "b")`},
 		{
 			name: "header only",
 			in:   "a,b\n",
@@ -121,7 +122,7 @@ func TestReadCSV(t *testing.T) {
 		{name: "UTF-16", in: "\xff\xfea\x00,\x00b\x00\n", wantE: "line 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := Read(strings.NewReader(tc.in), CSV, 10)
+			got, err := Read(strings.NewReader(tc.in), CSV, Limits{Rows: 10})
 			if tc.wantE != "" {
 				require.ErrorIs(t, err, ErrMalformed)
 				require.ErrorContains(t, err, tc.wantE)
@@ -141,16 +142,16 @@ func TestReadTooManyRows(t *testing.T) {
 			require.NoError(t, Write(&buf, f, Document{Table: tbl}))
 			file := buf.Bytes()
 
-			_, err := Read(bytes.NewReader(file), f, 2)
+			_, err := Read(bytes.NewReader(file), f, Limits{Rows: 2})
 			require.ErrorIs(t, err, ErrTooManyRows)
 			require.ErrorIs(t, err, ErrMalformed)
 			require.ErrorContains(t, err, "more than 2 data rows")
 
-			got, err := Read(bytes.NewReader(file), f, 3)
+			got, err := Read(bytes.NewReader(file), f, Limits{Rows: 3})
 			require.NoError(t, err)
 			require.Len(t, got.Rows, 3)
 
-			got, err = Read(bytes.NewReader(file), f, 0) // no limit
+			got, err = Read(bytes.NewReader(file), f, Limits{}) // the default limits
 			require.NoError(t, err)
 			require.Len(t, got.Rows, 3)
 		})
@@ -183,7 +184,7 @@ func TestReadXLSXMalformed(t *testing.T) {
 		{"empty workbook", emptyWorkbook(t), "no header row"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Read(bytes.NewReader(tc.in), XLSX, 10)
+			_, err := Read(bytes.NewReader(tc.in), XLSX, Limits{Rows: 10})
 			require.ErrorIs(t, err, ErrMalformed)
 			require.ErrorContains(t, err, tc.wantE)
 		})
@@ -250,7 +251,7 @@ func TestReadXLSXValues(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, f.Write(&buf))
 
-	got, err := Read(&buf, XLSX, 100)
+	got, err := Read(&buf, XLSX, Limits{Rows: 100})
 	require.NoError(t, err)
 	require.Equal(t, []string{"value", "case"}, got.Header)
 	require.Len(t, got.Rows, len(cells))
@@ -272,7 +273,7 @@ func TestWriteCSVDefusesFormulas(t *testing.T) {
 	require.Equal(t, "cell\n\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\"\n-5\n+3\n1e5\n'@SUM(A1)\n'-\n'\tx\na=b\n",
 		strings.TrimPrefix(buf.String(), utf8BOM))
 
-	got, err := Read(&buf, CSV, 0)
+	got, err := Read(&buf, CSV, Limits{})
 	require.NoError(t, err)
 	require.Equal(t, "'"+link, got.Rows[0][0])
 	require.Equal(t, "-5", got.Rows[1][0])
@@ -418,7 +419,7 @@ func TestReadLarge(t *testing.T) {
 		t.Run(string(f), func(t *testing.T) {
 			var buf bytes.Buffer
 			require.NoError(t, Write(&buf, f, Document{Title: "large", Table: tbl}))
-			got, err := Read(&buf, f, 10_000)
+			got, err := Read(&buf, f, Limits{Rows: 10_000})
 			require.NoError(t, err)
 			require.Len(t, got.Rows, 10_000)
 			require.Equal(t, tbl.Rows[9_999], got.Rows[9_999])
@@ -428,7 +429,7 @@ func TestReadLarge(t *testing.T) {
 }
 
 func TestUnsupportedFormat(t *testing.T) {
-	_, err := Read(strings.NewReader("x"), PDF, 1)
+	_, err := Read(strings.NewReader("x"), PDF, Limits{Rows: 1})
 	require.Error(t, err)
 	require.False(t, errors.Is(err, ErrMalformed))
 	require.Error(t, Write(io.Discard, Format("ods"), Document{}))

@@ -1,7 +1,6 @@
 package sheet
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -12,167 +11,10 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// Zip bomb guards: the largest .xlsx accepted, packed or unpacked, and the
-// size above which excelize unpacks a worksheet to a temporary file instead
-// of memory.
-const (
-	maxXLSXSize       = 64 << 20
-	unzipXMLSizeLimit = 32 << 20
-)
-
-func readXLSX(r io.Reader, maxRows int) (Table, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxXLSXSize+1))
-	if err != nil {
-		return Table{}, fmt.Errorf("read xlsx: %w", err)
-	}
-	b := tableBuilder{maxRows: maxRows}
-	if len(data) == 0 {
-		return b.table()
-	}
-	if len(data) > maxXLSXSize {
-		return Table{}, fmt.Errorf("%w: the file is larger than %d MiB", ErrMalformed, maxXLSXSize>>20)
-	}
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
-		UnzipSizeLimit:    maxXLSXSize,
-		UnzipXMLSizeLimit: unzipXMLSizeLimit,
-	})
-	if err != nil {
-		if f != nil {
-			_ = f.Close()
-		}
-		return Table{}, fmt.Errorf("%w: not an Excel .xlsx file (%v)", ErrMalformed, err)
-	}
-	defer func() { _ = f.Close() }() // only removes temporary files
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		return Table{}, fmt.Errorf("%w: not an Excel .xlsx file (no worksheet)", ErrMalformed)
-	}
-	if err := streamRows(f, sheets[0], &b); err != nil {
-		return Table{}, err
-	}
-	t, err := b.table()
-	if err != nil {
-		return Table{}, err
-	}
-	// Only now that the row limit is checked, load the worksheet's cell types
-	// and styles, which excelize does in memory.
-	c := cellReader{f: f, sheet: sheets[0], formats: map[int]numFormat{}}
-	if p, err := f.GetWorkbookProps(); err == nil && p.Date1904 != nil {
-		c.date1904 = *p.Date1904
-	}
-	for i, row := range t.Rows {
-		for j, v := range row {
-			if !isNumber(v) {
-				continue
-			}
-			ref, err := excelize.CoordinatesToCellName(j+1, t.RowLine[i])
-			if err != nil {
-				return Table{}, fmt.Errorf("%w: row %d, column %d: %v", ErrMalformed, t.RowLine[i], j+1, err)
-			}
-			if row[j], err = c.value(ref, v); err != nil {
-				return Table{}, err
-			}
-		}
-	}
-	return t, nil
-}
-
-// streamRows feeds the raw cell values of the sheet's rows to b.
-func streamRows(f *excelize.File, sheet string, b *tableBuilder) error {
-	rows, err := f.Rows(sheet)
-	if err != nil {
-		return fmt.Errorf("%w: worksheet %q: %v", ErrMalformed, sheet, err)
-	}
-	defer func() { _ = rows.Close() }()
-	for line := 1; rows.Next(); line++ {
-		cells, err := rows.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			return fmt.Errorf("%w: row %d: %v", ErrMalformed, line, err)
-		}
-		if err := b.add(cells, line); err != nil {
-			return err
-		}
-	}
-	if err := rows.Error(); err != nil {
-		return fmt.Errorf("%w: worksheet %q: %v", ErrMalformed, sheet, err)
-	}
-	return nil
-}
-
-// cellReader turns the raw value of a numeric-looking cell into the string
-// the user means, using the cell's type and number format.
-type cellReader struct {
-	f        *excelize.File
-	sheet    string
-	date1904 bool
-	formats  map[int]numFormat // by style ID
-}
-
 // numFormat is what Read needs to know about a cell's number format.
 type numFormat struct {
 	date     bool
 	decimals int // fixed decimal places, 0 if none
-}
-
-func (c *cellReader) value(ref, raw string) (string, error) {
-	typ, err := c.f.GetCellType(c.sheet, ref)
-	if err != nil {
-		return "", fmt.Errorf("%w: cell %s: %v", ErrMalformed, ref, err)
-	}
-	switch typ {
-	case excelize.CellTypeBool:
-		switch raw {
-		case "1":
-			return "TRUE", nil
-		case "0":
-			return "FALSE", nil
-		}
-		return raw, nil
-	case excelize.CellTypeUnset, excelize.CellTypeNumber:
-	default: // text, which may look like a number: keep it as typed
-		return raw, nil
-	}
-	x, err := strconv.ParseFloat(raw, 64)
-	if err != nil {
-		return raw, nil
-	}
-	style, err := c.f.GetCellStyle(c.sheet, ref)
-	if err != nil {
-		return "", fmt.Errorf("%w: cell %s: %v", ErrMalformed, ref, err)
-	}
-	nf := c.format(style)
-	if nf.date {
-		if t, err := excelize.ExcelDateToTime(x, c.date1904); err == nil {
-			return formatDateTime(t, x), nil
-		}
-	}
-	return padDecimals(formatNumber(x), nf.decimals), nil
-}
-
-func (c *cellReader) format(style int) numFormat {
-	if nf, ok := c.formats[style]; ok {
-		return nf
-	}
-	var nf numFormat
-	if s, err := c.f.GetStyle(style); err == nil { // else: treat as General
-		fixed := true
-		if s.CustomNumFmt != nil {
-			code := formatCodeTokens(*s.CustomNumFmt)
-			nf.date = isDateFormatCode(*s.CustomNumFmt)
-			fixed = !strings.ContainsAny(code, "%e?/")
-		} else {
-			nf.date = isBuiltInDateFormat(s.NumFmt)
-			switch s.NumFmt {
-			case 9, 10, 11, 12, 13, 48: // percent, scientific, fraction
-				fixed = false
-			}
-		}
-		if fixed && s.DecimalPlaces != nil {
-			nf.decimals = *s.DecimalPlaces
-		}
-	}
-	c.formats[style] = nf
-	return nf
 }
 
 // isBuiltInDateFormat reports whether a built-in number format ID shows a
@@ -194,13 +36,20 @@ func isDateFormatCode(code string) bool {
 // formatCodeTokens returns the first section of a number format code,
 // lower-cased, without its literal text: quoted strings, \x escapes, _x
 // spacers, *x fills and [..] colours, conditions and locales.
-func formatCodeTokens(code string) string {
+func formatCodeTokens(code string) string { return formatSections(code)[0] }
+
+// formatSections returns the sections of a number format code (positive;
+// negative; zero; text) as formatCodeTokens does the first; there is at
+// least one.
+func formatSections(code string) []string {
+	var sections []string
 	var b strings.Builder
 	rs := []rune(strings.ToLower(code))
 	for i := 0; i < len(rs); i++ {
 		switch rs[i] {
 		case ';':
-			return b.String()
+			sections = append(sections, b.String())
+			b.Reset()
 		case '"':
 			for i++; i < len(rs) && rs[i] != '"'; i++ {
 			}
@@ -213,7 +62,68 @@ func formatCodeTokens(code string) string {
 			b.WriteRune(rs[i])
 		}
 	}
-	return b.String()
+	return append(sections, b.String())
+}
+
+// numFormatOf is what the number format numFmtID means to Read: a built-in
+// one by its ID, else the custom one in custom, else General.
+func numFormatOf(numFmtID int, custom map[int]string) numFormat {
+	var nf numFormat
+	switch id := numFmtID; {
+	case (id >= 0 && id <= 4) || (id >= 9 && id <= 22) || (id >= 27 && id <= 62) || (id >= 67 && id <= 81):
+		nf.date = isBuiltInDateFormat(id)
+		switch id {
+		case 2, 4, 39, 40, 43, 44: // 0.00, #,##0.00 and the accounting formats with cents
+			nf.decimals = 2
+		}
+	default:
+		code, ok := custom[id]
+		if !ok {
+			return nf
+		}
+		nf.date = isDateFormatCode(code)
+		if !strings.ContainsAny(formatCodeTokens(code), "%e?/") { // not percent, scientific or fraction
+			nf.decimals = codeDecimals(code)
+		}
+	}
+	return nf
+}
+
+// codeDecimals is the number of fixed decimal places of a custom number
+// format: of its first section, if the second (negative numbers) has as
+// many or there is none; else 0.
+func codeDecimals(code string) int {
+	sections := formatSections(code)
+	decimals, point := sectionDecimals(sections[0])
+	if len(sections) > 1 {
+		if neg, negPoint := sectionDecimals(sections[1]); !negPoint || neg != decimals {
+			return 0
+		}
+	}
+	if !point {
+		return 0
+	}
+	return decimals
+}
+
+// sectionDecimals returns the 0 placeholders after the decimal point of a
+// section as formatSections returns it, and whether it has a point.
+func sectionDecimals(section string) (decimals int, point bool) {
+	run := 0
+	for _, r := range section + " " {
+		if r == '0' {
+			run++
+			continue
+		}
+		if point && run > 0 {
+			decimals = run
+		}
+		run = 0
+		if r == '.' {
+			point = true
+		}
+	}
+	return decimals, point
 }
 
 // formatDateTime formats an Excel date serial x, already converted to t, in

@@ -31,6 +31,7 @@ type Memory struct {
 	postingOrder  []string
 	balances      map[string]int64 // account|currency → balance
 	projections   map[string]DealProjection
+	projectErr    func(DealProjection) error
 	events        map[string]map[int]ProjectedEvent
 	polls         map[string]int
 	notifications map[string]Notification
@@ -155,10 +156,23 @@ func (m *Memory) Post(_ context.Context, p Posting) error {
 	return nil
 }
 
+// FailProjections makes Project fail with what fail returns (nil lets it
+// through), to show that nothing else waits behind a failing read model.
+func (m *Memory) FailProjections(fail func(DealProjection) error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.projectErr = fail
+}
+
 // Project implements Projection.
 func (m *Memory) Project(_ context.Context, p DealProjection) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.projectErr != nil {
+		if err := m.projectErr(p); err != nil {
+			return err
+		}
+	}
 	if m.events[p.DealID] == nil {
 		m.events[p.DealID] = map[int]ProjectedEvent{}
 	}

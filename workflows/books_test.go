@@ -1,0 +1,73 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/tradeloop/tradeloop/activities"
+)
+
+// A read model that fails for hours holds back neither the ledger nor the
+// payouts: the deal completes with its money where it belongs, and the
+// timeline reaches the read model once it answers again.
+func TestFailingProjectionHoldsBackNoMoney(t *testing.T) {
+	h := newHarness(t)
+	down := true
+	h.mem.FailProjections(func(activities.DealProjection) error {
+		if down {
+			return errors.New("read model unavailable")
+		}
+		return nil
+	})
+	h.toInspection()
+	h.check(6*m, func(st DealState) {
+		// Still down: the deal moves on all the same.
+		if _, evs := h.mem.Projected("d1"); len(evs) != 0 {
+			t.Errorf("%d events projected while the read model was down", len(evs))
+		}
+	})
+	h.check(250*m, func(st DealState) {
+		if got := h.mem.Balance(activities.EscrowAccount("d1"), "USD"); got != 1_000_000 {
+			t.Errorf("escrow in the ledger at %s = %d while projections fail, want 1000000", st.Stage, got)
+		}
+	})
+	h.update(7*m*60, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
+	h.check(8*m*60, func(DealState) { down = false })
+	st := h.run(dealInput())
+	h.ok("quote", "accept", "pay deposit", "pay balance", "ship", "accept goods")
+	if st.Stage != StageCompleted {
+		t.Fatalf("stage %s, want COMPLETED", st.Stage)
+	}
+	h.balances(0, 980_000, 20_000, -1_000_000, "sup-a")
+	if _, evs := h.mem.Projected("d1"); len(evs) != len(st.Timeline) {
+		t.Fatalf("%d events projected once the read model was back, timeline has %d", len(evs), len(st.Timeline))
+	}
+}
+
+// A projection the read model refuses for good is reported and skipped:
+// it neither blocks the deal nor keeps later entries out.
+func TestProjectionRefusedForGoodIsSkipped(t *testing.T) {
+	h := newHarness(t)
+	refused := 0
+	h.mem.FailProjections(func(p activities.DealProjection) error {
+		for _, e := range p.Events {
+			if e.Type == "production_progress" {
+				refused++
+				return fmt.Errorf("%w: invalid byte sequence", activities.ErrProjectionRefused)
+			}
+		}
+		return nil
+	})
+	h.toInspection()
+	h.update(7*m*60, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
+	st := h.run(dealInput())
+	if st.Stage != StageCompleted || refused != 1 {
+		t.Fatalf("stage %s, refused %d times; want COMPLETED after one refusal", st.Stage, refused)
+	}
+	h.balances(0, 980_000, 20_000, -1_000_000, "sup-a")
+	proj, _ := h.mem.Projected("d1")
+	if proj.Stage != string(StageCompleted) || proj.LastSeq != len(st.Timeline) {
+		t.Fatalf("read model at %s seq %d, deal at %s with %d entries", proj.Stage, proj.LastSeq, st.Stage, len(st.Timeline))
+	}
+}

@@ -19,7 +19,7 @@ import (
 // step the plan does not expect next.
 func TestBaselineMakesThePlannedRoundTrips(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newTestEnv(&s)
 	RegisterBaseline(env)
 	env.RegisterActivityWithOptions(activities.BaselineNoop, activity.RegisterOptions{Name: activities.BaselineActivityName})
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "baseline-1"})

@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 
 	"github.com/tradeloop/tradeloop/activities"
 )
@@ -18,6 +19,16 @@ var (
 	supB  = Actor{UserID: "u-b", OrgID: "sup-b", Role: RoleSupplier} // silver: 300 bp
 	med   = Actor{UserID: "u-med", OrgID: "mediation", Role: RoleMediator}
 )
+
+// newTestEnv is the time-skipping environment every workflow unit test uses.
+// Its deadlock detector allows a workflow task a minute instead of a
+// second: on a loaded machine a task can be descheduled for longer than a
+// second, and a test's verdict must not depend on the machine's speed.
+func newTestEnv(s *testsuite.WorkflowTestSuite) *testsuite.TestWorkflowEnvironment {
+	env := s.NewTestWorkflowEnvironment()
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: time.Minute})
+	return env
+}
 
 // harness runs one deal in the SDK's time-skipping environment, with every
 // party action scheduled at a time after the start.
@@ -34,7 +45,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newTestEnv(&s)
 	mem := activities.NewMemory()
 	Register(env)
 	env.RegisterActivity(mem.Activities())

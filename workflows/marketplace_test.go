@@ -55,7 +55,7 @@ func (f *fakeTiers) RecalculateTiers(_ context.Context, asOf time.Time) (activit
 
 func TestSupplierTiersRecalculatesAsOfTheRunStart(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newTestEnv(&s)
 	start := time.Date(2026, 3, 2, 2, 30, 0, 0, time.UTC)
 	env.SetStartTime(start)
 	tiers := &fakeTiers{}

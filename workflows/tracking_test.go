@@ -18,7 +18,7 @@ import (
 func trackingEnv(t *testing.T, mem *activities.Memory) (*testsuite.TestWorkflowEnvironment, *[]ShipmentUpdate) {
 	t.Helper()
 	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
+	env := newTestEnv(&s)
 	env.RegisterWorkflowWithOptions(TrackShipment, workflow.RegisterOptions{Name: TrackShipmentWorkflowName})
 	env.RegisterActivity(mem.Activities())
 	var reports []ShipmentUpdate
@@ -114,7 +114,7 @@ func TestTrackingAcrossContinueAsNewReportsEachEventOnceAndNeverGoesBack(t *test
 	for {
 		runs++
 		var s testsuite.WorkflowTestSuite
-		env := s.NewTestWorkflowEnvironment()
+		env := newTestEnv(&s)
 		env.RegisterWorkflowWithOptions(TrackShipment, workflow.RegisterOptions{Name: TrackShipmentWorkflowName})
 		env.RegisterActivity(&activities.Activities{Tracker: carrier})
 		env.OnSignalExternalWorkflow("default-test-namespace", "deal-x", "", SignalShipmentUpdate, mock.Anything).Return(

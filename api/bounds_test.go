@@ -98,3 +98,19 @@ func TestControlCharactersAndOverlongTextAre422OnEveryRoute(t *testing.T) {
 		t.Errorf("hostile inquiries made %d deals", len(page.Deals)-1)
 	}
 }
+
+// With the worker gone, a read and an action answer 503 with Retry-After,
+// not 500.
+func TestDealServiceDownIs503WithRetryAfter(t *testing.T) {
+	p := newPlatform(t, func(d *Deps) { d.DealTimeout = 2 * time.Second })
+	id := p.newDeal(false, "supplier")
+	p.worker.Stop()
+	for _, r := range []response{
+		p.do("buyer", "GET", p.path(id, ""), nil),
+		p.do("buyer", "POST", p.path(id, "/cancel"), map[string]any{"note": "changed plans"}),
+	} {
+		if r.status != 503 || r.errCode() != "unavailable" || r.header.Get("Retry-After") == "" {
+			t.Errorf("with the worker down: %d %s Retry-After %q, want 503 unavailable with Retry-After", r.status, r.errCode(), r.header.Get("Retry-After"))
+		}
+	}
+}

@@ -214,17 +214,11 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 // query asks the deal's workflow for its state, giving Temporal and the
 // worker queryTimeout to answer (503 otherwise).
 func (s *Server) query(ctx context.Context, dealID string) (workflows.DealState, error) {
-	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	ctx, cancel := context.WithTimeout(ctx, s.dealTimeout)
 	defer cancel()
 	st, err := readmodel.TemporalStates{Client: s.temporal}.DealState(ctx, dealID)
 	return st, unavailable(ctx, err)
 }
-
-// How long the API waits for the deal's workflow before it answers 503.
-const (
-	queryTimeout  = 10 * time.Second
-	updateTimeout = 20 * time.Second
-)
 
 // unavailable marks err as Temporal or the worker not answering in time.
 func unavailable(ctx context.Context, err error) error {
@@ -402,7 +396,7 @@ func (s *Server) update(c echo.Context, name string, arg, result any) error {
 		// workflow's payload limit against any the limits missed.
 		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "the action is too large for a deal")
 	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), updateTimeout)
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*s.dealTimeout)
 	defer cancel()
 	var updateID string
 	if id := requestIdentity(c); id != "" {

@@ -194,10 +194,10 @@ func openAPIDocument(routes []route) []byte {
 				fmt.Sprint(r.status): obj{"description": "success", "content": content},
 				"400":                errResp, "401": errResp, "403": errResp, "404": errResp, "409": errResp,
 				"413": errResp, "415": errResp, "422": errResp, "429": errResp, "500": errResp,
+				// Temporal or the worker not answering in time, or every
+				// catalog import slot taken: with Retry-After.
+				"503": errResp,
 			},
-		}
-		if r.op == "importProducts" {
-			op["responses"].(obj)["503"] = errResp // import_busy
 		}
 		if r.request == "CatalogFile" {
 			op["requestBody"] = obj{"required": true, "content": obj{

@@ -41,6 +41,7 @@ type platform struct {
 	pool   *pgxpool.Pool
 	tc     testenv.Temporal
 	mem    *activities.Memory
+	worker worker.Worker
 	router routers.Router
 	keys   map[string]string    // who → API key
 	orgs   map[string]uuid.UUID // who → organization
@@ -65,7 +66,7 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 	srv := httptest.NewServer(New(d))
 	t.Cleanup(srv.Close)
 
-	p := &platform{t: t, url: srv.URL, pool: pool, tc: tc, mem: mem, keys: map[string]string{}, orgs: map[string]uuid.UUID{}}
+	p := &platform{t: t, url: srv.URL, pool: pool, tc: tc, mem: mem, worker: w, keys: map[string]string{}, orgs: map[string]uuid.UUID{}}
 	ctx := context.Background()
 	q := store.New(pool)
 	for _, u := range []struct{ who, role, tier string }{

@@ -64,7 +64,14 @@ type Deps struct {
 	// MaxImports is how many catalog imports run at once in this process
 	// (default DefaultMaxImports); one more is a 503 import_busy.
 	MaxImports int
+	// DealTimeout is how long a read waits for the deal's workflow before
+	// it answers 503 (default DefaultDealTimeout); an action waits twice it.
+	DealTimeout time.Duration
 }
+
+// DefaultDealTimeout: a deal's query answers in milliseconds when Temporal
+// and the worker are up; ten seconds without an answer means they are not.
+const DefaultDealTimeout = 10 * time.Second
 
 // DefaultIdempotencyLease outlasts the HTTP server's 60-second write
 // timeout, so a request still running never loses its key.
@@ -88,6 +95,8 @@ type Server struct {
 	// idempotencyLease is how long a request holds its Idempotency-Key
 	// before a repeat may take it over.
 	idempotencyLease time.Duration
+	// dealTimeout is how long a read waits for the deal's workflow.
+	dealTimeout time.Duration
 }
 
 // New builds the HTTP handler. Without Temporal and a database (health
@@ -105,11 +114,14 @@ func New(d Deps) *echo.Echo {
 	if d.IdempotencyLease <= 0 {
 		d.IdempotencyLease = DefaultIdempotencyLease
 	}
+	if d.DealTimeout <= 0 {
+		d.DealTimeout = DefaultDealTimeout
+	}
 	if d.MaxImports <= 0 {
 		d.MaxImports = DefaultMaxImports
 	}
 	s := &Server{logger: d.Logger, temporal: d.Temporal, pool: d.DB, taskQueue: d.TaskQueue, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy,
-		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports)}
+		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports), dealTimeout: d.DealTimeout}
 	if d.DB != nil {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 	}

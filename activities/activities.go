@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -57,6 +58,12 @@ type Activities struct {
 	Notifier   Notifier
 	// Tiers recalculates supplier tiers; only the daily tier workflow uses it.
 	Tiers Tiers
+	// Alerts keeps finance's alerts (RaiseAlert); Escrows serves the escrow
+	// watchdog and operator overrides (activities/finance.go).
+	Alerts  Alerts
+	Escrows Escrows
+	// Logger logs alerts; nil means slog's default.
+	Logger *slog.Logger
 }
 
 // ErrLedgerRejected marks a posting the ledger refuses for good (unbalanced,

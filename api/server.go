@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"golang.org/x/time/rate"
 
+	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
@@ -80,6 +81,7 @@ type Server struct {
 	webhook   string
 	policy    workflows.Policy
 	market    *marketplace.Market
+	finance   *finance.Service
 	// idempotencyLease is how long a request holds its Idempotency-Key
 	// before a repeat may take it over.
 	idempotencyLease time.Duration
@@ -104,8 +106,12 @@ func New(d Deps) *echo.Echo {
 		idempotencyLease: d.IdempotencyLease}
 	if d.DB != nil {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
+		s.finance = finance.New(d.DB, d.Temporal)
 	}
 	m := newMetrics()
+	if d.DB != nil {
+		m.registry.MustRegister(finance.Collector(d.DB, d.Logger))
+	}
 
 	e := echo.New()
 	e.HideBanner = true

@@ -10,8 +10,10 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -56,6 +58,12 @@ type Activities struct {
 	Notifier   Notifier
 	// Tiers recalculates supplier tiers; only the daily tier workflow uses it.
 	Tiers Tiers
+	// Alerts keeps finance's alerts (RaiseAlert); Escrows serves the escrow
+	// watchdog and operator overrides (activities/finance.go).
+	Alerts  Alerts
+	Escrows Escrows
+	// Logger logs alerts; nil means slog's default.
+	Logger *slog.Logger
 }
 
 // ErrLedgerRejected marks a posting the ledger refuses for good (unbalanced,
@@ -211,6 +219,9 @@ type DealProjection struct {
 	CreatedAt     time.Time        `json:"created_at"`
 	LastSeq       int              `json:"last_seq"`
 	Events        []ProjectedEvent `json:"events"`
+	// State is set only by an operator's override (SettleEscrow), whose
+	// deal has no workflow left to query: the settled state, once.
+	State json.RawMessage `json:"state,omitempty"`
 }
 
 // ErrProjectionRejected is the type of a projection the read model refuses

@@ -7,10 +7,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
-// Memory implements Payments, Ledger, Projection, Tracker and Notifier in
-// memory. It is what the workflow tests run against, and what the worker
+// Memory implements Payments, Ledger, Projection, Tracker, Notifier and
+// Alerts in memory. It is what the workflow tests run against, and what the worker
 // uses until the PostgreSQL ledger, the Stripe and sandbox providers and the
 // carrier tracker are built: it keeps nothing across a restart.
 //
@@ -35,6 +36,7 @@ type Memory struct {
 	events        map[string]map[int]ProjectedEvent
 	polls         map[string]int
 	notifications map[string]Notification
+	alerts        []Alert // open ones, in the order first raised
 }
 
 // NewMemory returns empty in-memory providers.
@@ -80,7 +82,7 @@ func (m *Memory) Script(trackingNumber string, statuses ...string) {
 
 // Activities returns Activities backed entirely by m.
 func (m *Memory) Activities() *Activities {
-	return &Activities{Payments: m, Ledger: m, Projection: m, Tracker: m, Notifier: m}
+	return &Activities{Payments: m, Ledger: m, Projection: m, Tracker: m, Notifier: m, Alerts: m}
 }
 
 // Charge implements Payments.
@@ -267,4 +269,44 @@ func (m *Memory) Notifications(kind string) []Notification {
 		}
 	}
 	return out
+}
+
+// Raise implements Alerts: one open alert per kind, deal and subject.
+func (m *Memory) Raise(_ context.Context, a Alert) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, o := range m.alerts {
+		if o.Kind == a.Kind && o.DealID == a.DealID && o.Subject == a.Subject {
+			m.alerts[i] = a
+			return nil
+		}
+	}
+	m.alerts = append(m.alerts, a)
+	return nil
+}
+
+// Resolve implements Alerts; the memory keeps no times, so before is not
+// looked at.
+func (m *Memory) Resolve(_ context.Context, kinds []string, seen []Alert, _ time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	kept, n := m.alerts[:0], 0
+	for _, a := range m.alerts {
+		if slices.Contains(kinds, a.Kind) && !slices.ContainsFunc(seen, func(s Alert) bool {
+			return s.Kind == a.Kind && s.DealID == a.DealID && s.Subject == a.Subject
+		}) {
+			n++
+			continue
+		}
+		kept = append(kept, a)
+	}
+	m.alerts = kept
+	return n, nil
+}
+
+// OpenAlerts returns the open alerts in the order first raised.
+func (m *Memory) OpenAlerts() []Alert {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.alerts)
 }

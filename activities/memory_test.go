@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPostingMustBalancePerCurrency(t *testing.T) {
@@ -74,5 +75,28 @@ func TestMemoryChargeIsIdempotentAndCanDecline(t *testing.T) {
 	}
 	if _, err := m.Activities().Charge(ctx, ChargeInput{Amount: 0, IdempotencyKey: "z"}); err == nil {
 		t.Fatal("zero charge accepted")
+	}
+}
+
+// An alert raised twice is one alert; the memory keeps it until resolved.
+func TestMemoryAlertsAreOnePerKindDealAndSubject(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory()
+	a := m.Activities()
+	lost := Alert{Kind: "projection_failed", DealID: "d1", Subject: "ProjectDeal", Detail: "read model refused"}
+	for range 2 {
+		if err := a.RaiseAlert(ctx, lost); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.RaiseAlert(ctx, Alert{Kind: "Bad Kind", Detail: "x"}); err == nil {
+		t.Fatal("an alert of a malformed kind was raised")
+	}
+	if got := m.OpenAlerts(); len(got) != 1 || got[0] != lost {
+		t.Fatalf("open alerts %+v", got)
+	}
+	n, err := m.Resolve(ctx, []string{"projection_failed"}, nil, time.Time{})
+	if err != nil || n != 1 || len(m.OpenAlerts()) != 0 {
+		t.Fatalf("resolved %d (%v), open %+v", n, err, m.OpenAlerts())
 	}
 }

@@ -246,6 +246,9 @@ func (s *Server) visibleDeal(c echo.Context) (workflows.DealState, error) {
 	}
 	ctx := c.Request().Context()
 	st, err := s.query(ctx, id)
+	if err == nil {
+		st = s.settledByOverride(ctx, st)
+	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		st, err = s.reads.Deal(ctx, id)

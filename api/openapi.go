@@ -53,6 +53,7 @@ func schemas() obj {
 	product["properties"].(obj)["from_unit_price"] = integer()
 	hit := obj{"type": "object", "properties": obj{"id": str(), "supplier_name": str(), "supplier_tier": str(), "unit_price": integer(), "score": obj{"type": "number"}},
 		"required": []string{"id", "sku", "supplier_id", "supplier_tier", "unit_price"}}
+	escrowKind := obj{"type": "string", "enum": []string{"escrow_without_deal", "escrow_mismatch"}}
 	rateSchema := object(obj{"count": integer(), "of": integer(), "rate": obj{"type": "number"}}, "count", "of", "rate")
 	return obj{
 		"Error": object(obj{"error": object(obj{"code": str(), "message": str(), "details": obj{"type": "object"}}, "code", "message")}, "error"),
@@ -104,6 +105,24 @@ func schemas() obj {
 				"money": arrayOf(object(obj{"currency": str(), "completed_deals": integer(), "gmv": integer(), "average_order_value": integer(), "commission_revenue": integer()},
 					"currency", "completed_deals", "gmv", "average_order_value", "commission_revenue")),
 			}},
+		"Alerts": object(obj{"alerts": arrayOf(object(obj{"id": integer(), "kind": str(), "deal_id": str(), "subject": str(), "detail": str(),
+			"currency": str(), "ledger_amount": integer(), "deal_amount": integer(), "first_seen_at": timestamp(), "last_seen_at": timestamp(),
+			"times_seen": integer(), "open": boolean(), "resolved_at": timestamp()},
+			"id", "kind", "detail", "first_seen_at", "last_seen_at", "times_seen", "open"))}, "alerts"),
+		"EscrowFindings": object(obj{"findings": arrayOf(object(obj{"kind": escrowKind, "deal_id": str(), "currency": str(),
+			"ledger_amount": integer(), "deal_amount": integer(), "detail": str(), "first_seen_at": timestamp(), "last_seen_at": timestamp(),
+			"times_seen": integer()}, "kind", "deal_id", "currency", "ledger_amount", "deal_amount", "detail", "first_seen_at", "last_seen_at"))}, "findings"),
+		"WatchdogReport": object(obj{"at": timestamp(), "checked": integer(), "unanswered": integer(), "suspects": integer(), "resolved": integer(),
+			"findings": arrayOf(object(obj{"kind": escrowKind, "deal_id": str(), "currency": str(), "ledger_amount": integer(), "deal_amount": integer(),
+				"detail": str()}, "kind", "deal_id", "currency", "ledger_amount", "deal_amount", "detail"))},
+			"at", "checked", "suspects", "findings", "resolved"),
+		"Override": object(obj{"outcome": obj{"type": "string", "enum": []string{"refund", "release", "split"}}, "release_amount": integer(),
+			"reason": obj{"type": "string", "minLength": 1, "maxLength": 500}}, "outcome", "reason"),
+		"OverrideResponse": object(obj{"deal_id": str(), "workflow_id": str(), "status": obj{"type": "string", "enum": []string{"settled", "running"}},
+			"result": object(obj{"deal_id": str(), "outcome": str(), "stage": obj{"type": "string", "enum": stages}, "currency": str(),
+				"released": integer(), "commission": integer(), "refunded": integer(), "escrow": escrow},
+				"deal_id", "outcome", "stage", "currency", "released", "commission", "refunded", "escrow")},
+			"deal_id", "workflow_id", "status"),
 		"Quote": object(obj{"tiers": arrayOf(tier), "moq": integer(), "lead_time_days": integer(), "valid_till": timestamp(),
 			"sample_price": integer(), "note": str()}, "tiers", "lead_time_days", "valid_till"),
 		"Reason":             object(obj{"reason": str()}),

@@ -23,6 +23,7 @@ import (
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/apikey"
+	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/testenv"
@@ -45,6 +46,9 @@ type platform struct {
 	router routers.Router
 	keys   map[string]string    // who → API key
 	orgs   map[string]uuid.UUID // who → organization
+
+	// provider is mem as the worker's payment provider, counting its calls.
+	provider *countingProvider
 }
 
 func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
@@ -52,9 +56,13 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 	pool := testenv.Postgres(t)
 	tc := testenv.NewTemporal(t)
 	mem := activities.NewMemory()
+	provider := &countingProvider{Memory: mem, calls: map[string]int{}}
+	fin := finance.New(pool, tc.Client)
 	w := worker.New(tc.Client, tc.TaskQueue, worker.Options{})
 	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{Payments: mem, Ledger: ledger.New(pool), Projection: readmodel.New(pool).WithStates(readmodel.TemporalStates{Client: tc.Client}), Tracker: mem, Notifier: mem})
+	workflows.RegisterFinance(w)
+	w.RegisterActivity(&activities.Activities{Payments: provider, Ledger: ledger.New(pool), Projection: readmodel.New(pool).WithStates(readmodel.TemporalStates{Client: tc.Client}), Tracker: mem, Notifier: mem,
+		Alerts: fin, Escrows: fin, Logger: slog.New(slog.DiscardHandler)})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +74,7 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 	srv := httptest.NewServer(New(d))
 	t.Cleanup(srv.Close)
 
-	p := &platform{t: t, url: srv.URL, pool: pool, tc: tc, mem: mem, worker: w, keys: map[string]string{}, orgs: map[string]uuid.UUID{}}
+	p := &platform{t: t, url: srv.URL, pool: pool, tc: tc, mem: mem, provider: provider, worker: w, keys: map[string]string{}, orgs: map[string]uuid.UUID{}}
 	ctx := context.Background()
 	q := store.New(pool)
 	for _, u := range []struct{ who, role, tier string }{

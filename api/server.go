@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"golang.org/x/time/rate"
 
+	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
@@ -90,6 +91,7 @@ type Server struct {
 	webhook   string
 	policy    workflows.Policy
 	market    *marketplace.Market
+	finance   *finance.Service
 	// imports holds a token for each catalog import running.
 	imports chan struct{}
 	// idempotencyLease is how long a request holds its Idempotency-Key
@@ -124,8 +126,12 @@ func New(d Deps) *echo.Echo {
 		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports), dealTimeout: d.DealTimeout}
 	if d.DB != nil {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
+		s.finance = finance.New(d.DB, d.Temporal)
 	}
 	m := newMetrics()
+	if d.DB != nil {
+		m.registry.MustRegister(finance.Collector(d.DB, d.Logger))
+	}
 
 	e := echo.New()
 	e.HideBanner = true

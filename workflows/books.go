@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/bounds"
 )
 
 // versionBooksApart marks deals whose notifications and projections run in
@@ -90,9 +91,20 @@ func (d *deal) keepBooksApart(ctx workflow.Context) {
 	})
 }
 
-// reportBooks tells operations that the deal's bookkeeping failed.
+// alertOptions: an alert is tried a few times; losing one must not stop
+// the deal, and the log has it anyway.
+var alertOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 10 * time.Second,
+	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 5},
+}
+
+// reportBooks tells operations that the deal's bookkeeping failed: the log,
+// and finance's alerts (GET /v1/alerts, the alert metric).
 func (d *deal) reportBooks(ctx workflow.Context, kind string, err error) {
 	workflow.GetLogger(ctx).Error("deal bookkeeping failed", "deal_id", d.in.DealID, "kind", kind, "error", err)
+	_ = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, alertOptions), acts.RaiseAlert, activities.Alert{
+		Kind: kind, DealID: d.in.DealID, Subject: "bookkeeping", Detail: bounds.Clean(err.Error(), MaxNote),
+	}).Get(ctx, nil)
 }
 
 func (d *deal) booksPending() bool {

@@ -65,6 +65,9 @@ func TestProjectionRefusedForGoodIsSkipped(t *testing.T) {
 	if st.Stage != StageCompleted || refused != 1 {
 		t.Fatalf("stage %s, refused %d times; want COMPLETED after one refusal", st.Stage, refused)
 	}
+	if alerts := h.mem.OpenAlerts(); len(alerts) != 1 || alerts[0].Kind != "projection_rejected" || alerts[0].DealID != "d1" {
+		t.Fatalf("finance's alerts %+v, want one projection_rejected for d1", alerts)
+	}
 	h.balances(0, 980_000, 20_000, -1_000_000, "sup-a")
 	proj, _ := h.mem.Projected("d1")
 	if proj.Stage != string(StageCompleted) || proj.LastSeq != len(st.Timeline) {

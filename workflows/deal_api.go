@@ -673,6 +673,9 @@ type Resolution struct {
 	Reason  string `json:"reason"`
 	Release int64  `json:"release"` // to the supplier side, before commission
 	Done    bool   `json:"done"`    // the money has moved
+	// Note says who settled the deal outside its own course, and why (an
+	// operator override); the ledger's settlement memos carry it.
+	Note string `json:"note,omitempty"`
 }
 
 // Event is one entry of a deal's timeline.

@@ -401,7 +401,7 @@ func (d *deal) payout(ctx workflow.Context, chargeIDs []string, release int64) e
 		}
 		if err := workflow.ExecuteActivity(actx, acts.PostLedger, activities.Posting{
 			IdempotencyKey: charge.IdempotencyKey + "/settle", DealID: d.in.DealID, Kind: "settle",
-			Memo:  fmt.Sprintf("%s: released %d (commission %d), refunded %d", charge.ID, a.Released, a.Commission, a.Refunded),
+			Memo:  fmt.Sprintf("%s: released %d (commission %d), refunded %d", charge.ID, a.Released, a.Commission, a.Refunded) + d.state.Resolution.memoNote(),
 			Lines: lines,
 		}).Get(ctx, nil); err != nil {
 			return fmt.Errorf("post settlement of %s: %w", charge.ID, err)

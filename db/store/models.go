@@ -150,6 +150,42 @@ type DisputeProposal struct {
 	At           time.Time `json:"at"`
 }
 
+type EscrowOverride struct {
+	ID               int64      `json:"id"`
+	DealID           string     `json:"deal_id"`
+	WorkflowID       string     `json:"workflow_id"`
+	RunID            string     `json:"run_id"`
+	OperatorUserID   string     `json:"operator_user_id"`
+	OperatorOrgID    string     `json:"operator_org_id"`
+	OperatorRole     string     `json:"operator_role"`
+	Outcome          string     `json:"outcome"`
+	ReleaseRequested int64      `json:"release_requested"`
+	Reason           string     `json:"reason"`
+	Status           string     `json:"status"`
+	Currency         *string    `json:"currency"`
+	Released         int64      `json:"released"`
+	Commission       int64      `json:"commission"`
+	Refunded         int64      `json:"refunded"`
+	Error            string     `json:"error"`
+	RequestedAt      time.Time  `json:"requested_at"`
+	FinishedAt       *time.Time `json:"finished_at"`
+}
+
+type FinanceAlert struct {
+	ID           int64      `json:"id"`
+	Kind         string     `json:"kind"`
+	DealID       string     `json:"deal_id"`
+	Subject      string     `json:"subject"`
+	Detail       string     `json:"detail"`
+	Currency     *string    `json:"currency"`
+	LedgerAmount *int64     `json:"ledger_amount"`
+	DealAmount   *int64     `json:"deal_amount"`
+	FirstSeenAt  time.Time  `json:"first_seen_at"`
+	LastSeenAt   time.Time  `json:"last_seen_at"`
+	TimesSeen    int64      `json:"times_seen"`
+	ResolvedAt   *time.Time `json:"resolved_at"`
+}
+
 type IdempotencyKey struct {
 	UserID      uuid.UUID   `json:"user_id"`
 	Key         string      `json:"key"`

@@ -143,6 +143,9 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 	if err := stack.EnsureTierSchedule(ctx, tc, stack.TaskQueue(cfg)); err != nil {
 		return err
 	}
+	if err := stack.EnsureWatchdogSchedule(ctx, tc, stack.TaskQueue(cfg)); err != nil {
+		return err
+	}
 
 	httpCtx, stopHTTP := context.WithCancel(context.Background())
 	httpDone := make(chan error, 1)

@@ -57,16 +57,9 @@ var _ activities.Projection = (*Store)(nil)
 // retention) as the deal's query shows them now. The query may be ahead of
 // the projection, never behind, so the details only move forward.
 func (s *Store) Project(ctx context.Context, p activities.DealProjection) error {
-	if s.states == nil {
-		return errors.New("the read model projects only with a source of deal states")
-	}
-	st, err := s.states.DealState(ctx, p.DealID)
+	st, raw, err := s.stateOf(ctx, p)
 	if err != nil {
-		return fmt.Errorf("read state of deal %s: %w", p.DealID, err)
-	}
-	raw, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("encode state of deal %s: %w", p.DealID, err)
+		return err
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := store.New(tx)
@@ -105,6 +98,30 @@ func (s *Store) Project(ctx context.Context, p activities.DealProjection) error 
 		return fmt.Errorf("%w: %w", activities.ErrProjectionRefused, err)
 	}
 	return err
+}
+
+// stateOf is the deal's state for a projection: the one it carries (an
+// operator's override), else the deal's query.
+func (s *Store) stateOf(ctx context.Context, p activities.DealProjection) (workflows.DealState, []byte, error) {
+	var st workflows.DealState
+	if len(p.State) > 0 {
+		if err := json.Unmarshal(p.State, &st); err != nil {
+			return st, nil, fmt.Errorf("decode state of deal %s: %w", p.DealID, err)
+		}
+		return st, p.State, nil
+	}
+	if s.states == nil {
+		return st, nil, errors.New("the read model projects only with a source of deal states")
+	}
+	st, err := s.states.DealState(ctx, p.DealID)
+	if err != nil {
+		return st, nil, fmt.Errorf("read state of deal %s: %w", p.DealID, err)
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return st, nil, fmt.Errorf("encode state of deal %s: %w", p.DealID, err)
+	}
+	return st, raw, nil
 }
 
 func projectDetails(ctx context.Context, q *store.Queries, p activities.DealProjection, st workflows.DealState) error {

@@ -46,3 +46,37 @@ func EnsureTierSchedule(ctx context.Context, c client.Client, taskQueue string) 
 	}
 	return nil
 }
+
+// WatchdogEvery is how often the escrow watchdog runs.
+const WatchdogEvery = 15 * time.Minute
+
+// WatchdogScheduleID is the ID of the escrow watchdog's schedule of the
+// workers of a task queue: escrow-watchdog for the platform's own, one per
+// other task queue, as for the tiers.
+func WatchdogScheduleID(taskQueue string) string {
+	if taskQueue == workflows.TaskQueue {
+		return workflows.EscrowWatchdogScheduleID
+	}
+	return workflows.EscrowWatchdogScheduleID + "@" + taskQueue
+}
+
+// EnsureWatchdogSchedule creates the escrow watchdog's schedule unless it
+// exists (then it is left as it is, paused or not). A run that would
+// overlap the one before is skipped, and a missed run is not caught up:
+// the next one sees the same escrow.
+func EnsureWatchdogSchedule(ctx context.Context, c client.Client, taskQueue string) error {
+	id := WatchdogScheduleID(taskQueue)
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:   id,
+		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: WatchdogEvery}}},
+		Action: &client.ScheduleWorkflowAction{
+			ID: id + "/run", Workflow: workflows.EscrowWatchdogWorkflowName, TaskQueue: taskQueue,
+			Args: []any{workflows.WatchdogInput{}},
+		},
+		CatchupWindow: time.Minute,
+	})
+	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return fmt.Errorf("create schedule %s: %w", id, err)
+	}
+	return nil
+}

@@ -60,3 +60,24 @@ func TestTierScheduleRunsTheRecalculation(t *testing.T) {
 	assert.Contains(t, reason, "no quotes yet")
 	assert.Equal(t, "supplier-tiers-daily", TierScheduleID(workflows.TaskQueue))
 }
+
+// The escrow watchdog's schedule exists once however many workers start,
+// every 15 minutes, on the workers' task queue.
+func TestWatchdogScheduleIsCreatedOnce(t *testing.T) {
+	tc := testenv.NewTemporal(t)
+	ctx := context.Background()
+	for range 2 {
+		require.NoError(t, EnsureWatchdogSchedule(ctx, tc.Client, tc.TaskQueue))
+	}
+	h := tc.Client.ScheduleClient().GetHandle(ctx, WatchdogScheduleID(tc.TaskQueue))
+	t.Cleanup(func() { _ = h.Delete(context.Background()) })
+	desc, err := h.Describe(ctx)
+	require.NoError(t, err)
+	require.Len(t, desc.Schedule.Spec.Intervals, 1)
+	assert.Equal(t, 15*time.Minute, desc.Schedule.Spec.Intervals[0].Every)
+	action, ok := desc.Schedule.Action.(*client.ScheduleWorkflowAction)
+	require.True(t, ok)
+	assert.Equal(t, tc.TaskQueue, action.TaskQueue)
+	assert.Equal(t, workflows.EscrowWatchdogWorkflowName, action.Workflow)
+	assert.Equal(t, "escrow-watchdog", WatchdogScheduleID(workflows.TaskQueue))
+}

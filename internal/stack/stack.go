@@ -25,6 +25,7 @@ import (
 	"github.com/tradeloop/tradeloop/db/migrations"
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/config"
+	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
@@ -103,9 +104,12 @@ func Payments(d Deps) activities.Payments {
 func NewWorker(d Deps) worker.Worker {
 	w := worker.New(d.Temporal, TaskQueue(d.Config), worker.Options{})
 	workflows.Register(w)
+	workflows.RegisterFinance(w)
 	// The load generator's yardstick (tradeloop bench); idle otherwise.
 	workflows.RegisterBaseline(w)
 	w.RegisterActivityWithOptions(activities.BaselineNoop, activity.RegisterOptions{Name: activities.BaselineActivityName})
+	fin := finance.New(d.DB, d.Temporal)
+	fin.Logger = d.Logger.With("component", "escrow-watchdog")
 	w.RegisterActivity(&activities.Activities{
 		Payments:   Payments(d),
 		Ledger:     ledger.New(d.DB),
@@ -113,6 +117,9 @@ func NewWorker(d Deps) worker.Worker {
 		Tracker:    tracker(d.Config.Tracking),
 		Notifier:   activities.LogNotifier{Logger: d.Logger.With("component", "notifications")},
 		Tiers:      marketplace.New(d.DB),
+		Alerts:     fin,
+		Escrows:    fin,
+		Logger:     d.Logger.With("component", "finance"),
 	})
 	trackedBy := "simulated carrier, one status per " + d.Config.Tracking.SimStep.String()
 	if d.Config.Tracking.SeventeenTrackToken != "" {
@@ -219,6 +226,10 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 	}
 	deps.Logger.Info("worker started", "task_queue", TaskQueue(cfg), "namespace", cfg.Temporal.Namespace)
 	if err := EnsureTierSchedule(ctx, deps.Temporal, TaskQueue(cfg)); err != nil {
+		w.Stop()
+		return err
+	}
+	if err := EnsureWatchdogSchedule(ctx, deps.Temporal, TaskQueue(cfg)); err != nil {
 		w.Stop()
 		return err
 	}

@@ -53,7 +53,8 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 	mem := activities.NewMemory()
 	w := worker.New(tc.Client, tc.TaskQueue, worker.Options{})
 	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{Payments: mem, Ledger: ledger.New(pool), Projection: readmodel.New(pool), Tracker: mem, Notifier: mem})
+	rm := readmodel.New(pool)
+	w.RegisterActivity(&activities.Activities{Payments: mem, Ledger: ledger.New(pool), Projection: rm, Tracker: mem, Notifier: mem, PaymentIndex: rm})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

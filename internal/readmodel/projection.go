@@ -28,7 +28,10 @@ type Store struct {
 // New returns the read model on pool.
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-var _ activities.Projection = (*Store)(nil)
+var (
+	_ activities.Projection   = (*Store)(nil)
+	_ activities.PaymentIndex = (*Store)(nil)
+)
 
 // Project writes one projection of a deal in one transaction.
 func (s *Store) Project(ctx context.Context, p activities.DealProjection) error {

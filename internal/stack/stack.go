@@ -107,12 +107,13 @@ func NewWorker(d Deps) worker.Worker {
 	workflows.RegisterBaseline(w)
 	w.RegisterActivityWithOptions(activities.BaselineNoop, activity.RegisterOptions{Name: activities.BaselineActivityName})
 	w.RegisterActivity(&activities.Activities{
-		Payments:   Payments(d),
-		Ledger:     ledger.New(d.DB),
-		Projection: readmodel.New(d.DB),
-		Tracker:    tracker(d.Config.Tracking),
-		Notifier:   activities.LogNotifier{Logger: d.Logger.With("component", "notifications")},
-		Tiers:      marketplace.New(d.DB),
+		Payments:     Payments(d),
+		Ledger:       ledger.New(d.DB),
+		Projection:   readmodel.New(d.DB),
+		Tracker:      tracker(d.Config.Tracking),
+		Notifier:     activities.LogNotifier{Logger: d.Logger.With("component", "notifications")},
+		Tiers:        marketplace.New(d.DB),
+		PaymentIndex: readmodel.New(d.DB),
 	})
 	trackedBy := "simulated carrier, one status per " + d.Config.Tracking.SimStep.String()
 	if d.Config.Tracking.SeventeenTrackToken != "" {

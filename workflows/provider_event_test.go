@@ -4,9 +4,11 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tradeloop/tradeloop/activities"
@@ -32,6 +34,9 @@ func (p *paymentIndex) DealOfPayment(_ context.Context, id string) (string, erro
 func TestProviderEventWaitsForItsPaymentThenSignalsTheDealOnce(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
+	// A loaded machine can hold the workflow's goroutine past the default
+	// second without any deadlock.
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: time.Minute})
 	env.RegisterWorkflowWithOptions(DeliverProviderEvent, workflow.RegisterOptions{Name: ProviderEventWorkflowName})
 	idx := &paymentIndex{knownAt: 4, dealID: "d1", provider: "pi_1"}
 	env.RegisterActivity(&activities.Activities{PaymentIndex: idx})

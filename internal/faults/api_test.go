@@ -112,6 +112,7 @@ func hangUp(w http.ResponseWriter) {
 // deal must complete, and every request must have had one effect: one
 // deal per inquiry, each party action once in its deal's timeline.
 func TestAPIRestartedMidRequests(t *testing.T) {
+	t.Parallel()
 	ctx := testContext(t)
 	p := newPlatform(t, ctx, setup{noAPI: true})
 	port, err := freeport.Get()

@@ -79,7 +79,11 @@ func binary(t *testing.T, name string) string {
 // then returns the test's context: it ends a minute before the test
 // binary's deadline, so a stuck test fails with its own message. How long
 // the deals may take is not bounded otherwise: a run ends early only when
-// they stop making progress (stallWindow).
+// they stop making progress (stallWindow). The tests run at once (each
+// with its own database, task queue and processes): much of a run is
+// waiting, for a restart, an activity's retry after a kill or a key's
+// lease, and they wait together, so the package takes about as long as
+// its slowest test rather than the three added up.
 func testContext(t *testing.T) context.Context {
 	t.Helper()
 	binary(t, "worker")

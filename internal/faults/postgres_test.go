@@ -24,6 +24,7 @@ import (
 // again. Every deal must complete, each payment must have been made once
 // at the provider, and the ledger must balance per deal.
 func TestPostgresRestartedMidDeals(t *testing.T) {
+	t.Parallel()
 	ctx := testContext(t)
 	dir, err := os.MkdirTemp("", "tradeloop-faults-pg-")
 	if err != nil {

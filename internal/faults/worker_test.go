@@ -14,6 +14,7 @@ import (
 // of the deals. Every deal must complete, each payment must have been made
 // once at the provider, and the ledger must balance per deal.
 func TestWorkerKilledMidDeals(t *testing.T) {
+	t.Parallel()
 	ctx := testContext(t)
 	p := newPlatform(t, ctx, setup{stripe: true})
 	c := &crasher{t: t, proc: p.worker}

@@ -39,6 +39,23 @@ type Projection interface {
 	Project(ctx context.Context, p DealProjection) error
 }
 
+// PaymentIndex tells which deal a payment at the provider belongs to, as
+// the read model has recorded it. A provider's event about a charge or a
+// card dispute names only the PaymentIntent.
+type PaymentIndex interface {
+	// DealOfPayment returns ErrPaymentUnknown while no deal has recorded
+	// the payment.
+	DealOfPayment(ctx context.Context, providerPaymentID string) (dealID string, err error)
+}
+
+// ErrPaymentUnknown: no deal has recorded this provider payment (yet).
+var ErrPaymentUnknown = errors.New("no deal has recorded this payment")
+
+// ErrPaymentNotRecorded is the type of the retryable error DealOfPayment
+// fails with while the payment is unknown, so the Temporal UI says what
+// the activity waits for.
+const ErrPaymentNotRecorded = "PaymentNotRecorded"
+
 // Tracker reads a shipment's status from a carrier or tracking aggregator.
 type Tracker interface {
 	Track(ctx context.Context, in TrackInput) (TrackResult, error)
@@ -64,6 +81,9 @@ type Activities struct {
 	Escrows Escrows
 	// Logger logs alerts; nil means slog's default.
 	Logger *slog.Logger
+	// PaymentIndex finds a payment's deal; only the delivery of provider
+	// events uses it.
+	PaymentIndex PaymentIndex
 }
 
 // ErrLedgerRejected marks a posting the ledger refuses for good (unbalanced,
@@ -331,6 +351,17 @@ func (a *Activities) ProjectDeal(ctx context.Context, p DealProjection) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrProjectionRejected, err)
 	}
 	return err
+}
+
+// DealOfPayment names the deal that recorded a provider payment. While no
+// deal has, it fails with a retryable error: the provider event waiting
+// for it is delivered once the deal's projection records the payment.
+func (a *Activities) DealOfPayment(ctx context.Context, providerPaymentID string) (string, error) {
+	id, err := a.PaymentIndex.DealOfPayment(ctx, providerPaymentID)
+	if errors.Is(err, ErrPaymentUnknown) {
+		return "", temporal.NewApplicationError("payment "+providerPaymentID+" is not recorded by any deal yet", ErrPaymentNotRecorded)
+	}
+	return id, err
 }
 
 // TrackShipment asks the tracker for a shipment's status.

@@ -74,7 +74,7 @@ func schemas() obj {
 		"CSV":             str(),
 		"CorrectTracking": object(obj{"kind": obj{"type": "string", "enum": []string{"sample", "goods"}}, "carrier": str(), "tracking_number": str()}, "kind", "carrier", "tracking_number"),
 		"Tracking":        object(obj{"deal_id": str(), "sample": shipmentView, "goods": shipmentView}, "deal_id"),
-		"WebhookResult":   object(obj{"status": obj{"type": "string", "enum": []string{"delivered", "duplicate", "ignored", "refunded"}}}, "status"),
+		"WebhookResult":   object(obj{"status": obj{"type": "string", "enum": []string{"delivered", "pending", "duplicate", "ignored", "refunded"}}}, "status"),
 		"CreateDeal": object(obj{"product": str(), "category": str(), "quantity": integer(), "unit": str(),
 			"target_unit_price": integer(), "currency": str(), "destination": str(), "incoterm": str(), "ship_by": timestamp(),
 			"wants_sample": boolean(), "specs": str(), "suppliers": arrayOf(str()), "regions": arrayOf(str()),
@@ -236,7 +236,7 @@ func openAPIDocument(routes []route) []byte {
 		"parameters":  []obj{{"name": "Stripe-Signature", "in": "header", "required": true, "schema": str()}},
 		"requestBody": obj{"required": true, "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}},
 		"responses": obj{
-			"200": obj{"description": "handled, duplicate or ignored", "content": obj{"application/json": obj{"schema": ref("WebhookResult")}}},
+			"200": obj{"description": "handled, kept until its payment is recorded (pending), duplicate or ignored", "content": obj{"application/json": obj{"schema": ref("WebhookResult")}}},
 			"400": errResp, "404": errResp, "413": errResp, "500": errResp,
 		},
 	}}

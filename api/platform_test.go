@@ -61,8 +61,9 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 	w := worker.New(tc.Client, tc.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	workflows.RegisterFinance(w)
-	w.RegisterActivity(&activities.Activities{Payments: provider, Ledger: ledger.New(pool), Projection: readmodel.New(pool).WithStates(readmodel.TemporalStates{Client: tc.Client}), Tracker: mem, Notifier: mem,
-		Alerts: fin, Escrows: fin, Logger: slog.New(slog.DiscardHandler)})
+	rm := readmodel.New(pool)
+	w.RegisterActivity(&activities.Activities{Payments: provider, Ledger: ledger.New(pool), Projection: rm.WithStates(readmodel.TemporalStates{Client: tc.Client}), Tracker: mem, Notifier: mem,
+		Alerts: fin, Escrows: fin, Logger: slog.New(slog.DiscardHandler), PaymentIndex: rm})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

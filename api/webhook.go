@@ -45,13 +45,8 @@ func (s *Server) stripeWebhook(c echo.Context) error {
 	if signal == "" {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ignored"})
 	}
-	if dealID == "" {
-		// Charges and card disputes name their PaymentIntent, not the deal.
-		if pi, _ := arg.(workflows.ProviderEvent); pi.Detail != "" {
-			if d, err := q.DealOfProviderPayment(ctx, pi.Detail); err == nil {
-				dealID = d
-			}
-		}
+	if pe, ok := arg.(workflows.ProviderEvent); ok {
+		return s.deliverProviderEvent(c, ev, dealID, pe)
 	}
 	if dealID == "" {
 		return apiErr(http.StatusNotFound, "not_found", "the event names no deal of this platform")
@@ -80,6 +75,59 @@ func (s *Server) stripeWebhook(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "delivered"})
+}
+
+// deliverProviderEvent hands an event for the deal's timeline to a
+// DeliverProviderEvent workflow, one per event ID. An event about a charge
+// or a card dispute names only its PaymentIntent; if no deal has recorded
+// that payment yet (the event came early, or the deal's projection is
+// behind), the workflow keeps the event and delivers it once a deal has:
+// the answer is "pending", and Stripe does not send it again. The
+// workflow's ID makes the delivery happen once, whatever Stripe repeats and
+// whenever the API process dies; the event is recorded in stripe_events
+// after the workflow exists, so a crash in between only makes Stripe's
+// retry start it again, which finds it started.
+func (s *Server) deliverProviderEvent(c echo.Context, ev stripe.Event, dealID string, pe workflows.ProviderEvent) error {
+	ctx := c.Request().Context()
+	q := store.New(s.pool)
+	if dealID == "" && pe.Detail != "" {
+		d, err := q.DealOfProviderPayment(ctx, pe.Detail)
+		switch {
+		case err == nil:
+			dealID = d
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+	}
+	if dealID == "" && pe.Detail == "" {
+		return apiErr(http.StatusNotFound, "not_found", "the event names no deal of this platform")
+	}
+	status := "delivered"
+	if dealID == "" {
+		status = "pending"
+	}
+	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.ProviderEventWorkflowID(ev.ID), TaskQueue: s.taskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.ProviderEventWorkflowName, workflows.PendingProviderEvent{EventID: ev.ID, DealID: dealID, Event: pe})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return c.JSON(http.StatusOK, map[string]string{"status": "duplicate"}) // delivered already
+	}
+	if err != nil {
+		return err
+	}
+	var deal *string
+	if dealID != "" {
+		deal = &dealID
+	}
+	if _, err := q.ClaimStripeEvent(ctx, store.ClaimStripeEventParams{ID: ev.ID, Type: string(ev.Type), DealID: deal}); errors.Is(err, pgx.ErrNoRows) {
+		return c.JSON(http.StatusOK, map[string]string{"status": "duplicate"})
+	} else if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": status})
 }
 
 // refundOrphan handles money that arrives for a deal that has closed: a

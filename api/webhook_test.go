@@ -3,13 +3,16 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stripe/stripe-go/v76/webhook"
+	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -107,13 +110,114 @@ func TestStripeWebhookReachesTheDealOnceAndRefusesForgeries(t *testing.T) {
 		t.Fatalf("%d stripe events recorded (%v), want 1", rows, err)
 	}
 
-	// A card dispute names the PaymentIntent only; it reaches the deal's timeline.
+	// A card dispute names the PaymentIntent only; once the read model has
+	// recorded that payment, the dispute goes straight to the deal's
+	// timeline. (One that comes earlier waits for it:
+	// TestProviderEventBeforeItsPaymentIsRecordedIsKeptAndDeliveredOnce.)
+	p.waitForPaymentRecorded(providerID)
 	dispute := map[string]any{"id": "dp_1", "object": "dispute", "payment_intent": providerID, "amount": 234_000, "currency": "usd"}
 	payload, sig = signedEvent(t, "evt_2", "charge.dispute.created", dispute, time.Now(), testWebhookSecret)
-	p.must(200, p.deliver(payload, sig))
+	var out struct{ Status string }
+	p.must(200, p.deliver(payload, sig)).json(t, &out)
+	if out.Status != "delivered" {
+		t.Fatalf("dispute of a recorded payment: %s, want delivered", out.Status)
+	}
 	p.waitFor("finance", id, func(s workflows.DealState) bool {
 		return strings.Contains(fmt.Sprint(s.Timeline), "provider_charge.dispute.created")
 	})
+}
+
+// waitForPaymentRecorded waits until the read model knows which deal the
+// provider payment belongs to, as the webhook asks it.
+func (p *platform) waitForPaymentRecorded(providerID string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for {
+		_, err := readmodel.New(p.pool).DealOfPayment(ctx, providerID)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, activities.ErrPaymentUnknown) {
+			p.t.Fatal(err)
+		}
+		select {
+		case <-ctx.Done():
+			p.t.Fatalf("payment %s never recorded in the read model", providerID)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// A card dispute that arrives before the platform has recorded the payment
+// it names is not refused: it is kept, and it reaches the deal's timeline
+// once the payment is recorded, once however often Stripe sends it.
+func TestProviderEventBeforeItsPaymentIsRecordedIsKeptAndDeliveredOnce(t *testing.T) {
+	p := newPlatform(t, func(d *Deps) { d.WebhookSecret = testWebhookSecret })
+	p.mem.ChargesPending(true)
+	id := p.newDeal(false, "supplier")
+	var st workflows.DealState
+	p.must(200, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody())).json(t, &st)
+	p.must(200, p.do("buyer", "POST", p.path(id, "/quotes/q1/accept"), nil)).json(t, &st)
+	p.must(200, p.do("buyer", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
+	p.must(200, p.do("supplier", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
+
+	// The memory provider names its first payment pay_1: the dispute comes
+	// before the deal has even made it, so no deal can have recorded it.
+	const providerID = "pay_1"
+	dispute := map[string]any{"id": "dp_early", "object": "dispute", "payment_intent": providerID, "amount": 234_000, "currency": "usd"}
+	payload, sig := signedEvent(t, "evt_early", "charge.dispute.created", dispute, time.Now(), testWebhookSecret)
+	var statuses []string
+	for range 2 {
+		var out struct{ Status string }
+		p.must(200, p.deliver(payload, sig)).json(t, &out)
+		statuses = append(statuses, out.Status)
+	}
+	if fmt.Sprint(statuses) != "[pending duplicate]" {
+		t.Fatalf("deliveries before the payment answered %v, want [pending duplicate]", statuses)
+	}
+	delivery := p.tc.Client.GetWorkflow(context.Background(), workflows.ProviderEventWorkflowID("evt_early"), "")
+	desc, err := p.tc.Client.DescribeWorkflowExecution(context.Background(), delivery.GetID(), "")
+	if err != nil || desc.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		t.Fatalf("the kept event's delivery: %+v (%v), want it running", desc, err)
+	}
+
+	// The payment is made and the deal's projection records it: the event
+	// is delivered.
+	var pay struct {
+		Deal workflows.DealState
+	}
+	p.must(200, p.do("buyer", "POST", p.path(id, "/payments/deposit"), nil)).json(t, &pay)
+	if got := pay.Deal.Payments[0].ProviderID; got != providerID {
+		t.Fatalf("the deposit is %s at the provider, the test expected %s", got, providerID)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var deliveredTo string
+	if err := delivery.Get(ctx, &deliveredTo); err != nil || deliveredTo != id {
+		t.Fatalf("the kept event went to deal %q (%v), want %s", deliveredTo, err, id)
+	}
+	// Stripe sending it again changes nothing.
+	var out struct{ Status string }
+	p.must(200, p.deliver(payload, sig)).json(t, &out)
+	if out.Status != "duplicate" {
+		t.Fatalf("delivery after the payment was recorded: %s, want duplicate", out.Status)
+	}
+	st = p.waitFor("finance", id, func(s workflows.DealState) bool {
+		return strings.Contains(fmt.Sprint(s.Timeline), "provider_charge.dispute.created")
+	})
+	n := 0
+	for _, e := range st.Timeline {
+		if e.Type == "provider_charge.dispute.created" {
+			n++
+			if e.Detail != "dp_early "+providerID {
+				t.Errorf("dispute event %q", e.Detail)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d dispute events on the timeline, want 1", n)
+	}
 }
 
 // Money that arrives after its deal closed is refunded, once, and the ledger

@@ -17,6 +17,7 @@ func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Deal, workflow.RegisterOptions{Name: DealWorkflowName})
 	r.RegisterWorkflowWithOptions(TrackShipment, workflow.RegisterOptions{Name: TrackShipmentWorkflowName})
 	r.RegisterWorkflowWithOptions(RefundOrphanPayment, workflow.RegisterOptions{Name: OrphanPaymentWorkflowName})
+	r.RegisterWorkflowWithOptions(DeliverProviderEvent, workflow.RegisterOptions{Name: ProviderEventWorkflowName})
 	r.RegisterWorkflowWithOptions(SupplierTiers, workflow.RegisterOptions{Name: SupplierTiersWorkflowName})
 }
 

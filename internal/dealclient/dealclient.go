@@ -82,6 +82,10 @@ type Client struct {
 	// Prefix, if set, goes before the path of each request of a deal of
 	// the given kind (the bench's baseline serves each kind under its own).
 	Prefix func(Kind) string
+	// Progressed, if set, hears of a deal's progress as its client sees it:
+	// the length of the deal's timeline each time an answer or a read shows
+	// it longer than before.
+	Progressed func(dealID string, events int)
 }
 
 // View is what the client reads of a deal: the fields of the deal's state
@@ -195,6 +199,17 @@ type run struct {
 	prefix string // of its paths
 	id     string
 	state  View
+	events int // timeline events seen
+}
+
+// saw reports the deal's progress if the state last read shows any.
+func (r *run) saw() {
+	if n := len(r.state.Timeline); n > r.events {
+		r.events = n
+		if r.c.Progressed != nil {
+			r.c.Progressed(r.state.DealID, n)
+		}
+	}
 }
 
 // Run drives one deal of the given kind to its end: the escrow settled.
@@ -325,6 +340,9 @@ func (r *run) drive(kind Kind) error {
 func (r *run) create(body map[string]any) error {
 	for again := 0; ; again++ {
 		err := r.post(r.p.Buyer, "POST /v1/deals", "/v1/deals", fmt.Sprintf("create/%d", again), body, http.StatusCreated, &r.state)
+		if err == nil {
+			r.saw()
+		}
 		var stuck *StuckError
 		if !errors.As(err, &stuck) {
 			return err
@@ -358,6 +376,7 @@ func (r *run) findCreated() (bool, error) {
 			}
 			if v.Inquiry.Specs == "ref "+r.ref {
 				r.state = v
+				r.saw()
 				return true, nil
 			}
 		}
@@ -383,6 +402,9 @@ func (r *run) act(who Party, action string, body any) error {
 			step = fmt.Sprintf("%s/again-%d", action, again)
 		}
 		err := r.post(who, "POST /v1/deals/:id/"+route, "/v1/deals/"+r.id+"/"+action, step, body, http.StatusOK, &r.state)
+		if err == nil {
+			r.saw()
+		}
 		var stuck *StuckError
 		if !errors.As(err, &stuck) {
 			return err
@@ -436,6 +458,7 @@ func (r *run) pay(step string) error {
 			return err
 		default:
 			r.state = res.Deal
+			r.saw()
 			if res.Payment.Status == "succeeded" {
 				return nil
 			}
@@ -480,7 +503,11 @@ func (r *run) charge(step string) *Payment {
 }
 
 func (r *run) refresh() error {
-	return r.get(r.p.Buyer, "GET /v1/deals/:id", "/v1/deals/"+r.id, &r.state)
+	if err := r.get(r.p.Buyer, "GET /v1/deals/:id", "/v1/deals/"+r.id, &r.state); err != nil {
+		return err
+	}
+	r.saw()
+	return nil
 }
 
 // wait reads the deal until ok holds; a deal that ends otherwise is an error.

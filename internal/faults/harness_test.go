@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -76,20 +76,147 @@ func binary(t *testing.T, name string) string {
 }
 
 // testContext builds the services' binaries (a cold build takes a while),
-// then returns the test's context: at most most long, ending a minute
-// before the test binary's deadline, so a stuck test fails with its own
-// message.
-func testContext(t *testing.T, most time.Duration) context.Context {
+// then returns the test's context: it ends a minute before the test
+// binary's deadline, so a stuck test fails with its own message. How long
+// the deals may take is not bounded otherwise: a run ends early only when
+// they stop making progress (stallWindow). The tests run at once (each
+// with its own database, task queue and processes): much of a run is
+// waiting, for a restart, an activity's retry after a kill or a key's
+// lease, and they wait together, so the package takes about as long as
+// its slowest test rather than the three added up.
+func testContext(t *testing.T) context.Context {
 	t.Helper()
 	binary(t, "worker")
 	binary(t, "api")
-	d := most
+	d := 30 * time.Minute
 	if dl, ok := t.Deadline(); ok {
-		d = min(d, time.Until(dl)-time.Minute)
+		d = time.Until(dl) - time.Minute
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// stallWindow is how long the deals may go without any progress before a
+// run is taken as stuck. Progress is any sign that some deal moved: a
+// longer timeline seen by a client, a party's request answered, an object
+// made at the payment provider. A slow machine makes progress slowly, not
+// never; the longest quiet spell a healthy run has is a client waiting out
+// the Idempotency-Key lease (90 s) of a request an API crash left claimed,
+// or activities backing off (at most a minute) after a restart.
+const stallWindow = 4 * time.Minute
+
+// progress watches the deals' progress and ends the run when they stall.
+type progress struct {
+	mu     sync.Mutex
+	last   time.Time
+	events map[string]int // timeline events seen, per deal
+	total  int
+	stall  string // why the run was ended, if it was
+}
+
+// moved records that something happened.
+func (g *progress) moved() {
+	g.mu.Lock()
+	g.last = time.Now()
+	g.mu.Unlock()
+}
+
+// saw records a deal's timeline as its client saw it.
+func (g *progress) saw(dealID string, events int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if events > g.events[dealID] {
+		g.total += events - g.events[dealID]
+		g.events[dealID] = events
+		g.last = time.Now()
+	}
+}
+
+// watch calls stop once nothing has moved for stallWindow, until ctx ends.
+func (g *progress) watch(ctx context.Context, stop func()) {
+	g.moved()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		g.mu.Lock()
+		quiet := time.Since(g.last)
+		if quiet >= stallWindow {
+			g.stall = fmt.Sprintf("no deal made progress for %s (%d timeline events seen on %d deals)", quiet.Truncate(time.Second), g.total, len(g.events))
+		}
+		g.mu.Unlock()
+		if quiet >= stallWindow {
+			stop()
+			return
+		}
+	}
+}
+
+func (g *progress) stalled() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.stall
+}
+
+// schedule holds the faults a test plans, each due once the deals have
+// made a given amount of progress (a count the test chooses: party
+// requests answered, requests sent, objects made at the provider), not at
+// a time: however fast or slow the machine, each fault happens while deals
+// are still running. The caller that reaches a mark runs its faults before
+// it goes on, so that deal cannot end before them.
+type schedule struct {
+	mu     sync.Mutex
+	faults []fault // by mark
+	next   int
+	ran    atomic.Int32
+}
+
+type fault struct {
+	at  int64
+	run func()
+}
+
+func (s *schedule) add(at int64, run func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, fault{at, run})
+	sort.SliceStable(s.faults, func(i, j int) bool { return s.faults[i].at < s.faults[j].at })
+}
+
+// due takes the faults whose mark n has reached, in order; the caller runs them.
+func (s *schedule) due(n int64) []func() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []func()
+	for s.next < len(s.faults) && s.faults[s.next].at <= n {
+		run := s.faults[s.next].run
+		out = append(out, func() { run(); s.ran.Add(1) })
+		s.next++
+	}
+	return out
+}
+
+// reached runs the faults due at n, one after the other.
+func (s *schedule) reached(n int64) {
+	for _, run := range s.due(n) {
+		run()
+	}
+}
+
+// check fails the test unless every planned fault ran.
+func (s *schedule) check(t *testing.T) {
+	t.Helper()
+	s.mu.Lock()
+	planned := len(s.faults)
+	s.mu.Unlock()
+	if n := int(s.ran.Load()); n != planned {
+		t.Errorf("%d of the %d planned faults happened", n, planned)
+	}
 }
 
 // platform is one test's stack: a database, a Temporal task queue, the
@@ -108,12 +235,22 @@ type platform struct {
 	mediator dealclient.Party
 	answers  answers
 
-	// run bounds the deals (three minutes from runDeals); a request the
-	// provider refuses ends it early.
+	// run bounds the deals: it ends when they stall (progress), or when a
+	// request the provider refuses shows that no deal can complete.
 	run      context.Context
 	stopRun  context.CancelFunc
+	progress progress
 	refusals []string
 	refuseMu sync.Mutex
+
+	// answered counts the party requests (POSTs) answered with success, as
+	// the clients saw them, replays included; each answer is offered to
+	// onAnswer, which a test uses to plan faults.
+	answered atomic.Int64
+	onAnswer func(n int64)
+	// onCreated, if set, hears of each object the fake Stripe makes, before
+	// its caller does.
+	onCreated func(kind, key string)
 }
 
 // answers counts the API's answers by status, as the clients saw them.
@@ -143,9 +280,9 @@ type setup struct {
 func newPlatform(t *testing.T, ctx context.Context, s setup) *platform {
 	t.Helper()
 	p := &platform{t: t, ctx: ctx, dbURL: s.dbURL, tc: testenv.NewTemporal(t)}
-	// Deals take under a minute; what takes three is stuck.
 	p.run, p.stopRun = context.WithCancel(ctx)
 	t.Cleanup(p.stopRun)
+	p.progress.events = map[string]int{}
 	if p.dbURL == "" {
 		p.dbURL = testenv.PostgresURL(t)
 	}
@@ -158,6 +295,12 @@ func newPlatform(t *testing.T, ctx context.Context, s setup) *platform {
 	if s.stripe {
 		p.stripe = stripefake.New()
 		t.Cleanup(p.stripe.Close)
+		p.stripe.Created = func(kind, key string) {
+			p.progress.moved()
+			if p.onCreated != nil {
+				p.onCreated(kind, key)
+			}
+		}
 		// A payout the charge cannot cover is money moved twice: no deal
 		// can complete after it, so there is no point waiting.
 		p.stripe.Refused = func(kind, key, reason string) {
@@ -186,17 +329,31 @@ func newPlatform(t *testing.T, ctx context.Context, s setup) *platform {
 			t.Fatal(err)
 		}
 	}
+	// A request is retried for as long as the run lasts: the run ends when
+	// the deals stall, not when one request has taken long.
+	retry := 24 * time.Hour
+	if dl, ok := ctx.Deadline(); ok {
+		retry = time.Until(dl)
+	}
 	p.client = dealclient.Client{
-		BaseURL: p.apiURL, HTTP: &http.Client{Transport: s.transport}, Retry: 3 * time.Minute, Poll: 200 * time.Millisecond,
+		BaseURL: p.apiURL, HTTP: &http.Client{Transport: s.transport}, Retry: retry, Poll: 200 * time.Millisecond,
+		Progressed: p.progress.saw,
 	}
 	if p.stripe != nil {
 		p.client.Confirm = func(_ context.Context, pi string) error { return p.stripe.Confirm(pi) }
 	}
 	p.answers.byStatus, p.answers.recover = map[int]int{}, map[bool]int{}
-	p.client.Observe = func(_ string, status int, _ time.Duration) {
+	p.client.Observe = func(endpoint string, status int, _ time.Duration) {
 		p.answers.mu.Lock()
 		p.answers.byStatus[status]++
 		p.answers.mu.Unlock()
+		if status >= 200 && status < 300 && strings.HasPrefix(endpoint, "POST ") {
+			p.progress.moved()
+			n := p.answered.Add(1)
+			if p.onAnswer != nil {
+				p.onAnswer(n)
+			}
+		}
 	}
 	p.client.Replayed = func(string) {
 		p.answers.mu.Lock()
@@ -208,7 +365,12 @@ func newPlatform(t *testing.T, ctx context.Context, s setup) *platform {
 		p.answers.recover[applied]++
 		p.answers.mu.Unlock()
 	}
-	p.client.Recover = 10 * time.Second
+	// A request whose Idempotency-Key an API crash (or a PostgreSQL
+	// restart) left claimed is retried with the same key until the key's
+	// lease runs out and the retry takes it over: that finds what the first
+	// run did whatever the timing, where looking at the deal after a few
+	// seconds (Recover) could miss an effect still on its way.
+	p.client.Recover = 0
 	t.Cleanup(func() { t.Logf("clients: %s", &p.answers) })
 	return p
 }
@@ -307,9 +469,15 @@ func mix(n int) []dealclient.Kind {
 // test, and its result has no DealID.
 func (p *platform) runDeals(kinds []dealclient.Kind, parties []dealclient.Parties) []dealclient.Result {
 	p.t.Helper()
-	// Deals take under a minute; what takes three is stuck.
-	timer := time.AfterFunc(3*time.Minute, p.stopRun)
-	defer timer.Stop()
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		p.progress.watch(p.run, p.stopRun)
+	}()
+	defer func() {
+		p.stopRun()
+		<-watching
+	}()
 	results := make([]dealclient.Result, len(kinds))
 	errs := make([]error, len(kinds))
 	var wg sync.WaitGroup
@@ -321,6 +489,9 @@ func (p *platform) runDeals(kinds []dealclient.Kind, parties []dealclient.Partie
 		}()
 	}
 	wg.Wait()
+	if why := p.progress.stalled(); why != "" {
+		p.t.Errorf("the run was stopped: %s", why)
+	}
 	p.refuseMu.Lock()
 	for _, r := range p.refusals {
 		p.t.Errorf("the payment provider refused %s", r)
@@ -559,16 +730,6 @@ func (c *crasher) report() {
 	}
 }
 
-// randomDurations are n instants, sorted, between from and to.
-func randomDurations(n int, from, to time.Duration) []time.Duration {
-	out := make([]time.Duration, n)
-	for i := range out {
-		out[i] = from + rand.N(to-from)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
-}
-
 // waitForLog waits until the process's log says text.
 func waitForLog(t *testing.T, ctx context.Context, proc *childproc.Process, text string) {
 	t.Helper()
@@ -582,3 +743,5 @@ func waitForLog(t *testing.T, ctx context.Context, proc *childproc.Process, text
 		}
 	}
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

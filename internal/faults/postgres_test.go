@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,8 @@ import (
 // again. Every deal must complete, each payment must have been made once
 // at the provider, and the ledger must balance per deal.
 func TestPostgresRestartedMidDeals(t *testing.T) {
-	ctx := testContext(t, 4*time.Minute)
+	t.Parallel()
+	ctx := testContext(t)
 	dir, err := os.MkdirTemp("", "tradeloop-faults-pg-")
 	if err != nil {
 		t.Fatal(err)
@@ -75,37 +77,33 @@ func TestPostgresRestartedMidDeals(t *testing.T) {
 		restarts = append(restarts, fmt.Sprintf("PostgreSQL restarted, down %s", time.Since(began).Truncate(time.Millisecond)))
 		return nil
 	}
-	stop := make(chan struct{})
-	done := make(chan error, 1)
-	began := time.Now()
-	go func() {
-		for _, at := range randomDurations(2, 2*time.Second, 10*time.Second) {
-			select {
-			case <-stop:
-				done <- nil
-				return
-			case <-time.After(time.Until(began.Add(at))):
-			}
+	// Two restarts at random moments of the deals: after a random number
+	// of the parties' requests have been answered (the twenty deals make
+	// 244). The client whose answer reaches the mark waits for the restart.
+	var faults schedule
+	at := int64(10 + rand.N(40))
+	for _, mark := range []int64{at, at + 30 + rand.N(int64(60))} {
+		faults.add(mark, func() {
 			if err := restart(time.Second); err != nil {
-				done <- err
-				return
+				t.Errorf("restart PostgreSQL after %d answers: %v", mark, err)
+				p.stopRun()
 			}
-		}
-		done <- nil
-	}()
-
-	results := p.runDeals(mix(20), parties)
-	close(stop)
-	if err := <-done; err != nil {
-		t.Fatalf("restart PostgreSQL: %v", err)
+		})
 	}
+	p.onAnswer = faults.reached
+
+	began := time.Now()
+	results := p.runDeals(mix(20), parties)
+	faults.check(t)
+	pgMu.Lock()
 	for _, r := range restarts {
 		t.Log(r)
 	}
 	t.Logf("20 deals ended in %s with %d PostgreSQL restarts and %d commits whose answer was lost", time.Since(began).Truncate(time.Second), len(restarts), proxy.cuts.Load())
-	if len(restarts) < 2 || proxy.cuts.Load() == 0 {
+	if len(restarts) != 2 || proxy.cuts.Load() == 0 {
 		t.Errorf("PostgreSQL restarted %d times, %d commits lost their answer; want 2 and some", len(restarts), proxy.cuts.Load())
 	}
+	pgMu.Unlock()
 	deals := p.final(results)
 	p.checkProvider(deals)
 	p.checkLedger(deals)

@@ -49,7 +49,10 @@ func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 // details through states.
 func (s *Store) WithStates(states StateSource) *Store { return &Store{pool: s.pool, states: states} }
 
-var _ activities.Projection = (*Store)(nil)
+var (
+	_ activities.Projection   = (*Store)(nil)
+	_ activities.PaymentIndex = (*Store)(nil)
+)
 
 // Project writes one projection of a deal in one transaction: the summary
 // and new events the workflow sent, and the details (invitations, quotes,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -36,6 +37,19 @@ func (s *Store) Deal(ctx context.Context, id string) (workflows.DealState, error
 		return workflows.DealState{}, fmt.Errorf("decode deal %s: %w", id, err)
 	}
 	return st, nil
+}
+
+// DealOfPayment names the deal that recorded a charge at the provider
+// (its PaymentIntent), or activities.ErrPaymentUnknown.
+func (s *Store) DealOfPayment(ctx context.Context, providerPaymentID string) (string, error) {
+	id, err := store.New(s.pool).DealOfProviderPayment(ctx, providerPaymentID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", activities.ErrPaymentUnknown
+	}
+	if err != nil {
+		return "", fmt.Errorf("find the deal of payment %s: %w", providerPaymentID, err)
+	}
+	return id, nil
 }
 
 // Timeline returns a deal's events in order.

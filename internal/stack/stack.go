@@ -111,15 +111,16 @@ func NewWorker(d Deps) worker.Worker {
 	fin := finance.New(d.DB, d.Temporal)
 	fin.Logger = d.Logger.With("component", "escrow-watchdog")
 	w.RegisterActivity(&activities.Activities{
-		Payments:   Payments(d),
-		Ledger:     ledger.New(d.DB),
-		Projection: readmodel.New(d.DB).WithStates(readmodel.TemporalStates{Client: d.Temporal}),
-		Tracker:    tracker(d.Config.Tracking),
-		Notifier:   activities.LogNotifier{Logger: d.Logger.With("component", "notifications")},
-		Tiers:      marketplace.New(d.DB),
-		Alerts:     fin,
-		Escrows:    fin,
-		Logger:     d.Logger.With("component", "finance"),
+		Payments:     Payments(d),
+		Ledger:       ledger.New(d.DB),
+		Projection:   readmodel.New(d.DB).WithStates(readmodel.TemporalStates{Client: d.Temporal}),
+		Tracker:      tracker(d.Config.Tracking),
+		Notifier:     activities.LogNotifier{Logger: d.Logger.With("component", "notifications")},
+		Tiers:        marketplace.New(d.DB),
+		Alerts:       fin,
+		Escrows:      fin,
+		Logger:       d.Logger.With("component", "finance"),
+		PaymentIndex: readmodel.New(d.DB),
 	})
 	trackedBy := "simulated carrier, one status per " + d.Config.Tracking.SimStep.String()
 	if d.Config.Tracking.SeventeenTrackToken != "" {

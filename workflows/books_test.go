@@ -3,7 +3,9 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/tradeloop/tradeloop/activities"
 )
@@ -72,5 +74,62 @@ func TestProjectionRefusedForGoodIsSkipped(t *testing.T) {
 	proj, _ := h.mem.Projected("d1")
 	if proj.Stage != string(StageCompleted) || proj.LastSeq != len(st.Timeline) {
 		t.Fatalf("read model at %s seq %d, deal at %s with %d entries", proj.Stage, proj.LastSeq, st.Stage, len(st.Timeline))
+	}
+}
+
+// A late production can be extended three times; the fourth is refused as
+// past the cap, and the deal goes on.
+func TestShipByExtensionsAreCapped(t *testing.T) {
+	h := newHarness(t)
+	h.toProduction()
+	lateAt := time.Hour + 20*day // ready to ship 20 days after the deposit
+	for i := range MaxShipByExtensions + 1 {
+		// Each extension moves ship-by two days on; it passes before the next.
+		at := lateAt + time.Duration(i)*2*day + time.Hour
+		h.update(at, fmt.Sprintf("extend %d", i+1), UpdateExtendShipBy, ExtendInput{Actor: buyer, NewShipBy: h.start.Add(at + day)})
+	}
+	h.update(lateAt+9*day, "cancel", UpdateCancel, ActorInput{Actor: buyer, Note: "too late"})
+	st := h.run(dealInput())
+	h.ok("extend 1", "extend 2", "extend 3", "cancel")
+	h.rejected(fmt.Sprintf("extend %d", MaxShipByExtensions+1), RejectLimit)
+	if st.Production.Extensions != MaxShipByExtensions || st.Stage != StageCancelled {
+		t.Fatalf("extensions %d, stage %s", st.Production.Extensions, st.Stage)
+	}
+}
+
+// The workflow's validators hold every input to the limits themselves: a
+// client that bypasses the API still cannot put a NUL into a deal.
+func TestValidatorsRefuseControlCharactersWithoutTheAPI(t *testing.T) {
+	h := newHarness(t)
+	q := h.quote(supA)
+	q.Note = "fine\x00"
+	h.update(10*m, "quote with NUL", UpdateSubmitQuote, q)
+	h.update(11*m, "decline with escape", UpdateDeclineQuote, DeclineInput{Actor: supA, Reason: "\x1b[2J"})
+	long := q
+	long.Note = strings.Repeat("x", MaxNote+1)
+	h.update(12*m, "quote too long", UpdateSubmitQuote, long)
+	h.update(20*m, "quote", UpdateSubmitQuote, h.quote(supA))
+	h.update(30*m, "accept", UpdateAcceptQuote, AcceptInput{Actor: buyer, QuoteID: "q1"})
+	h.update(40*m, "cancel", UpdateCancel, ActorInput{Actor: buyer})
+	st := h.run(dealInput())
+	h.rejected("quote with NUL", RejectInvalid)
+	h.rejected("decline with escape", RejectInvalid)
+	h.rejected("quote too long", RejectInvalid)
+	h.ok("quote", "accept", "cancel")
+	for _, e := range st.Timeline {
+		if strings.ContainsAny(e.Detail, "\x00\x1b") {
+			t.Fatalf("a control character reached the timeline: %q", e.Detail)
+		}
+	}
+	if len(st.Quotes) != 1 {
+		t.Fatalf("%d quotes recorded, want the one valid quote", len(st.Quotes))
+	}
+	// A deal cannot even start with one.
+	in := dealInput()
+	in.Inquiry.Specs = "spec\x00"
+	h2 := newHarness(t)
+	h2.env.ExecuteWorkflow(Deal, in)
+	if err := h2.env.GetWorkflowError(); RejectionCode(err) != RejectInvalid {
+		t.Fatalf("a deal with a NUL in its specs: %v", err)
 	}
 }

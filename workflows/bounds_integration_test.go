@@ -177,6 +177,8 @@ func TestDealWithMoneyInEscrowContinuesAsNewAndCompletes(t *testing.T) {
 	assert.Equal(t, -total, mem.Balance(activities.BuyerAccount(buyer.OrgID), "USD"), "buyer paid once")
 	assert.Len(t, mem.Charges(), 2, "one charge per payment step")
 	assert.Len(t, mem.Transfers(), 2, "one transfer per charge")
+	// The last run, which began from the carried state, replays.
+	d.checkHistory("deal_continued_as_new")
 	// Every timeline entry reached the read model once, across the runs.
 	_, events := mem.Projected(final.DealID)
 	require.Len(t, events, len(final.Timeline))

@@ -16,7 +16,8 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"happy_path_with_sample.json": false, "dispute_with_split.json": false, "sla_miss_redispatch.json": false}
+	want := map[string]bool{"happy_path_with_sample.json": false, "dispute_with_split.json": false, "sla_miss_redispatch.json": false,
+		"deal_continued_as_new.json": false}
 	for _, f := range files {
 		want[filepath.Base(f)] = true
 		t.Run(filepath.Base(f), func(t *testing.T) {

@@ -219,10 +219,22 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	deps.Logger.Info("worker started", "task_queue", TaskQueue(cfg), "namespace", cfg.Temporal.Namespace)
-	if err := EnsureTierSchedule(ctx, deps.Temporal, TaskQueue(cfg)); err != nil {
-		w.Stop()
-		return err
-	}
+	// The daily tier schedule must not keep a worker from running deals: a
+	// Temporal server too busy to answer in time is asked again.
+	go func() {
+		for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+			err := EnsureTierSchedule(ctx, deps.Temporal, TaskQueue(cfg))
+			if err == nil || ctx.Err() != nil {
+				return
+			}
+			deps.Logger.Warn("tier schedule not ensured; trying again", "error", err, "in", wait)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+	}()
 	<-ctx.Done()
 	deps.Logger.Info("worker stopping")
 	w.Stop()

@@ -22,7 +22,7 @@ build:
 
 ## test: vet, formatting, workflow determinism, generated code freshness, every test with -race, a short fuzz
 test: vet fmt-check workflowcheck generate-check $(STRIPE_MOCK)
-	STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(GO) test -race -count=1 -timeout 20m $(GOTEST_FLAGS) ./...
+	STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(GO) test -race -count=1 -timeout 40m $(GOTEST_FLAGS) ./...
 	$(GO) test -run '^$$' -fuzz FuzzDecodeCreateDeal -fuzztime 10s ./api
 
 ## bench: every benchmark, one after the other (figures in the README)

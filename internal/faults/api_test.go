@@ -111,8 +111,7 @@ func hangUp(w http.ResponseWriter) {
 // in eight. Clients retry every request with its Idempotency-Key. Every
 // deal must complete, and every request must have had one effect: one
 // deal per inquiry, each party action once in its deal's timeline.
-func TestAPIRestartedMidRequests(t *testing.T) {
-	t.Parallel()
+func apiRestartedMidRequests(t *testing.T) {
 	ctx := testContext(t)
 	p := newPlatform(t, ctx, setup{noAPI: true})
 	port, err := freeport.Get()

@@ -75,15 +75,32 @@ func binary(t *testing.T, name string) string {
 	return p
 }
 
+// TestFaultsMidDeals runs the fault tests at once, each with its own
+// database, task queue and processes: much of a run is waiting, for a
+// restart, an activity's retry after a kill or a key's lease, and they
+// wait together, so the package takes about as long as its slowest test
+// rather than the three added up. (Parallel tests would run at most
+// GOMAXPROCS at a time, two on a two-core machine.)
+func TestFaultsMidDeals(t *testing.T) {
+	var wg sync.WaitGroup
+	for _, f := range []struct {
+		name string
+		test func(*testing.T)
+	}{
+		{"WorkerKilled", workerKilledMidDeals},
+		{"PostgresRestarted", postgresRestartedMidDeals},
+		{"APIRestarted", apiRestartedMidRequests},
+	} {
+		wg.Go(func() { t.Run(f.name, f.test) })
+	}
+	wg.Wait()
+}
+
 // testContext builds the services' binaries (a cold build takes a while),
 // then returns the test's context: it ends a minute before the test
 // binary's deadline, so a stuck test fails with its own message. How long
 // the deals may take is not bounded otherwise: a run ends early only when
-// they stop making progress (stallWindow). The tests run at once (each
-// with its own database, task queue and processes): much of a run is
-// waiting, for a restart, an activity's retry after a kill or a key's
-// lease, and they wait together, so the package takes about as long as
-// its slowest test rather than the three added up.
+// they stop making progress (stallWindow).
 func testContext(t *testing.T) context.Context {
 	t.Helper()
 	binary(t, "worker")

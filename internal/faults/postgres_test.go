@@ -23,8 +23,7 @@ import (
 // transaction is durable and the activity that made it fails and runs
 // again. Every deal must complete, each payment must have been made once
 // at the provider, and the ledger must balance per deal.
-func TestPostgresRestartedMidDeals(t *testing.T) {
-	t.Parallel()
+func postgresRestartedMidDeals(t *testing.T) {
 	ctx := testContext(t)
 	dir, err := os.MkdirTemp("", "tradeloop-faults-pg-")
 	if err != nil {

@@ -13,8 +13,7 @@ import (
 // the money moved, the activity will run again), twice at random moments
 // of the deals. Every deal must complete, each payment must have been made
 // once at the provider, and the ledger must balance per deal.
-func TestWorkerKilledMidDeals(t *testing.T) {
-	t.Parallel()
+func workerKilledMidDeals(t *testing.T) {
 	ctx := testContext(t)
 	p := newPlatform(t, ctx, setup{stripe: true})
 	c := &crasher{t: t, proc: p.worker}

@@ -226,14 +226,14 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	deps.Logger.Info("worker started", "task_queue", TaskQueue(cfg), "namespace", cfg.Temporal.Namespace)
-	if err := EnsureTierSchedule(ctx, deps.Temporal, TaskQueue(cfg)); err != nil {
-		w.Stop()
-		return err
-	}
-	if err := EnsureWatchdogSchedule(ctx, deps.Temporal, TaskQueue(cfg)); err != nil {
-		w.Stop()
-		return err
-	}
+	// The schedules must not keep a worker from running deals: a Temporal
+	// server too busy to answer in time is asked again.
+	go ensureSchedules(ctx, deps.Logger, "tier", func(ctx context.Context) error {
+		return EnsureTierSchedule(ctx, deps.Temporal, TaskQueue(cfg))
+	})
+	go ensureSchedules(ctx, deps.Logger, "escrow watchdog", func(ctx context.Context) error {
+		return EnsureWatchdogSchedule(ctx, deps.Temporal, TaskQueue(cfg))
+	})
 	<-ctx.Done()
 	deps.Logger.Info("worker stopping")
 	w.Stop()
@@ -261,4 +261,21 @@ func Connect(ctx context.Context, cfg config.Config, service string) (d Deps, cl
 		return Deps{}, nil, err
 	}
 	return Deps{Temporal: tc, DB: pool, Logger: logger, Config: cfg}, func() { tc.Close(); pool.Close() }, nil
+}
+
+// ensureSchedules calls ensure until it succeeds or ctx ends, backing off
+// from a second to once a minute.
+func ensureSchedules(ctx context.Context, log *slog.Logger, name string, ensure func(context.Context) error) {
+	for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+		err := ensure(ctx)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		log.Warn("schedule not ensured; trying again", "schedule", name, "error", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
 }

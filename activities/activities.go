@@ -223,10 +223,11 @@ type ProjectedEvent struct {
 }
 
 // DealProjection is what the deal workflow tells the read model after a
-// change: the deal's summary and the timeline events not yet projected. It
-// never carries the deal's whole state, which would grow the history with
-// the square of the deal's actions; the read model reads the rest (quotes,
-// payments, shipments, dispute) through the deal's query.
+// change: the deal's summary, the timeline events not yet projected, and
+// the details (workflows.DealDetails: invitations, quotes, payments,
+// shipments, dispute) that changed since the last projection. It never
+// carries the deal's whole state with every change, which would grow the
+// history with the square of the deal's actions.
 type DealProjection struct {
 	DealID        string           `json:"deal_id"`
 	Stage         string           `json:"stage"`
@@ -239,8 +240,14 @@ type DealProjection struct {
 	CreatedAt     time.Time        `json:"created_at"`
 	LastSeq       int              `json:"last_seq"`
 	Events        []ProjectedEvent `json:"events"`
-	// State is set only by an operator's override (SettleEscrow), whose
-	// deal has no workflow left to query: the settled state, once.
+	// At is when the workflow made the projection.
+	At time.Time `json:"at,omitzero"`
+	// Details is the JSON of the workflows.DealDetails that changed, if any.
+	Details json.RawMessage `json:"details,omitempty"`
+	// State is the whole deal state (JSON of workflows.DealState), sent
+	// with the deal's first projection, with each change of its stage or
+	// money, and by an operator's override: what the read model keeps of
+	// the deal once its workflow's history is gone.
 	State json.RawMessage `json:"state,omitempty"`
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -216,7 +217,13 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 func (s *Server) query(ctx context.Context, dealID string) (workflows.DealState, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.dealTimeout)
 	defer cancel()
-	st, err := readmodel.TemporalStates{Client: s.temporal}.DealState(ctx, dealID)
+	var st workflows.DealState
+	v, err := s.temporal.QueryWorkflow(ctx, workflows.DealWorkflowID(dealID), "", workflows.QueryState)
+	if err == nil {
+		if err = v.Get(&st); err != nil {
+			return st, fmt.Errorf("decode the state of deal %s: %w", dealID, err)
+		}
+	}
 	return st, unavailable(ctx, err)
 }
 

@@ -62,7 +62,7 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 	workflows.Register(w)
 	workflows.RegisterFinance(w)
 	rm := readmodel.New(pool)
-	w.RegisterActivity(&activities.Activities{Payments: provider, Ledger: ledger.New(pool), Projection: rm.WithStates(readmodel.TemporalStates{Client: tc.Client}), Tracker: mem, Notifier: mem,
+	w.RegisterActivity(&activities.Activities{Payments: provider, Ledger: ledger.New(pool), Projection: rm, Tracker: mem, Notifier: mem,
 		Alerts: fin, Escrows: fin, Logger: slog.New(slog.DiscardHandler), PaymentIndex: rm})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -17,6 +18,11 @@ import (
 // replay with the bookkeeping inline in the main loop.
 const versionBooksApart = "books-apart"
 
+// versionProjectTouches marks deals that project a change the timeline does
+// not show (a charge posted to the ledger, a payment checked at the
+// provider); earlier histories replay without those projections.
+const versionProjectTouches = "project-touches"
+
 // booksOptions: notifications and projections retry with backoff for up to
 // an hour, then the failure is reported and tried again at the next change;
 // a write the read model refuses for good is reported and skipped.
@@ -30,9 +36,10 @@ var booksOptions = workflow.ActivityOptions{
 }
 
 // keepBooks sends the notifications not yet sent and projects the timeline
-// entries not yet projected. The projection carries the deal's summary and
-// its new entries only: the read model reads the rest through the deal's
-// query, outside the history.
+// entries not yet projected. The projection carries the deal's summary, its
+// new entries and the details that changed (DealDetails); the whole state
+// only goes with the deal's first projection and with a change of stage or
+// of its money, for the read model to keep after the workflow is gone.
 func (d *deal) keepBooks(ctx workflow.Context) error {
 	for d.sent < len(d.outbox) {
 		if err := workflow.ExecuteActivity(ctx, acts.Notify, d.outbox[d.sent]).Get(ctx, nil); err != nil {
@@ -40,30 +47,66 @@ func (d *deal) keepBooks(ctx workflow.Context) error {
 		}
 		d.sent++
 	}
-	if d.projected >= len(d.state.Timeline) {
+	touched := d.touched && d.projectTouches
+	if d.projected >= len(d.state.Timeline) && !touched {
 		return nil
 	}
+	p, marks, err := d.projection(ctx)
+	if err != nil {
+		return err
+	}
+	d.touched = false
+	if err := workflow.ExecuteActivity(ctx, acts.ProjectDeal, p).Get(ctx, nil); err != nil {
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) && appErr.Type() == activities.ErrProjectionRejected {
+			// Moving past it: the next projection sends the whole state
+			// again, as the read model may not have taken this one's.
+			delete(marks.rows, "money")
+			d.marks, d.projected = marks, p.LastSeq
+		} else {
+			d.touched = d.touched || touched
+		}
+		return fmt.Errorf("project deal: %w", err)
+	}
+	d.marks, d.projected = marks, p.LastSeq
+	return nil
+}
+
+// projection is the deal's projection now, and the marks to keep once the
+// read model has it.
+func (d *deal) projection(ctx workflow.Context) (activities.DealProjection, projectionMarks, error) {
 	upto := len(d.state.Timeline)
 	p := activities.DealProjection{
 		DealID: d.in.DealID, Stage: string(d.state.Stage), BuyerOrgID: d.in.Inquiry.BuyerOrgID,
 		SupplierOrgID: d.state.SupplierID, Product: d.in.Inquiry.Product, Quantity: d.in.Inquiry.Quantity,
 		Total: d.state.Total, Currency: d.state.Currency, CreatedAt: d.state.Timeline[0].At, LastSeq: upto,
+		At: workflow.Now(ctx),
 	}
 	for i := d.projected; i < upto; i++ {
 		e := d.state.Timeline[i]
 		p.Events = append(p.Events, activities.ProjectedEvent{Seq: i + 1, At: e.At, Type: e.Type, Actor: e.Actor, Detail: e.Detail})
 	}
-	if err := workflow.ExecuteActivity(ctx, acts.ProjectDeal, p).Get(ctx, nil); err != nil {
-		return fmt.Errorf("project deal: %w", err)
+	details, whole, marks := d.marks.changes(&d.state)
+	var err error
+	if !details.Empty() {
+		// encoding/json writes a struct the same way every time.
+		if p.Details, err = json.Marshal(details); err != nil { //workflowcheck:ignore
+			return p, marks, fmt.Errorf("encode deal details: %w", err)
+		}
 	}
-	d.projected = upto
-	return nil
+	if whole {
+		if p.State, err = json.Marshal(d.state); err != nil { //workflowcheck:ignore
+			return p, marks, fmt.Errorf("encode deal state: %w", err)
+		}
+	}
+	return p, marks, nil
 }
 
 // keepBooksApart runs the bookkeeping in its own coroutine: the main loop
 // posts to the ledger, pays out and refunds without waiting for it, and a
 // failing projection or notification never blocks the deal.
 func (d *deal) keepBooksApart(ctx workflow.Context) {
+	d.projectTouches = workflow.GetVersion(ctx, versionProjectTouches, workflow.DefaultVersion, 1) >= 1
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		actx := workflow.WithActivityOptions(ctx, booksOptions)
 		for {
@@ -78,10 +121,9 @@ func (d *deal) keepBooksApart(ctx workflow.Context) {
 			}
 			var appErr *temporal.ApplicationError
 			if errors.As(err, &appErr) && appErr.Type() == activities.ErrProjectionRejected {
-				// Retrying cannot cure it: report it and move past it, so
-				// later entries still reach the read model.
+				// Retrying cannot cure it: keepBooks moved past it, so later
+				// entries still reach the read model; report it.
 				d.reportBooks(ctx, "projection_rejected", err)
-				d.projected = len(d.state.Timeline)
 				continue
 			}
 			d.reportBooks(ctx, "bookkeeping_failing", err)
@@ -108,8 +150,12 @@ func (d *deal) reportBooks(ctx workflow.Context, kind string, err error) {
 }
 
 func (d *deal) booksPending() bool {
-	return d.sent < len(d.outbox) || d.projected < len(d.state.Timeline)
+	return d.sent < len(d.outbox) || d.projected < len(d.state.Timeline) || (d.touched && d.projectTouches)
 }
+
+// touch marks a change the read model should see that adds nothing to the
+// timeline.
+func (d *deal) touch() { d.touched = true }
 
 // booksDone reports whether every notification and projection is out.
 func (d *deal) booksDone() bool { return !d.booksBusy && !d.booksPending() }

@@ -54,10 +54,15 @@ type deal struct {
 	proposals  int
 	trackers   int
 	projected  int // timeline entries already sent to the read model
-	outbox     []activities.Notification
-	sent       int
-	notified   int // notifications sent by the deal's earlier runs
-	payMu      workflow.Mutex
+	marks      projectionMarks
+	// touched: a change the read model has not seen that added nothing to
+	// the timeline; projectTouches says this deal projects those.
+	touched        bool
+	projectTouches bool
+	outbox         []activities.Notification
+	sent           int
+	notified       int // notifications sent by the deal's earlier runs
+	payMu          workflow.Mutex
 	// stopTracking cancels the running tracking child of each kind that
 	// this run started.
 	stopTracking map[string]workflow.CancelFunc

@@ -224,6 +224,7 @@ func (d *deal) reconcile(ctx workflow.Context) error {
 			continue
 		}
 		cur.CheckedAt = workflow.Now(ctx)
+		d.touch()
 		switch status {
 		case PaymentSucceeded:
 			d.event(ctx, "payment_reconciled", "", cur.ID+" confirmed by asking the provider")
@@ -257,6 +258,7 @@ func (d *deal) postConfirmedCharges(ctx workflow.Context) error {
 			return fmt.Errorf("post %s to the ledger: %w", p.ID, err)
 		}
 		d.state.Payments[i].Posted = true
+		d.touch()
 	}
 	return nil
 }

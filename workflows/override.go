@@ -245,30 +245,17 @@ func SettleEscrow(ctx workflow.Context, in OverrideInput) (OverrideResult, error
 	return res, nil
 }
 
-// projectOverride writes the settled deal and its new timeline events to
-// the read model, as the deal's own projection does.
+// projectOverride writes the settled deal, its details and its new
+// timeline events to the read model, as the deal's own projection does.
 func (d *deal) projectOverride(ctx workflow.Context) error {
-	// encoding/json writes a struct, and a map's keys in sorted order, the
-	// same way every time; workflowcheck cannot see through it.
-	state, err := json.Marshal(d.state) //workflowcheck:ignore
+	p, marks, err := d.projection(ctx)
 	if err != nil {
-		return fmt.Errorf("encode deal state: %w", err)
-	}
-	upto := len(d.state.Timeline)
-	p := activities.DealProjection{
-		DealID: d.in.DealID, Stage: string(d.state.Stage), BuyerOrgID: d.in.Inquiry.BuyerOrgID,
-		SupplierOrgID: d.state.SupplierID, Product: d.in.Inquiry.Product, Quantity: d.in.Inquiry.Quantity,
-		Total: d.state.Total, Currency: d.state.Currency, CreatedAt: d.state.Timeline[0].At,
-		LastSeq: upto, State: state,
-	}
-	for i := d.projected; i < upto; i++ {
-		e := d.state.Timeline[i]
-		p.Events = append(p.Events, activities.ProjectedEvent{Seq: i + 1, At: e.At, Type: e.Type, Actor: e.Actor, Detail: e.Detail})
+		return err
 	}
 	if err := workflow.ExecuteActivity(ctx, acts.ProjectDeal, p).Get(ctx, nil); err != nil {
 		return fmt.Errorf("project the settled deal: %w", err)
 	}
-	d.projected = upto
+	d.marks, d.projected = marks, p.LastSeq
 	return nil
 }
 

@@ -1,11 +1,12 @@
 -- name: UpsertDeal :one
--- Writes the deal's row unless a newer projection is already there.
+-- Writes the deal's row unless a newer projection is already there. A
+-- projection without the whole state (state null) keeps the state there.
 INSERT INTO deals (id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency,
                    state, last_event_seq, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+VALUES (@id, @stage, @buyer_org_id, @supplier_org_id, @product, @quantity, @total_minor, @currency, COALESCE(sqlc.narg('state')::jsonb, '{}'::jsonb), @last_event_seq, @created_at, @updated_at)
 ON CONFLICT (id) DO UPDATE SET
     stage = EXCLUDED.stage, supplier_org_id = EXCLUDED.supplier_org_id, total_minor = EXCLUDED.total_minor,
-    state = EXCLUDED.state, last_event_seq = EXCLUDED.last_event_seq, updated_at = EXCLUDED.updated_at
+    state = CASE WHEN sqlc.narg('state')::jsonb IS NULL THEN deals.state ELSE EXCLUDED.state END, last_event_seq = EXCLUDED.last_event_seq, updated_at = EXCLUDED.updated_at
 WHERE deals.last_event_seq <= EXCLUDED.last_event_seq
 RETURNING last_event_seq;
 

@@ -408,10 +408,10 @@ func (q *Queries) ListDealsInDispute(ctx context.Context, arg ListDealsInDispute
 const upsertDeal = `-- name: UpsertDeal :one
 INSERT INTO deals (id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency,
                    state, last_event_seq, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9::jsonb, '{}'::jsonb), $10, $11, $12)
 ON CONFLICT (id) DO UPDATE SET
     stage = EXCLUDED.stage, supplier_org_id = EXCLUDED.supplier_org_id, total_minor = EXCLUDED.total_minor,
-    state = EXCLUDED.state, last_event_seq = EXCLUDED.last_event_seq, updated_at = EXCLUDED.updated_at
+    state = CASE WHEN $9::jsonb IS NULL THEN deals.state ELSE EXCLUDED.state END, last_event_seq = EXCLUDED.last_event_seq, updated_at = EXCLUDED.updated_at
 WHERE deals.last_event_seq <= EXCLUDED.last_event_seq
 RETURNING last_event_seq
 `
@@ -431,7 +431,8 @@ type UpsertDealParams struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
-// Writes the deal's row unless a newer projection is already there.
+// Writes the deal's row unless a newer projection is already there. A
+// projection without the whole state (state null) keeps the state there.
 func (q *Queries) UpsertDeal(ctx context.Context, arg UpsertDealParams) (int32, error) {
 	row := q.db.QueryRow(ctx, upsertDeal,
 		arg.ID,

@@ -25,7 +25,7 @@ func TestWholeDealProjectsTheWorkflowsViewAndBalancesTheLedger(t *testing.T) {
 	pool := testenv.Postgres(t)
 	tc := testenv.NewTemporal(t)
 	mem := activities.NewMemory()
-	led, rm := ledger.New(pool), New(pool).WithStates(TemporalStates{Client: tc.Client})
+	led, rm := ledger.New(pool), New(pool)
 	w := worker.New(tc.Client, tc.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	w.RegisterActivity(&activities.Activities{Payments: mem, Ledger: led, Projection: rm, Tracker: mem, Notifier: mem})
@@ -98,6 +98,23 @@ func TestWholeDealProjectsTheWorkflowsViewAndBalancesTheLedger(t *testing.T) {
 	pays, err := rm.Payments(ctx, dealID)
 	require.NoError(t, err)
 	assert.Len(t, pays, 4, "deposit and balance charges, and a transfer of each")
+	// The tables hold each detail as the deal ended, though projections
+	// carried only what changed.
+	status := map[string]string{}
+	for _, p := range final.Payments {
+		status[p.ID] = p.Status
+	}
+	for _, p := range pays {
+		assert.Equal(t, status[p.PaymentID], p.Status, "payment %s", p.PaymentID)
+	}
+	var quoteStatus, shipStatus string
+	var trackEvents int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT status FROM quotes WHERE deal_id = $1`, dealID).Scan(&quoteStatus))
+	assert.Equal(t, final.Quotes[0].Status, quoteStatus)
+	require.NoError(t, pool.QueryRow(ctx, `SELECT status FROM shipments WHERE deal_id = $1 AND kind = 'goods'`, dealID).Scan(&shipStatus))
+	assert.Equal(t, final.Shipment.Status, shipStatus)
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM tracking_events WHERE deal_id = $1 AND kind = 'goods'`, dealID).Scan(&trackEvents))
+	assert.Equal(t, len(final.Shipment.Events), trackEvents)
 
 	// 500 × 2,345 = 1,172,500 EUR cents: deposit 351,750, balance 820,750.
 	// Silver pays 300 bp, floored per charge: 10,552 + 24,622 = 35,174.

@@ -11,8 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -25,58 +25,45 @@ import (
 
 // Store reads and writes the read model.
 type Store struct {
-	pool   *pgxpool.Pool
-	states StateSource
+	pool *pgxpool.Pool
 }
 
-// StateSource reads a deal's current state (the deal workflow's query).
-type StateSource interface {
-	DealState(ctx context.Context, dealID string) (workflows.DealState, error)
-}
-
-// StateFunc adapts a function to StateSource.
-type StateFunc func(ctx context.Context, dealID string) (workflows.DealState, error)
-
-// DealState implements StateSource.
-func (f StateFunc) DealState(ctx context.Context, dealID string) (workflows.DealState, error) {
-	return f(ctx, dealID)
-}
-
-// New returns the read model on pool, for reading.
+// New returns the read model on pool.
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
-
-// WithStates returns the read model that projects deals, reading each deal's
-// details through states.
-func (s *Store) WithStates(states StateSource) *Store { return &Store{pool: s.pool, states: states} }
 
 var (
 	_ activities.Projection   = (*Store)(nil)
 	_ activities.PaymentIndex = (*Store)(nil)
 )
 
-// Project writes one projection of a deal in one transaction: the summary
-// and new events the workflow sent, and the details (invitations, quotes,
-// payments, shipments, dispute, the state kept for after the workflow's
-// retention) as the deal's query shows them now. The query may be ahead of
-// the projection, never behind, so the details only move forward.
+// Project writes one projection of a deal in one transaction: the summary,
+// the new events and the details that changed, and the whole state when
+// the projection carries it. A projection older than the one there changes
+// nothing.
 func (s *Store) Project(ctx context.Context, p activities.DealProjection) error {
-	st, raw, err := s.stateOf(ctx, p)
-	if err != nil {
-		return err
+	var details workflows.DealDetails
+	if len(p.Details) > 0 {
+		if err := json.Unmarshal(p.Details, &details); err != nil {
+			return fmt.Errorf("decode details of deal %s: %w", p.DealID, err)
+		}
 	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := store.New(tx)
 		var supplier *string
 		if p.SupplierOrgID != "" {
 			supplier = &p.SupplierOrgID
 		}
+		// The deal changed at its newest event, or, for a change the
+		// timeline does not show, when the workflow projected it.
 		now := p.CreatedAt
 		if n := len(p.Events); n > 0 {
 			now = p.Events[n-1].At
+		} else if p.At.After(now) {
+			now = p.At
 		}
 		_, err := q.UpsertDeal(ctx, store.UpsertDealParams{
 			ID: p.DealID, Stage: p.Stage, BuyerOrgID: p.BuyerOrgID, SupplierOrgID: supplier, Product: p.Product,
-			Quantity: p.Quantity, TotalMinor: p.Total, Currency: p.Currency, State: raw,
+			Quantity: p.Quantity, TotalMinor: p.Total, Currency: p.Currency, State: p.State,
 			LastEventSeq: int32(p.LastSeq), CreatedAt: p.CreatedAt, UpdatedAt: now,
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -92,7 +79,7 @@ func (s *Store) Project(ctx context.Context, p activities.DealProjection) error 
 				return fmt.Errorf("insert event %d of deal %s: %w", e.Seq, p.DealID, err)
 			}
 		}
-		return projectDetails(ctx, q, p, st)
+		return projectDetails(ctx, q, p, details, now)
 	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
@@ -103,31 +90,7 @@ func (s *Store) Project(ctx context.Context, p activities.DealProjection) error 
 	return err
 }
 
-// stateOf is the deal's state for a projection: the one it carries (an
-// operator's override), else the deal's query.
-func (s *Store) stateOf(ctx context.Context, p activities.DealProjection) (workflows.DealState, []byte, error) {
-	var st workflows.DealState
-	if len(p.State) > 0 {
-		if err := json.Unmarshal(p.State, &st); err != nil {
-			return st, nil, fmt.Errorf("decode state of deal %s: %w", p.DealID, err)
-		}
-		return st, p.State, nil
-	}
-	if s.states == nil {
-		return st, nil, errors.New("the read model projects only with a source of deal states")
-	}
-	st, err := s.states.DealState(ctx, p.DealID)
-	if err != nil {
-		return st, nil, fmt.Errorf("read state of deal %s: %w", p.DealID, err)
-	}
-	raw, err := json.Marshal(st)
-	if err != nil {
-		return st, nil, fmt.Errorf("encode state of deal %s: %w", p.DealID, err)
-	}
-	return st, raw, nil
-}
-
-func projectDetails(ctx context.Context, q *store.Queries, p activities.DealProjection, st workflows.DealState) error {
+func projectDetails(ctx context.Context, q *store.Queries, p activities.DealProjection, st workflows.DealDetails, updated time.Time) error {
 	dealID := p.DealID
 	for _, inv := range st.Invitations {
 		if err := q.UpsertInvitation(ctx, store.UpsertInvitationParams{
@@ -147,10 +110,6 @@ func projectDetails(ctx context.Context, q *store.Queries, p activities.DealProj
 			return fmt.Errorf("upsert quote: %w", err)
 		}
 	}
-	updated := p.CreatedAt
-	if n := len(st.Timeline); n > 0 {
-		updated = st.Timeline[n-1].At
-	}
 	for _, pay := range st.Payments {
 		if err := q.UpsertPayment(ctx, store.UpsertPaymentParams{
 			DealID: dealID, PaymentID: pay.ID, Kind: pay.Kind, Step: pay.Step, Provider: pay.Provider,
@@ -160,13 +119,8 @@ func projectDetails(ctx context.Context, q *store.Queries, p activities.DealProj
 			return fmt.Errorf("upsert payment %s: %w", pay.ID, err)
 		}
 	}
-	if st.Sample != nil && st.Sample.Shipment != nil {
-		if err := projectShipment(ctx, q, dealID, "sample", st.Sample.Shipment); err != nil {
-			return err
-		}
-	}
-	if st.Shipment != nil {
-		if err := projectShipment(ctx, q, dealID, "goods", st.Shipment); err != nil {
+	for _, sh := range st.Shipments {
+		if err := projectShipment(ctx, q, dealID, sh); err != nil {
 			return err
 		}
 	}
@@ -178,7 +132,8 @@ func projectDetails(ctx context.Context, q *store.Queries, p activities.DealProj
 	return nil
 }
 
-func projectShipment(ctx context.Context, q *store.Queries, dealID, kind string, sh *workflows.Shipment) error {
+func projectShipment(ctx context.Context, q *store.Queries, dealID string, d workflows.ShipmentDetails) error {
+	kind, sh := d.Kind, d.Shipment
 	params := store.UpsertShipmentParams{
 		DealID: dealID, Kind: kind, Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber, Status: sh.Status, ShippedAt: sh.ShippedAt,
 	}
@@ -190,7 +145,7 @@ func projectShipment(ctx context.Context, q *store.Queries, dealID, kind string,
 	}
 	for i, e := range sh.Events {
 		if err := q.InsertTrackingEvent(ctx, store.InsertTrackingEventParams{
-			DealID: dealID, Kind: kind, TrackingNumber: sh.TrackingNumber, Seq: int32(i + 1), At: e.At,
+			DealID: dealID, Kind: kind, TrackingNumber: sh.TrackingNumber, Seq: int32(d.FirstEvent + i), At: e.At,
 			Status: e.Status, Location: e.Location, Description: e.Description,
 		}); err != nil {
 			return fmt.Errorf("insert tracking event: %w", err)

@@ -2,6 +2,7 @@ package readmodel
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -14,22 +15,9 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// states is the deal states a test's projections read, by deal ID.
-type states map[string]workflows.DealState
-
-func (m states) source() StateSource {
-	return StateFunc(func(_ context.Context, id string) (workflows.DealState, error) {
-		st, ok := m[id]
-		if !ok {
-			return workflows.DealState{}, fmt.Errorf("no state of deal %s", id)
-		}
-		return st, nil
-	})
-}
-
-// projection builds a projection of a deal with n events, and records the
-// deal's state in m for the read model to read.
-func projection(t *testing.T, m states, id, buyer, supplier, stage string, created time.Time, n int) activities.DealProjection {
+// projection builds a projection of a deal with n events: its first, with
+// the whole state and the supplier's invitation.
+func projection(t *testing.T, id, buyer, supplier, stage string, created time.Time, n int) activities.DealProjection {
 	t.Helper()
 	st := workflows.DealState{DealID: id, Stage: workflows.Stage(stage), Currency: "USD", Total: 1000, SupplierID: supplier,
 		Inquiry:     workflows.Inquiry{BuyerOrgID: buyer, Product: "bolts", Quantity: 10, Currency: "USD"},
@@ -41,20 +29,24 @@ func projection(t *testing.T, m states, id, buyer, supplier, stage string, creat
 		st.Timeline = append(st.Timeline, workflows.Event{At: at, Type: fmt.Sprintf("e%d", i+1)})
 		evs = append(evs, activities.ProjectedEvent{Seq: i + 1, At: at, Type: fmt.Sprintf("e%d", i+1)})
 	}
-	if old, ok := m[id]; !ok || len(old.Timeline) < n {
-		m[id] = st // the query shows the newest state
+	state, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	details, err := json.Marshal(workflows.DealDetails{Invitations: st.Invitations})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return activities.DealProjection{DealID: id, Stage: stage, BuyerOrgID: buyer, SupplierOrgID: supplier, Product: "bolts",
-		Quantity: 10, Total: 1000, Currency: "USD", CreatedAt: created, LastSeq: n, Events: evs}
+		Quantity: 10, Total: 1000, Currency: "USD", CreatedAt: created, LastSeq: n, Events: evs, Details: details, State: state}
 }
 
 func TestProjectionIsIdempotentAndNeverGoesBack(t *testing.T) {
 	ctx := context.Background()
-	m := states{}
-	s := New(testenv.Postgres(t)).WithStates(m.source())
+	s := New(testenv.Postgres(t))
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	newer := projection(t, m, "d1", "b1", "s1", "CONTRACT", t0, 5)
-	older := projection(t, m, "d1", "b1", "s1", "QUOTING", t0, 3)
+	newer := projection(t, "d1", "b1", "s1", "CONTRACT", t0, 5)
+	older := projection(t, "d1", "b1", "s1", "QUOTING", t0, 3)
 	for _, p := range []activities.DealProjection{older, newer, newer, older} {
 		if err := s.Project(ctx, p); err != nil {
 			t.Fatal(err)
@@ -75,19 +67,18 @@ func TestProjectionIsIdempotentAndNeverGoesBack(t *testing.T) {
 
 func TestListsArePerViewerFilteredAndPaged(t *testing.T) {
 	ctx := context.Background()
-	m := states{}
-	s := New(testenv.Postgres(t)).WithStates(m.source())
+	s := New(testenv.Postgres(t))
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 7 {
 		stage, supplier := "QUOTING", "s1"
 		if i%2 == 1 {
 			stage, supplier = "DISPUTE", "s2"
 		}
-		if err := s.Project(ctx, projection(t, m, fmt.Sprintf("d%d", i), "b1", supplier, stage, t0.Add(time.Duration(i)*time.Hour), 1)); err != nil {
+		if err := s.Project(ctx, projection(t, fmt.Sprintf("d%d", i), "b1", supplier, stage, t0.Add(time.Duration(i)*time.Hour), 1)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Project(ctx, projection(t, m, "other", "b2", "s1", "QUOTING", t0, 1)); err != nil {
+	if err := s.Project(ctx, projection(t, "other", "b2", "s1", "QUOTING", t0, 1)); err != nil {
 		t.Fatal(err)
 	}
 	var ids []string

@@ -113,7 +113,7 @@ func NewWorker(d Deps) worker.Worker {
 	w.RegisterActivity(&activities.Activities{
 		Payments:     Payments(d),
 		Ledger:       ledger.New(d.DB),
-		Projection:   readmodel.New(d.DB).WithStates(readmodel.TemporalStates{Client: d.Temporal}),
+		Projection:   readmodel.New(d.DB),
 		Tracker:      tracker(d.Config.Tracking),
 		Notifier:     activities.LogNotifier{Logger: d.Logger.With("component", "notifications")},
 		Tiers:        marketplace.New(d.DB),

@@ -87,17 +87,20 @@ func (d *deal) projection(ctx workflow.Context) (activities.DealProjection, proj
 		p.Events = append(p.Events, activities.ProjectedEvent{Seq: i + 1, At: e.At, Type: e.Type, Actor: e.Actor, Detail: e.Detail})
 	}
 	details, whole, marks := d.marks.changes(&d.state)
-	var err error
 	if !details.Empty() {
 		// encoding/json writes a struct the same way every time.
-		if p.Details, err = json.Marshal(details); err != nil { //workflowcheck:ignore
+		raw, err := json.Marshal(details) //workflowcheck:ignore
+		if err != nil {
 			return p, marks, fmt.Errorf("encode deal details: %w", err)
 		}
+		p.Details = raw
 	}
 	if whole {
-		if p.State, err = json.Marshal(d.state); err != nil { //workflowcheck:ignore
+		raw, err := json.Marshal(d.state) //workflowcheck:ignore
+		if err != nil {
 			return p, marks, fmt.Errorf("encode deal state: %w", err)
 		}
+		p.State = raw
 	}
 	return p, marks, nil
 }

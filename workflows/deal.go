@@ -343,6 +343,12 @@ func (d *deal) event(ctx workflow.Context, typ, actor, detail string) {
 	d.state.Timeline = append(d.state.Timeline, Event{At: workflow.Now(ctx), Type: typ, Actor: actor, Detail: detail})
 }
 
+// eventAbout records an entry that concerns one supplier, made by another
+// party.
+func (d *deal) eventAbout(ctx workflow.Context, typ, actor, about, detail string) {
+	d.state.Timeline = append(d.state.Timeline, Event{At: workflow.Now(ctx), Type: typ, Actor: actor, About: about, Detail: detail})
+}
+
 func (d *deal) notify(org, kind, text string) {
 	d.outbox = append(d.outbox, activities.Notification{
 		DealID: d.in.DealID, OrgID: org, Kind: kind, Text: text,

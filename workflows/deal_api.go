@@ -684,6 +684,9 @@ type Event struct {
 	Type   string    `json:"type"`
 	Actor  string    `json:"actor,omitempty"`
 	Detail string    `json:"detail,omitempty"`
+	// About is the supplier an entry concerns when another party made it
+	// (a counter-offer, an award): the views show it to that supplier.
+	About string `json:"about,omitempty"`
 }
 
 // DealState is the whole deal view the state query returns.

@@ -179,7 +179,7 @@ func (d *deal) counterOffer(ctx workflow.Context, in CounterOfferInput) {
 	d.state.CounterOffers = append(d.state.CounterOffers, CounterOffer{
 		SupplierID: in.SupplierID, TargetUnitPrice: in.TargetUnitPrice, Message: in.Message, At: workflow.Now(ctx),
 	})
-	d.event(ctx, "counter_offer", in.Actor.OrgID, fmt.Sprintf("to %s: %d per unit", in.SupplierID, in.TargetUnitPrice))
+	d.eventAbout(ctx, "counter_offer", in.Actor.OrgID, in.SupplierID, fmt.Sprintf("to %s: %d per unit", in.SupplierID, in.TargetUnitPrice))
 	d.notify(in.SupplierID, "counter_offer", fmt.Sprintf("The buyer asks for %d %s per unit: revise your quote.", in.TargetUnitPrice, d.state.Currency))
 }
 
@@ -227,7 +227,7 @@ func (d *deal) acceptQuote(ctx workflow.Context, in AcceptInput) {
 	d.state.CommissionBP = money.CommissionBasisPoints(d.state.SupplierTier)
 	d.closeOpenQuotes(ctx, q.SupplierID)
 	delete(d.state.Deadlines, dlInquiryExpires)
-	d.event(ctx, "quote_accepted", in.Actor.OrgID, fmt.Sprintf("%s from %s: %d %s (deposit %d, balance %d)",
+	d.eventAbout(ctx, "quote_accepted", in.Actor.OrgID, q.SupplierID, fmt.Sprintf("%s from %s: %d %s (deposit %d, balance %d)",
 		q.ID, q.SupplierID, q.Total, d.state.Currency, deposit, balance))
 	d.notify(q.SupplierID, "quote_accepted", fmt.Sprintf("Your quote %s was accepted.", q.ID))
 	if d.in.Inquiry.WantsSample {

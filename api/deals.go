@@ -19,6 +19,7 @@ import (
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/bounds"
+	"github.com/tradeloop/tradeloop/internal/dealview"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
@@ -204,12 +205,8 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 	if err != nil && !errors.As(err, &started) {
 		return err
 	}
-	st, err := s.query(ctx, dealID)
-	if err != nil {
-		return err
-	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/deals/"+dealID)
-	return c.JSON(http.StatusCreated, st)
+	return s.answer(c, http.StatusCreated, dealID)
 }
 
 // query asks the deal's workflow for its state, giving Temporal and the
@@ -266,10 +263,7 @@ func (s *Server) visibleDeal(c echo.Context) (workflows.DealState, error) {
 	if err != nil {
 		return workflows.DealState{}, err
 	}
-	if !canSee(st, principal(c)) {
-		return workflows.DealState{}, errNotFound
-	}
-	return st, nil
+	return viewOf(c, st)
 }
 
 func validDealID(id string) bool {
@@ -284,25 +278,27 @@ func validDealID(id string) bool {
 	return true
 }
 
-// canSee: the buyer its own deals, a supplier the deals it was invited to,
-// a mediator the deals with a dispute, finance every deal.
-func canSee(st workflows.DealState, p Principal) bool {
-	org := p.OrgID.String()
-	switch p.Role {
-	case workflows.RoleBuyer:
-		return st.Inquiry.BuyerOrgID == org
-	case workflows.RoleSupplier:
-		for _, inv := range st.Invitations {
-			if inv.SupplierID == org {
-				return true
-			}
-		}
-	case workflows.RoleMediator:
-		return st.Dispute != nil
-	case workflows.RoleFinance:
-		return true
+// viewOf is what the caller sees of st (internal/dealview), or 404.
+func viewOf(c echo.Context, st workflows.DealState) (workflows.DealState, error) {
+	p := principal(c)
+	v, ok := dealview.Of(st, dealview.Viewer{Role: p.Role, OrgID: p.OrgID.String(), UserID: p.UserID.String()})
+	if !ok {
+		return workflows.DealState{}, errNotFound
 	}
-	return false
+	return v, nil
+}
+
+// answer answers an action with what the caller now sees of the deal.
+func (s *Server) answer(c echo.Context, status int, dealID string) error {
+	st, err := s.query(c.Request().Context(), dealID)
+	if err != nil {
+		return err
+	}
+	v, err := viewOf(c, st)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, v)
 }
 
 func (s *Server) getDeal(c echo.Context) error {
@@ -362,6 +358,10 @@ func (s *Server) listDeals(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	viewer := dealview.Viewer{Role: p.Role, OrgID: p.OrgID.String(), UserID: p.UserID.String()}
+	for i, d := range page.Deals {
+		page.Deals[i] = dealview.Summary(d, viewer)
+	}
 	return c.JSON(http.StatusOK, page)
 }
 
@@ -388,11 +388,7 @@ func (s *Server) action(update string, build builder) echo.HandlerFunc {
 		if err := s.update(c, update, arg, &res); err != nil {
 			return err
 		}
-		st, err := s.query(c.Request().Context(), res.DealID)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, st)
+		return s.answer(c, http.StatusOK, res.DealID)
 	}
 }
 
@@ -701,6 +697,9 @@ func (s *Server) pay(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if st, err = viewOf(c, st); err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, map[string]any{"deal": st, "payment": payment})
 }
 
@@ -743,7 +742,11 @@ func (s *Server) decide(c echo.Context) error {
 			return err
 		}
 		if (st.Dispute != nil && st.Dispute.Decision != nil) || time.Now().After(deadline) {
-			return c.JSON(http.StatusOK, st)
+			v, err := viewOf(c, st)
+			if err != nil {
+				return err
+			}
+			return c.JSON(http.StatusOK, v)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -167,13 +167,19 @@ func TestDisputeDecidedByMediatorOverHTTP(t *testing.T) {
 	p.must(404, p.do("mediator", "GET", p.path(id, ""), nil))
 	p.must(200, p.do("buyer", "POST", p.path(id, "/dispute"), map[string]any{"reason": "wrong colour", "remedy": "half refund", "evidence": []string{"photo-1"}}))
 	p.must(200, p.do("supplier", "POST", p.path(id, "/dispute/answer"), map[string]string{"message": "colour as sampled"}))
-	p.must(409, p.do("mediator", "POST", p.path(id, "/dispute/decision"), map[string]any{"outcome": "refund"}))
+	// Nor while the parties still talk: a dispute reaches mediators once
+	// it is escalated.
+	p.must(404, p.do("mediator", "POST", p.path(id, "/dispute/decision"), map[string]any{"outcome": "refund"}))
+	p.must(404, p.do("mediator", "GET", p.path(id, ""), nil))
 	p.must(200, p.do("buyer", "POST", p.path(id, "/dispute/escalate"), nil))
+	p.must(200, p.do("mediator", "GET", p.path(id, ""), nil))
 	p.must(422, p.do("mediator", "POST", p.path(id, "/dispute/decision"), map[string]any{"outcome": "split", "release_amount": 780_000}))
 	p.must(200, p.do("mediator", "POST", p.path(id, "/dispute/decision"), map[string]any{"outcome": "split", "release_amount": 500_000})).json(t, &st)
 	if st.Stage != workflows.StageResolved || st.Dispute.Decision.ReleaseAmount != 500_000 {
 		t.Fatalf("stage %s dispute %+v", st.Stage, st.Dispute)
 	}
+	// The mediator who decided still sees the case.
+	p.must(200, p.do("mediator", "GET", p.path(id, ""), nil))
 	final := p.waitFor("finance", id, func(s workflows.DealState) bool { return s.Resolution != nil && s.Resolution.Done })
 	if want := (workflows.Escrow{Released: 500_000, Commission: 10_000, Refunded: 280_000}); final.Escrow != want {
 		t.Fatalf("escrow %+v, want %+v", final.Escrow, want)

@@ -283,7 +283,51 @@ func (s *Server) getSupplier(c echo.Context) error {
 		}
 		return err
 	}
-	return c.JSON(http.StatusOK, prof)
+	return c.JSON(http.StatusOK, supplierProfile(prof, principal(c)))
+}
+
+// SupplierProfile is a supplier's profile as anyone sees it: what it sells
+// and how buyers rate it. Figures are its business: only the supplier
+// itself and admins get them.
+type SupplierProfile struct {
+	OrgID              uuid.UUID        `json:"org_id"`
+	Name               string           `json:"name"`
+	JoinedAt           time.Time        `json:"joined_at"`
+	Categories         []string         `json:"categories"`
+	Regions            []string         `json:"regions"`
+	Certifications     []string         `json:"certifications"`
+	Tier               string           `json:"tier"`
+	Rating             float64          `json:"rating"`
+	RatingsCount       int32            `json:"ratings_count"`
+	MedianResponseSecs *int32           `json:"median_response_secs"`
+	ResponseRating     *int16           `json:"response_rating"`
+	Figures            *SupplierFigures `json:"figures,omitempty"`
+}
+
+// SupplierFigures are a supplier's sales volume and SLA record.
+type SupplierFigures struct {
+	GMVMinor        int64      `json:"gmv_minor"`
+	QuotesOnTime    int32      `json:"quotes_on_time"`
+	QuotesLate      int32      `json:"quotes_late"`
+	SLAMissesRecent int32      `json:"sla_misses_recent"`
+	TierReason      string     `json:"tier_reason"`
+	TierComputedAt  *time.Time `json:"tier_computed_at"`
+}
+
+// supplierProfile is what p sees of a supplier's profile.
+func supplierProfile(prof store.GetSupplierProfileRow, p Principal) SupplierProfile {
+	out := SupplierProfile{
+		OrgID: prof.OrgID, Name: prof.Name, JoinedAt: prof.JoinedAt, Categories: prof.Categories, Regions: prof.Regions, Certifications: prof.Certifications, Tier: prof.Tier,
+		Rating: prof.Rating, RatingsCount: prof.RatingsCount, MedianResponseSecs: prof.MedianResponseSecs,
+		ResponseRating: prof.ResponseRating,
+	}
+	if p.OrgID == prof.OrgID || p.Role == workflows.RoleAdmin {
+		out.Figures = &SupplierFigures{
+			GMVMinor: prof.GmvMinor, QuotesOnTime: prof.QuotesOnTime, QuotesLate: prof.QuotesLate, SLAMissesRecent: prof.SlaMissesRecent,
+			TierReason: prof.TierReason, TierComputedAt: prof.TierComputedAt,
+		}
+	}
+	return out
 }
 
 // SupplierOffer is what a supplier says it sells.
@@ -331,7 +375,7 @@ func (s *Server) updateSupplierOffer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, prof)
+	return c.JSON(http.StatusOK, supplierProfile(prof, principal(c)))
 }
 
 // RatingRequest is a buyer's rating of a finished deal's supplier.

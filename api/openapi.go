@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/tradeloop/tradeloop/internal/dealview"
 )
 
 type obj = map[string]any
@@ -32,7 +34,8 @@ func schemas() obj {
 	tier := object(obj{"min_quantity": integer(), "unit_price": integer()}, "min_quantity", "unit_price")
 	note := object(obj{"note": str()})
 	shipment := object(obj{"carrier": str(), "tracking_number": str()}, "carrier", "tracking_number")
-	stages := []string{"QUOTING", "SAMPLE", "CONTRACT", "DEPOSIT", "PRODUCTION", "BALANCE", "SHIPPING", "INSPECTION", "DISPUTE", "MEDIATION", "COMPLETED", "RESOLVED", "CANCELLED", "EXPIRED"}
+	stages := []string{"QUOTING", "SAMPLE", "CONTRACT", "DEPOSIT", "PRODUCTION", "BALANCE", "SHIPPING", "INSPECTION", "DISPUTE", "MEDIATION", "COMPLETED", "RESOLVED", "CANCELLED", "EXPIRED",
+		string(dealview.StageClosed)} // what an invited supplier sees once another is awarded
 	event := obj{"type": "object", "required": []string{"at", "type"}, "properties": obj{"at": timestamp(), "type": str(), "actor": str(), "detail": str()}}
 	payment := obj{"type": "object", "required": []string{"id", "kind", "step", "amount", "currency", "status", "idempotency_key"}, "properties": obj{
 		"id": str(), "kind": obj{"type": "string", "enum": []string{"charge", "refund", "transfer"}}, "step": str(),
@@ -88,9 +91,15 @@ func schemas() obj {
 			"created": integer(), "updated": integer(), "rejected": arrayOf(object(obj{"line": integer(), "sku": str(),
 				"errors": arrayOf(object(obj{"field": str(), "message": str()}, "field", "message"))}, "line", "sku", "errors"))},
 			"mode", "applied", "rows", "created", "updated", "rejected"),
-		"File":          obj{"type": "string", "format": "binary"},
-		"Deleted":       object(obj{"id": str(), "deleted": boolean()}, "id", "deleted"),
-		"Supplier":      obj{"type": "object", "required": []string{"org_id", "name", "tier", "categories", "regions", "certifications"}, "properties": obj{"org_id": str(), "name": str(), "tier": str(), "categories": arrayOf(str()), "regions": arrayOf(str()), "certifications": arrayOf(str())}},
+		"File":    obj{"type": "string", "format": "binary"},
+		"Deleted": object(obj{"id": str(), "deleted": boolean()}, "id", "deleted"),
+		"Supplier": obj{"type": "object", "required": []string{"org_id", "name", "tier", "categories", "regions", "certifications"},
+			"description": "A supplier's public profile; figures only for the supplier itself and admins",
+			"properties": obj{"org_id": str(), "name": str(), "joined_at": timestamp(), "tier": str(), "categories": arrayOf(str()),
+				"regions": arrayOf(str()), "certifications": arrayOf(str()), "rating": obj{"type": "number"}, "ratings_count": integer(),
+				"median_response_secs": obj{"type": "integer", "nullable": true}, "response_rating": obj{"type": "integer", "nullable": true},
+				"figures": obj{"type": "object", "properties": obj{"gmv_minor": integer(), "quotes_on_time": integer(), "quotes_late": integer(),
+					"sla_misses_recent": integer(), "tier_reason": str(), "tier_computed_at": obj{"type": "string", "format": "date-time", "nullable": true}}}}},
 		"SupplierOffer": object(obj{"categories": arrayOf(str()), "regions": arrayOf(str()), "certifications": arrayOf(str())}),
 		"Rating":        object(obj{"stars": integer(), "comment": str()}, "stars"),
 		"Rated":         object(obj{"deal_id": str(), "supplier_id": str(), "stars": integer()}, "deal_id", "supplier_id", "stars"),

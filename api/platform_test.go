@@ -79,7 +79,7 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 	ctx := context.Background()
 	q := store.New(pool)
 	for _, u := range []struct{ who, role, tier string }{
-		{"buyer", "buyer", ""}, {"buyer2", "buyer", ""}, {"supplier", "supplier", "gold"}, {"supplier2", "supplier", ""},
+		{"buyer", "buyer", ""}, {"buyer2", "buyer", ""}, {"supplier", "supplier", "gold"}, {"supplier2", "supplier", ""}, {"supplier3", "supplier", ""},
 		{"mediator", "mediator", ""}, {"finance", "finance", ""}, {"admin", "admin", ""},
 	} {
 		org, err := q.CreateOrganization(ctx, u.who+" org")

@@ -105,10 +105,11 @@ ORDER BY i.deal_created_at DESC, i.deal_id DESC
 LIMIT sqlc.arg(page_size);
 
 -- name: ListDealsInDispute :many
--- What mediators work on: deals in dispute or mediation, newest first.
+-- What mediators work on: deals whose dispute was escalated to mediation
+-- and is not decided yet, newest first.
 SELECT id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency, created_at, updated_at
 FROM deals
-WHERE stage IN ('DISPUTE', 'MEDIATION')
+WHERE stage = 'MEDIATION'
   AND (sqlc.narg(stage)::text IS NULL OR stage = sqlc.narg(stage))
   AND (sqlc.narg(after_created_at)::timestamptz IS NULL
        OR (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::text))

@@ -340,7 +340,7 @@ func (q *Queries) ListDealsForSupplier(ctx context.Context, arg ListDealsForSupp
 const listDealsInDispute = `-- name: ListDealsInDispute :many
 SELECT id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency, created_at, updated_at
 FROM deals
-WHERE stage IN ('DISPUTE', 'MEDIATION')
+WHERE stage = 'MEDIATION'
   AND ($1::text IS NULL OR stage = $1)
   AND ($2::timestamptz IS NULL
        OR (created_at, id) < ($2::timestamptz, $3::text))
@@ -368,7 +368,8 @@ type ListDealsInDisputeRow struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
-// What mediators work on: deals in dispute or mediation, newest first.
+// What mediators work on: deals whose dispute was escalated to mediation
+// and is not decided yet, newest first.
 func (q *Queries) ListDealsInDispute(ctx context.Context, arg ListDealsInDisputeParams) ([]ListDealsInDisputeRow, error) {
 	rows, err := q.db.Query(ctx, listDealsInDispute,
 		arg.Stage,

@@ -72,13 +72,17 @@ func TestListsArePerViewerFilteredAndPaged(t *testing.T) {
 	for i := range 7 {
 		stage, supplier := "QUOTING", "s1"
 		if i%2 == 1 {
-			stage, supplier = "DISPUTE", "s2"
+			stage, supplier = "MEDIATION", "s2"
 		}
 		if err := s.Project(ctx, projection(t, fmt.Sprintf("d%d", i), "b1", supplier, stage, t0.Add(time.Duration(i)*time.Hour), 1)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := s.Project(ctx, projection(t, "other", "b2", "s1", "QUOTING", t0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	// A dispute the parties still settle between them is no mediator's.
+	if err := s.Project(ctx, projection(t, "talks", "b3", "s3", "DISPUTE", t0, 1)); err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
@@ -99,7 +103,7 @@ func TestListsArePerViewerFilteredAndPaged(t *testing.T) {
 	if fmt.Sprint(ids) != "[d6 d5 d4 d3 d2 d1 d0]" {
 		t.Fatalf("buyer pages %v, want newest first, each once, and not another buyer's", ids)
 	}
-	page, _ := s.List(ctx, Viewer{Role: workflows.RoleBuyer, OrgID: "b1"}, Filter{Stage: "DISPUTE", Counterparty: "s2", From: t0.Add(2 * time.Hour)})
+	page, _ := s.List(ctx, Viewer{Role: workflows.RoleBuyer, OrgID: "b1"}, Filter{Stage: "MEDIATION", Counterparty: "s2", From: t0.Add(2 * time.Hour)})
 	if len(page.Deals) != 2 || page.Deals[0].ID != "d5" || page.Deals[1].ID != "d3" {
 		t.Fatalf("filtered %+v, want d5 and d3 (d1 is before From)", page.Deals)
 	}
@@ -109,7 +113,7 @@ func TestListsArePerViewerFilteredAndPaged(t *testing.T) {
 	}
 	page, _ = s.List(ctx, Viewer{Role: workflows.RoleMediator}, Filter{})
 	if len(page.Deals) != 3 {
-		t.Fatalf("mediator sees %d deals, want the 3 in dispute", len(page.Deals))
+		t.Fatalf("mediator sees %d deals, want the 3 in mediation", len(page.Deals))
 	}
 	if _, err := s.List(ctx, Viewer{Role: workflows.RoleBuyer, OrgID: "b1"}, Filter{Cursor: "!!"}); !errors.Is(err, ErrBadCursor) {
 		t.Fatalf("bad cursor: %v", err)

@@ -210,18 +210,29 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 }
 
 // query asks the deal's workflow for its state, giving Temporal and the
-// worker queryTimeout to answer (503 otherwise).
+// worker dealTimeout to answer (503 otherwise). Concurrent readers of one
+// deal share one query (Server.states); the query runs to its own timeout
+// even if the reader that started it goes away.
 func (s *Server) query(ctx context.Context, dealID string) (workflows.DealState, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.dealTimeout)
-	defer cancel()
-	var st workflows.DealState
-	v, err := s.temporal.QueryWorkflow(ctx, workflows.DealWorkflowID(dealID), "", workflows.QueryState)
-	if err == nil {
-		if err = v.Get(&st); err != nil {
-			return st, fmt.Errorf("decode the state of deal %s: %w", dealID, err)
+	ch := s.states.DoChan(dealID, func() (any, error) {
+		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.dealTimeout)
+		defer cancel()
+		var st workflows.DealState
+		v, err := s.temporal.QueryWorkflow(qctx, workflows.DealWorkflowID(dealID), "", workflows.QueryState)
+		if err == nil {
+			if err = v.Get(&st); err != nil {
+				return st, fmt.Errorf("decode the state of deal %s: %w", dealID, err)
+			}
 		}
+		return st, unavailable(qctx, err)
+	})
+	select {
+	case <-ctx.Done():
+		return workflows.DealState{}, errUnavailable(ctx.Err())
+	case r := <-ch:
+		st, _ := r.Val.(workflows.DealState)
+		return st, r.Err
 	}
-	return st, unavailable(ctx, err)
 }
 
 // unavailable marks err as Temporal or the worker not answering in time.

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -585,7 +586,13 @@ func (c *Client) Do(ctx context.Context, key, method, endpoint, path, idemKey st
 		resp, err := hc.Do(req)
 		status := 0
 		var respBody []byte
+		wait := backoff
 		if err == nil {
+			// The platform says when to come back; coming sooner only
+			// adds to what keeps it busy.
+			if secs, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && secs > 0 {
+				wait = max(wait, time.Duration(secs)*time.Second)
+			}
 			respBody, err = io.ReadAll(resp.Body)
 			resp.Body.Close()
 			status = resp.StatusCode
@@ -632,7 +639,7 @@ func (c *Client) Do(ctx context.Context, key, method, endpoint, path, idemKey st
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%s: %w", endpoint, ctx.Err())
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		}
 		backoff = min(2*backoff, time.Second)
 	}

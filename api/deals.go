@@ -210,11 +210,11 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 }
 
 // query asks the deal's workflow for its state, giving Temporal and the
-// worker dealTimeout to answer (503 otherwise). Concurrent readers of one
-// deal share one query (Server.states); the query runs to its own timeout
-// even if the reader that started it goes away.
+// worker dealTimeout to answer (503 otherwise). Readers of one deal share
+// its queries (dealReads); a query runs to its own timeout even if the
+// reader that started it goes away.
 func (s *Server) query(ctx context.Context, dealID string) (workflows.DealState, error) {
-	ch := s.states.DoChan(dealID, func() (any, error) {
+	return s.states.get(ctx, dealID, func() (workflows.DealState, error) {
 		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.dealTimeout)
 		defer cancel()
 		var st workflows.DealState
@@ -226,13 +226,6 @@ func (s *Server) query(ctx context.Context, dealID string) (workflows.DealState,
 		}
 		return st, unavailable(qctx, err)
 	})
-	select {
-	case <-ctx.Done():
-		return workflows.DealState{}, errUnavailable(ctx.Err())
-	case r := <-ch:
-		st, _ := r.Val.(workflows.DealState)
-		return st, r.Err
-	}
 }
 
 // unavailable marks err as Temporal or the worker not answering in time.

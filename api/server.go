@@ -6,7 +6,6 @@ package api
 
 import (
 	"context"
-	"golang.org/x/sync/singleflight"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -100,11 +99,8 @@ type Server struct {
 	idempotencyLease time.Duration
 	// dealTimeout is how long a read waits for the deal's workflow.
 	dealTimeout time.Duration
-	// states runs one state query per deal at a time: readers of a deal
-	// that arrive while its query runs share the answer, so a crowd of
-	// readers (or retries) cannot queue up queries faster than the worker
-	// answers them.
-	states singleflight.Group
+	// states runs one state query per deal at a time (dealreads.go).
+	states dealReads
 }
 
 // New builds the HTTP handler. Without Temporal and a database (health

@@ -239,8 +239,9 @@ func TestComposeRefusesToStartWithoutItsSecrets(t *testing.T) {
 	}
 
 	// Copying the example without filling it in must not give a running stack.
-	if _, err := loadComposeWith(nil, cli.WithEnvFiles(".env.example"), cli.WithDotEnv); err == nil {
-		t.Error("compose loads with .env.example as it is; its values must be empty")
+	_, err = loadComposeWith(nil, cli.WithEnvFiles(".env.example"), cli.WithDotEnv)
+	if err == nil || !slices.ContainsFunc(slices.Collect(maps.Keys(composeSecrets)), func(name string) bool { return strings.Contains(err.Error(), name) }) {
+		t.Errorf("with .env.example as it is, compose loads or fails for another reason (err %v); its values must be empty", err)
 	}
 	example, err := os.ReadFile(".env.example")
 	if err != nil {

@@ -54,6 +54,8 @@ func schemas() obj {
 	hit := obj{"type": "object", "properties": obj{"id": str(), "supplier_name": str(), "supplier_tier": str(), "unit_price": integer(), "score": obj{"type": "number"}},
 		"required": []string{"id", "sku", "supplier_id", "supplier_tier", "unit_price"}}
 	escrowKind := obj{"type": "string", "enum": []string{"escrow_without_deal", "escrow_mismatch"}}
+	apiKey := object(obj{"id": str(), "prefix": str(), "label": str(), "role": str(), "created_at": timestamp(),
+		"last_used_at": timestamp(), "expires_at": timestamp(), "revoked_at": timestamp()}, "id", "prefix", "label", "role", "created_at")
 	rateSchema := object(obj{"count": integer(), "of": integer(), "rate": obj{"type": "number"}}, "count", "of", "rate")
 	return obj{
 		"Error": object(obj{"error": object(obj{"code": str(), "message": str(), "details": obj{"type": "object"}}, "code", "message")}, "error"),
@@ -138,6 +140,11 @@ func schemas() obj {
 		"Proposal":           object(obj{"release_amount": integer(), "note": str()}, "release_amount"),
 		"Decision":           object(obj{"outcome": obj{"type": "string", "enum": []string{"refund", "release", "split"}}, "release_amount": integer(), "note": str()}, "outcome"),
 		"CreateOrganization": object(obj{"name": str()}, "name"),
+		"CreateAPIKey":       object(obj{"label": str(), "expires_at": timestamp()}),
+		"APIKey":             apiKey,
+		"APIKeys":            object(obj{"items": arrayOf(apiKey)}, "items"),
+		"CreatedAPIKey":      object(obj{"key": apiKey, "api_key": str(), "secret_withheld": str()}, "key"),
+		"RotatedAPIKey":      object(obj{"key": apiKey, "previous": apiKey, "api_key": str(), "secret_withheld": str()}, "key", "previous"),
 		"CreateUser":         object(obj{"email": str(), "name": str(), "role": str(), "tier": str()}, "email", "role"),
 	}
 }

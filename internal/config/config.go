@@ -55,7 +55,8 @@ type Postgres struct {
 type HTTP struct {
 	Addr string `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
 	// MetricsAddr serves Prometheus' /metrics apart from the API, so the
-	// public listener never shows it; empty serves no metrics.
+	// public listener never shows it; "off" (empty after Load) serves no
+	// metrics.
 	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9464"`
 	// ClientRateLimit is each client address's sustained requests per
 	// second before authentication (bursts of ClientRateBurst); 0 turns the
@@ -151,6 +152,9 @@ func Load(environment map[string]string) (Config, error) {
 	if err != nil {
 		return Config{}, nameVariables(err)
 	}
+	if cfg.HTTP.MetricsAddr == "off" {
+		cfg.HTTP.MetricsAddr = ""
+	}
 	if err := cfg.validate(); err != nil {
 		return Config{}, err
 	}
@@ -185,7 +189,7 @@ func (c Config) validate() error {
 	}
 	if a := c.HTTP.MetricsAddr; a != "" {
 		if _, _, err := net.SplitHostPort(a); err != nil {
-			errs = append(errs, fmt.Errorf("METRICS_ADDR %q: want host:port, or empty for no metrics", a))
+			errs = append(errs, fmt.Errorf("METRICS_ADDR %q: want host:port, or off for no metrics", a))
 		}
 	}
 	if c.HTTP.ClientRateLimit < 0 || (c.HTTP.ClientRateLimit > 0 && c.HTTP.ClientRateBurst < 1) {

@@ -32,7 +32,7 @@ const DatabaseName = "tradeloop"
 type Info struct {
 	APIURL string
 	// MetricsURL is Prometheus' /metrics, on a listener of its own; empty
-	// when METRICS_ADDR is empty.
+	// with METRICS_ADDR=off.
 	MetricsURL      string
 	UIURL           string
 	TemporalAddress string
@@ -244,7 +244,7 @@ Press Ctrl-C to stop everything.
 
 func orNone(url string) string {
 	if url == "" {
-		return "not served (METRICS_ADDR is empty)"
+		return "not served (METRICS_ADDR=off)"
 	}
 	return url + "   (this machine only unless METRICS_ADDR says otherwise)"
 }

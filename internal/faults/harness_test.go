@@ -401,7 +401,7 @@ func (p *platform) env() map[string]string {
 		"SANDBOX_CONFIRM_DELAY": "0s", "LOG_LEVEL": "info", "SHUTDOWN_TIMEOUT": "10s",
 		// No metrics listener (parallel runs would share its port), and no
 		// per-address limit: every client of the test is 127.0.0.1.
-		"METRICS_ADDR": "", "HTTP_CLIENT_RATE_LIMIT": "0",
+		"METRICS_ADDR": "off", "HTTP_CLIENT_RATE_LIMIT": "0",
 	}
 	if p.stripe != nil {
 		e["STRIPE_SECRET_KEY"], e["STRIPE_WEBHOOK_SECRET"], e["STRIPE_API_BASE"] = stripeKey, webhookSecret, p.stripe.URL

@@ -13,6 +13,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/finance"
+	"github.com/tradeloop/tradeloop/internal/ledger"
+	"github.com/tradeloop/tradeloop/internal/payments"
+	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/workflows"
 )
 
 // A repeat of a request whose response carried a secret gets the resource
@@ -212,4 +220,58 @@ func TestMetricsAreNotOnTheAPIListener(t *testing.T) {
 	h.Metrics.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	assert.Equal(t, http.StatusOK, rec.Code)
 	assert.Contains(t, rec.Body.String(), "go_goroutines")
+}
+
+// stripeLike is the memory provider saying it is Stripe, so the API asks
+// "Stripe" (a stub) for the payment's client secret.
+type stripeLike struct{ activities.Payments }
+
+func (s stripeLike) Charge(ctx context.Context, in activities.ChargeInput) (activities.ChargeResult, error) {
+	r, err := s.Payments.Charge(ctx, in)
+	r.Provider = "stripe"
+	return r, err
+}
+
+// A repeat of a payment request gets the payment without its client secret.
+func TestRepeatOfAPaymentCarriesNoClientSecret(t *testing.T) {
+	stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := strings.TrimPrefix(r.URL.Path, "/v1/payment_intents/")
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "object": "payment_intent", "client_secret": id + "_secret_stub"})
+	}))
+	t.Cleanup(stub.Close)
+	p := newPlatform(t, func(d *Deps) { d.Stripe = payments.NewStripe("sk_test_stub", stub.URL, nil) })
+	// The platform's worker gives way to one whose charges say Stripe.
+	p.worker.Stop()
+	w := worker.New(p.tc.Client, p.tc.TaskQueue, worker.Options{})
+	workflows.Register(w)
+	workflows.RegisterFinance(w)
+	rm := readmodel.New(p.pool)
+	fin := finance.New(p.pool, p.tc.Client)
+	w.RegisterActivity(&activities.Activities{Payments: stripeLike{p.provider}, Ledger: ledger.New(p.pool), Projection: rm, Tracker: p.mem,
+		Notifier: p.mem, Alerts: fin, Escrows: fin, Logger: slog.New(slog.DiscardHandler), PaymentIndex: rm})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	p.mem.ChargesPending(true)
+
+	id := p.newDeal(false, "supplier")
+	var st workflows.DealState
+	p.must(200, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody())).json(t, &st)
+	p.must(200, p.do("buyer", "POST", p.path(id, "/quotes/q1/accept"), nil)).json(t, &st)
+	p.must(200, p.do("buyer", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
+	p.must(200, p.do("supplier", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
+	type pay struct {
+		Payment map[string]any `json:"payment"`
+	}
+	var first, again pay
+	p.must(200, p.do("buyer", "POST", p.path(id, "/payments/deposit"), nil, "Idempotency-Key", "pay-1")).json(t, &first)
+	secret, _ := first.Payment["client_secret"].(string)
+	require.True(t, strings.HasSuffix(secret, "_secret_stub"), "first response %v", first.Payment)
+	r := p.must(200, p.do("buyer", "POST", p.path(id, "/payments/deposit"), nil, "Idempotency-Key", "pay-1"))
+	r.json(t, &again)
+	assert.Equal(t, "true", r.header.Get("Idempotent-Replayed"))
+	assert.NotContains(t, again.Payment, "client_secret")
+	assert.Equal(t, first.Payment["id"], again.Payment["id"])
+	assert.Contains(t, again.Payment["secret_withheld"], "shown once")
+	assert.NotContains(t, string(r.body), secret)
 }

@@ -26,6 +26,14 @@ const DefaultKeyRotationGrace = 24 * time.Hour
 // MaxKeyLabel bounds a key's label, in characters.
 const MaxKeyLabel = 100
 
+// MaxLiveKeys is how many keys that still work a user may make; a key in
+// its rotation grace counts, a rotation itself is not refused. MaxListedKeys
+// is how many of a user's keys, newest first, a list shows.
+const (
+	MaxLiveKeys   = 20
+	MaxListedKeys = 100
+)
+
 // CreateKeyRequest makes a key; both fields are optional.
 type CreateKeyRequest struct {
 	Label string `json:"label"`
@@ -87,7 +95,7 @@ func (s *Server) listKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := store.New(s.pool).ListAPIKeys(c.Request().Context(), u.ID)
+	rows, err := store.New(s.pool).ListAPIKeys(c.Request().Context(), store.ListAPIKeysParams{UserID: u.ID, MaxKeys: MaxListedKeys})
 	if err != nil {
 		return err
 	}
@@ -120,6 +128,13 @@ func (s *Server) createKey(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	q := store.New(s.pool)
+	live, err := q.CountLiveAPIKeys(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if live >= MaxLiveKeys {
+		return apiErr(http.StatusConflict, "limit_reached", "a user has at most %d working API keys: revoke one first", MaxLiveKeys)
+	}
 	made, err := q.CreateAPIKey(ctx, store.CreateAPIKeyParams{UserID: u.ID, Prefix: key.Prefix, SecretHash: key.Hash[:], Label: r.Label, ExpiresAt: r.ExpiresAt})
 	if err != nil {
 		return err

@@ -172,6 +172,13 @@ func TestAPIKeyLifecycle(t *testing.T) {
 		assert.Equal(t, 401, works("new"))
 		assert.Equal(t, 401, works("supplier"))
 	})
+
+	t.Run("a user has at most MaxLiveKeys working keys", func(t *testing.T) {
+		for range MaxLiveKeys - 1 { // buyer2 has one already
+			create("buyer2", nil)
+		}
+		assert.Equal(t, "limit_reached", p.must(409, p.do("buyer2", "POST", "/v1/users/me/keys", nil)).errCode())
+	})
 }
 
 // Unauthenticated requests are limited by address before any key is looked

@@ -36,7 +36,13 @@ WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 mi
 -- A user's keys, newest first: what identifies them, never their hash.
 SELECT id, prefix, label, created_at, last_used_at, expires_at, revoked_at
 FROM api_keys WHERE user_id = $1
-ORDER BY created_at DESC, id;
+ORDER BY created_at DESC, id
+LIMIT sqlc.arg(max_keys)::int;
+
+-- name: CountLiveAPIKeys :one
+-- Keys that still authenticate, for the cap on a user's keys.
+SELECT count(*) FROM api_keys
+WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now());
 
 -- name: GetAPIKey :one
 SELECT id, prefix, label, created_at, last_used_at, expires_at, revoked_at

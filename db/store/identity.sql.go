@@ -57,6 +57,19 @@ func (q *Queries) AuthenticateAPIKey(ctx context.Context, secretHash []byte) (Au
 	return i, err
 }
 
+const countLiveAPIKeys = `-- name: CountLiveAPIKeys :one
+SELECT count(*) FROM api_keys
+WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+`
+
+// Keys that still authenticate, for the cap on a user's keys.
+func (q *Queries) CountLiveAPIKeys(ctx context.Context, userID uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, countLiveAPIKeys, userID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createAPIKey = `-- name: CreateAPIKey :one
 INSERT INTO api_keys (user_id, prefix, secret_hash, label, expires_at)
 VALUES ($1, $2, $3, $4, $5)
@@ -227,7 +240,13 @@ const listAPIKeys = `-- name: ListAPIKeys :many
 SELECT id, prefix, label, created_at, last_used_at, expires_at, revoked_at
 FROM api_keys WHERE user_id = $1
 ORDER BY created_at DESC, id
+LIMIT $2::int
 `
+
+type ListAPIKeysParams struct {
+	UserID  uuid.UUID `json:"user_id"`
+	MaxKeys int32     `json:"max_keys"`
+}
 
 type ListAPIKeysRow struct {
 	ID         uuid.UUID  `json:"id"`
@@ -240,8 +259,8 @@ type ListAPIKeysRow struct {
 }
 
 // A user's keys, newest first: what identifies them, never their hash.
-func (q *Queries) ListAPIKeys(ctx context.Context, userID uuid.UUID) ([]ListAPIKeysRow, error) {
-	rows, err := q.db.Query(ctx, listAPIKeys, userID)
+func (q *Queries) ListAPIKeys(ctx context.Context, arg ListAPIKeysParams) ([]ListAPIKeysRow, error) {
+	rows, err := q.db.Query(ctx, listAPIKeys, arg.UserID, arg.MaxKeys)
 	if err != nil {
 		return nil, err
 	}

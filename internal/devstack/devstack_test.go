@@ -121,6 +121,13 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /v1/deals with the demo buyer key: %v %v", err, resp)
 	}
+	// Metrics are on their own listener, not the API's.
+	if code, body := get(t, first.info.MetricsURL); code != http.StatusOK || !strings.Contains(body, "tradeloop_http_requests_total") {
+		t.Fatalf("%s = %d %.200s", first.info.MetricsURL, code, body)
+	}
+	if code, _ := get(t, first.info.APIURL+"/metrics"); code != http.StatusNotFound {
+		t.Fatalf("the API's listener serves /metrics: %d", code)
+	}
 	code, body := get(t, first.info.UIURL+"/api/v1/namespaces")
 	var ns struct {
 		Namespaces []struct {

@@ -143,6 +143,9 @@ func NewHandlers(d Deps) Handlers {
 	if d.ClientRateLimit == 0 {
 		d.ClientRateLimit, d.ClientRateBurst = 100, 200
 	}
+	if d.ClientRateBurst < 1 {
+		d.ClientRateBurst = max(1, int(2*d.ClientRateLimit))
+	}
 	if d.KeyRotationGrace <= 0 {
 		d.KeyRotationGrace = DefaultKeyRotationGrace
 	}

@@ -84,6 +84,10 @@ type Activities struct {
 	// PaymentIndex finds a payment's deal; only the delivery of provider
 	// events uses it.
 	PaymentIndex PaymentIndex
+	// Idempotency purges the API's kept responses older than
+	// IdempotencyRetention; only the scheduled purge uses them.
+	Idempotency          IdempotencyPurger
+	IdempotencyRetention time.Duration
 }
 
 // ErrLedgerRejected marks a posting the ledger refuses for good (unbalanced,

@@ -95,7 +95,11 @@ func (s *Server) createUser(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	return c.JSON(http.StatusCreated, map[string]any{
-		"user_id": user.ID, "org_id": orgID, "role": role, "api_key": key.Plain, "key_prefix": key.Prefix,
-	})
+	created := map[string]any{"user_id": user.ID, "org_id": orgID, "role": role, "key_prefix": key.Prefix, "secret_withheld": secretWithheld}
+	if err := keepWithoutSecret(c, created); err != nil {
+		return err
+	}
+	delete(created, "secret_withheld")
+	created["api_key"] = key.Plain
+	return c.JSON(http.StatusCreated, created)
 }

@@ -30,7 +30,9 @@ const principalKey = "principal"
 
 func principal(c echo.Context) Principal { return c.Get(principalKey).(Principal) }
 
-// authenticate resolves the bearer key to its user, or answers 401.
+// authenticate resolves the bearer key to its user, or answers 401. Keys
+// are looked up on every request, not cached, so a revoked or expired key
+// is refused from the next request on.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Request().Header.Get(echo.HeaderAuthorization)
@@ -48,6 +50,13 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if err != nil {
 			return err
+		}
+		if row.Stale {
+			// At most one write a minute per key, whatever the request rate;
+			// a failure to record a use must not fail the request.
+			if err := store.New(s.pool).TouchAPIKey(c.Request().Context(), row.KeyID); err != nil {
+				s.logger.WarnContext(c.Request().Context(), "record API key use", "key_id", row.KeyID, "error", err)
+			}
 		}
 		c.Set(principalKey, Principal{KeyID: row.KeyID, UserID: row.UserID, OrgID: row.OrgID, Role: workflows.Role(row.Role)})
 		return next(c)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -38,7 +40,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	})
 	for _, r := range routes {
 		path := "/v1" + strings.NewReplacer(":id", id, ":qid", "q1", ":pid", "p1", ":step", "deposit",
-			":account", "escrow:"+id, ":org", p.orgs["buyer"].String()).Replace(r.path)
+			":account", "escrow:"+id, ":org", p.orgs["buyer"].String(), ":user", "me", ":key", uuid.NewString()).Replace(r.path)
 		if r.op == "exportLedger" {
 			path += "?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z"
 		}

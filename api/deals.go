@@ -689,20 +689,25 @@ func (s *Server) pay(c echo.Context) error {
 		return err
 	}
 	payment := map[string]any{"id": r.PaymentID, "provider": r.Provider, "status": r.Status, "sandbox": r.Provider != "stripe"}
-	if r.Provider == "stripe" && r.Status == workflows.PaymentPending && s.stripe != nil {
-		// The secret goes to the buyer's client only, never into history.
-		secret, err := s.stripe.ClientSecret(c.Request().Context(), r.ProviderPaymentID)
-		if err != nil {
-			return err
-		}
-		payment["client_secret"] = secret
-	}
 	st, err := s.query(c.Request().Context(), r.DealID)
 	if err != nil {
 		return err
 	}
 	if st, err = viewOf(c, st); err != nil {
 		return err
+	}
+	if r.Provider == "stripe" && r.Status == workflows.PaymentPending && s.stripe != nil {
+		// The secret goes to the buyer's client only: never into history,
+		// nor into the response kept for a repeat of this request.
+		secret, err := s.stripe.ClientSecret(c.Request().Context(), r.ProviderPaymentID)
+		if err != nil {
+			return err
+		}
+		withheld := map[string]any{"id": r.PaymentID, "provider": r.Provider, "status": r.Status, "sandbox": false, "secret_withheld": secretWithheld}
+		if err := keepWithoutSecret(c, map[string]any{"deal": st, "payment": withheld}); err != nil {
+			return err
+		}
+		payment["client_secret"] = secret
 	}
 	return c.JSON(http.StatusOK, map[string]any{"deal": st, "payment": payment})
 }

@@ -229,7 +229,7 @@ func TestOverrideSettlesADealKilledWithMoneyInEscrow(t *testing.T) {
 
 func (p *platform) metrics() string {
 	p.t.Helper()
-	resp, err := http.Get(p.url + "/metrics")
+	resp, err := http.Get(p.metricsURL + "/metrics")
 	if err != nil {
 		p.t.Fatal(err)
 	}

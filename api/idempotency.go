@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -82,9 +83,33 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 			_ = q.ReleaseIdempotencyKey(ctx, store.ReleaseIdempotencyKeyParams{UserID: p.UserID, Key: key, Claim: claim})
 			return nil
 		}
+		kept := rec.body.Bytes()
+		if redacted, ok := c.Get(keptResponseKey).([]byte); ok && status < 300 {
+			kept = redacted
+		}
 		st := int32(status)
-		return q.CompleteIdempotencyKey(ctx, store.CompleteIdempotencyKeyParams{UserID: p.UserID, Key: key, Status: &st, Response: rec.body.Bytes(), Claim: claim})
+		return q.CompleteIdempotencyKey(ctx, store.CompleteIdempotencyKeyParams{UserID: p.UserID, Key: key, Status: &st, Response: kept, Claim: claim})
 	}
+}
+
+const keptResponseKey = "idempotency-kept-response"
+
+// secretWithheld is what a replayed response says in place of a secret the
+// first response carried.
+const secretWithheld = "shown once, in the first response to this request; a repeat does not carry it"
+
+// keepWithoutSecret is for a handler whose response carries a secret (an
+// API key, a payment's client secret): the response kept for a repeat of
+// the request is v, the same resource without the secret, so no secret is
+// ever stored in a replayable response. The handler then writes its real
+// response as usual.
+func keepWithoutSecret(c echo.Context, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode the response kept for a repeat: %w", err)
+	}
+	c.Set(keptResponseKey, append(b, '\n'))
+	return nil
 }
 
 const idempotencyCtxKey = "idempotency"

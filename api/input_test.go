@@ -117,7 +117,7 @@ func TestRateLimitPerKey(t *testing.T) {
 func TestMetricsDocsAndOpenAPICoverEveryRoute(t *testing.T) {
 	p := newPlatform(t)
 	p.do("buyer", "GET", "/v1/deals", nil)
-	resp, err := http.Get(p.url + "/metrics")
+	resp, err := http.Get(p.metricsURL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestMetricsDocsAndOpenAPICoverEveryRoute(t *testing.T) {
 	_, _ = buf.ReadFrom(docs.Body)
 	docs.Body.Close()
 	for _, r := range (&Server{}).routeTable() {
-		if _, _, err := p.router.FindRoute(mustRequest(r.method, p.url+"/v1"+strings.NewReplacer(":id", "x", ":qid", "q", ":pid", "p", ":step", "deposit", ":account", "a:b", ":org", "o").Replace(r.path))); err != nil {
+		if _, _, err := p.router.FindRoute(mustRequest(r.method, p.url+"/v1"+strings.NewReplacer(":id", "x", ":qid", "q", ":pid", "p", ":step", "deposit", ":account", "a:b", ":org", "o", ":user", "me", ":key", "k").Replace(r.path))); err != nil {
 			t.Errorf("%s %s is served but not in /openapi.json", r.method, r.path)
 		}
 		if !strings.Contains(buf.String(), html.EscapeString(r.summary)) {

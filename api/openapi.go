@@ -57,6 +57,8 @@ func schemas() obj {
 	hit := obj{"type": "object", "properties": obj{"id": str(), "supplier_name": str(), "supplier_tier": str(), "unit_price": integer(), "score": obj{"type": "number"}},
 		"required": []string{"id", "sku", "supplier_id", "supplier_tier", "unit_price"}}
 	escrowKind := obj{"type": "string", "enum": []string{"escrow_without_deal", "escrow_mismatch"}}
+	apiKey := object(obj{"id": str(), "prefix": str(), "label": str(), "role": str(), "created_at": timestamp(),
+		"last_used_at": timestamp(), "expires_at": timestamp(), "revoked_at": timestamp()}, "id", "prefix", "label", "role", "created_at")
 	rateSchema := object(obj{"count": integer(), "of": integer(), "rate": obj{"type": "number"}}, "count", "of", "rate")
 	return obj{
 		"Error": object(obj{"error": object(obj{"code": str(), "message": str(), "details": obj{"type": "object"}}, "code", "message")}, "error"),
@@ -70,10 +72,10 @@ func schemas() obj {
 		"DealPage":        object(obj{"deals": arrayOf(summary), "next": str()}, "deals"),
 		"Timeline":        object(obj{"deal_id": str(), "events": arrayOf(event)}, "deal_id", "events"),
 		"Payments":        object(obj{"deal_id": str(), "escrow": escrow, "payments": arrayOf(payment)}, "deal_id", "escrow", "payments"),
-		"PayResult":       object(obj{"deal": ref("Deal"), "payment": object(obj{"id": str(), "provider": str(), "status": str(), "sandbox": boolean(), "client_secret": str()}, "id", "status", "sandbox")}, "deal", "payment"),
+		"PayResult":       object(obj{"deal": ref("Deal"), "payment": object(obj{"id": str(), "provider": str(), "status": str(), "sandbox": boolean(), "client_secret": str(), "secret_withheld": str()}, "id", "status", "sandbox")}, "deal", "payment"),
 		"Account":         object(obj{"account": str(), "balances": arrayOf(object(obj{"currency": str(), "amount": integer(), "lines": integer()}, "currency", "amount"))}, "account", "balances"),
 		"Organization":    object(obj{"id": str(), "name": str()}, "id", "name"),
-		"CreatedUser":     object(obj{"user_id": str(), "org_id": str(), "role": str(), "api_key": str(), "key_prefix": str()}, "user_id", "org_id", "role", "api_key"),
+		"CreatedUser":     object(obj{"user_id": str(), "org_id": str(), "role": str(), "api_key": str(), "key_prefix": str(), "secret_withheld": str()}, "user_id", "org_id", "role", "key_prefix"),
 		"CSV":             str(),
 		"CorrectTracking": object(obj{"kind": obj{"type": "string", "enum": []string{"sample", "goods"}}, "carrier": str(), "tracking_number": str()}, "kind", "carrier", "tracking_number"),
 		"Tracking":        object(obj{"deal_id": str(), "sample": shipmentView, "goods": shipmentView}, "deal_id"),
@@ -147,6 +149,11 @@ func schemas() obj {
 		"Proposal":           object(obj{"release_amount": integer(), "note": str()}, "release_amount"),
 		"Decision":           object(obj{"outcome": obj{"type": "string", "enum": []string{"refund", "release", "split"}}, "release_amount": integer(), "note": str()}, "outcome"),
 		"CreateOrganization": object(obj{"name": str()}, "name"),
+		"CreateAPIKey":       object(obj{"label": str(), "expires_at": timestamp()}),
+		"APIKey":             apiKey,
+		"APIKeys":            object(obj{"items": arrayOf(apiKey)}, "items"),
+		"CreatedAPIKey":      object(obj{"key": apiKey, "api_key": str(), "secret_withheld": str()}, "key"),
+		"RotatedAPIKey":      object(obj{"key": apiKey, "previous": apiKey, "api_key": str(), "secret_withheld": str()}, "key", "previous"),
 		"CreateUser":         object(obj{"email": str(), "name": str(), "role": str(), "tier": str()}, "email", "role"),
 	}
 }

@@ -37,15 +37,17 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // user of every role. Every response it sees is checked against
 // /openapi.json.
 type platform struct {
-	t      *testing.T
-	url    string
-	pool   *pgxpool.Pool
-	tc     testenv.Temporal
-	mem    *activities.Memory
-	worker worker.Worker
-	router routers.Router
-	keys   map[string]string    // who → API key
-	orgs   map[string]uuid.UUID // who → organization
+	t   *testing.T
+	url string
+	// metricsURL is the metrics listener's, apart from the API's.
+	metricsURL string
+	pool       *pgxpool.Pool
+	tc         testenv.Temporal
+	mem        *activities.Memory
+	worker     worker.Worker
+	router     routers.Router
+	keys       map[string]string    // who → API key
+	orgs       map[string]uuid.UUID // who → organization
 
 	// provider is mem as the worker's payment provider, counting its calls.
 	provider *countingProvider
@@ -68,14 +70,18 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	d := Deps{Logger: slog.New(slog.DiscardHandler), Temporal: tc.Client, DB: pool, TaskQueue: tc.TaskQueue, RateLimit: 10_000, RateBurst: 10_000}
+	d := Deps{Logger: slog.New(slog.DiscardHandler), Temporal: tc.Client, DB: pool, TaskQueue: tc.TaskQueue, RateLimit: 10_000, RateBurst: 10_000,
+		ClientRateLimit: 10_000, ClientRateBurst: 10_000}
 	for _, o := range opts {
 		o(&d)
 	}
-	srv := httptest.NewServer(New(d))
+	h := NewHandlers(d)
+	srv := httptest.NewServer(h.API)
 	t.Cleanup(srv.Close)
+	metricsSrv := httptest.NewServer(h.Metrics)
+	t.Cleanup(metricsSrv.Close)
 
-	p := &platform{t: t, url: srv.URL, pool: pool, tc: tc, mem: mem, provider: provider, worker: w, keys: map[string]string{}, orgs: map[string]uuid.UUID{}}
+	p := &platform{t: t, url: srv.URL, metricsURL: metricsSrv.URL, pool: pool, tc: tc, mem: mem, provider: provider, worker: w, keys: map[string]string{}, orgs: map[string]uuid.UUID{}}
 	ctx := context.Background()
 	q := store.New(pool)
 	for _, u := range []struct{ who, role, tier string }{

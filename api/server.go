@@ -7,6 +7,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -49,6 +50,17 @@ type Deps struct {
 	// of RateBurst (defaults 20 and 40).
 	RateLimit float64
 	RateBurst int
+	// ClientRateLimit is each client address's sustained requests per
+	// second to /v1, checked before the API key is (defaults 100 and a
+	// burst of 200; negative: no limit). The address is the connection's
+	// unless TrustedProxies are set: then it is taken from X-Forwarded-For
+	// as those proxies wrote it.
+	ClientRateLimit float64
+	ClientRateBurst int
+	TrustedProxies  []*net.IPNet
+	// KeyRotationGrace is how long a rotated API key keeps working beside
+	// its replacement (default DefaultKeyRotationGrace).
+	KeyRotationGrace time.Duration
 	// MaxBody bounds request bodies (default "1M").
 	MaxBody string
 	// IdempotencyLease is how long a request holds its Idempotency-Key
@@ -101,11 +113,23 @@ type Server struct {
 	dealTimeout time.Duration
 	// states runs one state query per deal at a time (dealreads.go).
 	states dealReads
+	// keyRotationGrace is how long a rotated API key keeps working.
+	keyRotationGrace time.Duration
 }
 
-// New builds the HTTP handler. Without Temporal and a database (health
-// checks alone) it serves only the unauthenticated routes.
-func New(d Deps) *echo.Echo {
+// Handlers are what the API serves, on two listeners: the API itself, and
+// Prometheus' metrics, which must not be public.
+type Handlers struct {
+	API     *echo.Echo
+	Metrics http.Handler
+}
+
+// New builds the API's handler alone (its metrics are not served).
+func New(d Deps) *echo.Echo { return NewHandlers(d).API }
+
+// NewHandlers builds the HTTP handlers. Without Temporal and a database
+// (health checks alone) the API serves only the unauthenticated routes.
+func NewHandlers(d Deps) Handlers {
 	if d.TaskQueue == "" {
 		d.TaskQueue = workflows.TaskQueue
 	}
@@ -118,6 +142,15 @@ func New(d Deps) *echo.Echo {
 	if d.IdempotencyLease <= 0 {
 		d.IdempotencyLease = DefaultIdempotencyLease
 	}
+	if d.ClientRateLimit == 0 {
+		d.ClientRateLimit, d.ClientRateBurst = 100, 200
+	}
+	if d.ClientRateBurst < 1 {
+		d.ClientRateBurst = max(1, int(2*d.ClientRateLimit))
+	}
+	if d.KeyRotationGrace <= 0 {
+		d.KeyRotationGrace = DefaultKeyRotationGrace
+	}
 	if d.DealTimeout <= 0 {
 		d.DealTimeout = DefaultDealTimeout
 	}
@@ -125,7 +158,8 @@ func New(d Deps) *echo.Echo {
 		d.MaxImports = DefaultMaxImports
 	}
 	s := &Server{logger: d.Logger, temporal: d.Temporal, pool: d.DB, taskQueue: d.TaskQueue, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy,
-		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports), dealTimeout: d.DealTimeout}
+		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports), dealTimeout: d.DealTimeout,
+		keyRotationGrace: d.KeyRotationGrace}
 	if d.DB != nil {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 		s.finance = finance.New(d.DB, d.Temporal)
@@ -138,6 +172,7 @@ func New(d Deps) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
+	e.IPExtractor = clientAddress(d.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
@@ -154,14 +189,14 @@ func New(d Deps) *echo.Echo {
 	h := &health{checks: d.Checks, logger: d.Logger}
 	e.GET("/healthz", h.live)
 	e.GET("/readyz", h.ready)
-	e.GET("/metrics", m.handler())
 
 	s.routes = s.routeTable()
 	doc := openAPIDocument(s.routes)
 	e.GET("/openapi.json", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, doc) })
 	e.GET("/docs", func(c echo.Context) error { return c.HTML(http.StatusOK, docsPage(s.routes)) })
+	out := Handlers{API: e, Metrics: m.handler()}
 	if d.Temporal == nil || d.DB == nil {
-		return e
+		return out
 	}
 
 	limiter := middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
@@ -175,7 +210,7 @@ func New(d Deps) *echo.Echo {
 		ErrorHandler: func(c echo.Context, err error) error { return err },
 	})
 	e.POST("/webhooks/stripe", s.stripeWebhook)
-	v1 := e.Group("/v1", s.authenticate, limiter, s.idempotent)
+	v1 := e.Group("/v1", clientLimiter(d.ClientRateLimit, d.ClientRateBurst), s.authenticate, limiter, s.idempotent)
 	for _, r := range s.routes {
 		mws := []echo.MiddlewareFunc{}
 		if len(r.roles) > 0 {
@@ -183,7 +218,41 @@ func New(d Deps) *echo.Echo {
 		}
 		v1.Add(r.method, r.path, r.handler, mws...)
 	}
-	return e
+	return out
+}
+
+// clientAddress says where a request comes from. Without trusted proxies
+// it is the connection's address: X-Forwarded-For is anyone's to write.
+// Behind proxies it is the rightmost X-Forwarded-For entry that is not one
+// of them (the address the first trusted proxy saw).
+func clientAddress(proxies []*net.IPNet) echo.IPExtractor {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range proxies {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// clientLimiter limits each client address before its API key is looked
+// up, so neither floods of unknown keys nor one caller's many keys reach
+// the database unchecked. A negative rate turns it off.
+func clientLimiter(perSecond float64, burst int) echo.MiddlewareFunc {
+	if perSecond < 0 {
+		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+	}
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(perSecond), Burst: burst, ExpiresIn: 3 * time.Minute,
+		}),
+		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			return apiErr(http.StatusTooManyRequests, "rate_limited", "too many requests from this address: slow down")
+		},
+		ErrorHandler: func(c echo.Context, err error) error { return err },
+	})
 }
 
 type health struct {
@@ -241,7 +310,7 @@ func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
 		LogError:     true,
 		Skipper: func(c echo.Context) bool {
 			p := c.Path()
-			return p == "/healthz" || p == "/readyz" || p == "/metrics"
+			return p == "/healthz" || p == "/readyz"
 		},
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelInfo

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -35,9 +36,23 @@ func run() error {
 	}
 	defer closeDeps()
 
-	err = stack.ServeHTTP(ctx, cfg.HTTP.Addr, stack.NewAPI(deps), cfg.ShutdownTimeout, func(a net.Addr) {
+	h := stack.NewAPI(deps)
+	// Metrics have a listener of their own (METRICS_ADDR), never the
+	// public one; if either listener fails, both stop.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	metricsDone := make(chan error, 1)
+	go func() {
+		metricsDone <- stack.ServeMetrics(ctx, cfg.HTTP.MetricsAddr, h.Metrics, cfg.ShutdownTimeout, func(a net.Addr) {
+			deps.Logger.Info("metrics listening", "addr", a.String())
+		})
+		cancel()
+	}()
+	err = stack.ServeHTTP(ctx, cfg.HTTP.Addr, h.API, cfg.ShutdownTimeout, func(a net.Addr) {
 		deps.Logger.Info("api listening", "addr", a.String(), "payments", cfg.PaymentsProvider())
 	})
+	cancel()
+	err = errors.Join(err, <-metricsDone)
 	deps.Logger.Info("api stopped")
 	return err
 }

@@ -32,3 +32,8 @@ ON CONFLICT (org_id) DO UPDATE SET categories = EXCLUDED.categories, regions = E
 
 -- name: OrganizationHasRole :one
 SELECT EXISTS (SELECT 1 FROM users WHERE org_id = $1 AND role = $2);
+
+-- name: PurgeIdempotencyKeys :execrows
+-- Forgets kept responses older than the retention; a repeat after that runs
+-- as a new request.
+DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => sqlc.arg(retention_secs)::float8);

@@ -142,6 +142,20 @@ func (q *Queries) OrganizationHasRole(ctx context.Context, arg OrganizationHasRo
 	return exists, err
 }
 
+const purgeIdempotencyKeys = `-- name: PurgeIdempotencyKeys :execrows
+DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(secs => $1::float8)
+`
+
+// Forgets kept responses older than the retention; a repeat after that runs
+// as a new request.
+func (q *Queries) PurgeIdempotencyKeys(ctx context.Context, retentionSecs float64) (int64, error) {
+	result, err := q.db.Exec(ctx, purgeIdempotencyKeys, retentionSecs)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const releaseIdempotencyKey = `-- name: ReleaseIdempotencyKey :exec
 DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status IS NULL AND claim = $3
 `

@@ -24,10 +24,11 @@ func (q *Queries) APIKeyExistsByHash(ctx context.Context, secretHash []byte) (bo
 }
 
 const authenticateAPIKey = `-- name: AuthenticateAPIKey :one
-SELECT k.id AS key_id, u.id AS user_id, u.org_id, u.email, u.role
+SELECT k.id AS key_id, u.id AS user_id, u.org_id, u.email, u.role,
+       (k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute')::boolean AS stale
 FROM api_keys k
 JOIN users u ON u.id = k.user_id
-WHERE k.secret_hash = $1 AND k.revoked_at IS NULL
+WHERE k.secret_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
 `
 
 type AuthenticateAPIKeyRow struct {
@@ -36,9 +37,12 @@ type AuthenticateAPIKeyRow struct {
 	OrgID  uuid.UUID `json:"org_id"`
 	Email  string    `json:"email"`
 	Role   UserRole  `json:"role"`
+	Stale  bool      `json:"stale"`
 }
 
-// Resolves a presented key's hash to the user it acts as; revoked keys match nothing.
+// Resolves a presented key's hash to the user it acts as; revoked and
+// expired keys match nothing. stale says last_used_at is a minute old or
+// more, so the caller records this use (TouchAPIKey) only then.
 func (q *Queries) AuthenticateAPIKey(ctx context.Context, secretHash []byte) (AuthenticateAPIKeyRow, error) {
 	row := q.db.QueryRow(ctx, authenticateAPIKey, secretHash)
 	var i AuthenticateAPIKeyRow
@@ -48,20 +52,36 @@ func (q *Queries) AuthenticateAPIKey(ctx context.Context, secretHash []byte) (Au
 		&i.OrgID,
 		&i.Email,
 		&i.Role,
+		&i.Stale,
 	)
 	return i, err
 }
 
+const countLiveAPIKeys = `-- name: CountLiveAPIKeys :one
+SELECT count(*) FROM api_keys
+WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+`
+
+// Keys that still authenticate, for the cap on a user's keys.
+func (q *Queries) CountLiveAPIKeys(ctx context.Context, userID uuid.UUID) (int64, error) {
+	row := q.db.QueryRow(ctx, countLiveAPIKeys, userID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createAPIKey = `-- name: CreateAPIKey :one
-INSERT INTO api_keys (user_id, prefix, secret_hash, label) VALUES ($1, $2, $3, $4)
+INSERT INTO api_keys (user_id, prefix, secret_hash, label, expires_at)
+VALUES ($1, $2, $3, $4, $5)
 RETURNING id, user_id, prefix, label, created_at
 `
 
 type CreateAPIKeyParams struct {
-	UserID     uuid.UUID `json:"user_id"`
-	Prefix     string    `json:"prefix"`
-	SecretHash []byte    `json:"secret_hash"`
-	Label      string    `json:"label"`
+	UserID     uuid.UUID  `json:"user_id"`
+	Prefix     string     `json:"prefix"`
+	SecretHash []byte     `json:"secret_hash"`
+	Label      string     `json:"label"`
+	ExpiresAt  *time.Time `json:"expires_at"`
 }
 
 type CreateAPIKeyRow struct {
@@ -78,6 +98,7 @@ func (q *Queries) CreateAPIKey(ctx context.Context, arg CreateAPIKeyParams) (Cre
 		arg.Prefix,
 		arg.SecretHash,
 		arg.Label,
+		arg.ExpiresAt,
 	)
 	var i CreateAPIKeyRow
 	err := row.Scan(
@@ -133,6 +154,41 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 	return i, err
 }
 
+const getAPIKey = `-- name: GetAPIKey :one
+SELECT id, prefix, label, created_at, last_used_at, expires_at, revoked_at
+FROM api_keys WHERE id = $1 AND user_id = $2
+`
+
+type GetAPIKeyParams struct {
+	ID     uuid.UUID `json:"id"`
+	UserID uuid.UUID `json:"user_id"`
+}
+
+type GetAPIKeyRow struct {
+	ID         uuid.UUID  `json:"id"`
+	Prefix     string     `json:"prefix"`
+	Label      string     `json:"label"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+func (q *Queries) GetAPIKey(ctx context.Context, arg GetAPIKeyParams) (GetAPIKeyRow, error) {
+	row := q.db.QueryRow(ctx, getAPIKey, arg.ID, arg.UserID)
+	var i GetAPIKeyRow
+	err := row.Scan(
+		&i.ID,
+		&i.Prefix,
+		&i.Label,
+		&i.CreatedAt,
+		&i.LastUsedAt,
+		&i.ExpiresAt,
+		&i.RevokedAt,
+	)
+	return i, err
+}
+
 const getOrganizationByName = `-- name: GetOrganizationByName :one
 SELECT id, name, created_at FROM organizations WHERE name = $1 ORDER BY created_at LIMIT 1
 `
@@ -141,6 +197,24 @@ func (q *Queries) GetOrganizationByName(ctx context.Context, name string) (Organ
 	row := q.db.QueryRow(ctx, getOrganizationByName, name)
 	var i Organization
 	err := row.Scan(&i.ID, &i.Name, &i.CreatedAt)
+	return i, err
+}
+
+const getUser = `-- name: GetUser :one
+SELECT id, org_id, email, name, role, created_at FROM users WHERE id = $1
+`
+
+func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
+	row := q.db.QueryRow(ctx, getUser, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.OrgID,
+		&i.Email,
+		&i.Name,
+		&i.Role,
+		&i.CreatedAt,
+	)
 	return i, err
 }
 
@@ -162,10 +236,140 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 	return i, err
 }
 
-const touchAPIKey = `-- name: TouchAPIKey :exec
-UPDATE api_keys SET last_used_at = now() WHERE id = $1
+const listAPIKeys = `-- name: ListAPIKeys :many
+SELECT id, prefix, label, created_at, last_used_at, expires_at, revoked_at
+FROM api_keys WHERE user_id = $1
+ORDER BY created_at DESC, id
+LIMIT $2::int
 `
 
+type ListAPIKeysParams struct {
+	UserID  uuid.UUID `json:"user_id"`
+	MaxKeys int32     `json:"max_keys"`
+}
+
+type ListAPIKeysRow struct {
+	ID         uuid.UUID  `json:"id"`
+	Prefix     string     `json:"prefix"`
+	Label      string     `json:"label"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// A user's keys, newest first: what identifies them, never their hash.
+func (q *Queries) ListAPIKeys(ctx context.Context, arg ListAPIKeysParams) ([]ListAPIKeysRow, error) {
+	rows, err := q.db.Query(ctx, listAPIKeys, arg.UserID, arg.MaxKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListAPIKeysRow{}
+	for rows.Next() {
+		var i ListAPIKeysRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Prefix,
+			&i.Label,
+			&i.CreatedAt,
+			&i.LastUsedAt,
+			&i.ExpiresAt,
+			&i.RevokedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const retireAPIKey = `-- name: RetireAPIKey :one
+UPDATE api_keys
+SET expires_at = least(coalesce(expires_at, 'infinity'::timestamptz), now() + make_interval(secs => $3::float8))
+WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+RETURNING id, prefix, label, created_at, last_used_at, expires_at, revoked_at
+`
+
+type RetireAPIKeyParams struct {
+	ID        uuid.UUID `json:"id"`
+	UserID    uuid.UUID `json:"user_id"`
+	GraceSecs float64   `json:"grace_secs"`
+}
+
+type RetireAPIKeyRow struct {
+	ID         uuid.UUID  `json:"id"`
+	Prefix     string     `json:"prefix"`
+	Label      string     `json:"label"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// The old key of a rotation: it expires after the grace period, or sooner
+// if it was to expire sooner anyway. Only a live key can be rotated.
+func (q *Queries) RetireAPIKey(ctx context.Context, arg RetireAPIKeyParams) (RetireAPIKeyRow, error) {
+	row := q.db.QueryRow(ctx, retireAPIKey, arg.ID, arg.UserID, arg.GraceSecs)
+	var i RetireAPIKeyRow
+	err := row.Scan(
+		&i.ID,
+		&i.Prefix,
+		&i.Label,
+		&i.CreatedAt,
+		&i.LastUsedAt,
+		&i.ExpiresAt,
+		&i.RevokedAt,
+	)
+	return i, err
+}
+
+const revokeAPIKey = `-- name: RevokeAPIKey :one
+UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+WHERE id = $1 AND user_id = $2
+RETURNING id, prefix, label, created_at, last_used_at, expires_at, revoked_at
+`
+
+type RevokeAPIKeyParams struct {
+	ID     uuid.UUID `json:"id"`
+	UserID uuid.UUID `json:"user_id"`
+}
+
+type RevokeAPIKeyRow struct {
+	ID         uuid.UUID  `json:"id"`
+	Prefix     string     `json:"prefix"`
+	Label      string     `json:"label"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// Revokes one of a user's keys; a key already revoked keeps its first time.
+func (q *Queries) RevokeAPIKey(ctx context.Context, arg RevokeAPIKeyParams) (RevokeAPIKeyRow, error) {
+	row := q.db.QueryRow(ctx, revokeAPIKey, arg.ID, arg.UserID)
+	var i RevokeAPIKeyRow
+	err := row.Scan(
+		&i.ID,
+		&i.Prefix,
+		&i.Label,
+		&i.CreatedAt,
+		&i.LastUsedAt,
+		&i.ExpiresAt,
+		&i.RevokedAt,
+	)
+	return i, err
+}
+
+const touchAPIKey = `-- name: TouchAPIKey :exec
+UPDATE api_keys SET last_used_at = now()
+WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+`
+
+// Records a use at most once a minute per key, whatever the request rate.
 func (q *Queries) TouchAPIKey(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, touchAPIKey, id)
 	return err

@@ -48,8 +48,9 @@ func startStack(ctx context.Context, o Options) (*ownStack, error) {
 		}
 	}
 	for k, v := range map[string]string{
-		"TRADELOOP_DATA_DIR": s.dir, "HTTP_ADDR": "127.0.0.1:0", "DATABASE_URL": "",
-		"DEAL_POLICY_SCALE": strconv.FormatFloat(o.PolicyScale, 'g', -1, 64), "TRACKING_SIM_STEP": o.SimStep.String(),
+		"TRADELOOP_DATA_DIR": s.dir, "HTTP_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0", "DATABASE_URL": "",
+		// The load comes from one address: no per-address limit.
+		"HTTP_CLIENT_RATE_LIMIT": "0", "DEAL_POLICY_SCALE": strconv.FormatFloat(o.PolicyScale, 'g', -1, 64), "TRACKING_SIM_STEP": o.SimStep.String(),
 		// The sandbox and the simulated carrier: nothing leaves the machine.
 		"STRIPE_SECRET_KEY": "", "STRIPE_WEBHOOK_SECRET": "", "TRACKING_17TRACK_TOKEN": "", "SANDBOX_CONFIRM_DELAY": "0s",
 	} {

@@ -23,6 +23,7 @@ type Config struct {
 	Temporal Temporal
 	Postgres Postgres
 	HTTP     HTTP
+	Keys     Keys
 	Stripe   Stripe
 	Log      Log
 	Tracking Tracking
@@ -50,9 +51,35 @@ type Postgres struct {
 	MaxConns int32  `env:"DATABASE_MAX_CONNS" envDefault:"20"`
 }
 
-// HTTP configures the API's listener.
+// HTTP configures the API's listeners and what it allows.
 type HTTP struct {
 	Addr string `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	// MetricsAddr serves Prometheus' /metrics apart from the API, so the
+	// public listener never shows it; "off" (empty after Load) serves no
+	// metrics.
+	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9464"`
+	// ClientRateLimit is each client address's sustained requests per
+	// second before authentication (bursts of ClientRateBurst); 0 turns the
+	// limit off (the load generator does). Each API key has its own limit
+	// besides.
+	ClientRateLimit float64 `env:"HTTP_CLIENT_RATE_LIMIT" envDefault:"100"`
+	ClientRateBurst int     `env:"HTTP_CLIENT_RATE_BURST" envDefault:"200"`
+	// TrustedProxies are the CIDRs of the reverse proxies in front of the
+	// API. Only then is a client's address taken from X-Forwarded-For (its
+	// rightmost untrusted entry); without them it is the connection's
+	// address, since any client can write that header.
+	TrustedProxies []string `env:"HTTP_TRUSTED_PROXIES" envSeparator:","`
+}
+
+// Keys configures the API's keys and what it keeps of responses.
+type Keys struct {
+	// RotationGrace is how long a rotated key keeps working beside its
+	// replacement.
+	RotationGrace time.Duration `env:"API_KEY_ROTATION_GRACE" envDefault:"24h"`
+	// IdempotencyRetention is how long the response to a POST with an
+	// Idempotency-Key is kept for repeats; a scheduled job deletes older
+	// ones. At least 24h, as clients (Stripe's included) expect.
+	IdempotencyRetention time.Duration `env:"IDEMPOTENCY_RETENTION" envDefault:"48h"`
 }
 
 // Stripe holds the payment provider's keys. With no secret key the platform
@@ -125,6 +152,9 @@ func Load(environment map[string]string) (Config, error) {
 	if err != nil {
 		return Config{}, nameVariables(err)
 	}
+	if cfg.HTTP.MetricsAddr == "off" {
+		cfg.HTTP.MetricsAddr = ""
+	}
 	if err := cfg.validate(); err != nil {
 		return Config{}, err
 	}
@@ -156,6 +186,23 @@ func (c Config) validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("HTTP_ADDR %q: want host:port", c.HTTP.Addr))
+	}
+	if a := c.HTTP.MetricsAddr; a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("METRICS_ADDR %q: want host:port, or off for no metrics", a))
+		}
+	}
+	if c.HTTP.ClientRateLimit < 0 || (c.HTTP.ClientRateLimit > 0 && c.HTTP.ClientRateBurst < 1) {
+		errs = append(errs, errors.New("HTTP_CLIENT_RATE_LIMIT must be 0 (off) or positive, with HTTP_CLIENT_RATE_BURST at least 1"))
+	}
+	if _, err := c.HTTP.TrustedNets(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Keys.RotationGrace < 0 {
+		errs = append(errs, fmt.Errorf("API_KEY_ROTATION_GRACE %s: must not be negative", c.Keys.RotationGrace))
+	}
+	if c.Keys.IdempotencyRetention < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("IDEMPOTENCY_RETENTION %s: want at least 24h, so a client's retry within a day is recognised", c.Keys.IdempotencyRetention))
 	}
 	if k := c.Stripe.SecretKey; k != "" && !strings.HasPrefix(k, "sk_") && !strings.HasPrefix(k, "rk_") {
 		errs = append(errs, errors.New("STRIPE_SECRET_KEY must be a secret (sk_…) or restricted (rk_…) key"))
@@ -192,6 +239,19 @@ func (c Config) validate() error {
 		errs = append(errs, errors.New("TRADELOOP_DATA_DIR must not be empty"))
 	}
 	return errors.Join(errs...)
+}
+
+// TrustedNets parses HTTP_TRUSTED_PROXIES.
+func (h HTTP) TrustedNets() ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, c := range h.TrustedProxies {
+		_, n, err := net.ParseCIDR(strings.TrimSpace(c))
+		if err != nil {
+			return nil, fmt.Errorf("HTTP_TRUSTED_PROXIES %q: want CIDRs such as 10.0.0.0/8, comma-separated", c)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
 }
 
 // RequireDatabase fails when DATABASE_URL is unset, for services that cannot

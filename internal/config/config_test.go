@@ -114,3 +114,29 @@ func TestSeveralErrorsAreReportedTogether(t *testing.T) {
 		t.Fatalf("error %v should name both variables", err)
 	}
 }
+
+func TestKeysLimitsAndMetricsSettings(t *testing.T) {
+	cfg, err := Load(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.MetricsAddr != "127.0.0.1:9464" || cfg.HTTP.ClientRateLimit != 100 || cfg.HTTP.ClientRateBurst != 200 ||
+		cfg.Keys.RotationGrace != 24*time.Hour || cfg.Keys.IdempotencyRetention != 48*time.Hour || len(cfg.HTTP.TrustedProxies) != 0 {
+		t.Errorf("defaults %+v %+v", cfg.HTTP, cfg.Keys)
+	}
+	cfg, err = Load(map[string]string{"METRICS_ADDR": "off", "HTTP_CLIENT_RATE_LIMIT": "0", "HTTP_TRUSTED_PROXIES": "10.0.0.0/8,192.168.1.0/24"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nets, err := cfg.HTTP.TrustedNets(); err != nil || len(nets) != 2 || cfg.HTTP.MetricsAddr != "" {
+		t.Errorf("nets %v %v, metrics %q", nets, err, cfg.HTTP.MetricsAddr)
+	}
+	for name, value := range map[string]string{
+		"METRICS_ADDR": "nowhere", "HTTP_CLIENT_RATE_LIMIT": "-1", "HTTP_TRUSTED_PROXIES": "10.0.0.1",
+		"IDEMPOTENCY_RETENTION": "1h", "API_KEY_ROTATION_GRACE": "-1s",
+	} {
+		if _, err := Load(map[string]string{name: value}); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: error %v should name it", name, value, err)
+		}
+	}
+}

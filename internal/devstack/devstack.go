@@ -30,7 +30,10 @@ const DatabaseName = "tradeloop"
 
 // Info is what a user needs to reach the running stack.
 type Info struct {
-	APIURL          string
+	APIURL string
+	// MetricsURL is Prometheus' /metrics, on a listener of its own; empty
+	// with METRICS_ADDR=off.
+	MetricsURL      string
 	UIURL           string
 	TemporalAddress string
 	DatabaseURL     string
@@ -146,18 +149,30 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 	if err := stack.EnsureWatchdogSchedule(ctx, tc, stack.TaskQueue(cfg)); err != nil {
 		return err
 	}
+	if err := stack.EnsurePurgeSchedule(ctx, tc, stack.TaskQueue(cfg)); err != nil {
+		return err
+	}
 
 	httpCtx, stopHTTP := context.WithCancel(context.Background())
 	httpDone := make(chan error, 1)
 	bound := make(chan net.Addr, 1)
+	handlers := stack.NewAPI(deps)
 	go func() {
-		httpDone <- stack.ServeHTTP(httpCtx, cfg.HTTP.Addr, stack.NewAPI(deps), cfg.ShutdownTimeout, func(a net.Addr) { bound <- a })
+		httpDone <- stack.ServeHTTP(httpCtx, cfg.HTTP.Addr, handlers.API, cfg.ShutdownTimeout, func(a net.Addr) { bound <- a })
+	}()
+	metricsDone := make(chan error, 1)
+	metricsBound := make(chan net.Addr, 1)
+	go func() {
+		metricsDone <- stack.ServeMetrics(httpCtx, cfg.HTTP.MetricsAddr, handlers.Metrics, cfg.ShutdownTimeout, func(a net.Addr) { metricsBound <- a })
 	}()
 	// The API stops first, so no request reaches a stopped worker or database.
 	stops = append(stops, func() {
 		stopHTTP()
 		if err := <-httpDone; err != nil {
 			logger.Error("stop API", "error", err)
+		}
+		if err := <-metricsDone; err != nil {
+			logger.Error("stop metrics", "error", err)
 		}
 	})
 	var apiAddr net.Addr
@@ -167,10 +182,21 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 		httpDone <- nil // the stop func reads it once more
 		return fmt.Errorf("start API: %w", err)
 	}
+	metricsURL := ""
+	if cfg.HTTP.MetricsAddr != "" {
+		select {
+		case a := <-metricsBound:
+			metricsURL = "http://" + a.String() + "/metrics"
+		case err := <-metricsDone:
+			metricsDone <- nil // the stop func reads it once more
+			return fmt.Errorf("start metrics: %w", err)
+		}
+	}
 
 	if started != nil {
 		started(Info{
 			APIURL:          "http://" + apiAddr.String(),
+			MetricsURL:      metricsURL,
 			UIURL:           ts.UIURL(),
 			TemporalAddress: ts.FrontendAddress(),
 			DatabaseURL:     cfg.Postgres.URL,
@@ -202,9 +228,10 @@ Tradeloop dev stack is up (%.1fs)
   Data         %s
 
   API reference %s/docs
+  Metrics      %s
 
   Demo API keys (kept in %s/demo-keys.json):
-`, took.Seconds(), i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.APIURL, i.DataDir)
+`, took.Seconds(), i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.APIURL, orNone(i.MetricsURL), i.DataDir)
 	for _, d := range i.DemoUsers {
 		fmt.Fprintf(w, "    %-9s %s   (org %s)\n", d.Role, d.Key, d.OrgID)
 	}
@@ -213,6 +240,13 @@ Tradeloop dev stack is up (%.1fs)
 
 Press Ctrl-C to stop everything.
 `, i.APIURL)
+}
+
+func orNone(url string) string {
+	if url == "" {
+		return "not served (METRICS_ADDR=off)"
+	}
+	return url + "   (this machine only unless METRICS_ADDR says otherwise)"
 }
 
 // IsAlreadyRunning reports whether err says another stack holds the data dir.

@@ -33,7 +33,7 @@ func testConfig(t *testing.T) config.Config {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(map[string]string{"TRADELOOP_DATA_DIR": dir, "HTTP_ADDR": "127.0.0.1:0"})
+	cfg, err := config.Load(map[string]string{"TRADELOOP_DATA_DIR": dir, "HTTP_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +120,13 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+first.info.DemoUsers[0].Key)
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /v1/deals with the demo buyer key: %v %v", err, resp)
+	}
+	// Metrics are on their own listener, not the API's.
+	if code, body := get(t, first.info.MetricsURL); code != http.StatusOK || !strings.Contains(body, "tradeloop_http_requests_total") {
+		t.Fatalf("%s = %d %.200s", first.info.MetricsURL, code, body)
+	}
+	if code, _ := get(t, first.info.APIURL+"/metrics"); code != http.StatusNotFound {
+		t.Fatalf("the API's listener serves /metrics: %d", code)
 	}
 	code, body := get(t, first.info.UIURL+"/api/v1/namespaces")
 	var ns struct {

@@ -329,7 +329,7 @@ func newPlatform(t *testing.T, ctx context.Context, s setup) *platform {
 	}
 	if !s.noAPI {
 		cfg := p.config()
-		api := httptest.NewServer(stack.NewAPI(stack.Deps{Temporal: p.tc.Client, DB: pool, Logger: slog.New(slog.DiscardHandler), Config: cfg}))
+		api := httptest.NewServer(stack.NewAPI(stack.Deps{Temporal: p.tc.Client, DB: pool, Logger: slog.New(slog.DiscardHandler), Config: cfg}).API)
 		t.Cleanup(api.Close)
 		p.apiURL = api.URL
 	}
@@ -399,6 +399,9 @@ func (p *platform) env() map[string]string {
 		"TEMPORAL_TASK_QUEUE": p.tc.TaskQueue, "TRACKING_SIM_STEP": "100ms", "TRACKING_POLL": "1s", "TRACKING_POLL_NEAR": "1s",
 		"TRACKING_17TRACK_TOKEN": "", "STRIPE_SECRET_KEY": "", "STRIPE_WEBHOOK_SECRET": "", "STRIPE_API_BASE": "",
 		"SANDBOX_CONFIRM_DELAY": "0s", "LOG_LEVEL": "info", "SHUTDOWN_TIMEOUT": "10s",
+		// No metrics listener (parallel runs would share its port), and no
+		// per-address limit: every client of the test is 127.0.0.1.
+		"METRICS_ADDR": "off", "HTTP_CLIENT_RATE_LIMIT": "0",
 	}
 	if p.stripe != nil {
 		e["STRIPE_SECRET_KEY"], e["STRIPE_WEBHOOK_SECRET"], e["STRIPE_API_BASE"] = stripeKey, webhookSecret, p.stripe.URL

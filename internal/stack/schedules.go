@@ -80,3 +80,37 @@ func EnsureWatchdogSchedule(ctx context.Context, c client.Client, taskQueue stri
 	}
 	return nil
 }
+
+// PurgeEvery is how often kept API responses past their retention are
+// deleted.
+const PurgeEvery = time.Hour
+
+// PurgeScheduleID is the ID of the purge schedule of the workers of a task
+// queue: idempotency-purge for the platform's own, one per other task
+// queue, as for the tiers.
+func PurgeScheduleID(taskQueue string) string {
+	if taskQueue == workflows.TaskQueue {
+		return workflows.IdempotencyPurgeScheduleID
+	}
+	return workflows.IdempotencyPurgeScheduleID + "@" + taskQueue
+}
+
+// EnsurePurgeSchedule creates the hourly purge of kept API responses
+// unless it exists (then it is left as it is). The retention is the
+// worker's IDEMPOTENCY_RETENTION, read by the activity at each run. Missed
+// runs are not caught up: the next run deletes the same rows.
+func EnsurePurgeSchedule(ctx context.Context, c client.Client, taskQueue string) error {
+	id := PurgeScheduleID(taskQueue)
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:   id,
+		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: PurgeEvery}}},
+		Action: &client.ScheduleWorkflowAction{
+			ID: id + "/run", Workflow: workflows.IdempotencyPurgeWorkflowName, TaskQueue: taskQueue,
+		},
+		CatchupWindow: time.Minute,
+	})
+	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return fmt.Errorf("create schedule %s: %w", id, err)
+	}
+	return nil
+}

@@ -5,12 +5,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/testenv"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -80,4 +82,58 @@ func TestWatchdogScheduleIsCreatedOnce(t *testing.T) {
 	assert.Equal(t, tc.TaskQueue, action.TaskQueue)
 	assert.Equal(t, workflows.EscrowWatchdogWorkflowName, action.Workflow)
 	assert.Equal(t, "escrow-watchdog", WatchdogScheduleID(workflows.TaskQueue))
+}
+
+// The purge schedule exists once, hourly; a run it starts deletes the kept
+// responses older than the worker's retention and keeps the fresh ones.
+func TestPurgeScheduleDeletesOldKeptResponses(t *testing.T) {
+	pool := testenv.Postgres(t)
+	tc := testenv.NewTemporal(t)
+	ctx := context.Background()
+
+	var user string
+	require.NoError(t, pool.QueryRow(ctx, `WITH o AS (INSERT INTO organizations (name) VALUES ('Keep Co') RETURNING id)
+		INSERT INTO users (org_id, email, name, role) SELECT id, 'keep@example.com', 'Keep', 'buyer' FROM o RETURNING id::text`).Scan(&user))
+	for key, age := range map[string]string{"old": "49 hours", "older": "30 days", "fresh": "47 hours", "new": "0 seconds"} {
+		_, err := pool.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, status, response, created_at)
+			VALUES ($1, $2, 'POST', '/v1/deals', '\x00', 201, '{}', now() - $3::interval)`, user, key, age)
+		require.NoError(t, err)
+	}
+
+	w := worker.New(tc.Client, tc.TaskQueue, worker.Options{})
+	workflows.RegisterRetention(w)
+	w.RegisterActivity(&activities.Activities{
+		Idempotency: func(ctx context.Context, olderThan time.Duration) (int64, error) {
+			return store.New(pool).PurgeIdempotencyKeys(ctx, olderThan.Seconds())
+		},
+		IdempotencyRetention: 48 * time.Hour,
+	})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	for range 2 {
+		require.NoError(t, EnsurePurgeSchedule(ctx, tc.Client, tc.TaskQueue))
+	}
+	h := tc.Client.ScheduleClient().GetHandle(ctx, PurgeScheduleID(tc.TaskQueue))
+	t.Cleanup(func() { _ = h.Delete(context.Background()) })
+	desc, err := h.Describe(ctx)
+	require.NoError(t, err)
+	require.Len(t, desc.Schedule.Spec.Intervals, 1)
+	assert.Equal(t, time.Hour, desc.Schedule.Spec.Intervals[0].Every)
+	action, ok := desc.Schedule.Action.(*client.ScheduleWorkflowAction)
+	require.True(t, ok)
+	assert.Equal(t, workflows.IdempotencyPurgeWorkflowName, action.Workflow)
+	assert.Equal(t, "idempotency-purge", PurgeScheduleID(workflows.TaskQueue))
+
+	require.NoError(t, h.Trigger(ctx, client.ScheduleTriggerOptions{}))
+	var left []string
+	require.Eventually(t, func() bool {
+		rows, err := pool.Query(ctx, `SELECT key FROM idempotency_keys ORDER BY key`)
+		if err != nil {
+			return false
+		}
+		left, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err == nil && len(left) == 2
+	}, 30*time.Second, 100*time.Millisecond, "the triggered run never purged")
+	assert.Equal(t, []string{"fresh", "new"}, left)
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -105,6 +104,7 @@ func NewWorker(d Deps) worker.Worker {
 	w := worker.New(d.Temporal, TaskQueue(d.Config), worker.Options{})
 	workflows.Register(w)
 	workflows.RegisterFinance(w)
+	workflows.RegisterRetention(w)
 	// The load generator's yardstick (tradeloop bench); idle otherwise.
 	workflows.RegisterBaseline(w)
 	w.RegisterActivityWithOptions(activities.BaselineNoop, activity.RegisterOptions{Name: activities.BaselineActivityName})
@@ -121,6 +121,10 @@ func NewWorker(d Deps) worker.Worker {
 		Escrows:      fin,
 		Logger:       d.Logger.With("component", "finance"),
 		PaymentIndex: readmodel.New(d.DB),
+		Idempotency: func(ctx context.Context, olderThan time.Duration) (int64, error) {
+			return store.New(d.DB).PurgeIdempotencyKeys(ctx, olderThan.Seconds())
+		},
+		IdempotencyRetention: d.Config.Keys.IdempotencyRetention,
 	})
 	trackedBy := "simulated carrier, one status per " + d.Config.Tracking.SimStep.String()
 	if d.Config.Tracking.SeventeenTrackToken != "" {
@@ -156,20 +160,30 @@ func tracker(cfg config.Tracking) activities.Tracker {
 	return tracking.NewSimulated(cfg.SimStep)
 }
 
-// NewAPI makes the HTTP handler.
-func NewAPI(d Deps) *echo.Echo {
+// NewAPI makes the API's handlers: the API's own and the metrics'.
+func NewAPI(d Deps) api.Handlers {
 	var stripeClient *payments.Stripe
 	if p, ok := Payments(d).(*payments.Stripe); ok {
 		stripeClient = p
 	}
-	return api.New(api.Deps{
-		Logger:        d.Logger,
-		Temporal:      d.Temporal,
-		DB:            d.DB,
-		Stripe:        stripeClient,
-		TaskQueue:     TaskQueue(d.Config),
-		Policy:        Policy(d.Config),
-		WebhookSecret: d.Config.Stripe.WebhookSecret,
+	// Validated by config.Load.
+	proxies, _ := d.Config.HTTP.TrustedNets()
+	clientRate := d.Config.HTTP.ClientRateLimit
+	if clientRate == 0 {
+		clientRate = -1 // off
+	}
+	return api.NewHandlers(api.Deps{
+		ClientRateLimit:  clientRate,
+		ClientRateBurst:  d.Config.HTTP.ClientRateBurst,
+		TrustedProxies:   proxies,
+		KeyRotationGrace: d.Config.Keys.RotationGrace,
+		Logger:           d.Logger,
+		Temporal:         d.Temporal,
+		DB:               d.DB,
+		Stripe:           stripeClient,
+		TaskQueue:        TaskQueue(d.Config),
+		Policy:           Policy(d.Config),
+		WebhookSecret:    d.Config.Stripe.WebhookSecret,
 		Checks: map[string]api.Pinger{
 			"postgres": d.DB,
 			"temporal": api.PingerFunc(func(ctx context.Context) error {
@@ -213,6 +227,19 @@ func ServeHTTP(ctx context.Context, addr string, h http.Handler, drain time.Dura
 	return nil
 }
 
+// ServeMetrics serves the metrics handler on addr like ServeHTTP, or,
+// with no address, serves nothing and waits for ctx to end.
+func ServeMetrics(ctx context.Context, addr string, h http.Handler, drain time.Duration, ready func(net.Addr)) error {
+	if addr == "" {
+		<-ctx.Done()
+		return nil
+	}
+	if err := ServeHTTP(ctx, addr, h, drain, ready); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
+}
+
 // RunWorker runs the worker of cmd/worker (and `tradeloop worker`) until ctx
 // is cancelled, then lets running activities finish and returns.
 func RunWorker(ctx context.Context, cfg config.Config) error {
@@ -233,6 +260,9 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 	})
 	go ensureSchedules(ctx, deps.Logger, "escrow watchdog", func(ctx context.Context) error {
 		return EnsureWatchdogSchedule(ctx, deps.Temporal, TaskQueue(cfg))
+	})
+	go ensureSchedules(ctx, deps.Logger, "idempotency purge", func(ctx context.Context) error {
+		return EnsurePurgeSchedule(ctx, deps.Temporal, TaskQueue(cfg))
 	})
 	<-ctx.Done()
 	deps.Logger.Info("worker stopping")

@@ -248,10 +248,15 @@ type DealProjection struct {
 	At time.Time `json:"at,omitzero"`
 	// Details is the JSON of the workflows.DealDetails that changed, if any.
 	Details json.RawMessage `json:"details,omitempty"`
+	// Money is the JSON of the deal's money facts (stage, supplier,
+	// payments, escrow, resolution: fields of workflows.DealState under
+	// their own names) when they changed; the read model writes them over
+	// its copy of the state.
+	Money json.RawMessage `json:"money,omitempty"`
 	// State is the whole deal state (JSON of workflows.DealState), sent
-	// with the deal's first projection, with each change of its stage or
-	// money, and by an operator's override: what the read model keeps of
-	// the deal once its workflow's history is gone.
+	// with the deal's first projection, once the deal has ended, and by an
+	// operator's override: what the read model keeps of the deal once its
+	// workflow's history is gone (its timeline is in its own table).
 	State json.RawMessage `json:"state,omitempty"`
 }
 

@@ -37,9 +37,10 @@ var booksOptions = workflow.ActivityOptions{
 
 // keepBooks sends the notifications not yet sent and projects the timeline
 // entries not yet projected. The projection carries the deal's summary, its
-// new entries and the details that changed (DealDetails); the whole state
-// only goes with the deal's first projection and with a change of stage or
-// of its money, for the read model to keep after the workflow is gone.
+// new entries, the details that changed (DealDetails) and its money facts
+// when they changed; the whole state only goes with the deal's first
+// projection and once the deal has ended, for the read model to keep after
+// the workflow is gone.
 func (d *deal) keepBooks(ctx workflow.Context) error {
 	for d.sent < len(d.outbox) {
 		if err := workflow.ExecuteActivity(ctx, acts.Notify, d.outbox[d.sent]).Get(ctx, nil); err != nil {
@@ -86,7 +87,7 @@ func (d *deal) projection(ctx workflow.Context) (activities.DealProjection, proj
 		e := d.state.Timeline[i]
 		p.Events = append(p.Events, activities.ProjectedEvent{Seq: i + 1, At: e.At, Type: e.Type, Actor: e.Actor, Detail: e.Detail})
 	}
-	details, whole, marks := d.marks.changes(&d.state)
+	details, money, marks := d.marks.changes(&d.state)
 	if !details.Empty() {
 		// encoding/json writes a struct the same way every time.
 		raw, err := json.Marshal(details) //workflowcheck:ignore
@@ -95,7 +96,17 @@ func (d *deal) projection(ctx workflow.Context) (activities.DealProjection, proj
 		}
 		p.Details = raw
 	}
-	if whole {
+	if money {
+		raw, err := json.Marshal(moneyOf(&d.state)) //workflowcheck:ignore
+		if err != nil {
+			return p, marks, fmt.Errorf("encode deal money: %w", err)
+		}
+		p.Money = raw
+	}
+	// The whole state goes twice in a deal's life: with its first
+	// projection (the inquiry) and once it has ended with its money
+	// settled.
+	if ended := d.marks.ended(&d.state, marks); d.projected == 0 || ended {
 		raw, err := json.Marshal(d.state) //workflowcheck:ignore
 		if err != nil {
 			return p, marks, fmt.Errorf("encode deal state: %w", err)

@@ -15,7 +15,14 @@ type DealDetails struct {
 	Quotes      []Quote           `json:"quotes,omitempty"`
 	Payments    []Payment         `json:"payments,omitempty"`
 	Shipments   []ShipmentDetails `json:"shipments,omitempty"`
-	Dispute     *Dispute          `json:"dispute,omitempty"`
+	Dispute     *DisputeDetails   `json:"dispute,omitempty"`
+}
+
+// DisputeDetails is the dispute whose Evidence are its items from number
+// FirstEvidence on (1-based) and whose Proposals are those that changed.
+type DisputeDetails struct {
+	FirstEvidence int     `json:"first_evidence"`
+	Dispute       Dispute `json:"dispute"`
 }
 
 // ShipmentDetails is a shipment (kind "sample" or "goods") whose Events
@@ -37,7 +44,7 @@ func (d DealDetails) Empty() bool {
 // starts without them and sends every detail once.
 type projectionMarks struct {
 	rows   map[string]uint64
-	events map[string]int // by kind and tracking number
+	events map[string]int // tracking events by kind and tracking number; "evidence": dispute evidence
 }
 
 // fingerprint hashes a row's JSON. encoding/json writes a struct, and a
@@ -52,21 +59,36 @@ func fingerprint(v any) uint64 {
 	return h.Sum64()
 }
 
-// moneyFacts are what the read model's copy of the whole state must not
-// miss: an operator settles a deal whose workflow is gone from it.
+// moneyFacts are the parts of the state an operator needs to settle a deal
+// whose workflow is gone (SettlementState): the projection sends them when
+// they change, and the read model writes them over its copy of the state.
+// The JSON names are the state's own.
 type moneyFacts struct {
-	Stage      Stage       `json:"stage"`
-	SupplierID string      `json:"supplier_id"`
-	Payments   []Payment   `json:"payments"`
-	Escrow     Escrow      `json:"escrow"`
-	Resolution *Resolution `json:"resolution"`
+	Stage           Stage       `json:"stage"`
+	SupplierID      string      `json:"supplier_id,omitempty"`
+	SupplierTier    string      `json:"supplier_tier,omitempty"`
+	AcceptedQuoteID string      `json:"accepted_quote_id,omitempty"`
+	CommissionBP    int64       `json:"commission_bp"`
+	Total           int64       `json:"total"`
+	Deposit         int64       `json:"deposit"`
+	Balance         int64       `json:"balance"`
+	Currency        string      `json:"currency"`
+	Payments        []Payment   `json:"payments"`
+	Escrow          Escrow      `json:"escrow"`
+	Resolution      *Resolution `json:"resolution,omitempty"`
+}
+
+func moneyOf(st *DealState) moneyFacts {
+	return moneyFacts{
+		Stage: st.Stage, SupplierID: st.SupplierID, SupplierTier: st.SupplierTier, AcceptedQuoteID: st.AcceptedQuoteID,
+		CommissionBP: st.CommissionBP, Total: st.Total, Deposit: st.Deposit, Balance: st.Balance, Currency: st.Currency,
+		Payments: st.Payments, Escrow: st.Escrow, Resolution: st.Resolution,
+	}
 }
 
 // changes returns the details that changed since m was last committed,
-// whether the whole state should go with them (the deal's first
-// projection, a change of stage or of its money, and every one once the
-// deal has ended), and the marks to commit
-// once the read model has them.
+// whether the money facts changed, and the marks to commit once the read
+// model has them.
 func (m projectionMarks) changes(st *DealState) (DealDetails, bool, projectionMarks) {
 	next := projectionMarks{rows: make(map[string]uint64, len(m.rows)), events: make(map[string]int, len(m.events))}
 	var out DealDetails
@@ -110,9 +132,32 @@ func (m projectionMarks) changes(st *DealState) (DealDetails, bool, projectionMa
 		shipment("sample", st.Sample.Shipment)
 	}
 	shipment("goods", st.Shipment)
-	if st.Dispute != nil && changed("dispute", st.Dispute) {
-		out.Dispute = st.Dispute
+	if dsp := st.Dispute; dsp != nil {
+		head := *dsp
+		head.Evidence, head.Proposals = nil, nil
+		sent := m.events["evidence"]
+		next.events["evidence"] = len(dsp.Evidence)
+		headChanged := changed("dispute", head)
+		for _, p := range dsp.Proposals {
+			if changed("proposal/"+p.ID, p) {
+				head.Proposals = append(head.Proposals, p)
+			}
+		}
+		if headChanged || sent < len(dsp.Evidence) || len(head.Proposals) > 0 {
+			head.Evidence = dsp.Evidence[min(sent, len(dsp.Evidence)):]
+			out.Dispute = &DisputeDetails{FirstEvidence: sent + 1, Dispute: head}
+		}
 	}
-	whole := changed("money", moneyFacts{Stage: st.Stage, SupplierID: st.SupplierID, Payments: st.Payments, Escrow: st.Escrow, Resolution: st.Resolution})
-	return out, whole || st.Stage.Final(), next
+	return out, changed("money", moneyOf(st)), next
+}
+
+// ended reports, once per run, that the deal has ended with its money
+// settled: the projection that sends its whole state a last time.
+func (m projectionMarks) ended(st *DealState, next projectionMarks) bool {
+	if !st.Stage.Final() || (st.Resolution != nil && !st.Resolution.Done) {
+		return false
+	}
+	_, sent := m.rows["ended"]
+	next.rows["ended"] = 1
+	return !sent
 }

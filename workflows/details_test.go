@@ -21,26 +21,26 @@ func TestProjectionMarksSendOnlyWhatChanged(t *testing.T) {
 	st := DealState{Stage: StageQuoting, Quotes: []Quote{{ID: "q1", Status: QuoteOpen}, {ID: "q2", Status: QuoteOpen}}}
 	var m projectionMarks
 
-	d, whole, next := m.changes(&st)
-	if len(d.Quotes) != 2 || !whole {
-		t.Fatalf("first projection: %d quotes, whole state %v; want both quotes and the whole state", len(d.Quotes), whole)
+	d, money, next := m.changes(&st)
+	if len(d.Quotes) != 2 || !money {
+		t.Fatalf("first projection: %d quotes, money facts %v; want both quotes and the money facts", len(d.Quotes), money)
 	}
 	m = next
-	if d, whole, _ := m.changes(&st); !d.Empty() || whole {
-		t.Fatalf("nothing changed, yet %+v (whole state %v) would be sent", d, whole)
+	if d, money, _ := m.changes(&st); !d.Empty() || money {
+		t.Fatalf("nothing changed, yet %+v (money facts %v) would be sent", d, money)
 	}
 
 	st.Quotes[1].Revision, st.Quotes[1].MOQ = 2, 50
-	d, whole, m = m.changes(&st)
-	if len(d.Quotes) != 1 || d.Quotes[0].ID != "q2" || d.Quotes[0].MOQ != 50 || whole {
-		t.Fatalf("revised q2: sent %+v, whole state %v; want q2's revision alone", d.Quotes, whole)
+	d, money, m = m.changes(&st)
+	if len(d.Quotes) != 1 || d.Quotes[0].ID != "q2" || d.Quotes[0].MOQ != 50 || money {
+		t.Fatalf("revised q2: sent %+v, money facts %v; want q2's revision alone", d.Quotes, money)
 	}
 
 	st.Stage = StageShipping
 	st.Shipment = &Shipment{Carrier: "dhl", TrackingNumber: "A1", Status: "in_transit", Events: []activities.TrackEvent{ev(1), ev(2), ev(3)}}
-	d, whole, m = m.changes(&st)
-	if !whole || len(d.Shipments) != 1 || d.Shipments[0].FirstEvent != 1 || len(d.Shipments[0].Shipment.Events) != 3 {
-		t.Fatalf("shipped: %+v, whole state %v; want the shipment with events 1-3 and the whole state (new stage)", d.Shipments, whole)
+	d, money, m = m.changes(&st)
+	if !money || len(d.Shipments) != 1 || d.Shipments[0].FirstEvent != 1 || len(d.Shipments[0].Shipment.Events) != 3 {
+		t.Fatalf("shipped: %+v, money facts %v; want the shipment with events 1-3 and the money facts (new stage)", d.Shipments, money)
 	}
 	st.Shipment.Events = append(st.Shipment.Events, ev(4), ev(5))
 	d, _, m = m.changes(&st)
@@ -56,11 +56,24 @@ func TestProjectionMarksSendOnlyWhatChanged(t *testing.T) {
 	if len(d.Quotes) != 0 || d.Dispute != nil || len(d.Payments) != 0 {
 		t.Fatalf("unchanged details sent again: %+v", d)
 	}
+
+	// A dispute: its evidence once, then each new proposal alone.
+	st.Dispute = &Dispute{Reason: "late", Evidence: []string{"e1", "e2"}, Proposals: []Proposal{{ID: "p1", ReleaseAmount: 10}}}
+	d, _, m = m.changes(&st)
+	if d.Dispute == nil || d.Dispute.FirstEvidence != 1 || len(d.Dispute.Dispute.Evidence) != 2 || len(d.Dispute.Dispute.Proposals) != 1 {
+		t.Fatalf("opened dispute: sent %+v, want it with its 2 evidence items and its proposal", d.Dispute)
+	}
+	st.Dispute.Proposals = append(st.Dispute.Proposals, Proposal{ID: "p2", ReleaseAmount: 20})
+	st.Dispute.Proposals[0].Status = "SUPERSEDED"
+	d, _, _ = m.changes(&st)
+	if d.Dispute == nil || len(d.Dispute.Dispute.Evidence) != 0 || len(d.Dispute.Dispute.Proposals) != 2 || d.Dispute.Dispute.Reason != "late" {
+		t.Fatalf("a new proposal: sent %+v, want both changed proposals, the dispute's header and no evidence again", d.Dispute)
+	}
 }
 
-// Through a whole deal, the projections carry every detail as the deal ends
-// while sending the whole state only at its start, at a change of stage or
-// money, and after its end.
+// Through a whole deal, the projections carry every detail and the money
+// facts as the deal ends, while sending the whole state only at its start
+// and after its end.
 func TestProjectionsAddUpToTheDeal(t *testing.T) {
 	h := newHarness(t)
 	var (
@@ -82,6 +95,7 @@ func TestProjectionsAddUpToTheDeal(t *testing.T) {
 	var goods *Shipment
 	wholes := 0
 	var last DealState
+	var money moneyFacts
 	for i, p := range sent {
 		if len(p.State) > 0 {
 			wholes++
@@ -89,10 +103,15 @@ func TestProjectionsAddUpToTheDeal(t *testing.T) {
 			if err := json.Unmarshal(p.State, &s); err != nil {
 				t.Fatal(err)
 			}
-			if i > 0 && s.Stage == last.Stage && reflect.DeepEqual(s.Payments, last.Payments) && reflect.DeepEqual(s.Escrow, last.Escrow) && !s.Stage.Final() {
-				t.Errorf("projection %d carries the whole state, yet neither the stage (%s) nor the money changed", i, s.Stage)
+			if i > 0 && !s.Stage.Final() {
+				t.Errorf("projection %d carries the whole state at stage %s, mid-deal", i, s.Stage)
 			}
 			last = s
+		}
+		if len(p.Money) > 0 {
+			if err := json.Unmarshal(p.Money, &money); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if len(p.Details) == 0 {
 			continue
@@ -130,6 +149,9 @@ func TestProjectionsAddUpToTheDeal(t *testing.T) {
 	}
 	if !reflect.DeepEqual(last, st) {
 		t.Errorf("the last whole state sent differs from the deal's end")
+	}
+	if !reflect.DeepEqual(money, moneyOf(&st)) {
+		t.Errorf("the money facts projected last %+v, the deal ends with %+v", money, moneyOf(&st))
 	}
 	if len(quotes) != len(st.Quotes) || len(payments) != len(st.Payments) {
 		t.Fatalf("projected %d quotes and %d payments, the deal has %d and %d", len(quotes), len(payments), len(st.Quotes), len(st.Payments))

@@ -1,12 +1,13 @@
 -- name: UpsertDeal :one
 -- Writes the deal's row unless a newer projection is already there. A
--- projection without the whole state (state null) keeps the state there.
+-- projection without the whole state (state null) keeps the state there;
+-- money facts (money, not null) are written over its top-level fields.
 INSERT INTO deals (id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency,
                    state, last_event_seq, created_at, updated_at)
-VALUES (@id, @stage, @buyer_org_id, @supplier_org_id, @product, @quantity, @total_minor, @currency, COALESCE(sqlc.narg('state')::jsonb, '{}'::jsonb), @last_event_seq, @created_at, @updated_at)
+VALUES (@id, @stage, @buyer_org_id, @supplier_org_id, @product, @quantity, @total_minor, @currency, COALESCE(sqlc.narg('state')::jsonb, '{}'::jsonb) || COALESCE(sqlc.narg('money')::jsonb, '{}'::jsonb), @last_event_seq, @created_at, @updated_at)
 ON CONFLICT (id) DO UPDATE SET
     stage = EXCLUDED.stage, supplier_org_id = EXCLUDED.supplier_org_id, total_minor = EXCLUDED.total_minor,
-    state = CASE WHEN sqlc.narg('state')::jsonb IS NULL THEN deals.state ELSE EXCLUDED.state END, last_event_seq = EXCLUDED.last_event_seq, updated_at = EXCLUDED.updated_at
+    state = CASE WHEN sqlc.narg('state')::jsonb IS NULL THEN deals.state || COALESCE(sqlc.narg('money')::jsonb, '{}'::jsonb) ELSE EXCLUDED.state END, last_event_seq = EXCLUDED.last_event_seq, updated_at = EXCLUDED.updated_at
 WHERE deals.last_event_seq <= EXCLUDED.last_event_seq
 RETURNING last_event_seq;
 

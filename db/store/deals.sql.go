@@ -409,10 +409,10 @@ func (q *Queries) ListDealsInDispute(ctx context.Context, arg ListDealsInDispute
 const upsertDeal = `-- name: UpsertDeal :one
 INSERT INTO deals (id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency,
                    state, last_event_seq, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9::jsonb, '{}'::jsonb), $10, $11, $12)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9::jsonb, '{}'::jsonb) || COALESCE($10::jsonb, '{}'::jsonb), $11, $12, $13)
 ON CONFLICT (id) DO UPDATE SET
     stage = EXCLUDED.stage, supplier_org_id = EXCLUDED.supplier_org_id, total_minor = EXCLUDED.total_minor,
-    state = CASE WHEN $9::jsonb IS NULL THEN deals.state ELSE EXCLUDED.state END, last_event_seq = EXCLUDED.last_event_seq, updated_at = EXCLUDED.updated_at
+    state = CASE WHEN $9::jsonb IS NULL THEN deals.state || COALESCE($10::jsonb, '{}'::jsonb) ELSE EXCLUDED.state END, last_event_seq = EXCLUDED.last_event_seq, updated_at = EXCLUDED.updated_at
 WHERE deals.last_event_seq <= EXCLUDED.last_event_seq
 RETURNING last_event_seq
 `
@@ -427,13 +427,15 @@ type UpsertDealParams struct {
 	TotalMinor    int64     `json:"total_minor"`
 	Currency      string    `json:"currency"`
 	State         []byte    `json:"state"`
+	Money         []byte    `json:"money"`
 	LastEventSeq  int32     `json:"last_event_seq"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // Writes the deal's row unless a newer projection is already there. A
-// projection without the whole state (state null) keeps the state there.
+// projection without the whole state (state null) keeps the state there;
+// money facts (money, not null) are written over its top-level fields.
 func (q *Queries) UpsertDeal(ctx context.Context, arg UpsertDealParams) (int32, error) {
 	row := q.db.QueryRow(ctx, upsertDeal,
 		arg.ID,
@@ -445,6 +447,7 @@ func (q *Queries) UpsertDeal(ctx context.Context, arg UpsertDealParams) (int32, 
 		arg.TotalMinor,
 		arg.Currency,
 		arg.State,
+		arg.Money,
 		arg.LastEventSeq,
 		arg.CreatedAt,
 		arg.UpdatedAt,

@@ -24,6 +24,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -320,18 +321,11 @@ func (s *Service) DealRunning(ctx context.Context, dealID string) (bool, error) 
 }
 
 func (s *Service) projectedState(ctx context.Context, dealID string) (workflows.DealState, error) {
-	row, err := store.New(s.pool).GetDeal(ctx, dealID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return workflows.DealState{}, activities.ErrNoSuchDeal
+	st, err := readmodel.New(s.pool).Deal(ctx, dealID)
+	if errors.Is(err, readmodel.ErrNotFound) {
+		return st, activities.ErrNoSuchDeal
 	}
-	if err != nil {
-		return workflows.DealState{}, fmt.Errorf("read deal %s: %w", dealID, err)
-	}
-	var st workflows.DealState
-	if err := json.Unmarshal(row.State, &st); err != nil {
-		return st, fmt.Errorf("decode deal %s: %w", dealID, err)
-	}
-	return st, nil
+	return st, err
 }
 
 // ---- operator overrides ----
@@ -348,7 +342,17 @@ func (s *Service) EscrowFigures(ctx context.Context, dealID string) (activities.
 	if err != nil {
 		return activities.EscrowFigures{}, fmt.Errorf("read deal %s: %w", dealID, err)
 	}
-	f := activities.EscrowFigures{DealID: dealID, State: row.State, LastSeq: int(row.LastEventSeq)}
+	// The read model's state with its whole timeline, so an override's
+	// entries follow the last one projected.
+	st, err := s.projectedState(ctx, dealID)
+	if err != nil {
+		return activities.EscrowFigures{}, err
+	}
+	state, err := json.Marshal(st)
+	if err != nil {
+		return activities.EscrowFigures{}, fmt.Errorf("encode deal %s: %w", dealID, err)
+	}
+	f := activities.EscrowFigures{DealID: dealID, State: state, LastSeq: int(row.LastEventSeq)}
 	acct := activities.EscrowAccount(dealID)
 	lines, err := q.PostingsOfAccount(ctx, acct)
 	if err != nil {

@@ -63,7 +63,7 @@ func (s *Store) Project(ctx context.Context, p activities.DealProjection) error 
 		}
 		_, err := q.UpsertDeal(ctx, store.UpsertDealParams{
 			ID: p.DealID, Stage: p.Stage, BuyerOrgID: p.BuyerOrgID, SupplierOrgID: supplier, Product: p.Product,
-			Quantity: p.Quantity, TotalMinor: p.Total, Currency: p.Currency, State: p.State,
+			Quantity: p.Quantity, TotalMinor: p.Total, Currency: p.Currency, State: p.State, Money: p.Money,
 			LastEventSeq: int32(p.LastSeq), CreatedAt: p.CreatedAt, UpdatedAt: now,
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -125,7 +125,7 @@ func projectDetails(ctx context.Context, q *store.Queries, p activities.DealProj
 		}
 	}
 	if st.Dispute != nil {
-		if err := projectDispute(ctx, q, dealID, st.Dispute); err != nil {
+		if err := projectDispute(ctx, q, dealID, st.Dispute.FirstEvidence, &st.Dispute.Dispute); err != nil {
 			return err
 		}
 	}
@@ -154,14 +154,14 @@ func projectShipment(ctx context.Context, q *store.Queries, dealID string, d wor
 	return nil
 }
 
-func projectDispute(ctx context.Context, q *store.Queries, dealID string, d *workflows.Dispute) error {
+func projectDispute(ctx context.Context, q *store.Queries, dealID string, firstEvidence int, d *workflows.Dispute) error {
 	if err := q.UpsertDispute(ctx, store.UpsertDisputeParams{
 		DealID: dealID, OpenedBy: d.OpenedBy, Reason: d.Reason, Remedy: d.Remedy, Answer: d.Answer, Status: d.Status, OpenedAt: d.OpenedAt,
 	}); err != nil {
 		return fmt.Errorf("upsert dispute: %w", err)
 	}
 	for i, ref := range d.Evidence {
-		if err := q.InsertEvidence(ctx, store.InsertEvidenceParams{DealID: dealID, Seq: int32(i + 1), Reference: ref}); err != nil {
+		if err := q.InsertEvidence(ctx, store.InsertEvidenceParams{DealID: dealID, Seq: int32(firstEvidence + i), Reference: ref}); err != nil {
 			return fmt.Errorf("insert evidence: %w", err)
 		}
 	}

@@ -23,9 +23,12 @@ var ErrNotFound = errors.New("deal not found")
 // ErrBadCursor means a page cursor was not made by this package.
 var ErrBadCursor = errors.New("malformed page cursor")
 
-// Deal returns a deal's last projected state.
+// Deal returns a deal's state as the read model keeps it: the whole state
+// its workflow last sent (at its start, at its end), with the money facts
+// sent since written over it, and its timeline as projected so far.
 func (s *Store) Deal(ctx context.Context, id string) (workflows.DealState, error) {
-	row, err := store.New(s.pool).GetDeal(ctx, id)
+	q := store.New(s.pool)
+	row, err := q.GetDeal(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return workflows.DealState{}, ErrNotFound
 	}
@@ -35,6 +38,15 @@ func (s *Store) Deal(ctx context.Context, id string) (workflows.DealState, error
 	var st workflows.DealState
 	if err := json.Unmarshal(row.State, &st); err != nil {
 		return workflows.DealState{}, fmt.Errorf("decode deal %s: %w", id, err)
+	}
+	evs, err := q.ListDealEvents(ctx, id)
+	if err != nil {
+		return workflows.DealState{}, fmt.Errorf("read timeline of %s: %w", id, err)
+	}
+	// The state's own entries (with whom each concerns) as far as it
+	// has them, then the timeline table's.
+	for _, e := range evs[min(len(st.Timeline), len(evs)):] {
+		st.Timeline = append(st.Timeline, workflows.Event{At: e.At, Type: e.Type, Actor: e.Actor, Detail: e.Detail})
 	}
 	return st, nil
 }

@@ -119,3 +119,38 @@ func TestListsArePerViewerFilteredAndPaged(t *testing.T) {
 		t.Fatalf("bad cursor: %v", err)
 	}
 }
+
+// The state the read model keeps: the whole state of the first projection,
+// the money facts sent since written over it, and the timeline as its
+// table holds it; a projection with neither keeps what is there.
+func TestStateKeepsTheInquiryTakesMoneyAndTheWholeTimeline(t *testing.T) {
+	ctx := context.Background()
+	s := New(testenv.Postgres(t))
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	first := projection(t, "d1", "b1", "s1", "QUOTING", t0, 1)
+	if err := s.Project(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	later := projection(t, "d1", "b1", "s1", "PRODUCTION", t0, 4)
+	later.State, later.Details = nil, nil
+	later.Money = []byte(`{"stage":"PRODUCTION","supplier_id":"s1","payments":[{"id":"deposit-1","kind":"charge","amount":300,"status":"succeeded"}],"escrow":{"held":300}}`)
+	if err := s.Project(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	quiet := projection(t, "d1", "b1", "s1", "PRODUCTION", t0, 5)
+	quiet.State, quiet.Details = nil, nil
+	if err := s.Project(ctx, quiet); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Deal(ctx, "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Inquiry.Product != "bolts" || st.Stage != workflows.StageProduction || st.Escrow.Held != 300 || len(st.Payments) != 1 || st.Payments[0].ID != "deposit-1" {
+		t.Fatalf("kept state: inquiry %q stage %s escrow %+v payments %+v; want the first projection's inquiry with the money facts over it",
+			st.Inquiry.Product, st.Stage, st.Escrow, st.Payments)
+	}
+	if len(st.Timeline) != 5 || st.Timeline[4].Type != "e5" {
+		t.Fatalf("timeline of %d entries, want the 5 projected", len(st.Timeline))
+	}
+}

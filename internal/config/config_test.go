@@ -29,6 +29,9 @@ func TestDefaults(t *testing.T) {
 	if err := cfg.RequireDatabase(); err == nil {
 		t.Error("RequireDatabase passed with no DATABASE_URL")
 	}
+	if err := cfg.RequireHistoryKeys(); err == nil {
+		t.Error("RequireHistoryKeys passed with no HISTORY_KEYS: production must not get a default key")
+	}
 }
 
 func TestOverrides(t *testing.T) {
@@ -112,5 +115,24 @@ func TestSeveralErrorsAreReportedTogether(t *testing.T) {
 	_, err := Load(map[string]string{"LOG_LEVEL": "loud", "HTTP_ADDR": "nowhere"})
 	if err == nil || !strings.Contains(err.Error(), "LOG_LEVEL") || !strings.Contains(err.Error(), "HTTP_ADDR") {
 		t.Fatalf("error %v should name both variables", err)
+	}
+}
+
+func TestHistoryKeys(t *testing.T) {
+	good := "k2:" + strings.Repeat("QUFB", 10) + "QUE=" + ",k1:" + strings.Repeat("QkJC", 10) + "QkI="
+	cfg, err := Load(map[string]string{"HISTORY_KEYS": good, "CODEC_CORS_ORIGINS": "http://127.0.0.1:8233,https://temporal.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.RequireHistoryKeys(); err != nil || len(cfg.HTTP.CodecOrigins) != 2 {
+		t.Fatalf("require %v, origins %q", err, cfg.HTTP.CodecOrigins)
+	}
+	secret := "c2hvcnQtc2VjcmV0LWtleQ=="
+	_, err = Load(map[string]string{"HISTORY_KEYS": "k1:" + secret, "CODEC_CORS_ORIGINS": "127.0.0.1:8233"})
+	if err == nil || !strings.Contains(err.Error(), "HISTORY_KEYS") || !strings.Contains(err.Error(), "CODEC_CORS_ORIGINS") {
+		t.Fatalf("error %v should name both variables", err)
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Fatalf("error %v quotes the key", err)
 	}
 }

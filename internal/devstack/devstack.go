@@ -14,10 +14,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tradeloop/tradeloop/db/migrations"
 	"github.com/tradeloop/tradeloop/internal/config"
+	"github.com/tradeloop/tradeloop/internal/freeport"
+	"github.com/tradeloop/tradeloop/internal/historycodec"
 	"github.com/tradeloop/tradeloop/internal/pgcluster"
 	"github.com/tradeloop/tradeloop/internal/seed"
 	"github.com/tradeloop/tradeloop/internal/stack"
@@ -38,6 +42,11 @@ type Info struct {
 	TaskQueue       string
 	DemoUsers       []seed.Demo
 	DataDir         string
+	// HistoryKeys encrypt the stack's workflow histories (HISTORY_KEYS, or
+	// the published dev key): a worker run beside the stack needs them.
+	HistoryKeys string
+	// CodecURL is the API's codec endpoint the Temporal UI decodes at.
+	CodecURL string
 }
 
 // Options change what the stack runs.
@@ -99,10 +108,34 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 		cfg.Postgres.URL = pg.URL(DatabaseName)
 	}
 
+	if cfg.Temporal.HistoryKeys == "" {
+		cfg.Temporal.HistoryKeys = historycodec.DevKeys
+		logger.Warn("HISTORY_KEYS is unset: workflow histories are encrypted with the published dev key")
+	}
+	// The UI must know the codec endpoint when it starts, before the API
+	// listens: a port left to the system is chosen now.
+	apiHost, apiPort, err := net.SplitHostPort(cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR %q: %w", cfg.HTTP.Addr, err)
+	}
+	if apiPort == "0" {
+		p, err := freeport.Get()
+		if err != nil {
+			return err
+		}
+		apiPort = strconv.Itoa(p)
+		cfg.HTTP.Addr = net.JoinHostPort(apiHost, apiPort)
+	}
+	if ip := net.ParseIP(apiHost); apiHost == "" || (ip != nil && ip.IsUnspecified()) {
+		apiHost = "127.0.0.1"
+	}
+	codecURL := "http://" + net.JoinHostPort(apiHost, apiPort) + "/codec"
+
 	ts, err := temporalserver.Start(ctx, temporalserver.Options{
 		DatabaseFile:     filepath.Join(dataDir, "temporal.db"),
 		FrontendPort:     cfg.Dev.TemporalPort,
 		UIPort:           cfg.Dev.UIPort,
+		UICodec:          &temporalserver.UICodec{Endpoint: codecURL, PassAccessToken: true, IncludeCredentials: true},
 		Namespace:        cfg.Temporal.Namespace,
 		SearchAttributes: workflows.SearchAttributes(),
 		Logger:           logger,
@@ -112,6 +145,7 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 	}
 	stops = append(stops, ts.Stop)
 	cfg.Temporal.Address = ts.FrontendAddress()
+	cfg.HTTP.CodecOrigins = append(cfg.HTTP.CodecOrigins, uiOrigins(ts.UIURL())...)
 	cfg.Tracking.Poll, cfg.Tracking.PollNear = cfg.Dev.TrackingPoll, cfg.Dev.TrackingPoll
 
 	if err := migrations.ApplyURL(ctx, cfg.Postgres.URL); err != nil {
@@ -178,6 +212,8 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 			TaskQueue:       stack.TaskQueue(cfg),
 			DemoUsers:       demo,
 			DataDir:         dataDir,
+			HistoryKeys:     cfg.Temporal.HistoryKeys,
+			CodecURL:        codecURL,
 		})
 	}
 	select {
@@ -188,6 +224,19 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 		httpDone <- nil
 		return fmt.Errorf("API stopped: %w", err)
 	}
+}
+
+// uiOrigins are the origins a browser may show the UI at: 127.0.0.1 is
+// also reached as localhost.
+func uiOrigins(uiURL string) []string {
+	if uiURL == "" {
+		return nil
+	}
+	out := []string{uiURL}
+	if rest, ok := strings.CutPrefix(uiURL, "http://127.0.0.1:"); ok {
+		out = append(out, "http://localhost:"+rest)
+	}
+	return out
 }
 
 // PrintInfo writes the banner a developer sees once the stack is up.

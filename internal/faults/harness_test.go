@@ -26,6 +26,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/childproc"
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/dealclient"
+	"github.com/tradeloop/tradeloop/internal/historycodec"
 	"github.com/tradeloop/tradeloop/internal/stack"
 	"github.com/tradeloop/tradeloop/internal/stripefake"
 	"github.com/tradeloop/tradeloop/internal/testenv"
@@ -399,6 +400,7 @@ func (p *platform) env() map[string]string {
 		"TEMPORAL_TASK_QUEUE": p.tc.TaskQueue, "TRACKING_SIM_STEP": "100ms", "TRACKING_POLL": "1s", "TRACKING_POLL_NEAR": "1s",
 		"TRACKING_17TRACK_TOKEN": "", "STRIPE_SECRET_KEY": "", "STRIPE_WEBHOOK_SECRET": "", "STRIPE_API_BASE": "",
 		"SANDBOX_CONFIRM_DELAY": "0s", "LOG_LEVEL": "info", "SHUTDOWN_TIMEOUT": "10s",
+		"HISTORY_KEYS": historycodec.DevKeys, // testenv's clients seal with it too
 	}
 	if p.stripe != nil {
 		e["STRIPE_SECRET_KEY"], e["STRIPE_WEBHOOK_SECRET"], e["STRIPE_API_BASE"] = stripeKey, webhookSecret, p.stripe.URL

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,6 +27,7 @@ import (
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/finance"
+	"github.com/tradeloop/tradeloop/internal/historycodec"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
@@ -34,12 +36,32 @@ import (
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
+// HistoryCodec is the payload codec HISTORY_KEYS configures.
+func HistoryCodec(cfg config.Temporal) (*historycodec.Codec, error) {
+	if strings.TrimSpace(cfg.HistoryKeys) == "" {
+		return nil, errors.New("HISTORY_KEYS is required: the payloads of workflow histories are encrypted")
+	}
+	c, err := historycodec.Parse(cfg.HistoryKeys)
+	if err != nil {
+		return nil, fmt.Errorf("HISTORY_KEYS: %w", err)
+	}
+	return c, nil
+}
+
 // DialTemporal connects to the Temporal frontend and checks that it answers.
+// Every client the platform makes comes from here, with the codec of
+// HISTORY_KEYS in its data converter, so the worker and the API seal and
+// open the same payloads.
 func DialTemporal(ctx context.Context, cfg config.Temporal, logger *slog.Logger) (client.Client, error) {
+	codec, err := HistoryCodec(cfg)
+	if err != nil {
+		return nil, err
+	}
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  cfg.Address,
-		Namespace: cfg.Namespace,
-		Logger:    sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		HostPort:      cfg.Address,
+		Namespace:     cfg.Namespace,
+		Logger:        sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		DataConverter: codec.DataConverter(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.Address, err)
@@ -162,7 +184,19 @@ func NewAPI(d Deps) *echo.Echo {
 	if p, ok := Payments(d).(*payments.Stripe); ok {
 		stripeClient = p
 	}
+	// The codec endpoint is served only with keys; without them (tests that
+	// build the API on a client of their own) the route is absent.
+	var codec *historycodec.Codec
+	if d.Config.Temporal.HistoryKeys != "" {
+		c, err := HistoryCodec(d.Config.Temporal)
+		if err != nil {
+			d.Logger.Error("codec endpoint disabled", "error", err)
+		}
+		codec = c
+	}
 	return api.New(api.Deps{
+		Codec:         codec,
+		CodecOrigins:  d.Config.HTTP.CodecOrigins,
 		Logger:        d.Logger,
 		Temporal:      d.Temporal,
 		DB:            d.DB,
@@ -245,6 +279,9 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 // dials Temporal. close releases them.
 func Connect(ctx context.Context, cfg config.Config, service string) (d Deps, closeFn func(), err error) {
 	if err := cfg.RequireDatabase(); err != nil {
+		return Deps{}, nil, err
+	}
+	if err := cfg.RequireHistoryKeys(); err != nil {
 		return Deps{}, nil, err
 	}
 	logger := cfg.Log.NewLogger().With("service", service)

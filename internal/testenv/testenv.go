@@ -29,6 +29,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/tradeloop/tradeloop/db/migrations"
+	"github.com/tradeloop/tradeloop/internal/historycodec"
 	"github.com/tradeloop/tradeloop/internal/pgcluster"
 	"github.com/tradeloop/tradeloop/internal/temporalserver"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -263,10 +264,18 @@ func startTemporal() (*sharedTemporal, error) {
 	return s, nil
 }
 
+// dial connects with the data converter production uses, sealed with the
+// published dev key (historycodec.DevKeys), so every integration test runs
+// on encrypted histories.
 func (s *sharedTemporal) dial() (client.Client, error) {
+	codec, err := historycodec.Parse(historycodec.DevKeys)
+	if err != nil {
+		return nil, err
+	}
 	c, err := client.Dial(client.Options{
 		HostPort: s.address, Namespace: s.namespace,
-		Logger: sdklog.NewStructuredLogger(logger()),
+		Logger:        sdklog.NewStructuredLogger(logger()),
+		DataConverter: codec.DataConverter(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dial test temporal at %s: %w", s.address, err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -159,6 +160,37 @@ func TestHistoryIsEncryptedAndTheCodecEndpointOpensItForFinance(t *testing.T) {
 				t.Errorf("%s as %q answered with the payload: %s", path, who, out)
 			}
 		}
+	}
+
+	// A browser signs in at /codec/login and then decodes with its cookie
+	// alone; a party's key gets no cookie.
+	signIn := func(who string) *http.Response {
+		t.Helper()
+		resp, err := http.PostForm(p.url+"/codec/login", url.Values{"key": {p.keys[who]}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := signIn("buyer"); resp.StatusCode != http.StatusForbidden || len(resp.Cookies()) != 0 {
+		t.Fatalf("buyer sign-in: %d, cookies %v", resp.StatusCode, resp.Cookies())
+	}
+	resp := signIn("finance")
+	if resp.StatusCode != http.StatusOK || len(resp.Cookies()) != 1 {
+		t.Fatalf("finance sign-in: %d, cookies %v", resp.StatusCode, resp.Cookies())
+	}
+	ck := resp.Cookies()[0]
+	if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/codec" {
+		t.Fatalf("cookie %+v: want HttpOnly, SameSite=Strict, Path=/codec", ck)
+	}
+	req, _ := http.NewRequest(http.MethodPost, p.url+"/codec/decode", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(ck)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("decode with the sign-in cookie: %v %v", err, resp)
+	} else {
+		resp.Body.Close()
 	}
 
 	// The browser's preflight is answered without credentials, for the UI's

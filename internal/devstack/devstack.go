@@ -132,10 +132,12 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 	codecURL := "http://" + net.JoinHostPort(apiHost, apiPort) + "/codec"
 
 	ts, err := temporalserver.Start(ctx, temporalserver.Options{
-		DatabaseFile:     filepath.Join(dataDir, "temporal.db"),
-		FrontendPort:     cfg.Dev.TemporalPort,
-		UIPort:           cfg.Dev.UIPort,
-		UICodec:          &temporalserver.UICodec{Endpoint: codecURL, PassAccessToken: true, IncludeCredentials: true},
+		DatabaseFile: filepath.Join(dataDir, "temporal.db"),
+		FrontendPort: cfg.Dev.TemporalPort,
+		UIPort:       cfg.Dev.UIPort,
+		// The dev UI has no sign-in of its own: the browser signs in at the
+		// codec (a cookie), so it sends credentials, not an access token.
+		UICodec:          &temporalserver.UICodec{Endpoint: codecURL, IncludeCredentials: true, SignInURL: codecURL + "/login"},
 		Namespace:        cfg.Temporal.Namespace,
 		SearchAttributes: workflows.SearchAttributes(),
 		Logger:           logger,

@@ -77,6 +77,9 @@ type UICodec struct {
 	Endpoint           string
 	PassAccessToken    bool
 	IncludeCredentials bool
+	// SignInURL is where the UI sends a user whose browser the codec
+	// refuses.
+	SignInURL string
 }
 
 // DefaultDynamicConfig tunes a single-node server for low latency: timers fire
@@ -370,7 +373,8 @@ func (s *Server) startUI(opts Options) error {
 	if c := opts.UICodec; c != nil {
 		codec = uiconfig.Codec{
 			Endpoint: c.Endpoint, PassAccessToken: c.PassAccessToken, IncludeCredentials: c.IncludeCredentials,
-			DefaultErrorMessage: "Payloads are encrypted: sign in at the codec endpoint with a finance or admin API key (see the README).",
+			DefaultErrorMessage: "Payloads are encrypted: sign in to the codec with a finance or admin API key.",
+			DefaultErrorLink:    c.SignInURL,
 		}
 	}
 	s.ui = uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{

@@ -172,7 +172,7 @@ func Format(amount int64, currency string) string {
 	sign := ""
 	u := uint64(amount)
 	if amount < 0 {
-		sign, u = "-", uint64(-(amount + 1))+1 // math.MinInt64 too
+		sign, u = "-", uint64(-(amount+1))+1 // math.MinInt64 too
 	}
 	whole, frac := u, uint64(0)
 	if !zeroDecimal[currency] {

@@ -65,6 +65,7 @@ func TestHistoryIsEncryptedAndTheCodecEndpointOpensItForFinance(t *testing.T) {
 	var sealed []*commonpb.Payload
 	var chargeScheduled bool
 	var upserts int
+	summaries := map[string]bool{}
 	for _, ev := range events {
 		raw, err := proto.Marshal(ev)
 		if err != nil {
@@ -74,6 +75,13 @@ func TestHistoryIsEncryptedAndTheCodecEndpointOpensItForFinance(t *testing.T) {
 			if bytes.Contains(raw, []byte(canary)) {
 				t.Errorf("event %d %s holds %q in clear", ev.GetEventId(), ev.GetEventType(), canary)
 			}
+		}
+		if sum := ev.GetUserMetadata().GetSummary(); sum != nil {
+			var text string
+			if err := codec.DataConverter().FromPayload(sum, &text); err != nil {
+				t.Fatalf("event %d: summary: %v", ev.GetEventId(), err)
+			}
+			summaries[ev.GetEventType().String()+": "+text] = true
 		}
 		if a := ev.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "Charge" {
 			chargeScheduled = true
@@ -103,6 +111,22 @@ func TestHistoryIsEncryptedAndTheCodecEndpointOpensItForFinance(t *testing.T) {
 	}
 	if !chargeScheduled || len(sealed) == 0 || upserts == 0 {
 		t.Fatalf("history of %d events: charge %v, start input %d payloads, %d search attribute upserts", len(events), chargeScheduled, len(sealed), upserts)
+	}
+
+	// Timers and money activities say what they are, for finance in the UI.
+	for _, want := range []string{
+		"EVENT_TYPE_TIMER_STARTED: contract sign-by",
+		"EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: charge deposit USD 2,340.00",
+		"EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: post deposit USD 2,340.00 into escrow",
+	} {
+		if !summaries[want] {
+			t.Errorf("no %q among the history's summaries %v", want, summaries)
+		}
+	}
+	for s := range summaries {
+		if strings.Contains(s, "AwaitWithTimeout") {
+			t.Errorf("anonymous timer left: %s", s)
+		}
 	}
 
 	// Search attributes are not payloads of the data converter: readable.

@@ -248,6 +248,8 @@ Tradeloop dev stack is up (%.1fs)
 
   API          %s   (try: curl %s/readyz)
   Temporal UI  %s/namespaces/%s/workflows
+               payloads are encrypted: to read them, sign in at %s/login
+               with the finance or admin key below
   Temporal     %s (namespace %s)
   PostgreSQL   %s
   Data         %s
@@ -255,7 +257,7 @@ Tradeloop dev stack is up (%.1fs)
   API reference %s/docs
 
   Demo API keys (kept in %s/demo-keys.json):
-`, took.Seconds(), i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.APIURL, i.DataDir)
+`, took.Seconds(), i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.CodecURL, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.APIURL, i.DataDir)
 	for _, d := range i.DemoUsers {
 		fmt.Fprintf(w, "    %-9s %s   (org %s)\n", d.Role, d.Key, d.OrgID)
 	}

@@ -115,9 +115,10 @@ func TestHistoryIsEncryptedAndTheCodecEndpointOpensItForFinance(t *testing.T) {
 
 	// Timers and money activities say what they are, for finance in the UI.
 	for _, want := range []string{
-		"EVENT_TYPE_TIMER_STARTED: contract sign-by",
-		"EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: charge deposit USD 2,340.00",
-		"EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: post deposit USD 2,340.00 into escrow",
+		"TimerStarted: contract sign-by",
+		"TimerStarted: deposit due",
+		"ActivityTaskScheduled: charge deposit USD 2,340.00",
+		"ActivityTaskScheduled: post deposit USD 2,340.00 into escrow",
 	} {
 		if !summaries[want] {
 			t.Errorf("no %q among the history's summaries %v", want, summaries)

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
@@ -186,13 +187,13 @@ func NewAPI(d Deps) *echo.Echo {
 	}
 	// The codec endpoint is served only with keys; without them (tests that
 	// build the API on a client of their own) the route is absent.
-	var codec *historycodec.Codec
+	var codec converter.PayloadCodec
 	if d.Config.Temporal.HistoryKeys != "" {
-		c, err := HistoryCodec(d.Config.Temporal)
-		if err != nil {
+		if c, err := HistoryCodec(d.Config.Temporal); err != nil {
 			d.Logger.Error("codec endpoint disabled", "error", err)
+		} else {
+			codec = c
 		}
-		codec = c
 	}
 	return api.New(api.Deps{
 		Codec:         codec,

@@ -29,6 +29,7 @@ import (
 // requires, with values no one would guess.
 var composeSecrets = map[string]string{
 	"POSTGRES_PASSWORD":         "3f9c1e0b7a5d4c2e8f6a1b3c5d7e9f0a",
+	"HISTORY_KEYS":              "k1:Y29tcG9zZWNoZWNrY29tcG9zZWNoZWNrY29tcG9zZWM=",
 	"STRIPE_SECRET_KEY":         "sk_test_composecheck51Hx2",
 	"STRIPE_WEBHOOK_SECRET":     "whsec_composecheck8Qz4",
 	"TEMPORAL_UI_USER":          "finance-auditor",

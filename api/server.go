@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"golang.org/x/time/rate"
 
 	"github.com/tradeloop/tradeloop/internal/finance"
@@ -77,6 +78,11 @@ type Deps struct {
 	// MaxImports is how many catalog imports run at once in this process
 	// (default DefaultMaxImports); one more is a 503 import_busy.
 	MaxImports int
+	// Codec, when set, is served at /codec/decode and /codec/encode for the
+	// Temporal UI (finance and admin keys only); CodecOrigins are the UI
+	// origins whose browsers may call it.
+	Codec        converter.PayloadCodec
+	CodecOrigins []string
 	// DealTimeout is how long a read waits for the deal's workflow before
 	// it answers 503 (default DefaultDealTimeout); an action waits twice it.
 	DealTimeout time.Duration
@@ -210,6 +216,9 @@ func NewHandlers(d Deps) Handlers {
 		ErrorHandler: func(c echo.Context, err error) error { return err },
 	})
 	e.POST("/webhooks/stripe", s.stripeWebhook)
+	if d.Codec != nil {
+		s.mountCodec(e, d.Codec, d.CodecOrigins)
+	}
 	v1 := e.Group("/v1", clientLimiter(d.ClientRateLimit, d.ClientRateBurst), s.authenticate, limiter, s.idempotent)
 	for _, r := range s.routes {
 		mws := []echo.MiddlewareFunc{}

@@ -43,7 +43,8 @@ var booksOptions = workflow.ActivityOptions{
 // the workflow is gone.
 func (d *deal) keepBooks(ctx workflow.Context) error {
 	for d.sent < len(d.outbox) {
-		if err := workflow.ExecuteActivity(ctx, acts.Notify, d.outbox[d.sent]).Get(ctx, nil); err != nil {
+		n := d.outbox[d.sent]
+		if err := workflow.ExecuteActivity(withSummary(ctx, "notify %s", n.Kind), acts.Notify, n).Get(ctx, nil); err != nil {
 			return fmt.Errorf("notify: %w", err)
 		}
 		d.sent++
@@ -57,7 +58,7 @@ func (d *deal) keepBooks(ctx workflow.Context) error {
 		return err
 	}
 	d.touched = false
-	if err := workflow.ExecuteActivity(ctx, acts.ProjectDeal, p).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(withSummary(ctx, "update the read model (%s)", d.state.Stage), acts.ProjectDeal, p).Get(ctx, nil); err != nil {
 		var appErr *temporal.ApplicationError
 		if errors.As(err, &appErr) && appErr.Type() == activities.ErrProjectionRejected {
 			// Moving past it: the next projection sends the whole state
@@ -142,7 +143,8 @@ func (d *deal) keepBooksApart(ctx workflow.Context) {
 			}
 			d.reportBooks(ctx, "bookkeeping_failing", err)
 			seen := d.change
-			_, _ = workflow.AwaitWithTimeout(ctx, time.Hour, func() bool { return d.change != seen })
+			retry := workflow.AwaitOptions{Timeout: time.Hour, TimerOptions: workflow.TimerOptions{Summary: "retry failing bookkeeping"}}
+			_, _ = workflow.AwaitWithOptions(ctx, retry, func() bool { return d.change != seen })
 		}
 	})
 }

@@ -143,6 +143,7 @@ func (d *deal) run(ctx workflow.Context) (DealState, error) {
 			return DealState{}, workflow.NewContinueAsNewError(ctx, DealWorkflowName, d.resumeInput())
 		}
 		name, at := d.nextDeadline()
+		workflow.SetCurrentDetails(ctx, d.currentDetails(name, at))
 		// A full history waits for the deal to be quiet, which may come
 		// with no change of state: a projection finishing.
 		woke := func() bool { return d.change != seen || d.readyToContinueAsNew(ctx) }
@@ -153,7 +154,11 @@ func (d *deal) run(ctx workflow.Context) (DealState, error) {
 			continue
 		}
 		if wait := at.Sub(workflow.Now(ctx)); wait > 0 {
-			if _, err := workflow.AwaitWithTimeout(ctx, wait, woke); err != nil {
+			// AwaitWithOptions makes the same timer as AwaitWithTimeout,
+			// with the deadline's name as its summary instead of
+			// "AwaitWithTimeout": metadata, not a new command.
+			opts := workflow.AwaitOptions{Timeout: wait, TimerOptions: workflow.TimerOptions{Summary: deadlineSummary(name)}}
+			if _, err := workflow.AwaitWithOptions(ctx, opts, woke); err != nil {
 				return d.state, err
 			}
 			continue // a handler ran, or the deadline is due: look again

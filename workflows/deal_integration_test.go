@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
@@ -18,6 +19,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/historycodec"
 	"github.com/tradeloop/tradeloop/internal/testenv"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -142,7 +144,8 @@ func (d *liveDeal) history() *historypb.History {
 func (d *liveDeal) checkHistory(fixture string) *historypb.History {
 	d.t.Helper()
 	h := d.history()
-	r := worker.NewWorkflowReplayer()
+	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: testenv.DataConverter()})
+	require.NoError(d.t, err)
 	workflows.Register(r)
 	require.NoError(d.t, r.ReplayWorkflowHistory(nil, h), "history does not replay")
 	if os.Getenv("RECORD_HISTORIES") != "" {
@@ -216,21 +219,32 @@ func TestWholeDealWithSampleOnEmbeddedServer(t *testing.T) {
 	assert.Equal(t, int64(766_850), mem.Balance(activities.SupplierAccount("sup-a"), "USD"))
 
 	h := d.checkHistory("happy_path_with_sample")
-	// Finance audits payments in the Temporal UI: each money activity's input
-	// and result are readable JSON with amount, step and key, and no secret.
+	// Finance audits payments in the Temporal UI, through the codec: each
+	// money activity's input and result are readable JSON with amount, step
+	// and key, and no secret. Stored, they are sealed.
+	codec, err := historycodec.Parse(historycodec.DevKeys)
+	require.NoError(t, err)
+	plain := func(p *commonpb.Payload) string {
+		t.Helper()
+		out, err := codec.Decode([]*commonpb.Payload{p})
+		require.NoError(t, err)
+		return string(out[0].GetData())
+	}
 	charges := 0
 	for _, e := range h.Events {
 		if a := e.GetActivityTaskScheduledEventAttributes(); a != nil && a.GetActivityType().GetName() == "Charge" {
 			charges++
-			in := string(a.GetInput().GetPayloads()[0].GetData())
+			sealed := a.GetInput().GetPayloads()[0]
+			assert.NotContains(t, string(sealed.GetData()), `"amount":`, "a charge's input in clear")
+			in := plain(sealed)
 			assert.Contains(t, in, `"idempotency_key":"`+d.id+`/`)
 			assert.Contains(t, in, `"amount":`)
 		}
 		for _, p := range e.GetActivityTaskCompletedEventAttributes().GetResult().GetPayloads() {
-			assert.NotContains(t, string(p.GetData()), "secret", "a secret in an activity result")
+			assert.NotContains(t, plain(p), "secret", "a secret in an activity result")
 		}
 		for _, p := range e.GetWorkflowExecutionUpdateCompletedEventAttributes().GetOutcome().GetSuccess().GetPayloads() {
-			assert.NotContains(t, string(p.GetData()), "memory_secret", "a secret in an update result")
+			assert.NotContains(t, plain(p), "memory_secret", "a secret in an update result")
 		}
 	}
 	assert.Equal(t, 3, charges, "sample, deposit and balance charges")

@@ -98,7 +98,8 @@ func (d *deal) pay(ctx workflow.Context, in PayInput) (PayResult, error) {
 	d.change++
 
 	var res activities.ChargeResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, interactiveChargeOptions), acts.Charge, activities.ChargeInput{
+	cctx := withSummary(workflow.WithActivityOptions(ctx, interactiveChargeOptions), "charge %s %s", in.Step, money.Format(amount, d.state.Currency))
+	err := workflow.ExecuteActivity(cctx, acts.Charge, activities.ChargeInput{
 		DealID: d.in.DealID, Step: in.Step, BuyerOrgID: d.in.Inquiry.BuyerOrgID,
 		Amount: amount, Currency: d.state.Currency, IdempotencyKey: key,
 	}).Get(ctx, &res)
@@ -214,7 +215,7 @@ func (d *deal) reconcile(ctx workflow.Context) error {
 			continue
 		}
 		var status string
-		if err := workflow.ExecuteActivity(actx, acts.PaymentStatus, activities.PaymentStatusInput{
+		if err := workflow.ExecuteActivity(withSummary(actx, "ask the provider about %s payment %s", p.Step, p.ID), acts.PaymentStatus, activities.PaymentStatusInput{
 			DealID: d.in.DealID, ProviderPaymentID: p.ProviderID,
 		}).Get(ctx, &status); err != nil {
 			return fmt.Errorf("reconcile %s: %w", p.ID, err)
@@ -246,7 +247,7 @@ func (d *deal) postConfirmedCharges(ctx workflow.Context) error {
 		if p.Kind != PaymentCharge || p.Status != PaymentSucceeded || p.Posted {
 			continue
 		}
-		err := workflow.ExecuteActivity(actx, acts.PostLedger, activities.Posting{
+		err := workflow.ExecuteActivity(withSummary(actx, "post %s %s into escrow", p.Step, money.Format(p.Amount, p.Currency)), acts.PostLedger, activities.Posting{
 			IdempotencyKey: p.IdempotencyKey + "/escrow", DealID: d.in.DealID, Kind: p.Step,
 			Memo: fmt.Sprintf("%s payment %s into escrow", p.Step, p.ProviderID),
 			Lines: []activities.Line{
@@ -363,7 +364,7 @@ func (d *deal) payout(ctx workflow.Context, chargeIDs []string, release int64) e
 		if a.Net > 0 {
 			var tr activities.TransferResult
 			key := charge.IdempotencyKey + "/transfer"
-			err := workflow.ExecuteActivity(actx, acts.Transfer, activities.TransferInput{
+			err := workflow.ExecuteActivity(withSummary(actx, "pay out %s to the supplier (%s)", money.Format(a.Net, cur), charge.ID), acts.Transfer, activities.TransferInput{
 				DealID: d.in.DealID, SupplierOrgID: d.state.SupplierID, SourcePaymentID: charge.ProviderID,
 				Amount: a.Net, Currency: cur, IdempotencyKey: key,
 			}).Get(ctx, &tr)
@@ -379,7 +380,7 @@ func (d *deal) payout(ctx workflow.Context, chargeIDs []string, release int64) e
 		if a.Refunded > 0 {
 			var rf activities.RefundResult
 			key := charge.IdempotencyKey + "/refund"
-			err := workflow.ExecuteActivity(actx, acts.Refund, activities.RefundInput{
+			err := workflow.ExecuteActivity(withSummary(actx, "refund %s to the buyer (%s)", money.Format(a.Refunded, cur), charge.ID), acts.Refund, activities.RefundInput{
 				DealID: d.in.DealID, PaymentID: charge.ProviderID, Amount: a.Refunded, Currency: cur, IdempotencyKey: key,
 			}).Get(ctx, &rf)
 			if err != nil {
@@ -401,7 +402,7 @@ func (d *deal) payout(ctx workflow.Context, chargeIDs []string, release int64) e
 				lines = append(lines, l)
 			}
 		}
-		if err := workflow.ExecuteActivity(actx, acts.PostLedger, activities.Posting{
+		if err := workflow.ExecuteActivity(withSummary(actx, "post settlement of %s: release %s", charge.ID, money.Format(a.Released, cur)), acts.PostLedger, activities.Posting{
 			IdempotencyKey: charge.IdempotencyKey + "/settle", DealID: d.in.DealID, Kind: "settle",
 			Memo:  fmt.Sprintf("%s: released %d (commission %d), refunded %d", charge.ID, a.Released, a.Commission, a.Refunded) + d.state.Resolution.memoNote(),
 			Lines: lines,

@@ -5,13 +5,23 @@ import (
 	"testing"
 
 	"go.temporal.io/sdk/worker"
+
+	"github.com/tradeloop/tradeloop/internal/historycodec"
 )
 
 // Histories recorded from real runs (RECORD_HISTORIES=1 go test -run
 // OnEmbeddedServer ./workflows) must replay against today's code: a change
 // that breaks them would break every deal running when it is deployed, and
 // must go behind workflow.GetVersion instead.
+//
+// The replayer reads payloads as the worker does, through the history codec
+// (with the dev key the tests record with): histories recorded before
+// encryption hold plain payloads, which the codec passes through.
 func TestRecordedHistoriesReplay(t *testing.T) {
+	codec, err := historycodec.Parse(historycodec.DevKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -21,7 +31,10 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 	for _, f := range files {
 		want[filepath.Base(f)] = true
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: codec.DataConverter()})
+			if err != nil {
+				t.Fatal(err)
+			}
 			Register(r)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("%s does not replay: %v", f, err)

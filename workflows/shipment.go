@@ -240,7 +240,7 @@ func TrackShipment(ctx workflow.Context, in TrackingInput) (string, error) {
 	}
 	for polls := 0; ; polls++ {
 		var res activities.TrackResult
-		err := workflow.ExecuteActivity(actx, acts.TrackShipment, activities.TrackInput{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber}).Get(ctx, &res)
+		err := workflow.ExecuteActivity(withSummary(actx, "track %s shipment at %s", in.Kind, in.Carrier), acts.TrackShipment, activities.TrackInput{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber}).Get(ctx, &res)
 		now := workflow.Now(ctx)
 		if err == nil {
 			var fresh []activities.TrackEvent
@@ -280,7 +280,7 @@ func TrackShipment(ctx workflow.Context, in TrackingInput) (string, error) {
 		if statusRank[in.LastStatus] >= statusRank[activities.TrackOutForDelivery] {
 			wait = in.PollNear
 		}
-		if err := workflow.Sleep(ctx, wait); err != nil {
+		if err := sleep(ctx, wait, fmt.Sprintf("next tracking poll (%s, %s)", in.Kind, in.Carrier)); err != nil {
 			return "", err
 		}
 	}

@@ -179,7 +179,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 				mediator = dealclient.Party{Key: d.Key, OrgID: d.OrgID.String()}
 			}
 		}
-		temporal = config.Temporal{Address: own.info.TemporalAddress, Namespace: own.info.Namespace, TaskQueue: own.info.TaskQueue}
+		temporal = config.Temporal{Address: own.info.TemporalAddress, Namespace: own.info.Namespace, TaskQueue: own.info.TaskQueue, HistoryKeys: own.info.HistoryKeys}
 		m.worker = func() (childproc.Usage, bool) {
 			u, err := own.worker.Usage()
 			return u, err == nil

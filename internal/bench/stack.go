@@ -97,7 +97,7 @@ func startStack(ctx context.Context, o Options) (*ownStack, error) {
 		Name: "worker", Path: o.WorkerCommand[0], Args: o.WorkerCommand[1:], Log: filepath.Join(s.dir, "worker.log"),
 		Env: []string{
 			"DATABASE_URL=" + s.info.DatabaseURL, "TEMPORAL_ADDRESS=" + s.info.TemporalAddress,
-			"TEMPORAL_NAMESPACE=" + s.info.Namespace, "TEMPORAL_TASK_QUEUE=" + s.info.TaskQueue,
+			"TEMPORAL_NAMESPACE=" + s.info.Namespace, "TEMPORAL_TASK_QUEUE=" + s.info.TaskQueue, "HISTORY_KEYS=" + s.info.HistoryKeys,
 			"TRACKING_SIM_STEP=" + o.SimStep.String(), "STRIPE_SECRET_KEY=", "STRIPE_WEBHOOK_SECRET=",
 			"TRACKING_17TRACK_TOKEN=", "SANDBOX_CONFIRM_DELAY=0s", "LOG_LEVEL=" + workerLogLevel(cfg.Log.Level),
 		},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/caarlos0/env/v11"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tradeloop/tradeloop/internal/historycodec"
 )
 
 // Config is the whole configuration of the api, the worker and the dev stack.
@@ -41,6 +44,11 @@ type Temporal struct {
 	// TaskQueue is where deals and their activities run: the API starts
 	// deals on it and the worker polls it.
 	TaskQueue string `env:"TEMPORAL_TASK_QUEUE" envDefault:"deals"`
+	// HistoryKeys encrypt the payloads in workflow histories:
+	// "id1:base64key,id2:base64key", AES-256 keys; the first encrypts, all
+	// decrypt (rotation). No default: the api and the worker refuse to start
+	// without it; the dev stack and the tests use historycodec.DevKeys.
+	HistoryKeys string `env:"HISTORY_KEYS"`
 }
 
 // Postgres says where the read model and ledger live.
@@ -54,6 +62,10 @@ type Postgres struct {
 // HTTP configures the API's listeners and what it allows.
 type HTTP struct {
 	Addr string `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	// CodecOrigins are the Temporal UI origins (scheme://host:port) whose
+	// browsers may call the codec endpoint (/codec/decode, /codec/encode).
+	// The dev stack adds its own UI.
+	CodecOrigins []string `env:"CODEC_CORS_ORIGINS" envSeparator:","`
 	// MetricsAddr serves Prometheus' /metrics apart from the API, so the
 	// public listener never shows it; "off" (empty after Load) serves no
 	// metrics.
@@ -172,6 +184,16 @@ func (c Config) validate() error {
 	if strings.TrimSpace(c.Temporal.TaskQueue) == "" {
 		errs = append(errs, errors.New("TEMPORAL_TASK_QUEUE must not be empty"))
 	}
+	if c.Temporal.HistoryKeys != "" {
+		if _, err := historycodec.ParseKeys(c.Temporal.HistoryKeys); err != nil {
+			errs = append(errs, fmt.Errorf("HISTORY_KEYS: %w", err))
+		}
+	}
+	for _, o := range c.HTTP.CodecOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			errs = append(errs, fmt.Errorf("CODEC_CORS_ORIGINS %q: want scheme://host[:port]", o))
+		}
+	}
 	if !(c.Deals.PolicyScale > 0 && c.Deals.PolicyScale <= 1) {
 		errs = append(errs, fmt.Errorf("DEAL_POLICY_SCALE %v: want a factor above 0 and at most 1", c.Deals.PolicyScale))
 	}
@@ -259,6 +281,15 @@ func (h HTTP) TrustedNets() ([]*net.IPNet, error) {
 func (c Config) RequireDatabase() error {
 	if c.Postgres.URL == "" {
 		return errors.New("DATABASE_URL is required (for example postgres://user:pass@localhost:5432/tradeloop)")
+	}
+	return nil
+}
+
+// RequireHistoryKeys fails when HISTORY_KEYS is unset, for services that
+// write or read workflow histories: their payloads are encrypted.
+func (c Config) RequireHistoryKeys() error {
+	if strings.TrimSpace(c.Temporal.HistoryKeys) == "" {
+		return errors.New("HISTORY_KEYS is required: id:base64key[,id:base64key…], AES-256 keys that encrypt workflow histories (see the README)")
 	}
 	return nil
 }

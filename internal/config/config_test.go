@@ -29,6 +29,9 @@ func TestDefaults(t *testing.T) {
 	if err := cfg.RequireDatabase(); err == nil {
 		t.Error("RequireDatabase passed with no DATABASE_URL")
 	}
+	if err := cfg.RequireHistoryKeys(); err == nil {
+		t.Error("RequireHistoryKeys passed with no HISTORY_KEYS: production must not get a default key")
+	}
 }
 
 func TestOverrides(t *testing.T) {
@@ -138,5 +141,24 @@ func TestKeysLimitsAndMetricsSettings(t *testing.T) {
 		if _, err := Load(map[string]string{name: value}); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%s: error %v should name it", name, value, err)
 		}
+	}
+}
+
+func TestHistoryKeys(t *testing.T) {
+	good := "k2:" + strings.Repeat("QUFB", 10) + "QUE=" + ",k1:" + strings.Repeat("QkJC", 10) + "QkI="
+	cfg, err := Load(map[string]string{"HISTORY_KEYS": good, "CODEC_CORS_ORIGINS": "http://127.0.0.1:8233,https://temporal.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.RequireHistoryKeys(); err != nil || len(cfg.HTTP.CodecOrigins) != 2 {
+		t.Fatalf("require %v, origins %q", err, cfg.HTTP.CodecOrigins)
+	}
+	secret := "c2hvcnQtc2VjcmV0LWtleQ=="
+	_, err = Load(map[string]string{"HISTORY_KEYS": "k1:" + secret, "CODEC_CORS_ORIGINS": "127.0.0.1:8233"})
+	if err == nil || !strings.Contains(err.Error(), "HISTORY_KEYS") || !strings.Contains(err.Error(), "CODEC_CORS_ORIGINS") {
+		t.Fatalf("error %v should name both variables", err)
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Fatalf("error %v quotes the key", err)
 	}
 }

@@ -14,10 +14,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tradeloop/tradeloop/db/migrations"
 	"github.com/tradeloop/tradeloop/internal/config"
+	"github.com/tradeloop/tradeloop/internal/freeport"
+	"github.com/tradeloop/tradeloop/internal/historycodec"
 	"github.com/tradeloop/tradeloop/internal/pgcluster"
 	"github.com/tradeloop/tradeloop/internal/seed"
 	"github.com/tradeloop/tradeloop/internal/stack"
@@ -41,6 +45,11 @@ type Info struct {
 	TaskQueue       string
 	DemoUsers       []seed.Demo
 	DataDir         string
+	// HistoryKeys encrypt the stack's workflow histories (HISTORY_KEYS, or
+	// the published dev key): a worker run beside the stack needs them.
+	HistoryKeys string
+	// CodecURL is the API's codec endpoint the Temporal UI decodes at.
+	CodecURL string
 }
 
 // Options change what the stack runs.
@@ -102,10 +111,36 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 		cfg.Postgres.URL = pg.URL(DatabaseName)
 	}
 
+	if cfg.Temporal.HistoryKeys == "" {
+		cfg.Temporal.HistoryKeys = historycodec.DevKeys
+		logger.Warn("HISTORY_KEYS is unset: workflow histories are encrypted with the published dev key")
+	}
+	// The UI must know the codec endpoint when it starts, before the API
+	// listens: a port left to the system is chosen now.
+	apiHost, apiPort, err := net.SplitHostPort(cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR %q: %w", cfg.HTTP.Addr, err)
+	}
+	if apiPort == "0" {
+		p, err := freeport.Get()
+		if err != nil {
+			return err
+		}
+		apiPort = strconv.Itoa(p)
+		cfg.HTTP.Addr = net.JoinHostPort(apiHost, apiPort)
+	}
+	if ip := net.ParseIP(apiHost); apiHost == "" || (ip != nil && ip.IsUnspecified()) {
+		apiHost = "127.0.0.1"
+	}
+	codecURL := "http://" + net.JoinHostPort(apiHost, apiPort) + "/codec"
+
 	ts, err := temporalserver.Start(ctx, temporalserver.Options{
-		DatabaseFile:     filepath.Join(dataDir, "temporal.db"),
-		FrontendPort:     cfg.Dev.TemporalPort,
-		UIPort:           cfg.Dev.UIPort,
+		DatabaseFile: filepath.Join(dataDir, "temporal.db"),
+		FrontendPort: cfg.Dev.TemporalPort,
+		UIPort:       cfg.Dev.UIPort,
+		// The dev UI has no sign-in of its own: the browser signs in at the
+		// codec (a cookie), so it sends credentials, not an access token.
+		UICodec:          &temporalserver.UICodec{Endpoint: codecURL, IncludeCredentials: true, SignInURL: codecURL + "/login"},
 		Namespace:        cfg.Temporal.Namespace,
 		SearchAttributes: workflows.SearchAttributes(),
 		Logger:           logger,
@@ -115,6 +150,7 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 	}
 	stops = append(stops, ts.Stop)
 	cfg.Temporal.Address = ts.FrontendAddress()
+	cfg.HTTP.CodecOrigins = append(cfg.HTTP.CodecOrigins, uiOrigins(ts.UIURL())...)
 	cfg.Tracking.Poll, cfg.Tracking.PollNear = cfg.Dev.TrackingPoll, cfg.Dev.TrackingPoll
 
 	if err := migrations.ApplyURL(ctx, cfg.Postgres.URL); err != nil {
@@ -204,6 +240,8 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 			TaskQueue:       stack.TaskQueue(cfg),
 			DemoUsers:       demo,
 			DataDir:         dataDir,
+			HistoryKeys:     cfg.Temporal.HistoryKeys,
+			CodecURL:        codecURL,
 		})
 	}
 	select {
@@ -216,6 +254,19 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 	}
 }
 
+// uiOrigins are the origins a browser may show the UI at: 127.0.0.1 is
+// also reached as localhost.
+func uiOrigins(uiURL string) []string {
+	if uiURL == "" {
+		return nil
+	}
+	out := []string{uiURL}
+	if rest, ok := strings.CutPrefix(uiURL, "http://127.0.0.1:"); ok {
+		out = append(out, "http://localhost:"+rest)
+	}
+	return out
+}
+
 // PrintInfo writes the banner a developer sees once the stack is up.
 func PrintInfo(w io.Writer, i Info, took time.Duration) {
 	fmt.Fprintf(w, `
@@ -223,6 +274,8 @@ Tradeloop dev stack is up (%.1fs)
 
   API          %s   (try: curl %s/readyz)
   Temporal UI  %s/namespaces/%s/workflows
+               payloads are encrypted: to read them, sign in at %s/login
+               with the finance or admin key below
   Temporal     %s (namespace %s)
   PostgreSQL   %s
   Data         %s
@@ -231,7 +284,7 @@ Tradeloop dev stack is up (%.1fs)
   Metrics      %s
 
   Demo API keys (kept in %s/demo-keys.json):
-`, took.Seconds(), i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.APIURL, orNone(i.MetricsURL), i.DataDir)
+`, took.Seconds(), i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.CodecURL, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.APIURL, orNone(i.MetricsURL), i.DataDir)
 	for _, d := range i.DemoUsers {
 		fmt.Fprintf(w, "    %-9s %s   (org %s)\n", d.Role, d.Key, d.OrgID)
 	}

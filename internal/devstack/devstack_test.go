@@ -18,6 +18,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/freeport"
+	"github.com/tradeloop/tradeloop/internal/historycodec"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -145,8 +146,40 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 		t.Fatalf("UI does not list namespace %q: %.300s", cfg.Temporal.Namespace, body)
 	}
 
+	// The UI decodes payloads at the API's codec, with the browser's
+	// credentials, and the API lets the UI's origin call it.
+	code, body = get(t, first.info.UIURL+"/api/v1/settings")
+	var settings struct {
+		Codec struct {
+			Endpoint           string
+			IncludeCredentials bool
+			DefaultErrorLink   string
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &settings); code != http.StatusOK || err != nil {
+		t.Fatalf("UI settings = %d %v: %.200s", code, err, body)
+	}
+	if c := settings.Codec; c.Endpoint != first.info.CodecURL || !c.IncludeCredentials || c.DefaultErrorLink != first.info.CodecURL+"/login" ||
+		!strings.HasPrefix(c.Endpoint, first.info.APIURL) {
+		t.Fatalf("UI codec settings %+v, want the API's %s", c, first.info.CodecURL)
+	}
+	preflight, _ := http.NewRequest(http.MethodOptions, first.info.CodecURL+"/decode", nil)
+	preflight.Header.Set("Origin", first.info.UIURL)
+	preflight.Header.Set("Access-Control-Request-Method", http.MethodPost)
+	if resp, err := http.DefaultClient.Do(preflight); err != nil || resp.Header.Get("Access-Control-Allow-Origin") != first.info.UIURL {
+		t.Fatalf("codec preflight from the UI: %v %v", err, resp)
+	}
+	if first.info.HistoryKeys != historycodec.DevKeys {
+		t.Fatalf("history keys %q, want the dev key when HISTORY_KEYS is unset", first.info.HistoryKeys)
+	}
+
 	// A deal started in the first run must still be there in the second.
-	tc, err := client.Dial(client.Options{HostPort: first.info.TemporalAddress, Namespace: cfg.Temporal.Namespace})
+	// Its payloads are sealed with the dev key: the client needs the codec.
+	codec, err := historycodec.Parse(historycodec.DevKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := client.Dial(client.Options{HostPort: first.info.TemporalAddress, Namespace: cfg.Temporal.Namespace, DataConverter: codec.DataConverter()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +228,7 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 	if len(second.info.DemoUsers) != 5 || second.info.DemoUsers[0].Key != first.info.DemoUsers[0].Key {
 		t.Errorf("demo keys changed across restart")
 	}
-	tc2, err := client.Dial(client.Options{HostPort: second.info.TemporalAddress, Namespace: cfg.Temporal.Namespace})
+	tc2, err := client.Dial(client.Options{HostPort: second.info.TemporalAddress, Namespace: cfg.Temporal.Namespace, DataConverter: codec.DataConverter()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/childproc"
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/dealclient"
+	"github.com/tradeloop/tradeloop/internal/historycodec"
 	"github.com/tradeloop/tradeloop/internal/stack"
 	"github.com/tradeloop/tradeloop/internal/stripefake"
 	"github.com/tradeloop/tradeloop/internal/testenv"
@@ -402,6 +403,7 @@ func (p *platform) env() map[string]string {
 		// No metrics listener (parallel runs would share its port), and no
 		// per-address limit: every client of the test is 127.0.0.1.
 		"METRICS_ADDR": "off", "HTTP_CLIENT_RATE_LIMIT": "0",
+		"HISTORY_KEYS": historycodec.DevKeys, // testenv's clients seal with it too
 	}
 	if p.stripe != nil {
 		e["STRIPE_SECRET_KEY"], e["STRIPE_WEBHOOK_SECRET"], e["STRIPE_API_BASE"] = stripeKey, webhookSecret, p.stripe.URL

@@ -163,3 +163,31 @@ var supported = map[string]bool{
 
 // KnownCurrency reports whether c is a currency the platform supports.
 func KnownCurrency(c string) bool { return supported[c] }
+
+// zeroDecimal are the supported currencies whose minor unit is the unit.
+var zeroDecimal = map[string]bool{"JPY": true, "KRW": true, "VND": true}
+
+// Format writes an amount for people: "USD 2,340.00", "JPY 12,000".
+func Format(amount int64, currency string) string {
+	sign := ""
+	u := uint64(amount)
+	if amount < 0 {
+		sign, u = "-", uint64(-(amount+1))+1 // math.MinInt64 too
+	}
+	whole, frac := u, uint64(0)
+	if !zeroDecimal[currency] {
+		whole, frac = u/100, u%100
+	}
+	digits := fmt.Sprint(whole)
+	grouped := make([]byte, 0, len(digits)+len(digits)/3)
+	for i := range len(digits) {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			grouped = append(grouped, ',')
+		}
+		grouped = append(grouped, digits[i])
+	}
+	if zeroDecimal[currency] {
+		return fmt.Sprintf("%s %s%s", currency, sign, grouped)
+	}
+	return fmt.Sprintf("%s %s%s.%02d", currency, sign, grouped, frac)
+}

@@ -127,3 +127,22 @@ func TestAllocateSplitsExactlyWithCommissionOnReleasedPartOnly(t *testing.T) {
 		t.Error("negative release accepted")
 	}
 }
+
+func TestFormat(t *testing.T) {
+	for _, c := range []struct {
+		amount   int64
+		currency string
+		want     string
+	}{
+		{234_000, "USD", "USD 2,340.00"},
+		{5, "EUR", "EUR 0.05"},
+		{-123_456_789, "EUR", "EUR -1,234,567.89"},
+		{12_000, "JPY", "JPY 12,000"},
+		{999, "KRW", "KRW 999"},
+		{math.MinInt64, "USD", "USD -92,233,720,368,547,758.08"},
+	} {
+		if got := Format(c.amount, c.currency); got != c.want {
+			t.Errorf("Format(%d, %s) = %q, want %q", c.amount, c.currency, got, c.want)
+		}
+	}
+}

@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
@@ -25,6 +27,7 @@ import (
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/finance"
+	"github.com/tradeloop/tradeloop/internal/historycodec"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
@@ -33,12 +36,32 @@ import (
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
+// HistoryCodec is the payload codec HISTORY_KEYS configures.
+func HistoryCodec(cfg config.Temporal) (*historycodec.Codec, error) {
+	if strings.TrimSpace(cfg.HistoryKeys) == "" {
+		return nil, errors.New("HISTORY_KEYS is required: the payloads of workflow histories are encrypted")
+	}
+	c, err := historycodec.Parse(cfg.HistoryKeys)
+	if err != nil {
+		return nil, fmt.Errorf("HISTORY_KEYS: %w", err)
+	}
+	return c, nil
+}
+
 // DialTemporal connects to the Temporal frontend and checks that it answers.
+// Every client the platform makes comes from here, with the codec of
+// HISTORY_KEYS in its data converter, so the worker and the API seal and
+// open the same payloads.
 func DialTemporal(ctx context.Context, cfg config.Temporal, logger *slog.Logger) (client.Client, error) {
+	codec, err := HistoryCodec(cfg)
+	if err != nil {
+		return nil, err
+	}
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  cfg.Address,
-		Namespace: cfg.Namespace,
-		Logger:    sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		HostPort:      cfg.Address,
+		Namespace:     cfg.Namespace,
+		Logger:        sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		DataConverter: codec.DataConverter(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.Address, err)
@@ -166,6 +189,16 @@ func NewAPI(d Deps) api.Handlers {
 	if p, ok := Payments(d).(*payments.Stripe); ok {
 		stripeClient = p
 	}
+	// The codec endpoint is served only with keys; without them (tests that
+	// build the API on a client of their own) the route is absent.
+	var codec converter.PayloadCodec
+	if d.Config.Temporal.HistoryKeys != "" {
+		if c, err := HistoryCodec(d.Config.Temporal); err != nil {
+			d.Logger.Error("codec endpoint disabled", "error", err)
+		} else {
+			codec = c
+		}
+	}
 	// Validated by config.Load.
 	proxies, _ := d.Config.HTTP.TrustedNets()
 	clientRate := d.Config.HTTP.ClientRateLimit
@@ -173,6 +206,8 @@ func NewAPI(d Deps) api.Handlers {
 		clientRate = -1 // off
 	}
 	return api.NewHandlers(api.Deps{
+		Codec:            codec,
+		CodecOrigins:     d.Config.HTTP.CodecOrigins,
 		ClientRateLimit:  clientRate,
 		ClientRateBurst:  d.Config.HTTP.ClientRateBurst,
 		TrustedProxies:   proxies,
@@ -275,6 +310,9 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 // dials Temporal. close releases them.
 func Connect(ctx context.Context, cfg config.Config, service string) (d Deps, closeFn func(), err error) {
 	if err := cfg.RequireDatabase(); err != nil {
+		return Deps{}, nil, err
+	}
+	if err := cfg.RequireHistoryKeys(); err != nil {
 		return Deps{}, nil, err
 	}
 	logger := cfg.Log.NewLogger().With("service", service)

@@ -54,6 +54,9 @@ type Options struct {
 	FrontendPort int
 	// UIPort serves the Temporal Web UI; 0 runs no UI.
 	UIPort int
+	// UICodec, when set, has the UI's browsers decode payloads at a codec
+	// server (the API's /codec endpoint).
+	UICodec *UICodec
 	// Namespace is registered at start (default "default").
 	Namespace string
 	// SearchAttributes are registered on Namespace at start, by name and type.
@@ -65,6 +68,18 @@ type Options struct {
 	// ServerLogLevel is the lowest server log level passed on (default warn:
 	// the server logs every shard and membership change at info).
 	ServerLogLevel slog.Level
+}
+
+// UICodec points the Web UI at a codec server. The UI's browser code posts
+// payloads to Endpoint+"/decode"; PassAccessToken sends the user's access
+// token as the Authorization header, IncludeCredentials sends cookies.
+type UICodec struct {
+	Endpoint           string
+	PassAccessToken    bool
+	IncludeCredentials bool
+	// SignInURL is where the UI sends a user whose browser the codec
+	// refuses.
+	SignInURL string
 }
 
 // DefaultDynamicConfig tunes a single-node server for low latency: timers fire
@@ -354,7 +369,16 @@ func (s *Server) startUI(opts Options) error {
 	if !freeport.Available(opts.Host, opts.UIPort) {
 		return fmt.Errorf("temporal UI port %s:%d is in use", opts.Host, opts.UIPort)
 	}
+	var codec uiconfig.Codec
+	if c := opts.UICodec; c != nil {
+		codec = uiconfig.Codec{
+			Endpoint: c.Endpoint, PassAccessToken: c.PassAccessToken, IncludeCredentials: c.IncludeCredentials,
+			DefaultErrorMessage: "Payloads are encrypted: sign in to the codec with a finance or admin API key.",
+			DefaultErrorLink:    c.SignInURL,
+		}
+	}
 	s.ui = uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{
+		Codec:               codec,
 		Host:                opts.Host,
 		Port:                opts.UIPort,
 		TemporalGRPCAddress: s.frontend,

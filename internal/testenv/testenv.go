@@ -26,9 +26,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/tradeloop/tradeloop/db/migrations"
+	"github.com/tradeloop/tradeloop/internal/historycodec"
 	"github.com/tradeloop/tradeloop/internal/pgcluster"
 	"github.com/tradeloop/tradeloop/internal/temporalserver"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -263,10 +265,23 @@ func startTemporal() (*sharedTemporal, error) {
 	return s, nil
 }
 
+// DataConverter is the data converter of the harness's clients:
+// production's, sealed with the published dev key (historycodec.DevKeys),
+// so every integration test runs on encrypted histories. A replayer of
+// their histories needs it too.
+func DataConverter() converter.DataConverter {
+	codec, err := historycodec.Parse(historycodec.DevKeys)
+	if err != nil {
+		panic(fmt.Sprintf("the dev history key does not parse: %v", err))
+	}
+	return codec.DataConverter()
+}
+
 func (s *sharedTemporal) dial() (client.Client, error) {
 	c, err := client.Dial(client.Options{
 		HostPort: s.address, Namespace: s.namespace,
-		Logger: sdklog.NewStructuredLogger(logger()),
+		Logger:        sdklog.NewStructuredLogger(logger()),
+		DataConverter: DataConverter(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dial test temporal at %s: %w", s.address, err)

@@ -727,6 +727,14 @@ func (s *Server) decide(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if d := st.Dispute; d != nil && d.Decision != nil && d.Decision.MediatorID == principal(c).UserID.String() {
+		// This mediator's decision is taken: a repeat of it (its first
+		// answer was lost) gets the deal as it now stands.
+		if d.Decision.Outcome == r.Outcome && (r.Outcome != workflows.OutcomeSplit || d.Decision.ReleaseAmount == r.ReleaseAmount) {
+			return c.JSON(http.StatusOK, st)
+		}
+		return apiErr(http.StatusConflict, workflows.RejectWrongStage, "you decided this dispute already (%s)", d.Decision.Outcome)
+	}
 	if st.Stage != workflows.StageMediation {
 		return apiErr(http.StatusConflict, workflows.RejectWrongStage, "the deal is %s, not in mediation", st.Stage)
 	}

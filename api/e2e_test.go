@@ -178,8 +178,15 @@ func TestDisputeDecidedByMediatorOverHTTP(t *testing.T) {
 	if st.Stage != workflows.StageResolved || st.Dispute.Decision.ReleaseAmount != 500_000 {
 		t.Fatalf("stage %s dispute %+v", st.Stage, st.Dispute)
 	}
-	// The mediator who decided still sees the case.
+	// The mediator who decided still sees the case. Sending the decision
+	// again (its answer lost) gets the same answer; another decision, 409.
 	p.must(200, p.do("mediator", "GET", p.path(id, ""), nil))
+	var again workflows.DealState
+	p.must(200, p.do("mediator", "POST", p.path(id, "/dispute/decision"), map[string]any{"outcome": "split", "release_amount": 500_000})).json(t, &again)
+	if again.Dispute == nil || again.Dispute.Decision == nil || again.Dispute.Decision.ReleaseAmount != 500_000 {
+		t.Fatalf("the repeated decision answers %+v", again.Dispute)
+	}
+	p.must(409, p.do("mediator", "POST", p.path(id, "/dispute/decision"), map[string]any{"outcome": "refund"}))
 	final := p.waitFor("finance", id, func(s workflows.DealState) bool { return s.Resolution != nil && s.Resolution.Done })
 	if want := (workflows.Escrow{Released: 500_000, Commission: 10_000, Refunded: 280_000}); final.Escrow != want {
 		t.Fatalf("escrow %+v, want %+v", final.Escrow, want)

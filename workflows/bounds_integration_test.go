@@ -1,11 +1,9 @@
 package workflows_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -47,9 +45,6 @@ func TestDealAtEveryCapStaysSmallAndCompletes(t *testing.T) {
 		in.Inquiry.Specs = longest(workflows.MaxSpecs)
 		in.Policy.InitialInvites = 2
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // some 200 actions
-	t.Cleanup(cancel)
-	d.ctx = ctx
 
 	// Quotes and revisions, counter-offers.
 	var lastA string

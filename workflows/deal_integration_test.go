@@ -63,8 +63,10 @@ func fastPolicy() workflows.Policy {
 
 func startDeal(t *testing.T, tc testenv.Temporal, mem *activities.Memory, name string, mutate func(*workflows.DealInput)) *liveDeal {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
+	// Bounded by progress: each step of the deal gets stepTimeout, the
+	// deal as a whole the test binary's timeout (a busy machine makes a
+	// long deal slow, not stuck).
+	ctx := t.Context()
 	dealID := fmt.Sprintf("%s-%d", name, time.Now().UnixNano())
 	in := workflows.DealInput{
 		DealID: dealID,
@@ -90,15 +92,20 @@ func (d *liveDeal) update(name string, arg any) workflows.DealState {
 	return st
 }
 
+// stepTimeout bounds one step of a live deal: an update, a query.
+const stepTimeout = 2 * time.Minute
+
 func (d *liveDeal) try(name string, arg any) (workflows.DealState, error) {
-	h, err := d.tc.Client.UpdateWorkflow(d.ctx, client.UpdateWorkflowOptions{
+	ctx, cancel := context.WithTimeout(d.ctx, stepTimeout)
+	defer cancel()
+	h, err := d.tc.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: d.id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
 		return workflows.DealState{}, err
 	}
 	// Updates answer with the stage only; the state is the query's.
-	if err := h.Get(d.ctx, nil); err != nil {
+	if err := h.Get(ctx, nil); err != nil {
 		return workflows.DealState{}, err
 	}
 	return d.state(), nil
@@ -106,7 +113,9 @@ func (d *liveDeal) try(name string, arg any) (workflows.DealState, error) {
 
 func (d *liveDeal) state() workflows.DealState {
 	d.t.Helper()
-	v, err := d.tc.Client.QueryWorkflow(d.ctx, d.id, "", workflows.QueryState)
+	ctx, cancel := context.WithTimeout(d.ctx, stepTimeout)
+	defer cancel()
+	v, err := d.tc.Client.QueryWorkflow(ctx, d.id, "", workflows.QueryState)
 	require.NoError(d.t, err)
 	var st workflows.DealState
 	require.NoError(d.t, v.Get(&st))
@@ -117,7 +126,7 @@ func (d *liveDeal) waitStage(want workflows.Stage) {
 	d.t.Helper()
 	require.EventuallyWithT(d.t, func(c *assert.CollectT) {
 		assert.Equal(c, want, d.state().Stage)
-	}, 30*time.Second, 50*time.Millisecond, "deal never reached %s", want)
+	}, stepTimeout, 50*time.Millisecond, "deal never reached %s", want)
 }
 
 func (d *liveDeal) result() workflows.DealState {

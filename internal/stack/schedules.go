@@ -17,10 +17,7 @@ import (
 // queue: supplier-tiers-daily for the platform's own, one per other task
 // queue (a test's, a benchmark's) so they never start each other's work.
 func TierScheduleID(taskQueue string) string {
-	if taskQueue == workflows.TaskQueue {
-		return workflows.SupplierTiersScheduleID
-	}
-	return workflows.SupplierTiersScheduleID + "@" + taskQueue
+	return scheduleID(workflows.SupplierTiersScheduleID, taskQueue)
 }
 
 // EnsureTierSchedule creates the daily supplier tier recalculation
@@ -54,10 +51,7 @@ const WatchdogEvery = 15 * time.Minute
 // workers of a task queue: escrow-watchdog for the platform's own, one per
 // other task queue, as for the tiers.
 func WatchdogScheduleID(taskQueue string) string {
-	if taskQueue == workflows.TaskQueue {
-		return workflows.EscrowWatchdogScheduleID
-	}
-	return workflows.EscrowWatchdogScheduleID + "@" + taskQueue
+	return scheduleID(workflows.EscrowWatchdogScheduleID, taskQueue)
 }
 
 // EnsureWatchdogSchedule creates the escrow watchdog's schedule unless it
@@ -65,20 +59,8 @@ func WatchdogScheduleID(taskQueue string) string {
 // overlap the one before is skipped, and a missed run is not caught up:
 // the next one sees the same escrow.
 func EnsureWatchdogSchedule(ctx context.Context, c client.Client, taskQueue string) error {
-	id := WatchdogScheduleID(taskQueue)
-	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:   id,
-		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: WatchdogEvery}}},
-		Action: &client.ScheduleWorkflowAction{
-			ID: id + "/run", Workflow: workflows.EscrowWatchdogWorkflowName, TaskQueue: taskQueue,
-			Args: []any{workflows.WatchdogInput{}},
-		},
-		CatchupWindow: time.Minute,
-	})
-	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("create schedule %s: %w", id, err)
-	}
-	return nil
+	return ensureEvery(ctx, c, WatchdogScheduleID(taskQueue), WatchdogEvery, workflows.EscrowWatchdogWorkflowName, taskQueue,
+		workflows.WatchdogInput{})
 }
 
 // PurgeEvery is how often kept API responses past their retention are
@@ -89,10 +71,7 @@ const PurgeEvery = time.Hour
 // queue: idempotency-purge for the platform's own, one per other task
 // queue, as for the tiers.
 func PurgeScheduleID(taskQueue string) string {
-	if taskQueue == workflows.TaskQueue {
-		return workflows.IdempotencyPurgeScheduleID
-	}
-	return workflows.IdempotencyPurgeScheduleID + "@" + taskQueue
+	return scheduleID(workflows.IdempotencyPurgeScheduleID, taskQueue)
 }
 
 // EnsurePurgeSchedule creates the hourly purge of kept API responses
@@ -100,12 +79,27 @@ func PurgeScheduleID(taskQueue string) string {
 // worker's IDEMPOTENCY_RETENTION, read by the activity at each run. Missed
 // runs are not caught up: the next run deletes the same rows.
 func EnsurePurgeSchedule(ctx context.Context, c client.Client, taskQueue string) error {
-	id := PurgeScheduleID(taskQueue)
+	return ensureEvery(ctx, c, PurgeScheduleID(taskQueue), PurgeEvery, workflows.IdempotencyPurgeWorkflowName, taskQueue)
+}
+
+// scheduleID is a schedule's ID for the workers of a task queue: base for
+// the platform's own, base@queue for any other.
+func scheduleID(base, taskQueue string) string {
+	if taskQueue == workflows.TaskQueue {
+		return base
+	}
+	return base + "@" + taskQueue
+}
+
+// ensureEvery creates schedule id, running workflow with args every
+// interval, unless it exists (then it is left as it is, paused or not). A
+// missed run is not caught up.
+func ensureEvery(ctx context.Context, c client.Client, id string, every time.Duration, workflow, taskQueue string, args ...any) error {
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID:   id,
-		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: PurgeEvery}}},
+		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}},
 		Action: &client.ScheduleWorkflowAction{
-			ID: id + "/run", Workflow: workflows.IdempotencyPurgeWorkflowName, TaskQueue: taskQueue,
+			ID: id + "/run", Workflow: workflow, TaskQueue: taskQueue, Args: args,
 		},
 		CatchupWindow: time.Minute,
 	})

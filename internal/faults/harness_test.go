@@ -418,6 +418,9 @@ func (p *platform) env() map[string]string {
 		"METRICS_ADDR": "off", "HTTP_CLIENT_RATE_LIMIT": "0",
 		"HISTORY_KEYS": historycodec.DevKeys, // testenv's clients seal with it too
 	}
+	if os.Getenv("TRADELOOP_FAULTS_DIAG") != "" {
+		e["LOG_LEVEL"] = "debug"
+	}
 	if p.stripe != nil {
 		e["STRIPE_SECRET_KEY"], e["STRIPE_WEBHOOK_SECRET"], e["STRIPE_API_BASE"] = stripeKey, webhookSecret, p.stripe.URL
 	}
@@ -507,7 +510,10 @@ func (p *platform) runDeals(kinds []dealclient.Kind, parties []dealclient.Partie
 	watching := make(chan struct{})
 	go func() {
 		defer close(watching)
-		p.progress.watch(p.run, p.stopRun)
+		p.progress.watch(p.run, func() {
+			p.diagnose()
+			p.stopRun()
+		})
 	}()
 	defer func() {
 		p.stopRun()

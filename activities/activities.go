@@ -223,40 +223,48 @@ type ProjectedEvent struct {
 	At     time.Time `json:"at"`
 	Type   string    `json:"type"`
 	Actor  string    `json:"actor,omitempty"`
+	About  string    `json:"about,omitempty"`
 	Detail string    `json:"detail,omitempty"`
 }
 
 // DealProjection is what the deal workflow tells the read model after a
 // change: the deal's summary, the timeline events not yet projected, and
 // the details (workflows.DealDetails: invitations, quotes, payments,
-// shipments, dispute) that changed since the last projection. It never
+// shipments, dispute) and sections that changed since the last
+// projection. It never
 // carries the deal's whole state with every change, which would grow the
 // history with the square of the deal's actions.
 type DealProjection struct {
-	DealID        string           `json:"deal_id"`
-	Stage         string           `json:"stage"`
-	BuyerOrgID    string           `json:"buyer_org_id"`
-	SupplierOrgID string           `json:"supplier_org_id,omitempty"`
-	Product       string           `json:"product"`
-	Quantity      int64            `json:"quantity"`
-	Total         int64            `json:"total"`
-	Currency      string           `json:"currency"`
-	CreatedAt     time.Time        `json:"created_at"`
-	LastSeq       int              `json:"last_seq"`
-	Events        []ProjectedEvent `json:"events"`
+	DealID        string    `json:"deal_id"`
+	Stage         string    `json:"stage"`
+	BuyerOrgID    string    `json:"buyer_org_id"`
+	SupplierOrgID string    `json:"supplier_org_id,omitempty"`
+	Product       string    `json:"product"`
+	Quantity      int64     `json:"quantity"`
+	Total         int64     `json:"total"`
+	Currency      string    `json:"currency"`
+	CreatedAt     time.Time `json:"created_at"`
+	LastSeq       int       `json:"last_seq"`
+	// Round numbers the deal's projections in the order it made them, so
+	// an attempt that lingered never writes over a later projection with
+	// the same LastSeq (0: made before rounds were numbered).
+	Round  int              `json:"round,omitempty"`
+	Events []ProjectedEvent `json:"events"`
 	// At is when the workflow made the projection.
 	At time.Time `json:"at,omitzero"`
 	// Details is the JSON of the workflows.DealDetails that changed, if any.
 	Details json.RawMessage `json:"details,omitempty"`
-	// Money is the JSON of the deal's money facts (stage, supplier,
-	// payments, escrow, resolution: fields of workflows.DealState under
-	// their own names) when they changed; the read model writes them over
-	// its copy of the state.
+	// Sections is a JSON object of the top-level fields of
+	// workflows.DealState, under their JSON names, that changed and that
+	// the read model keeps whole (all but the timeline and the rows of
+	// Details); null for a field the state no longer has.
+	Sections json.RawMessage `json:"sections,omitempty"`
+	// Money is what projections recorded before Sections sent: a JSON
+	// object of fields of the state written over the read model's copy.
 	Money json.RawMessage `json:"money,omitempty"`
 	// State is the whole deal state (JSON of workflows.DealState), sent
-	// with the deal's first projection, once the deal has ended, and by an
-	// operator's override: what the read model keeps of the deal once its
-	// workflow's history is gone (its timeline is in its own table).
+	// by an operator's override, and by deals' projections recorded before
+	// Sections: the read model takes it whole, then applies the rest.
 	State json.RawMessage `json:"state,omitempty"`
 }
 
@@ -388,4 +396,28 @@ func (a *Activities) TrackShipment(ctx context.Context, in TrackInput) (TrackRes
 // Notify sends a notification.
 func (a *Activities) Notify(ctx context.Context, n Notification) error {
 	return a.Notifier.Notify(ctx, n)
+}
+
+// Books is one round of a deal's bookkeeping: the notifications its
+// changes raised, in order, and its projection, if the read model has
+// something to learn.
+type Books struct {
+	Notifications []Notification  `json:"notifications,omitempty"`
+	Projection    *DealProjection `json:"projection,omitempty"`
+}
+
+// KeepBooks sends the notifications, then writes the projection: one
+// activity per round of changes instead of one per notification and one
+// per projection. Each part is idempotent (a notification by its key, a
+// projection by its sequence), so a retried round changes nothing twice.
+func (a *Activities) KeepBooks(ctx context.Context, b Books) error {
+	for _, n := range b.Notifications {
+		if err := a.Notifier.Notify(ctx, n); err != nil {
+			return fmt.Errorf("notify %s of %s: %w", n.OrgID, n.Kind, err)
+		}
+	}
+	if b.Projection == nil {
+		return nil
+	}
+	return a.ProjectDeal(ctx, *b.Projection)
 }

@@ -118,7 +118,7 @@ func TestHistoryIsEncryptedAndTheCodecEndpointOpensItForFinance(t *testing.T) {
 		"TimerStarted: contract sign-by",
 		"TimerStarted: deposit due",
 		"ActivityTaskScheduled: charge deposit USD 2,340.00",
-		"ActivityTaskScheduled: post deposit USD 2,340.00 into escrow",
+		"MarkerRecorded: post deposit USD 2,340.00 into escrow", // a local activity
 	} {
 		if !summaries[want] {
 			t.Errorf("no %q among the history's summaries %v", want, summaries)

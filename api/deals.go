@@ -245,24 +245,36 @@ func unavailable(ctx context.Context, err error) error {
 }
 
 // visibleDeal returns the deal if the caller may see it, and 404 otherwise,
-// so a deal ID tells nobody else whether it exists. The workflow answers
-// while its history is kept; after that, the read model does.
+// so a deal ID tells nobody else whether it exists. The read model
+// answers: every change of the deal is projected there before the action
+// that made it answers (the bookkeeping runs in the same workflow task),
+// so a party reads its own writes without a trip to the workflow. Only a
+// deal not projected yet (just started), or kept from before the read
+// model kept whole states, is asked of its workflow.
 func (s *Server) visibleDeal(c echo.Context) (workflows.DealState, error) {
 	id := c.Param("id")
 	if _, err := uuid.Parse(id); err != nil && !validDealID(id) {
 		return workflows.DealState{}, errNotFound
 	}
 	ctx := c.Request().Context()
+	kept, err := s.reads.Kept(ctx, id)
+	if err == nil && kept.Whole {
+		return viewOf(c, kept.State)
+	}
+	if err != nil && !errors.Is(err, readmodel.ErrNotFound) {
+		return workflows.DealState{}, err
+	}
+	projected := err == nil
 	st, err := s.query(ctx, id)
 	if err == nil {
 		st = s.settledByOverride(ctx, st)
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		st, err = s.reads.Deal(ctx, id)
-		if errors.Is(err, readmodel.ErrNotFound) {
+		if !projected {
 			return workflows.DealState{}, errNotFound
 		}
+		st, err = kept.State, nil
 	}
 	if err != nil {
 		return workflows.DealState{}, err
@@ -373,7 +385,10 @@ func (s *Server) listDeals(c echo.Context) error {
 type builder func(c echo.Context, a workflows.Actor) (any, error)
 
 // action serves a party action: the deal must be visible to the caller,
-// then the workflow validates and applies the update.
+// then the workflow validates and applies the update, and the caller gets
+// the deal as it now stands: from the read model when the workflow says it
+// has the action (one trip through Temporal in all), from the workflow
+// otherwise.
 func (s *Server) action(update string, build builder) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if _, err := s.visibleDeal(c); err != nil {
@@ -391,6 +406,17 @@ func (s *Server) action(update string, build builder) echo.HandlerFunc {
 		var res workflows.ActionResult
 		if err := s.update(c, update, arg, &res); err != nil {
 			return err
+		}
+		if res.Projected {
+			// The read model has the deal with this action.
+			kept, err := s.reads.Kept(c.Request().Context(), res.DealID)
+			if err == nil && kept.Whole {
+				v, err := viewOf(c, kept.State)
+				if err != nil {
+					return err
+				}
+				return c.JSON(http.StatusOK, v)
+			}
 		}
 		return s.answer(c, http.StatusOK, res.DealID)
 	}

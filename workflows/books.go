@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -37,11 +38,13 @@ var booksOptions = workflow.ActivityOptions{
 
 // keepBooks sends the notifications not yet sent and projects the timeline
 // entries not yet projected. The projection carries the deal's summary, its
-// new entries, the details that changed (DealDetails) and its money facts
-// when they changed; the whole state only goes with the deal's first
-// projection and once the deal has ended, for the read model to keep after
-// the workflow is gone.
+// new entries, and the rows (DealDetails) and sections of the state that
+// changed: the read model holds the whole deal from them, never from the
+// whole state sent at once.
 func (d *deal) keepBooks(ctx workflow.Context) error {
+	if d.localBooks {
+		return d.keepBooksAtOnce(ctx)
+	}
 	for d.sent < len(d.outbox) {
 		n := d.outbox[d.sent]
 		if err := workflow.ExecuteActivity(withSummary(ctx, "notify %s", n.Kind), acts.Notify, n).Get(ctx, nil); err != nil {
@@ -61,16 +64,64 @@ func (d *deal) keepBooks(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(withSummary(ctx, "update the read model (%s)", d.state.Stage), acts.ProjectDeal, p).Get(ctx, nil); err != nil {
 		var appErr *temporal.ApplicationError
 		if errors.As(err, &appErr) && appErr.Type() == activities.ErrProjectionRejected {
-			// Moving past it: the next projection sends the whole state
+			// Moving past it: the next projection sends every section
 			// again, as the read model may not have taken this one's.
-			delete(marks.rows, "money")
-			d.marks, d.projected = marks, p.LastSeq
+			marks.forgetSections()
+			d.marks, d.projected, d.rounds = marks, p.LastSeq, p.Round
 		} else {
 			d.touched = d.touched || touched
 		}
 		return fmt.Errorf("project deal: %w", err)
 	}
-	d.marks, d.projected = marks, p.LastSeq
+	d.marks, d.projected, d.rounds = marks, p.LastSeq, p.Round
+	return nil
+}
+
+// keepBooksAtOnce sends the notifications not yet sent and the projection
+// in one bookkeeping activity, run locally first (quickly).
+func (d *deal) keepBooksAtOnce(ctx workflow.Context) error {
+	var b activities.Books
+	notes := len(d.outbox) - d.sent
+	if notes > 0 {
+		b.Notifications = slices.Clone(d.outbox[d.sent:])
+	}
+	touched := d.touched && d.projectTouches
+	project := d.projected < len(d.state.Timeline) || touched
+	var marks projectionMarks
+	if project {
+		p, m, err := d.projection(ctx)
+		if err != nil {
+			return err
+		}
+		b.Projection, marks = &p, m
+		d.touched = false
+	}
+	if notes == 0 && !project {
+		return nil
+	}
+	summary := fmt.Sprintf("send %d notifications", notes)
+	if project {
+		summary = fmt.Sprintf("send %d notifications, update the read model (%s)", notes, d.state.Stage)
+	}
+	err := quickly(ctx, true, workflow.GetActivityOptions(ctx), summary, acts.KeepBooks, b, func() { d.booksBehind = true })
+	d.booksBehind = err != nil
+	if err != nil {
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) && appErr.Type() == activities.ErrProjectionRejected {
+			// The notifications went out before the projection was
+			// refused; moving past it as keepBooks does.
+			d.sent += notes
+			marks.forgetSections()
+			d.marks, d.projected, d.rounds = marks, b.Projection.LastSeq, b.Projection.Round
+		} else {
+			d.touched = d.touched || touched
+		}
+		return fmt.Errorf("keep the books: %w", err)
+	}
+	d.sent += notes
+	if project {
+		d.marks, d.projected, d.rounds = marks, b.Projection.LastSeq, b.Projection.Round
+	}
 	return nil
 }
 
@@ -82,13 +133,13 @@ func (d *deal) projection(ctx workflow.Context) (activities.DealProjection, proj
 		DealID: d.in.DealID, Stage: string(d.state.Stage), BuyerOrgID: d.in.Inquiry.BuyerOrgID,
 		SupplierOrgID: d.state.SupplierID, Product: d.in.Inquiry.Product, Quantity: d.in.Inquiry.Quantity,
 		Total: d.state.Total, Currency: d.state.Currency, CreatedAt: d.state.Timeline[0].At, LastSeq: upto,
-		At: workflow.Now(ctx),
+		Round: d.rounds + 1, At: workflow.Now(ctx),
 	}
 	for i := d.projected; i < upto; i++ {
 		e := d.state.Timeline[i]
-		p.Events = append(p.Events, activities.ProjectedEvent{Seq: i + 1, At: e.At, Type: e.Type, Actor: e.Actor, Detail: e.Detail})
+		p.Events = append(p.Events, activities.ProjectedEvent{Seq: i + 1, At: e.At, Type: e.Type, Actor: e.Actor, About: e.About, Detail: e.Detail})
 	}
-	details, money, marks := d.marks.changes(&d.state)
+	details, sections, marks := d.marks.changes(&d.state)
 	if !details.Empty() {
 		// encoding/json writes a struct the same way every time.
 		raw, err := json.Marshal(details) //workflowcheck:ignore
@@ -97,22 +148,13 @@ func (d *deal) projection(ctx workflow.Context) (activities.DealProjection, proj
 		}
 		p.Details = raw
 	}
-	if money {
-		raw, err := json.Marshal(moneyOf(&d.state)) //workflowcheck:ignore
+	if len(sections) > 0 {
+		// and a map with its keys sorted.
+		raw, err := json.Marshal(sections) //workflowcheck:ignore
 		if err != nil {
-			return p, marks, fmt.Errorf("encode deal money: %w", err)
+			return p, marks, fmt.Errorf("encode deal sections: %w", err)
 		}
-		p.Money = raw
-	}
-	// The whole state goes twice in a deal's life: with its first
-	// projection (the inquiry) and once it has ended with its money
-	// settled.
-	if ended := d.marks.ended(&d.state, marks); d.projected == 0 || ended {
-		raw, err := json.Marshal(d.state) //workflowcheck:ignore
-		if err != nil {
-			return p, marks, fmt.Errorf("encode deal state: %w", err)
-		}
-		p.State = raw
+		p.Sections = raw
 	}
 	return p, marks, nil
 }
@@ -122,6 +164,7 @@ func (d *deal) projection(ctx workflow.Context) (activities.DealProjection, proj
 // failing projection or notification never blocks the deal.
 func (d *deal) keepBooksApart(ctx workflow.Context) {
 	d.projectTouches = workflow.GetVersion(ctx, versionProjectTouches, workflow.DefaultVersion, 1) >= 1
+	d.localBooks = workflow.GetVersion(ctx, versionLocalBooks, workflow.DefaultVersion, 1) >= 1
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		actx := workflow.WithActivityOptions(ctx, booksOptions)
 		for {
@@ -211,7 +254,7 @@ func (d *deal) resumeInput() DealInput {
 	in := d.in
 	in.Resume = &DealResume{
 		State: d.state, NextInvite: d.nextInvite, QuoteSeq: d.quoteSeq, Proposals: d.proposals,
-		Trackers: d.trackers, Projected: d.projected, Notified: d.notified + len(d.outbox),
+		Trackers: d.trackers, Projected: d.projected, Rounds: d.rounds, Notified: d.notified + len(d.outbox),
 	}
 	return in
 }
@@ -223,7 +266,7 @@ func resumeDeal(ctx workflow.Context, in DealInput) (DealState, error) {
 	d := &deal{
 		in: in, wf: DealWorkflowID(in.DealID), state: r.State,
 		nextInvite: r.NextInvite, quoteSeq: r.QuoteSeq, proposals: r.Proposals, trackers: r.Trackers,
-		projected: r.Projected, notified: r.Notified,
+		projected: r.Projected, rounds: r.Rounds, notified: r.Notified,
 		payMu: workflow.NewMutex(ctx), stopTracking: map[string]workflow.CancelFunc{}, booksApart: true,
 	}
 	if d.state.Deadlines == nil {

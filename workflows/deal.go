@@ -54,6 +54,7 @@ type deal struct {
 	proposals  int
 	trackers   int
 	projected  int // timeline entries already sent to the read model
+	rounds     int // projections the read model has taken, the deal's earlier runs' included
 	marks      projectionMarks
 	// touched: a change the read model has not seen that added nothing to
 	// the timeline; projectTouches says this deal projects those.
@@ -71,6 +72,12 @@ type deal struct {
 	// coroutine (books.go); false only when replaying older histories.
 	booksApart bool
 	booksBusy  bool
+	// localBooks: bookkeeping runs as local activities first, the
+	// notifications and projection of a change in one (quick.go).
+	localBooks bool
+	// booksBehind: the last round of bookkeeping did not finish locally;
+	// actions answer without waiting for the read model.
+	booksBehind bool
 	// drains handle the signals already delivered but not yet received,
 	// before the deal continues as new.
 	drains []func(workflow.Context) bool

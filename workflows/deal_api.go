@@ -239,6 +239,8 @@ type DealResume struct {
 	Proposals  int       `json:"proposals"`
 	Trackers   int       `json:"trackers"`
 	Projected  int       `json:"projected"`
+	// Rounds is how many projections the deal's runs have made.
+	Rounds int `json:"rounds,omitempty"`
 	Notified   int       `json:"notified"`
 }
 
@@ -319,6 +321,9 @@ type PayInput struct {
 type ActionResult struct {
 	DealID string `json:"deal_id"`
 	Stage  Stage  `json:"stage"`
+	// Projected: the read model has the deal with this action, so a
+	// client may read it there.
+	Projected bool `json:"projected,omitempty"`
 }
 
 // PayResult is what the buyer's client needs to complete a payment. The

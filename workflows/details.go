@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
+	"strings"
 )
 
 // DealDetails are the parts of a deal the read model keeps in tables of
@@ -59,37 +61,42 @@ func fingerprint(v any) uint64 {
 	return h.Sum64()
 }
 
-// moneyFacts are the parts of the state an operator needs to settle a deal
-// whose workflow is gone (SettlementState): the projection sends them when
-// they change, and the read model writes them over its copy of the state.
-// The JSON names are the state's own.
-type moneyFacts struct {
-	Stage           Stage       `json:"stage"`
-	SupplierID      string      `json:"supplier_id,omitempty"`
-	SupplierTier    string      `json:"supplier_tier,omitempty"`
-	AcceptedQuoteID string      `json:"accepted_quote_id,omitempty"`
-	CommissionBP    int64       `json:"commission_bp"`
-	Total           int64       `json:"total"`
-	Deposit         int64       `json:"deposit"`
-	Balance         int64       `json:"balance"`
-	Currency        string      `json:"currency"`
-	Payments        []Payment   `json:"payments"`
-	Escrow          Escrow      `json:"escrow"`
-	Resolution      *Resolution `json:"resolution,omitempty"`
+// sectionsOf is the rest of the state, the part the read model keeps
+// whole: its top-level fields as JSON, by their JSON names, without the
+// timeline and the rows of DealDetails (the read model keeps those by
+// themselves), and the sample's shipment without its tracking events (its
+// ShipmentDetails row carries them).
+func sectionsOf(st *DealState) map[string]json.RawMessage {
+	rest := *st
+	rest.Timeline, rest.Invitations, rest.Quotes, rest.Payments, rest.Shipment, rest.Dispute = nil, nil, nil, nil, nil, nil
+	if st.Sample != nil && st.Sample.Shipment != nil {
+		sample := *st.Sample
+		head := *sample.Shipment
+		head.Events = nil
+		sample.Shipment = &head
+		rest.Sample = &sample
+	}
+	raw, err := json.Marshal(rest) //workflowcheck:ignore
+	if err != nil {
+		panic(fmt.Sprintf("encode the deal's sections: %v", err))
+	}
+	var out map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &out); err != nil {
+		panic(fmt.Sprintf("decode the deal's sections: %v", err))
+	}
+	for _, k := range rowFields {
+		delete(out, k)
+	}
+	return out
 }
 
-func moneyOf(st *DealState) moneyFacts {
-	return moneyFacts{
-		Stage: st.Stage, SupplierID: st.SupplierID, SupplierTier: st.SupplierTier, AcceptedQuoteID: st.AcceptedQuoteID,
-		CommissionBP: st.CommissionBP, Total: st.Total, Deposit: st.Deposit, Balance: st.Balance, Currency: st.Currency,
-		Payments: st.Payments, Escrow: st.Escrow, Resolution: st.Resolution,
-	}
-}
+// rowFields are the state's fields the read model keeps as rows.
+var rowFields = []string{"timeline", "invitations", "quotes", "payments", "shipment", "dispute"}
 
 // changes returns the details that changed since m was last committed,
-// whether the money facts changed, and the marks to commit once the read
-// model has them.
-func (m projectionMarks) changes(st *DealState) (DealDetails, bool, projectionMarks) {
+// the sections that changed (a section the state no longer has is null),
+// and the marks to commit once the read model has them.
+func (m projectionMarks) changes(st *DealState) (DealDetails, map[string]json.RawMessage, projectionMarks) {
 	next := projectionMarks{rows: make(map[string]uint64, len(m.rows)), events: make(map[string]int, len(m.events))}
 	var out DealDetails
 	changed := func(key string, row any) bool {
@@ -148,16 +155,121 @@ func (m projectionMarks) changes(st *DealState) (DealDetails, bool, projectionMa
 			out.Dispute = &DisputeDetails{FirstEvidence: sent + 1, Dispute: head}
 		}
 	}
-	return out, changed("money", moneyOf(st)), next
+	sections := map[string]json.RawMessage{}
+	current := sectionsOf(st)
+	for k, v := range current {
+		if changed("section/"+k, v) {
+			sections[k] = v
+		}
+	}
+	for k := range m.rows {
+		if name, ok := strings.CutPrefix(k, "section/"); ok && current[name] == nil {
+			sections[name] = json.RawMessage("null")
+		}
+	}
+	return out, sections, next
 }
 
-// ended reports, once per run, that the deal has ended with its money
-// settled: the projection that sends its whole state a last time.
-func (m projectionMarks) ended(st *DealState, next projectionMarks) bool {
-	if !st.Stage.Final() || (st.Resolution != nil && !st.Resolution.Done) {
-		return false
+// forgetSections makes the next projection send every section again.
+func (m projectionMarks) forgetSections() {
+	for k := range m.rows {
+		if strings.HasPrefix(k, "section/") {
+			delete(m.rows, k)
+		}
 	}
-	_, sent := m.rows["ended"]
-	next.rows["ended"] = 1
-	return !sent
+}
+
+// ApplyProjection brings a deal as the read model keeps it (its state
+// without the timeline and the tracking events, which it keeps in tables
+// of their own) up to a projection: whole (a state sent whole replaces
+// it), then the sections written over the state's fields, then the rows.
+// Applying a projection twice changes nothing more.
+func ApplyProjection(kept DealState, whole, sections json.RawMessage, details DealDetails) (DealState, error) {
+	fields := map[string]json.RawMessage{}
+	if len(whole) > 0 {
+		if err := json.Unmarshal(whole, &fields); err != nil {
+			return kept, fmt.Errorf("decode the whole state: %w", err)
+		}
+	} else {
+		raw, err := json.Marshal(kept)
+		if err != nil {
+			return kept, fmt.Errorf("encode the kept state: %w", err)
+		}
+		if err := json.Unmarshal(raw, &fields); err != nil {
+			return kept, fmt.Errorf("decode the kept state: %w", err)
+		}
+	}
+	if len(sections) > 0 {
+		var changed map[string]json.RawMessage
+		if err := json.Unmarshal(sections, &changed); err != nil {
+			return kept, fmt.Errorf("decode the sections: %w", err)
+		}
+		for name, v := range changed {
+			if slices.Contains(rowFields, name) {
+				continue // rows come as rows
+			}
+			fields[name] = v
+		}
+	}
+	raw, err := json.Marshal(fields)
+	if err != nil {
+		return kept, fmt.Errorf("encode the state: %w", err)
+	}
+	var st DealState
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return kept, fmt.Errorf("decode the state: %w", err)
+	}
+	details.applyTo(&st)
+	st.Timeline = nil
+	if st.Shipment != nil {
+		st.Shipment.Events = nil
+	}
+	if st.Sample != nil && st.Sample.Shipment != nil {
+		st.Sample.Shipment.Events = nil
+	}
+	return st, nil
+}
+
+// applyTo writes the rows over st's: each by its key, the dispute's
+// evidence from its first new item on.
+func (d DealDetails) applyTo(st *DealState) {
+	for _, inv := range d.Invitations {
+		st.Invitations = upsert(st.Invitations, inv, func(x Invitation) bool { return x.SupplierID == inv.SupplierID })
+	}
+	for _, q := range d.Quotes {
+		st.Quotes = upsert(st.Quotes, q, func(x Quote) bool { return x.ID == q.ID })
+	}
+	for _, p := range d.Payments {
+		st.Payments = upsert(st.Payments, p, func(x Payment) bool { return x.ID == p.ID })
+	}
+	for _, sh := range d.Shipments {
+		if sh.Kind == "goods" {
+			head := sh.Shipment
+			head.Events = nil
+			st.Shipment = &head
+		}
+	}
+	if dd := d.Dispute; dd != nil {
+		var evidence []string
+		var proposals []Proposal
+		if st.Dispute != nil {
+			evidence, proposals = st.Dispute.Evidence, st.Dispute.Proposals
+		}
+		head := dd.Dispute
+		head.Evidence = append(slices.Clone(evidence[:min(max(dd.FirstEvidence-1, 0), len(evidence))]), dd.Dispute.Evidence...)
+		head.Proposals = slices.Clone(proposals)
+		for _, p := range dd.Dispute.Proposals {
+			head.Proposals = upsert(head.Proposals, p, func(x Proposal) bool { return x.ID == p.ID })
+		}
+		st.Dispute = &head
+	}
+}
+
+// upsert replaces the element of list that is v's, or appends v.
+func upsert[T any](list []T, v T, same func(T) bool) []T {
+	if i := slices.IndexFunc(list, same); i >= 0 {
+		list[i] = v
+		return list
+	}
+	return append(list, v)
 }

@@ -21,26 +21,26 @@ func TestProjectionMarksSendOnlyWhatChanged(t *testing.T) {
 	st := DealState{Stage: StageQuoting, Quotes: []Quote{{ID: "q1", Status: QuoteOpen}, {ID: "q2", Status: QuoteOpen}}}
 	var m projectionMarks
 
-	d, money, next := m.changes(&st)
-	if len(d.Quotes) != 2 || !money {
-		t.Fatalf("first projection: %d quotes, money facts %v; want both quotes and the money facts", len(d.Quotes), money)
+	d, sections, next := m.changes(&st)
+	if len(d.Quotes) != 2 || string(sections["stage"]) != `"QUOTING"` || sections["quotes"] != nil || sections["timeline"] != nil {
+		t.Fatalf("first projection: %d quotes, sections %s; want both quotes and every section but the rows", len(d.Quotes), sections)
 	}
 	m = next
-	if d, money, _ := m.changes(&st); !d.Empty() || money {
-		t.Fatalf("nothing changed, yet %+v (money facts %v) would be sent", d, money)
+	if d, sections, _ := m.changes(&st); !d.Empty() || len(sections) > 0 {
+		t.Fatalf("nothing changed, yet %+v (sections %s) would be sent", d, sections)
 	}
 
 	st.Quotes[1].Revision, st.Quotes[1].MOQ = 2, 50
-	d, money, m = m.changes(&st)
-	if len(d.Quotes) != 1 || d.Quotes[0].ID != "q2" || d.Quotes[0].MOQ != 50 || money {
-		t.Fatalf("revised q2: sent %+v, money facts %v; want q2's revision alone", d.Quotes, money)
+	d, sections, m = m.changes(&st)
+	if len(d.Quotes) != 1 || d.Quotes[0].ID != "q2" || d.Quotes[0].MOQ != 50 || len(sections) > 0 {
+		t.Fatalf("revised q2: sent %+v, sections %s; want q2's revision alone", d.Quotes, sections)
 	}
 
 	st.Stage = StageShipping
 	st.Shipment = &Shipment{Carrier: "dhl", TrackingNumber: "A1", Status: "in_transit", Events: []activities.TrackEvent{ev(1), ev(2), ev(3)}}
-	d, money, m = m.changes(&st)
-	if !money || len(d.Shipments) != 1 || d.Shipments[0].FirstEvent != 1 || len(d.Shipments[0].Shipment.Events) != 3 {
-		t.Fatalf("shipped: %+v, money facts %v; want the shipment with events 1-3 and the money facts (new stage)", d.Shipments, money)
+	d, sections, m = m.changes(&st)
+	if len(sections) != 1 || string(sections["stage"]) != `"SHIPPING"` || len(d.Shipments) != 1 || d.Shipments[0].FirstEvent != 1 || len(d.Shipments[0].Shipment.Events) != 3 {
+		t.Fatalf("shipped: %+v, sections %s; want the shipment with events 1-3 and the stage alone", d.Shipments, sections)
 	}
 	st.Shipment.Events = append(st.Shipment.Events, ev(4), ev(5))
 	d, _, m = m.changes(&st)
@@ -71,102 +71,101 @@ func TestProjectionMarksSendOnlyWhatChanged(t *testing.T) {
 	}
 }
 
-// Through a whole deal, the projections carry every detail and the money
-// facts as the deal ends, while sending the whole state only at its start
-// and after its end.
+// Through a whole deal, the projections, applied one after the other as
+// the read model does, add up to the deal's end, though none carries the
+// whole state, and none sends an unchanged row again.
 func TestProjectionsAddUpToTheDeal(t *testing.T) {
-	h := newHarness(t)
-	var (
-		mu   sync.Mutex
-		sent []activities.DealProjection
-	)
-	h.mem.FailProjections(func(p activities.DealProjection) error {
-		mu.Lock()
-		defer mu.Unlock()
-		sent = append(sent, p)
-		return nil
-	})
-	h.toInspection()
-	h.update(7*m*60, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
-	st := h.run(dealInput())
-	h.ok("quote", "accept", "pay deposit", "pay balance", "ship", "accept goods")
+	for _, tc := range []struct {
+		name string
+		run  func(h *harness) DealState
+	}{
+		{"accepted", func(h *harness) DealState {
+			h.toInspection()
+			h.update(7*m*60, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
+			st := h.run(dealInput())
+			h.ok("quote", "accept", "pay deposit", "pay balance", "ship", "accept goods")
+			return st
+		}},
+		{"disputed", func(h *harness) DealState {
+			h.toInspection()
+			h.update(7*time.Hour, "dispute", UpdateOpenDispute, DisputeInput{Actor: buyer, Reason: "short", Remedy: "refund", Evidence: []string{"photo-1", "photo-2"}})
+			h.update(8*time.Hour, "answer", UpdateAnswerDispute, ActorInput{Actor: supA, Note: "all shipped"})
+			h.update(9*time.Hour, "propose", UpdateProposeSettlement, ProposalInput{Actor: supA, ReleaseAmount: 500_000, Note: "half"})
+			h.update(10*time.Hour, "accept proposal", UpdateAcceptSettlement, AcceptProposalInput{Actor: buyer, ProposalID: "p1"})
+			st := h.run(dealInput())
+			h.ok("dispute", "answer", "propose", "accept proposal")
+			return st
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			var (
+				mu   sync.Mutex
+				sent []activities.DealProjection
+			)
+			h.mem.FailProjections(func(p activities.DealProjection) error {
+				mu.Lock()
+				defer mu.Unlock()
+				sent = append(sent, p)
+				return nil
+			})
+			st := tc.run(h)
 
-	quotes, payments := map[string]Quote{}, map[string]Payment{}
-	var goods *Shipment
-	wholes := 0
-	var last DealState
-	var money moneyFacts
-	for i, p := range sent {
-		if len(p.State) > 0 {
-			wholes++
-			var s DealState
-			if err := json.Unmarshal(p.State, &s); err != nil {
-				t.Fatal(err)
-			}
-			if i > 0 && !s.Stage.Final() {
-				t.Errorf("projection %d carries the whole state at stage %s, mid-deal", i, s.Stage)
-			}
-			last = s
-		}
-		if len(p.Money) > 0 {
-			if err := json.Unmarshal(p.Money, &money); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if len(p.Details) == 0 {
-			continue
-		}
-		var d DealDetails
-		if err := json.Unmarshal(p.Details, &d); err != nil {
-			t.Fatal(err)
-		}
-		for _, q := range d.Quotes {
-			if old, ok := quotes[q.ID]; ok && reflect.DeepEqual(old, q) {
-				t.Errorf("projection %d sends quote %s again unchanged", i, q.ID)
-			}
-			quotes[q.ID] = q
-		}
-		for _, pay := range d.Payments {
-			if old, ok := payments[pay.ID]; ok && reflect.DeepEqual(old, pay) {
-				t.Errorf("projection %d sends payment %s again unchanged", i, pay.ID)
-			}
-			payments[pay.ID] = pay
-		}
-		for _, sh := range d.Shipments {
-			if sh.Kind == "goods" {
-				events := []activities.TrackEvent(nil)
-				if goods != nil {
-					events = goods.Events[:sh.FirstEvent-1]
+			var kept DealState
+			quotes, payments := map[string]Quote{}, map[string]Payment{}
+			for i, p := range sent {
+				if len(p.State) > 0 || len(p.Money) > 0 {
+					t.Errorf("projection %d carries the whole state or money facts", i)
 				}
-				s := sh.Shipment
-				s.Events = append(events, s.Events...)
-				goods = &s
+				var d DealDetails
+				if len(p.Details) > 0 {
+					if err := json.Unmarshal(p.Details, &d); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for _, q := range d.Quotes {
+					if old, ok := quotes[q.ID]; ok && reflect.DeepEqual(old, q) {
+						t.Errorf("projection %d sends quote %s again unchanged", i, q.ID)
+					}
+					quotes[q.ID] = q
+				}
+				for _, pay := range d.Payments {
+					if old, ok := payments[pay.ID]; ok && reflect.DeepEqual(old, pay) {
+						t.Errorf("projection %d sends payment %s again unchanged", i, pay.ID)
+					}
+					payments[pay.ID] = pay
+				}
+				var err error
+				if kept, err = ApplyProjection(kept, nil, p.Sections, d); err != nil {
+					t.Fatal(err)
+				}
+				// Applied twice (a retried projection), nothing changes.
+				again, err := ApplyProjection(kept, nil, p.Sections, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(again, kept) {
+					t.Fatalf("projection %d applied twice differs from once", i)
+				}
 			}
-		}
-	}
-	if wholes == 0 || wholes >= len(sent) {
-		t.Errorf("%d of %d projections carry the whole state; want some, not all", wholes, len(sent))
-	}
-	if !reflect.DeepEqual(last, st) {
-		t.Errorf("the last whole state sent differs from the deal's end")
-	}
-	if !reflect.DeepEqual(money, moneyOf(&st)) {
-		t.Errorf("the money facts projected last %+v, the deal ends with %+v", money, moneyOf(&st))
-	}
-	if len(quotes) != len(st.Quotes) || len(payments) != len(st.Payments) {
-		t.Fatalf("projected %d quotes and %d payments, the deal has %d and %d", len(quotes), len(payments), len(st.Quotes), len(st.Payments))
-	}
-	for _, q := range st.Quotes {
-		if !reflect.DeepEqual(quotes[q.ID], q) {
-			t.Errorf("quote %s projected as %+v, the deal ends with %+v", q.ID, quotes[q.ID], q)
-		}
-	}
-	for _, p := range st.Payments {
-		if !reflect.DeepEqual(payments[p.ID], p) {
-			t.Errorf("payment %s projected as %+v, the deal ends with %+v", p.ID, payments[p.ID], p)
-		}
-	}
-	if goods == nil || goods.Status != st.Shipment.Status || !goods.DeliveredAt.Equal(st.Shipment.DeliveredAt) {
-		t.Errorf("goods shipment projected as %+v, the deal ends with %+v", goods, st.Shipment)
+			want := st
+			want.Timeline = nil
+			if want.Shipment != nil {
+				sh := *want.Shipment
+				sh.Events = nil
+				want.Shipment = &sh
+			}
+			if want.Sample != nil && want.Sample.Shipment != nil {
+				sample, sh := *want.Sample, *want.Sample.Shipment
+				sh.Events = nil
+				sample.Shipment = &sh
+				want.Sample = &sample
+			}
+			got, _ := json.Marshal(kept)
+			wantJSON, _ := json.Marshal(want)
+			if string(got) != string(wantJSON) {
+				t.Errorf("the projections add up to\n%s\nthe deal ends with\n%s", got, wantJSON)
+			}
+		})
 	}
 }

@@ -241,20 +241,19 @@ func (d *deal) reconcile(ctx workflow.Context) error {
 // postConfirmedCharges puts each captured charge into the deal's escrow
 // account in the ledger, once.
 func (d *deal) postConfirmedCharges(ctx workflow.Context) error {
-	actx := workflow.WithActivityOptions(ctx, moneyOptions)
 	for i := range d.state.Payments {
 		p := d.state.Payments[i]
 		if p.Kind != PaymentCharge || p.Status != PaymentSucceeded || p.Posted {
 			continue
 		}
-		err := workflow.ExecuteActivity(withSummary(actx, "post %s %s into escrow", p.Step, money.Format(p.Amount, p.Currency)), acts.PostLedger, activities.Posting{
+		err := quickly(ctx, d.localBooks, moneyOptions, fmt.Sprintf("post %s %s into escrow", p.Step, money.Format(p.Amount, p.Currency)), acts.PostLedger, activities.Posting{
 			IdempotencyKey: p.IdempotencyKey + "/escrow", DealID: d.in.DealID, Kind: p.Step,
 			Memo: fmt.Sprintf("%s payment %s into escrow", p.Step, p.ProviderID),
 			Lines: []activities.Line{
 				{Account: activities.BuyerAccount(d.in.Inquiry.BuyerOrgID), Amount: -p.Amount, Currency: p.Currency},
 				{Account: activities.EscrowAccount(d.in.DealID), Amount: p.Amount, Currency: p.Currency},
 			},
-		}).Get(ctx, nil)
+		}, nil)
 		if err != nil {
 			return fmt.Errorf("post %s to the ledger: %w", p.ID, err)
 		}
@@ -402,11 +401,11 @@ func (d *deal) payout(ctx workflow.Context, chargeIDs []string, release int64) e
 				lines = append(lines, l)
 			}
 		}
-		if err := workflow.ExecuteActivity(withSummary(actx, "post settlement of %s: release %s", charge.ID, money.Format(a.Released, cur)), acts.PostLedger, activities.Posting{
+		if err := quickly(ctx, d.localBooks, moneyOptions, fmt.Sprintf("post settlement of %s: release %s", charge.ID, money.Format(a.Released, cur)), acts.PostLedger, activities.Posting{
 			IdempotencyKey: charge.IdempotencyKey + "/settle", DealID: d.in.DealID, Kind: "settle",
 			Memo:  fmt.Sprintf("%s: released %d (commission %d), refunded %d", charge.ID, a.Released, a.Commission, a.Refunded) + d.state.Resolution.memoNote(),
 			Lines: lines,
-		}).Get(ctx, nil); err != nil {
+		}, nil); err != nil {
 			return fmt.Errorf("post settlement of %s: %w", charge.ID, err)
 		}
 		d.paymentByID(id).Settled = true

@@ -18,7 +18,7 @@ func onUpdate[T any](ctx workflow.Context, d *deal, name string, check func(work
 			}
 			apply(ctx, in)
 			d.change++
-			return d.result(), nil
+			return d.answer(ctx)
 		},
 		workflow.UpdateHandlerOptions{Validator: validate})
 }
@@ -37,6 +37,26 @@ func bounded[T any](check func(workflow.Context, T) error) func(workflow.Context
 
 func (d *deal) result() ActionResult {
 	return ActionResult{DealID: d.in.DealID, Stage: d.state.Stage}
+}
+
+// answer is an action's result once the read model has the change, for a
+// deal whose books run locally: they run in the same workflow task, so
+// the action waits no server round trip for it, and its caller reads the
+// deal from the read model (Projected). When the books are behind (their
+// local attempts failed, they are retrying through Temporal), the action
+// does not wait for them.
+func (d *deal) answer(ctx workflow.Context) (ActionResult, error) {
+	res := d.result()
+	if !d.localBooks {
+		return res, nil
+	}
+	seq := len(d.state.Timeline)
+	caughtUp := func() bool { return d.projected >= seq && !(d.touched && d.projectTouches) }
+	if err := workflow.Await(ctx, func() bool { return caughtUp() || d.booksBehind }); err != nil {
+		return res, err
+	}
+	res.Projected = caughtUp()
+	return res, nil
 }
 
 func (d *deal) registerHandlers(ctx workflow.Context) error {

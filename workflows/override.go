@@ -255,7 +255,7 @@ func (d *deal) projectOverride(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(ctx, acts.ProjectDeal, p).Get(ctx, nil); err != nil {
 		return fmt.Errorf("project the settled deal: %w", err)
 	}
-	d.marks, d.projected = marks, p.LastSeq
+	d.marks, d.projected, d.rounds = marks, p.LastSeq, p.Round
 	return nil
 }
 

@@ -196,8 +196,10 @@ func (h *overrideHarness) settled(stage Stage) {
 	if proj.Stage != string(stage) || proj.LastSeq != len(events)+3 || len(events) == 0 || events[0].Seq != 4 || events[0].Type != "operator_override" {
 		h.t.Errorf("projection stage %s last %d, new events %+v", proj.Stage, proj.LastSeq, events)
 	}
+	// The sections the read model writes over its state, by the state's
+	// own JSON names.
 	var st DealState
-	if err := json.Unmarshal(proj.State, &st); err != nil {
+	if err := json.Unmarshal(proj.Sections, &st); err != nil {
 		h.t.Fatal(err)
 	}
 	if st.Resolution == nil || !st.Resolution.Done || st.Resolution.Reason != "operator_override" || st.Escrow.Held != 0 {

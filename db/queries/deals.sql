@@ -1,19 +1,23 @@
 -- name: UpsertDeal :one
--- Writes the deal's row unless a newer projection is already there. A
--- projection without the whole state (state null) keeps the state there;
--- money facts (money, not null) are written over its top-level fields.
+-- Writes the deal's row unless a newer projection is already there, and
+-- returns its kept state (locked until the transaction ends) for the
+-- projection to bring up to date (SetDealState). A new row is kept whole
+-- from its first projection on (state_format 2, the column's default).
 INSERT INTO deals (id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency,
-                   state, last_event_seq, created_at, updated_at)
-VALUES (@id, @stage, @buyer_org_id, @supplier_org_id, @product, @quantity, @total_minor, @currency, COALESCE(sqlc.narg('state')::jsonb, '{}'::jsonb) || COALESCE(sqlc.narg('money')::jsonb, '{}'::jsonb), @last_event_seq, @created_at, @updated_at)
+                   state, last_event_seq, projection_round, created_at, updated_at)
+VALUES (@id, @stage, @buyer_org_id, @supplier_org_id, @product, @quantity, @total_minor, @currency, '{}'::jsonb, @last_event_seq, @projection_round, @created_at, @updated_at)
 ON CONFLICT (id) DO UPDATE SET
     stage = EXCLUDED.stage, supplier_org_id = EXCLUDED.supplier_org_id, total_minor = EXCLUDED.total_minor,
-    state = CASE WHEN sqlc.narg('state')::jsonb IS NULL THEN deals.state || COALESCE(sqlc.narg('money')::jsonb, '{}'::jsonb) ELSE EXCLUDED.state END, last_event_seq = EXCLUDED.last_event_seq, updated_at = EXCLUDED.updated_at
-WHERE deals.last_event_seq <= EXCLUDED.last_event_seq
-RETURNING last_event_seq;
+    last_event_seq = EXCLUDED.last_event_seq, projection_round = EXCLUDED.projection_round, updated_at = EXCLUDED.updated_at
+WHERE (deals.last_event_seq, deals.projection_round) <= (EXCLUDED.last_event_seq, EXCLUDED.projection_round)
+RETURNING state, state_format;
+
+-- name: SetDealState :exec
+UPDATE deals SET state = @state WHERE id = @id;
 
 -- name: InsertDealEvent :exec
-INSERT INTO deal_events (deal_id, seq, at, type, actor, detail)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO deal_events (deal_id, seq, at, type, actor, about, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (deal_id, seq) DO NOTHING;
 
 -- name: UpsertInvitation :exec
@@ -72,6 +76,9 @@ SELECT * FROM deals WHERE id = $1;
 
 -- name: ListDealEvents :many
 SELECT * FROM deal_events WHERE deal_id = $1 ORDER BY seq;
+
+-- name: ListTrackingEvents :many
+SELECT * FROM tracking_events WHERE deal_id = $1 ORDER BY kind, tracking_number, seq;
 
 -- name: ListDealPayments :many
 SELECT * FROM payments WHERE deal_id = $1 ORDER BY created_at, payment_id;

@@ -11,7 +11,7 @@ import (
 )
 
 const getDeal = `-- name: GetDeal :one
-SELECT id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency, state, last_event_seq, created_at, updated_at, category FROM deals WHERE id = $1
+SELECT id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency, state, last_event_seq, created_at, updated_at, category, state_format, projection_round FROM deals WHERE id = $1
 `
 
 func (q *Queries) GetDeal(ctx context.Context, id string) (Deal, error) {
@@ -31,13 +31,15 @@ func (q *Queries) GetDeal(ctx context.Context, id string) (Deal, error) {
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Category,
+		&i.StateFormat,
+		&i.ProjectionRound,
 	)
 	return i, err
 }
 
 const insertDealEvent = `-- name: InsertDealEvent :exec
-INSERT INTO deal_events (deal_id, seq, at, type, actor, detail)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO deal_events (deal_id, seq, at, type, actor, about, detail)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (deal_id, seq) DO NOTHING
 `
 
@@ -47,6 +49,7 @@ type InsertDealEventParams struct {
 	At     time.Time `json:"at"`
 	Type   string    `json:"type"`
 	Actor  string    `json:"actor"`
+	About  string    `json:"about"`
 	Detail string    `json:"detail"`
 }
 
@@ -57,6 +60,7 @@ func (q *Queries) InsertDealEvent(ctx context.Context, arg InsertDealEventParams
 		arg.At,
 		arg.Type,
 		arg.Actor,
+		arg.About,
 		arg.Detail,
 	)
 	return err
@@ -110,7 +114,7 @@ func (q *Queries) InsertTrackingEvent(ctx context.Context, arg InsertTrackingEve
 }
 
 const listDealEvents = `-- name: ListDealEvents :many
-SELECT deal_id, seq, at, type, actor, detail FROM deal_events WHERE deal_id = $1 ORDER BY seq
+SELECT deal_id, seq, at, type, actor, detail, about FROM deal_events WHERE deal_id = $1 ORDER BY seq
 `
 
 func (q *Queries) ListDealEvents(ctx context.Context, dealID string) ([]DealEvent, error) {
@@ -129,6 +133,7 @@ func (q *Queries) ListDealEvents(ctx context.Context, dealID string) ([]DealEven
 			&i.Type,
 			&i.Actor,
 			&i.Detail,
+			&i.About,
 		); err != nil {
 			return nil, err
 		}
@@ -406,37 +411,89 @@ func (q *Queries) ListDealsInDispute(ctx context.Context, arg ListDealsInDispute
 	return items, nil
 }
 
+const listTrackingEvents = `-- name: ListTrackingEvents :many
+SELECT deal_id, kind, tracking_number, seq, at, status, location, description FROM tracking_events WHERE deal_id = $1 ORDER BY kind, tracking_number, seq
+`
+
+func (q *Queries) ListTrackingEvents(ctx context.Context, dealID string) ([]TrackingEvent, error) {
+	rows, err := q.db.Query(ctx, listTrackingEvents, dealID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []TrackingEvent{}
+	for rows.Next() {
+		var i TrackingEvent
+		if err := rows.Scan(
+			&i.DealID,
+			&i.Kind,
+			&i.TrackingNumber,
+			&i.Seq,
+			&i.At,
+			&i.Status,
+			&i.Location,
+			&i.Description,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const setDealState = `-- name: SetDealState :exec
+UPDATE deals SET state = $1 WHERE id = $2
+`
+
+type SetDealStateParams struct {
+	State []byte `json:"state"`
+	ID    string `json:"id"`
+}
+
+func (q *Queries) SetDealState(ctx context.Context, arg SetDealStateParams) error {
+	_, err := q.db.Exec(ctx, setDealState, arg.State, arg.ID)
+	return err
+}
+
 const upsertDeal = `-- name: UpsertDeal :one
 INSERT INTO deals (id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency,
-                   state, last_event_seq, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, COALESCE($9::jsonb, '{}'::jsonb) || COALESCE($10::jsonb, '{}'::jsonb), $11, $12, $13)
+                   state, last_event_seq, projection_round, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '{}'::jsonb, $9, $10, $11, $12)
 ON CONFLICT (id) DO UPDATE SET
     stage = EXCLUDED.stage, supplier_org_id = EXCLUDED.supplier_org_id, total_minor = EXCLUDED.total_minor,
-    state = CASE WHEN $9::jsonb IS NULL THEN deals.state || COALESCE($10::jsonb, '{}'::jsonb) ELSE EXCLUDED.state END, last_event_seq = EXCLUDED.last_event_seq, updated_at = EXCLUDED.updated_at
-WHERE deals.last_event_seq <= EXCLUDED.last_event_seq
-RETURNING last_event_seq
+    last_event_seq = EXCLUDED.last_event_seq, projection_round = EXCLUDED.projection_round, updated_at = EXCLUDED.updated_at
+WHERE (deals.last_event_seq, deals.projection_round) <= (EXCLUDED.last_event_seq, EXCLUDED.projection_round)
+RETURNING state, state_format
 `
 
 type UpsertDealParams struct {
-	ID            string    `json:"id"`
-	Stage         string    `json:"stage"`
-	BuyerOrgID    string    `json:"buyer_org_id"`
-	SupplierOrgID *string   `json:"supplier_org_id"`
-	Product       string    `json:"product"`
-	Quantity      int64     `json:"quantity"`
-	TotalMinor    int64     `json:"total_minor"`
-	Currency      string    `json:"currency"`
-	State         []byte    `json:"state"`
-	Money         []byte    `json:"money"`
-	LastEventSeq  int32     `json:"last_event_seq"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	ID              string    `json:"id"`
+	Stage           string    `json:"stage"`
+	BuyerOrgID      string    `json:"buyer_org_id"`
+	SupplierOrgID   *string   `json:"supplier_org_id"`
+	Product         string    `json:"product"`
+	Quantity        int64     `json:"quantity"`
+	TotalMinor      int64     `json:"total_minor"`
+	Currency        string    `json:"currency"`
+	LastEventSeq    int32     `json:"last_event_seq"`
+	ProjectionRound int32     `json:"projection_round"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
 }
 
-// Writes the deal's row unless a newer projection is already there. A
-// projection without the whole state (state null) keeps the state there;
-// money facts (money, not null) are written over its top-level fields.
-func (q *Queries) UpsertDeal(ctx context.Context, arg UpsertDealParams) (int32, error) {
+type UpsertDealRow struct {
+	State       []byte `json:"state"`
+	StateFormat int16  `json:"state_format"`
+}
+
+// Writes the deal's row unless a newer projection is already there, and
+// returns its kept state (locked until the transaction ends) for the
+// projection to bring up to date (SetDealState). A new row is kept whole
+// from its first projection on (state_format 2, the column's default).
+func (q *Queries) UpsertDeal(ctx context.Context, arg UpsertDealParams) (UpsertDealRow, error) {
 	row := q.db.QueryRow(ctx, upsertDeal,
 		arg.ID,
 		arg.Stage,
@@ -446,15 +503,14 @@ func (q *Queries) UpsertDeal(ctx context.Context, arg UpsertDealParams) (int32, 
 		arg.Quantity,
 		arg.TotalMinor,
 		arg.Currency,
-		arg.State,
-		arg.Money,
 		arg.LastEventSeq,
+		arg.ProjectionRound,
 		arg.CreatedAt,
 		arg.UpdatedAt,
 	)
-	var last_event_seq int32
-	err := row.Scan(&last_event_seq)
-	return last_event_seq, err
+	var i UpsertDealRow
+	err := row.Scan(&i.State, &i.StateFormat)
+	return i, err
 }
 
 const upsertDecision = `-- name: UpsertDecision :exec

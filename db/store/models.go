@@ -83,19 +83,21 @@ type ApiKey struct {
 }
 
 type Deal struct {
-	ID            string    `json:"id"`
-	Stage         string    `json:"stage"`
-	BuyerOrgID    string    `json:"buyer_org_id"`
-	SupplierOrgID *string   `json:"supplier_org_id"`
-	Product       string    `json:"product"`
-	Quantity      int64     `json:"quantity"`
-	TotalMinor    int64     `json:"total_minor"`
-	Currency      string    `json:"currency"`
-	State         []byte    `json:"state"`
-	LastEventSeq  int32     `json:"last_event_seq"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
-	Category      *string   `json:"category"`
+	ID              string    `json:"id"`
+	Stage           string    `json:"stage"`
+	BuyerOrgID      string    `json:"buyer_org_id"`
+	SupplierOrgID   *string   `json:"supplier_org_id"`
+	Product         string    `json:"product"`
+	Quantity        int64     `json:"quantity"`
+	TotalMinor      int64     `json:"total_minor"`
+	Currency        string    `json:"currency"`
+	State           []byte    `json:"state"`
+	LastEventSeq    int32     `json:"last_event_seq"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+	Category        *string   `json:"category"`
+	StateFormat     int16     `json:"state_format"`
+	ProjectionRound int32     `json:"projection_round"`
 }
 
 type DealEvent struct {
@@ -105,6 +107,7 @@ type DealEvent struct {
 	Type   string    `json:"type"`
 	Actor  string    `json:"actor"`
 	Detail string    `json:"detail"`
+	About  string    `json:"about"`
 }
 
 type DealInvitation struct {

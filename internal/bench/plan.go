@@ -23,6 +23,9 @@ type RoundTrips struct {
 	ChildSignals  int `json:"child_signals"`  // children's reports to the parent
 	WorkflowTasks int `json:"workflow_tasks"` // the children's included
 	HistoryEvents int `json:"history_events"` // the children's included
+	// LocalActivities ran in the worker and were recorded as markers: no
+	// round trip, so not in Total.
+	LocalActivities int `json:"local_activities"`
 }
 
 // Total is every round trip the workflow made: updates, signals,
@@ -39,6 +42,10 @@ func (r RoundTrips) String() string {
 // childReports are the signals a parent gets from its own children, which
 // belong to the child's work, not to a new step.
 var childReports = map[string]bool{workflows.SignalShipmentUpdate: true, workflows.SignalBaselineReport: true}
+
+// localActivityMarker names the marker the Go SDK records for a local
+// activity.
+const localActivityMarker = "LocalActivity"
 
 // PlanOf reads a finished workflow's history, and its children's, and
 // returns the baseline plan that repeats its round trips, and their count.
@@ -87,6 +94,10 @@ func PlanOf(ctx context.Context, c client.Client, workflowID string) (workflows.
 		switch e.GetEventType() {
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
 			rt.WorkflowTasks++
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			if e.GetMarkerRecordedEventAttributes().GetMarkerName() == localActivityMarker {
+				rt.LocalActivities++
+			}
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
 			rt.Updates++
 			name := e.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName()

@@ -113,7 +113,7 @@ func (r *Report) Print(w io.Writer) {
 	if len(r.RoundTrips) > 0 {
 		fmt.Fprintln(w, "\nRound trips per deal (from the workflows' histories):")
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "kind\t\tupdates\tsignals\tactivities\ttimers\tchildren\tchild signals\tworkflow tasks\thistory events")
+		fmt.Fprintln(tw, "kind\t\tupdates\tsignals\tactivities\tlocal activities\ttimers\tchildren\tchild signals\tworkflow tasks\thistory events")
 		for _, k := range sortedKeys(r.RoundTrips) {
 			rows := []struct {
 				name string
@@ -127,7 +127,7 @@ func (r *Report) Print(w io.Writer) {
 			}
 			for _, row := range rows {
 				t := row.rt
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", k, row.name, t.Updates, t.Signals, t.Activities, t.Timers, t.Children, t.ChildSignals, t.WorkflowTasks, t.HistoryEvents)
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", k, row.name, t.Updates, t.Signals, t.Activities, t.LocalActivities, t.Timers, t.Children, t.ChildSignals, t.WorkflowTasks, t.HistoryEvents)
 			}
 		}
 		tw.Flush()

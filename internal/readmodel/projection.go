@@ -37,9 +37,9 @@ var (
 )
 
 // Project writes one projection of a deal in one transaction: the summary,
-// the new events and the details that changed, and the whole state when
-// the projection carries it. A projection older than the one there changes
-// nothing.
+// the new events, the details that changed, and the kept state brought up
+// to date (workflows.ApplyProjection). A projection older than the one
+// there changes nothing.
 func (s *Store) Project(ctx context.Context, p activities.DealProjection) error {
 	var details workflows.DealDetails
 	if len(p.Details) > 0 {
@@ -61,10 +61,10 @@ func (s *Store) Project(ctx context.Context, p activities.DealProjection) error 
 		} else if p.At.After(now) {
 			now = p.At
 		}
-		_, err := q.UpsertDeal(ctx, store.UpsertDealParams{
+		row, err := q.UpsertDeal(ctx, store.UpsertDealParams{
 			ID: p.DealID, Stage: p.Stage, BuyerOrgID: p.BuyerOrgID, SupplierOrgID: supplier, Product: p.Product,
-			Quantity: p.Quantity, TotalMinor: p.Total, Currency: p.Currency, State: p.State, Money: p.Money,
-			LastEventSeq: int32(p.LastSeq), CreatedAt: p.CreatedAt, UpdatedAt: now,
+			Quantity: p.Quantity, TotalMinor: p.Total, Currency: p.Currency,
+			LastEventSeq: int32(p.LastSeq), ProjectionRound: int32(p.Round), CreatedAt: p.CreatedAt, UpdatedAt: now,
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil // a newer projection is already there
@@ -74,10 +74,13 @@ func (s *Store) Project(ctx context.Context, p activities.DealProjection) error 
 		}
 		for _, e := range p.Events {
 			if err := q.InsertDealEvent(ctx, store.InsertDealEventParams{
-				DealID: p.DealID, Seq: int32(e.Seq), At: e.At, Type: e.Type, Actor: e.Actor, Detail: e.Detail,
+				DealID: p.DealID, Seq: int32(e.Seq), At: e.At, Type: e.Type, Actor: e.Actor, About: e.About, Detail: e.Detail,
 			}); err != nil {
 				return fmt.Errorf("insert event %d of deal %s: %w", e.Seq, p.DealID, err)
 			}
+		}
+		if err := keepState(ctx, q, p, row.State, details); err != nil {
+			return err
 		}
 		return projectDetails(ctx, q, p, details, now)
 	})
@@ -88,6 +91,40 @@ func (s *Store) Project(ctx context.Context, p activities.DealProjection) error 
 		return fmt.Errorf("%w: %w", activities.ErrProjectionRefused, err)
 	}
 	return err
+}
+
+// keepState brings the deal's kept state up to the projection.
+func keepState(ctx context.Context, q *store.Queries, p activities.DealProjection, kept []byte, details workflows.DealDetails) error {
+	var st workflows.DealState
+	if len(kept) > 0 {
+		if err := json.Unmarshal(kept, &st); err != nil {
+			return fmt.Errorf("decode the kept state of deal %s: %w", p.DealID, err)
+		}
+	}
+	sections := p.Sections
+	if len(sections) == 0 && len(p.Money) > 0 {
+		// A projection recorded before sections: its money facts carry
+		// the deal's payments too.
+		var legacy struct {
+			Payments []workflows.Payment `json:"payments"`
+		}
+		if err := json.Unmarshal(p.Money, &legacy); err != nil {
+			return fmt.Errorf("decode the money facts of deal %s: %w", p.DealID, err)
+		}
+		sections, details.Payments = p.Money, append(legacy.Payments, details.Payments...)
+	}
+	st, err := workflows.ApplyProjection(st, p.State, sections, details)
+	if err != nil {
+		return fmt.Errorf("deal %s: %w", p.DealID, err)
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode the kept state of deal %s: %w", p.DealID, err)
+	}
+	if err := q.SetDealState(ctx, store.SetDealStateParams{ID: p.DealID, State: raw}); err != nil {
+		return fmt.Errorf("keep the state of deal %s: %w", p.DealID, err)
+	}
+	return nil
 }
 
 func projectDetails(ctx context.Context, q *store.Queries, p activities.DealProjection, st workflows.DealDetails, updated time.Time) error {

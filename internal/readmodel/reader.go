@@ -23,32 +23,60 @@ var ErrNotFound = errors.New("deal not found")
 // ErrBadCursor means a page cursor was not made by this package.
 var ErrBadCursor = errors.New("malformed page cursor")
 
-// Deal returns a deal's state as the read model keeps it: the whole state
-// its workflow last sent (at its start, at its end), with the money facts
-// sent since written over it, and its timeline as projected so far.
+// Kept is a deal as the read model keeps it.
+type Kept struct {
+	State workflows.DealState
+	// Whole: the state is kept up to date with every projection. Deals
+	// projected before that (state_format 1) had their state sent whole
+	// only at their start and end: mid-deal, only their money facts,
+	// timeline and rows are current.
+	Whole bool
+}
+
+// Deal returns a deal's state as the read model keeps it: the state as
+// projected, with its timeline and its shipments' tracking events.
 func (s *Store) Deal(ctx context.Context, id string) (workflows.DealState, error) {
+	k, err := s.Kept(ctx, id)
+	return k.State, err
+}
+
+// Kept returns the deal as the read model keeps it (Deal), and whether
+// its state is kept whole.
+func (s *Store) Kept(ctx context.Context, id string) (Kept, error) {
 	q := store.New(s.pool)
 	row, err := q.GetDeal(ctx, id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return workflows.DealState{}, ErrNotFound
+		return Kept{}, ErrNotFound
 	}
 	if err != nil {
-		return workflows.DealState{}, fmt.Errorf("read deal %s: %w", id, err)
+		return Kept{}, fmt.Errorf("read deal %s: %w", id, err)
 	}
 	var st workflows.DealState
 	if err := json.Unmarshal(row.State, &st); err != nil {
-		return workflows.DealState{}, fmt.Errorf("decode deal %s: %w", id, err)
+		return Kept{}, fmt.Errorf("decode deal %s: %w", id, err)
 	}
 	evs, err := q.ListDealEvents(ctx, id)
 	if err != nil {
-		return workflows.DealState{}, fmt.Errorf("read timeline of %s: %w", id, err)
+		return Kept{}, fmt.Errorf("read timeline of %s: %w", id, err)
 	}
-	// The state's own entries (with whom each concerns) as far as it
-	// has them, then the timeline table's.
-	for _, e := range evs[min(len(st.Timeline), len(evs)):] {
-		st.Timeline = append(st.Timeline, workflows.Event{At: e.At, Type: e.Type, Actor: e.Actor, Detail: e.Detail})
+	st.Timeline = make([]workflows.Event, 0, len(evs))
+	for _, e := range evs {
+		st.Timeline = append(st.Timeline, workflows.Event{At: e.At, Type: e.Type, Actor: e.Actor, About: e.About, Detail: e.Detail})
 	}
-	return st, nil
+	tracked, err := q.ListTrackingEvents(ctx, id)
+	if err != nil {
+		return Kept{}, fmt.Errorf("read tracking events of %s: %w", id, err)
+	}
+	shipments := map[string]*workflows.Shipment{"goods": st.Shipment}
+	if st.Sample != nil {
+		shipments["sample"] = st.Sample.Shipment
+	}
+	for _, e := range tracked {
+		if sh := shipments[e.Kind]; sh != nil && sh.TrackingNumber == e.TrackingNumber {
+			sh.Events = append(sh.Events, activities.TrackEvent{At: e.At, Status: e.Status, Location: e.Location, Description: e.Description})
+		}
+	}
+	return Kept{State: st, Whole: row.StateFormat >= 2}, nil
 }
 
 // DealOfPayment names the deal that recorded a charge at the provider

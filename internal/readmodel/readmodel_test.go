@@ -120,9 +120,10 @@ func TestListsArePerViewerFilteredAndPaged(t *testing.T) {
 	}
 }
 
-// The state the read model keeps: the whole state of the first projection,
-// the money facts sent since written over it, and the timeline as its
-// table holds it; a projection with neither keeps what is there.
+// Projections recorded before sections (a deal in flight when the read
+// model began keeping whole states): the whole state of the first, the
+// money facts sent since written over it, and the timeline as its table
+// holds it; a projection with neither keeps what is there.
 func TestStateKeepsTheInquiryTakesMoneyAndTheWholeTimeline(t *testing.T) {
 	ctx := context.Background()
 	s := New(testenv.Postgres(t))
@@ -152,5 +153,74 @@ func TestStateKeepsTheInquiryTakesMoneyAndTheWholeTimeline(t *testing.T) {
 	}
 	if len(st.Timeline) != 5 || st.Timeline[4].Type != "e5" {
 		t.Fatalf("timeline of %d entries, want the 5 projected", len(st.Timeline))
+	}
+}
+
+// The state the read model keeps from projections that carry only what
+// changed: sections written over their fields, rows by their keys, a
+// retried projection changing nothing, and the timeline (with whom each
+// entry concerns) and tracking events from their own tables.
+func TestStateIsKeptWholeFromWhatChanged(t *testing.T) {
+	ctx := context.Background()
+	s := New(testenv.Postgres(t))
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	raw := func(v any) []byte {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	base := func(stage string, n int) activities.DealProjection {
+		p := projection(t, "d1", "b1", "s1", stage, t0, n)
+		p.State, p.Details, p.Events = nil, nil, p.Events[len(p.Events)-1:]
+		return p
+	}
+	first := base("QUOTING", 1)
+	first.Sections = raw(map[string]any{"deal_id": "d1", "stage": "QUOTING", "inquiry": workflows.Inquiry{BuyerOrgID: "b1", Product: "bolts", Quantity: 10}, "currency": "USD", "counter_offers": nil})
+	first.Details = raw(workflows.DealDetails{Quotes: []workflows.Quote{{ID: "q1", SupplierID: "s1", Revision: 1, UnitPrice: 10}, {ID: "q2", SupplierID: "s2", UnitPrice: 12}}})
+	first.Events[0].About = "s2"
+	second := base("SHIPPING", 2)
+	second.Sections = raw(map[string]any{"stage": "SHIPPING", "escrow": workflows.Escrow{Held: 300}})
+	second.Details = raw(workflows.DealDetails{
+		Quotes:    []workflows.Quote{{ID: "q1", SupplierID: "s1", Revision: 2, UnitPrice: 9}},
+		Payments:  []workflows.Payment{{ID: "deposit-1", Kind: workflows.PaymentCharge, Amount: 300, Status: workflows.PaymentSucceeded}},
+		Shipments: []workflows.ShipmentDetails{{Kind: "goods", FirstEvent: 1, Shipment: workflows.Shipment{Carrier: "dhl", TrackingNumber: "T1", Status: "in_transit", ShippedAt: t0, Events: []activities.TrackEvent{{At: t0, Status: "picked_up"}}}}},
+		Dispute:   &workflows.DisputeDetails{FirstEvidence: 1, Dispute: workflows.Dispute{Reason: "late", Evidence: []string{"e1", "e2"}}},
+	})
+	third := base("SHIPPING", 2) // a tracking event and evidence, no timeline entry
+	third.Details = raw(workflows.DealDetails{
+		Shipments: []workflows.ShipmentDetails{{Kind: "goods", FirstEvent: 2, Shipment: workflows.Shipment{Carrier: "dhl", TrackingNumber: "T1", Status: "delivered", ShippedAt: t0, Events: []activities.TrackEvent{{At: t0.Add(time.Hour), Status: "delivered"}}}}},
+		Dispute:   &workflows.DisputeDetails{FirstEvidence: 3, Dispute: workflows.Dispute{Reason: "late", Evidence: []string{"e3"}}},
+	})
+	first.Round, second.Round, third.Round = 1, 2, 3
+	// third retried, and second's attempt that lingered landing last.
+	for _, p := range []activities.DealProjection{first, second, third, third, second} {
+		if err := s.Project(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k, err := s.Kept(ctx, "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := k.State
+	if !k.Whole || st.Stage != workflows.StageShipping || st.Inquiry.Product != "bolts" || st.Escrow.Held != 300 || st.Currency != "USD" {
+		t.Fatalf("kept whole %v: stage %s inquiry %+v escrow %+v", k.Whole, st.Stage, st.Inquiry, st.Escrow)
+	}
+	if len(st.Quotes) != 2 || st.Quotes[0].Revision != 2 || st.Quotes[0].UnitPrice != 9 || st.Quotes[1].ID != "q2" {
+		t.Fatalf("quotes %+v, want q1's revision 2 in its place and q2", st.Quotes)
+	}
+	if len(st.Payments) != 1 || st.Payments[0].Amount != 300 {
+		t.Fatalf("payments %+v", st.Payments)
+	}
+	if sh := st.Shipment; sh == nil || sh.Status != "delivered" || len(sh.Events) != 2 || sh.Events[1].Status != "delivered" {
+		t.Fatalf("shipment %+v, want delivered with both tracking events", sh)
+	}
+	if d := st.Dispute; d == nil || fmt.Sprint(d.Evidence) != "[e1 e2 e3]" {
+		t.Fatalf("dispute %+v, want evidence e1 to e3 once each", d)
+	}
+	if len(st.Timeline) != 2 || st.Timeline[0].About != "s2" || st.Timeline[1].Type != "e2" {
+		t.Fatalf("timeline %+v, want both entries, the first about s2", st.Timeline)
 	}
 }

@@ -240,8 +240,8 @@ type DealResume struct {
 	Trackers   int       `json:"trackers"`
 	Projected  int       `json:"projected"`
 	// Rounds is how many projections the deal's runs have made.
-	Rounds int `json:"rounds,omitempty"`
-	Notified   int       `json:"notified"`
+	Rounds   int `json:"rounds,omitempty"`
+	Notified int `json:"notified"`
 }
 
 // ---- update payloads ----

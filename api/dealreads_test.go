@@ -92,3 +92,35 @@ func TestDealReadsReaderGivingUpLeavesTheQueryToOthers(t *testing.T) {
 		t.Fatalf("the next reader: %+v %v", st, err)
 	}
 }
+
+// Reads come from the read model, and a party reads its own writes: the
+// deal a created inquiry and each action answer with already shows the
+// change, and so does a read sent right after, by either party; nothing
+// waits for a later projection.
+func TestActionsAnswerAndReadTheirOwnWrites(t *testing.T) {
+	p := newPlatform(t)
+	id := p.newDeal(false, "supplier")
+	if st := p.deal("supplier", id); len(st.Invitations) != 1 || st.Stage != workflows.StageQuoting {
+		t.Fatalf("the invited supplier reads the new deal as %s with %d invitations", st.Stage, len(st.Invitations))
+	}
+	var st workflows.DealState
+	p.must(200, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody())).json(t, &st)
+	if len(st.Quotes) != 1 {
+		t.Fatalf("the quote's answer shows %d quotes", len(st.Quotes))
+	}
+	supplier := p.orgs["supplier"].String()
+	for i := range 10 {
+		before := len(p.deal("buyer", id).Timeline)
+		p.must(200, p.do("buyer", "POST", p.path(id, "/counter-offers"), map[string]any{
+			"supplier_id": supplier, "target_unit_price": 380 - i, "message": fmt.Sprintf("offer %d", i),
+		})).json(t, &st)
+		if len(st.CounterOffers) != i+1 || len(st.Timeline) <= before {
+			t.Fatalf("counter-offer %d answered with %d counter-offers, timeline %d entries (was %d)", i+1, len(st.CounterOffers), len(st.Timeline), before)
+		}
+		for _, who := range []string{"buyer", "supplier"} {
+			if got := p.deal(who, id); len(got.CounterOffers) != i+1 || len(got.Timeline) < len(st.Timeline) {
+				t.Fatalf("right after counter-offer %d the %s reads %d counter-offers and %d timeline entries", i+1, who, len(got.CounterOffers), len(got.Timeline))
+			}
+		}
+	}
+}

@@ -197,16 +197,32 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 	if err := checkBounds(in); err != nil {
 		return err
 	}
-	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	// One trip: the deal starts with an update that answers once the read
+	// model has it. A repeat finds the deal the first run started (running:
+	// the update joins it; closed: it is refused as already started).
+	ctx, cancel := context.WithTimeout(ctx, 2*s.dealTimeout)
+	defer cancel()
+	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 		ID: workflows.DealWorkflowID(dealID), TaskQueue: s.taskQueue,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, workflows.DealWorkflowName, in)
+	h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			WorkflowID: workflows.DealWorkflowID(dealID), UpdateName: workflows.UpdateOpened, WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	var res workflows.ActionResult
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
-		return err
+		return unavailable(ctx, err)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/deals/"+dealID)
-	return s.answer(c, http.StatusCreated, dealID)
+	return s.answerAfter(c, http.StatusCreated, dealID, res.Projected)
 }
 
 // query asks the deal's workflow for its state, giving Temporal and the
@@ -302,6 +318,23 @@ func viewOf(c echo.Context, st workflows.DealState) (workflows.DealState, error)
 		return workflows.DealState{}, errNotFound
 	}
 	return v, nil
+}
+
+// answerAfter answers an action with what the caller now sees of the deal:
+// from the read model when the workflow said it has the action
+// (projected), from the workflow otherwise.
+func (s *Server) answerAfter(c echo.Context, status int, dealID string, projected bool) error {
+	if projected {
+		kept, err := s.reads.Kept(c.Request().Context(), dealID)
+		if err == nil && kept.Whole {
+			v, err := viewOf(c, kept.State)
+			if err != nil {
+				return err
+			}
+			return c.JSON(status, v)
+		}
+	}
+	return s.answer(c, status, dealID)
 }
 
 // answer answers an action with what the caller now sees of the deal.
@@ -407,18 +440,7 @@ func (s *Server) action(update string, build builder) echo.HandlerFunc {
 		if err := s.update(c, update, arg, &res); err != nil {
 			return err
 		}
-		if res.Projected {
-			// The read model has the deal with this action.
-			kept, err := s.reads.Kept(c.Request().Context(), res.DealID)
-			if err == nil && kept.Whole {
-				v, err := viewOf(c, kept.State)
-				if err != nil {
-					return err
-				}
-				return c.JSON(http.StatusOK, v)
-			}
-		}
-		return s.answer(c, http.StatusOK, res.DealID)
+		return s.answerAfter(c, http.StatusOK, res.DealID, res.Projected)
 	}
 }
 

@@ -73,6 +73,10 @@ const (
 	UpdateAcceptSettlement  = "accept-settlement"
 	UpdateEscalateDispute   = "escalate-dispute"
 	UpdateCancel            = "cancel"
+	// UpdateOpened changes nothing: sent with the deal's start
+	// (update-with-start), it answers once the read model has the new
+	// deal, so the buyer's create is one trip.
+	UpdateOpened = "opened"
 
 	// Signals: facts from outside that cannot be refused.
 	SignalPaymentConfirmed = "payment-confirmed"

@@ -88,6 +88,9 @@ func (d *deal) registerHandlers(ctx workflow.Context) error {
 		func() error { return onUpdate(ctx, d, UpdateEscalateDispute, d.checkEscalate, d.escalateUpdate) },
 		func() error { return onUpdate(ctx, d, UpdateCancel, d.checkCancel, d.cancel) },
 		func() error {
+			return workflow.SetUpdateHandler(ctx, UpdateOpened, func(ctx workflow.Context) (ActionResult, error) { return d.answer(ctx) })
+		},
+		func() error {
 			// Paying runs the provider call inside the update, so the buyer's
 			// client gets what it needs to complete the payment.
 			return workflow.SetUpdateHandlerWithOptions(ctx, UpdatePay, d.pay,

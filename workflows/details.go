@@ -81,7 +81,8 @@ func sectionsOf(st *DealState) map[string]json.RawMessage {
 		panic(fmt.Sprintf("encode the deal's sections: %v", err))
 	}
 	var out map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &out); err != nil {
+	err = json.Unmarshal(raw, &out) //workflowcheck:ignore
+	if err != nil {
 		panic(fmt.Sprintf("decode the deal's sections: %v", err))
 	}
 	for _, k := range rowFields {
@@ -157,11 +158,14 @@ func (m projectionMarks) changes(st *DealState) (DealDetails, map[string]json.Ra
 	}
 	sections := map[string]json.RawMessage{}
 	current := sectionsOf(st)
+	// Both loops only fill maps: their order changes nothing.
+	//workflowcheck:ignore
 	for k, v := range current {
 		if changed("section/"+k, v) {
 			sections[k] = v
 		}
 	}
+	//workflowcheck:ignore
 	for k := range m.rows {
 		if name, ok := strings.CutPrefix(k, "section/"); ok && current[name] == nil {
 			sections[name] = json.RawMessage("null")
@@ -172,6 +176,8 @@ func (m projectionMarks) changes(st *DealState) (DealDetails, map[string]json.Ra
 
 // forgetSections makes the next projection send every section again.
 func (m projectionMarks) forgetSections() {
+	// Deletes only: the order changes nothing.
+	//workflowcheck:ignore
 	for k := range m.rows {
 		if strings.HasPrefix(k, "section/") {
 			delete(m.rows, k)

@@ -104,8 +104,19 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.KeysFile, "keys", ".tradeloop/demo-keys.json", "with -api: the demo keys file (admin and mediator keys)")
 	fs.IntVar(&o.WorkerPID, "worker-pid", 0, "with -api: the worker's process ID, to report its CPU and memory")
 	fs.IntVar(&o.PostgresPID, "postgres-pid", 0, "with -api: PostgreSQL's postmaster process ID, to report its CPU")
+	compare := fs.String("compare", "", "a git revision: run the deals with the program built from it, then with this one, and print both side by side (no baseline)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *compare != "" {
+		// Both runs get the other options as given.
+		var rest []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "compare" && f.Name != "out" && f.Name != "no-baseline" {
+				rest = append(rest, "-"+f.Name+"="+f.Value.String())
+			}
+		})
+		return Compare(ctx, *compare, rest, stdout, stderr)
 	}
 	m, err := ParseMix(*mix)
 	if err != nil {

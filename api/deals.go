@@ -262,9 +262,9 @@ func unavailable(ctx context.Context, err error) error {
 
 // visibleDeal returns the deal if the caller may see it, and 404 otherwise,
 // so a deal ID tells nobody else whether it exists. The read model
-// answers: every change of the deal is projected there before the action
-// that made it answers (the bookkeeping runs in the same workflow task),
-// so a party reads its own writes without a trip to the workflow. Only a
+// answers: an action answers once its change is projected there (its
+// handler waits for the deal's bookkeeping), so a party reads its own
+// writes without a trip to the workflow. Only a
 // deal not projected yet (just started), or kept from before the read
 // model kept whole states, is asked of its workflow.
 func (s *Server) visibleDeal(c echo.Context) (workflows.DealState, error) {

@@ -78,7 +78,11 @@ func (d *deal) keepBooks(ctx workflow.Context) error {
 }
 
 // keepBooksAtOnce sends the notifications not yet sent and the projection
-// in one bookkeeping activity, run locally first (quickly).
+// in one bookkeeping activity. It is a regular activity, not a local one:
+// a local activity writes before its workflow task is recorded, and if
+// that task is lost (a worker killed, a task timed out under load) the
+// read model would show a deal ahead of its workflow, a state the deal
+// may never reach; a regular activity runs only for a recorded task.
 func (d *deal) keepBooksAtOnce(ctx workflow.Context) error {
 	var b activities.Books
 	notes := len(d.outbox) - d.sent
@@ -103,7 +107,7 @@ func (d *deal) keepBooksAtOnce(ctx workflow.Context) error {
 	if project {
 		summary = fmt.Sprintf("send %d notifications, update the read model (%s)", notes, d.state.Stage)
 	}
-	err := quickly(ctx, true, workflow.GetActivityOptions(ctx), summary, acts.KeepBooks, b, func() { d.booksBehind = true })
+	err := workflow.ExecuteActivity(withSummary(ctx, "%s", summary), acts.KeepBooks, b).Get(ctx, nil)
 	d.booksBehind = err != nil
 	if err != nil {
 		var appErr *temporal.ApplicationError

@@ -253,7 +253,7 @@ func (d *deal) postConfirmedCharges(ctx workflow.Context) error {
 				{Account: activities.BuyerAccount(d.in.Inquiry.BuyerOrgID), Amount: -p.Amount, Currency: p.Currency},
 				{Account: activities.EscrowAccount(d.in.DealID), Amount: p.Amount, Currency: p.Currency},
 			},
-		}, nil)
+		})
 		if err != nil {
 			return fmt.Errorf("post %s to the ledger: %w", p.ID, err)
 		}
@@ -405,7 +405,7 @@ func (d *deal) payout(ctx workflow.Context, chargeIDs []string, release int64) e
 			IdempotencyKey: charge.IdempotencyKey + "/settle", DealID: d.in.DealID, Kind: "settle",
 			Memo:  fmt.Sprintf("%s: released %d (commission %d), refunded %d", charge.ID, a.Released, a.Commission, a.Refunded) + d.state.Resolution.memoNote(),
 			Lines: lines,
-		}, nil); err != nil {
+		}); err != nil {
 			return fmt.Errorf("post settlement of %s: %w", charge.ID, err)
 		}
 		d.paymentByID(id).Settled = true

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -39,12 +41,11 @@ func (d *deal) result() ActionResult {
 	return ActionResult{DealID: d.in.DealID, Stage: d.state.Stage}
 }
 
-// answer is an action's result once the read model has the change, for a
-// deal whose books run locally: they run in the same workflow task, so
-// the action waits no server round trip for it, and its caller reads the
-// deal from the read model (Projected). When the books are behind (their
-// local attempts failed, they are retrying through Temporal), the action
-// does not wait for them.
+// answer is an action's result once the read model has the change (for
+// deals that keep their books in one activity per round, localBooks), so
+// its caller reads the deal from the read model (Projected) and reads its
+// own write there afterwards. When the books are failing, or take longer
+// than booksWait, the action answers without it.
 func (d *deal) answer(ctx workflow.Context) (ActionResult, error) {
 	res := d.result()
 	if !d.localBooks {
@@ -52,12 +53,16 @@ func (d *deal) answer(ctx workflow.Context) (ActionResult, error) {
 	}
 	seq := len(d.state.Timeline)
 	caughtUp := func() bool { return d.projected >= seq && !(d.touched && d.projectTouches) }
-	if err := workflow.Await(ctx, func() bool { return caughtUp() || d.booksBehind }); err != nil {
+	wait := workflow.AwaitOptions{Timeout: booksWait, TimerOptions: workflow.TimerOptions{Summary: "wait for the read model"}}
+	if _, err := workflow.AwaitWithOptions(ctx, wait, func() bool { return caughtUp() || d.booksBehind }); err != nil {
 		return res, err
 	}
 	res.Projected = caughtUp()
 	return res, nil
 }
+
+// booksWait bounds how long an action waits for the read model to have it.
+const booksWait = 5 * time.Second
 
 func (d *deal) registerHandlers(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (DealState, error) { return d.state, nil }); err != nil {

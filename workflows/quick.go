@@ -9,12 +9,18 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// versionLocalBooks marks deals whose bookkeeping (notifications,
-// projections, ledger postings) runs first as local activities: in the
-// worker, recorded in the deal's history as one marker, without a trip
-// through Temporal's server and its task queue. Earlier histories replay
-// with every one of them a regular activity and one activity per
-// notification.
+// versionLocalBooks marks deals whose ledger postings run first as local
+// activities (in the worker, recorded in the deal's history as one marker,
+// without a trip through Temporal's server and its task queue), whose
+// notifications and projection of a change go in one activity, and whose
+// actions answer once the read model has them. Earlier histories replay
+// with postings as regular activities, one activity per notification and
+// one per projection.
+//
+// A local activity's write happens before its workflow task is recorded:
+// a posting may reach the ledger before the deal records it, which is
+// safe (the charge it books is a fact the history already holds, and its
+// key makes the repeat a no-op). A projection is not local (keepBooksAtOnce).
 const versionLocalBooks = "local-books"
 
 // quickTries bounds the local attempts of a bookkeeping activity: a few
@@ -27,10 +33,9 @@ var quickTries = temporal.RetryPolicy{
 
 // quickly runs a bookkeeping activity (idempotent, local to our own
 // database) as a local activity, and, if the local attempts fail, as a
-// regular activity under opts (fellBack, if set, hears of it first). An
-// error the activity marks non-retryable, or whose type opts will not
-// retry, ends it at once either way.
-func quickly(ctx workflow.Context, local bool, opts workflow.ActivityOptions, summary string, activity any, arg any, fellBack func()) error {
+// regular activity under opts. An error the activity marks non-retryable,
+// or whose type opts will not retry, ends it at once either way.
+func quickly(ctx workflow.Context, local bool, opts workflow.ActivityOptions, summary string, activity any, arg any) error {
 	if local {
 		tries := quickTries
 		if opts.RetryPolicy != nil {
@@ -45,9 +50,6 @@ func quickly(ctx workflow.Context, local bool, opts workflow.ActivityOptions, su
 			return err
 		}
 		workflow.GetLogger(ctx).Warn("local bookkeeping failed; retrying it as a regular activity", "what", summary, "error", err)
-		if fellBack != nil {
-			fellBack()
-		}
 	}
 	actx := workflow.WithActivityOptions(ctx, opts)
 	return workflow.ExecuteActivity(withSummary(actx, "%s", summary), activity, arg).Get(ctx, nil)

@@ -56,10 +56,22 @@ func TestBenchOnItsOwnStack(t *testing.T) {
 		}
 		d, b := rt.Deal, rt.Baseline
 		// Workflow tasks differ with timing; a timer started and cancelled
-		// within one workflow task never reaches the server.
-		timers := d.Timers - b.Timers
+		// within one workflow task never reaches the server; how many
+		// changes one round of bookkeeping takes (one activity) depends on
+		// how the actions and the worker interleave, so the baseline,
+		// which repeats the median deal of its kind, can make a few more
+		// or fewer of those activities and of the timers an action starts
+		// while it waits for the read model.
+		near := func(x, y int) bool { return 4*x >= 3*y && 4*y >= 3*x }
+		activities, timers := d.Activities, d.Timers
 		d.WorkflowTasks, d.HistoryEvents, d.Timers, b.WorkflowTasks, b.HistoryEvents, b.Timers = 0, 0, 0, 0, 0, 0
-		if d != b || timers < -1 || timers > 1 || d.Updates == 0 || d.Activities == 0 || d.Children == 0 {
+		d.Activities, b.Activities = 0, 0
+		// The deal's ledger postings run as local activities, which make
+		// no round trip; the baseline makes none.
+		local := d.LocalActivities
+		d.LocalActivities = 0
+		if d != b || !near(activities, rt.Baseline.Activities) || !near(timers, rt.Baseline.Timers) ||
+			d.Updates == 0 || activities == 0 || d.Children == 0 || local == 0 {
 			t.Errorf("%s: deal %+v, baseline %+v", k, rt.Deal, rt.Baseline)
 		}
 	}

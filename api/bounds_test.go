@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"github.com/tradeloop/tradeloop/workflows"
 	"strings"
@@ -105,6 +106,20 @@ func TestControlCharactersAndOverlongTextAre422OnEveryRoute(t *testing.T) {
 func TestDealServiceDownIs503WithRetryAfter(t *testing.T) {
 	p := newPlatform(t, func(d *Deps) { d.DealTimeout = 2 * time.Second })
 	id := p.newDeal(false, "supplier")
+	// The deal's first projection is on its way; with it in the read
+	// model, the worker goes.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var n int
+		if err := p.pool.QueryRow(context.Background(), "SELECT count(*) FROM deals WHERE id = $1", id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the new deal never reached the read model")
+		}
+	}
 	p.worker.Stop()
 	var st workflows.DealState
 	p.must(200, p.do("buyer", "GET", p.path(id, ""), nil)).json(t, &st)

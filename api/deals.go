@@ -197,9 +197,10 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 	if err := checkBounds(in); err != nil {
 		return err
 	}
-	// One trip: the deal starts with an update that answers once the read
-	// model has it. A repeat finds the deal the first run started (running:
-	// the update joins it; closed: it is refused as already started).
+	// One trip: the deal starts with an update that answers with its
+	// state. A repeat finds the deal the first run started (running: the
+	// update joins it and answers with its state now; ended: it is refused
+	// as already started, and the deal is read).
 	ctx, cancel := context.WithTimeout(ctx, 2*s.dealTimeout)
 	defer cancel()
 	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
@@ -213,16 +214,23 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 			WorkflowID: workflows.DealWorkflowID(dealID), UpdateName: workflows.UpdateOpened, WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
-	var res workflows.ActionResult
+	var st workflows.DealState
 	if err == nil {
-		err = h.Get(ctx, &res)
+		err = h.Get(ctx, &st)
 	}
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
 		return unavailable(ctx, err)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/deals/"+dealID)
-	return s.answerAfter(c, http.StatusCreated, dealID, res.Projected)
+	if err != nil { // a repeat of a create whose deal has ended
+		return s.answer(c, http.StatusCreated, dealID)
+	}
+	v, err := viewOf(c, st)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, v)
 }
 
 // query asks the deal's workflow for its state, giving Temporal and the

@@ -74,8 +74,8 @@ const (
 	UpdateEscalateDispute   = "escalate-dispute"
 	UpdateCancel            = "cancel"
 	// UpdateOpened changes nothing: sent with the deal's start
-	// (update-with-start), it answers once the read model has the new
-	// deal, so the buyer's create is one trip.
+	// (update-with-start), it answers with the new deal's state, so the
+	// buyer's create is one trip.
 	UpdateOpened = "opened"
 
 	// Signals: facts from outside that cannot be refused.

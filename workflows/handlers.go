@@ -93,7 +93,10 @@ func (d *deal) registerHandlers(ctx workflow.Context) error {
 		func() error { return onUpdate(ctx, d, UpdateEscalateDispute, d.checkEscalate, d.escalateUpdate) },
 		func() error { return onUpdate(ctx, d, UpdateCancel, d.checkCancel, d.cancel) },
 		func() error {
-			return workflow.SetUpdateHandler(ctx, UpdateOpened, func(ctx workflow.Context) (ActionResult, error) { return d.answer(ctx) })
+			// The new deal's state, once: small (the inquiry, bounded by the
+			// input limits, and its invitations), so the create needs no
+			// query and no wait for the read model.
+			return workflow.SetUpdateHandler(ctx, UpdateOpened, func(ctx workflow.Context) (DealState, error) { return d.state, nil })
 		},
 		func() error {
 			// Paying runs the provider call inside the update, so the buyer's

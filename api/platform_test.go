@@ -266,4 +266,22 @@ func quoteBody() map[string]any {
 	}
 }
 
+// projected waits until the deal's first projection is in the read model
+// (a create answers from the workflow, before it).
+func (p *platform) projected(id string) {
+	p.t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var n int
+		if err := p.pool.QueryRow(context.Background(), "SELECT count(*) FROM deals WHERE id = $1", id).Scan(&n); err != nil {
+			p.t.Fatal(err)
+		}
+		if n == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("deal %s never reached the read model", id)
+		}
+	}
+}
+
 func (p *platform) path(id, rest string) string { return fmt.Sprintf("/v1/deals/%s%s", id, rest) }

@@ -73,10 +73,6 @@ const (
 	UpdateAcceptSettlement  = "accept-settlement"
 	UpdateEscalateDispute   = "escalate-dispute"
 	UpdateCancel            = "cancel"
-	// UpdateOpened changes nothing: sent with the deal's start
-	// (update-with-start), it answers with the new deal's state, so the
-	// buyer's create is one trip.
-	UpdateOpened = "opened"
 
 	// Signals: facts from outside that cannot be refused.
 	SignalPaymentConfirmed = "payment-confirmed"

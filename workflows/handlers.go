@@ -93,12 +93,6 @@ func (d *deal) registerHandlers(ctx workflow.Context) error {
 		func() error { return onUpdate(ctx, d, UpdateEscalateDispute, d.checkEscalate, d.escalateUpdate) },
 		func() error { return onUpdate(ctx, d, UpdateCancel, d.checkCancel, d.cancel) },
 		func() error {
-			// The new deal's state, once: small (the inquiry, bounded by the
-			// input limits, and its invitations), so the create needs no
-			// query and no wait for the read model.
-			return workflow.SetUpdateHandler(ctx, UpdateOpened, func(ctx workflow.Context) (DealState, error) { return d.state, nil })
-		},
-		func() error {
 			// Paying runs the provider call inside the update, so the buyer's
 			// client gets what it needs to complete the payment.
 			return workflow.SetUpdateHandlerWithOptions(ctx, UpdatePay, d.pay,

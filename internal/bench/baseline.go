@@ -18,9 +18,8 @@ import (
 // baselineAPI serves the routes a deal's client calls, with the Temporal
 // calls the API makes for each and nothing else: no authentication, no
 // idempotency keys, no database. Creating a deal starts the baseline
-// workflow with the plan of the deal's kind, with the update of its first
-// step when the deal starts with one (update-with-start, as the API does);
-// a party action sends the update of the plan's step; the mediator's
+// workflow with the plan of the deal's kind and queries it; a party action
+// sends the update of the plan's step; the mediator's
 // decision signals and queries. Reading a deal queries it: the API reads
 // its read model instead, which the baseline does not have. Its routes
 // live under /<kind>/, so one server holds every kind's plan.
@@ -72,31 +71,11 @@ func (b *baselineAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			ID: "baseline-" + id, TaskQueue: b.taskQueue, WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		}
 		in := workflows.BaselineInput{ID: id, Plan: plan}
-		if len(plan.Steps) == 0 || plan.Steps[0].Name != workflows.UpdateOpened {
-			if _, err := b.temporal.ExecuteWorkflow(ctx, opts, workflows.BaselineWorkflowName, in); err != nil {
-				fail(w, err)
-				return
-			}
-			b.answer(w, ctx, id, http.StatusCreated)
-			return
-		}
-		opts.WorkflowIDConflictPolicy = enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
-		h, err := b.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-			StartWorkflowOperation: b.temporal.NewWithStartWorkflowOperation(opts, workflows.BaselineWorkflowName, in),
-			UpdateOptions: client.UpdateWorkflowOptions{
-				WorkflowID: opts.ID, UpdateName: workflows.UpdateBaselineStep,
-				Args: []any{workflows.BaselineStepInput{Name: workflows.UpdateOpened}}, WaitForStage: client.WorkflowUpdateStageCompleted,
-			},
-		})
-		var st workflows.BaselineState
-		if err == nil {
-			err = h.Get(ctx, &st)
-		}
-		if err != nil {
+		if _, err := b.temporal.ExecuteWorkflow(ctx, opts, workflows.BaselineWorkflowName, in); err != nil {
 			fail(w, err)
 			return
 		}
-		write(w, http.StatusCreated, view(st))
+		b.answer(w, ctx, id, http.StatusCreated)
 	case r.Method == http.MethodGet && len(parts) == 2:
 		b.answer(w, ctx, parts[1], http.StatusOK)
 	case r.Method == http.MethodPost && len(parts) >= 3:

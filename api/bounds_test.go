@@ -14,7 +14,6 @@ import (
 func TestControlCharactersAndOverlongTextAre422OnEveryRoute(t *testing.T) {
 	p := newPlatform(t)
 	id := p.newDeal(false, "supplier")
-	p.projected(id) // reads from now on come from the read model
 	before := string(p.do("buyer", "GET", p.path(id, "/timeline"), nil).body)
 	supplier := p.orgs["supplier"].String()
 	inquiry := func(field string, v any) map[string]any {
@@ -106,8 +105,7 @@ func TestControlCharactersAndOverlongTextAre422OnEveryRoute(t *testing.T) {
 func TestDealServiceDownIs503WithRetryAfter(t *testing.T) {
 	p := newPlatform(t, func(d *Deps) { d.DealTimeout = 2 * time.Second })
 	id := p.newDeal(false, "supplier")
-	p.projected(id) // with the deal in the read model, the worker goes
-	p.worker.Stop()
+	p.worker.Stop() // the deal is in the read model (newDeal)
 	var st workflows.DealState
 	p.must(200, p.do("buyer", "GET", p.path(id, ""), nil)).json(t, &st)
 	if st.DealID != id || st.Stage != workflows.StageQuoting {

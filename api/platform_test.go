@@ -243,7 +243,10 @@ func (p *platform) waitFor(who, id string, ok func(workflows.DealState) bool) wo
 	}
 }
 
-// newDeal sends an inquiry as the buyer to the given suppliers.
+// newDeal sends an inquiry as the buyer to the given suppliers, and waits
+// for the deal's first projection: reads from then on come from the read
+// model (a create answers from the workflow, whose times are finer than
+// PostgreSQL keeps them).
 func (p *platform) newDeal(sample bool, suppliers ...string) string {
 	p.t.Helper()
 	var ids []string
@@ -255,6 +258,7 @@ func (p *platform) newDeal(sample bool, suppliers ...string) string {
 		"product": "cotton t-shirts", "quantity": 2000, "unit": "pcs", "currency": "USD", "destination": "Hamburg",
 		"wants_sample": sample, "suppliers": ids,
 	})).json(p.t, &st)
+	p.projected(st.DealID)
 	return st.DealID
 }
 

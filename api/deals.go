@@ -285,6 +285,33 @@ func (s *Server) visibleDeal(c echo.Context) (workflows.DealState, error) {
 	return viewOf(c, st)
 }
 
+// freshDeal is visibleDeal asked of the workflow first, for a decision
+// that must not act on a read model that is behind (its projection
+// failing while a party's action went through): the read model answers
+// only once the workflow is gone.
+func (s *Server) freshDeal(c echo.Context) (workflows.DealState, error) {
+	id := c.Param("id")
+	if _, err := uuid.Parse(id); err != nil && !validDealID(id) {
+		return workflows.DealState{}, errNotFound
+	}
+	ctx := c.Request().Context()
+	st, err := s.query(ctx, id)
+	if err == nil {
+		st = s.settledByOverride(ctx, st)
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		st, err = s.reads.Deal(ctx, id)
+		if errors.Is(err, readmodel.ErrNotFound) {
+			return workflows.DealState{}, errNotFound
+		}
+	}
+	if err != nil {
+		return workflows.DealState{}, err
+	}
+	return viewOf(c, st)
+}
+
 func validDealID(id string) bool {
 	if id == "" || len(id) > 64 {
 		return false
@@ -758,7 +785,7 @@ func (s *Server) decide(c echo.Context) error {
 	if err := checkBounds(workflows.MediatorDecision{Note: r.Note}); err != nil {
 		return err
 	}
-	st, err := s.visibleDeal(c)
+	st, err := s.freshDeal(c)
 	if err != nil {
 		return err
 	}

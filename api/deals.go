@@ -267,22 +267,7 @@ func (s *Server) visibleDeal(c echo.Context) (workflows.DealState, error) {
 	if err != nil && !errors.Is(err, readmodel.ErrNotFound) {
 		return workflows.DealState{}, err
 	}
-	projected := err == nil
-	st, err := s.query(ctx, id)
-	if err == nil {
-		st = s.settledByOverride(ctx, st)
-	}
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		if !projected {
-			return workflows.DealState{}, errNotFound
-		}
-		st, err = kept.State, nil
-	}
-	if err != nil {
-		return workflows.DealState{}, err
-	}
-	return viewOf(c, st)
+	return s.freshDeal(c)
 }
 
 // freshDeal is visibleDeal asked of the workflow first, for a decision

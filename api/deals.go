@@ -23,6 +23,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/internal/tracing"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -187,6 +188,8 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 		// nothing new: it finds the deal the first run started.
 		dealID = uuid.NewSHA1(dealIDSpace, []byte(id)).String()
 	}
+	ctx = tracing.WithDeal(ctx, dealID)
+	c.SetRequest(c.Request().WithContext(ctx))
 	in := workflows.DealInput{
 		DealID:    dealID,
 		Inquiry:   req.inquiry(p.OrgID.String()),

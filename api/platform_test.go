@@ -18,6 +18,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/tradeloop/tradeloop/activities"
@@ -59,8 +61,29 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 	tc := testenv.NewTemporal(t)
 	mem := activities.NewMemory()
 	provider := &countingProvider{Memory: mem, calls: map[string]int{}}
-	fin := finance.New(pool, tc.Client)
-	w := worker.New(tc.Client, tc.TaskQueue, worker.Options{})
+	d := Deps{Logger: slog.New(slog.DiscardHandler), Temporal: tc.Client, DB: pool, TaskQueue: tc.TaskQueue, RateLimit: 10_000, RateBurst: 10_000,
+		ClientRateLimit: 10_000, ClientRateBurst: 10_000}
+	for _, o := range opts {
+		o(&d)
+	}
+	if d.Tracing.On() {
+		// As stack.DialTemporal does: the API's and the worker's client
+		// carry tracing's interceptor.
+		i, err := d.Tracing.Interceptor()
+		if err != nil {
+			t.Fatal(err)
+		}
+		traced, err := client.NewClientFromExisting(tc.Client, client.Options{
+			Namespace: tc.Namespace, DataConverter: testenv.DataConverter(), Interceptors: []interceptor.ClientInterceptor{i},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(traced.Close)
+		d.Temporal = traced
+	}
+	fin := finance.New(pool, d.Temporal)
+	w := worker.New(d.Temporal, tc.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	workflows.RegisterFinance(w)
 	rm := readmodel.New(pool)
@@ -70,11 +93,6 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	d := Deps{Logger: slog.New(slog.DiscardHandler), Temporal: tc.Client, DB: pool, TaskQueue: tc.TaskQueue, RateLimit: 10_000, RateBurst: 10_000,
-		ClientRateLimit: 10_000, ClientRateBurst: 10_000}
-	for _, o := range opts {
-		o(&d)
-	}
 	h := NewHandlers(d)
 	srv := httptest.NewServer(h.API)
 	t.Cleanup(srv.Close)

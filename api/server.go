@@ -24,6 +24,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/internal/tracing"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -41,6 +42,10 @@ func (f PingerFunc) Ping(ctx context.Context) error { return f(ctx) }
 // Deps are what the handlers need.
 type Deps struct {
 	Logger *slog.Logger
+	// Tracing, when on, opens a span for each request; Temporal's client
+	// must then carry tracing's interceptor, for the spans to follow the
+	// request into the deal's workflow.
+	Tracing tracing.Tracing
 	// Checks are the dependencies /readyz reports on, by name.
 	Checks   map[string]Pinger
 	Temporal client.Client
@@ -181,7 +186,11 @@ func NewHandlers(d Deps) Handlers {
 	e.IPExtractor = clientAddress(d.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(d.Logger)
 	e.Use(middleware.Recover())
+	e.Use(ownRequestIDs)
 	e.Use(middleware.RequestID())
+	if d.Tracing.On() {
+		e.Use(traced(d.Tracing))
+	}
 	e.Use(requestLogger(d.Logger))
 	e.Use(m.middleware)
 	// Catalog imports may be larger than any other request.

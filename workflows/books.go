@@ -176,7 +176,8 @@ func (d *deal) keepBooksApart(ctx workflow.Context) {
 				return
 			}
 			d.booksBusy = true
-			err := d.keepBooks(actx)
+			err := d.keepBooks(tracedBy(actx, d.cause))
+			d.cause = nil
 			d.booksBusy = false
 			if err == nil {
 				continue

@@ -72,12 +72,16 @@ type deal struct {
 	// coroutine (books.go); false only when replaying older histories.
 	booksApart bool
 	booksBusy  bool
-	// localBooks: bookkeeping runs as local activities first, the
-	// notifications and projection of a change in one (quick.go).
+	// localBooks: the notifications and projection of a change go in one
+	// bookkeeping activity (books.go), ledger postings run as local
+	// activities first (quick.go).
 	localBooks bool
-	// booksBehind: the last round of bookkeeping did not finish locally;
-	// actions answer without waiting for the read model.
+	// booksBehind: the last round of bookkeeping failed; actions answer
+	// without waiting for the read model.
 	booksBehind bool
+	// cause is the trace span of the last update not yet in a round of
+	// bookkeeping (TraceSpanKey), nil when not traced.
+	cause any
 	// drains handle the signals already delivered but not yet received,
 	// before the deal continues as new.
 	drains []func(workflow.Context) bool

@@ -96,6 +96,7 @@ func (d *deal) pay(ctx workflow.Context, in PayInput) (PayResult, error) {
 	}
 	key := d.state.Payments[idx].IdempotencyKey
 	d.change++
+	d.cause = ctx.Value(TraceSpanKey)
 
 	var res activities.ChargeResult
 	cctx := withSummary(workflow.WithActivityOptions(ctx, interactiveChargeOptions), "charge %s %s", in.Step, money.Format(amount, d.state.Currency))

@@ -20,6 +20,7 @@ func onUpdate[T any](ctx workflow.Context, d *deal, name string, check func(work
 			}
 			apply(ctx, in)
 			d.change++
+			d.cause = ctx.Value(TraceSpanKey)
 			return d.answer(ctx)
 		},
 		workflow.UpdateHandlerOptions{Validator: validate})

@@ -39,6 +39,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/dealclient"
 	"github.com/tradeloop/tradeloop/internal/seed"
 	"github.com/tradeloop/tradeloop/internal/stack"
+	"github.com/tradeloop/tradeloop/internal/tracing"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -228,7 +229,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 
-	tc, err := stack.DialTemporal(ctx, temporal, slog.New(slog.DiscardHandler))
+	tc, err := stack.DialTemporal(ctx, temporal, slog.New(slog.DiscardHandler), tracing.Off)
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,7 @@ type Config struct {
 	Tracking Tracking
 	Deals    Deals
 	Dev      Dev
+	Tracing  Tracing
 	// ShutdownTimeout bounds how long a service drains in-flight work on
 	// SIGINT/SIGTERM before it exits anyway.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
@@ -129,6 +130,31 @@ type Deals struct {
 	PolicyScale float64 `env:"DEAL_POLICY_SCALE" envDefault:"1"`
 }
 
+// Tracing says where OpenTelemetry traces go: nowhere unless an OTLP
+// endpoint is set. The exporter reads the other standard OTEL_EXPORTER_OTLP_*
+// variables (headers, certificates, timeout) itself.
+type Tracing struct {
+	// Endpoint is the OTLP/gRPC collector's URL (http://host:4317 without
+	// TLS, https:// with it); TracesEndpoint, when set, overrides it for
+	// traces, as the OpenTelemetry specification says.
+	Endpoint       string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	TracesEndpoint string `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
+	// ServiceName names the service in traces; empty: tradeloop-api,
+	// tradeloop-worker or tradeloop-dev.
+	ServiceName string `env:"OTEL_SERVICE_NAME"`
+}
+
+// On says whether traces are exported.
+func (t Tracing) On() bool { return t.URL() != "" }
+
+// URL is the collector's endpoint for traces.
+func (t Tracing) URL() string {
+	if t.TracesEndpoint != "" {
+		return t.TracesEndpoint
+	}
+	return t.Endpoint
+}
+
 // Log configures log/slog output.
 type Log struct {
 	Level  string `env:"LOG_LEVEL" envDefault:"info"`
@@ -192,6 +218,11 @@ func (c Config) validate() error {
 	for _, o := range c.HTTP.CodecOrigins {
 		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			errs = append(errs, fmt.Errorf("CODEC_CORS_ORIGINS %q: want scheme://host[:port]", o))
+		}
+	}
+	for _, e := range [][2]string{{"OTEL_EXPORTER_OTLP_ENDPOINT", c.Tracing.Endpoint}, {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", c.Tracing.TracesEndpoint}} {
+		if u, err := url.Parse(e[1]); e[1] != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+			errs = append(errs, fmt.Errorf("%s %q: want an OTLP/gRPC collector's URL, http://host:port or https://host:port", e[0], e[1]))
 		}
 	}
 	if !(c.Deals.PolicyScale > 0 && c.Deals.PolicyScale <= 1) {

@@ -26,6 +26,9 @@ func TestDefaults(t *testing.T) {
 	if cfg.Temporal.TaskQueue != "deals" || cfg.Deals.PolicyScale != 1 {
 		t.Errorf("task queue %q, policy scale %v", cfg.Temporal.TaskQueue, cfg.Deals.PolicyScale)
 	}
+	if cfg.Tracing.On() {
+		t.Errorf("tracing on without an OTLP endpoint: %+v", cfg.Tracing)
+	}
 	if err := cfg.RequireDatabase(); err == nil {
 		t.Error("RequireDatabase passed with no DATABASE_URL")
 	}
@@ -36,18 +39,20 @@ func TestDefaults(t *testing.T) {
 
 func TestOverrides(t *testing.T) {
 	cfg, err := Load(map[string]string{
-		"TEMPORAL_ADDRESS":      "temporal:7233",
-		"TEMPORAL_NAMESPACE":    "tradeloop",
-		"DATABASE_URL":          "postgres://app:secret@db:5432/tradeloop",
-		"HTTP_ADDR":             ":9000",
-		"STRIPE_SECRET_KEY":     "sk_test_123",
-		"STRIPE_WEBHOOK_SECRET": "whsec_abc",
-		"LOG_LEVEL":             "debug",
-		"LOG_FORMAT":            "json",
-		"SHUTDOWN_TIMEOUT":      "5s",
-		"TEMPORAL_UI_PORT":      "18233",
-		"TEMPORAL_TASK_QUEUE":   "deals-bench",
-		"DEAL_POLICY_SCALE":     "0.01",
+		"TEMPORAL_ADDRESS":                   "temporal:7233",
+		"TEMPORAL_NAMESPACE":                 "tradeloop",
+		"DATABASE_URL":                       "postgres://app:secret@db:5432/tradeloop",
+		"HTTP_ADDR":                          ":9000",
+		"STRIPE_SECRET_KEY":                  "sk_test_123",
+		"STRIPE_WEBHOOK_SECRET":              "whsec_abc",
+		"LOG_LEVEL":                          "debug",
+		"LOG_FORMAT":                         "json",
+		"SHUTDOWN_TIMEOUT":                   "5s",
+		"TEMPORAL_UI_PORT":                   "18233",
+		"TEMPORAL_TASK_QUEUE":                "deals-bench",
+		"DEAL_POLICY_SCALE":                  "0.01",
+		"OTEL_EXPORTER_OTLP_ENDPOINT":        "http://collector:4317",
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://traces.example:4317",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +66,9 @@ func TestOverrides(t *testing.T) {
 	}
 	if cfg.Temporal.TaskQueue != "deals-bench" || cfg.Deals.PolicyScale != 0.01 {
 		t.Errorf("task queue %q, policy scale %v", cfg.Temporal.TaskQueue, cfg.Deals.PolicyScale)
+	}
+	if !cfg.Tracing.On() || cfg.Tracing.URL() != "https://traces.example:4317" {
+		t.Errorf("tracing %+v: want on, to the traces endpoint", cfg.Tracing)
 	}
 	if err := cfg.RequireDatabase(); err != nil {
 		t.Error(err)
@@ -90,6 +98,8 @@ func TestInvalidValuesAreRejectedWithTheVariableNamed(t *testing.T) {
 		"zero policy scale":      {map[string]string{"DEAL_POLICY_SCALE": "0"}, "DEAL_POLICY_SCALE"},
 		"policy scale above 1":   {map[string]string{"DEAL_POLICY_SCALE": "2"}, "DEAL_POLICY_SCALE"},
 		"policy scale not a num": {map[string]string{"DEAL_POLICY_SCALE": "fast"}, "DEAL_POLICY_SCALE"},
+		"otlp without scheme":    {map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"}, "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		"otlp traces not a url":  {map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "grpc://"}, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

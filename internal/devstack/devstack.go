@@ -26,6 +26,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/seed"
 	"github.com/tradeloop/tradeloop/internal/stack"
 	"github.com/tradeloop/tradeloop/internal/temporalserver"
+	"github.com/tradeloop/tradeloop/internal/tracing"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -166,12 +167,17 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 		return err
 	}
 
-	tc, err := stack.DialTemporal(ctx, cfg.Temporal, logger)
+	tr, err := tracing.Start(ctx, cfg.Tracing, "dev")
+	if err != nil {
+		return err
+	}
+	stops = append(stops, func() { stack.FlushTraces(tr, logger) })
+	tc, err := stack.DialTemporal(ctx, cfg.Temporal, logger, tr)
 	if err != nil {
 		return err
 	}
 	stops = append(stops, tc.Close)
-	deps := stack.Deps{Temporal: tc, DB: pool, Logger: logger, Config: cfg}
+	deps := stack.Deps{Temporal: tc, DB: pool, Logger: logger, Config: cfg, Tracing: tr}
 	if !opts.NoWorker {
 		w := stack.NewWorker(deps)
 		if err := w.Start(); err != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/internal/tracing"
 	"github.com/tradeloop/tradeloop/internal/tracking"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -51,18 +52,25 @@ func HistoryCodec(cfg config.Temporal) (*historycodec.Codec, error) {
 // DialTemporal connects to the Temporal frontend and checks that it answers.
 // Every client the platform makes comes from here, with the codec of
 // HISTORY_KEYS in its data converter, so the worker and the API seal and
-// open the same payloads.
-func DialTemporal(ctx context.Context, cfg config.Temporal, logger *slog.Logger) (client.Client, error) {
+// open the same payloads, and, with tracing on, its interceptor, so a
+// request's trace goes on into the workflow and its activities.
+func DialTemporal(ctx context.Context, cfg config.Temporal, logger *slog.Logger, tr tracing.Tracing) (client.Client, error) {
 	codec, err := HistoryCodec(cfg)
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.DialContext(ctx, client.Options{
+	opts := client.Options{
 		HostPort:      cfg.Address,
 		Namespace:     cfg.Namespace,
 		Logger:        sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
 		DataConverter: codec.DataConverter(),
-	})
+	}
+	if i, err := tr.Interceptor(); err != nil {
+		return nil, err
+	} else if i != nil {
+		opts.Interceptors = append(opts.Interceptors, i)
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.Address, err)
 	}
@@ -95,6 +103,8 @@ type Deps struct {
 	DB       *pgxpool.Pool
 	Logger   *slog.Logger
 	Config   config.Config
+	// Tracing is the service's (off unless an OTLP endpoint is set).
+	Tracing tracing.Tracing
 }
 
 // Payments returns the configured provider: Stripe when a secret key is
@@ -213,6 +223,7 @@ func NewAPI(d Deps) api.Handlers {
 		TrustedProxies:   proxies,
 		KeyRotationGrace: d.Config.Keys.RotationGrace,
 		Logger:           d.Logger,
+		Tracing:          d.Tracing,
 		Temporal:         d.Temporal,
 		DB:               d.DB,
 		Stripe:           stripeClient,
@@ -323,12 +334,24 @@ func Connect(ctx context.Context, cfg config.Config, service string) (d Deps, cl
 	if err != nil {
 		return Deps{}, nil, err
 	}
-	tc, err := DialTemporal(ctx, cfg.Temporal, logger)
+	tr, err := tracing.Start(ctx, cfg.Tracing, service)
 	if err != nil {
 		pool.Close()
 		return Deps{}, nil, err
 	}
-	return Deps{Temporal: tc, DB: pool, Logger: logger, Config: cfg}, func() { tc.Close(); pool.Close() }, nil
+	tc, err := DialTemporal(ctx, cfg.Temporal, logger, tr)
+	if err != nil {
+		pool.Close()
+		return Deps{}, nil, err
+	}
+	if tr.On() {
+		logger.Info("tracing", "otlp_endpoint", cfg.Tracing.URL())
+	}
+	return Deps{Temporal: tc, DB: pool, Logger: logger, Config: cfg, Tracing: tr}, func() {
+		tc.Close()
+		pool.Close()
+		FlushTraces(tr, logger)
+	}, nil
 }
 
 // ensureSchedules calls ensure until it succeeds or ctx ends, backing off
@@ -345,5 +368,15 @@ func ensureSchedules(ctx context.Context, log *slog.Logger, name string, ensure 
 			return
 		case <-time.After(wait):
 		}
+	}
+}
+
+// FlushTraces exports the spans tr still holds, giving the collector a few
+// seconds.
+func FlushTraces(tr tracing.Tracing, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tr.Shutdown(ctx); err != nil {
+		logger.Warn("traces not all exported", "error", err)
 	}
 }

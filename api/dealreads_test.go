@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -122,5 +124,55 @@ func TestActionsAnswerAndReadTheirOwnWrites(t *testing.T) {
 				t.Fatalf("right after counter-offer %d the %s reads %d counter-offers and %d timeline entries", i+1, who, len(got.CounterOffers), len(got.Timeline))
 			}
 		}
+	}
+}
+
+// A create is answered without asking the deal's workflow: the answer is
+// the deal's opening state, which the workflow then holds too.
+func TestCreateAnswersWithTheStateTheWorkflowHolds(t *testing.T) {
+	p := newPlatform(t)
+	var created workflows.DealState
+	r := p.must(http.StatusCreated, p.do("buyer", "POST", "/v1/deals", map[string]any{
+		"product": "cotton t-shirts", "quantity": 2000, "unit": "pcs", "currency": "USD", "destination": "Hamburg",
+		"suppliers": []string{p.orgs["supplier"].String(), p.orgs["supplier2"].String()},
+	}))
+	r.json(t, &created)
+	if loc := r.header.Get("Location"); loc != "/v1/deals/"+created.DealID {
+		t.Fatalf("Location %q", loc)
+	}
+	held := p.deal("buyer", created.DealID) // the read model or the workflow
+	v, err := p.tc.Client.QueryWorkflow(context.Background(), workflows.DealWorkflowID(created.DealID), "", workflows.QueryState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf workflows.DealState
+	if err := v.Get(&wf); err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range []workflows.DealState{wf, held} {
+		if created.Stage != other.Stage || created.Inquiry != other.Inquiry || len(created.Timeline) != len(other.Timeline) ||
+			len(created.Invitations) != len(other.Invitations) || len(created.Deadlines) != len(other.Deadlines) {
+			t.Fatalf("created %+v\nheld %+v", created, other)
+		}
+		// The read model keeps microseconds.
+		same := func(a, b time.Time) bool { return a.Sub(b).Abs() < time.Microsecond }
+		for i, e := range created.Timeline {
+			if e.Type != other.Timeline[i].Type || !same(e.At, other.Timeline[i].At) || e.Detail != other.Timeline[i].Detail {
+				t.Errorf("timeline %d: created %+v, held %+v", i, e, other.Timeline[i])
+			}
+		}
+		for i, inv := range created.Invitations {
+			if inv.SupplierID != other.Invitations[i].SupplierID || !same(inv.DueAt, other.Invitations[i].DueAt) {
+				t.Errorf("invitation %d: created %+v, held %+v", i, inv, other.Invitations[i])
+			}
+		}
+		for k, at := range created.Deadlines {
+			if !same(at, other.Deadlines[k]) {
+				t.Errorf("deadline %s: created %s, held %s", k, at, other.Deadlines[k])
+			}
+		}
+	}
+	if time.Since(created.Timeline[0].At).Abs() > time.Minute {
+		t.Errorf("the deal opened at %s", created.Timeline[0].At)
 	}
 }

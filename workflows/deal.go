@@ -89,7 +89,7 @@ type deal struct {
 
 // Deal carries one deal from inquiry to its end (DESIGN §2).
 func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
-	if err := validateInput(in); err != nil {
+	if err := ValidateDealInput(in); err != nil {
 		return DealState{}, err
 	}
 	in.Policy = in.Policy.withDefaults()
@@ -100,36 +100,66 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 		in: in,
 		// Keys and child IDs come from the deal ID, not from the execution,
 		// so a history replays anywhere (replayers run under another ID).
-		wf: DealWorkflowID(in.DealID),
-		state: DealState{
-			DealID:    in.DealID,
-			Stage:     StageQuoting,
-			Inquiry:   in.Inquiry,
-			Currency:  in.Inquiry.Currency,
-			Deadlines: map[string]time.Time{},
-		},
+		wf:           DealWorkflowID(in.DealID),
 		payMu:        workflow.NewMutex(ctx),
 		stopTracking: map[string]workflow.CancelFunc{},
 		booksApart:   workflow.GetVersion(ctx, versionBooksApart, workflow.DefaultVersion, 1) >= 1,
 	}
-	if d.state.Inquiry.Incoterm == "" {
-		d.state.Inquiry.Incoterm = "DAP"
-	}
-	d.event(ctx, "inquiry_created", in.Inquiry.BuyerOrgID, fmt.Sprintf("%d %s of %s", in.Inquiry.Quantity, in.Inquiry.Unit, in.Inquiry.Product))
-	if in.Dispatch != "" {
-		d.event(ctx, "suppliers_ranked", "", in.Dispatch)
-	}
-	d.state.Deadlines[dlInquiryExpires] = workflow.Now(ctx).Add(in.Policy.InquiryExpiry)
+	d.open(openingTime(in.OpenedAt, workflow.Now(ctx)))
 	d.upsertSearchAttributes(ctx)
-	for range min(in.Policy.InitialInvites, len(in.Suppliers)) {
-		d.inviteNext(ctx)
-	}
 	// Handlers last: an update sent with the start is delivered as soon as
 	// its handler exists, and must find the suppliers already invited.
 	if err := d.registerHandlers(ctx); err != nil {
 		return DealState{}, err
 	}
 	return d.run(ctx)
+}
+
+// OpeningSkew is how far the API's clock (DealInput.OpenedAt) may be from
+// the workflow's for the deal to open at the API's time.
+const OpeningSkew = time.Minute
+
+// Opening is the state a deal starts in when it opens at `at`: the
+// inquiry, the suppliers invited first, its deadlines. The deal's workflow
+// holds it after its first task, and the API answers a create with it
+// (Deal opens at in.OpenedAt when that is within OpeningSkew of its clock).
+func Opening(in DealInput, at time.Time) DealState {
+	in.Policy = in.Policy.withDefaults()
+	d := &deal{in: in, wf: DealWorkflowID(in.DealID)}
+	d.open(at)
+	return d.state
+}
+
+// openingTime is when a deal whose workflow first runs at now opens.
+func openingTime(openedAt, now time.Time) time.Time {
+	if openedAt.IsZero() || openedAt.Before(now.Add(-OpeningSkew)) || openedAt.After(now.Add(OpeningSkew)) {
+		return now
+	}
+	return openedAt
+}
+
+// open sets up the new deal's state at `at`: only what follows from its
+// input, so that Opening and the workflow agree.
+func (d *deal) open(at time.Time) {
+	in := d.in
+	d.state = DealState{
+		DealID:    in.DealID,
+		Stage:     StageQuoting,
+		Inquiry:   in.Inquiry,
+		Currency:  in.Inquiry.Currency,
+		Deadlines: map[string]time.Time{},
+	}
+	if d.state.Inquiry.Incoterm == "" {
+		d.state.Inquiry.Incoterm = "DAP"
+	}
+	d.eventAt(at, "inquiry_created", in.Inquiry.BuyerOrgID, fmt.Sprintf("%d %s of %s", in.Inquiry.Quantity, in.Inquiry.Unit, in.Inquiry.Product))
+	if in.Dispatch != "" {
+		d.eventAt(at, "suppliers_ranked", "", in.Dispatch)
+	}
+	d.state.Deadlines[dlInquiryExpires] = at.Add(in.Policy.InquiryExpiry)
+	for range min(in.Policy.InitialInvites, len(in.Suppliers)) {
+		d.inviteNextAt(at)
+	}
 }
 
 // run is the deal's main loop: side effects, deadlines, and the end.
@@ -356,7 +386,11 @@ func (d *deal) upsertSearchAttributes(ctx workflow.Context) {
 }
 
 func (d *deal) event(ctx workflow.Context, typ, actor, detail string) {
-	d.state.Timeline = append(d.state.Timeline, Event{At: workflow.Now(ctx), Type: typ, Actor: actor, Detail: detail})
+	d.eventAt(workflow.Now(ctx), typ, actor, detail)
+}
+
+func (d *deal) eventAt(at time.Time, typ, actor, detail string) {
+	d.state.Timeline = append(d.state.Timeline, Event{At: at, Type: typ, Actor: actor, Detail: detail})
 }
 
 // eventAbout records an entry that concerns one supplier, made by another
@@ -422,7 +456,9 @@ var (
 	}
 )
 
-func validateInput(in DealInput) error {
+// ValidateDealInput refuses a deal that cannot start; the API checks it
+// before starting one, as it answers the create without the workflow.
+func ValidateDealInput(in DealInput) error {
 	if err := invalidInput(in.Validate()); err != nil {
 		return err
 	}

@@ -224,6 +224,13 @@ type DealInput struct {
 	// (the inquiry named a category); empty when the buyer named suppliers.
 	Dispatch string `json:"dispatch,omitempty"`
 	Policy   Policy `json:"policy"`
+	// OpenedAt is when the API took the inquiry: the deal opens at that
+	// time (its first events, the quote SLA and the inquiry's expiry count
+	// from it), so the API can answer the create with Opening's state
+	// without asking the workflow. Zero, or further than OpeningSkew from
+	// the workflow's clock (clocks apart, a deal started long after): the
+	// deal opens when its workflow first runs.
+	OpenedAt time.Time `json:"opened_at,omitzero"`
 	// Resume carries a running deal into its next run when it continues
 	// as new; nil when the deal starts.
 	Resume *DealResume `json:"resume,omitempty"`

@@ -619,3 +619,44 @@ func TestExcessPaymentsAreRefundedNotPaidOut(t *testing.T) {
 	// The buyer paid 1,301,234 and got 301,234 back; escrow is empty.
 	h.balances(0, 980_000, 20_000, -1_000_000, "sup-a")
 }
+
+// A deal opens at the time the API took it when the clocks agree, so the
+// API can answer a create with Opening's state; a time too far from the
+// workflow's clock is not taken, and the deal opens when it first runs.
+func TestDealOpensAtTheTimeTheAPITookIt(t *testing.T) {
+	for name, c := range map[string]struct {
+		offset time.Duration
+		taken  bool
+	}{
+		"30 s before":               {-30 * time.Second, true},
+		"20 s after, clock ahead":   {20 * time.Second, true},
+		"2 h before, started late":  {-2 * time.Hour, false},
+		"5 min after, clock ahead":  {5 * time.Minute, false},
+		"unset, an older API":       {0, false},
+		"a minute before, the edge": {-OpeningSkew, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			in := dealInput()
+			in.Dispatch = "ranked by tier"
+			if c.offset != 0 {
+				in.OpenedAt = h.start.Add(c.offset)
+			}
+			var first DealState
+			h.check(time.Second, func(st DealState) { first = st })
+			h.env.ExecuteWorkflow(Deal, in)
+			at := h.start
+			if c.taken {
+				at = in.OpenedAt
+			}
+			want := Opening(in, at)
+			if got, want := mustJSON(t, first), mustJSON(t, want); got != want {
+				t.Fatalf("the deal's first state\n%s\nis not Opening's\n%s", got, want)
+			}
+			if !first.Timeline[0].At.Equal(at) || !first.Deadlines[dlInquiryExpires].Equal(at.Add(DefaultPolicy().InquiryExpiry)) ||
+				!first.Invitations[0].DueAt.Equal(at.Add(DefaultPolicy().QuoteSLA)) {
+				t.Fatalf("opened at %s: timeline %v, deadlines %v, invitations %v", at, first.Timeline, first.Deadlines, first.Invitations)
+			}
+		})
+	}
+}

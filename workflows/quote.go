@@ -10,10 +10,14 @@ import (
 )
 
 func (d *deal) inviteNext(ctx workflow.Context) {
+	d.inviteNextAt(workflow.Now(ctx))
+}
+
+// inviteNextAt invites the next supplier on the dispatch list at now.
+func (d *deal) inviteNextAt(now time.Time) {
 	if d.nextInvite >= len(d.in.Suppliers) {
 		return
 	}
-	now := workflow.Now(ctx)
 	s := d.in.Suppliers[d.nextInvite]
 	d.nextInvite++
 	d.state.Invitations = append(d.state.Invitations, Invitation{
@@ -23,7 +27,7 @@ func (d *deal) inviteNext(ctx workflow.Context) {
 	if s.Reason != "" {
 		detail = fmt.Sprintf("dispatch rank %d of %d (%s); %s", d.nextInvite, len(d.in.Suppliers), s.Reason, detail)
 	}
-	d.event(ctx, "supplier_invited", s.OrgID, detail)
+	d.eventAt(now, "supplier_invited", s.OrgID, detail)
 	d.notify(s.OrgID, "invited_to_quote", fmt.Sprintf("New inquiry: %d %s of %s. Quote within %s.",
 		d.in.Inquiry.Quantity, d.in.Inquiry.Unit, d.in.Inquiry.Product, d.in.Policy.QuoteSLA))
 }

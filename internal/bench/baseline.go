@@ -75,7 +75,8 @@ func (b *baselineAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fail(w, err)
 			return
 		}
-		b.answer(w, ctx, id, http.StatusCreated)
+		// As the API answers a create: from its input, without a query.
+		write(w, http.StatusCreated, view(workflows.BaselineState{ID: id}))
 	case r.Method == http.MethodGet && len(parts) == 2:
 		b.answer(w, ctx, parts[1], http.StatusOK)
 	case r.Method == http.MethodPost && len(parts) >= 3:

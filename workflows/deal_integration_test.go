@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/internal/historycodec"
@@ -80,7 +81,13 @@ func startDeal(t *testing.T, tc testenv.Temporal, mem *activities.Memory, name s
 		mutate(&in)
 	}
 	d := &liveDeal{t: t, tc: tc, mem: mem, id: workflows.DealWorkflowID(dealID), ctx: ctx}
-	_, err := tc.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: d.id, TaskQueue: tc.TaskQueue}, workflows.DealWorkflowName, in)
+	t.Cleanup(func() {
+		if t.Failed() {
+			d.diagnose()
+		}
+	})
+	_, err := tc.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: d.id, TaskQueue: tc.TaskQueue, WorkflowTaskTimeout: workflows.DealTaskTimeout},
+		workflows.DealWorkflowName, in)
 	require.NoError(t, err)
 	return d
 }
@@ -163,6 +170,47 @@ func (d *liveDeal) checkHistory(fixture string) *historypb.History {
 		require.NoError(d.t, os.WriteFile(filepath.Join("testdata", fixture+".json"), b, 0o644))
 	}
 	return h
+}
+
+// diagnose logs what a failed deal's history says about its workflow
+// tasks: how many ran, timed out or failed (a task that times out again and
+// again is a deal that cannot make progress), and the last events.
+func (d *liveDeal) diagnose() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	counts := map[enumspb.EventType]int{}
+	var last []string
+	var size int
+	{
+		it := d.tc.Client.GetWorkflowHistory(ctx, d.id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				d.t.Logf("diagnose: history: %v", err)
+				return
+			}
+			counts[e.GetEventType()]++
+			size += proto.Size(e)
+			line := fmt.Sprintf("%d %s %s", e.GetEventId(), e.GetEventTime().AsTime().Format("15:04:05.000"), e.GetEventType())
+			if a := e.GetWorkflowTaskTimedOutEventAttributes(); a != nil {
+				line += " " + a.GetTimeoutType().String()
+			}
+			if a := e.GetWorkflowTaskFailedEventAttributes(); a != nil {
+				line += " " + a.GetCause().String() + ": " + a.GetFailure().GetMessage()
+			}
+			last = append(last, line)
+			if len(last) > 40 {
+				last = last[1:]
+			}
+		}
+	}
+	d.t.Logf("diagnose %s: %d bytes; events by type: %v", d.id, size, counts)
+	for _, l := range last {
+		d.t.Log(l)
+	}
+	if desc, err := d.tc.Client.DescribeWorkflowExecution(ctx, d.id, ""); err == nil {
+		d.t.Logf("pending workflow task: %v; pending activities: %v", desc.GetPendingWorkflowTask(), desc.GetPendingActivities())
+	}
 }
 
 func (d *liveDeal) signContract(a workflows.Actor) {

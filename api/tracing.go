@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -50,8 +51,8 @@ func traced(t tracing.Tracing) echo.MiddlewareFunc {
 			if route == "" {
 				route = "unmatched"
 			}
-			if strings.HasPrefix(route, "/v1/deals/:id") {
-				ctx = tracing.WithDeal(ctx, c.Param("id"))
+			if id := c.Param("id"); strings.HasPrefix(route, "/v1/deals/:id") && uuid.Validate(id) == nil {
+				ctx = tracing.WithDeal(ctx, id)
 			}
 			ctx, span := tracer.Start(ctx, req.Method+" "+route, trace.WithSpanKind(trace.SpanKindServer),
 				trace.WithAttributes(semconv.HTTPRequestMethodKey.String(req.Method), semconv.HTTPRoute(route)))

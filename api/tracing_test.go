@@ -110,6 +110,11 @@ func TestAnActionsTraceFollowsItIntoTheWorkflowAndItsBooks(t *testing.T) {
 	if got := attr(missing, "http.response.status_code"); got != "404" {
 		t.Errorf("a 404's span says status %s", got)
 	}
+	// A deal ID that is not one is not carried.
+	p.must(http.StatusNotFound, p.do("supplier", "GET", p.path(strings.Repeat("x", 2000), ""), nil, "X-Request-Id", "trace-garbage-1"))
+	if got := attr(spansOf(t, rec, "trace-garbage-1", "GET /v1/deals/:id")["GET /v1/deals/:id"], tracing.DealIDKey); got != "" {
+		t.Errorf("a request for deal %.20q… carries deal ID %.20q…", strings.Repeat("x", 2000), got)
+	}
 }
 
 // A client's X-Request-Id is kept only if it is short and plain: it goes

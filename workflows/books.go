@@ -175,9 +175,12 @@ func (d *deal) keepBooksApart(ctx workflow.Context) {
 			if err := workflow.Await(ctx, d.booksPending); err != nil {
 				return
 			}
-			d.booksBusy = true
-			err := d.keepBooks(tracedBy(actx, d.cause))
+			// The round runs under the span of the last update before it;
+			// an update during the round leaves its span for the next.
+			cause := d.cause
 			d.cause = nil
+			d.booksBusy = true
+			err := d.keepBooks(tracedBy(actx, cause))
 			d.booksBusy = false
 			if err == nil {
 				continue

@@ -195,9 +195,13 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 	}, workflows.DealWorkflowName, in); err != nil {
 		t.Fatal(err)
 	}
+	// Each query gets its own bound: the stack's restart between them takes
+	// as long as the machine makes it.
 	stageOf := func(c client.Client) workflows.Stage {
 		t.Helper()
-		v, err := c.QueryWorkflow(ctx, workflows.DealWorkflowID("keep"), "", workflows.QueryState)
+		qctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		v, err := c.QueryWorkflow(qctx, workflows.DealWorkflowID("keep"), "", workflows.QueryState)
 		if err != nil {
 			t.Fatalf("query deal: %v", err)
 		}

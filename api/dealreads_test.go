@@ -149,13 +149,6 @@ func TestCreateAnswersWithTheStateTheWorkflowHolds(t *testing.T) {
 	if err := v.Get(&wf); err != nil {
 		t.Fatal(err)
 	}
-	desc, err := p.tc.Client.DescribeWorkflowExecution(context.Background(), workflows.DealWorkflowID(created.DealID), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := desc.GetExecutionConfig().GetDefaultWorkflowTaskTimeout().AsDuration(); got != workflows.DealTaskTimeout {
-		t.Errorf("the deal's workflow task timeout is %s, want %s", got, workflows.DealTaskTimeout)
-	}
 	for _, other := range []workflows.DealState{wf, held} {
 		if created.Stage != other.Stage || created.Inquiry != other.Inquiry || len(created.Timeline) != len(other.Timeline) ||
 			len(created.Invitations) != len(other.Invitations) || len(created.Deadlines) != len(other.Deadlines) {

@@ -209,7 +209,7 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 	// (Update-with-start measured slower under load on the embedded
 	// server; start-then-query waited for the deal's first task.)
 	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.DealWorkflowID(dealID), TaskQueue: s.taskQueue, WorkflowTaskTimeout: workflows.DealTaskTimeout,
+		ID: workflows.DealWorkflowID(dealID), TaskQueue: s.taskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}, workflows.DealWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted

@@ -214,14 +214,6 @@ type Supplier struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// DealTaskTimeout bounds one workflow task of a deal (Temporal's default is
-// 10 s). A deal's history may hold megabytes within its caps, and a worker
-// that has to replay it whole on a busy machine can need more than 10 s: a
-// task that times out every time it is tried never completes, and the deal
-// would stand still. A worker that dies mid-task delays its deal by this
-// much, once. Continued runs keep it.
-const DealTaskTimeout = 30 * time.Second
-
 // DealInput starts a deal workflow.
 type DealInput struct {
 	DealID  string  `json:"deal_id"`

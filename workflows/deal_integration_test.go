@@ -86,8 +86,7 @@ func startDeal(t *testing.T, tc testenv.Temporal, mem *activities.Memory, name s
 			d.diagnose()
 		}
 	})
-	_, err := tc.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: d.id, TaskQueue: tc.TaskQueue, WorkflowTaskTimeout: workflows.DealTaskTimeout},
-		workflows.DealWorkflowName, in)
+	_, err := tc.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: d.id, TaskQueue: tc.TaskQueue}, workflows.DealWorkflowName, in)
 	require.NoError(t, err)
 	return d
 }

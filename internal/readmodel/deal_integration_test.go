@@ -39,7 +39,7 @@ func TestWholeDealProjectsTheWorkflowsViewAndBalancesTheLedger(t *testing.T) {
 	buyer := workflows.Actor{UserID: "u1", OrgID: "buyer-1", Role: workflows.RoleBuyer}
 	sup := workflows.Actor{UserID: "u2", OrgID: "sup-1", Role: workflows.RoleSupplier}
 	mem.Script("G", activities.TrackInTransit, activities.TrackDelivered)
-	_, err := tc.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: tc.TaskQueue, WorkflowTaskTimeout: workflows.DealTaskTimeout}, workflows.DealWorkflowName,
+	_, err := tc.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: tc.TaskQueue}, workflows.DealWorkflowName,
 		workflows.DealInput{
 			DealID:    dealID,
 			Inquiry:   workflows.Inquiry{BuyerOrgID: buyer.OrgID, Product: "ceramic tiles", Quantity: 500, Unit: "m2", Currency: "EUR"},

@@ -213,16 +213,16 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}, workflows.DealWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	switch {
-	case errors.As(err, &started):
-		// A repeat of a request whose first run started the deal: the
-		// deal is what its workflow holds by now.
-		c.Response().Header().Set(echo.HeaderLocation, "/v1/deals/"+dealID)
-		return s.answer(c, http.StatusCreated, dealID)
-	case err != nil:
+	repeat := errors.As(err, &started)
+	if err != nil && !repeat {
 		return unavailable(ctx, err)
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/deals/"+dealID)
+	if repeat {
+		// A repeat of a request whose first run started the deal: the
+		// deal is what its workflow holds by now.
+		return s.answer(c, http.StatusCreated, dealID)
+	}
 	v, err := viewOf(c, workflows.Opening(in, in.OpenedAt))
 	if err != nil {
 		return err

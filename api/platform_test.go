@@ -263,7 +263,7 @@ func (p *platform) waitFor(who, id string, ok func(workflows.DealState) bool) wo
 
 // newDeal sends an inquiry as the buyer to the given suppliers, and waits
 // for the deal's first projection: reads from then on come from the read
-// model (a create answers from the workflow, whose times are finer than
+// model (a create answers from its input, with times finer than
 // PostgreSQL keeps them).
 func (p *platform) newDeal(sample bool, suppliers ...string) string {
 	p.t.Helper()
@@ -289,7 +289,7 @@ func quoteBody() map[string]any {
 }
 
 // projected waits until the deal's first projection is in the read model
-// (a create answers from the workflow, before it).
+// (a create answers before it).
 func (p *platform) projected(id string) {
 	p.t.Helper()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {

@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -51,7 +50,7 @@ func traced(t tracing.Tracing) echo.MiddlewareFunc {
 			if route == "" {
 				route = "unmatched"
 			}
-			if id := c.Param("id"); strings.HasPrefix(route, "/v1/deals/:id") && uuid.Validate(id) == nil {
+			if id := c.Param("id"); strings.HasPrefix(route, "/v1/deals/:id") && validDealID(id) {
 				ctx = tracing.WithDeal(ctx, id)
 			}
 			ctx, span := tracer.Start(ctx, req.Method+" "+route, trace.WithSpanKind(trace.SpanKindServer),

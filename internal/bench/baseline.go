@@ -18,7 +18,8 @@ import (
 // baselineAPI serves the routes a deal's client calls, with the Temporal
 // calls the API makes for each and nothing else: no authentication, no
 // idempotency keys, no database. Creating a deal starts the baseline
-// workflow with the plan of the deal's kind and queries it; a party action
+// workflow with the plan of the deal's kind and answers from its input, as
+// the API does; a party action
 // sends the update of the plan's step; the mediator's
 // decision signals and queries. Reading a deal queries it: the API reads
 // its read model instead, which the baseline does not have. Its routes

@@ -227,11 +227,27 @@ func (d *deal) touch() { d.touched = true }
 // booksDone reports whether every notification and projection is out.
 func (d *deal) booksDone() bool { return !d.booksBusy && !d.booksPending() }
 
+// versionHistoryBytes marks deals that also continue as new when their
+// run's history grew by Policy.HistoryBytes; earlier histories replay
+// with the event budget alone.
+const versionHistoryBytes = "history-bytes"
+
+// budgetHistoryBytes starts the run's byte budget from the size its
+// history has now, the state it carries included.
+func (d *deal) budgetHistoryBytes(ctx workflow.Context) {
+	if workflow.GetVersion(ctx, versionHistoryBytes, workflow.DefaultVersion, 1) >= 1 {
+		d.startBytes = max(workflow.GetInfo(ctx).GetCurrentHistorySize(), 1)
+	}
+}
+
 // historyFull reports whether the deal should continue as new: Temporal
-// suggests it, or the history passed the deal's budget.
+// suggests it, or the history passed one of the deal's budgets.
 func (d *deal) historyFull(ctx workflow.Context) bool {
 	info := workflow.GetInfo(ctx)
-	return info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= d.in.Policy.HistoryEvents
+	if info.GetContinueAsNewSuggested() || info.GetCurrentHistoryLength() >= d.in.Policy.HistoryEvents {
+		return true
+	}
+	return d.startBytes > 0 && info.GetCurrentHistorySize()-d.startBytes >= d.in.Policy.HistoryBytes
 }
 
 // quiet reports whether nothing is under way that a new run could not take
@@ -263,6 +279,7 @@ func (d *deal) resumeInput() DealInput {
 	in.Resume = &DealResume{
 		State: d.state, NextInvite: d.nextInvite, QuoteSeq: d.quoteSeq, Proposals: d.proposals,
 		Trackers: d.trackers, Projected: d.projected, Rounds: d.rounds, Notified: d.notified + len(d.outbox),
+		Marks: d.marks.export(),
 	}
 	return in
 }
@@ -274,7 +291,7 @@ func resumeDeal(ctx workflow.Context, in DealInput) (DealState, error) {
 	d := &deal{
 		in: in, wf: DealWorkflowID(in.DealID), state: r.State,
 		nextInvite: r.NextInvite, quoteSeq: r.QuoteSeq, proposals: r.Proposals, trackers: r.Trackers,
-		projected: r.Projected, rounds: r.Rounds, notified: r.Notified,
+		projected: r.Projected, rounds: r.Rounds, notified: r.Notified, marks: r.Marks.marks(),
 		payMu: workflow.NewMutex(ctx), stopTracking: map[string]workflow.CancelFunc{}, booksApart: true,
 	}
 	if d.state.Deadlines == nil {

@@ -1,12 +1,17 @@
 package workflows_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/internal/testenv"
@@ -34,6 +39,7 @@ func (d *liveDeal) refusedAtCap(name string, arg any) {
 func TestDealAtEveryCapStaysSmallAndCompletes(t *testing.T) {
 	tc := testenv.NewTemporal(t)
 	mem := activities.NewMemory()
+	sent := recordProjections(mem)
 	defer startWorker(t, tc, mem).Stop()
 	note := longest(workflows.MaxNote)
 	d := startDeal(t, tc, mem, "caps", func(in *workflows.DealInput) {
@@ -45,6 +51,7 @@ func TestDealAtEveryCapStaysSmallAndCompletes(t *testing.T) {
 		in.Inquiry.Specs = longest(workflows.MaxSpecs)
 		in.Policy.InitialInvites = 2
 	})
+	firstRun := d.runID()
 
 	// Quotes and revisions, counter-offers.
 	var lastA string
@@ -126,12 +133,23 @@ func TestDealAtEveryCapStaysSmallAndCompletes(t *testing.T) {
 	assert.Zero(t, final.Escrow.Held, "escrow left after the settlement")
 	assert.Zero(t, mem.Balance(activities.EscrowAccount(final.DealID), "USD"), "escrow account in the ledger")
 
-	desc, err := tc.Client.DescribeWorkflowExecution(d.ctx, d.id, "")
-	require.NoError(t, err)
-	info := desc.GetWorkflowExecutionInfo()
-	t.Logf("history: %d events, %d bytes", info.GetHistoryLength(), info.GetHistorySizeBytes())
-	assert.Less(t, info.GetHistoryLength(), int64(5_000), "history events")
-	assert.Less(t, info.GetHistorySizeBytes(), int64(5<<20), "history bytes")
+	// Every run stays far from Temporal's limits, and what a worker that
+	// lost the deal from its cache replays (a run before its closing
+	// event: the state it carried in and at most its byte budget more)
+	// stays small enough to replay within a workflow task's timeout on a
+	// busy machine. Each run carries the deal's state in (up to a
+	// megabyte at every cap) and hands it on in its closing event.
+	runs := d.runs(firstRun)
+	var events int64
+	for i, r := range runs {
+		t.Logf("run %d: %d events, %d bytes, %d of them replayed", i+1, r.events, r.bytes, r.bytes-r.closing)
+		assert.Less(t, r.bytes, int64(5<<20)/2, "history bytes of run %d", i+1)
+		assert.Less(t, r.bytes-r.closing, int64(2<<20), "bytes to replay of run %d", i+1)
+		events += r.events
+	}
+	assert.Greater(t, len(runs), 1, "the deal never continued as new, though its history passed its byte budget")
+	assert.Less(t, events, int64(5_000), "history events of all runs")
+	d.readModelAddsUpTo(final, sent())
 	d.checkHistory("deal_at_every_cap")
 }
 
@@ -142,6 +160,7 @@ func TestDealWithMoneyInEscrowContinuesAsNewAndCompletes(t *testing.T) {
 	mem := activities.NewMemory()
 	defer startWorker(t, tc, mem).Stop()
 	mem.Script("GOODS-1", activities.TrackInTransit, activities.TrackDelivered)
+	sent := recordProjections(mem)
 	d := startDeal(t, tc, mem, "can", func(in *workflows.DealInput) { in.Policy.HistoryEvents = 40 })
 	firstRun := d.runID()
 
@@ -180,6 +199,9 @@ func TestDealWithMoneyInEscrowContinuesAsNewAndCompletes(t *testing.T) {
 	for i, e := range events {
 		assert.Equal(t, i+1, e.Seq)
 	}
+	// What the runs sent adds up to the deal, each run going on from
+	// what the one before had sent.
+	d.readModelAddsUpTo(final, sent())
 }
 
 func (d *liveDeal) runID() string {
@@ -187,4 +209,81 @@ func (d *liveDeal) runID() string {
 	desc, err := d.tc.Client.DescribeWorkflowExecution(d.ctx, d.id, "")
 	require.NoError(d.t, err)
 	return desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+}
+
+// recordProjections keeps every projection the deal sends, in order.
+func recordProjections(mem *activities.Memory) (sent func() []activities.DealProjection) {
+	var (
+		mu  sync.Mutex
+		all []activities.DealProjection
+	)
+	mem.FailProjections(func(p activities.DealProjection) error {
+		mu.Lock()
+		defer mu.Unlock()
+		all = append(all, p)
+		return nil
+	})
+	return func() []activities.DealProjection {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(all)
+	}
+}
+
+// readModelAddsUpTo applies the projections as the read model does and
+// wants the deal's final state, less what the read model keeps in tables
+// of its own (the timeline, tracking events).
+func (d *liveDeal) readModelAddsUpTo(final workflows.DealState, sent []activities.DealProjection) {
+	d.t.Helper()
+	var kept workflows.DealState
+	for i, p := range sent {
+		var details workflows.DealDetails
+		if len(p.Details) > 0 {
+			require.NoError(d.t, json.Unmarshal(p.Details, &details), "projection %d", i)
+		}
+		var err error
+		kept, err = workflows.ApplyProjection(kept, p.State, p.Sections, details)
+		require.NoError(d.t, err, "projection %d", i)
+	}
+	want := final
+	want.Timeline = nil
+	if want.Shipment != nil {
+		sh := *want.Shipment
+		sh.Events = nil
+		want.Shipment = &sh
+	}
+	if want.Sample != nil && want.Sample.Shipment != nil {
+		sample, sh := *want.Sample, *want.Sample.Shipment
+		sh.Events = nil
+		sample.Shipment = &sh
+		want.Sample = &sample
+	}
+	got, err := json.Marshal(kept)
+	require.NoError(d.t, err)
+	wantJSON, err := json.Marshal(want)
+	require.NoError(d.t, err)
+	assert.JSONEq(d.t, string(wantJSON), string(got), "the read model from the projections")
+}
+
+// runSize is the size of one run's history; closing is its closing
+// event's share.
+type runSize struct{ events, bytes, closing int64 }
+
+// runs follows the deal from its first run through each continue-as-new
+// and returns the size of every run's history.
+func (d *liveDeal) runs(first string) []runSize {
+	d.t.Helper()
+	var out []runSize
+	for run := first; run != ""; {
+		desc, err := d.tc.Client.DescribeWorkflowExecution(d.ctx, d.id, run)
+		require.NoError(d.t, err)
+		info := desc.GetWorkflowExecutionInfo()
+		it := d.tc.Client.GetWorkflowHistory(d.ctx, d.id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT)
+		require.True(d.t, it.HasNext(), "run %s has no close event", run)
+		e, err := it.Next()
+		require.NoError(d.t, err)
+		out = append(out, runSize{events: info.GetHistoryLength(), bytes: info.GetHistorySizeBytes(), closing: int64(proto.Size(e))})
+		run = e.GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
+	}
+	return out
 }

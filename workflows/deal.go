@@ -56,6 +56,9 @@ type deal struct {
 	projected  int // timeline entries already sent to the read model
 	rounds     int // projections the read model has taken, the deal's earlier runs' included
 	marks      projectionMarks
+	// startBytes is the run's history size when it started (0: the deal
+	// has no byte budget, recorded before it had one).
+	startBytes int
 	// touched: a change the read model has not seen that added nothing to
 	// the timeline; projectTouches says this deal projects those.
 	touched        bool
@@ -165,6 +168,7 @@ func (d *deal) open(at time.Time) {
 // run is the deal's main loop: side effects, deadlines, and the end.
 func (d *deal) run(ctx workflow.Context) (DealState, error) {
 	if d.booksApart {
+		d.budgetHistoryBytes(ctx)
 		d.keepBooksApart(ctx)
 	}
 	for {
@@ -253,6 +257,9 @@ func (p Policy) withDefaults() Policy {
 	pick(&p.TrackingStall, def.TrackingStall)
 	if p.InitialInvites <= 0 {
 		p.InitialInvites = def.InitialInvites
+	}
+	if p.HistoryBytes <= 0 {
+		p.HistoryBytes = def.HistoryBytes
 	}
 	if p.HistoryEvents <= 0 {
 		p.HistoryEvents = def.HistoryEvents

@@ -157,6 +157,11 @@ type Policy struct {
 	// HistoryEvents is the history length past which the deal continues
 	// as new (sooner if Temporal suggests it); 0 takes the default.
 	HistoryEvents int `json:"history_events,omitempty"`
+	// HistoryBytes is how far a run's history may grow past the size it
+	// started with before the deal continues as new: a worker that lost
+	// the deal from its cache replays at most the carried state and this
+	// much. 0 takes the default.
+	HistoryBytes int `json:"history_bytes,omitempty"`
 }
 
 // DefaultPolicy returns the platform's default deadlines (DESIGN §2).
@@ -182,6 +187,7 @@ func DefaultPolicy() Policy {
 		TrackingStall:       5 * day,
 		TrackingPollsPerRun: 200,
 		HistoryEvents:       10_000,
+		HistoryBytes:        1 << 20,
 	}
 }
 
@@ -249,6 +255,9 @@ type DealResume struct {
 	// Rounds is how many projections the deal's runs have made.
 	Rounds   int `json:"rounds,omitempty"`
 	Notified int `json:"notified"`
+	// Marks is what the read model was sent, so the next run sends only
+	// what changes after it (nil: runs continued before they were kept).
+	Marks *ProjectedMarks `json:"marks,omitempty"`
 }
 
 // ---- update payloads ----

@@ -18,12 +18,25 @@ type DealDetails struct {
 	Payments    []Payment         `json:"payments,omitempty"`
 	Shipments   []ShipmentDetails `json:"shipments,omitempty"`
 	Dispute     *DisputeDetails   `json:"dispute,omitempty"`
+	Progress    *ProgressDetails  `json:"progress,omitempty"`
+}
+
+// ProgressDetails are production's progress reports from number
+// FirstReport on (1-based): the production section itself goes without
+// them, so a report is sent once, not again with every later one.
+type ProgressDetails struct {
+	FirstReport int              `json:"first_report"`
+	Reports     []ProgressReport `json:"reports"`
 }
 
 // DisputeDetails is the dispute whose Evidence are its items from number
 // FirstEvidence on (1-based) and whose Proposals are those that changed.
+// With ProposalsOnly, nothing but proposals changed: Dispute holds them
+// alone, and the rest of the dispute (its reasons, remedy and answer, a few
+// thousand characters each) is not sent again with every proposal.
 type DisputeDetails struct {
 	FirstEvidence int     `json:"first_evidence"`
+	ProposalsOnly bool    `json:"proposals_only,omitempty"`
 	Dispute       Dispute `json:"dispute"`
 }
 
@@ -37,16 +50,38 @@ type ShipmentDetails struct {
 
 // Empty reports whether nothing changed.
 func (d DealDetails) Empty() bool {
-	return len(d.Invitations) == 0 && len(d.Quotes) == 0 && len(d.Payments) == 0 && len(d.Shipments) == 0 && d.Dispute == nil
+	return len(d.Invitations) == 0 && len(d.Quotes) == 0 && len(d.Payments) == 0 && len(d.Shipments) == 0 && d.Dispute == nil &&
+		d.Progress == nil
 }
 
 // projectionMarks remember what the read model was last sent: a
-// fingerprint per row, and the tracking events sent per shipment. They
-// live only in the running workflow (a replay rebuilds them); a new run
-// starts without them and sends every detail once.
+// fingerprint per row, and the tracking events sent per shipment. A replay
+// rebuilds them; a run that continues as new hands them to the next
+// (ProjectedMarks), which would otherwise send every detail once more.
 type projectionMarks struct {
 	rows   map[string]uint64
-	events map[string]int // tracking events by kind and tracking number; "evidence": dispute evidence
+	events map[string]int // tracking events by kind and tracking number; "evidence": dispute evidence; "progress": progress reports
+}
+
+// ProjectedMarks are a deal's projectionMarks as its next run takes them
+// over.
+type ProjectedMarks struct {
+	Rows   map[string]uint64 `json:"rows"`
+	Events map[string]int    `json:"events"`
+}
+
+func (m projectionMarks) export() *ProjectedMarks {
+	if m.rows == nil && m.events == nil {
+		return nil
+	}
+	return &ProjectedMarks{Rows: m.rows, Events: m.events}
+}
+
+func (m *ProjectedMarks) marks() projectionMarks {
+	if m == nil {
+		return projectionMarks{}
+	}
+	return projectionMarks{rows: m.Rows, events: m.Events}
 }
 
 // fingerprint hashes a row's JSON. encoding/json writes a struct, and a
@@ -64,11 +99,17 @@ func fingerprint(v any) uint64 {
 // sectionsOf is the rest of the state, the part the read model keeps
 // whole: its top-level fields as JSON, by their JSON names, without the
 // timeline and the rows of DealDetails (the read model keeps those by
-// themselves), and the sample's shipment without its tracking events (its
-// ShipmentDetails row carries them).
+// themselves), the sample's shipment without its tracking events (its
+// ShipmentDetails row carries them) and production without its progress
+// reports (ProgressDetails carries them).
 func sectionsOf(st *DealState) map[string]json.RawMessage {
 	rest := *st
 	rest.Timeline, rest.Invitations, rest.Quotes, rest.Payments, rest.Shipment, rest.Dispute = nil, nil, nil, nil, nil, nil
+	if st.Production != nil {
+		prod := *st.Production
+		prod.Progress = nil
+		rest.Production = &prod
+	}
 	if st.Sample != nil && st.Sample.Shipment != nil {
 		sample := *st.Sample
 		head := *sample.Shipment
@@ -151,9 +192,22 @@ func (m projectionMarks) changes(st *DealState) (DealDetails, map[string]json.Ra
 				head.Proposals = append(head.Proposals, p)
 			}
 		}
-		if headChanged || sent < len(dsp.Evidence) || len(head.Proposals) > 0 {
+		switch {
+		case headChanged || sent < len(dsp.Evidence):
 			head.Evidence = dsp.Evidence[min(sent, len(dsp.Evidence)):]
 			out.Dispute = &DisputeDetails{FirstEvidence: sent + 1, Dispute: head}
+		case len(head.Proposals) > 0:
+			out.Dispute = &DisputeDetails{FirstEvidence: sent + 1, ProposalsOnly: true, Dispute: Dispute{Proposals: head.Proposals}}
+		}
+	}
+	if pr := st.Production; pr != nil {
+		sent := m.events["progress"]
+		next.events["progress"] = len(pr.Progress)
+		if sent > len(pr.Progress) {
+			sent = 0 // fewer than sent: send them all again
+		}
+		if sent < len(pr.Progress) {
+			out.Progress = &ProgressDetails{FirstReport: sent + 1, Reports: pr.Progress[sent:]}
 		}
 	}
 	sections := map[string]json.RawMessage{}
@@ -174,7 +228,8 @@ func (m projectionMarks) changes(st *DealState) (DealDetails, map[string]json.Ra
 	return out, sections, next
 }
 
-// forgetSections makes the next projection send every section again.
+// forgetSections makes the next projection send every section again, and
+// the progress reports, which the read model keeps with them.
 func (m projectionMarks) forgetSections() {
 	// Deletes only: the order changes nothing.
 	//workflowcheck:ignore
@@ -183,6 +238,7 @@ func (m projectionMarks) forgetSections() {
 			delete(m.rows, k)
 		}
 	}
+	delete(m.events, "progress")
 }
 
 // ApplyProjection brings a deal as the read model keeps it (its state
@@ -191,6 +247,10 @@ func (m projectionMarks) forgetSections() {
 // it), then the sections written over the state's fields, then the rows.
 // Applying a projection twice changes nothing more.
 func ApplyProjection(kept DealState, whole, sections json.RawMessage, details DealDetails) (DealState, error) {
+	var keptProgress []ProgressReport
+	if kept.Production != nil {
+		keptProgress = kept.Production.Progress
+	}
 	fields := map[string]json.RawMessage{}
 	if len(whole) > 0 {
 		if err := json.Unmarshal(whole, &fields); err != nil {
@@ -225,6 +285,11 @@ func ApplyProjection(kept DealState, whole, sections json.RawMessage, details De
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return kept, fmt.Errorf("decode the state: %w", err)
 	}
+	if len(whole) == 0 && st.Production != nil && st.Production.Progress == nil {
+		// A production section comes without its reports: the kept ones
+		// stay, and ProgressDetails adds the new.
+		st.Production.Progress = keptProgress
+	}
 	details.applyTo(&st)
 	st.Timeline = nil
 	if st.Shipment != nil {
@@ -255,7 +320,21 @@ func (d DealDetails) applyTo(st *DealState) {
 			st.Shipment = &head
 		}
 	}
-	if dd := d.Dispute; dd != nil {
+	if pd := d.Progress; pd != nil {
+		if st.Production == nil {
+			st.Production = &Production{}
+		}
+		kept := st.Production.Progress
+		st.Production.Progress = append(slices.Clone(kept[:min(max(pd.FirstReport-1, 0), len(kept))]), pd.Reports...)
+	}
+	if dd := d.Dispute; dd != nil && dd.ProposalsOnly && st.Dispute != nil {
+		head := *st.Dispute
+		head.Proposals = slices.Clone(head.Proposals)
+		for _, p := range dd.Dispute.Proposals {
+			head.Proposals = upsert(head.Proposals, p, func(x Proposal) bool { return x.ID == p.ID })
+		}
+		st.Dispute = &head
+	} else if dd != nil {
 		var evidence []string
 		var proposals []Proposal
 		if st.Dispute != nil {

@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -65,9 +66,43 @@ func TestProjectionMarksSendOnlyWhatChanged(t *testing.T) {
 	}
 	st.Dispute.Proposals = append(st.Dispute.Proposals, Proposal{ID: "p2", ReleaseAmount: 20})
 	st.Dispute.Proposals[0].Status = "SUPERSEDED"
-	d, _, _ = m.changes(&st)
-	if d.Dispute == nil || len(d.Dispute.Dispute.Evidence) != 0 || len(d.Dispute.Dispute.Proposals) != 2 || d.Dispute.Dispute.Reason != "late" {
-		t.Fatalf("a new proposal: sent %+v, want both changed proposals, the dispute's header and no evidence again", d.Dispute)
+	d, _, m = m.changes(&st)
+	if d.Dispute == nil || !d.Dispute.ProposalsOnly || len(d.Dispute.Dispute.Evidence) != 0 || len(d.Dispute.Dispute.Proposals) != 2 || d.Dispute.Dispute.Reason != "" {
+		t.Fatalf("a new proposal: sent %+v, want both changed proposals alone, without the dispute's reasons or evidence again", d.Dispute)
+	}
+	st.Dispute.Answer = "shipped in full"
+	d, _, m = m.changes(&st)
+	if d.Dispute == nil || d.Dispute.ProposalsOnly || d.Dispute.Dispute.Answer != "shipped in full" || len(d.Dispute.Dispute.Proposals) != 0 {
+		t.Fatalf("answered dispute: sent %+v, want its header with the answer and no proposal again", d.Dispute)
+	}
+
+	// Production: each progress report once, and the section without them.
+	st.Production = &Production{ShipBy: t0, Progress: []ProgressReport{{Percent: 10, Note: "cut"}, {Percent: 20, Note: "sewn"}}}
+	d, sections, m = m.changes(&st)
+	if d.Progress == nil || d.Progress.FirstReport != 1 || len(d.Progress.Reports) != 2 || !strings.Contains(string(sections["production"]), `"progress":null`) {
+		t.Fatalf("production with 2 reports: sent %+v, section %s; want reports 1-2 and the section without them", d.Progress, sections["production"])
+	}
+	st.Production.Progress = append(st.Production.Progress, ProgressReport{Percent: 30, Note: "packed"})
+	d, sections, m = m.changes(&st)
+	if d.Progress == nil || d.Progress.FirstReport != 3 || len(d.Progress.Reports) != 1 || len(sections) > 0 {
+		t.Fatalf("a third report: sent %+v, sections %s; want report 3 alone", d.Progress, sections)
+	}
+
+	// The marks a run hands to the next send nothing again there.
+	carried := m.export()
+	raw, err := json.Marshal(carried)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back *ProjectedMarks
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if d, sections, _ := back.marks().changes(&st); !d.Empty() || len(sections) > 0 {
+		t.Fatalf("the next run, with the marks carried, would send %+v, sections %s again", d, sections)
+	}
+	if d, _, _ := (*ProjectedMarks)(nil).marks().changes(&st); d.Progress == nil || d.Dispute == nil || len(d.Quotes) != 2 {
+		t.Fatalf("a run without marks sends %+v; want every detail once", d)
 	}
 }
 
@@ -81,9 +116,13 @@ func TestProjectionsAddUpToTheDeal(t *testing.T) {
 	}{
 		{"accepted", func(h *harness) DealState {
 			h.toInspection()
+			h.update(150*m, "progress again", UpdateReportProgress, ProgressInput{Actor: supA, Percent: 80, Note: "packing"})
 			h.update(7*m*60, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
 			st := h.run(dealInput())
-			h.ok("quote", "accept", "pay deposit", "pay balance", "ship", "accept goods")
+			h.ok("quote", "accept", "pay deposit", "progress", "progress again", "pay balance", "ship", "accept goods")
+			if n := len(st.Production.Progress); n != 2 {
+				t.Fatalf("%d progress reports, want 2", n)
+			}
 			return st
 		}},
 		{"disputed", func(h *harness) DealState {
@@ -91,9 +130,11 @@ func TestProjectionsAddUpToTheDeal(t *testing.T) {
 			h.update(7*time.Hour, "dispute", UpdateOpenDispute, DisputeInput{Actor: buyer, Reason: "short", Remedy: "refund", Evidence: []string{"photo-1", "photo-2"}})
 			h.update(8*time.Hour, "answer", UpdateAnswerDispute, ActorInput{Actor: supA, Note: "all shipped"})
 			h.update(9*time.Hour, "propose", UpdateProposeSettlement, ProposalInput{Actor: supA, ReleaseAmount: 500_000, Note: "half"})
-			h.update(10*time.Hour, "accept proposal", UpdateAcceptSettlement, AcceptProposalInput{Actor: buyer, ProposalID: "p1"})
+			h.update(9*time.Hour+10*m, "counter", UpdateProposeSettlement, ProposalInput{Actor: buyer, ReleaseAmount: 100_000, Note: "a tenth"})
+			h.update(9*time.Hour+20*m, "propose again", UpdateProposeSettlement, ProposalInput{Actor: supA, ReleaseAmount: 400_000, Note: "less"})
+			h.update(10*time.Hour, "accept proposal", UpdateAcceptSettlement, AcceptProposalInput{Actor: buyer, ProposalID: "p3"})
 			st := h.run(dealInput())
-			h.ok("dispute", "answer", "propose", "accept proposal")
+			h.ok("dispute", "answer", "propose", "counter", "propose again", "accept proposal")
 			return st
 		}},
 	} {

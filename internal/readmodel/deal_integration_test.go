@@ -64,6 +64,8 @@ func TestWholeDealProjectsTheWorkflowsViewAndBalancesTheLedger(t *testing.T) {
 	send(workflows.UpdateSignContract, workflows.SignInput{Actor: buyer, TermsSHA256: st.Contract.TermsSHA256})
 	send(workflows.UpdateSignContract, workflows.SignInput{Actor: sup, TermsSHA256: st.Contract.TermsSHA256})
 	send(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepDeposit})
+	send(workflows.UpdateReportProgress, workflows.ProgressInput{Actor: sup, Percent: 40, Note: "fired"})
+	send(workflows.UpdateReportProgress, workflows.ProgressInput{Actor: sup, Percent: 90, Note: "glazed"})
 	send(workflows.UpdateMarkReady, workflows.ActorInput{Actor: sup})
 	send(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepBalance})
 	send(workflows.UpdateAddShipment, workflows.ShipmentInput{Actor: sup, Carrier: "dpd", TrackingNumber: "G"})

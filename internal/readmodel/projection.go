@@ -162,7 +162,7 @@ func projectDetails(ctx context.Context, q *store.Queries, p activities.DealProj
 		}
 	}
 	if st.Dispute != nil {
-		if err := projectDispute(ctx, q, dealID, st.Dispute.FirstEvidence, &st.Dispute.Dispute); err != nil {
+		if err := projectDispute(ctx, q, dealID, st.Dispute); err != nil {
 			return err
 		}
 	}
@@ -191,11 +191,16 @@ func projectShipment(ctx context.Context, q *store.Queries, dealID string, d wor
 	return nil
 }
 
-func projectDispute(ctx context.Context, q *store.Queries, dealID string, firstEvidence int, d *workflows.Dispute) error {
-	if err := q.UpsertDispute(ctx, store.UpsertDisputeParams{
-		DealID: dealID, OpenedBy: d.OpenedBy, Reason: d.Reason, Remedy: d.Remedy, Answer: d.Answer, Status: d.Status, OpenedAt: d.OpenedAt,
-	}); err != nil {
-		return fmt.Errorf("upsert dispute: %w", err)
+// projectDispute writes the dispute's row, unless only its proposals
+// changed, then its new evidence, its changed proposals and its decision.
+func projectDispute(ctx context.Context, q *store.Queries, dealID string, dd *workflows.DisputeDetails) error {
+	d, firstEvidence := &dd.Dispute, dd.FirstEvidence
+	if !dd.ProposalsOnly {
+		if err := q.UpsertDispute(ctx, store.UpsertDisputeParams{
+			DealID: dealID, OpenedBy: d.OpenedBy, Reason: d.Reason, Remedy: d.Remedy, Answer: d.Answer, Status: d.Status, OpenedAt: d.OpenedAt,
+		}); err != nil {
+			return fmt.Errorf("upsert dispute: %w", err)
+		}
 	}
 	for i, ref := range d.Evidence {
 		if err := q.InsertEvidence(ctx, store.InsertEvidenceParams{DealID: dealID, Seq: int32(firstEvidence + i), Reference: ref}); err != nil {

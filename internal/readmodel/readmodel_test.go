@@ -191,11 +191,27 @@ func TestStateIsKeptWholeFromWhatChanged(t *testing.T) {
 	third := base("SHIPPING", 2) // a tracking event and evidence, no timeline entry
 	third.Details = raw(workflows.DealDetails{
 		Shipments: []workflows.ShipmentDetails{{Kind: "goods", FirstEvent: 2, Shipment: workflows.Shipment{Carrier: "dhl", TrackingNumber: "T1", Status: "delivered", ShippedAt: t0, Events: []activities.TrackEvent{{At: t0.Add(time.Hour), Status: "delivered"}}}}},
-		Dispute:   &workflows.DisputeDetails{FirstEvidence: 3, Dispute: workflows.Dispute{Reason: "late", Evidence: []string{"e3"}}},
+		Dispute:   &workflows.DisputeDetails{FirstEvidence: 3, Dispute: workflows.Dispute{Reason: "late", Evidence: []string{"e3"}, Answer: "on its way", Status: "ANSWERED"}},
 	})
-	first.Round, second.Round, third.Round = 1, 2, 3
+	// Production's section without its reports, which come once each; a
+	// proposal alone, without the dispute's reasons again.
+	fourth := base("SHIPPING", 2)
+	fourth.Sections = raw(map[string]any{"production": workflows.Production{ShipBy: t0, Extensions: 1}})
+	fourth.Details = raw(workflows.DealDetails{
+		Progress: &workflows.ProgressDetails{FirstReport: 1, Reports: []workflows.ProgressReport{{Percent: 10, Note: "cut"}, {Percent: 20, Note: "sewn"}}},
+		Dispute:  &workflows.DisputeDetails{FirstEvidence: 4, ProposalsOnly: true, Dispute: workflows.Dispute{Proposals: []workflows.Proposal{{ID: "p1", By: "s1", ReleaseAmount: 100, Status: "OPEN"}}}},
+	})
+	fifth := base("SHIPPING", 2)
+	fifth.Sections = raw(map[string]any{"production": workflows.Production{ShipBy: t0, Extensions: 2}})
+	fifth.Details = raw(workflows.DealDetails{
+		Progress: &workflows.ProgressDetails{FirstReport: 3, Reports: []workflows.ProgressReport{{Percent: 30, Note: "packed"}}},
+		Dispute: &workflows.DisputeDetails{FirstEvidence: 4, ProposalsOnly: true, Dispute: workflows.Dispute{Proposals: []workflows.Proposal{
+			{ID: "p1", By: "s1", ReleaseAmount: 100, Status: "SUPERSEDED"}, {ID: "p2", By: "s1", ReleaseAmount: 90, Status: "OPEN"},
+		}}},
+	})
+	first.Round, second.Round, third.Round, fourth.Round, fifth.Round = 1, 2, 3, 4, 5
 	// third retried, and second's attempt that lingered landing last.
-	for _, p := range []activities.DealProjection{first, second, third, third, second} {
+	for _, p := range []activities.DealProjection{first, second, third, third, fourth, fifth, fifth, second} {
 		if err := s.Project(ctx, p); err != nil {
 			t.Fatal(err)
 		}
@@ -217,8 +233,20 @@ func TestStateIsKeptWholeFromWhatChanged(t *testing.T) {
 	if sh := st.Shipment; sh == nil || sh.Status != "delivered" || len(sh.Events) != 2 || sh.Events[1].Status != "delivered" {
 		t.Fatalf("shipment %+v, want delivered with both tracking events", sh)
 	}
-	if d := st.Dispute; d == nil || fmt.Sprint(d.Evidence) != "[e1 e2 e3]" {
-		t.Fatalf("dispute %+v, want evidence e1 to e3 once each", d)
+	if d := st.Dispute; d == nil || fmt.Sprint(d.Evidence) != "[e1 e2 e3]" || d.Reason != "late" || d.Answer != "on its way" ||
+		len(d.Proposals) != 2 || d.Proposals[0].Status != "SUPERSEDED" || d.Proposals[1].ID != "p2" {
+		t.Fatalf("dispute %+v, want evidence e1 to e3 once each, its reason and answer, p1 superseded by p2", d)
+	}
+	if pr := st.Production; pr == nil || pr.Extensions != 2 || len(pr.Progress) != 3 || pr.Progress[2].Note != "packed" {
+		t.Fatalf("production %+v, want the last section with reports 1 to 3", pr)
+	}
+	var answer, status string
+	var proposals int
+	if err := s.pool.QueryRow(ctx, `SELECT answer, status, (SELECT count(*) FROM dispute_proposals WHERE deal_id = 'd1') FROM disputes WHERE deal_id = 'd1'`).Scan(&answer, &status, &proposals); err != nil {
+		t.Fatal(err)
+	}
+	if answer != "on its way" || status != "ANSWERED" || proposals != 2 {
+		t.Fatalf("disputes row: answer %q status %q with %d proposals; a proposal alone must leave the dispute's row as it was", answer, status, proposals)
 	}
 	if len(st.Timeline) != 2 || st.Timeline[0].About != "s2" || st.Timeline[1].Type != "e2" {
 		t.Fatalf("timeline %+v, want both entries, the first about s2", st.Timeline)

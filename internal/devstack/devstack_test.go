@@ -179,7 +179,7 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc, err := client.Dial(client.Options{HostPort: first.info.TemporalAddress, Namespace: cfg.Temporal.Namespace, DataConverter: codec.DataConverter()})
+	tc, err := client.Dial(client.Options{HostPort: first.info.TemporalAddress, Namespace: cfg.Temporal.Namespace, DataConverter: codec.DataConverter(), ConnectionOptions: historycodec.ConnectionOptions()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 	if len(second.info.DemoUsers) != 5 || second.info.DemoUsers[0].Key != first.info.DemoUsers[0].Key {
 		t.Errorf("demo keys changed across restart")
 	}
-	tc2, err := client.Dial(client.Options{HostPort: second.info.TemporalAddress, Namespace: cfg.Temporal.Namespace, DataConverter: codec.DataConverter()})
+	tc2, err := client.Dial(client.Options{HostPort: second.info.TemporalAddress, Namespace: cfg.Temporal.Namespace, DataConverter: codec.DataConverter(), ConnectionOptions: historycodec.ConnectionOptions()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/proto"
 )
@@ -135,6 +136,14 @@ func (c *Codec) CurrentKeyID() string { return c.current }
 // API read what the other wrote.
 func (c *Codec) DataConverter() converter.DataConverter {
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), c)
+}
+
+// ConnectionOptions is how a client carrying this codec's payloads
+// connects: without gRPC's gzip, which the SDK turns on by default and which
+// cannot shrink ciphertext; it only spent CPU on both ends (a fifth of a
+// live deal's CPU, in a profile of the at-every-cap test).
+func ConnectionOptions() client.ConnectionOptions {
+	return client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}}
 }
 
 // Encode seals each payload, metadata and data, with the current key. The

@@ -60,10 +60,11 @@ func DialTemporal(ctx context.Context, cfg config.Temporal, logger *slog.Logger,
 		return nil, err
 	}
 	opts := client.Options{
-		HostPort:      cfg.Address,
-		Namespace:     cfg.Namespace,
-		Logger:        sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
-		DataConverter: codec.DataConverter(),
+		HostPort:          cfg.Address,
+		Namespace:         cfg.Namespace,
+		Logger:            sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		DataConverter:     codec.DataConverter(),
+		ConnectionOptions: historycodec.ConnectionOptions(),
 	}
 	if i, err := tr.Interceptor(); err != nil {
 		return nil, err

@@ -280,8 +280,9 @@ func DataConverter() converter.DataConverter {
 func (s *sharedTemporal) dial() (client.Client, error) {
 	c, err := client.Dial(client.Options{
 		HostPort: s.address, Namespace: s.namespace,
-		Logger:        sdklog.NewStructuredLogger(logger()),
-		DataConverter: DataConverter(),
+		Logger:            sdklog.NewStructuredLogger(logger()),
+		DataConverter:     DataConverter(),
+		ConnectionOptions: historycodec.ConnectionOptions(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dial test temporal at %s: %w", s.address, err)

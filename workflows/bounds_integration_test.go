@@ -1,12 +1,14 @@
 package workflows_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,6 +54,11 @@ func TestDealAtEveryCapStaysSmallAndCompletes(t *testing.T) {
 		in.Policy.InitialInvites = 2
 	})
 	firstRun := d.runID()
+	t.Cleanup(func() {
+		if t.Failed() {
+			d.diagnoseRuns(firstRun)
+		}
+	})
 
 	// Quotes and revisions, counter-offers.
 	var lastA string
@@ -63,48 +70,50 @@ func TestDealAtEveryCapStaysSmallAndCompletes(t *testing.T) {
 			for k := range workflows.MaxPriceTiers {
 				q.Tiers = append(q.Tiers, workflows.PriceTier{MinQuantity: int64(1 + k*100), UnitPrice: int64(500 - k - i)})
 			}
-			st := d.update(workflows.UpdateSubmitQuote, q)
-			if s == supA {
-				lastA = st.Quotes[len(st.Quotes)-1].ID
-			}
+			d.act(workflows.UpdateSubmitQuote, q)
+		}
+	}
+	for _, q := range d.state().Quotes {
+		if q.SupplierID == supA.OrgID {
+			lastA = q.ID
 		}
 	}
 	extra := quote(supA)
 	d.refusedAtCap(workflows.UpdateSubmitQuote, extra)
 	for i := range workflows.MaxCounterOffers {
 		s := []workflows.Actor{supA, supB}[i%2]
-		d.update(workflows.UpdateCounterOffer, workflows.CounterOfferInput{Actor: buyer, SupplierID: s.OrgID, TargetUnitPrice: 300, Message: note})
+		d.act(workflows.UpdateCounterOffer, workflows.CounterOfferInput{Actor: buyer, SupplierID: s.OrgID, TargetUnitPrice: 300, Message: note})
 	}
 	d.refusedAtCap(workflows.UpdateCounterOffer, workflows.CounterOfferInput{Actor: buyer, SupplierID: supA.OrgID, TargetUnitPrice: 300})
-	d.update(workflows.UpdateAcceptQuote, workflows.AcceptInput{Actor: buyer, QuoteID: lastA})
+	d.act(workflows.UpdateAcceptQuote, workflows.AcceptInput{Actor: buyer, QuoteID: lastA})
 
 	// Samples: as many rounds as allowed, each rejected with the longest reason.
-	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepSample})
+	d.act(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepSample})
 	for round := 1; round <= workflows.MaxSampleRounds; round++ {
-		d.update(workflows.UpdateShipSample, workflows.ShipmentInput{Actor: supA, Carrier: longest(workflows.MaxCode),
+		d.act(workflows.UpdateShipSample, workflows.ShipmentInput{Actor: supA, Carrier: longest(workflows.MaxCode),
 			TrackingNumber: fmt.Sprintf("S%d-%s", round, strings.Repeat("9", workflows.MaxTrackingNumber-4))})
 		if round < workflows.MaxSampleRounds {
-			d.update(workflows.UpdateRejectSample, workflows.RejectSampleInput{Actor: buyer, Reason: note, Resample: true})
+			d.act(workflows.UpdateRejectSample, workflows.RejectSampleInput{Actor: buyer, Reason: note, Resample: true})
 		}
 	}
 	d.refusedAtCap(workflows.UpdateRejectSample, workflows.RejectSampleInput{Actor: buyer, Reason: note, Resample: true})
-	d.update(workflows.UpdateApproveSample, workflows.ActorInput{Actor: buyer, Note: note})
+	d.act(workflows.UpdateApproveSample, workflows.ActorInput{Actor: buyer, Note: note})
 	d.signContract(buyer)
 	d.signContract(supA)
-	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepDeposit})
+	d.act(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepDeposit})
 
 	// Production reports.
 	for i := range workflows.MaxProgressReports {
-		d.update(workflows.UpdateReportProgress, workflows.ProgressInput{Actor: supA, Percent: i * 3, Note: note})
+		d.act(workflows.UpdateReportProgress, workflows.ProgressInput{Actor: supA, Percent: i * 3, Note: note})
 	}
 	d.refusedAtCap(workflows.UpdateReportProgress, workflows.ProgressInput{Actor: supA, Percent: 99})
-	d.update(workflows.UpdateMarkReady, workflows.ActorInput{Actor: supA, Note: note})
-	d.update(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepBalance})
+	d.act(workflows.UpdateMarkReady, workflows.ActorInput{Actor: supA, Note: note})
+	d.act(workflows.UpdatePay, workflows.PayInput{Actor: buyer, Step: activities.StepBalance})
 
 	// The goods' tracking number, corrected as often as allowed.
-	d.update(workflows.UpdateAddShipment, workflows.ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "G0"})
+	d.act(workflows.UpdateAddShipment, workflows.ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "G0"})
 	for i := 1; i <= workflows.MaxTrackingCorrections; i++ {
-		d.update(workflows.UpdateCorrectTracking, workflows.CorrectTrackingInput{Actor: supA, Kind: "goods", Carrier: longest(workflows.MaxCode),
+		d.act(workflows.UpdateCorrectTracking, workflows.CorrectTrackingInput{Actor: supA, Kind: "goods", Carrier: longest(workflows.MaxCode),
 			TrackingNumber: fmt.Sprintf("G%d", i)})
 	}
 	d.refusedAtCap(workflows.UpdateCorrectTracking, workflows.CorrectTrackingInput{Actor: supA, Kind: "goods", Carrier: "dhl", TrackingNumber: "G9"})
@@ -114,8 +123,8 @@ func TestDealAtEveryCapStaysSmallAndCompletes(t *testing.T) {
 	for i := range evidence {
 		evidence[i] = fmt.Sprintf("%02d", i) + longest(workflows.MaxEvidenceItem-2)
 	}
-	d.update(workflows.UpdateOpenDispute, workflows.DisputeInput{Actor: buyer, Reason: note, Remedy: note, Evidence: evidence})
-	d.update(workflows.UpdateAnswerDispute, workflows.ActorInput{Actor: supA, Note: note})
+	d.act(workflows.UpdateOpenDispute, workflows.DisputeInput{Actor: buyer, Reason: note, Remedy: note, Evidence: evidence})
+	d.act(workflows.UpdateAnswerDispute, workflows.ActorInput{Actor: supA, Note: note})
 	var lastSupplierProposal string
 	for i := range workflows.MaxProposalsPerParty {
 		for _, p := range []workflows.Actor{buyer, supA} {
@@ -126,7 +135,7 @@ func TestDealAtEveryCapStaysSmallAndCompletes(t *testing.T) {
 		}
 	}
 	d.refusedAtCap(workflows.UpdateProposeSettlement, workflows.ProposalInput{Actor: buyer, ReleaseAmount: 1})
-	d.update(workflows.UpdateAcceptSettlement, workflows.AcceptProposalInput{Actor: buyer, ProposalID: lastSupplierProposal})
+	d.act(workflows.UpdateAcceptSettlement, workflows.AcceptProposalInput{Actor: buyer, ProposalID: lastSupplierProposal})
 
 	final := d.result()
 	require.Equal(t, workflows.StageResolved, final.Stage)
@@ -161,8 +170,13 @@ func TestDealWithMoneyInEscrowContinuesAsNewAndCompletes(t *testing.T) {
 	defer startWorker(t, tc, mem).Stop()
 	mem.Script("GOODS-1", activities.TrackInTransit, activities.TrackDelivered)
 	sent := recordProjections(mem)
-	d := startDeal(t, tc, mem, "can", func(in *workflows.DealInput) { in.Policy.HistoryEvents = 40 })
+	d := startDeal(t, tc, mem, "can", func(in *workflows.DealInput) { in.Policy.HistoryEvents, in.Policy.HistoryBytes = 40, 1 })
 	firstRun := d.runID()
+	t.Cleanup(func() {
+		if t.Failed() {
+			d.diagnoseRuns(firstRun)
+		}
+	})
 
 	st := d.update(workflows.UpdateSubmitQuote, quote(supA))
 	d.update(workflows.UpdateAcceptQuote, workflows.AcceptInput{Actor: buyer, QuoteID: st.Quotes[0].ID})
@@ -202,6 +216,11 @@ func TestDealWithMoneyInEscrowContinuesAsNewAndCompletes(t *testing.T) {
 	// What the runs sent adds up to the deal, each run going on from
 	// what the one before had sent.
 	d.readModelAddsUpTo(final, sent())
+	// With a byte budget of one byte, the deal continued as new whenever
+	// it was quiet: between most of its actions.
+	runs := d.runs(firstRun)
+	t.Logf("%d runs", len(runs))
+	assert.Greater(t, len(runs), 8, "runs")
 }
 
 func (d *liveDeal) runID() string {
@@ -286,4 +305,46 @@ func (d *liveDeal) runs(first string) []runSize {
 		run = e.GetWorkflowExecutionContinuedAsNewEventAttributes().GetNewExecutionRunId()
 	}
 	return out
+}
+
+// diagnoseRuns logs, for a failed deal that continued as new, each run's
+// last events from the first run on: where a run stopped, and whether the
+// next one started.
+func (d *liveDeal) diagnoseRuns(first string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for run := first; run != ""; {
+		var lines []string
+		next := ""
+		it := d.tc.Client.GetWorkflowHistory(ctx, d.id, run, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				d.t.Logf("diagnose run %s: history: %v", run, err)
+				return
+			}
+			line := fmt.Sprintf("%d %s %s", e.GetEventId(), e.GetEventTime().AsTime().Format("15:04:05.000"), e.GetEventType())
+			if a := e.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil {
+				line += " " + a.GetAcceptedRequest().GetInput().GetName()
+			}
+			if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
+				line += " " + a.GetActivityType().GetName()
+			}
+			if a := e.GetWorkflowTaskFailedEventAttributes(); a != nil {
+				line += " " + a.GetCause().String() + ": " + a.GetFailure().GetMessage()
+			}
+			if a := e.GetWorkflowTaskStartedEventAttributes(); a != nil {
+				line += fmt.Sprintf(" (history %d bytes)", a.GetHistorySizeBytes())
+			}
+			lines = append(lines, line)
+			if a := e.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
+				next = a.GetNewExecutionRunId()
+			}
+		}
+		d.t.Logf("run %s: %d events, the last:", run, len(lines))
+		for _, l := range lines[max(0, len(lines)-30):] {
+			d.t.Log("  ", l)
+		}
+		run = next
+	}
 }

@@ -10,7 +10,7 @@ WORKFLOWCHECK_VERSION := v0.6.0
 WORKFLOWCHECK := $(BIN)/workflowcheck-$(WORKFLOWCHECK_VERSION)
 GOTEST_FLAGS ?=
 
-.PHONY: dev build test bench bench-load bench-readmodel bench-search vet fmt-check workflowcheck generate generate-check tools clean
+.PHONY: dev build test bench bench-load bench-latency bench-readmodel bench-search vet fmt-check workflowcheck generate generate-check tools clean
 
 ## dev: the whole stack in one process (Temporal + UI, PostgreSQL, worker, API)
 dev: build
@@ -32,12 +32,16 @@ test: vet fmt-check workflowcheck generate-check $(STRIPE_MOCK)
 	$(GO) test -run '^$$' -fuzz FuzzDecodeCreateDeal -fuzztime 5000x ./api
 
 ## bench: every benchmark, one after the other (figures in the README)
-bench: bench-load bench-readmodel bench-search
+bench: bench-load bench-latency bench-readmodel bench-search
 
 ## bench-load: `tradeloop bench`: whole deals through the API of a dev stack it starts, then the baseline workflow, and the ratio; BENCH_FLAGS adds options
 BENCH_FLAGS ?=
 bench-load: build
 	$(BIN)/tradeloop bench -out $(BIN)/bench.json $(BENCH_FLAGS)
+
+## bench-latency: `tradeloop bench -latency`: single requests at 1 and 16 clients at once (an action, the raw SDK update, a read)
+bench-latency: build
+	$(BIN)/tradeloop bench -latency 400 -out $(BIN)/bench-latency.json $(BENCH_FLAGS)
 
 ## bench-readmodel: the read-model queries on 100,000 deals
 bench-readmodel:

@@ -55,8 +55,11 @@ type Options struct {
 	TrackingPoll time.Duration // how often shipments are polled
 	SimStep      time.Duration // the simulated carrier's time per status
 	Baseline     bool
-	Timeout      time.Duration // the whole run
-	Out          string        // JSON report file, "" for none
+	// Latency, when positive, makes the run a latency run instead (see
+	// latency.go): this many requests of each kind at each level.
+	Latency int
+	Timeout time.Duration // the whole run
+	Out     string        // JSON report file, "" for none
 
 	// The stack the bench starts: its data directory ("" for a temporary
 	// one) and the worker's command (default: this program's `worker`).
@@ -105,6 +108,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.KeysFile, "keys", ".tradeloop/demo-keys.json", "with -api: the demo keys file (admin and mediator keys)")
 	fs.IntVar(&o.WorkerPID, "worker-pid", 0, "with -api: the worker's process ID, to report its CPU and memory")
 	fs.IntVar(&o.PostgresPID, "postgres-pid", 0, "with -api: PostgreSQL's postmaster process ID, to report its CPU")
+	fs.IntVar(&o.Latency, "latency", 0, "instead of whole deals, measure single requests, one at a time per client, at 1 and 16 clients at once: this many of each (an action through the API, the raw SDK update, a read)")
 	compare := fs.String("compare", "", "a git revision: run the deals with the program built from it, then with this one, and print both side by side (no baseline)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -128,6 +132,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if rep != nil && len(rep.Deal.Endpoints) > 0 {
 		rep.Print(stdout)
 	}
+	if rep != nil && len(rep.Latency) > 0 {
+		PrintLatency(stdout, rep.Latency)
+	}
 	if err != nil {
 		return err
 	}
@@ -143,8 +150,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // Run runs the benchmark and returns its report.
 func Run(ctx context.Context, o Options) (*Report, error) {
-	if o.Deals < 0 || o.Duration < 0 || (o.Deals == 0 && o.Duration == 0) || o.Concurrency < 1 || o.Warmup < 0 {
-		return nil, errors.New("bench: give -deals or -duration, a positive -concurrency and a -warmup not negative")
+	if o.Deals < 0 || o.Duration < 0 || (o.Deals == 0 && o.Duration == 0) || o.Concurrency < 1 || o.Warmup < 0 || o.Latency < 0 {
+		return nil, errors.New("bench: give -deals or -duration, a positive -concurrency, and a -warmup and -latency not negative")
+	}
+	if o.Latency > 0 {
+		o.Concurrency = max(o.Concurrency, slices.Max(LatencyLevels))
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
@@ -157,7 +167,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	began := time.Now()
 	rep := &Report{Started: began.UTC(), Machine: machine(), Settings: Settings{
 		Deals: o.Deals, Duration: o.Duration.String(), Concurrency: o.Concurrency, Poll: o.Poll.String(), Warmup: o.Warmup, Mix: o.Mix.String(), PolicyScale: o.PolicyScale,
-		TrackingPoll: o.TrackingPoll.String(), CarrierStep: o.SimStep.String(),
+		TrackingPoll: o.TrackingPoll.String(), CarrierStep: o.SimStep.String(), Latency: o.Latency,
 	}}
 
 	var (
@@ -235,6 +245,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	defer tc.Close()
 
+	if o.Latency > 0 {
+		rep.Latency, err = measureLatency(ctx, dc, tc, parties, o.Latency, o.Progress)
+		return rep, err
+	}
 	deal, results, err := runPhase(ctx, "deals", dc, parties, o, m)
 	rep.Deal = deal
 	if err != nil {

@@ -89,6 +89,24 @@ func PrintComparison(w io.Writer, rev string, before, after *Report) {
 		}
 		fmt.Fprintf(tw, "%s\t"+format+"\t"+format+"\t%s\t\n", name, b, a, ratio)
 	}
+	if len(after.Latency) > 0 {
+		old := map[int]LatencyLevel{}
+		for _, l := range before.Latency {
+			old[l.Concurrency] = l
+		}
+		for _, a := range after.Latency {
+			b := old[a.Concurrency]
+			for _, r := range []struct {
+				name          string
+				before, after Latency
+			}{{"quote revision via the API", b.Action, a.Action}, {"raw SDK update", b.RawUpdate, a.RawUpdate}, {"GET /v1/deals/:id", b.Read, a.Read}} {
+				row(fmt.Sprintf("%s at %d at once p50, ms", r.name, a.Concurrency), r.before.P50, r.after.P50, "%.1f")
+				row(fmt.Sprintf("%s at %d at once p99, ms", r.name, a.Concurrency), r.before.P99, r.after.P99, "%.1f")
+			}
+		}
+		tw.Flush()
+		return
+	}
 	bd, ad := before.Deal, after.Deal
 	row("deals completed", float64(bd.Deals), float64(ad.Deals), "%.0f")
 	row("deals failed", float64(bd.Failed), float64(ad.Failed), "%.0f")

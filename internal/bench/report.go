@@ -17,6 +17,8 @@ type Report struct {
 	Deal       Phase                     `json:"deal"`
 	Baseline   *Phase                    `json:"baseline,omitempty"`
 	Ratio      *Ratio                    `json:"ratio,omitempty"`
+	// Latency is a latency run's figures (-latency), by concurrency.
+	Latency []LatencyLevel `json:"latency,omitempty"`
 }
 
 // Machine is where the run ran.
@@ -43,6 +45,7 @@ type Settings struct {
 	PolicyScale  float64 `json:"policy_scale"`
 	TrackingPoll string  `json:"tracking_poll"`
 	CarrierStep  string  `json:"carrier_step"`
+	Latency      int     `json:"latency,omitempty"` // requests of each kind per level of a latency run
 }
 
 // KindRoundTrips are one kind's round trips: a deal's, read from its

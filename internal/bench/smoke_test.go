@@ -87,3 +87,49 @@ func TestBenchOnItsOwnStack(t *testing.T) {
 	}
 	t.Logf("\n%s", out.String())
 }
+
+// A short latency run on its own stack: each kind of request measured at
+// every level, as many as asked, and the action compared with the raw
+// update.
+func TestLatencyRunOnItsOwnStack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a whole stack")
+	}
+	worker := filepath.Join(t.TempDir(), "worker")
+	if out, err := exec.Command("go", "build", "-o", worker, "../../cmd/worker").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/worker: %v\n%s", err, out)
+	}
+	o := DefaultOptions()
+	o.Latency, o.Concurrency, o.Baseline = 20, 1, false
+	o.WorkerCommand = []string{worker}
+	o.Timeout = 15 * time.Minute
+	if dl, ok := t.Deadline(); ok {
+		o.Timeout = min(o.Timeout, time.Until(dl)-10*time.Second)
+	}
+	var progress bytes.Buffer
+	o.Progress = &progress
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("%v\nprogress:\n%s", err, progress.String())
+	}
+	if len(rep.Latency) != len(LatencyLevels) || rep.Deal.Deals != 0 {
+		t.Fatalf("levels %+v, deals %+v: want one level each of %v and no whole deals", rep.Latency, rep.Deal, LatencyLevels)
+	}
+	for i, l := range rep.Latency {
+		// 20 requests: 20 one after the other, or 2 for each of 16 clients.
+		if l.Concurrency != LatencyLevels[i] || l.Samples < 20 || l.Samples%l.Concurrency != 0 {
+			t.Errorf("level %d: %d at once, %d samples", i, l.Concurrency, l.Samples)
+		}
+		if l.Action.P50 <= 0 || l.RawUpdate.P50 <= 0 || l.Read.P50 <= 0 || l.ActionOverRaw <= 0 || l.Action.P99 < l.Action.P50 {
+			t.Errorf("level %d: %+v", i, l)
+		}
+	}
+	var out bytes.Buffer
+	PrintLatency(&out, rep.Latency)
+	for _, want := range []string{"quote revision via the API", "raw SDK update", "GET /v1/deals/:id", "÷"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+	t.Logf("\n%s", out.String())
+}

@@ -216,7 +216,7 @@ func (r *run) saw() {
 // Run drives one deal of the given kind to its end: the escrow settled.
 func (c *Client) Run(ctx context.Context, kind Kind, p Parties) (Result, error) {
 	began := time.Now()
-	r := &run{c: c, ctx: ctx, p: p, ref: randomRef()}
+	r := &run{c: c, ctx: ctx, p: p, ref: NewRef()}
 	if c.Prefix != nil {
 		r.prefix = c.Prefix(kind)
 	}
@@ -661,7 +661,9 @@ func retryable(status int, body []byte) bool {
 	return false
 }
 
-func randomRef() string {
+// NewRef returns a random reference: 16 hex digits, for idempotency keys
+// and the specs a created deal is found by.
+func NewRef() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)

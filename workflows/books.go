@@ -251,10 +251,10 @@ func (d *deal) historyFull(ctx workflow.Context) bool {
 }
 
 // quiet reports whether nothing is under way that a new run could not take
-// over: no handler running (a payment waiting on its provider) and the
-// books up to date.
+// over: no update or signal being handled (a payment waiting on its
+// provider) and the books up to date.
 func (d *deal) quiet(ctx workflow.Context) bool {
-	return workflow.AllHandlersFinished(ctx) && d.booksDone()
+	return workflow.AllHandlersFinished(ctx) && d.handlingSignals == 0 && d.booksDone()
 }
 
 // readyToContinueAsNew: the history is full and the deal is quiet.

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
+
 	"github.com/tradeloop/tradeloop/activities"
 )
 
@@ -131,5 +134,48 @@ func TestValidatorsRefuseControlCharactersWithoutTheAPI(t *testing.T) {
 	h2.env.ExecuteWorkflow(Deal, in)
 	if err := h2.env.GetWorkflowError(); RejectionCode(err) != RejectInvalid {
 		t.Fatalf("a deal with a NUL in its specs: %v", err)
+	}
+}
+
+// A signal delivered in the workflow task in which the deal decides to
+// continue as new is handled before the run ends, and the next run starts
+// from the state with it: here the goods' delivery, reported as Temporal
+// suggests a new run (seen lost in a live deal: the next run was still
+// SHIPPING, and the buyer could not accept the goods).
+func TestSignalArrivingAsTheDealContinuesAsNewIsKept(t *testing.T) {
+	h := newHarness(t)
+	h.toBalance()
+	h.update(240*m, "pay balance", UpdatePay, PayInput{Actor: buyer, Step: "balance"})
+	h.mem.Script("TRK1", activities.TrackInTransit) // the tracker never reports it delivered
+	h.update(300*m, "ship", UpdateAddShipment, ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "TRK1"})
+	delivered := h.start.Add(9 * time.Hour)
+	h.check(10*time.Hour, func(st DealState) {
+		if st.Stage != StageShipping {
+			t.Errorf("stage %s before the delivery, want SHIPPING", st.Stage)
+		}
+	})
+	// The delivery is delivered without a workflow task of its own, and the
+	// next task finds the history full: as one task of a live deal that
+	// brings a signal and Temporal's suggestion to continue as new.
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflowSkippingWorkflowTask(SignalShipmentUpdate, ShipmentUpdate{Kind: "goods", Status: activities.TrackDelivered, At: delivered})
+	}, 10*time.Hour+30*m)
+	h.env.RegisterDelayedCallback(func() { h.env.SetContinueAsNewSuggested(true) }, 10*time.Hour+31*m)
+	h.env.ExecuteWorkflow(Deal, dealInput())
+	h.ok("pay deposit", "pay balance", "ship")
+	var can *workflow.ContinueAsNewError
+	if err := h.env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("the deal ended with %v, want it to continue as new", err)
+	}
+	var next DealInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	st := next.Resume.State
+	if st.Stage != StageInspection || st.Shipment == nil || !st.Shipment.DeliveredAt.Equal(delivered) {
+		t.Fatalf("the next run starts at %s with shipment %+v, want INSPECTION with the delivery at %s", st.Stage, st.Shipment, delivered)
+	}
+	if next.Resume.Projected != len(st.Timeline) {
+		t.Errorf("the next run starts with %d of %d timeline entries projected", next.Resume.Projected, len(st.Timeline))
 	}
 }

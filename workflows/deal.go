@@ -88,6 +88,9 @@ type deal struct {
 	// drains handle the signals already delivered but not yet received,
 	// before the deal continues as new.
 	drains []func(workflow.Context) bool
+	// handlingSignals counts signals being handled by their listeners (a
+	// handler may wait, for the payment mutex): the deal is not quiet then.
+	handlingSignals int
 }
 
 // Deal carries one deal from inquiry to its end (DESIGN §2).

@@ -127,9 +127,22 @@ func listen[T any](ctx workflow.Context, d *deal, name string, handle func(workf
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
+			// Waiting for a value rather than in Receive leaves a delivered
+			// signal in the channel until this coroutine runs, so the main
+			// loop's drainSignals still finds it when it decides, in the
+			// same workflow task, to continue as new. A Receive would hand
+			// the signal over at delivery, and the run could end with it
+			// taken but not yet handled: lost to the next run.
+			if workflow.Await(ctx, func() bool { return ch.Len() > 0 }) != nil {
+				return
+			}
 			var v T
-			ch.Receive(ctx, &v)
+			if !ch.ReceiveAsync(&v) {
+				continue
+			}
+			d.handlingSignals++
 			handle(ctx, v)
+			d.handlingSignals--
 			d.change++
 		}
 	})

@@ -154,7 +154,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, errors.New("bench: give -deals or -duration, a positive -concurrency, and a -warmup and -latency not negative")
 	}
 	if o.Latency > 0 {
-		o.Concurrency = max(o.Concurrency, slices.Max(LatencyLevels))
+		// Enough party sets for each key to send at most 30 requests of
+		// a kind per level (see measureLatency).
+		o.Concurrency = max(o.Concurrency, slices.Max(LatencyLevels), (o.Latency+29)/30)
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard

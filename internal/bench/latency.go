@@ -83,14 +83,26 @@ func measureLatency(ctx context.Context, dc dealclient.Client, tc client.Client,
 		}
 		perClient := (samples + c - 1) / c
 		l := LatencyLevel{Concurrency: c, Samples: perClient * c}
+		// Request j of a kind goes out with party set j % P's keys, so
+		// each key sends at most ⌈samples/P⌉ ≤ 30 of them (Run makes
+		// enough party sets): within the API's burst for a key (40).
+		// One client's back-to-back requests on one key would otherwise
+		// wait for the key's rate (20 a second) and measure the limiter,
+		// not the request.
+		use := func(client, i int) (party, k int) {
+			j := i*c + client
+			return j % len(parties), j / len(parties)
+		}
+		perParty := (l.Samples + len(parties) - 1) / len(parties)
 		fmt.Fprintf(progress, "latency at %d at once: preparing deals…\n", c)
-		deals, err := prepareDeals(ctx, dc, parties[:c], (perClient+revisionsPerDeal-1)/revisionsPerDeal)
+		deals, err := prepareDeals(ctx, dc, parties, (perParty+revisionsPerDeal-1)/revisionsPerDeal)
 		if err != nil {
 			return levels, err
 		}
 		fmt.Fprintf(progress, "latency at %d at once: %d quote revisions through the API…\n", c, l.Samples)
 		took, err := eachClient(ctx, c, perClient, func(ctx context.Context, client, i int) error {
-			return reviseQuote(ctx, dc, parties[client].Supplier, deals[client][i/revisionsPerDeal], i)
+			p, k := use(client, i)
+			return reviseQuote(ctx, dc, parties[p].Supplier, deals[p][k/revisionsPerDeal], k)
 		})
 		if err != nil {
 			return levels, err
@@ -105,8 +117,9 @@ func measureLatency(ctx context.Context, dc dealclient.Client, tc client.Client,
 
 		fmt.Fprintf(progress, "latency at %d at once: %d reads through the API…\n", c, l.Samples)
 		took, err = eachClient(ctx, c, perClient, func(ctx context.Context, client, i int) error {
-			ids := deals[client]
-			return dc.Do(ctx, parties[client].Buyer.Key, http.MethodGet, "GET /v1/deals/:id", "/v1/deals/"+ids[i%len(ids)], "", nil, http.StatusOK, nil)
+			p, k := use(client, i)
+			ids := deals[p]
+			return dc.Do(ctx, parties[p].Buyer.Key, http.MethodGet, "GET /v1/deals/:id", "/v1/deals/"+ids[k%len(ids)], "", nil, http.StatusOK, nil)
 		})
 		if err != nil {
 			return levels, err

@@ -54,7 +54,7 @@ func schemas() obj {
 	product["properties"].(obj)["id"] = str()
 	product["properties"].(obj)["supplier_id"] = str()
 	product["properties"].(obj)["from_unit_price"] = integer()
-	hit := obj{"type": "object", "properties": obj{"id": str(), "supplier_name": str(), "supplier_tier": str(), "unit_price": integer(), "score": obj{"type": "number"}},
+	hit := obj{"type": "object", "properties": obj{"id": str(), "sku": str(), "supplier_id": str(), "supplier_name": str(), "supplier_tier": str(), "unit_price": integer(), "score": obj{"type": "number"}},
 		"required": []string{"id", "sku", "supplier_id", "supplier_tier", "unit_price"}}
 	escrowKind := obj{"type": "string", "enum": []string{"escrow_without_deal", "escrow_mismatch"}}
 	apiKey := object(obj{"id": str(), "prefix": str(), "label": str(), "role": str(), "created_at": timestamp(),
@@ -224,7 +224,6 @@ func openAPIDocument(routes []route) []byte {
 		}
 		op := obj{
 			"operationId": r.op, "summary": r.summary, "description": "Who: " + roles + ".",
-			"parameters": params,
 			"responses": obj{
 				fmt.Sprint(r.status): obj{"description": "success", "content": content},
 				"400":                errResp, "401": errResp, "403": errResp, "404": errResp, "409": errResp,
@@ -233,6 +232,9 @@ func openAPIDocument(routes []route) []byte {
 				// catalog import slot taken: with Retry-After.
 				"503": errResp,
 			},
+		}
+		if len(params) > 0 {
+			op["parameters"] = params // never null: client generators refuse it
 		}
 		if r.request == "CatalogFile" {
 			op["requestBody"] = obj{"required": true, "content": obj{

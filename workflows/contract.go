@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/tradeloop/tradeloop/internal/money"
 )
 
 // startContract renders the contract from the accepted quote and opens it
@@ -21,7 +23,7 @@ func (d *deal) startContract(ctx workflow.Context) {
 		Product: in.Product, Specs: in.Specs, Quantity: in.Quantity, Unit: in.Unit,
 		UnitPrice: q.UnitPrice, Total: d.state.Total, Currency: d.state.Currency,
 		LeadTimeDays: q.LeadTimeDays, ShipBy: in.ShipBy, Incoterm: d.state.Inquiry.Incoterm, Destination: in.Destination,
-		DepositPercent: 30, Deposit: d.state.Deposit, Balance: d.state.Balance,
+		DepositPercent: money.DepositPercent, Deposit: d.state.Deposit, Balance: d.state.Balance,
 		InspectionDays: int(d.in.Policy.InspectionWindow / (24 * time.Hour)),
 		LateDeliveryRule: "If the goods are not ready to ship by the ship-by date, the buyer may extend it " +
 			"or cancel the deal with a full refund of the deposit.",

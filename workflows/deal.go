@@ -93,7 +93,7 @@ type deal struct {
 	handlingSignals int
 }
 
-// Deal carries one deal from inquiry to its end (DESIGN §2).
+// Deal carries one deal from inquiry to its end (the README's "Deals").
 func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 	if err := ValidateDealInput(in); err != nil {
 		return DealState{}, err

@@ -82,7 +82,7 @@ const (
 	SignalProviderEvent    = "provider-event"
 )
 
-// Stage is where a deal is in its lifecycle (DESIGN §2).
+// Stage is where a deal is in its lifecycle (the README's "Deals").
 type Stage string
 
 // Stages. COMPLETED, RESOLVED, CANCELLED and EXPIRED are final.
@@ -164,7 +164,7 @@ type Policy struct {
 	HistoryBytes int `json:"history_bytes,omitempty"`
 }
 
-// DefaultPolicy returns the platform's default deadlines (DESIGN §2).
+// DefaultPolicy returns the platform's default deadlines (the README's "Deals").
 func DefaultPolicy() Policy {
 	const day = 24 * time.Hour
 	return Policy{

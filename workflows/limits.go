@@ -6,7 +6,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/bounds"
 )
 
-// Limits on what a party writes into a deal (DESIGN §8; the README's
+// Limits on what a party writes into a deal (the README's
 // "Limits" table). Lengths count characters. The API checks them before it
 // sends an action and the workflow's validators check them again.
 const (

@@ -1,5 +1,5 @@
 // Package bounds holds the platform's rules for text and lists that a party
-// writes (DESIGN §8, "bounded by design"): valid UTF-8, no NUL or other
+// writes: valid UTF-8, no NUL or other
 // control characters but newline and tab in free text, none at all in short
 // codes, a maximum length in characters and a maximum count per list. The
 // API checks them before it sends anything, and the workflows check them

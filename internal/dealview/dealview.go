@@ -1,6 +1,6 @@
 // Package dealview decides what each party sees of a deal: the one place
 // every read route and every action's answer takes its deal from
-// (DESIGN §8, the README's "Who sees what").
+// (the README's "Who sees what").
 //
 //   - The buyer sees its deal whole.
 //   - An invited supplier sees the inquiry, its own invitation, its own

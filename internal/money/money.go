@@ -41,14 +41,19 @@ func Add(a, b int64) (int64, error) {
 	return s, nil
 }
 
-// Deposit and balance of an escrowed total: deposit = ⌊total×30/100⌋ and
-// balance = total − deposit, so the two always sum to the total.
+// DepositPercent is the share of a deal's total the buyer pays into escrow
+// before production; the balance is the rest.
+const DepositPercent = 30
+
+// Deposit and balance of an escrowed total: deposit =
+// ⌊total×DepositPercent/100⌋ and balance = total − deposit, so the two
+// always sum to the total.
 func SplitDeposit(total int64) (deposit, balance int64, err error) {
 	if total < 0 {
 		return 0, 0, fmt.Errorf("split %d: negative total", total)
 	}
-	// total/100*30 + (total%100)*30/100 is ⌊total×30/100⌋ without overflow.
-	deposit = total/100*30 + total%100*30/100
+	// total/100*p + (total%100)*p/100 is ⌊total×p/100⌋ without overflow.
+	deposit = total/100*DepositPercent + total%100*DepositPercent/100
 	return deposit, total - deposit, nil
 }
 

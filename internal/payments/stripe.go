@@ -1,5 +1,5 @@
 // Package payments holds the two Payments providers the deal workflow's
-// activities use: Stripe ("separate charges and transfers", DESIGN §3) when
+// activities use: Stripe ("separate charges and transfers", the README's "Payments") when
 // a secret key is configured, and a sandbox that moves no money otherwise.
 package payments
 

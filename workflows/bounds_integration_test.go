@@ -323,20 +323,7 @@ func (d *liveDeal) diagnoseRuns(first string) {
 				d.t.Logf("diagnose run %s: history: %v", run, err)
 				return
 			}
-			line := fmt.Sprintf("%d %s %s", e.GetEventId(), e.GetEventTime().AsTime().Format("15:04:05.000"), e.GetEventType())
-			if a := e.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil {
-				line += " " + a.GetAcceptedRequest().GetInput().GetName()
-			}
-			if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
-				line += " " + a.GetActivityType().GetName()
-			}
-			if a := e.GetWorkflowTaskFailedEventAttributes(); a != nil {
-				line += " " + a.GetCause().String() + ": " + a.GetFailure().GetMessage()
-			}
-			if a := e.GetWorkflowTaskStartedEventAttributes(); a != nil {
-				line += fmt.Sprintf(" (history %d bytes)", a.GetHistorySizeBytes())
-			}
-			lines = append(lines, line)
+			lines = append(lines, eventLine(e))
 			if a := e.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
 				next = a.GetNewExecutionRunId()
 			}

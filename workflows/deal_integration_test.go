@@ -206,14 +206,7 @@ func (d *liveDeal) diagnose() {
 			}
 			counts[e.GetEventType()]++
 			size += proto.Size(e)
-			line := fmt.Sprintf("%d %s %s", e.GetEventId(), e.GetEventTime().AsTime().Format("15:04:05.000"), e.GetEventType())
-			if a := e.GetWorkflowTaskTimedOutEventAttributes(); a != nil {
-				line += " " + a.GetTimeoutType().String()
-			}
-			if a := e.GetWorkflowTaskFailedEventAttributes(); a != nil {
-				line += " " + a.GetCause().String() + ": " + a.GetFailure().GetMessage()
-			}
-			last = append(last, line)
+			last = append(last, eventLine(e))
 			if len(last) > 40 {
 				last = last[1:]
 			}
@@ -226,6 +219,29 @@ func (d *liveDeal) diagnose() {
 	if desc, err := d.tc.Client.DescribeWorkflowExecution(ctx, d.id, ""); err == nil {
 		d.t.Logf("pending workflow task: %v; pending activities: %v", desc.GetPendingWorkflowTask(), desc.GetPendingActivities())
 	}
+}
+
+// eventLine is one history event as a diagnosis logs it: ID, time, type,
+// and what says most about it (the update or activity it names, why a
+// workflow task timed out or failed, the history's size at a task's start).
+func eventLine(e *historypb.HistoryEvent) string {
+	line := fmt.Sprintf("%d %s %s", e.GetEventId(), e.GetEventTime().AsTime().Format("15:04:05.000"), e.GetEventType())
+	if a := e.GetWorkflowExecutionUpdateAcceptedEventAttributes(); a != nil {
+		line += " " + a.GetAcceptedRequest().GetInput().GetName()
+	}
+	if a := e.GetActivityTaskScheduledEventAttributes(); a != nil {
+		line += " " + a.GetActivityType().GetName()
+	}
+	if a := e.GetWorkflowTaskTimedOutEventAttributes(); a != nil {
+		line += " " + a.GetTimeoutType().String()
+	}
+	if a := e.GetWorkflowTaskFailedEventAttributes(); a != nil {
+		line += " " + a.GetCause().String() + ": " + a.GetFailure().GetMessage()
+	}
+	if a := e.GetWorkflowTaskStartedEventAttributes(); a != nil {
+		line += fmt.Sprintf(" (history %d bytes)", a.GetHistorySizeBytes())
+	}
+	return line
 }
 
 func (d *liveDeal) signContract(a workflows.Actor) {

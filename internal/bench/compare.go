@@ -95,13 +95,10 @@ func PrintComparison(w io.Writer, rev string, before, after *Report) {
 			old[l.Concurrency] = l
 		}
 		for _, a := range after.Latency {
-			b := old[a.Concurrency]
-			for _, r := range []struct {
-				name          string
-				before, after Latency
-			}{{"quote revision via the API", b.Action, a.Action}, {"raw SDK update", b.RawUpdate, a.RawUpdate}, {"GET /v1/deals/:id", b.Read, a.Read}} {
-				row(fmt.Sprintf("%s at %d at once p50, ms", r.name, a.Concurrency), r.before.P50, r.after.P50, "%.1f")
-				row(fmt.Sprintf("%s at %d at once p99, ms", r.name, a.Concurrency), r.before.P99, r.after.P99, "%.1f")
+			before := old[a.Concurrency].kinds()
+			for i, r := range a.kinds() {
+				row(fmt.Sprintf("%s at %d at once p50, ms", r.name, a.Concurrency), before[i].lat.P50, r.lat.P50, "%.1f")
+				row(fmt.Sprintf("%s at %d at once p99, ms", r.name, a.Concurrency), before[i].lat.P99, r.lat.P99, "%.1f")
 			}
 		}
 		tw.Flush()

@@ -238,16 +238,25 @@ func eachClient(ctx context.Context, c, n int, do func(ctx context.Context, clie
 	return took, nil
 }
 
+// namedLatency is one kind of request's latencies, with its name in the
+// tables.
+type namedLatency struct {
+	name string
+	lat  Latency
+}
+
+// kinds lists the level's kinds of request in the order the tables show.
+func (l LatencyLevel) kinds() []namedLatency {
+	return []namedLatency{{"quote revision via the API", l.Action}, {"raw SDK update, no-op workflow", l.RawUpdate}, {"GET /v1/deals/:id", l.Read}}
+}
+
 // PrintLatency writes the latency run's table.
 func PrintLatency(w io.Writer, levels []LatencyLevel) {
 	fmt.Fprintln(w, "\nLatency, one request at a time per client, ms:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "at once\tsamples\trequest\tp50\tp95\tp99\tmax\t")
 	for _, l := range levels {
-		for _, row := range []struct {
-			name string
-			lat  Latency
-		}{{"quote revision via the API", l.Action}, {"raw SDK update, no-op workflow", l.RawUpdate}, {"GET /v1/deals/:id", l.Read}} {
+		for _, row := range l.kinds() {
 			fmt.Fprintf(tw, "%d\t%d\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t\n", l.Concurrency, l.Samples, row.name, row.lat.P50, row.lat.P95, row.lat.P99, row.lat.Max)
 		}
 		fmt.Fprintf(tw, "%d\t\tAPI action p50 ÷ raw update p50\t%.2f×\t\t\t\t\n", l.Concurrency, l.ActionOverRaw)

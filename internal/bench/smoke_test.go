@@ -19,26 +19,10 @@ func TestBenchOnItsOwnStack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a whole stack")
 	}
-	worker := filepath.Join(t.TempDir(), "worker")
-	if out, err := exec.Command("go", "build", "-o", worker, "../../cmd/worker").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/worker: %v\n%s", err, out)
-	}
-	o := DefaultOptions()
-	o.Deals, o.Duration, o.Concurrency, o.Warmup = 3, 0, 3, 0
-	o.Mix = Mix{dealclient.Happy: 1, dealclient.Sample: 1, dealclient.Dispute: 1}
-	o.WorkerCommand = []string{worker}
-	// A quiet machine needs under a minute; one busy with a second test
-	// run several. The run's own progress lines say where it stands.
-	o.Timeout = 15 * time.Minute
-	if dl, ok := t.Deadline(); ok {
-		o.Timeout = min(o.Timeout, time.Until(dl)-10*time.Second)
-	}
-	var progress bytes.Buffer
-	o.Progress = &progress
-	rep, err := Run(context.Background(), o)
-	if err != nil {
-		t.Fatalf("%v\nprogress:\n%s", err, progress.String())
-	}
+	rep := runOnOwnStack(t, func(o *Options) {
+		o.Deals, o.Duration, o.Concurrency, o.Warmup = 3, 0, 3, 0
+		o.Mix = Mix{dealclient.Happy: 1, dealclient.Sample: 1, dealclient.Dispute: 1}
+	})
 	if rep.Deal.Deals != 3 || rep.Baseline == nil || rep.Baseline.Deals != 3 || rep.Deal.Failed+rep.Baseline.Failed != 0 {
 		t.Fatalf("deals %+v baseline %+v", rep.Deal, rep.Baseline)
 	}
@@ -95,23 +79,7 @@ func TestLatencyRunOnItsOwnStack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a whole stack")
 	}
-	worker := filepath.Join(t.TempDir(), "worker")
-	if out, err := exec.Command("go", "build", "-o", worker, "../../cmd/worker").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/worker: %v\n%s", err, out)
-	}
-	o := DefaultOptions()
-	o.Latency, o.Concurrency, o.Baseline = 20, 1, false
-	o.WorkerCommand = []string{worker}
-	o.Timeout = 15 * time.Minute
-	if dl, ok := t.Deadline(); ok {
-		o.Timeout = min(o.Timeout, time.Until(dl)-10*time.Second)
-	}
-	var progress bytes.Buffer
-	o.Progress = &progress
-	rep, err := Run(context.Background(), o)
-	if err != nil {
-		t.Fatalf("%v\nprogress:\n%s", err, progress.String())
-	}
+	rep := runOnOwnStack(t, func(o *Options) { o.Latency, o.Concurrency, o.Baseline = 20, 1, false })
 	if len(rep.Latency) != len(LatencyLevels) || rep.Deal.Deals != 0 {
 		t.Fatalf("levels %+v, deals %+v: want one level each of %v and no whole deals", rep.Latency, rep.Deal, LatencyLevels)
 	}
@@ -132,4 +100,32 @@ func TestLatencyRunOnItsOwnStack(t *testing.T) {
 		}
 	}
 	t.Logf("\n%s", out.String())
+}
+
+// runOnOwnStack runs the benchmark with the default options as configure
+// changes them, on a dev stack of its own whose worker is built from
+// ./cmd/worker and runs as a child process, and fails the test with the
+// run's progress lines if it fails.
+func runOnOwnStack(t *testing.T, configure func(*Options)) *Report {
+	t.Helper()
+	worker := filepath.Join(t.TempDir(), "worker")
+	if out, err := exec.Command("go", "build", "-o", worker, "../../cmd/worker").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/worker: %v\n%s", err, out)
+	}
+	o := DefaultOptions()
+	configure(&o)
+	o.WorkerCommand = []string{worker}
+	// A quiet machine needs under a minute; one busy with a second test
+	// run several. The run's own progress lines say where it stands.
+	o.Timeout = 15 * time.Minute
+	if dl, ok := t.Deadline(); ok {
+		o.Timeout = min(o.Timeout, time.Until(dl)-10*time.Second)
+	}
+	var progress bytes.Buffer
+	o.Progress = &progress
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("%v\nprogress:\n%s", err, progress.String())
+	}
+	return rep
 }

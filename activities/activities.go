@@ -37,6 +37,9 @@ type Ledger interface {
 // Projection keeps the read model (deal rows and timelines) up to date.
 type Projection interface {
 	Project(ctx context.Context, p DealProjection) error
+	// WriteBooks writes a round of bookkeeping at once: its notifications
+	// into the outbox, each once by its key, and its projection.
+	WriteBooks(ctx context.Context, b Books) error
 }
 
 // PaymentIndex tells which deal a payment at the provider belongs to, as
@@ -406,18 +409,29 @@ type Books struct {
 	Projection    *DealProjection `json:"projection,omitempty"`
 }
 
-// KeepBooks sends the notifications, then writes the projection: one
-// activity per round of changes instead of one per notification and one
-// per projection. Each part is idempotent (a notification by its key, a
-// projection by its sequence), so a retried round changes nothing twice.
+// KeepBooks writes a round of bookkeeping: its notifications into the
+// outbox, whose dispatcher delivers them, and its projection, in one
+// transaction: one activity per round of changes instead of one per
+// notification and one per projection. Each part is idempotent (a
+// notification by its key, a projection by its round), so a retried round
+// changes nothing twice.
 func (a *Activities) KeepBooks(ctx context.Context, b Books) error {
-	for _, n := range b.Notifications {
-		if err := a.Notifier.Notify(ctx, n); err != nil {
-			return fmt.Errorf("notify %s of %s: %w", n.OrgID, n.Kind, err)
-		}
+	err := a.Projection.WriteBooks(ctx, b)
+	if errors.Is(err, ErrProjectionRefused) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrProjectionRejected, err)
 	}
-	if b.Projection == nil {
-		return nil
+	if err != nil {
+		return fmt.Errorf("keep the books of deal %s: %w", b.dealID(), err)
 	}
-	return a.ProjectDeal(ctx, *b.Projection)
+	return nil
+}
+
+func (b Books) dealID() string {
+	if b.Projection != nil {
+		return b.Projection.DealID
+	}
+	if len(b.Notifications) > 0 {
+		return b.Notifications[0].DealID
+	}
+	return ""
 }

@@ -175,6 +175,9 @@ func (m *Memory) Project(_ context.Context, p DealProjection) error {
 			return err
 		}
 	}
+	if old, ok := m.projections[p.DealID]; ok && (old.LastSeq > p.LastSeq || old.LastSeq == p.LastSeq && old.Round > p.Round) {
+		return nil // a newer projection is already there, as in the read model
+	}
 	if m.events[p.DealID] == nil {
 		m.events[p.DealID] = map[int]ProjectedEvent{}
 	}
@@ -183,6 +186,24 @@ func (m *Memory) Project(_ context.Context, p DealProjection) error {
 	}
 	p.Events = nil
 	m.projections[p.DealID] = p
+	return nil
+}
+
+// WriteBooks implements Projection: the projection, then the
+// notifications, which go out at once (the outbox's dispatcher is not part
+// of the workflow's tests), each once by its key. A failing projection
+// writes neither, as the read model's transaction does.
+func (m *Memory) WriteBooks(ctx context.Context, b Books) error {
+	if b.Projection != nil {
+		if err := m.Project(ctx, *b.Projection); err != nil {
+			return err
+		}
+	}
+	for _, n := range b.Notifications {
+		if err := m.Notify(ctx, n); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

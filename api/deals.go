@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -341,18 +343,54 @@ func viewOf(c echo.Context, st workflows.DealState) (workflows.DealState, error)
 // from the read model when the workflow said it has the action
 // (projected), from the workflow otherwise.
 func (s *Server) answerAfter(c echo.Context, status int, dealID string, projected bool) error {
+	st, err := s.dealAfter(c, dealID, projected)
+	if err != nil {
+		return err
+	}
+	v, err := viewOf(c, st)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, v)
+}
+
+// dealAfter is the deal after an action: from the read model when it has
+// the action (projected), from the workflow otherwise.
+func (s *Server) dealAfter(c echo.Context, dealID string, projected bool) (workflows.DealState, error) {
 	if projected {
 		kept, err := s.reads.Kept(c.Request().Context(), dealID)
 		if err == nil && kept.Whole {
-			v, err := viewOf(c, kept.State)
-			if err != nil {
-				return err
-			}
-			return c.JSON(status, v)
+			return kept.State, nil
 		}
 	}
-	return s.answer(c, status, dealID)
+	return s.query(c.Request().Context(), dealID)
 }
+
+// writeBooks writes the round of bookkeeping an action handed off (its
+// notifications and projection) and reports whether the read model has
+// it. The action has happened whatever comes of this: a write that fails
+// is logged, and the deal's next round writes it (workflows'
+// versionHandOffBooks). A client that goes away does not stop it.
+func (s *Server) writeBooks(c echo.Context, b *activities.Books) bool {
+	if b == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), booksWriteTimeout)
+	defer cancel()
+	// A span under the request's, when it is traced (a no-op otherwise).
+	ctx, span := trace.SpanFromContext(ctx).TracerProvider().Tracer(tracing.TracerName).Start(ctx, "WriteBooks")
+	defer span.End()
+	if err := s.reads.WriteBooks(ctx, *b); err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "write failed")
+		s.logger.ErrorContext(ctx, "write the books an action handed off", "deal_id", c.Param("id"), "error", err)
+		return false
+	}
+	return true
+}
+
+// booksWriteTimeout bounds the write of an action's round of bookkeeping.
+const booksWriteTimeout = 10 * time.Second
 
 // answer answers an action with what the caller now sees of the deal.
 func (s *Server) answer(c echo.Context, status int, dealID string) error {
@@ -435,10 +473,11 @@ func (s *Server) listDeals(c echo.Context) error {
 type builder func(c echo.Context, a workflows.Actor) (any, error)
 
 // action serves a party action: the deal must be visible to the caller,
-// then the workflow validates and applies the update, and the caller gets
-// the deal as it now stands: from the read model when the workflow says it
-// has the action (one trip through Temporal in all), from the workflow
-// otherwise.
+// then the workflow validates and applies the update, the API writes the
+// round of bookkeeping the update hands it (the read model and the
+// notifications), and the caller gets the deal as it now stands: from the
+// read model when it has the action (one trip through Temporal in all),
+// from the workflow otherwise.
 func (s *Server) action(update string, build builder) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if _, err := s.visibleDeal(c); err != nil {
@@ -457,7 +496,8 @@ func (s *Server) action(update string, build builder) echo.HandlerFunc {
 		if err := s.update(c, update, arg, &res); err != nil {
 			return err
 		}
-		return s.answerAfter(c, http.StatusOK, res.DealID, res.Projected)
+		projected := res.Projected || s.writeBooks(c, res.Books)
+		return s.answerAfter(c, http.StatusOK, res.DealID, projected)
 	}
 }
 
@@ -754,7 +794,7 @@ func (s *Server) pay(c echo.Context) error {
 		return err
 	}
 	payment := map[string]any{"id": r.PaymentID, "provider": r.Provider, "status": r.Status, "sandbox": r.Provider != "stripe"}
-	st, err := s.query(c.Request().Context(), r.DealID)
+	st, err := s.dealAfter(c, r.DealID, s.writeBooks(c, r.Books))
 	if err != nil {
 		return err
 	}

@@ -57,8 +57,8 @@ func attr(s sdktrace.ReadOnlySpan, k attribute.Key) string {
 }
 
 // An action's trace goes from its HTTP request through Temporal's client
-// into the deal's update and the bookkeeping round its answer waits for;
-// every span carries the request's ID and the deal's.
+// into the deal's update, and to the write of the bookkeeping round the
+// update hands back; every span carries the request's ID and the deal's.
 func TestAnActionsTraceFollowsItIntoTheWorkflowAndItsBooks(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	p := newPlatform(t, func(d *Deps) { d.Tracing = tracing.Recording(rec) })
@@ -83,7 +83,7 @@ func TestAnActionsTraceFollowsItIntoTheWorkflowAndItsBooks(t *testing.T) {
 	route := "POST /v1/deals/:id/quotes"
 	spans := spansOf(t, rec, "trace-quote-1", route,
 		"UpdateWorkflow:"+workflows.UpdateSubmitQuote, "ValidateUpdate:"+workflows.UpdateSubmitQuote, "HandleUpdate:"+workflows.UpdateSubmitQuote,
-		"StartActivity:KeepBooks", "RunActivity:KeepBooks")
+		"WriteBooks")
 	root := spans[route]
 	if got := attr(root, "http.response.status_code"); got != "200" {
 		t.Errorf("request span status %s, want 200", got)
@@ -99,9 +99,12 @@ func TestAnActionsTraceFollowsItIntoTheWorkflowAndItsBooks(t *testing.T) {
 			t.Errorf("span %q has deal %q, want %s", name, attr(s, tracing.DealIDKey), id)
 		}
 	}
-	// The books ran under the update that caused them.
-	if spans["StartActivity:KeepBooks"].Parent().SpanID() != spans["HandleUpdate:"+workflows.UpdateSubmitQuote].SpanContext().SpanID() {
-		t.Error("the bookkeeping round's span is not a child of the update's")
+	// The books were written by the request, after the update.
+	if spans["WriteBooks"].Parent().SpanID() != root.SpanContext().SpanID() {
+		t.Error("the bookkeeping round's span is not a child of the request's")
+	}
+	if spans["WriteBooks"].StartTime().Before(spans["UpdateWorkflow:"+workflows.UpdateSubmitQuote].EndTime()) {
+		t.Error("the bookkeeping round was written before the update answered")
 	}
 
 	// A request that fails says so on its span.

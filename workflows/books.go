@@ -24,6 +24,48 @@ const versionBooksApart = "books-apart"
 // provider); earlier histories replay without those projections.
 const versionProjectTouches = "project-touches"
 
+// versionHandOffBooks marks deals whose actions hand their round of
+// bookkeeping to their caller: the update's result carries it
+// (ActionResult.Books), the API writes it before it answers, and the
+// action costs no bookkeeping activity of its own. Histories recorded
+// before wait for the bookkeeping activity in every action.
+//
+// Only a recorded change is handed off: an update's result reaches its
+// caller once the workflow task that made it is recorded, so the read
+// model is never ahead of the deal, as a local activity's write could be.
+// What the workflow cannot know is whether the caller wrote it (the API
+// may crash in between), so every round, handed off or not, carries all
+// that changed since the last round the deal saw written (confirmed): a
+// round written makes good any earlier one lost. A bookkeeping activity
+// confirms: the next change a signal, a timer or a payment brings, the
+// eighth action in a row handed off (maxHandedOff), an action whose round
+// would take the rounds handed off since the last confirmed past
+// maxHandOffBytes (a deal at its caps grows by its rounds as it did
+// before), and confirmBooksAfter after an action on a deal that is quiet.
+// An action that does not hand its round off waits for the bookkeeping
+// activity, as actions did before. The deal continues as new and ends
+// only with its books confirmed.
+//
+// The API's write is lost only if it crashes between the update's outcome
+// and the write: the client's retry (the same Idempotency-Key, so the same
+// update ID, whose outcome Temporal keeps) writes it, and the deal's next
+// round makes it good in any case.
+const versionHandOffBooks = "hand-off-books"
+
+// The bounds on the rounds handed off before one is confirmed.
+const (
+	maxHandedOff      = 8
+	maxHandOffBytes   = 16 << 10
+	confirmBooksAfter = time.Hour
+)
+
+// booksMark is how far a round of bookkeeping goes: the timeline entries
+// and notifications it covers and the projection marks after it.
+type booksMark struct {
+	projected, sent int
+	marks           projectionMarks
+}
+
 // booksOptions: notifications and projections retry with backoff for up to
 // an hour, then the failure is reported and tried again at the next change;
 // a write the read model refuses for good is reported and skipped.
@@ -42,6 +84,9 @@ var booksOptions = workflow.ActivityOptions{
 // changed: the read model holds the whole deal from them, never from the
 // whole state sent at once.
 func (d *deal) keepBooks(ctx workflow.Context) error {
+	if d.handOff {
+		return d.keepBooksConfirmed(ctx)
+	}
 	if d.localBooks {
 		return d.keepBooksAtOnce(ctx)
 	}
@@ -129,9 +174,145 @@ func (d *deal) keepBooksAtOnce(ctx workflow.Context) error {
 	return nil
 }
 
+// bookRound is the next round of bookkeeping, made cumulative from the
+// last round confirmed: the notifications and projection of every change
+// since, and the mark it reaches. It takes the round's number, and what
+// it covers is no longer pending.
+func (d *deal) bookRound(ctx workflow.Context) (activities.Books, booksMark, error) {
+	var b activities.Books
+	if d.conf.sent < len(d.outbox) {
+		b.Notifications = slices.Clone(d.outbox[d.conf.sent:])
+	}
+	p, marks, err := d.projectionFrom(ctx, d.conf.projected, d.conf.marks)
+	if err != nil {
+		return b, booksMark{}, err
+	}
+	b.Projection = &p
+	mark := booksMark{projected: p.LastSeq, sent: len(d.outbox), marks: marks}
+	d.rounds = p.Round
+	d.projected, d.sent, d.marks, d.touched = mark.projected, mark.sent, mark.marks, false
+	return b, mark, nil
+}
+
+// keepBooksConfirmed writes a round of bookkeeping through the
+// bookkeeping activity, which confirms it and every round before.
+func (d *deal) keepBooksConfirmed(ctx workflow.Context) error {
+	b, mark, err := d.bookRound(ctx)
+	if err != nil {
+		return err
+	}
+	round := b.Projection.Round
+	summary := fmt.Sprintf("send %d notifications, update the read model (%s)", len(b.Notifications), d.state.Stage)
+	err = workflow.ExecuteActivity(withSummary(ctx, "%s", summary), acts.KeepBooks, b).Get(ctx, nil)
+	d.booksBehind = err != nil
+	if err != nil {
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) && appErr.Type() == activities.ErrProjectionRejected {
+			// Moving past it: the next round sends every section again,
+			// not the entries and notifications of this one.
+			mark.marks = mark.marks.clone()
+			mark.marks.forgetSections()
+			d.confirm(round, mark)
+		} else {
+			d.confirmNow = true // to be written again
+		}
+		return fmt.Errorf("keep the books: %w", err)
+	}
+	d.confirm(round, mark)
+	return nil
+}
+
+// confirm records that the read model has round and every round before.
+func (d *deal) confirm(round int, mark booksMark) {
+	if round <= d.confirmed {
+		return
+	}
+	d.confirmed, d.conf = round, mark
+	if d.confirmed >= d.rounds {
+		d.confirmNow, d.handedBytes = false, 0
+	}
+}
+
+// unconfirmed reports whether a round was handed off and not yet
+// confirmed.
+func (d *deal) unconfirmed() bool { return d.handOff && d.rounds > d.confirmed }
+
+// handOffBooks is the round of bookkeeping an action hands to its caller,
+// nil when the round goes through the bookkeeping activity instead: the
+// action then waits for it, as actions of deals recorded before did.
+func (d *deal) handOffBooks(ctx workflow.Context) (*activities.Books, error) {
+	if d.booksBusy && !d.booksBehind {
+		// A round is being written: this one comes after it, so the
+		// bookkeeping coroutine must not take this change meanwhile.
+		d.handoffs++
+		_, err := awaitWithin(ctx, booksWait, "wait for the read model", func() bool { return !d.booksBusy })
+		d.handoffs--
+		if err != nil {
+			return nil, err
+		}
+	}
+	if d.booksBusy || d.rounds-d.confirmed >= maxHandedOff {
+		d.confirmNow = true
+		return nil, nil
+	}
+	b, _, err := d.bookRound(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n := size(b); d.handedBytes+n <= maxHandOffBytes {
+		d.handedBytes += n
+	} else {
+		// Too large to carry again with every action until confirmed.
+		d.rounds--
+		d.confirmNow = true
+		d.projected, d.sent, d.marks = d.conf.projected, d.conf.sent, d.conf.marks
+		return nil, nil
+	}
+	return &b, nil
+}
+
+// size is about how many bytes a round of bookkeeping takes in history.
+func size(b activities.Books) int {
+	n := 0
+	for _, note := range b.Notifications {
+		n += len(note.Text) + len(note.Key) + 64
+	}
+	if p := b.Projection; p != nil {
+		n += len(p.Details) + len(p.Sections)
+		for _, e := range p.Events {
+			n += len(e.Detail) + len(e.Type) + len(e.About) + len(e.Actor) + 64
+		}
+	}
+	return n
+}
+
+// awaitWithin waits for cond at most wait, and reports whether cond came
+// first. Its timer is cancelled when cond comes first: the SDK's
+// AwaitWithOptions leaves it running, to fire later into a workflow task
+// that has nothing to do.
+func awaitWithin(ctx workflow.Context, wait time.Duration, summary string, cond func() bool) (bool, error) {
+	if cond() {
+		return true, nil
+	}
+	tctx, cancel := workflow.WithCancel(ctx)
+	timer := workflow.NewTimerWithOptions(tctx, wait, workflow.TimerOptions{Summary: summary})
+	err := workflow.Await(ctx, func() bool { return cond() || timer.IsReady() })
+	if err != nil || cond() {
+		cancel()
+		return err == nil, err
+	}
+	return false, nil
+}
+
 // projection is the deal's projection now, and the marks to keep once the
 // read model has it.
 func (d *deal) projection(ctx workflow.Context) (activities.DealProjection, projectionMarks, error) {
+	return d.projectionFrom(ctx, d.projected, d.marks)
+}
+
+// projectionFrom is the deal's projection of what changed since the
+// timeline's first `projected` entries and the marks.
+func (d *deal) projectionFrom(ctx workflow.Context, projected int, marks projectionMarks) (activities.DealProjection, projectionMarks, error) {
 	upto := len(d.state.Timeline)
 	p := activities.DealProjection{
 		DealID: d.in.DealID, Stage: string(d.state.Stage), BuyerOrgID: d.in.Inquiry.BuyerOrgID,
@@ -139,11 +320,11 @@ func (d *deal) projection(ctx workflow.Context) (activities.DealProjection, proj
 		Total: d.state.Total, Currency: d.state.Currency, CreatedAt: d.state.Timeline[0].At, LastSeq: upto,
 		Round: d.rounds + 1, At: workflow.Now(ctx),
 	}
-	for i := d.projected; i < upto; i++ {
+	for i := projected; i < upto; i++ {
 		e := d.state.Timeline[i]
 		p.Events = append(p.Events, activities.ProjectedEvent{Seq: i + 1, At: e.At, Type: e.Type, Actor: e.Actor, About: e.About, Detail: e.Detail})
 	}
-	details, sections, marks := d.marks.changes(&d.state)
+	details, sections, marks := marks.changes(&d.state)
 	if !details.Empty() {
 		// encoding/json writes a struct the same way every time.
 		raw, err := json.Marshal(details) //workflowcheck:ignore
@@ -169,10 +350,16 @@ func (d *deal) projection(ctx workflow.Context) (activities.DealProjection, proj
 func (d *deal) keepBooksApart(ctx workflow.Context) {
 	d.projectTouches = workflow.GetVersion(ctx, versionProjectTouches, workflow.DefaultVersion, 1) >= 1
 	d.localBooks = workflow.GetVersion(ctx, versionLocalBooks, workflow.DefaultVersion, 1) >= 1
+	if d.localBooks && workflow.GetVersion(ctx, versionHandOffBooks, workflow.DefaultVersion, 1) >= 1 {
+		d.handOff = true
+		// Whatever an earlier run projected was confirmed before it
+		// continued as new.
+		d.confirmed, d.conf = d.rounds, booksMark{projected: d.projected, sent: d.sent, marks: d.marks}
+	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		actx := workflow.WithActivityOptions(ctx, booksOptions)
 		for {
-			if err := workflow.Await(ctx, d.booksPending); err != nil {
+			if err := d.awaitBooksDue(ctx); err != nil {
 				return
 			}
 			// The round runs under the span of the last update before it;
@@ -216,6 +403,37 @@ func (d *deal) reportBooks(ctx workflow.Context, kind string, err error) {
 	}).Get(ctx, nil)
 }
 
+// awaitBooksDue waits until a round of bookkeeping is due: a change no
+// round covers, or, for rounds handed off, a confirmation asked for or
+// confirmBooksAfter without one (the round is then due anyway). An action
+// about to hand its round off keeps the coroutine from taking it.
+func (d *deal) awaitBooksDue(ctx workflow.Context) error {
+	if !d.handOff {
+		return workflow.Await(ctx, d.booksPending)
+	}
+	due := func() bool { return d.handoffs == 0 && (d.booksPending() || d.unconfirmed() && d.confirmNow) }
+	for {
+		if !d.unconfirmed() {
+			if err := workflow.Await(ctx, func() bool { return due() || d.unconfirmed() }); err != nil {
+				return err
+			}
+			if due() {
+				return nil
+			}
+		}
+		ok, err := awaitWithin(ctx, confirmBooksAfter, "confirm the read model", func() bool { return due() || !d.unconfirmed() })
+		if err != nil {
+			return err
+		}
+		if !ok && d.handoffs == 0 {
+			return nil // quiet since a round handed off: confirm it
+		}
+		if due() {
+			return nil
+		}
+	}
+}
+
 func (d *deal) booksPending() bool {
 	return d.sent < len(d.outbox) || d.projected < len(d.state.Timeline) || (d.touched && d.projectTouches)
 }
@@ -225,7 +443,8 @@ func (d *deal) booksPending() bool {
 func (d *deal) touch() { d.touched = true }
 
 // booksDone reports whether every notification and projection is out.
-func (d *deal) booksDone() bool { return !d.booksBusy && !d.booksPending() }
+// Rounds handed off count once confirmed.
+func (d *deal) booksDone() bool { return !d.booksBusy && !d.booksPending() && !d.unconfirmed() }
 
 // versionHistoryBytes marks deals that also continue as new when their
 // run's history grew by Policy.HistoryBytes; earlier histories replay

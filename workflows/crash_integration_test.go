@@ -88,7 +88,15 @@ func TestWorkerKilledBetweenChargeAndPostingChargesOnceAndPostsOnce(t *testing.T
 		}
 		assert.Equal(c, 1, posted, "deposit postings")
 	}, 60*time.Second, 100*time.Millisecond)
-	assert.Equal(t, map[string]int{workflows.DealWorkflowID(d.state().DealID) + "/deposit-1": 1}, pay.calls, "provider calls per idempotency key")
-	assert.Equal(t, int64(234_000), mem.Balance(activities.EscrowAccount(d.state().DealID), "USD"))
-	assert.Equal(t, workflows.StageProduction, d.state().Stage)
+	// A workflow task the stopped worker took as it stopped times out
+	// first; a query waits for the task after it.
+	var end workflows.DealState
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var err error
+		end, err = d.tryState()
+		assert.NoError(c, err)
+	}, 60*time.Second, 100*time.Millisecond)
+	assert.Equal(t, map[string]int{workflows.DealWorkflowID(end.DealID) + "/deposit-1": 1}, pay.calls, "provider calls per idempotency key")
+	assert.Equal(t, int64(234_000), mem.Balance(activities.EscrowAccount(end.DealID), "USD"))
+	assert.Equal(t, workflows.StageProduction, end.Stage)
 }

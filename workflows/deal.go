@@ -82,6 +82,18 @@ type deal struct {
 	// booksBehind: the last round of bookkeeping failed; actions answer
 	// without waiting for the read model.
 	booksBehind bool
+	// handOff: actions hand their round of bookkeeping to their caller
+	// (versionHandOffBooks). confirmed is the last round the deal saw
+	// written, conf how far it went; confirmNow asks the bookkeeping
+	// coroutine for a round that confirms the rounds handed off;
+	// handoffs counts actions waiting to hand theirs off; handedBytes is
+	// about how large the rounds handed off since the last confirmed are.
+	handOff     bool
+	confirmed   int
+	conf        booksMark
+	confirmNow  bool
+	handoffs    int
+	handedBytes int
 	// cause is the trace span of the last update not yet in a round of
 	// bookkeeping (TraceSpanKey), nil when not traced.
 	cause any
@@ -184,6 +196,9 @@ func (d *deal) run(ctx workflow.Context) (DealState, error) {
 		if d.state.Stage.Final() {
 			break
 		}
+		if d.unconfirmed() && d.historyFull(ctx) {
+			d.confirmNow = true // a run ends with its books confirmed
+		}
 		if d.readyToContinueAsNew(ctx) {
 			if d.drainSignals(ctx) {
 				continue // news to act on first
@@ -231,7 +246,9 @@ func (d *deal) run(ctx workflow.Context) (DealState, error) {
 	if err := d.flush(ctx); err != nil {
 		return d.state, err
 	}
-	// The deal ends once its last notifications and projection are out.
+	// The deal ends once its last notifications and projection are out,
+	// and confirmed.
+	d.confirmNow = true
 	return d.state, workflow.Await(ctx, d.booksDone)
 }
 

@@ -340,6 +340,9 @@ type ActionResult struct {
 	// Projected: the read model has the deal with this action, so a
 	// client may read it there.
 	Projected bool `json:"projected,omitempty"`
+	// Books is the action's round of bookkeeping (versionHandOffBooks),
+	// for the API to write before it answers; never shown to a client.
+	Books *activities.Books `json:"books,omitempty"`
 }
 
 // PayResult is what the buyer's client needs to complete a payment. The

@@ -122,7 +122,8 @@ func (d *liveDeal) try(name string, arg any) (workflows.DealState, error) {
 	return d.state(), nil
 }
 
-// send runs an update to its end.
+// send runs an update to its end and writes the round of bookkeeping it
+// hands off, as the API does.
 func (d *liveDeal) send(ctx context.Context, name string, arg any) error {
 	h, err := d.tc.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: d.id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -130,18 +131,35 @@ func (d *liveDeal) send(ctx context.Context, name string, arg any) error {
 	if err != nil {
 		return err
 	}
-	return h.Get(ctx, nil)
+	var res struct {
+		Books *activities.Books `json:"books"`
+	}
+	if err := h.Get(ctx, &res); err != nil {
+		return err
+	}
+	if res.Books != nil && d.mem != nil {
+		return d.mem.WriteBooks(ctx, *res.Books)
+	}
+	return nil
 }
 
 func (d *liveDeal) state() workflows.DealState {
 	d.t.Helper()
+	st, err := d.tryState()
+	require.NoError(d.t, err)
+	return st
+}
+
+// tryState queries the deal's state.
+func (d *liveDeal) tryState() (workflows.DealState, error) {
 	ctx, cancel := context.WithTimeout(d.ctx, stepTimeout)
 	defer cancel()
-	v, err := d.tc.Client.QueryWorkflow(ctx, d.id, "", workflows.QueryState)
-	require.NoError(d.t, err)
 	var st workflows.DealState
-	require.NoError(d.t, v.Get(&st))
-	return st
+	v, err := d.tc.Client.QueryWorkflow(ctx, d.id, "", workflows.QueryState)
+	if err == nil {
+		err = v.Get(&st)
+	}
+	return st, err
 }
 
 func (d *liveDeal) waitStage(want workflows.Stage) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -226,6 +227,11 @@ func (m projectionMarks) changes(st *DealState) (DealDetails, map[string]json.Ra
 		}
 	}
 	return out, sections, next
+}
+
+// clone is a copy of m that forgetSections may change.
+func (m projectionMarks) clone() projectionMarks {
+	return projectionMarks{rows: maps.Clone(m.rows), events: maps.Clone(m.events)}
 }
 
 // forgetSections makes the next projection send every section again, and

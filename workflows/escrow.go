@@ -122,7 +122,11 @@ func (d *deal) pay(ctx workflow.Context, in PayInput) (PayResult, error) {
 			d.confirmCharge(ctx, p)
 		}
 	}
-	return PayResult{ActionResult: d.result(), PaymentID: p.ID, Provider: p.Provider, ProviderPaymentID: p.ProviderID, Status: p.Status}, nil
+	out := PayResult{ActionResult: d.result(), PaymentID: p.ID, Provider: p.Provider, ProviderPaymentID: p.ProviderID, Status: p.Status}
+	if d.handOff {
+		out.Books, err = d.handOffBooks(ctx)
+	}
+	return out, err
 }
 
 // confirmCharge records captured money in escrow and moves the deal on.

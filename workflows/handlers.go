@@ -42,18 +42,35 @@ func (d *deal) result() ActionResult {
 	return ActionResult{DealID: d.in.DealID, Stage: d.state.Stage}
 }
 
-// answer is an action's result once the read model has the change (for
-// deals that keep their books in one activity per round, localBooks), so
-// its caller reads the deal from the read model (Projected) and reads its
-// own write there afterwards. When the books are failing, or take longer
-// than booksWait, the action answers without it.
+// answer is an action's result with its round of bookkeeping for the
+// caller to write (Books, versionHandOffBooks), or once the read model has
+// the change (for deals that keep their books in one activity per round,
+// localBooks): either way its caller reads the deal from the read model
+// and reads its own write there afterwards. When the books are failing,
+// or take longer than booksWait, the action answers without it.
 func (d *deal) answer(ctx workflow.Context) (ActionResult, error) {
 	res := d.result()
 	if !d.localBooks {
 		return res, nil
 	}
+	if d.handOff {
+		b, err := d.handOffBooks(ctx)
+		if err != nil || b != nil {
+			res.Books = b
+			return res, err
+		}
+		// The round goes through the bookkeeping activity: wait for it.
+	}
 	seq := len(d.state.Timeline)
 	caughtUp := func() bool { return d.projected >= seq && !(d.touched && d.projectTouches) }
+	if d.handOff {
+		// A round made from now on covers this change.
+		want := d.rounds + 1
+		caughtUp = func() bool { return d.confirmed >= want }
+		_, err := awaitWithin(ctx, booksWait, "wait for the read model", func() bool { return caughtUp() || d.booksBehind })
+		res.Projected = caughtUp()
+		return res, err
+	}
 	wait := workflow.AwaitOptions{Timeout: booksWait, TimerOptions: workflow.TimerOptions{Summary: "wait for the read model"}}
 	if _, err := workflow.AwaitWithOptions(ctx, wait, func() bool { return caughtUp() || d.booksBehind }); err != nil {
 		return res, err

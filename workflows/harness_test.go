@@ -1,7 +1,9 @@
 package workflows
 
 import (
+	"context"
 	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,6 +42,47 @@ type harness struct {
 	errs  map[string]error
 	done  map[string]bool
 	state DealState
+	// dropBooks: the rounds of bookkeeping actions hand off are lost, as
+	// if the API crashed before writing them.
+	dropBooks bool
+	// handedOff holds the numbers of the rounds actions handed off.
+	mu        sync.Mutex
+	handedOff map[int]bool
+}
+
+// handedOffRound reports whether round was handed off by an action.
+func (h *harness) handedOffRound(round int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.handedOff[round]
+}
+
+// completed is what the API does with an action's outcome: it writes the
+// round of bookkeeping the action hands it, then answers.
+func (h *harness) completed(label string) func(any, error) {
+	return func(v any, err error) {
+		var books *activities.Books
+		switch r := v.(type) {
+		case ActionResult:
+			books = r.Books
+		case PayResult:
+			books = r.Books
+		}
+		if books != nil {
+			h.mu.Lock()
+			if h.handedOff == nil {
+				h.handedOff = map[int]bool{}
+			}
+			h.handedOff[books.Projection.Round] = true
+			h.mu.Unlock()
+			if !h.dropBooks {
+				// A write that fails is the API's to log; the deal's next
+				// round writes it.
+				_ = h.mem.WriteBooks(context.Background(), *books)
+			}
+		}
+		h.errs[label], h.done[label] = err, true
+	}
 }
 
 func newHarness(t *testing.T) *harness {
@@ -82,7 +125,7 @@ func (h *harness) update(after time.Duration, label, name string, arg any) {
 		h.env.UpdateWorkflow(name, label, &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { h.errs[label], h.done[label] = err, true },
 			OnAccept:   func() {},
-			OnComplete: func(_ any, err error) { h.errs[label], h.done[label] = err, true },
+			OnComplete: h.completed(label),
 		}, arg)
 	}, after)
 }
@@ -102,7 +145,7 @@ func (h *harness) sign(after time.Duration, label string, a Actor) {
 		h.env.UpdateWorkflow(UpdateSignContract, label, &testsuite.TestUpdateCallback{
 			OnReject:   func(err error) { h.errs[label], h.done[label] = err, true },
 			OnAccept:   func() {},
-			OnComplete: func(_ any, err error) { h.errs[label], h.done[label] = err, true },
+			OnComplete: h.completed(label),
 		}, SignInput{Actor: a, TermsSHA256: st.Contract.TermsSHA256})
 	}, after)
 }

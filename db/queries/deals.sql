@@ -123,3 +123,27 @@ WHERE stage = 'MEDIATION'
        OR (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::text))
 ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
+
+-- name: InsertNotification :exec
+INSERT INTO notification_outbox (key, deal_id, org_id, kind, text)
+VALUES (@key, @deal_id, @org_id, @kind, @text)
+ON CONFLICT (key) DO NOTHING;
+
+-- name: ClaimNotifications :many
+SELECT key, deal_id, org_id, kind, text, attempts FROM notification_outbox
+WHERE delivered_at IS NULL AND next_attempt_at <= @now
+ORDER BY next_attempt_at, created_at
+LIMIT @max_count
+FOR UPDATE SKIP LOCKED;
+
+-- name: MarkNotificationDelivered :exec
+UPDATE notification_outbox SET delivered_at = @at, next_attempt_at = NULL, attempts = attempts + 1, last_error = ''
+WHERE key = @key;
+
+-- name: MarkNotificationFailed :exec
+UPDATE notification_outbox SET attempts = attempts + 1, last_error = @last_error, next_attempt_at = @next_attempt_at
+WHERE key = @key;
+
+-- name: DealNotifications :many
+SELECT key, org_id, kind, text, attempts, delivered_at FROM notification_outbox
+WHERE deal_id = @deal_id ORDER BY created_at, key;

@@ -10,6 +10,96 @@ import (
 	"time"
 )
 
+const claimNotifications = `-- name: ClaimNotifications :many
+SELECT key, deal_id, org_id, kind, text, attempts FROM notification_outbox
+WHERE delivered_at IS NULL AND next_attempt_at <= $1
+ORDER BY next_attempt_at, created_at
+LIMIT $2
+FOR UPDATE SKIP LOCKED
+`
+
+type ClaimNotificationsParams struct {
+	Now      *time.Time `json:"now"`
+	MaxCount int32      `json:"max_count"`
+}
+
+type ClaimNotificationsRow struct {
+	Key      string `json:"key"`
+	DealID   string `json:"deal_id"`
+	OrgID    string `json:"org_id"`
+	Kind     string `json:"kind"`
+	Text     string `json:"text"`
+	Attempts int32  `json:"attempts"`
+}
+
+func (q *Queries) ClaimNotifications(ctx context.Context, arg ClaimNotificationsParams) ([]ClaimNotificationsRow, error) {
+	rows, err := q.db.Query(ctx, claimNotifications, arg.Now, arg.MaxCount)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ClaimNotificationsRow{}
+	for rows.Next() {
+		var i ClaimNotificationsRow
+		if err := rows.Scan(
+			&i.Key,
+			&i.DealID,
+			&i.OrgID,
+			&i.Kind,
+			&i.Text,
+			&i.Attempts,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const dealNotifications = `-- name: DealNotifications :many
+SELECT key, org_id, kind, text, attempts, delivered_at FROM notification_outbox
+WHERE deal_id = $1 ORDER BY created_at, key
+`
+
+type DealNotificationsRow struct {
+	Key         string     `json:"key"`
+	OrgID       string     `json:"org_id"`
+	Kind        string     `json:"kind"`
+	Text        string     `json:"text"`
+	Attempts    int32      `json:"attempts"`
+	DeliveredAt *time.Time `json:"delivered_at"`
+}
+
+func (q *Queries) DealNotifications(ctx context.Context, dealID string) ([]DealNotificationsRow, error) {
+	rows, err := q.db.Query(ctx, dealNotifications, dealID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []DealNotificationsRow{}
+	for rows.Next() {
+		var i DealNotificationsRow
+		if err := rows.Scan(
+			&i.Key,
+			&i.OrgID,
+			&i.Kind,
+			&i.Text,
+			&i.Attempts,
+			&i.DeliveredAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const getDeal = `-- name: GetDeal :one
 SELECT id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency, state, last_event_seq, created_at, updated_at, category, state_format, projection_round FROM deals WHERE id = $1
 `
@@ -79,6 +169,31 @@ type InsertEvidenceParams struct {
 
 func (q *Queries) InsertEvidence(ctx context.Context, arg InsertEvidenceParams) error {
 	_, err := q.db.Exec(ctx, insertEvidence, arg.DealID, arg.Seq, arg.Reference)
+	return err
+}
+
+const insertNotification = `-- name: InsertNotification :exec
+INSERT INTO notification_outbox (key, deal_id, org_id, kind, text)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (key) DO NOTHING
+`
+
+type InsertNotificationParams struct {
+	Key    string `json:"key"`
+	DealID string `json:"deal_id"`
+	OrgID  string `json:"org_id"`
+	Kind   string `json:"kind"`
+	Text   string `json:"text"`
+}
+
+func (q *Queries) InsertNotification(ctx context.Context, arg InsertNotificationParams) error {
+	_, err := q.db.Exec(ctx, insertNotification,
+		arg.Key,
+		arg.DealID,
+		arg.OrgID,
+		arg.Kind,
+		arg.Text,
+	)
 	return err
 }
 
@@ -442,6 +557,37 @@ func (q *Queries) ListTrackingEvents(ctx context.Context, dealID string) ([]Trac
 		return nil, err
 	}
 	return items, nil
+}
+
+const markNotificationDelivered = `-- name: MarkNotificationDelivered :exec
+UPDATE notification_outbox SET delivered_at = $1, next_attempt_at = NULL, attempts = attempts + 1, last_error = ''
+WHERE key = $2
+`
+
+type MarkNotificationDeliveredParams struct {
+	At  *time.Time `json:"at"`
+	Key string     `json:"key"`
+}
+
+func (q *Queries) MarkNotificationDelivered(ctx context.Context, arg MarkNotificationDeliveredParams) error {
+	_, err := q.db.Exec(ctx, markNotificationDelivered, arg.At, arg.Key)
+	return err
+}
+
+const markNotificationFailed = `-- name: MarkNotificationFailed :exec
+UPDATE notification_outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2
+WHERE key = $3
+`
+
+type MarkNotificationFailedParams struct {
+	LastError     string     `json:"last_error"`
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+	Key           string     `json:"key"`
+}
+
+func (q *Queries) MarkNotificationFailed(ctx context.Context, arg MarkNotificationFailedParams) error {
+	_, err := q.db.Exec(ctx, markNotificationFailed, arg.LastError, arg.NextAttemptAt, arg.Key)
+	return err
 }
 
 const setDealState = `-- name: SetDealState :exec

@@ -220,6 +220,19 @@ type LedgerPosting struct {
 	PostedAt       time.Time `json:"posted_at"`
 }
 
+type NotificationOutbox struct {
+	Key           string     `json:"key"`
+	DealID        string     `json:"deal_id"`
+	OrgID         string     `json:"org_id"`
+	Kind          string     `json:"kind"`
+	Text          string     `json:"text"`
+	CreatedAt     time.Time  `json:"created_at"`
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+	Attempts      int32      `json:"attempts"`
+	LastError     string     `json:"last_error"`
+	DeliveredAt   *time.Time `json:"delivered_at"`
+}
+
 type Organization struct {
 	ID        uuid.UUID `json:"id"`
 	Name      string    `json:"name"`

@@ -183,7 +183,7 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		stops = append(stops, w.Stop)
+		stops = append(stops, w.Stop, stack.StartOutbox(deps))
 	}
 	if err := stack.EnsureTierSchedule(ctx, tc, stack.TaskQueue(cfg)); err != nil {
 		return err

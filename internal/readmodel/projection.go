@@ -1,8 +1,10 @@
 // Package readmodel keeps the deals users and finance read from: one row per
 // deal with its latest state, the append-only timeline, and the quotes,
-// payments, shipments and disputes in tables of their own. Only the deal
-// workflow's projection activity writes here, and every write is an upsert
-// or an insert-if-absent, so a replayed or retried projection changes
+// payments, shipments and disputes in tables of their own, and the outbox
+// of the deals' notifications. Only the deal workflow's rounds of
+// bookkeeping write here (WriteBooks: the API for the round an action
+// hands it, the bookkeeping activity for the others), and every write is
+// an upsert or an insert-if-absent, so a round written twice changes
 // nothing.
 package readmodel
 
@@ -41,56 +43,84 @@ var (
 // to date (workflows.ApplyProjection). A projection older than the one
 // there changes nothing.
 func (s *Store) Project(ctx context.Context, p activities.DealProjection) error {
+	return refused(pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return project(ctx, store.New(tx), p)
+	}))
+}
+
+// WriteBooks writes one round of a deal's bookkeeping in one transaction:
+// its notifications into the outbox (each once by its key, however often
+// the round is written) and its projection. The API writes the round an
+// action hands it; the bookkeeping activity writes the others.
+func (s *Store) WriteBooks(ctx context.Context, b activities.Books) error {
+	return refused(pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		for _, n := range b.Notifications {
+			if err := q.InsertNotification(ctx, store.InsertNotificationParams{
+				Key: n.Key, DealID: n.DealID, OrgID: n.OrgID, Kind: n.Kind, Text: n.Text,
+			}); err != nil {
+				return fmt.Errorf("queue notification %s: %w", n.Key, err)
+			}
+		}
+		if b.Projection == nil {
+			return nil
+		}
+		return project(ctx, q, *b.Projection)
+	}))
+}
+
+// refused marks a data exception (a character or value PostgreSQL cannot
+// store), which fails the same way every time.
+func refused(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+		return fmt.Errorf("%w: %w", activities.ErrProjectionRefused, err)
+	}
+	return err
+}
+
+// project writes a projection with q, inside the caller's transaction.
+func project(ctx context.Context, q *store.Queries, p activities.DealProjection) error {
 	var details workflows.DealDetails
 	if len(p.Details) > 0 {
 		if err := json.Unmarshal(p.Details, &details); err != nil {
 			return fmt.Errorf("decode details of deal %s: %w", p.DealID, err)
 		}
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := store.New(tx)
-		var supplier *string
-		if p.SupplierOrgID != "" {
-			supplier = &p.SupplierOrgID
-		}
-		// The deal changed at its newest event, or, for a change the
-		// timeline does not show, when the workflow projected it.
-		now := p.CreatedAt
-		if n := len(p.Events); n > 0 {
-			now = p.Events[n-1].At
-		} else if p.At.After(now) {
-			now = p.At
-		}
-		row, err := q.UpsertDeal(ctx, store.UpsertDealParams{
-			ID: p.DealID, Stage: p.Stage, BuyerOrgID: p.BuyerOrgID, SupplierOrgID: supplier, Product: p.Product,
-			Quantity: p.Quantity, TotalMinor: p.Total, Currency: p.Currency,
-			LastEventSeq: int32(p.LastSeq), ProjectionRound: int32(p.Round), CreatedAt: p.CreatedAt, UpdatedAt: now,
-		})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // a newer projection is already there
-		}
-		if err != nil {
-			return fmt.Errorf("upsert deal %s: %w", p.DealID, err)
-		}
-		for _, e := range p.Events {
-			if err := q.InsertDealEvent(ctx, store.InsertDealEventParams{
-				DealID: p.DealID, Seq: int32(e.Seq), At: e.At, Type: e.Type, Actor: e.Actor, About: e.About, Detail: e.Detail,
-			}); err != nil {
-				return fmt.Errorf("insert event %d of deal %s: %w", e.Seq, p.DealID, err)
-			}
-		}
-		if err := keepState(ctx, q, p, row.State, details); err != nil {
-			return err
-		}
-		return projectDetails(ctx, q, p, details, now)
-	})
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
-		// A data exception (a character or value PostgreSQL cannot store)
-		// fails the same way every time.
-		return fmt.Errorf("%w: %w", activities.ErrProjectionRefused, err)
+	var supplier *string
+	if p.SupplierOrgID != "" {
+		supplier = &p.SupplierOrgID
 	}
-	return err
+	// The deal changed at its newest event, or, for a change the
+	// timeline does not show, when the workflow projected it.
+	now := p.CreatedAt
+	if n := len(p.Events); n > 0 {
+		now = p.Events[n-1].At
+	} else if p.At.After(now) {
+		now = p.At
+	}
+	row, err := q.UpsertDeal(ctx, store.UpsertDealParams{
+		ID: p.DealID, Stage: p.Stage, BuyerOrgID: p.BuyerOrgID, SupplierOrgID: supplier, Product: p.Product,
+		Quantity: p.Quantity, TotalMinor: p.Total, Currency: p.Currency,
+		LastEventSeq: int32(p.LastSeq), ProjectionRound: int32(p.Round), CreatedAt: p.CreatedAt, UpdatedAt: now,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // a newer projection is already there
+	}
+	if err != nil {
+		return fmt.Errorf("upsert deal %s: %w", p.DealID, err)
+	}
+	for _, e := range p.Events {
+		if err := q.InsertDealEvent(ctx, store.InsertDealEventParams{
+			DealID: p.DealID, Seq: int32(e.Seq), At: e.At, Type: e.Type, Actor: e.Actor, About: e.About, Detail: e.Detail,
+		}); err != nil {
+			return fmt.Errorf("insert event %d of deal %s: %w", e.Seq, p.DealID, err)
+		}
+	}
+	if err := keepState(ctx, q, p, row.State, details); err != nil {
+		return err
+	}
+	return projectDetails(ctx, q, p, details, now)
 }
 
 // keepState brings the deal's kept state up to the projection.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/testenv"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -250,5 +251,53 @@ func TestStateIsKeptWholeFromWhatChanged(t *testing.T) {
 	}
 	if len(st.Timeline) != 2 || st.Timeline[0].About != "s2" || st.Timeline[1].Type != "e2" {
 		t.Fatalf("timeline %+v, want both entries, the first about s2", st.Timeline)
+	}
+}
+
+// A round of bookkeeping written twice, and out of order with a later
+// one, queues each notification once and leaves the newer projection; a
+// round the read model refuses writes none of its notifications.
+func TestWriteBooksQueuesEachNotificationOnceWithItsProjection(t *testing.T) {
+	ctx := context.Background()
+	pool := testenv.Postgres(t)
+	s := New(pool)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	note := func(n int) activities.Notification {
+		return activities.Notification{DealID: "d1", OrgID: "b1", Kind: "quote_submitted", Text: fmt.Sprintf("quote %d", n), Key: fmt.Sprintf("deal-d1/notify/%d", n)}
+	}
+	first := projection(t, "d1", "b1", "s1", "QUOTING", t0, 3)
+	first.Round = 1
+	second := projection(t, "d1", "b1", "s1", "CONTRACT", t0, 5)
+	second.Round = 2
+	one := activities.Books{Notifications: []activities.Notification{note(1)}, Projection: &first}
+	// Cumulative, as a round handed off is: it carries the first's too.
+	two := activities.Books{Notifications: []activities.Notification{note(1), note(2)}, Projection: &second}
+	for _, b := range []activities.Books{two, one, two, one} {
+		if err := s.WriteBooks(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := s.Deal(ctx, "d1")
+	if err != nil || st.Stage != workflows.StageContract {
+		t.Fatalf("stage %s (%v), want the newer CONTRACT", st.Stage, err)
+	}
+	notes, err := store.New(pool).DealNotifications(ctx, "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 2 || notes[0].Text != "quote 1" || notes[1].Text != "quote 2" || notes[0].DeliveredAt != nil {
+		t.Fatalf("outbox %+v, want quote 1 and quote 2 once each, not yet delivered", notes)
+	}
+
+	bad := projection(t, "d2", "b1", "s1", "QUOTING", t0, 1)
+	bad.Events[0].Detail = "nul \x00 byte"
+	n := note(1)
+	n.DealID, n.Key = "d2", "deal-d2/notify/1"
+	err = s.WriteBooks(ctx, activities.Books{Notifications: []activities.Notification{n}, Projection: &bad})
+	if !errors.Is(err, activities.ErrProjectionRefused) {
+		t.Fatalf("a projection PostgreSQL cannot store: %v, want it refused", err)
+	}
+	if notes, _ := store.New(pool).DealNotifications(ctx, "d2"); len(notes) != 0 {
+		t.Fatalf("outbox of a refused round %+v, want empty", notes)
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/historycodec"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
+	"github.com/tradeloop/tradeloop/internal/outbox"
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/tracing"
@@ -133,7 +134,8 @@ func Payments(d Deps) activities.Payments {
 //
 // The ledger and the read model are PostgreSQL's, payments go to Stripe or
 // the sandbox, shipments are followed at 17TRACK when a token is configured
-// and at the simulated carrier otherwise, notifications are logged.
+// and at the simulated carrier otherwise; notifications go into the outbox
+// (StartOutbox delivers them).
 func NewWorker(d Deps) worker.Worker {
 	w := worker.New(d.Temporal, TaskQueue(d.Config), worker.Options{})
 	workflows.Register(w)
@@ -166,6 +168,25 @@ func NewWorker(d Deps) worker.Worker {
 	}
 	d.Logger.Info("worker providers", "payments", d.Config.PaymentsProvider(), "tracking", trackedBy)
 	return w
+}
+
+// StartOutbox starts delivering the deals' notifications from the outbox
+// (notifications are logged) until stop is called.
+func StartOutbox(d Deps) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	disp := &outbox.Dispatcher{
+		Pool: d.DB, Logger: d.Logger.With("component", "outbox"),
+		Notifier: activities.LogNotifier{Logger: d.Logger.With("component", "notifications")},
+	}
+	go func() {
+		defer close(done)
+		disp.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // TaskQueue is the configured task queue of deals (TEMPORAL_TASK_QUEUE).
@@ -300,6 +321,8 @@ func RunWorker(ctx context.Context, cfg config.Config) error {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	deps.Logger.Info("worker started", "task_queue", TaskQueue(cfg), "namespace", cfg.Temporal.Namespace)
+	stopOutbox := StartOutbox(deps)
+	defer stopOutbox()
 	// The schedules must not keep a worker from running deals: a Temporal
 	// server too busy to answer in time is asked again.
 	go ensureSchedules(ctx, deps.Logger, "tier", func(ctx context.Context) error {

@@ -106,7 +106,7 @@ func Recording(processor sdktrace.SpanProcessor) Tracing {
 
 // Tracer is the tracer of the platform's own spans; tracing must be on.
 func (t Tracing) Tracer() trace.Tracer {
-	return t.Provider.Tracer("github.com/tradeloop/tradeloop")
+	return t.Provider.Tracer(TracerName)
 }
 
 // Interceptor is the Temporal client interceptor that traces starts,
@@ -128,6 +128,9 @@ func (t Tracing) Interceptor() (interceptor.ClientInterceptor, error) {
 	}
 	return i, nil
 }
+
+// TracerName names the tracer of our own spans.
+const TracerName = "github.com/tradeloop/tradeloop"
 
 // WithRequest puts the request ID in ctx's baggage, for the spans of
 // everything the request causes.

@@ -1,0 +1,132 @@
+// Package outbox delivers the deals' notifications that their rounds of
+// bookkeeping wrote into the notification outbox (readmodel.WriteBooks):
+// each to the notifier once it succeeds, a failure tried again later with
+// a growing gap, every attempt counted on its row. Dispatchers on several
+// workers share the work: a row being delivered is locked, and the others
+// skip it.
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/db/store"
+)
+
+// Dispatcher delivers the outbox's notifications.
+type Dispatcher struct {
+	Pool     *pgxpool.Pool
+	Notifier activities.Notifier
+	Logger   *slog.Logger
+	// Every is how often the outbox is looked at (default one second).
+	Every time.Duration
+	// Batch is how many notifications one transaction delivers (default 100).
+	Batch int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Retry gaps: the first failure waits MinGap, each next one twice as
+// long, never more than MaxGap.
+const (
+	MinGap = time.Second
+	MaxGap = time.Hour
+)
+
+// gap is how long a notification that failed attempts times waits.
+func gap(attempts int32) time.Duration {
+	g := MinGap
+	for i := int32(1); i < attempts && g < MaxGap; i++ {
+		g *= 2
+	}
+	return min(g, MaxGap)
+}
+
+// Run delivers until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) {
+	every := d.Every
+	if every <= 0 {
+		every = time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for {
+			n, err := d.DeliverDue(ctx)
+			if err != nil && ctx.Err() == nil {
+				d.logger().Error("deliver notifications", "error", err)
+			}
+			if err != nil || n < d.batch() {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (d *Dispatcher) batch() int {
+	if d.Batch <= 0 {
+		return 100
+	}
+	return d.Batch
+}
+
+func (d *Dispatcher) logger() *slog.Logger {
+	if d.Logger == nil {
+		return slog.Default()
+	}
+	return d.Logger
+}
+
+func (d *Dispatcher) now() time.Time {
+	if d.Now == nil {
+		return time.Now()
+	}
+	return d.Now()
+}
+
+// DeliverDue delivers the notifications due now, one batch in one
+// transaction, and returns how many it tried. A notification delivered is
+// marked so in the transaction; if the transaction is lost after the
+// notifier took it, it is delivered again (at least once, under its key).
+func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
+	tried := 0
+	err := pgx.BeginFunc(ctx, d.Pool, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		now := d.now()
+		rows, err := q.ClaimNotifications(ctx, store.ClaimNotificationsParams{Now: &now, MaxCount: int32(d.batch())})
+		if err != nil {
+			return fmt.Errorf("claim notifications: %w", err)
+		}
+		for _, r := range rows {
+			tried++
+			n := activities.Notification{Key: r.Key, DealID: r.DealID, OrgID: r.OrgID, Kind: r.Kind, Text: r.Text}
+			if err := d.Notifier.Notify(ctx, n); err != nil {
+				d.logger().Warn("notification not delivered", "key", r.Key, "attempt", r.Attempts+1, "error", err)
+				next := now.Add(gap(r.Attempts + 1))
+				if err := q.MarkNotificationFailed(ctx, store.MarkNotificationFailedParams{
+					Key: r.Key, LastError: err.Error(), NextAttemptAt: &next,
+				}); err != nil {
+					return fmt.Errorf("record the failed delivery of %s: %w", r.Key, err)
+				}
+				continue
+			}
+			at := d.now()
+			if err := q.MarkNotificationDelivered(ctx, store.MarkNotificationDeliveredParams{Key: r.Key, At: &at}); err != nil {
+				return fmt.Errorf("record the delivery of %s: %w", r.Key, err)
+			}
+		}
+		return nil
+	})
+	return tried, err
+}

@@ -1,0 +1,131 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// recorder is a notifier that keeps what it was given and fails the keys
+// it is told to.
+type recorder struct {
+	mu   sync.Mutex
+	got  map[string]int
+	fail map[string]bool
+}
+
+func (r *recorder) Notify(_ context.Context, n activities.Notification) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail[n.Key] {
+		return errors.New("mail server down")
+	}
+	r.got[n.Key]++
+	return nil
+}
+
+func queue(t *testing.T, q *store.Queries, deal string, n int) {
+	t.Helper()
+	for i := range n {
+		if err := q.InsertNotification(context.Background(), store.InsertNotificationParams{
+			Key: fmt.Sprintf("%s/notify/%d", deal, i+1), DealID: deal, OrgID: "org", Kind: "k", Text: "t",
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Two dispatchers at once deliver every notification exactly once; one
+// that fails is tried again after a gap that doubles, and delivered when
+// the notifier works again.
+func TestDispatchersDeliverEachOnceAndRetryWithGrowingGaps(t *testing.T) {
+	ctx := context.Background()
+	pool := testenv.Postgres(t)
+	q := store.New(pool)
+	queue(t, q, "d1", 250)
+	rec := &recorder{got: map[string]int{}, fail: map[string]bool{"d1/notify/7": true}}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Hour * 24 * 365 * 10) // after every row's creation
+	clock := func() time.Time { return now }
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := &Dispatcher{Pool: pool, Notifier: rec, Batch: 10, Now: clock}
+			for {
+				n, err := d.DeliverDue(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if n == 0 {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(rec.got) != 249 {
+		t.Fatalf("%d notifications delivered, want 249", len(rec.got))
+	}
+	for k, n := range rec.got {
+		if n != 1 {
+			t.Fatalf("%s delivered %d times", k, n)
+		}
+	}
+	d := &Dispatcher{Pool: pool, Notifier: rec, Now: clock}
+	// Failed once: due again after MinGap, not before.
+	for i, wait := range []time.Duration{MinGap, 2 * MinGap, 4 * MinGap} {
+		now = now.Add(wait - time.Millisecond)
+		if n, err := d.DeliverDue(ctx); err != nil || n != 0 {
+			t.Fatalf("attempt %d: %d tried (%v) before its gap of %s ended", i+2, n, err, wait)
+		}
+		now = now.Add(time.Millisecond)
+		if n, err := d.DeliverDue(ctx); err != nil || n != 1 {
+			t.Fatalf("attempt %d: %d tried (%v) once its gap of %s ended, want 1", i+2, n, err, wait)
+		}
+	}
+	rec.mu.Lock()
+	rec.fail = nil
+	rec.mu.Unlock()
+	now = now.Add(8 * MinGap)
+	if n, err := d.DeliverDue(ctx); err != nil || n != 1 || rec.got["d1/notify/7"] != 1 {
+		t.Fatalf("after the notifier recovered: %d tried (%v), delivered %d times", n, err, rec.got["d1/notify/7"])
+	}
+	notes, err := q.DealNotifications(ctx, "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range notes {
+		want := int32(1)
+		if n.Key == "d1/notify/7" {
+			want = 5 // four failures, then delivered
+		}
+		if n.DeliveredAt == nil || n.Attempts != want {
+			t.Fatalf("%s: delivered at %v after %d attempts, want delivered after %d", n.Key, n.DeliveredAt, n.Attempts, want)
+		}
+	}
+	if n, err := d.DeliverDue(ctx); err != nil || n != 0 {
+		t.Fatalf("%d tried (%v) with nothing due", n, err)
+	}
+}
+
+func TestGapDoublesUpToTheHour(t *testing.T) {
+	for _, c := range []struct {
+		attempts int32
+		want     time.Duration
+	}{{1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {12, 2048 * time.Second}, {13, time.Hour}, {40, time.Hour}} {
+		if got := gap(c.attempts); got != c.want {
+			t.Errorf("gap after %d attempts = %s, want %s", c.attempts, got, c.want)
+		}
+	}
+}

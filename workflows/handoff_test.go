@@ -1,0 +1,141 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+)
+
+// countKeepBooks counts the bookkeeping activities the deal starts.
+func countKeepBooks(h *harness) *int {
+	n := new(int)
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		if info.ActivityType.Name == "KeepBooks" {
+			*n++
+		}
+	})
+	return n
+}
+
+// projectedUpTo reports whether the read model has the deal's timeline
+// up to its last entry.
+func (h *harness) projectedUpTo(st DealState) bool {
+	p, evs := h.mem.Projected("d1")
+	return p.LastSeq == len(st.Timeline) && len(evs) == len(st.Timeline)
+}
+
+// An action hands its round of bookkeeping to its caller: the API writes
+// the read model and the notifications before it answers, and no
+// bookkeeping activity runs for it.
+func TestActionHandsItsRoundOfBookkeepingToItsCaller(t *testing.T) {
+	h := newHarness(t)
+	books := countKeepBooks(h)
+	var before int
+	h.check(9*m, func(DealState) { before = *books })
+	h.update(10*m, "quote", UpdateSubmitQuote, h.quote(supA))
+	h.check(11*m, func(st DealState) {
+		if !h.projectedUpTo(st) {
+			t.Errorf("the read model lacks the quote a minute after it")
+		}
+		if p, _ := h.mem.Projected("d1"); !h.handedOffRound(p.Round) {
+			t.Errorf("the read model's round %d was not the one the action handed off", p.Round)
+		}
+		if *books != before {
+			t.Errorf("%d bookkeeping activities ran for the quote, want none", *books-before)
+		}
+		if n := len(h.mem.Notifications("quote_submitted")); n != 1 {
+			t.Errorf("%d quote_submitted notifications, want 1", n)
+		}
+	})
+	h.run(dealInput())
+	h.ok("quote")
+}
+
+// A round the API never wrote (it crashed between the update's outcome
+// and the write) is written by the deal within confirmBooksAfter when
+// nothing else happens, with its notifications.
+func TestRoundTheAPINeverWroteIsWrittenWithinTheHour(t *testing.T) {
+	h := newHarness(t)
+	h.dropBooks = true
+	h.update(10*m, "quote", UpdateSubmitQuote, h.quote(supA))
+	h.check(30*m, func(st DealState) {
+		if h.projectedUpTo(st) || len(h.mem.Notifications("quote_submitted")) != 0 {
+			t.Errorf("the read model has the quote whose round was lost, before the deal wrote it again")
+		}
+	})
+	var checked bool
+	h.check(10*m+65*m, func(st DealState) {
+		checked = true
+		if !h.projectedUpTo(st) {
+			t.Errorf("the read model lacks the quote 65 minutes after its round was lost")
+		}
+		if n := len(h.mem.Notifications("quote_submitted")); n != 1 {
+			t.Errorf("%d quote_submitted notifications, want 1", n)
+		}
+	})
+	h.run(dealInput())
+	h.ok("quote")
+	if !checked {
+		t.Fatal("the deal ended before the check")
+	}
+}
+
+// At most maxHandedOff rounds go unconfirmed in a row (fewer when they
+// grow past maxHandOffBytes): the next action waits for the bookkeeping
+// activity, whose round carries every change since the last confirmed,
+// the lost rounds' included.
+func TestAtMostEightRoundsGoUnconfirmed(t *testing.T) {
+	h := newHarness(t)
+	h.dropBooks = true
+	books := countKeepBooks(h)
+	const actions = maxHandedOff + 2
+	for i := range actions {
+		h.update(10*m+time.Duration(i)*m, label(i), UpdateSubmitQuote, h.quote(supA))
+	}
+	h.check(10*m+actions*m+5*m, func(st DealState) {
+		p, evs := h.mem.Projected("d1")
+		if p.LastSeq <= 3 || p.LastSeq >= len(st.Timeline) || len(evs) != p.LastSeq {
+			t.Errorf("read model at entry %d with %d entries; want one confirmed after the first quote and before the last (%d)", p.LastSeq, len(evs), len(st.Timeline))
+		}
+		if *books < 2 { // the opening round, and one or more of the actions'
+			t.Errorf("%d bookkeeping activities, want 2 or more", *books)
+		}
+	})
+	h.run(dealInput())
+	for i := range actions {
+		h.ok(label(i))
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	inARow, most := 0, 0
+	for r := 1; r <= actions+1; r++ {
+		if h.handedOff[r] {
+			inARow++
+			most = max(most, inARow)
+		} else {
+			inARow = 0
+		}
+	}
+	if most == 0 || most > maxHandedOff {
+		t.Errorf("%d rounds handed off in a row (%v), want 1 to %d", most, h.handedOff, maxHandedOff)
+	}
+}
+
+func label(i int) string { return "revision " + string(rune('a'+i)) }
+
+// A deal ends only with its books confirmed: the round of its last action,
+// lost, is in the read model when the workflow completes.
+func TestDealEndsWithItsBooksConfirmed(t *testing.T) {
+	h := newHarness(t)
+	h.dropBooks = true
+	h.toInspection()
+	h.update(7*m*60, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
+	st := h.run(dealInput())
+	if st.Stage != StageCompleted || !h.projectedUpTo(st) {
+		p, _ := h.mem.Projected("d1")
+		t.Fatalf("deal %s with %d entries, read model at %s entry %d", st.Stage, len(st.Timeline), p.Stage, p.LastSeq)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -140,7 +142,17 @@ func TestCreateAnswersWithTheStateTheWorkflowHolds(t *testing.T) {
 	if loc := r.header.Get("Location"); loc != "/v1/deals/"+created.DealID {
 		t.Fatalf("Location %q", loc)
 	}
-	held := p.deal("buyer", created.DealID) // the read model or the workflow
+	// The API wrote the deal's opening round as it answered: the read
+	// model holds the deal, and the outbox the suppliers' invitations.
+	kept, err := readmodel.New(p.pool).Kept(context.Background(), created.DealID)
+	if err != nil || !kept.Whole || len(kept.State.Invitations) != len(created.Invitations) {
+		t.Fatalf("the read model right after the create: %+v (%v)", kept, err)
+	}
+	notes, err := store.New(p.pool).DealNotifications(context.Background(), created.DealID)
+	if err != nil || len(notes) != len(created.Invitations) {
+		t.Fatalf("the outbox right after the create: %+v (%v), want one invitation per supplier invited", notes, err)
+	}
+	held := p.deal("buyer", created.DealID) // the read model
 	v, err := p.tc.Client.QueryWorkflow(context.Background(), workflows.DealWorkflowID(created.DealID), "", workflows.QueryState)
 	if err != nil {
 		t.Fatal(err)

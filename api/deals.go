@@ -225,6 +225,13 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 		// deal is what its workflow holds by now.
 		return s.answer(c, http.StatusCreated, dealID)
 	}
+	// The opening round of bookkeeping, as the workflow hands it off: the
+	// suppliers' invitations and the deal in the read model.
+	if books, err := workflows.OpeningBooks(in, in.OpenedAt); err != nil {
+		s.logger.ErrorContext(ctx, "make the opening round", "deal_id", dealID, "error", err)
+	} else {
+		s.writeBooks(c, &books)
+	}
 	v, err := viewOf(c, workflows.Opening(in, in.OpenedAt))
 	if err != nil {
 		return err

@@ -71,8 +71,8 @@ func TestAnActionsTraceFollowsItIntoTheWorkflowAndItsBooks(t *testing.T) {
 	r.json(t, &st)
 	id := st.DealID
 	// RunWorkflow:Deal ends with the deal; what the deal does on its own
-	// (its first bookkeeping round here) is under it.
-	created := spansOf(t, rec, "trace-create-1", "POST /v1/deals", "StartWorkflow:"+workflows.DealWorkflowName, "RunActivity:KeepBooks")
+	// is under it. The API writes the deal's opening round of bookkeeping.
+	created := spansOf(t, rec, "trace-create-1", "POST /v1/deals", "StartWorkflow:"+workflows.DealWorkflowName, "WriteBooks")
 	for name, s := range created {
 		if attr(s, tracing.DealIDKey) != id {
 			t.Errorf("create's span %q has deal %q, want %s", name, attr(s, tracing.DealIDKey), id)

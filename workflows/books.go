@@ -14,6 +14,22 @@ import (
 	"github.com/tradeloop/tradeloop/internal/bounds"
 )
 
+// versionDeal is the one version marker of deals started from now on: its
+// version 1 stands for every change marked by a version of its own below
+// (books-apart, project-touches, local-books, hand-off-books,
+// history-bytes) and for deadline timers kept across the main loop's
+// turns (run), which those deals make without a marker each: a marker is
+// two history events (the marker and the search attribute it upserts).
+// Histories recorded before replay with the marker of each change. A
+// change to come takes version 2.
+const versionDeal = "deal"
+
+// has reports whether the deal makes the change marked by the version
+// named change: every deal with versionDeal does.
+func (d *deal) has(ctx workflow.Context, change string) bool {
+	return d.features >= 1 || workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1) >= 1
+}
+
 // versionBooksApart marks deals whose notifications and projections run in
 // their own coroutine and which continue as new; histories recorded before
 // replay with the bookkeeping inline in the main loop.
@@ -179,11 +195,16 @@ func (d *deal) keepBooksAtOnce(ctx workflow.Context) error {
 // since, and the mark it reaches. It takes the round's number, and what
 // it covers is no longer pending.
 func (d *deal) bookRound(ctx workflow.Context) (activities.Books, booksMark, error) {
+	return d.bookRoundAt(workflow.Now(ctx))
+}
+
+// bookRoundAt is bookRound made at now.
+func (d *deal) bookRoundAt(now time.Time) (activities.Books, booksMark, error) {
 	var b activities.Books
 	if d.conf.sent < len(d.outbox) {
 		b.Notifications = slices.Clone(d.outbox[d.conf.sent:])
 	}
-	p, marks, err := d.projectionFrom(ctx, d.conf.projected, d.conf.marks)
+	p, marks, err := d.projectionFrom(now, d.conf.projected, d.conf.marks)
 	if err != nil {
 		return b, booksMark{}, err
 	}
@@ -307,18 +328,18 @@ func awaitWithin(ctx workflow.Context, wait time.Duration, summary string, cond 
 // projection is the deal's projection now, and the marks to keep once the
 // read model has it.
 func (d *deal) projection(ctx workflow.Context) (activities.DealProjection, projectionMarks, error) {
-	return d.projectionFrom(ctx, d.projected, d.marks)
+	return d.projectionFrom(workflow.Now(ctx), d.projected, d.marks)
 }
 
 // projectionFrom is the deal's projection of what changed since the
 // timeline's first `projected` entries and the marks.
-func (d *deal) projectionFrom(ctx workflow.Context, projected int, marks projectionMarks) (activities.DealProjection, projectionMarks, error) {
+func (d *deal) projectionFrom(now time.Time, projected int, marks projectionMarks) (activities.DealProjection, projectionMarks, error) {
 	upto := len(d.state.Timeline)
 	p := activities.DealProjection{
 		DealID: d.in.DealID, Stage: string(d.state.Stage), BuyerOrgID: d.in.Inquiry.BuyerOrgID,
 		SupplierOrgID: d.state.SupplierID, Product: d.in.Inquiry.Product, Quantity: d.in.Inquiry.Quantity,
 		Total: d.state.Total, Currency: d.state.Currency, CreatedAt: d.state.Timeline[0].At, LastSeq: upto,
-		Round: d.rounds + 1, At: workflow.Now(ctx),
+		Round: d.rounds + 1, At: now,
 	}
 	for i := projected; i < upto; i++ {
 		e := d.state.Timeline[i]
@@ -348,13 +369,20 @@ func (d *deal) projectionFrom(ctx workflow.Context, projected int, marks project
 // posts to the ledger, pays out and refunds without waiting for it, and a
 // failing projection or notification never blocks the deal.
 func (d *deal) keepBooksApart(ctx workflow.Context) {
-	d.projectTouches = workflow.GetVersion(ctx, versionProjectTouches, workflow.DefaultVersion, 1) >= 1
-	d.localBooks = workflow.GetVersion(ctx, versionLocalBooks, workflow.DefaultVersion, 1) >= 1
-	if d.localBooks && workflow.GetVersion(ctx, versionHandOffBooks, workflow.DefaultVersion, 1) >= 1 {
+	d.projectTouches = d.has(ctx, versionProjectTouches)
+	d.localBooks = d.has(ctx, versionLocalBooks)
+	if d.localBooks && d.has(ctx, versionHandOffBooks) {
 		d.handOff = true
 		// Whatever an earlier run projected was confirmed before it
 		// continued as new.
 		d.confirmed, d.conf = d.rounds, booksMark{projected: d.projected, sent: d.sent, marks: d.marks}
+		if d.features >= 1 && d.openedAsAsked {
+			// The API wrote the opening round as it started the deal
+			// (OpeningBooks): it is handed off.
+			if _, _, err := d.bookRound(ctx); err != nil {
+				workflow.GetLogger(ctx).Error("make the opening round", "deal_id", d.in.DealID, "error", err)
+			}
+		}
 	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		actx := workflow.WithActivityOptions(ctx, booksOptions)
@@ -454,7 +482,7 @@ const versionHistoryBytes = "history-bytes"
 // budgetHistoryBytes starts the run's byte budget from the size its
 // history has now, the state it carries included.
 func (d *deal) budgetHistoryBytes(ctx workflow.Context) {
-	if workflow.GetVersion(ctx, versionHistoryBytes, workflow.DefaultVersion, 1) >= 1 {
+	if d.has(ctx, versionHistoryBytes) {
 		d.startBytes = max(workflow.GetInfo(ctx).GetCurrentHistorySize(), 1)
 	}
 }
@@ -503,12 +531,17 @@ func (d *deal) resumeInput() DealInput {
 	return in
 }
 
+// dealFeatures is the deal's versionDeal, asked before any other version.
+func dealFeatures(ctx workflow.Context) workflow.Version {
+	return workflow.GetVersion(ctx, versionDeal, workflow.DefaultVersion, 1)
+}
+
 // resumeDeal takes a deal over from its previous run.
 func resumeDeal(ctx workflow.Context, in DealInput) (DealState, error) {
 	r := in.Resume
 	in.Resume = nil
 	d := &deal{
-		in: in, wf: DealWorkflowID(in.DealID), state: r.State,
+		in: in, wf: DealWorkflowID(in.DealID), state: r.State, features: dealFeatures(ctx),
 		nextInvite: r.NextInvite, quoteSeq: r.QuoteSeq, proposals: r.Proposals, trackers: r.Trackers,
 		projected: r.Projected, rounds: r.Rounds, notified: r.Notified, marks: r.Marks.marks(),
 		payMu: workflow.NewMutex(ctx), stopTracking: map[string]workflow.CancelFunc{}, booksApart: true,

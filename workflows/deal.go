@@ -94,6 +94,17 @@ type deal struct {
 	confirmNow  bool
 	handoffs    int
 	handedBytes int
+	// features is the deal's versionDeal (books.go).
+	features workflow.Version
+	// openedAsAsked: the deal opened at DealInput.OpenedAt, so its opening
+	// state is Opening's and the API wrote its opening round.
+	openedAsAsked bool
+	// deadline is the main loop's timer for the deadline at deadlineAt,
+	// kept across its turns while that deadline stays; stopDeadline
+	// cancels it (deals with handOff).
+	deadline     workflow.Future
+	deadlineAt   time.Time
+	stopDeadline workflow.CancelFunc
 	// cause is the trace span of the last update not yet in a round of
 	// bookkeeping (TraceSpanKey), nil when not traced.
 	cause any
@@ -121,9 +132,12 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 		wf:           DealWorkflowID(in.DealID),
 		payMu:        workflow.NewMutex(ctx),
 		stopTracking: map[string]workflow.CancelFunc{},
-		booksApart:   workflow.GetVersion(ctx, versionBooksApart, workflow.DefaultVersion, 1) >= 1,
+		features:     dealFeatures(ctx),
 	}
-	d.open(openingTime(in.OpenedAt, workflow.Now(ctx)))
+	d.booksApart = d.has(ctx, versionBooksApart)
+	at := openingTime(in.OpenedAt, workflow.Now(ctx))
+	d.open(at)
+	d.openedAsAsked = at.Equal(in.OpenedAt)
 	d.upsertSearchAttributes(ctx)
 	// Handlers last: an update sent with the start is delivered as soon as
 	// its handler exists, and must find the suppliers already invited.
@@ -131,6 +145,36 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 		return DealState{}, err
 	}
 	return d.run(ctx)
+}
+
+// awaitDeadline waits for woke or the deadline at `at`. Its timer is kept
+// while the deadline stays, so an action that leaves the deadline as it
+// was starts none, and cancelled when the deadline changes, so it never
+// fires into a workflow task that has nothing to do (the SDK's
+// AwaitWithOptions leaves its timer running).
+func (d *deal) awaitDeadline(ctx workflow.Context, name string, at time.Time, wait time.Duration, woke func() bool) error {
+	if d.deadline == nil || !d.deadlineAt.Equal(at) {
+		d.cancelDeadline()
+		tctx, cancel := workflow.WithCancel(ctx)
+		d.deadline = workflow.NewTimerWithOptions(tctx, wait, workflow.TimerOptions{Summary: deadlineSummary(name)})
+		d.deadlineAt, d.stopDeadline = at, cancel
+	}
+	timer := d.deadline
+	if err := workflow.Await(ctx, func() bool { return woke() || timer.IsReady() }); err != nil {
+		return err
+	}
+	if timer.IsReady() {
+		d.deadline, d.stopDeadline = nil, nil
+	}
+	return nil
+}
+
+// cancelDeadline cancels the main loop's deadline timer, if one runs.
+func (d *deal) cancelDeadline() {
+	if d.stopDeadline != nil {
+		d.stopDeadline()
+	}
+	d.deadline, d.stopDeadline = nil, nil
 }
 
 // OpeningSkew is how far the API's clock (DealInput.OpenedAt) may be from
@@ -146,6 +190,18 @@ func Opening(in DealInput, at time.Time) DealState {
 	d := &deal{in: in, wf: DealWorkflowID(in.DealID)}
 	d.open(at)
 	return d.state
+}
+
+// OpeningBooks is the opening round of bookkeeping of a deal that opens
+// at `at` (its notifications and projection), which the API writes as it
+// starts the deal: the deal's workflow takes it as handed off when it
+// opens at the same time, and writes its own otherwise.
+func OpeningBooks(in DealInput, at time.Time) (activities.Books, error) {
+	in.Policy = in.Policy.withDefaults()
+	d := &deal{in: in, wf: DealWorkflowID(in.DealID)}
+	d.open(at)
+	b, _, err := d.bookRoundAt(at)
+	return b, err
 }
 
 // openingTime is when a deal whose workflow first runs at now opens.
@@ -211,10 +267,19 @@ func (d *deal) run(ctx workflow.Context) (DealState, error) {
 		// with no change of state: a projection finishing.
 		woke := func() bool { return d.change != seen || d.readyToContinueAsNew(ctx) }
 		if name == "" {
+			if d.handOff {
+				d.cancelDeadline()
+			}
 			if err := workflow.Await(ctx, woke); err != nil {
 				return d.state, err
 			}
 			continue
+		}
+		if wait := at.Sub(workflow.Now(ctx)); wait > 0 && d.handOff {
+			if err := d.awaitDeadline(ctx, name, at, wait, woke); err != nil {
+				return d.state, err
+			}
+			continue // a handler ran, or the deadline is due: look again
 		}
 		if wait := at.Sub(workflow.Now(ctx)); wait > 0 {
 			// AwaitWithOptions makes the same timer as AwaitWithTimeout,
@@ -225,6 +290,9 @@ func (d *deal) run(ctx workflow.Context) (DealState, error) {
 				return d.state, err
 			}
 			continue // a handler ran, or the deadline is due: look again
+		}
+		if d.handOff {
+			d.cancelDeadline() // due now, and handled below
 		}
 		if name == "reconcile" {
 			if err := d.reconcile(ctx); err != nil {

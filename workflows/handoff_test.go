@@ -2,11 +2,14 @@ package workflows
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
+
+	"github.com/tradeloop/tradeloop/activities"
 )
 
 // countKeepBooks counts the bookkeeping activities the deal starts.
@@ -137,5 +140,75 @@ func TestDealEndsWithItsBooksConfirmed(t *testing.T) {
 	if st.Stage != StageCompleted || !h.projectedUpTo(st) {
 		p, _ := h.mem.Projected("d1")
 		t.Fatalf("deal %s with %d entries, read model at %s entry %d", st.Stage, len(st.Timeline), p.Stage, p.LastSeq)
+	}
+}
+
+// The API writes a deal's opening round as it starts it (OpeningBooks);
+// a deal that opens at the API's time takes that round as handed off and
+// runs no bookkeeping activity for it, and its next round builds on it.
+func TestOpeningRoundIsWrittenByTheAPI(t *testing.T) {
+	h := newHarness(t)
+	books := countKeepBooks(h)
+	in := dealInput()
+	in.OpenedAt = h.start
+	opening, err := OpeningBooks(in, in.OpenedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.mem.WriteBooks(context.Background(), opening); err != nil {
+		t.Fatal(err)
+	}
+	h.check(m, func(st DealState) {
+		if *books != 0 {
+			t.Errorf("%d bookkeeping activities for the opening round, want none", *books)
+		}
+		if !h.projectedUpTo(st) || len(h.mem.Notifications("invited_to_quote")) != 1 {
+			t.Errorf("the opening round is not in the read model")
+		}
+	})
+	h.update(10*m, "quote", UpdateSubmitQuote, h.quote(supA))
+	h.check(11*m, func(st DealState) {
+		if p, _ := h.mem.Projected("d1"); !h.projectedUpTo(st) || p.Round != 2 {
+			t.Errorf("read model at round %d entry %d after the quote, deal at entry %d", p.Round, p.LastSeq, len(st.Timeline))
+		}
+	})
+	h.run(in)
+	h.ok("quote")
+}
+
+// OpeningBooks makes the round the workflow makes itself when it opens at
+// another time than the API's.
+func TestOpeningBooksIsTheWorkflowsOpeningRound(t *testing.T) {
+	h := newHarness(t)
+	var first *activities.DealProjection
+	h.mem.FailProjections(func(p activities.DealProjection) error {
+		if first == nil {
+			first = &p
+		}
+		return nil
+	})
+	in := dealInput() // no OpenedAt: the workflow writes its own round
+	h.run(in)
+	opening, err := OpeningBooks(in, h.start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := *opening.Projection
+	if first == nil {
+		t.Fatal("the workflow made no projection")
+	}
+	want := *first
+	got.At, want.At = time.Time{}, time.Time{}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("OpeningBooks projects\n%+v\nthe workflow\n%+v", got, want)
+	}
+	var firstInvite activities.Notification
+	for _, n := range h.mem.Notifications("invited_to_quote") {
+		if n.Key == "deal-d1/notify/1" {
+			firstInvite = n
+		}
+	}
+	if len(opening.Notifications) != 1 || opening.Notifications[0] != firstInvite {
+		t.Fatalf("OpeningBooks notifies %+v, the workflow %+v", opening.Notifications, firstInvite)
 	}
 }

@@ -266,7 +266,13 @@ func (d *deal) handOffBooks(ctx workflow.Context) (*activities.Books, error) {
 		// A round is being written: this one comes after it, so the
 		// bookkeeping coroutine must not take this change meanwhile.
 		d.handoffs++
-		_, err := awaitWithin(ctx, booksWait, "wait for the read model", func() bool { return !d.booksBusy })
+		// The round's result may be in this very task, not yet taken
+		// (updates run first): let the coroutine take it before starting
+		// a timer, which would be cancelled in the same task.
+		err := yield(ctx)
+		if err == nil {
+			_, err = awaitWithin(ctx, booksWait, "wait for the read model", func() bool { return !d.booksBusy })
+		}
 		d.handoffs--
 		if err != nil {
 			return nil, err
@@ -287,6 +293,7 @@ func (d *deal) handOffBooks(ctx workflow.Context) (*activities.Books, error) {
 		d.rounds--
 		d.confirmNow = true
 		d.projected, d.sent, d.marks = d.conf.projected, d.conf.sent, d.conf.marks
+		d.touched = true // pending again, whatever it changed
 		return nil, nil
 	}
 	return &b, nil
@@ -305,6 +312,16 @@ func size(b activities.Books) int {
 		}
 	}
 	return n
+}
+
+// yield lets every other coroutine run until it blocks, then goes on.
+func yield(ctx workflow.Context) error {
+	again := false
+	return workflow.Await(ctx, func() bool {
+		done := again
+		again = true
+		return done
+	})
 }
 
 // awaitWithin waits for cond at most wait, and reports whether cond came
@@ -434,12 +451,16 @@ func (d *deal) reportBooks(ctx workflow.Context, kind string, err error) {
 // awaitBooksDue waits until a round of bookkeeping is due: a change no
 // round covers, or, for rounds handed off, a confirmation asked for or
 // confirmBooksAfter without one (the round is then due anyway). An action
-// about to hand its round off keeps the coroutine from taking it.
+// about to hand its round off keeps the coroutine from taking it, and a
+// ledger posting running as a local activity (a second or two at most)
+// holds the round back until its result is in.
 func (d *deal) awaitBooksDue(ctx workflow.Context) error {
 	if !d.handOff {
 		return workflow.Await(ctx, d.booksPending)
 	}
-	due := func() bool { return d.handoffs == 0 && (d.booksPending() || d.unconfirmed() && d.confirmNow) }
+	due := func() bool {
+		return d.handoffs == 0 && d.quickRunning == 0 && (d.booksPending() || d.unconfirmed() && d.confirmNow)
+	}
 	for {
 		if !d.unconfirmed() {
 			if err := workflow.Await(ctx, func() bool { return due() || d.unconfirmed() }); err != nil {

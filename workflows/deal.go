@@ -94,6 +94,9 @@ type deal struct {
 	confirmNow  bool
 	handoffs    int
 	handedBytes int
+	// quickRunning counts the ledger postings running as local
+	// activities (quick.go).
+	quickRunning int
 	// features is the deal's versionDeal (books.go).
 	features workflow.Version
 	// openedAsAsked: the deal opened at DealInput.OpenedAt, so its opening

@@ -251,7 +251,7 @@ func (d *deal) postConfirmedCharges(ctx workflow.Context) error {
 		if p.Kind != PaymentCharge || p.Status != PaymentSucceeded || p.Posted {
 			continue
 		}
-		err := quickly(ctx, d.localBooks, moneyOptions, fmt.Sprintf("post %s %s into escrow", p.Step, money.Format(p.Amount, p.Currency)), acts.PostLedger, activities.Posting{
+		err := quickly(ctx, d.localBooks, &d.quickRunning, moneyOptions, fmt.Sprintf("post %s %s into escrow", p.Step, money.Format(p.Amount, p.Currency)), acts.PostLedger, activities.Posting{
 			IdempotencyKey: p.IdempotencyKey + "/escrow", DealID: d.in.DealID, Kind: p.Step,
 			Memo: fmt.Sprintf("%s payment %s into escrow", p.Step, p.ProviderID),
 			Lines: []activities.Line{
@@ -406,7 +406,7 @@ func (d *deal) payout(ctx workflow.Context, chargeIDs []string, release int64) e
 				lines = append(lines, l)
 			}
 		}
-		if err := quickly(ctx, d.localBooks, moneyOptions, fmt.Sprintf("post settlement of %s: release %s", charge.ID, money.Format(a.Released, cur)), acts.PostLedger, activities.Posting{
+		if err := quickly(ctx, d.localBooks, &d.quickRunning, moneyOptions, fmt.Sprintf("post settlement of %s: release %s", charge.ID, money.Format(a.Released, cur)), acts.PostLedger, activities.Posting{
 			IdempotencyKey: charge.IdempotencyKey + "/settle", DealID: d.in.DealID, Kind: "settle",
 			Memo:  fmt.Sprintf("%s: released %d (commission %d), refunded %d", charge.ID, a.Released, a.Commission, a.Refunded) + d.state.Resolution.memoNote(),
 			Lines: lines,

@@ -212,3 +212,26 @@ func TestOpeningBooksIsTheWorkflowsOpeningRound(t *testing.T) {
 		t.Fatalf("OpeningBooks notifies %+v, the workflow %+v", opening.Notifications, firstInvite)
 	}
 }
+
+// A deposit paid and posted to the ledger (a local activity, in the
+// worker) is written to the read model in one round after the posting,
+// not in one before it and another after.
+func TestPostingAndTheChangeAfterItGoInOneRound(t *testing.T) {
+	h := newHarness(t)
+	books := countKeepBooks(h)
+	h.toInspection()
+	h.update(7*m*60, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
+	var before int
+	h.check(59*m, func(DealState) { before = *books })
+	h.check(61*m, func(st DealState) {
+		if *books-before != 1 {
+			t.Errorf("%d bookkeeping activities for the deposit, want 1", *books-before)
+		}
+		if st.Stage != StageProduction || !h.projectedUpTo(st) || h.mem.Balance(activities.EscrowAccount("d1"), "USD") != 300_000 {
+			p, _ := h.mem.Projected("d1")
+			t.Errorf("deal %s, read model %s at entry %d of %d", st.Stage, p.Stage, p.LastSeq, len(st.Timeline))
+		}
+	})
+	h.run(dealInput())
+	h.ok("pay deposit", "accept goods")
+}

@@ -35,7 +35,11 @@ var quickTries = temporal.RetryPolicy{
 // database) as a local activity, and, if the local attempts fail, as a
 // regular activity under opts. An error the activity marks non-retryable,
 // or whose type opts will not retry, ends it at once either way.
-func quickly(ctx workflow.Context, local bool, opts workflow.ActivityOptions, summary string, activity any, arg any) error {
+//
+// running counts the local activities under way: a deal's bookkeeping
+// waits for them (awaitBooksDue), so the round it makes has their result,
+// not a round before and another after.
+func quickly(ctx workflow.Context, local bool, running *int, opts workflow.ActivityOptions, summary string, activity any, arg any) error {
 	if local {
 		tries := quickTries
 		if opts.RetryPolicy != nil {
@@ -45,7 +49,9 @@ func quickly(ctx workflow.Context, local bool, opts workflow.ActivityOptions, su
 			StartToCloseTimeout: 10 * time.Second, ScheduleToCloseTimeout: 30 * time.Second,
 			RetryPolicy: &tries, Summary: summary,
 		})
+		*running++
 		err := workflow.ExecuteLocalActivity(lctx, activity, arg).Get(ctx, nil)
+		*running--
 		if err == nil || final(err, opts) || ctx.Err() != nil {
 			return err
 		}

@@ -137,7 +137,16 @@ func Payments(d Deps) activities.Payments {
 // and at the simulated carrier otherwise; notifications go into the outbox
 // (StartOutbox delivers them).
 func NewWorker(d Deps) worker.Worker {
-	w := worker.New(d.Temporal, TaskQueue(d.Config), worker.Options{})
+	w := worker.New(d.Temporal, TaskQueue(d.Config), worker.Options{
+		// Pollers of their own for the normal task queue (deals' first
+		// workflow tasks, children's) and the sticky ones: with the SDK's
+		// default two pollers shared between them, a sticky queue with a
+		// backlog takes every poll, and a new deal's first task waited
+		// seconds under load.
+		WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{
+			InitialNumberOfPollers: 2, MinimumNumberOfPollers: 1, MaximumNumberOfPollers: 8,
+		}),
+	})
 	workflows.Register(w)
 	workflows.RegisterFinance(w)
 	workflows.RegisterRetention(w)

@@ -347,8 +347,8 @@ func viewOf(c echo.Context, st workflows.DealState) (workflows.DealState, error)
 }
 
 // answerAfter answers an action with what the caller now sees of the deal:
-// from the read model when the workflow said it has the action
-// (projected), from the workflow otherwise.
+// from the read model when it has the action (projected), from the
+// workflow otherwise.
 func (s *Server) answerAfter(c echo.Context, status int, dealID string, projected bool) error {
 	st, err := s.dealAfter(c, dealID, projected)
 	if err != nil {
@@ -399,17 +399,10 @@ func (s *Server) writeBooks(c echo.Context, b *activities.Books) bool {
 // booksWriteTimeout bounds the write of an action's round of bookkeeping.
 const booksWriteTimeout = 10 * time.Second
 
-// answer answers an action with what the caller now sees of the deal.
+// answer answers an action with what the caller now sees of the deal,
+// as its workflow holds it.
 func (s *Server) answer(c echo.Context, status int, dealID string) error {
-	st, err := s.query(c.Request().Context(), dealID)
-	if err != nil {
-		return err
-	}
-	v, err := viewOf(c, st)
-	if err != nil {
-		return err
-	}
-	return c.JSON(status, v)
+	return s.answerAfter(c, status, dealID, false)
 }
 
 func (s *Server) getDeal(c echo.Context) error {

@@ -13,8 +13,11 @@ import (
 	"syscall"
 	"time"
 
+	temporalworker "go.temporal.io/sdk/worker"
+
 	"github.com/tradeloop/tradeloop/db/migrations"
 	"github.com/tradeloop/tradeloop/internal/bench"
+	"github.com/tradeloop/tradeloop/internal/bench/baseline"
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/devstack"
 	"github.com/tradeloop/tradeloop/internal/stack"
@@ -29,6 +32,9 @@ commands:
             the baseline workflow; report deals/s, latencies, worker CPU and
             memory, and the ratio (tradeloop bench -h for its options)
   worker    run a Temporal worker for the deals task queue
+  bench-worker
+            the worker with the bench's baseline workflow registered too
+            (the worker tradeloop bench runs; not for production)
 
 Configuration comes from environment variables; see the README.`
 
@@ -47,6 +53,8 @@ func main() {
 		err = runBench(os.Args[2:])
 	case "worker":
 		err = worker()
+	case "bench-worker":
+		err = worker(baseline.Register)
 	case "-h", "--help", "help":
 		fmt.Println(usage)
 		return
@@ -87,14 +95,14 @@ func runBench(args []string) error {
 	return err
 }
 
-func worker() error {
+func worker(extra ...func(temporalworker.Registry)) error {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return stack.RunWorker(ctx, cfg)
+	return stack.RunWorker(ctx, cfg, extra...)
 }
 
 func migrate() error {

@@ -11,6 +11,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tradeloop/tradeloop/internal/bench/baseline"
 	"github.com/tradeloop/tradeloop/internal/dealclient"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -27,7 +28,7 @@ import (
 type baselineAPI struct {
 	temporal  client.Client
 	taskQueue string
-	plans     map[dealclient.Kind]workflows.BaselinePlan
+	plans     map[dealclient.Kind]baseline.Plan
 }
 
 // updateOf names the deal update each action route sends.
@@ -49,7 +50,7 @@ var updateOf = map[string]string{
 
 // baselineView is the baseline's state in the shape the deal client reads.
 type baselineView struct {
-	workflows.BaselineState
+	baseline.State
 	Stage    string              `json:"stage"`
 	Total    int64               `json:"total"`
 	Quotes   []map[string]string `json:"quotes"`
@@ -71,19 +72,19 @@ func (b *baselineAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		opts := client.StartWorkflowOptions{
 			ID: "baseline-" + id, TaskQueue: b.taskQueue, WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		}
-		in := workflows.BaselineInput{ID: id, Plan: plan}
-		if _, err := b.temporal.ExecuteWorkflow(ctx, opts, workflows.BaselineWorkflowName, in); err != nil {
+		in := baseline.Input{ID: id, Plan: plan}
+		if _, err := b.temporal.ExecuteWorkflow(ctx, opts, baseline.WorkflowName, in); err != nil {
 			fail(w, err)
 			return
 		}
 		// As the API answers a create: from its input, without a query.
-		write(w, http.StatusCreated, view(workflows.BaselineState{ID: id}))
+		write(w, http.StatusCreated, view(baseline.State{ID: id}))
 	case r.Method == http.MethodGet && len(parts) == 2:
 		b.answer(w, ctx, parts[1], http.StatusOK)
 	case r.Method == http.MethodPost && len(parts) >= 3:
 		id, action := parts[1], strings.Join(parts[2:], "/")
 		if action == "dispute/decision" {
-			err := b.temporal.SignalWorkflow(ctx, "baseline-"+id, "", workflows.SignalBaselineStep, workflows.BaselineStepInput{Name: workflows.SignalMediatorDecision})
+			err := b.temporal.SignalWorkflow(ctx, "baseline-"+id, "", baseline.SignalStep, baseline.StepInput{Name: workflows.SignalMediatorDecision})
 			if err != nil {
 				fail(w, err)
 				return
@@ -104,10 +105,10 @@ func (b *baselineAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h, err := b.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID: "baseline-" + id, UpdateName: workflows.UpdateBaselineStep,
-			Args: []any{workflows.BaselineStepInput{Name: name}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+			WorkflowID: "baseline-" + id, UpdateName: baseline.UpdateStep,
+			Args: []any{baseline.StepInput{Name: name}}, WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
-		var st workflows.BaselineState
+		var st baseline.State
 		if err == nil {
 			err = h.Get(ctx, &st)
 		}
@@ -126,9 +127,9 @@ func (b *baselineAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (b *baselineAPI) query(ctx context.Context, id string) (workflows.BaselineState, error) {
+func (b *baselineAPI) query(ctx context.Context, id string) (baseline.State, error) {
 	v, err := b.temporal.QueryWorkflow(ctx, "baseline-"+id, "", workflows.QueryState)
-	var st workflows.BaselineState
+	var st baseline.State
 	if err == nil {
 		err = v.Get(&st)
 	}
@@ -144,9 +145,9 @@ func (b *baselineAPI) answer(w http.ResponseWriter, ctx context.Context, id stri
 	write(w, status, view(st))
 }
 
-func view(st workflows.BaselineState) baselineView {
+func view(st baseline.State) baselineView {
 	return baselineView{
-		BaselineState: st, Stage: "BASELINE", Total: 780_000,
+		State: st, Stage: "BASELINE", Total: 780_000,
 		Quotes: []map[string]string{{"id": "q1"}}, Contract: map[string]string{"terms_sha256": strings.Repeat("0", 64)},
 	}
 }

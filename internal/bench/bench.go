@@ -4,7 +4,7 @@
 // and every deadline shortened, and reports deals per second, each
 // endpoint's latency percentiles and errors, and the worker's CPU time and
 // memory. Then it runs the same load on the baseline workflow
-// (workflows.Baseline), which makes the same Temporal round trips as the
+// (baseline.Workflow), which makes the same Temporal round trips as the
 // deals just run, read from their histories, with no business logic, so
 // the report can say what a deal costs over Temporal alone, as a ratio.
 //
@@ -34,6 +34,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/tradeloop/tradeloop/internal/bench/baseline"
 	"github.com/tradeloop/tradeloop/internal/childproc"
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/dealclient"
@@ -186,7 +187,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			if err != nil {
 				return nil, err
 			}
+			// The production worker, unless the baseline runs: only
+			// the bench's worker knows it.
 			o.WorkerCommand = []string{exe, "worker"}
+			if o.Baseline {
+				o.WorkerCommand[1] = "bench-worker"
+			}
 		}
 		fmt.Fprintf(o.Progress, "starting a dev stack (worker: %s)…\n", strings.Join(o.WorkerCommand, " "))
 		var err error
@@ -559,11 +565,11 @@ func byKind(results []dealclient.Result) map[dealclient.Kind][]string {
 
 // plansOf reads up to five deals of each kind and keeps, per kind, the
 // plan of the deal with the median number of round trips.
-func plansOf(ctx context.Context, tc client.Client, results []dealclient.Result) (map[dealclient.Kind]workflows.BaselinePlan, map[dealclient.Kind]RoundTrips, error) {
-	plans, trips := map[dealclient.Kind]workflows.BaselinePlan{}, map[dealclient.Kind]RoundTrips{}
+func plansOf(ctx context.Context, tc client.Client, results []dealclient.Result) (map[dealclient.Kind]baseline.Plan, map[dealclient.Kind]RoundTrips, error) {
+	plans, trips := map[dealclient.Kind]baseline.Plan{}, map[dealclient.Kind]RoundTrips{}
 	for kind, ids := range byKind(results) {
 		type read struct {
-			plan workflows.BaselinePlan
+			plan baseline.Plan
 			rt   RoundTrips
 		}
 		var reads []read

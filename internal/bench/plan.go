@@ -9,6 +9,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tradeloop/tradeloop/internal/bench/baseline"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -41,7 +42,7 @@ func (r RoundTrips) String() string {
 
 // childReports are the signals a parent gets from its own children, which
 // belong to the child's work, not to a new step.
-var childReports = map[string]bool{workflows.SignalShipmentUpdate: true, workflows.SignalBaselineReport: true}
+var childReports = map[string]bool{workflows.SignalShipmentUpdate: true, baseline.SignalReport: true}
 
 // localActivityMarker names the marker the Go SDK records for a local
 // activity.
@@ -56,10 +57,10 @@ const localActivityMarker = "LocalActivity"
 // completed ran inside its handler (the deal's payment calls the provider
 // there); every other activity, timer and child workflow belongs to the
 // latest step.
-func PlanOf(ctx context.Context, c client.Client, workflowID string) (workflows.BaselinePlan, RoundTrips, error) {
+func PlanOf(ctx context.Context, c client.Client, workflowID string) (baseline.Plan, RoundTrips, error) {
 	events, err := history(ctx, c, workflowID, "")
 	if err != nil {
-		return workflows.BaselinePlan{}, RoundTrips{}, err
+		return baseline.Plan{}, RoundTrips{}, err
 	}
 	finished := map[int64]int64{}      // activity scheduled event → its end
 	updateEnds := map[int64]int64{}    // update accepted event → completed event
@@ -82,7 +83,7 @@ func PlanOf(ctx context.Context, c client.Client, workflowID string) (workflows.
 	}
 
 	var (
-		plan   workflows.BaselinePlan
+		plan   baseline.Plan
 		rt     RoundTrips
 		open   []int64 // accepted events of updates not yet completed, with their step
 		stepOf = map[int64]int{}
@@ -101,19 +102,19 @@ func PlanOf(ctx context.Context, c client.Client, workflowID string) (workflows.
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
 			rt.Updates++
 			name := e.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName()
-			plan.Steps = append(plan.Steps, workflows.BaselineSegment{Name: name})
+			plan.Steps = append(plan.Steps, baseline.Segment{Name: name})
 			current = &plan.Steps[len(plan.Steps)-1]
 			open = append(open, id)
 			stepOf[id] = len(plan.Steps) - 1
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
 			name := e.GetWorkflowExecutionSignaledEventAttributes().GetSignalName()
 			if childReports[name] {
-				plan.Reports = append(plan.Reports, workflows.BaselineSegment{Name: name})
+				plan.Reports = append(plan.Reports, baseline.Segment{Name: name})
 				current = &plan.Reports[len(plan.Reports)-1]
 				continue
 			}
 			rt.Signals++
-			plan.Steps = append(plan.Steps, workflows.BaselineSegment{Name: name, Signal: true})
+			plan.Steps = append(plan.Steps, baseline.Segment{Name: name, Signal: true})
 			current = &plan.Steps[len(plan.Steps)-1]
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 			rt.Activities++
@@ -163,8 +164,8 @@ func PlanOf(ctx context.Context, c client.Client, workflowID string) (workflows.
 
 // childPlanOf counts a child's polls, sleeps and reports, across its
 // continued runs.
-func childPlanOf(ctx context.Context, c client.Client, workflowID, runID string) (workflows.BaselineChildPlan, RoundTrips, error) {
-	var p workflows.BaselineChildPlan
+func childPlanOf(ctx context.Context, c client.Client, workflowID, runID string) (baseline.ChildPlan, RoundTrips, error) {
+	var p baseline.ChildPlan
 	var rt RoundTrips
 	for runID != "" {
 		events, err := history(ctx, c, workflowID, runID)

@@ -103,18 +103,18 @@ func TestLatencyRunOnItsOwnStack(t *testing.T) {
 }
 
 // runOnOwnStack runs the benchmark with the default options as configure
-// changes them, on a dev stack of its own whose worker is built from
-// ./cmd/worker and runs as a child process, and fails the test with the
-// run's progress lines if it fails.
+// changes them, on a dev stack of its own whose worker, `tradeloop
+// bench-worker` built from ./cmd/tradeloop, runs as a child process, and
+// fails the test with the run's progress lines if it fails.
 func runOnOwnStack(t *testing.T, configure func(*Options)) *Report {
 	t.Helper()
-	worker := filepath.Join(t.TempDir(), "worker")
-	if out, err := exec.Command("go", "build", "-o", worker, "../../cmd/worker").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/worker: %v\n%s", err, out)
+	exe := filepath.Join(t.TempDir(), "tradeloop")
+	if out, err := exec.Command("go", "build", "-o", exe, "../../cmd/tradeloop").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/tradeloop: %v\n%s", err, out)
 	}
 	o := DefaultOptions()
 	configure(&o)
-	o.WorkerCommand = []string{worker}
+	o.WorkerCommand = []string{exe, "bench-worker"}
 	// A quiet machine needs under a minute; one busy with a second test
 	// run several. The run's own progress lines say where it stands.
 	o.Timeout = 15 * time.Minute

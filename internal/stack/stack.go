@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
@@ -135,8 +134,9 @@ func Payments(d Deps) activities.Payments {
 // The ledger and the read model are PostgreSQL's, payments go to Stripe or
 // the sandbox, shipments are followed at 17TRACK when a token is configured
 // and at the simulated carrier otherwise; notifications go into the outbox
-// (StartOutbox delivers them).
-func NewWorker(d Deps) worker.Worker {
+// (StartOutbox delivers them). Each of extra registers more on the same
+// worker (the bench's worker adds its baseline).
+func NewWorker(d Deps, extra ...func(worker.Registry)) worker.Worker {
 	w := worker.New(d.Temporal, TaskQueue(d.Config), worker.Options{
 		// Pollers of their own for the normal task queue (deals' first
 		// workflow tasks, children's) and the sticky ones: with the SDK's
@@ -150,9 +150,9 @@ func NewWorker(d Deps) worker.Worker {
 	workflows.Register(w)
 	workflows.RegisterFinance(w)
 	workflows.RegisterRetention(w)
-	// The load generator's yardstick (tradeloop bench); idle otherwise.
-	workflows.RegisterBaseline(w)
-	w.RegisterActivityWithOptions(activities.BaselineNoop, activity.RegisterOptions{Name: activities.BaselineActivityName})
+	for _, register := range extra {
+		register(w)
+	}
 	fin := finance.New(d.DB, d.Temporal)
 	fin.Logger = d.Logger.With("component", "escrow-watchdog")
 	w.RegisterActivity(&activities.Activities{
@@ -318,14 +318,15 @@ func ServeMetrics(ctx context.Context, addr string, h http.Handler, drain time.D
 }
 
 // RunWorker runs the worker of cmd/worker (and `tradeloop worker`) until ctx
-// is cancelled, then lets running activities finish and returns.
-func RunWorker(ctx context.Context, cfg config.Config) error {
+// is cancelled, then lets running activities finish and returns. extra is
+// NewWorker's.
+func RunWorker(ctx context.Context, cfg config.Config, extra ...func(worker.Registry)) error {
 	deps, closeDeps, err := Connect(ctx, cfg, "worker")
 	if err != nil {
 		return err
 	}
 	defer closeDeps()
-	w := NewWorker(deps)
+	w := NewWorker(deps, extra...)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

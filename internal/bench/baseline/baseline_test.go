@@ -1,4 +1,4 @@
-package workflows
+package baseline
 
 import (
 	"context"
@@ -10,18 +10,19 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/workflows"
 )
 
 // The baseline makes exactly the round trips its plan lists, and refuses a
 // step the plan does not expect next.
 func TestBaselineMakesThePlannedRoundTrips(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
-	env := newTestEnv(&s)
-	RegisterBaseline(env)
-	env.RegisterActivityWithOptions(activities.BaselineNoop, activity.RegisterOptions{Name: activities.BaselineActivityName})
+	env := s.NewTestWorkflowEnvironment()
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: time.Minute})
+	Register(env)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "baseline-1"})
 
 	var mu sync.Mutex
@@ -31,48 +32,48 @@ func TestBaselineMakesThePlannedRoundTrips(t *testing.T) {
 	children := 0
 	env.SetOnChildWorkflowStartedListener(func(*workflow.Info, workflow.Context, converter.EncodedValues) { children++ })
 
-	plan := BaselinePlan{
-		Start: BaselineSegment{After: 2, Timers: 1},
-		Steps: []BaselineSegment{
-			{Name: UpdateSubmitQuote, After: 1, Timers: 1},
-			{Name: UpdatePay, Inside: 1, After: 1, Timers: 2},
-			{Name: UpdateAddShipment, After: 1, Child: &BaselineChildPlan{Polls: 2, Sleeps: 1, Sleep: time.Second, Reports: 2}},
-			{Name: SignalMediatorDecision, Signal: true, After: 3},
+	plan := Plan{
+		Start: Segment{After: 2, Timers: 1},
+		Steps: []Segment{
+			{Name: workflows.UpdateSubmitQuote, After: 1, Timers: 1},
+			{Name: workflows.UpdatePay, Inside: 1, After: 1, Timers: 2},
+			{Name: workflows.UpdateAddShipment, After: 1, Child: &ChildPlan{Polls: 2, Sleeps: 1, Sleep: time.Second, Reports: 2}},
+			{Name: workflows.SignalMediatorDecision, Signal: true, After: 3},
 		},
-		Reports: []BaselineSegment{{Name: SignalShipmentUpdate, After: 1}, {Name: SignalShipmentUpdate, After: 2, Timers: 1}},
+		Reports: []Segment{{Name: workflows.SignalShipmentUpdate, After: 1}, {Name: workflows.SignalShipmentUpdate, After: 2, Timers: 1}},
 	}
 	results := map[string]error{}
 	update := func(at time.Duration, label, name string) {
 		env.RegisterDelayedCallback(func() {
-			env.UpdateWorkflow(UpdateBaselineStep, label, &testsuite.TestUpdateCallback{
+			env.UpdateWorkflow(UpdateStep, label, &testsuite.TestUpdateCallback{
 				OnReject:   func(err error) { results[label] = err },
 				OnAccept:   func() {},
 				OnComplete: func(_ any, err error) { results[label] = err },
-			}, BaselineStepInput{Name: name})
+			}, StepInput{Name: name})
 		}, at)
 	}
-	update(time.Minute, "quote", UpdateSubmitQuote)
-	update(2*time.Minute, "out of order", UpdateAddShipment)
-	update(3*time.Minute, "pay", UpdatePay)
-	update(4*time.Minute, "ship", UpdateAddShipment)
+	update(time.Minute, "quote", workflows.UpdateSubmitQuote)
+	update(2*time.Minute, "out of order", workflows.UpdateAddShipment)
+	update(3*time.Minute, "pay", workflows.UpdatePay)
+	update(4*time.Minute, "ship", workflows.UpdateAddShipment)
 	env.RegisterDelayedCallback(func() {
-		v, err := env.QueryWorkflow(QueryState)
+		v, err := env.QueryWorkflow(workflows.QueryState)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var st BaselineState
+		var st State
 		_ = v.Get(&st)
 		if st.Steps != 3 || st.ChildrenDone != 1 || st.Done {
 			t.Errorf("state before the last step %+v", st)
 		}
-		env.SignalWorkflow(SignalBaselineStep, BaselineStepInput{Name: SignalMediatorDecision})
+		env.SignalWorkflow(SignalStep, StepInput{Name: workflows.SignalMediatorDecision})
 	}, 10*time.Minute)
-	env.ExecuteWorkflow(Baseline, BaselineInput{ID: "b1", Plan: plan})
+	env.ExecuteWorkflow(Workflow, Input{ID: "b1", Plan: plan})
 
 	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
 		t.Fatalf("completed %v, error %v", env.IsWorkflowCompleted(), env.GetWorkflowError())
 	}
-	var st BaselineState
+	var st State
 	if err := env.GetWorkflowResult(&st); err != nil || !st.Done || st.Steps != 4 || st.ChildrenDone != 1 {
 		t.Fatalf("result %+v, %v", st, err)
 	}
@@ -81,7 +82,7 @@ func TestBaselineMakesThePlannedRoundTrips(t *testing.T) {
 			t.Errorf("%s: %v", l, results[l])
 		}
 	}
-	if RejectionCode(results["out of order"]) != RejectWrongStage {
+	if workflows.RejectionCode(results["out of order"]) != workflows.RejectWrongStage {
 		t.Errorf("a step out of the plan's order: %v", results["out of order"])
 	}
 	// 2 + 1 + (1 + 1) + 1 + 3 in the parent, 1 + 2 after the child's

@@ -1,14 +1,16 @@
-package workflows
+package baseline
 
 import (
+	"context"
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/workflows"
 )
 
 // The baseline is the load generator's yardstick (`tradeloop bench`): a
@@ -19,83 +21,98 @@ import (
 // from the history of a deal the bench ran (internal/bench), so the bench
 // can print what a deal costs as a ratio over what Temporal alone costs.
 const (
-	BaselineWorkflowName      = "Baseline"
-	BaselineChildWorkflowName = "BaselineChild"
-	// UpdateBaselineStep and SignalBaselineStep stand for the deal's
+	WorkflowName      = "Baseline"
+	ChildWorkflowName = "BaselineChild"
+	// UpdateStep and SignalStep stand for the deal's
 	// updates and signals, in the plan's order.
-	UpdateBaselineStep = "baseline-step"
-	SignalBaselineStep = "baseline-signal"
-	// SignalBaselineReport is the child's report, as a tracking child's.
-	SignalBaselineReport = "baseline-report"
+	UpdateStep = "baseline-step"
+	SignalStep = "baseline-signal"
+	// SignalReport is the child's report, as a tracking child's.
+	SignalReport = "baseline-report"
 )
 
-// BaselinePlan lists the round trips of one deal: what the workflow does
+// Plan lists the round trips of one deal: what the workflow does
 // when it starts, then after each update or signal, and after each report
 // from a child.
-type BaselinePlan struct {
-	Start   BaselineSegment   `json:"start"`
-	Steps   []BaselineSegment `json:"steps"`
-	Reports []BaselineSegment `json:"reports,omitempty"` // in the order they arrive, whichever child sends them
+type Plan struct {
+	Start   Segment   `json:"start"`
+	Steps   []Segment `json:"steps"`
+	Reports []Segment `json:"reports,omitempty"` // in the order they arrive, whichever child sends them
 }
 
-// BaselineSegment is the work that follows one update or signal (or the
+// Segment is the work that follows one update or signal (or the
 // start): activities run inside the update handler before it returns, then
 // activities the main loop runs, the timers it starts (each cancelled by the
 // next step, as a deal's deadline timers are), and a child workflow.
-type BaselineSegment struct {
-	Name   string             `json:"name"` // the deal's update or signal it stands for
-	Signal bool               `json:"signal,omitempty"`
-	Inside int                `json:"inside,omitempty"`
-	After  int                `json:"after,omitempty"`
-	Timers int                `json:"timers,omitempty"`
-	Child  *BaselineChildPlan `json:"child,omitempty"`
+type Segment struct {
+	Name   string     `json:"name"` // the deal's update or signal it stands for
+	Signal bool       `json:"signal,omitempty"`
+	Inside int        `json:"inside,omitempty"`
+	After  int        `json:"after,omitempty"`
+	Timers int        `json:"timers,omitempty"`
+	Child  *ChildPlan `json:"child,omitempty"`
 }
 
-// BaselineChildPlan is a tracking child's work: polls (activities), sleeps
+// ChildPlan is a tracking child's work: polls (activities), sleeps
 // between them (timers that fire) and reports to the parent (signals).
-type BaselineChildPlan struct {
+type ChildPlan struct {
 	Polls   int           `json:"polls"`
 	Sleeps  int           `json:"sleeps"`
 	Sleep   time.Duration `json:"sleep"`
 	Reports int           `json:"reports"`
 }
 
-// BaselineInput starts a baseline workflow.
-type BaselineInput struct {
-	ID   string       `json:"id"`
-	Plan BaselinePlan `json:"plan"`
+// Input starts a baseline workflow.
+type Input struct {
+	ID   string `json:"id"`
+	Plan Plan   `json:"plan"`
 }
 
-// BaselineStepInput names the deal update or signal a step stands for; it
+// StepInput names the deal update or signal a step stands for; it
 // must be the plan's next one.
-type BaselineStepInput struct {
+type StepInput struct {
 	Name string `json:"name"`
 }
 
-// BaselineState is what the baseline's state query returns.
-type BaselineState struct {
+// State is what the baseline's state query returns.
+type State struct {
 	ID           string `json:"deal_id"`
 	Steps        int    `json:"steps"`
 	ChildrenDone int    `json:"children_done"`
 	Done         bool   `json:"done"`
 }
 
-// BaselineChildInput starts a baseline child.
-type BaselineChildInput struct {
-	ParentID string            `json:"parent_id"`
-	Plan     BaselineChildPlan `json:"plan"`
+// ChildInput starts a baseline child.
+type ChildInput struct {
+	ParentID string    `json:"parent_id"`
+	Plan     ChildPlan `json:"plan"`
 }
 
-// BaselineReport is the child's signal; Last ends the child's work.
-type BaselineReport struct {
+// Report is the child's signal; Last ends the child's work.
+type Report struct {
 	Last bool `json:"last"`
 }
 
-// RegisterBaseline adds the baseline workflows to a worker; stack.NewWorker
-// registers them next to the deal's, with activities.BaselineNoop.
-func RegisterBaseline(r worker.WorkflowRegistry) {
-	r.RegisterWorkflowWithOptions(Baseline, workflow.RegisterOptions{Name: BaselineWorkflowName})
-	r.RegisterWorkflowWithOptions(BaselineChild, workflow.RegisterOptions{Name: BaselineChildWorkflowName})
+// ActivityName is the baseline's no-op activity.
+const ActivityName = "BaselineNoop"
+
+// Noop does nothing: it is one activity round trip through Temporal, the
+// unit the baseline counts in.
+func Noop(context.Context, int) error { return nil }
+
+// Register adds the baseline's workflows and activity to a worker. Only the
+// bench's worker (`tradeloop bench-worker`) registers them, next to the
+// deal's; production workers do not.
+func Register(r worker.Registry) {
+	r.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowName})
+	r.RegisterWorkflowWithOptions(ChildWorkflow, workflow.RegisterOptions{Name: ChildWorkflowName})
+	r.RegisterActivityWithOptions(Noop, activity.RegisterOptions{Name: ActivityName})
+}
+
+// reject refuses a step as the deal refuses an action: a non-retryable
+// application error with the deal's rejection code.
+func reject(code, format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), code, nil)
 }
 
 var baselineOptions = workflow.ActivityOptions{
@@ -104,9 +121,9 @@ var baselineOptions = workflow.ActivityOptions{
 }
 
 type baseline struct {
-	plan     BaselinePlan
-	state    BaselineState
-	queue    []BaselineSegment // segments whose main-loop work is due
+	plan     Plan
+	state    State
+	queue    []Segment // segments whose main-loop work is due
 	change   int
 	children int // started
 	awaited  int // started children that report
@@ -114,44 +131,44 @@ type baseline struct {
 	noop     int
 }
 
-// Baseline runs a plan: the round trips of one deal without its logic.
-func Baseline(ctx workflow.Context, in BaselineInput) (BaselineState, error) {
-	b := &baseline{plan: in.Plan, state: BaselineState{ID: in.ID}, queue: []BaselineSegment{in.Plan.Start}}
-	if err := workflow.SetQueryHandler(ctx, QueryState, func() (BaselineState, error) { return b.state, nil }); err != nil {
+// Workflow runs a plan: the round trips of one deal without its logic.
+func Workflow(ctx workflow.Context, in Input) (State, error) {
+	b := &baseline{plan: in.Plan, state: State{ID: in.ID}, queue: []Segment{in.Plan.Start}}
+	if err := workflow.SetQueryHandler(ctx, workflows.QueryState, func() (State, error) { return b.state, nil }); err != nil {
 		return b.state, err
 	}
-	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateBaselineStep,
-		func(ctx workflow.Context, in BaselineStepInput) (BaselineState, error) {
+	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateStep,
+		func(ctx workflow.Context, in StepInput) (State, error) {
 			if err := b.check(in, false); err != nil {
-				return BaselineState{}, err
+				return State{}, err
 			}
 			seg := b.take()
 			for range seg.Inside {
 				if err := b.activity(ctx); err != nil {
-					return BaselineState{}, err
+					return State{}, err
 				}
 			}
 			b.due(seg)
 			return b.state, nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in BaselineStepInput) error { return b.check(in, false) }})
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in StepInput) error { return b.check(in, false) }})
 	if err != nil {
 		return b.state, err
 	}
-	steps := workflow.GetSignalChannel(ctx, SignalBaselineStep)
+	steps := workflow.GetSignalChannel(ctx, SignalStep)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			var in BaselineStepInput
+			var in StepInput
 			steps.Receive(ctx, &in)
 			if b.check(in, true) == nil {
 				b.due(b.take())
 			}
 		}
 	})
-	reports := workflow.GetSignalChannel(ctx, SignalBaselineReport)
+	reports := workflow.GetSignalChannel(ctx, SignalReport)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			var r BaselineReport
+			var r Report
 			reports.Receive(ctx, &r)
 			if r.Last {
 				b.state.ChildrenDone++
@@ -192,7 +209,7 @@ func Baseline(ctx workflow.Context, in BaselineInput) (BaselineState, error) {
 				cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 					WorkflowID: fmt.Sprintf("%s/child-%d", workflow.GetInfo(ctx).WorkflowExecution.ID, b.children),
 				})
-				fut := workflow.ExecuteChildWorkflow(cctx, BaselineChild, BaselineChildInput{
+				fut := workflow.ExecuteChildWorkflow(cctx, ChildWorkflow, ChildInput{
 					ParentID: workflow.GetInfo(ctx).WorkflowExecution.ID, Plan: *seg.Child,
 				})
 				if err := fut.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
@@ -214,26 +231,26 @@ func Baseline(ctx workflow.Context, in BaselineInput) (BaselineState, error) {
 	return b.state, nil
 }
 
-func (b *baseline) check(in BaselineStepInput, signal bool) error {
+func (b *baseline) check(in StepInput, signal bool) error {
 	if b.state.Steps >= len(b.plan.Steps) {
-		return reject(RejectWrongStage, "the baseline has run all its %d steps", len(b.plan.Steps))
+		return reject(workflows.RejectWrongStage, "the baseline has run all its %d steps", len(b.plan.Steps))
 	}
 	want := b.plan.Steps[b.state.Steps]
 	if want.Name != in.Name || want.Signal != signal {
-		return reject(RejectWrongStage, "step %d of the baseline is %q, not %q", b.state.Steps+1, want.Name, in.Name)
+		return reject(workflows.RejectWrongStage, "step %d of the baseline is %q, not %q", b.state.Steps+1, want.Name, in.Name)
 	}
 	return nil
 }
 
 // take moves to the plan's next step.
-func (b *baseline) take() BaselineSegment {
+func (b *baseline) take() Segment {
 	seg := b.plan.Steps[b.state.Steps]
 	b.state.Steps++
 	return seg
 }
 
-// due hands a step's main-loop work to Baseline.
-func (b *baseline) due(seg BaselineSegment) {
+// due hands a step's main-loop work to Workflow.
+func (b *baseline) due(seg Segment) {
 	b.queue = append(b.queue, seg)
 	b.change++
 }
@@ -241,19 +258,19 @@ func (b *baseline) due(seg BaselineSegment) {
 func (b *baseline) activity(ctx workflow.Context) error {
 	b.noop++
 	actx := workflow.WithActivityOptions(ctx, baselineOptions)
-	return workflow.ExecuteActivity(actx, activities.BaselineNoop, b.noop).Get(ctx, nil)
+	return workflow.ExecuteActivity(actx, Noop, b.noop).Get(ctx, nil)
 }
 
-// BaselineChild polls, sleeps and reports as a tracking child does.
-func BaselineChild(ctx workflow.Context, in BaselineChildInput) error {
+// ChildWorkflow polls, sleeps and reports as a tracking child does.
+func ChildWorkflow(ctx workflow.Context, in ChildInput) error {
 	actx := workflow.WithActivityOptions(ctx, baselineOptions)
 	p := in.Plan
 	report := func(last bool) error {
-		return workflow.SignalExternalWorkflow(ctx, in.ParentID, "", SignalBaselineReport, BaselineReport{Last: last}).Get(ctx, nil)
+		return workflow.SignalExternalWorkflow(ctx, in.ParentID, "", SignalReport, Report{Last: last}).Get(ctx, nil)
 	}
 	reported, slept := 0, 0
 	for i := range p.Polls {
-		if err := workflow.ExecuteActivity(actx, activities.BaselineNoop, i).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(actx, Noop, i).Get(ctx, nil); err != nil {
 			return err
 		}
 		last := i == p.Polls-1

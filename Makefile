@@ -8,9 +8,11 @@ STRIPE_MOCK_VERSION := v0.203.0
 STRIPE_MOCK := $(BIN)/stripe-mock-$(STRIPE_MOCK_VERSION)
 WORKFLOWCHECK_VERSION := v0.6.0
 WORKFLOWCHECK := $(BIN)/workflowcheck-$(WORKFLOWCHECK_VERSION)
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 GOTEST_FLAGS ?=
 
-.PHONY: dev build test bench bench-load bench-latency bench-readmodel bench-search vet fmt-check workflowcheck generate generate-check tools clean
+.PHONY: dev build test bench bench-load bench-latency bench-readmodel bench-search vet fmt-check lint workflowcheck generate generate-check tools clean
 
 ## dev: the whole stack in one process (Temporal + UI, PostgreSQL, worker, API)
 dev: build
@@ -27,7 +29,7 @@ build:
 # The fuzz run is bounded by executions, not seconds: Go 1.26's fuzz
 # coordinator can report "context deadline exceeded" when a -fuzztime
 # duration runs out on a busy machine (go.dev/issue/75804, fixed in 1.27).
-test: vet fmt-check workflowcheck generate-check $(STRIPE_MOCK)
+test: vet fmt-check lint workflowcheck generate-check $(STRIPE_MOCK)
 	STRIPE_MOCK_BIN=$(STRIPE_MOCK) $(GO) test -race -count=1 -timeout 40m $(GOTEST_FLAGS) ./...
 	$(GO) test -run '^$$' -fuzz FuzzDecodeCreateDeal -fuzztime 5000x ./api
 
@@ -58,6 +60,10 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
+## lint: staticcheck with the rule set of staticcheck.conf
+lint: $(STATICCHECK)
+	$(STATICCHECK) ./...
+
 ## workflowcheck: no non-deterministic call reachable from workflow code
 workflowcheck: $(WORKFLOWCHECK)
 	$(WORKFLOWCHECK) ./workflows/... ./internal/bench/baseline/...
@@ -71,7 +77,7 @@ generate-check: $(SQLC)
 	@$(SQLC) diff || { echo "db/store is stale: run 'make generate' and commit the result"; exit 1; }
 
 ## tools: the pinned code generator, checker and Stripe mock, installed into ./bin
-tools: $(SQLC) $(WORKFLOWCHECK) $(STRIPE_MOCK)
+tools: $(SQLC) $(WORKFLOWCHECK) $(STATICCHECK) $(STRIPE_MOCK)
 
 $(SQLC):
 	@mkdir -p $(BIN)
@@ -82,6 +88,11 @@ $(WORKFLOWCHECK):
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN)/.wfc $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 	mv $(BIN)/.wfc/workflowcheck $@ && rmdir $(BIN)/.wfc
+
+$(STATICCHECK):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN)/.sc $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(BIN)/.sc/staticcheck $@ && rmdir $(BIN)/.sc
 
 $(STRIPE_MOCK):
 	@mkdir -p $(BIN)

@@ -64,7 +64,7 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 				return apiErr(http.StatusConflict, "in_progress", "a request with this Idempotency-Key is still in progress: retry it later")
 			}
 			c.Response().Header().Set("Idempotent-Replayed", "true")
-			return c.Blob(int(*prev.Status), echo.MIMEApplicationJSONCharsetUTF8, prev.Response)
+			return c.Blob(int(*prev.Status), echo.MIMEApplicationJSON, prev.Response)
 		}
 		if err != nil {
 			return err

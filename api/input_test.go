@@ -87,6 +87,9 @@ func TestIdempotencyKeyReplaysTheFirstResponse(t *testing.T) {
 	if !bytes.Equal(first.body, again.body) || again.header.Get("Idempotent-Replayed") != "true" {
 		t.Fatalf("repeat was not a replay:\n%s\n%s", first.body, again.body)
 	}
+	if a, b := first.header.Get("Content-Type"), again.header.Get("Content-Type"); a != b || a != "application/json" {
+		t.Fatalf("the replay's Content-Type %q, the first answer's %q", b, a)
+	}
 	body["quantity"] = 11
 	if r := p.do("buyer", "POST", "/v1/deals", body, "Idempotency-Key", "k-1"); r.status != 422 || r.errCode() != "idempotency_key_reused" {
 		t.Fatalf("same key, other body: %d %s", r.status, r.body)

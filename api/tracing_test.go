@@ -50,7 +50,7 @@ func spansOf(t *testing.T, rec *tracetest.SpanRecorder, requestID string, names 
 func attr(s sdktrace.ReadOnlySpan, k attribute.Key) string {
 	for _, a := range s.Attributes() {
 		if a.Key == k {
-			return a.Value.Emit()
+			return a.Value.String()
 		}
 	}
 	return ""

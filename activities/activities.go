@@ -51,7 +51,7 @@ type PaymentIndex interface {
 	DealOfPayment(ctx context.Context, providerPaymentID string) (dealID string, err error)
 }
 
-// ErrPaymentUnknown: no deal has recorded this provider payment (yet).
+// ErrPaymentUnknown means no deal has recorded this provider payment (yet).
 var ErrPaymentUnknown = errors.New("no deal has recorded this payment")
 
 // ErrPaymentNotRecorded is the type of the retryable error DealOfPayment
@@ -210,7 +210,7 @@ func (p Posting) Validate() error {
 	return nil
 }
 
-// Ledger account names.
+// BuyerAccount and the functions after it name the ledger's accounts.
 func BuyerAccount(org string) string    { return "buyer:" + org }
 func SupplierAccount(org string) string { return "supplier:" + org }
 func EscrowAccount(deal string) string  { return "escrow:" + deal }

@@ -93,8 +93,9 @@ type Deps struct {
 	DealTimeout time.Duration
 }
 
-// DefaultDealTimeout: a deal's query answers in milliseconds when Temporal
-// and the worker are up; ten seconds without an answer means they are not.
+// DefaultDealTimeout bounds a deal's query: it answers in milliseconds
+// when Temporal and the worker are up; ten seconds without an answer means
+// they are not.
 const DefaultDealTimeout = 10 * time.Second
 
 // DefaultIdempotencyLease outlasts the HTTP server's 60-second write

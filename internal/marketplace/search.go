@@ -24,7 +24,7 @@ const (
 	SortLeadTime  = "lead_time" // shortest lead time first
 )
 
-// Tiers, lowest first.
+// Tiers lists the supplier tiers, lowest first.
 var Tiers = []string{"bronze", "silver", "gold", "platinum"}
 
 // SearchBoost is how much a supplier's tier multiplies its products'

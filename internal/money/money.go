@@ -45,7 +45,7 @@ func Add(a, b int64) (int64, error) {
 // before production; the balance is the rest.
 const DepositPercent = 30
 
-// Deposit and balance of an escrowed total: deposit =
+// SplitDeposit gives the deposit and balance of an escrowed total: deposit =
 // ⌊total×DepositPercent/100⌋ and balance = total − deposit, so the two
 // always sum to the total.
 func SplitDeposit(total int64) (deposit, balance int64, err error) {

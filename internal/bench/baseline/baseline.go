@@ -1,3 +1,5 @@
+// Package baseline is the bench's yardstick: a workflow that makes the
+// Temporal round trips of one deal without its logic (see Workflow).
 package baseline
 
 import (

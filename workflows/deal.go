@@ -12,6 +12,35 @@ import (
 	"github.com/tradeloop/tradeloop/internal/money"
 )
 
+// The deal's stages, the file that handles each, and its exits. Every stage
+// may also end by a party's cancel where cancel.go allows it (QUOTING,
+// SAMPLE, CONTRACT, DEPOSIT, and PRODUCTION once it is late), into
+// CANCELLED. Deadlines are in onDeadline below.
+//
+//	QUOTING     quote.go       a quote accepted → SAMPLE (sample asked) or CONTRACT;
+//	                           inquiry_expires_at → EXPIRED; the quote SLA re-dispatches
+//	SAMPLE      sample.go      paid, shipped, approved (or auto-approved) → CONTRACT;
+//	                           rejected → another sample, or CANCELLED;
+//	                           sample_ship_by → CANCELLED
+//	CONTRACT    contract.go    signed by both → DEPOSIT (a sample asked first → SAMPLE);
+//	                           contract_sign_by → CANCELLED
+//	DEPOSIT     escrow.go      30 % paid and settled → PRODUCTION; deposit_due → CANCELLED
+//	PRODUCTION  production.go  ready to ship → BALANCE; ship_by marks it late
+//	BALANCE     escrow.go      70 % paid and settled → SHIPPING;
+//	                           balance_due → MEDIATION (buyer default, dispute.go)
+//	SHIPPING    shipment.go    delivered → INSPECTION; lost or returned → DISPUTE;
+//	                           the buyer disputes → DISPUTE
+//	INSPECTION  shipment.go    accepted, or inspection_ends_at → COMPLETED (escrow released);
+//	                           disputed → DISPUTE
+//	DISPUTE     dispute.go     a proposal accepted → RESOLVED; escalated, or
+//	                           dispute_answer_due / dispute_settle_by → MEDIATION
+//	MEDIATION   dispute.go     the mediator decides → RESOLVED
+//
+// COMPLETED, RESOLVED, CANCELLED and EXPIRED are final: finish records the
+// resolution, then run's settle (escrow.go) releases to the supplier what
+// the resolution says and refunds the rest, and the deal returns once its
+// money and its books are done.
+
 // Register adds every workflow of this package to a worker.
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(Deal, workflow.RegisterOptions{Name: DealWorkflowName})

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tradeloop/tradeloop/internal/dealview"
+	"github.com/tradeloop/tradeloop/workflows"
 )
 
 type obj = map[string]any
@@ -34,8 +35,11 @@ func schemas() obj {
 	tier := object(obj{"min_quantity": integer(), "unit_price": integer()}, "min_quantity", "unit_price")
 	note := object(obj{"note": str()})
 	shipment := object(obj{"carrier": str(), "tracking_number": str()}, "carrier", "tracking_number")
-	stages := []string{"QUOTING", "SAMPLE", "CONTRACT", "DEPOSIT", "PRODUCTION", "BALANCE", "SHIPPING", "INSPECTION", "DISPUTE", "MEDIATION", "COMPLETED", "RESOLVED", "CANCELLED", "EXPIRED",
-		string(dealview.StageClosed)} // what an invited supplier sees once another is awarded
+	var stages []string
+	for _, st := range workflows.Stages {
+		stages = append(stages, string(st))
+	}
+	stages = append(stages, string(dealview.StageClosed)) // what an invited supplier sees once another is awarded
 	event := obj{"type": "object", "required": []string{"at", "type"}, "properties": obj{"at": timestamp(), "type": str(), "actor": str(), "detail": str()}}
 	payment := obj{"type": "object", "required": []string{"id", "kind", "step", "amount", "currency", "status", "idempotency_key"}, "properties": obj{
 		"id": str(), "kind": obj{"type": "string", "enum": []string{"charge", "refund", "transfer"}}, "step": str(),

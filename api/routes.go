@@ -21,7 +21,21 @@ type route struct {
 	response string           // schema of the success body
 	status   int              // success status
 	query    []string         // query parameters, all optional
+	update   string           // the deal update the route sends, "" for none
 	handler  echo.HandlerFunc
+}
+
+// UpdateRoutes maps each route that sends a deal update (its path, in
+// Echo's syntax relative to /v1) to the update's name: the one table the
+// bench's baseline reads too.
+func UpdateRoutes() map[string]string {
+	out := map[string]string{}
+	for _, r := range (&Server{}).routeTable() {
+		if r.update != "" {
+			out[r.path] = r.update
+		}
+	}
+	return out
 }
 
 var (
@@ -38,7 +52,7 @@ var (
 func (s *Server) routeTable() []route {
 	act := func(method, path, op, summary string, roles []workflows.Role, request string, optional bool, update string, build builder) route {
 		return route{method: method, path: path, op: op, summary: summary, roles: roles, request: request, optional: optional,
-			response: "Deal", status: http.StatusOK, handler: s.action(update, build)}
+			response: "Deal", status: http.StatusOK, update: update, handler: s.action(update, build)}
 	}
 	return []route{
 		{method: http.MethodPost, path: "/deals", op: "createDeal", summary: "Send an inquiry: starts the deal",
@@ -61,7 +75,7 @@ func (s *Server) routeTable() []route {
 		act(http.MethodPost, "/deals/:id/sample/reject", "rejectSample", "Reject the sample", buyerOnly, "RejectSample", false, workflows.UpdateRejectSample, rejectSampleInput),
 		act(http.MethodPost, "/deals/:id/contract/sign", "signContract", "Sign the contract", parties, "Sign", false, workflows.UpdateSignContract, signInput),
 		{method: http.MethodPost, path: "/deals/:id/payments/:step", op: "pay", summary: "Start the payment of sample, deposit or balance",
-			roles: buyerOnly, response: "PayResult", status: http.StatusOK, handler: s.pay},
+			roles: buyerOnly, response: "PayResult", status: http.StatusOK, update: workflows.UpdatePay, handler: s.pay},
 		act(http.MethodPost, "/deals/:id/production", "reportProgress", "Report production progress", supplierOnly, "Progress", false, workflows.UpdateReportProgress, progressInput),
 		act(http.MethodPost, "/deals/:id/ready", "markReady", "Mark the goods ready to ship", supplierOnly, "Note", true, workflows.UpdateMarkReady, noteInput),
 		act(http.MethodPost, "/deals/:id/ship-by", "extendShipBy", "Extend a late ship-by date", buyerOnly, "Extend", false, workflows.UpdateExtendShipBy, extendInput),

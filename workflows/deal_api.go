@@ -103,6 +103,11 @@ const (
 	StageExpired    Stage = "EXPIRED"
 )
 
+// Stages lists every stage, in the order a deal can pass through them, the
+// final ones last.
+var Stages = []Stage{StageQuoting, StageSample, StageContract, StageDeposit, StageProduction, StageBalance,
+	StageShipping, StageInspection, StageDispute, StageMediation, StageCompleted, StageResolved, StageCancelled, StageExpired}
+
 // Final reports whether no action can change the deal any more.
 func (s Stage) Final() bool {
 	return s == StageCompleted || s == StageResolved || s == StageCancelled || s == StageExpired

@@ -11,6 +11,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/tradeloop/tradeloop/api"
 	"github.com/tradeloop/tradeloop/internal/bench/baseline"
 	"github.com/tradeloop/tradeloop/internal/dealclient"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -31,22 +32,26 @@ type baselineAPI struct {
 	plans     map[dealclient.Kind]baseline.Plan
 }
 
-// updateOf names the deal update each action route sends.
-var updateOf = map[string]string{
-	"quotes":           workflows.UpdateSubmitQuote,
-	"quotes/accept":    workflows.UpdateAcceptQuote,
-	"sample/ship":      workflows.UpdateShipSample,
-	"sample/approve":   workflows.UpdateApproveSample,
-	"contract/sign":    workflows.UpdateSignContract,
-	"payments":         workflows.UpdatePay,
-	"production":       workflows.UpdateReportProgress,
-	"ready":            workflows.UpdateMarkReady,
-	"shipment":         workflows.UpdateAddShipment,
-	"accept":           workflows.UpdateAcceptDelivery,
-	"dispute":          workflows.UpdateOpenDispute,
-	"dispute/answer":   workflows.UpdateAnswerDispute,
-	"dispute/escalate": workflows.UpdateEscalateDispute,
-}
+// updateOf names the deal update each action route sends, by the route's
+// path under /deals/:id/ without its parameters ("quotes/accept",
+// "payments"), from the API's route table.
+var updateOf = func() map[string]string {
+	out := map[string]string{}
+	for path, update := range api.UpdateRoutes() {
+		rest, ok := strings.CutPrefix(path, "/deals/:id/")
+		if !ok {
+			continue
+		}
+		var parts []string
+		for _, seg := range strings.Split(rest, "/") {
+			if !strings.HasPrefix(seg, ":") {
+				parts = append(parts, seg)
+			}
+		}
+		out[strings.Join(parts, "/")] = update
+	}
+	return out
+}()
 
 // baselineView is the baseline's state in the shape the deal client reads.
 type baselineView struct {

@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tradeloop/tradeloop/workflows"
 )
 
 // Kind is the shape of a deal.
@@ -126,13 +128,7 @@ type Payment struct {
 	ProviderID string `json:"provider_id"`
 }
 
-func (v View) final() bool {
-	switch v.Stage {
-	case "COMPLETED", "RESOLVED", "CANCELLED", "EXPIRED":
-		return true
-	}
-	return false
-}
+func (v View) final() bool { return workflows.Stage(v.Stage).Final() }
 
 // Result is one deal driven to its end.
 type Result struct {
@@ -308,7 +304,7 @@ func (r *run) drive(kind Kind) error {
 		if v.ChildrenDone != nil {
 			return *v.ChildrenDone >= children
 		}
-		return v.Stage == "INSPECTION"
+		return v.Stage == string(workflows.StageInspection)
 	}); err != nil {
 		return err
 	}

@@ -24,10 +24,10 @@ var (
 	// The one binary that carries the dev stack and the bench.
 	devBinaries = []string{"cmd/tradeloop"}
 	// Leaf libraries: they import nothing of ours.
-	leaves = []string{"internal/money", "internal/sheet", "internal/apikey", "internal/freeport", "internal/bounds", "internal/historycodec"}
+	leaves = []string{"internal/money", "internal/tier", "internal/sheet", "internal/apikey", "internal/freeport", "internal/bounds", "internal/historycodec"}
 	// What the deal's workflow code may import of ours: the activities'
-	// contract and two leaves; nothing that reaches a database or network.
-	workflowDeps = []string{"activities", "internal/bounds", "internal/money"}
+	// contract and three leaves; nothing that reaches a database or network.
+	workflowDeps = []string{"activities", "internal/bounds", "internal/money", "internal/tier"}
 	// Standard packages that do I/O, which workflow code must not import
 	// (its activities do the I/O).
 	ioPackages = []string{"net", "net/http", "os", "os/exec", "io/fs", "database/sql", "syscall", "math/rand", "crypto/rand"}

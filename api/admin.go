@@ -12,6 +12,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/apikey"
+	"github.com/tradeloop/tradeloop/internal/tier"
 )
 
 // CreateOrganizationRequest names a new organization.
@@ -43,7 +44,7 @@ type CreateUserRequest struct {
 	Tier string `json:"tier"`
 }
 
-var tiers = map[string]bool{"": true, "bronze": true, "silver": true, "gold": true, "platinum": true}
+func validTier(s string) bool { _, ok := tier.Parse(s); return ok }
 
 // createUser makes a user and its API key; the key is in this response only.
 func (s *Server) createUser(c echo.Context) error {
@@ -61,8 +62,8 @@ func (s *Server) createUser(c echo.Context) error {
 		return invalid("email", "must be an email address")
 	case !role.Valid():
 		return invalid("role", "must be buyer, supplier, mediator, finance or admin")
-	case !tiers[r.Tier] || (r.Tier != "" && role != store.UserRoleSupplier):
-		return invalid("tier", "is bronze, silver, gold or platinum, for suppliers only")
+	case r.Tier != "" && !validTier(r.Tier), r.Tier != "" && role != store.UserRoleSupplier:
+		return invalid("tier", "is %s, for suppliers only", tier.Names())
 	}
 	key, err := apikey.New()
 	if err != nil {

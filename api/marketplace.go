@@ -18,6 +18,7 @@ import (
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/sheet"
+	"github.com/tradeloop/tradeloop/internal/tier"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -522,7 +523,7 @@ func (s *Server) comparison(c echo.Context, st workflows.DealState) (QuoteCompar
 	out := QuoteComparison{DealID: st.DealID, Product: st.Inquiry.Product, Quantity: st.Inquiry.Quantity, Currency: st.Currency, Quotes: []ComparedQuote{}}
 	for _, id := range order {
 		q := latest[id]
-		cq := ComparedQuote{SupplierID: id, Tier: "bronze", Certifications: []string{}, Quote: q}
+		cq := ComparedQuote{SupplierID: id, Tier: string(tier.Bronze), Certifications: []string{}, Quote: q}
 		if p, ok := byID[id]; ok {
 			cq.SupplierName, cq.Tier, cq.Certifications = p.Name, p.Tier, p.Certifications
 			if p.RatingsCount > 0 {

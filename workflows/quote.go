@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tradeloop/tradeloop/internal/money"
+	"github.com/tradeloop/tradeloop/internal/tier"
 )
 
 func (d *deal) inviteNext(ctx workflow.Context) {
@@ -228,7 +229,7 @@ func (d *deal) acceptQuote(ctx workflow.Context, in AcceptInput) {
 			d.state.SupplierTier = inv.Tier
 		}
 	}
-	d.state.CommissionBP = money.CommissionBasisPoints(d.state.SupplierTier)
+	d.state.CommissionBP = tier.Of(d.state.SupplierTier).CommissionBasisPoints()
 	d.closeOpenQuotes(ctx, q.SupplierID)
 	delete(d.state.Deadlines, dlInquiryExpires)
 	d.eventAbout(ctx, "quote_accepted", in.Actor.OrgID, q.SupplierID, fmt.Sprintf("%s from %s: %d %s (deposit %d, balance %d)",

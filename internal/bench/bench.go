@@ -40,6 +40,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/dealclient"
 	"github.com/tradeloop/tradeloop/internal/seed"
 	"github.com/tradeloop/tradeloop/internal/stack"
+	"github.com/tradeloop/tradeloop/internal/tier"
 	"github.com/tradeloop/tradeloop/internal/tracing"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -526,7 +527,7 @@ func makeParties(ctx context.Context, dc dealclient.Client, admin, mediator deal
 		if err != nil {
 			return nil, fmt.Errorf("create bench users: %w", err)
 		}
-		s, err := user(i, "supplier", "gold")
+		s, err := user(i, "supplier", string(tier.Gold))
 		if err != nil {
 			return nil, fmt.Errorf("create bench users: %w", err)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/testenv"
+	"github.com/tradeloop/tradeloop/internal/tier"
 )
 
 // Volumes of the search benchmark: 100,000 products of 500 suppliers in 20
@@ -43,7 +44,7 @@ func seedProducts(b *testing.B, pool *pgxpool.Pool) {
 	for i := range sups {
 		sups[i] = uuid.New()
 		orgs = append(orgs, []any{sups[i], fmt.Sprintf("Supplier %03d", i), joined})
-		profiles = append(profiles, []any{sups[i], []string{}, []string{}, []string{}, marketplace.Tiers[r.IntN(4)], int16(1 + r.IntN(5))})
+		profiles = append(profiles, []any{sups[i], []string{}, []string{}, []string{}, string(tier.All[r.IntN(len(tier.All))]), int16(1 + r.IntN(5))})
 	}
 	for i := range benchProducts {
 		adj, noun, adj2 := benchAdjectives[r.IntN(len(benchAdjectives))], benchNouns[r.IntN(len(benchNouns))], benchAdjectives[r.IntN(len(benchAdjectives))]

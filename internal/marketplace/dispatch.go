@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/tier"
 )
 
 // DispatchCriteria is what an inquiry that names a category instead of
@@ -53,7 +54,6 @@ type Ranked struct {
 // Ranking weights, in points. They are explained in the deal's timeline,
 // so they are plain integers a person can add up.
 const (
-	pointsPerTier       = 10 // bronze 0, silver 10, gold 20, platinum 30
 	pointsRegion        = 15
 	pointsResponseMax   = 20 // × share of invitations answered in time
 	pointsNoHistory     = 10 // a supplier never invited yet
@@ -88,7 +88,7 @@ func Rank(now time.Time, c DispatchCriteria, candidates []Candidate) (ranked []R
 			score += points
 			parts = append(parts, fmt.Sprintf("%s %+d", why, points))
 		}
-		add(tierIndex(s.Tier)*pointsPerTier, s.Tier)
+		add(tier.Of(s.Tier).DispatchPoints(), s.Tier)
 		if r := matchingRegion(c.Regions, s.Regions); r != "" {
 			add(pointsRegion, "region "+r)
 		}
@@ -140,8 +140,6 @@ func compareResponse(a, b Candidate) int {
 	}
 	return 0
 }
-
-func tierIndex(tier string) int { return max(slices.Index(Tiers, tier), 0) }
 
 func missingCerts(want, have []string) []string {
 	var missing []string

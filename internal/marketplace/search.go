@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/money"
+	"github.com/tradeloop/tradeloop/internal/tier"
 )
 
 // Sort orders of a search.
@@ -23,23 +23,6 @@ const (
 	SortPrice     = "price"     // lowest unit price at the quantity first
 	SortLeadTime  = "lead_time" // shortest lead time first
 )
-
-// Tiers lists the supplier tiers, lowest first.
-var Tiers = []string{"bronze", "silver", "gold", "platinum"}
-
-// SearchBoost is how much a supplier's tier multiplies its products'
-// relevance.
-func SearchBoost(tier string) float64 {
-	switch tier {
-	case "silver":
-		return 1.1
-	case "gold":
-		return 1.2
-	case "platinum":
-		return 1.3
-	}
-	return 1
-}
 
 // SearchParams are a buyer's keywords and filters. Zero values filter
 // nothing.
@@ -107,8 +90,8 @@ func (p *SearchParams) Validate() error {
 		}
 	}
 	for _, t := range p.Tiers {
-		if !slices.Contains(Tiers, t) {
-			return FieldError{"tiers", fmt.Sprintf("%q: want one of %v", t, Tiers)}
+		if _, ok := tier.Parse(t); !ok {
+			return FieldError{"tiers", fmt.Sprintf("%q: want one of %v", t, tier.All)}
 		}
 	}
 	switch p.Sort {
@@ -158,8 +141,8 @@ const hitColumns = `p.id, p.supplier_org_id, p.sku, p.name, p.description, p.cat
 	p.origin_region, p.sample_available, p.sample_price_minor, p.created_at, p.updated_at,
 	o.name AS supplier_name, s.tier AS supplier_tier, s.response_rating`
 
-// boostSQL is SearchBoost in SQL.
-const boostSQL = `(CASE s.tier WHEN 'silver' THEN 1.1 WHEN 'gold' THEN 1.2 WHEN 'platinum' THEN 1.3 ELSE 1.0 END)::float8`
+// boostSQL is the supplier's tier's search boost in SQL.
+var boostSQL = tier.BoostSQL("s.tier")
 
 // Search finds products by keywords and filters, one page at a time.
 func (m *Market) Search(ctx context.Context, p SearchParams) (Page, error) {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
-	"github.com/tradeloop/tradeloop/internal/money"
+	"github.com/tradeloop/tradeloop/internal/tier"
 )
 
 // TierCurrency is the currency completed GMV is measured in for tiers.
@@ -37,60 +37,41 @@ type SupplierStats struct {
 	RecentMisses   int // quote SLA misses in the last MissWindow
 }
 
-// tierRule is what a tier asks for. Each tier's rule includes the ones
-// below it being met.
-type tierRule struct {
-	tier          string
-	minGMV        int64 // minor units of TierCurrency
-	minRating     float64
-	minRatings    int
-	minOnTimePct  int
-	maxResponse   time.Duration
-	maxRecentMiss int
-}
-
-// The rules, highest tier first. Bronze asks for nothing.
-var tierRules = []tierRule{
-	{tier: "platinum", minGMV: 100_000_000, minRating: 4.5, minRatings: 10, minOnTimePct: 95, maxResponse: 30 * time.Minute, maxRecentMiss: 0},
-	{tier: "gold", minGMV: 25_000_000, minRating: 4.0, minRatings: 5, minOnTimePct: 90, maxResponse: time.Hour, maxRecentMiss: 1},
-	{tier: "silver", minGMV: 5_000_000, minRating: 3.5, minRatings: 1, minOnTimePct: 80, maxResponse: 2 * time.Hour, maxRecentMiss: 3},
-}
-
 // ComputeTier returns the highest tier whose every rule the supplier meets,
 // and why it is not one higher.
-func ComputeTier(s SupplierStats) (tier, reason string) {
+func ComputeTier(s SupplierStats) (name, reason string) {
 	var shortOf []string
-	for _, r := range tierRules {
+	for _, r := range tier.Rules {
 		var missed []string
-		if s.GMV < r.minGMV {
-			missed = append(missed, fmt.Sprintf("GMV %s < %s", usd(s.GMV), usd(r.minGMV)))
+		if s.GMV < r.MinGMV {
+			missed = append(missed, fmt.Sprintf("GMV %s < %s", usd(s.GMV), usd(r.MinGMV)))
 		}
-		if s.RatingsCount < r.minRatings {
-			missed = append(missed, fmt.Sprintf("%d ratings < %d", s.RatingsCount, r.minRatings))
-		} else if s.Rating < r.minRating {
-			missed = append(missed, fmt.Sprintf("rating %.2f < %.1f", s.Rating, r.minRating))
+		if s.RatingsCount < r.MinRatings {
+			missed = append(missed, fmt.Sprintf("%d ratings < %d", s.RatingsCount, r.MinRatings))
+		} else if s.Rating < r.MinRating {
+			missed = append(missed, fmt.Sprintf("rating %.2f < %.1f", s.Rating, r.MinRating))
 		}
 		if n := s.QuotesOnTime + s.QuotesLate; n == 0 {
 			missed = append(missed, "no quotes yet")
-		} else if s.QuotesOnTime*100 < r.minOnTimePct*n {
-			missed = append(missed, fmt.Sprintf("quoted in time %d/%d < %d%%", s.QuotesOnTime, n, r.minOnTimePct))
+		} else if s.QuotesOnTime*100 < r.MinOnTimePct*n {
+			missed = append(missed, fmt.Sprintf("quoted in time %d/%d < %d%%", s.QuotesOnTime, n, r.MinOnTimePct))
 		}
-		if !s.HasResponse || s.MedianResponse > r.maxResponse {
-			missed = append(missed, fmt.Sprintf("median response over %s", r.maxResponse))
+		if !s.HasResponse || s.MedianResponse > r.MaxResponse {
+			missed = append(missed, fmt.Sprintf("median response over %s", r.MaxResponse))
 		}
-		if s.RecentMisses > r.maxRecentMiss {
-			missed = append(missed, fmt.Sprintf("%d SLA misses in 30 days > %d", s.RecentMisses, r.maxRecentMiss))
+		if s.RecentMisses > r.MaxRecentMiss {
+			missed = append(missed, fmt.Sprintf("%d SLA misses in 30 days > %d", s.RecentMisses, r.MaxRecentMiss))
 		}
 		if len(missed) == 0 {
-			reason = fmt.Sprintf("meets %s", r.tier)
+			reason = fmt.Sprintf("meets %s", r.Tier)
 			if len(shortOf) > 0 {
 				reason += "; " + shortOf[len(shortOf)-1]
 			}
-			return r.tier, reason
+			return string(r.Tier), reason
 		}
-		shortOf = append(shortOf, fmt.Sprintf("not %s: %s", r.tier, strings.Join(missed, ", ")))
+		shortOf = append(shortOf, fmt.Sprintf("not %s: %s", r.Tier, strings.Join(missed, ", ")))
 	}
-	return "bronze", shortOf[len(shortOf)-1]
+	return string(tier.Bronze), shortOf[len(shortOf)-1]
 }
 
 func usd(minor int64) string { return fmt.Sprintf("%d.%02d %s", minor/100, minor%100, TierCurrency) }
@@ -148,7 +129,7 @@ func (m *Market) RecalculateTiers(ctx context.Context, now time.Time) (activitie
 			if p.Tier != r.Tier {
 				sum.Changes = append(sum.Changes, activities.TierChange{
 					OrgID: r.OrgID.String(), From: r.Tier, To: p.Tier, Reason: p.TierReason,
-					CommissionBP: money.CommissionBasisPoints(p.Tier),
+					CommissionBP: tier.Of(p.Tier).CommissionBasisPoints(),
 				})
 			}
 		}
@@ -160,12 +141,12 @@ func (m *Market) RecalculateTiers(ctx context.Context, now time.Time) (activitie
 // SupplierTier returns the tier a new deal with the supplier is priced at;
 // a supplier without a profile is bronze.
 func (m *Market) SupplierTier(ctx context.Context, org uuid.UUID) (string, error) {
-	tier, err := store.New(m.db).SupplierTier(ctx, org)
+	got, err := store.New(m.db).SupplierTier(ctx, org)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "bronze", nil
+		return string(tier.Bronze), nil
 	}
 	if err != nil {
 		return "", fmt.Errorf("tier of %s: %w", org, err)
 	}
-	return tier, nil
+	return got, nil
 }

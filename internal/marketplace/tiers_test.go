@@ -2,17 +2,19 @@ package marketplace_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
-	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/testenv"
+	"github.com/tradeloop/tradeloop/internal/tier"
 )
 
 func TestComputeTier(t *testing.T) {
@@ -105,15 +107,34 @@ func TestRecalculateTiersFromTheReadModelSetsCommission(t *testing.T) {
 	assert.Contains(t, p.TierReason, "not platinum: GMV 260000.00 USD < 1000000.00 USD, 5 ratings < 10")
 
 	// The commission a new deal with each supplier is priced at.
-	tier, err := m.SupplierTier(context.Background(), riser)
+	got, err := m.SupplierTier(context.Background(), riser)
 	require.NoError(t, err)
-	assert.Equal(t, int64(200), money.CommissionBasisPoints(tier))
-	tier, err = m.SupplierTier(context.Background(), faller)
+	assert.Equal(t, int64(200), tier.Of(got).CommissionBasisPoints())
+	got, err = m.SupplierTier(context.Background(), faller)
 	require.NoError(t, err)
-	assert.Equal(t, int64(500), money.CommissionBasisPoints(tier))
+	assert.Equal(t, int64(500), tier.Of(got).CommissionBasisPoints())
 
 	// Recalculating again changes nothing.
 	sum, err = m.RecalculateTiers(context.Background(), now)
 	require.NoError(t, err)
 	assert.Empty(t, sum.Changes)
+}
+
+// The suppliers table's CHECK constraint and tier.All name the same tiers:
+// every tier the platform knows can be stored, and nothing else.
+func TestTheDatabaseStoresEveryTierAndNoOther(t *testing.T) {
+	pool := testenv.Postgres(t)
+	s := seeder{t, pool}
+	old := time.Now().UTC().AddDate(-1, 0, 0)
+	for _, tr := range tier.All {
+		s.supplier("Supplier "+string(tr), string(tr), old, nil, nil, nil)
+	}
+	for _, bad := range []string{"diamond", "Gold", "", "gold "} {
+		id := s.org("Supplier "+bad, "supplier", old)
+		_, err := pool.Exec(context.Background(), `INSERT INTO supplier_profiles (org_id, tier) VALUES ($1, $2)`, id, bad)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "23514" {
+			t.Errorf("tier %q stored: %v", bad, err)
+		}
+	}
 }

@@ -65,24 +65,6 @@ func BasisPoints(amount int64, bp int64) (int64, error) {
 	return amount/10000*bp + amount%10000*bp/10000, nil
 }
 
-// Supplier tiers and the platform commission each pays, in basis points:
-// higher tiers pay less.
-var tierCommission = map[string]int64{
-	"bronze":   500,
-	"silver":   300,
-	"gold":     200,
-	"platinum": 100,
-}
-
-// CommissionBasisPoints returns the commission rate of a supplier tier; an
-// unknown or empty tier pays the bronze rate.
-func CommissionBasisPoints(tier string) int64 {
-	if bp, ok := tierCommission[tier]; ok {
-		return bp
-	}
-	return tierCommission["bronze"]
-}
-
 // Tier is one step of a quantity price list.
 type Tier struct {
 	MinQuantity int64

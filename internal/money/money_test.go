@@ -62,14 +62,6 @@ func TestValidCurrency(t *testing.T) {
 	}
 }
 
-func TestCommissionByTier(t *testing.T) {
-	for tier, want := range map[string]int64{"bronze": 500, "silver": 300, "gold": 200, "platinum": 100, "": 500, "mystery": 500} {
-		if got := CommissionBasisPoints(tier); got != want {
-			t.Errorf("tier %q: %d bp, want %d", tier, got, want)
-		}
-	}
-}
-
 func TestTieredTotal(t *testing.T) {
 	tiers := []Tier{{100, 500}, {1000, 450}, {5000, 400}}
 	for qty, want := range map[int64]int64{100: 50_000, 999: 499_500, 1000: 450_000, 7000: 2_800_000} {

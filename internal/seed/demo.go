@@ -18,6 +18,7 @@ import (
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/apikey"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
+	"github.com/tradeloop/tradeloop/internal/tier"
 )
 
 // Demo is one demo user: its role, organization and API key.
@@ -99,7 +100,7 @@ func create(ctx context.Context, pool *pgxpool.Pool, role string) (Demo, error) 
 			}
 			if role == "supplier" {
 				if err := q.UpsertSupplierProfile(ctx, store.UpsertSupplierProfileParams{
-					OrgID: org.ID, Categories: []string{"apparel", "fasteners"}, Regions: []string{"CN-ZJ", "DE"}, Tier: "gold",
+					OrgID: org.ID, Categories: []string{"apparel", "fasteners"}, Regions: []string{"CN-ZJ", "DE"}, Tier: string(tier.Gold),
 				}); err != nil {
 					return fmt.Errorf("create demo supplier profile: %w", err)
 				}

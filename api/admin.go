@@ -44,8 +44,6 @@ type CreateUserRequest struct {
 	Tier string `json:"tier"`
 }
 
-func validTier(s string) bool { _, ok := tier.Parse(s); return ok }
-
 // createUser makes a user and its API key; the key is in this response only.
 func (s *Server) createUser(c echo.Context) error {
 	orgID, err := uuid.Parse(c.Param("org"))
@@ -62,7 +60,7 @@ func (s *Server) createUser(c echo.Context) error {
 		return invalid("email", "must be an email address")
 	case !role.Valid():
 		return invalid("role", "must be buyer, supplier, mediator, finance or admin")
-	case r.Tier != "" && !validTier(r.Tier), r.Tier != "" && role != store.UserRoleSupplier:
+	case r.Tier != "" && (!tier.Valid(r.Tier) || role != store.UserRoleSupplier):
 		return invalid("tier", "is %s, for suppliers only", tier.Names())
 	}
 	key, err := apikey.New()

@@ -17,6 +17,10 @@ const (
 	RejectLimit      = "limit_reached" // the deal's cap on this action is reached
 )
 
+// Reject is reject for workflows outside this package (the bench's
+// baseline), so they refuse as the deal does.
+func Reject(code, format string, args ...any) error { return reject(code, format, args...) }
+
 // reject makes the non-retryable error a validator returns: the update is
 // refused before anything enters the workflow's history.
 func reject(code, format string, args ...any) error {

@@ -46,6 +46,9 @@ func Parse(s string) (Tier, bool) {
 	return t, ok
 }
 
+// Valid reports whether s names a tier.
+func Valid(s string) bool { _, ok := Parse(s); return ok }
+
 // Of returns the tier named s; an empty or unknown name is Bronze, the
 // tier a supplier starts in.
 func Of(s string) Tier {

@@ -111,12 +111,6 @@ func Register(r worker.Registry) {
 	r.RegisterActivityWithOptions(Noop, activity.RegisterOptions{Name: ActivityName})
 }
 
-// reject refuses a step as the deal refuses an action: a non-retryable
-// application error with the deal's rejection code.
-func reject(code, format string, args ...any) error {
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), code, nil)
-}
-
 var baselineOptions = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
 	RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
@@ -235,11 +229,11 @@ func Workflow(ctx workflow.Context, in Input) (State, error) {
 
 func (b *baseline) check(in StepInput, signal bool) error {
 	if b.state.Steps >= len(b.plan.Steps) {
-		return reject(workflows.RejectWrongStage, "the baseline has run all its %d steps", len(b.plan.Steps))
+		return workflows.Reject(workflows.RejectWrongStage, "the baseline has run all its %d steps", len(b.plan.Steps))
 	}
 	want := b.plan.Steps[b.state.Steps]
 	if want.Name != in.Name || want.Signal != signal {
-		return reject(workflows.RejectWrongStage, "step %d of the baseline is %q, not %q", b.state.Steps+1, want.Name, in.Name)
+		return workflows.Reject(workflows.RejectWrongStage, "step %d of the baseline is %q, not %q", b.state.Steps+1, want.Name, in.Name)
 	}
 	return nil
 }

@@ -33,6 +33,7 @@ type Memory struct {
 	balances      map[string]int64 // account|currency → balance
 	projections   map[string]DealProjection
 	projectErr    func(DealProjection) error
+	postErr       func(Posting) error
 	events        map[string]map[int]ProjectedEvent
 	polls         map[string]int
 	notifications map[string]Notification
@@ -141,6 +142,11 @@ func (m *Memory) Post(_ context.Context, p Posting) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.postErr != nil {
+		if err := m.postErr(p); err != nil {
+			return err
+		}
+	}
 	if _, dup := m.postings[p.IdempotencyKey]; dup {
 		return nil
 	}
@@ -156,6 +162,14 @@ func (m *Memory) Post(_ context.Context, p Posting) error {
 	m.postings[p.IdempotencyKey] = p
 	m.postingOrder = append(m.postingOrder, p.IdempotencyKey)
 	return nil
+}
+
+// FailPostings makes Post fail with what fail returns (nil lets it
+// through), as a ledger that is down does.
+func (m *Memory) FailPostings(fail func(Posting) error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.postErr = fail
 }
 
 // FailProjections makes Project fail with what fail returns (nil lets it

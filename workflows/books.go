@@ -20,9 +20,20 @@ import (
 // history-bytes) and for deadline timers kept across the main loop's
 // turns (run), which those deals make without a marker each: a marker is
 // two history events (the marker and the search attribute it upserts).
-// Histories recorded before replay with the marker of each change. A
-// change to come takes version 2.
+// Histories recorded before replay with the marker of each change.
+//
+// Its version 2 (dealRecordedRounds) stands for the changes that save the
+// deal's round trips through Temporal's server since: a round of
+// bookkeeping made of what the history already holds is written by a
+// local activity (keepBooksConfirmed); a payment posts its charge to the
+// ledger within its own update, so the round it hands off has it (pay);
+// a payout makes its transfers and refunds at once (payout); and a deal
+// that has ended confirms its books as it ends, with no timer for a quiet
+// deal (awaitBooksDue). A change to come takes version 3.
 const versionDeal = "deal"
+
+// dealRecordedRounds is versionDeal's version 2.
+const dealRecordedRounds workflow.Version = 2
 
 // has reports whether the deal makes the change marked by the version
 // named change: every deal with versionDeal does.
@@ -224,7 +235,12 @@ func (d *deal) keepBooksConfirmed(ctx workflow.Context) error {
 	}
 	round := b.Projection.Round
 	summary := fmt.Sprintf("send %d notifications, update the read model (%s)", len(b.Notifications), d.state.Stage)
-	err = workflow.ExecuteActivity(withSummary(ctx, "%s", summary), acts.KeepBooks, b).Get(ctx, nil)
+	if d.roundRecorded(ctx) {
+		running := 0
+		err = quickly(ctx, true, &running, booksOptions, summary, acts.KeepBooks, b)
+	} else {
+		err = workflow.ExecuteActivity(withSummary(ctx, "%s", summary), acts.KeepBooks, b).Get(ctx, nil)
+	}
 	d.booksBehind = err != nil
 	if err != nil {
 		var appErr *temporal.ApplicationError
@@ -241,6 +257,46 @@ func (d *deal) keepBooksConfirmed(ctx workflow.Context) error {
 	}
 	d.confirm(round, mark)
 	return nil
+}
+
+// roundRecorded reports whether a round made now may be written by a
+// local activity (deals from dealRecordedRounds): no update was accepted
+// in this workflow task, so every change the round covers follows from
+// events Temporal has already recorded (signals, timers, activity
+// results, updates of earlier tasks). If the task is lost, its retry
+// makes the same changes from the same events and writes the same round
+// again, which the read model takes once; the read model is never ahead
+// of a state the deal will not reach. An update accepted in this task is
+// recorded only when the task completes, so its change is written by a
+// regular activity, which runs only once the task is recorded.
+//
+// A task is known by its history length and its time together: two tasks
+// never share a history length on Temporal's server, and the test
+// environment, whose history length stands still, moves its clock between
+// tasks that wait for time. Two tasks that look alike count as one, which
+// errs on the safe side (a regular activity).
+func (d *deal) roundRecorded(ctx workflow.Context) bool {
+	return d.features >= dealRecordedRounds && !d.updateTask.same(thisTask(ctx))
+}
+
+// workflowTask tells workflow tasks apart (roundRecorded).
+type workflowTask struct {
+	historyLength int
+	at            time.Time
+}
+
+func (t workflowTask) same(o workflowTask) bool {
+	return t.historyLength == o.historyLength && t.at.Equal(o.at)
+}
+
+func thisTask(ctx workflow.Context) workflowTask {
+	return workflowTask{historyLength: workflow.GetInfo(ctx).GetCurrentHistoryLength(), at: workflow.Now(ctx)}
+}
+
+// updateAccepted notes that an update was accepted in this workflow task
+// (roundRecorded).
+func (d *deal) updateAccepted(ctx workflow.Context) {
+	d.updateTask = thisTask(ctx)
 }
 
 // confirm records that the read model has round and every round before.
@@ -386,6 +442,20 @@ func (d *deal) projectionFrom(now time.Time, projected int, marks projectionMark
 // posts to the ledger, pays out and refunds without waiting for it, and a
 // failing projection or notification never blocks the deal.
 func (d *deal) keepBooksApart(ctx workflow.Context) {
+	if !d.booksSetUp {
+		d.setUpBooks(ctx)
+	}
+	workflow.Go(ctx, d.booksLoop)
+}
+
+// setUpBooks starts the run's history budget and sets how the deal keeps
+// its books. Deals from dealRecordedRounds do it before their handlers
+// exist, so an update delivered with the run's first workflow task hands
+// its round off as every later one does; earlier histories replay with it
+// done in the main loop, after an update delivered that early.
+func (d *deal) setUpBooks(ctx workflow.Context) {
+	d.booksSetUp = true
+	d.budgetHistoryBytes(ctx)
 	d.projectTouches = d.has(ctx, versionProjectTouches)
 	d.localBooks = d.has(ctx, versionLocalBooks)
 	if d.localBooks && d.has(ctx, versionHandOffBooks) {
@@ -401,35 +471,37 @@ func (d *deal) keepBooksApart(ctx workflow.Context) {
 			}
 		}
 	}
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		actx := workflow.WithActivityOptions(ctx, booksOptions)
-		for {
-			if err := d.awaitBooksDue(ctx); err != nil {
-				return
-			}
-			// The round runs under the span of the last update before it;
-			// an update during the round leaves its span for the next.
-			cause := d.cause
-			d.cause = nil
-			d.booksBusy = true
-			err := d.keepBooks(tracedBy(actx, cause))
-			d.booksBusy = false
-			if err == nil {
-				continue
-			}
-			var appErr *temporal.ApplicationError
-			if errors.As(err, &appErr) && appErr.Type() == activities.ErrProjectionRejected {
-				// Retrying cannot cure it: keepBooks moved past it, so later
-				// entries still reach the read model; report it.
-				d.reportBooks(ctx, "projection_rejected", err)
-				continue
-			}
-			d.reportBooks(ctx, "bookkeeping_failing", err)
-			seen := d.change
-			retry := workflow.AwaitOptions{Timeout: time.Hour, TimerOptions: workflow.TimerOptions{Summary: "retry failing bookkeeping"}}
-			_, _ = workflow.AwaitWithOptions(ctx, retry, func() bool { return d.change != seen })
+}
+
+// booksLoop makes the deal's rounds of bookkeeping as they fall due.
+func (d *deal) booksLoop(ctx workflow.Context) {
+	actx := workflow.WithActivityOptions(ctx, booksOptions)
+	for {
+		if err := d.awaitBooksDue(ctx); err != nil {
+			return
 		}
-	})
+		// The round runs under the span of the last update before it;
+		// an update during the round leaves its span for the next.
+		cause := d.cause
+		d.cause = nil
+		d.booksBusy = true
+		err := d.keepBooks(tracedBy(actx, cause))
+		d.booksBusy = false
+		if err == nil {
+			continue
+		}
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) && appErr.Type() == activities.ErrProjectionRejected {
+			// Retrying cannot cure it: keepBooks moved past it, so later
+			// entries still reach the read model; report it.
+			d.reportBooks(ctx, "projection_rejected", err)
+			continue
+		}
+		d.reportBooks(ctx, "bookkeeping_failing", err)
+		seen := d.change
+		retry := workflow.AwaitOptions{Timeout: time.Hour, TimerOptions: workflow.TimerOptions{Summary: "retry failing bookkeeping"}}
+		_, _ = workflow.AwaitWithOptions(ctx, retry, func() bool { return d.change != seen })
+	}
 }
 
 // alertOptions: an alert is tried a few times; losing one must not stop
@@ -462,8 +534,10 @@ func (d *deal) awaitBooksDue(ctx workflow.Context) error {
 		return d.handoffs == 0 && d.quickRunning == 0 && (d.booksPending() || d.unconfirmed() && d.confirmNow)
 	}
 	for {
-		if !d.unconfirmed() {
-			if err := workflow.Await(ctx, func() bool { return due() || d.unconfirmed() }); err != nil {
+		if !d.unconfirmed() || d.features >= dealRecordedRounds && d.state.Stage.Final() {
+			// An ended deal confirms as it ends (run): no timer for a
+			// quiet deal.
+			if err := workflow.Await(ctx, func() bool { return due() || d.unconfirmed() && !d.state.Stage.Final() }); err != nil {
 				return err
 			}
 			if due() {
@@ -554,7 +628,7 @@ func (d *deal) resumeInput() DealInput {
 
 // dealFeatures is the deal's versionDeal, asked before any other version.
 func dealFeatures(ctx workflow.Context) workflow.Version {
-	return workflow.GetVersion(ctx, versionDeal, workflow.DefaultVersion, 1)
+	return workflow.GetVersion(ctx, versionDeal, workflow.DefaultVersion, dealRecordedRounds)
 }
 
 // resumeDeal takes a deal over from its previous run.
@@ -565,12 +639,15 @@ func resumeDeal(ctx workflow.Context, in DealInput) (DealState, error) {
 		in: in, wf: DealWorkflowID(in.DealID), state: r.State, features: dealFeatures(ctx),
 		nextInvite: r.NextInvite, quoteSeq: r.QuoteSeq, proposals: r.Proposals, trackers: r.Trackers,
 		projected: r.Projected, rounds: r.Rounds, notified: r.Notified, marks: r.Marks.marks(),
-		payMu: workflow.NewMutex(ctx), stopTracking: map[string]workflow.CancelFunc{}, booksApart: true,
+		payMu: workflow.NewMutex(ctx), stopTracking: map[string]workflow.CancelFunc{}, posting: map[string]bool{}, booksApart: true,
 	}
 	if d.state.Deadlines == nil {
 		d.state.Deadlines = map[string]time.Time{}
 	}
 	d.upsertSearchAttributes(ctx)
+	if d.features >= dealRecordedRounds {
+		d.setUpBooks(ctx)
+	}
 	if err := d.registerHandlers(ctx); err != nil {
 		return DealState{}, err
 	}

@@ -104,6 +104,8 @@ type deal struct {
 	// coroutine (books.go); false only when replaying older histories.
 	booksApart bool
 	booksBusy  bool
+	// booksSetUp: setUpBooks ran.
+	booksSetUp bool
 	// localBooks: the notifications and projection of a change go in one
 	// bookkeeping activity (books.go), ledger postings run as local
 	// activities first (quick.go).
@@ -128,6 +130,12 @@ type deal struct {
 	quickRunning int
 	// features is the deal's versionDeal (books.go).
 	features workflow.Version
+	// updateTask is the workflow task that accepted the deal's latest
+	// update (roundRecorded).
+	updateTask workflowTask
+	// posting names the charges whose ledger posting is under way, so the
+	// main loop and a payment's update never post one twice at once.
+	posting map[string]bool
 	// openedAsAsked: the deal opened at DealInput.OpenedAt, so its opening
 	// state is Opening's and the API wrote its opening round.
 	openedAsAsked bool
@@ -164,6 +172,7 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 		wf:           DealWorkflowID(in.DealID),
 		payMu:        workflow.NewMutex(ctx),
 		stopTracking: map[string]workflow.CancelFunc{},
+		posting:      map[string]bool{},
 		features:     dealFeatures(ctx),
 	}
 	d.booksApart = d.has(ctx, versionBooksApart)
@@ -171,6 +180,9 @@ func Deal(ctx workflow.Context, in DealInput) (DealState, error) {
 	d.open(at)
 	d.openedAsAsked = at.Equal(in.OpenedAt)
 	d.upsertSearchAttributes(ctx)
+	if d.booksApart && d.features >= dealRecordedRounds {
+		d.setUpBooks(ctx)
+	}
 	// Handlers last: an update sent with the start is delivered as soon as
 	// its handler exists, and must find the suppliers already invited.
 	if err := d.registerHandlers(ctx); err != nil {
@@ -271,7 +283,6 @@ func (d *deal) open(at time.Time) {
 // run is the deal's main loop: side effects, deadlines, and the end.
 func (d *deal) run(ctx workflow.Context) (DealState, error) {
 	if d.booksApart {
-		d.budgetHistoryBytes(ctx)
 		d.keepBooksApart(ctx)
 	}
 	for {

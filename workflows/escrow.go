@@ -122,6 +122,17 @@ func (d *deal) pay(ctx workflow.Context, in PayInput) (PayResult, error) {
 			d.confirmCharge(ctx, p)
 		}
 	}
+	if d.features >= dealRecordedRounds && p.Status == PaymentSucceeded {
+		// Posted here rather than by the main loop afterwards, so the
+		// round this payment hands off has it and no round follows.
+		if err := d.postCharge(ctx, idx, true); err != nil {
+			// The payment answers all the same; the main loop posts it,
+			// retrying as long as it takes.
+			workflow.GetLogger(ctx).Warn("post a charge from its payment", "deal_id", d.in.DealID, "payment", p.ID, "error", err)
+			d.change++
+		}
+		p = &d.state.Payments[idx]
+	}
 	out := PayResult{ActionResult: d.result(), PaymentID: p.ID, Provider: p.Provider, ProviderPaymentID: p.ProviderID, Status: p.Status}
 	if d.handOff {
 		out.Books, err = d.handOffBooks(ctx)
@@ -247,24 +258,43 @@ func (d *deal) reconcile(ctx workflow.Context) error {
 // account in the ledger, once.
 func (d *deal) postConfirmedCharges(ctx workflow.Context) error {
 	for i := range d.state.Payments {
-		p := d.state.Payments[i]
-		if p.Kind != PaymentCharge || p.Status != PaymentSucceeded || p.Posted {
-			continue
+		if err := d.postCharge(ctx, i, false); err != nil {
+			return err
 		}
-		err := quickly(ctx, d.localBooks, &d.quickRunning, moneyOptions, fmt.Sprintf("post %s %s into escrow", p.Step, money.Format(p.Amount, p.Currency)), acts.PostLedger, activities.Posting{
-			IdempotencyKey: p.IdempotencyKey + "/escrow", DealID: d.in.DealID, Kind: p.Step,
-			Memo: fmt.Sprintf("%s payment %s into escrow", p.Step, p.ProviderID),
-			Lines: []activities.Line{
-				{Account: activities.BuyerAccount(d.in.Inquiry.BuyerOrgID), Amount: -p.Amount, Currency: p.Currency},
-				{Account: activities.EscrowAccount(d.in.DealID), Amount: p.Amount, Currency: p.Currency},
-			},
-		})
-		if err != nil {
-			return fmt.Errorf("post %s to the ledger: %w", p.ID, err)
-		}
-		d.state.Payments[i].Posted = true
-		d.touch()
 	}
+	return nil
+}
+
+// postCharge puts the i-th payment into the deal's escrow account in the
+// ledger if it is a captured charge not yet posted, nor being posted;
+// localOnly makes only the local attempts (quickLocal).
+func (d *deal) postCharge(ctx workflow.Context, i int, localOnly bool) error {
+	p := d.state.Payments[i]
+	if p.Kind != PaymentCharge || p.Status != PaymentSucceeded || p.Posted || d.posting[p.ID] {
+		return nil
+	}
+	d.posting[p.ID] = true
+	defer delete(d.posting, p.ID)
+	summary := fmt.Sprintf("post %s %s into escrow", p.Step, money.Format(p.Amount, p.Currency))
+	posting := activities.Posting{
+		IdempotencyKey: p.IdempotencyKey + "/escrow", DealID: d.in.DealID, Kind: p.Step,
+		Memo: fmt.Sprintf("%s payment %s into escrow", p.Step, p.ProviderID),
+		Lines: []activities.Line{
+			{Account: activities.BuyerAccount(d.in.Inquiry.BuyerOrgID), Amount: -p.Amount, Currency: p.Currency},
+			{Account: activities.EscrowAccount(d.in.DealID), Amount: p.Amount, Currency: p.Currency},
+		},
+	}
+	var err error
+	if localOnly {
+		err = quickLocal(ctx, &d.quickRunning, moneyOptions, summary, acts.PostLedger, posting)
+	} else {
+		err = quickly(ctx, d.localBooks, &d.quickRunning, moneyOptions, summary, acts.PostLedger, posting)
+	}
+	if err != nil {
+		return fmt.Errorf("post %s to the ledger: %w", p.ID, err)
+	}
+	d.state.Payments[i].Posted = true
+	d.touch()
 	return nil
 }
 
@@ -352,6 +382,9 @@ func (d *deal) paymentByID(id string) *Payment {
 // them in order, less commission on each released part, and the rest of
 // each charge is refunded to the buyer. Each transfer, refund and posting is
 // keyed by the charge, so a retried or replayed payout moves money once.
+// Deals from dealRecordedRounds start every charge's transfer and refund
+// at once and post the settlements when they are done; earlier histories
+// replay with one charge settled after the other.
 func (d *deal) payout(ctx workflow.Context, chargeIDs []string, release int64) error {
 	amounts := make([]int64, len(chargeIDs))
 	for i, id := range chargeIDs {
@@ -361,64 +394,147 @@ func (d *deal) payout(ctx workflow.Context, chargeIDs []string, release int64) e
 	if err != nil {
 		return fmt.Errorf("allocate payout: %w", err)
 	}
-	actx := workflow.WithActivityOptions(ctx, moneyOptions)
-	cur := d.state.Currency
-	for i, id := range chargeIDs {
-		a, charge := allocs[i], *d.paymentByID(id)
-		if a.Net > 0 {
-			var tr activities.TransferResult
-			key := charge.IdempotencyKey + "/transfer"
-			err := workflow.ExecuteActivity(withSummary(actx, "pay out %s to the supplier (%s)", money.Format(a.Net, cur), charge.ID), acts.Transfer, activities.TransferInput{
-				DealID: d.in.DealID, SupplierOrgID: d.state.SupplierID, SourcePaymentID: charge.ProviderID,
-				Amount: a.Net, Currency: cur, IdempotencyKey: key,
-			}).Get(ctx, &tr)
-			if err != nil {
-				return fmt.Errorf("transfer %s: %w", key, err)
+	if d.features < dealRecordedRounds {
+		for i, id := range chargeIDs {
+			m := moneyMoves{charge: *d.paymentByID(id), alloc: allocs[i]}
+			m.transfer = d.startTransfer(ctx, m)
+			if err := d.finishMoves(ctx, &m); err != nil {
+				return err
 			}
+			m.transfer, m.refund = nil, d.startRefund(ctx, m)
+			if err := d.finishMoves(ctx, &m); err != nil {
+				return err
+			}
+			if err := d.postSettlement(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	moves := make([]moneyMoves, len(chargeIDs))
+	for i, id := range chargeIDs {
+		moves[i] = d.startMoves(ctx, *d.paymentByID(id), allocs[i])
+	}
+	// Every move is waited for and recorded, even after one failed: the
+	// money moved, and a payout tried again must not move it twice.
+	var failed error
+	for i := range moves {
+		if err := d.finishMoves(ctx, &moves[i]); err != nil {
+			failed = errors.Join(failed, err)
+		}
+	}
+	for _, m := range moves {
+		if m.err != nil {
+			continue
+		}
+		if err := d.postSettlement(ctx, m); err != nil {
+			return errors.Join(failed, err)
+		}
+	}
+	return failed
+}
+
+// moneyMoves are the transfer to the supplier and the refund to the buyer
+// that settle one charge, under way.
+type moneyMoves struct {
+	charge           Payment
+	alloc            money.Allocation
+	transfer, refund workflow.Future // nil when the allocation has none
+	err              error           // set by finishMoves
+}
+
+// startMoves starts the transfer and the refund one charge's allocation
+// asks for.
+func (d *deal) startMoves(ctx workflow.Context, charge Payment, a money.Allocation) moneyMoves {
+	m := moneyMoves{charge: charge, alloc: a}
+	m.transfer, m.refund = d.startTransfer(ctx, m), d.startRefund(ctx, m)
+	return m
+}
+
+// startTransfer starts the transfer to the supplier, nil if there is none.
+func (d *deal) startTransfer(ctx workflow.Context, m moneyMoves) workflow.Future {
+	if m.alloc.Net <= 0 {
+		return nil
+	}
+	cur := d.state.Currency
+	actx := workflow.WithActivityOptions(ctx, moneyOptions)
+	return workflow.ExecuteActivity(withSummary(actx, "pay out %s to the supplier (%s)", money.Format(m.alloc.Net, cur), m.charge.ID), acts.Transfer, activities.TransferInput{
+		DealID: d.in.DealID, SupplierOrgID: d.state.SupplierID, SourcePaymentID: m.charge.ProviderID,
+		Amount: m.alloc.Net, Currency: cur, IdempotencyKey: m.charge.IdempotencyKey + "/transfer",
+	})
+}
+
+// startRefund starts the refund to the buyer, nil if there is none.
+func (d *deal) startRefund(ctx workflow.Context, m moneyMoves) workflow.Future {
+	if m.alloc.Refunded <= 0 {
+		return nil
+	}
+	cur := d.state.Currency
+	actx := workflow.WithActivityOptions(ctx, moneyOptions)
+	return workflow.ExecuteActivity(withSummary(actx, "refund %s to the buyer (%s)", money.Format(m.alloc.Refunded, cur), m.charge.ID), acts.Refund, activities.RefundInput{
+		DealID: d.in.DealID, PaymentID: m.charge.ProviderID, Amount: m.alloc.Refunded, Currency: cur, IdempotencyKey: m.charge.IdempotencyKey + "/refund",
+	})
+}
+
+// finishMoves waits for a charge's transfer and refund, records each that
+// is done as a payment of the deal, and returns their failures.
+func (d *deal) finishMoves(ctx workflow.Context, m *moneyMoves) error {
+	cur, charge, a := d.state.Currency, m.charge, m.alloc
+	if m.transfer != nil {
+		var tr activities.TransferResult
+		key := charge.IdempotencyKey + "/transfer"
+		if err := m.transfer.Get(ctx, &tr); err != nil {
+			m.err = fmt.Errorf("transfer %s: %w", key, err)
+		} else {
 			d.state.Payments = append(d.state.Payments, Payment{
 				ID: charge.ID + "-transfer", Kind: PaymentTransfer, Step: charge.Step, Amount: a.Net, Currency: cur,
 				Status: PaymentSucceeded, Provider: tr.Provider, ProviderID: tr.TransferID, IdempotencyKey: key,
 				CreatedAt: workflow.Now(ctx), Posted: true, Settled: true,
 			})
 		}
-		if a.Refunded > 0 {
-			var rf activities.RefundResult
-			key := charge.IdempotencyKey + "/refund"
-			err := workflow.ExecuteActivity(withSummary(actx, "refund %s to the buyer (%s)", money.Format(a.Refunded, cur), charge.ID), acts.Refund, activities.RefundInput{
-				DealID: d.in.DealID, PaymentID: charge.ProviderID, Amount: a.Refunded, Currency: cur, IdempotencyKey: key,
-			}).Get(ctx, &rf)
-			if err != nil {
-				return fmt.Errorf("refund %s: %w", key, err)
-			}
+	}
+	if m.refund != nil {
+		var rf activities.RefundResult
+		key := charge.IdempotencyKey + "/refund"
+		if err := m.refund.Get(ctx, &rf); err != nil {
+			m.err = errors.Join(m.err, fmt.Errorf("refund %s: %w", key, err))
+		} else {
 			d.state.Payments = append(d.state.Payments, Payment{
 				ID: charge.ID + "-refund", Kind: PaymentRefund, Step: charge.Step, Amount: a.Refunded, Currency: cur,
 				Status: PaymentSucceeded, Provider: rf.Provider, ProviderID: rf.RefundID, IdempotencyKey: key,
 				CreatedAt: workflow.Now(ctx), Posted: true, Settled: true,
 			})
 		}
-		lines := []activities.Line{{Account: activities.EscrowAccount(d.in.DealID), Amount: -a.Charge, Currency: cur}}
-		for _, l := range []activities.Line{
-			{Account: activities.SupplierAccount(d.state.SupplierID), Amount: a.Net, Currency: cur},
-			{Account: activities.CommissionAccount, Amount: a.Commission, Currency: cur},
-			{Account: activities.BuyerAccount(d.in.Inquiry.BuyerOrgID), Amount: a.Refunded, Currency: cur},
-		} {
-			if l.Amount != 0 {
-				lines = append(lines, l)
-			}
-		}
-		if err := quickly(ctx, d.localBooks, &d.quickRunning, moneyOptions, fmt.Sprintf("post settlement of %s: release %s", charge.ID, money.Format(a.Released, cur)), acts.PostLedger, activities.Posting{
-			IdempotencyKey: charge.IdempotencyKey + "/settle", DealID: d.in.DealID, Kind: "settle",
-			Memo:  fmt.Sprintf("%s: released %d (commission %d), refunded %d", charge.ID, a.Released, a.Commission, a.Refunded) + d.state.Resolution.memoNote(),
-			Lines: lines,
-		}); err != nil {
-			return fmt.Errorf("post settlement of %s: %w", charge.ID, err)
-		}
-		d.paymentByID(id).Settled = true
-		d.state.Escrow.Held -= a.Charge
-		d.state.Escrow.Released += a.Released
-		d.state.Escrow.Commission += a.Commission
-		d.state.Escrow.Refunded += a.Refunded
-		d.event(ctx, "payout", "", fmt.Sprintf("%s: %d to supplier, %d commission, %d refunded", charge.ID, a.Net, a.Commission, a.Refunded))
 	}
+	return m.err
+}
+
+// postSettlement posts a charge's settlement to the ledger once its money
+// moved, and counts it in the deal's escrow.
+func (d *deal) postSettlement(ctx workflow.Context, m moneyMoves) error {
+	cur, charge, a := d.state.Currency, m.charge, m.alloc
+	lines := []activities.Line{{Account: activities.EscrowAccount(d.in.DealID), Amount: -a.Charge, Currency: cur}}
+	for _, l := range []activities.Line{
+		{Account: activities.SupplierAccount(d.state.SupplierID), Amount: a.Net, Currency: cur},
+		{Account: activities.CommissionAccount, Amount: a.Commission, Currency: cur},
+		{Account: activities.BuyerAccount(d.in.Inquiry.BuyerOrgID), Amount: a.Refunded, Currency: cur},
+	} {
+		if l.Amount != 0 {
+			lines = append(lines, l)
+		}
+	}
+	if err := quickly(ctx, d.localBooks, &d.quickRunning, moneyOptions, fmt.Sprintf("post settlement of %s: release %s", charge.ID, money.Format(a.Released, cur)), acts.PostLedger, activities.Posting{
+		IdempotencyKey: charge.IdempotencyKey + "/settle", DealID: d.in.DealID, Kind: "settle",
+		Memo:  fmt.Sprintf("%s: released %d (commission %d), refunded %d", charge.ID, a.Released, a.Commission, a.Refunded) + d.state.Resolution.memoNote(),
+		Lines: lines,
+	}); err != nil {
+		return fmt.Errorf("post settlement of %s: %w", charge.ID, err)
+	}
+	d.paymentByID(charge.ID).Settled = true
+	d.state.Escrow.Held -= a.Charge
+	d.state.Escrow.Released += a.Released
+	d.state.Escrow.Commission += a.Commission
+	d.state.Escrow.Refunded += a.Refunded
+	d.event(ctx, "payout", "", fmt.Sprintf("%s: %d to supplier, %d commission, %d refunded", charge.ID, a.Net, a.Commission, a.Refunded))
 	return nil
 }

@@ -18,6 +18,7 @@ func onUpdate[T any](ctx workflow.Context, d *deal, name string, check func(work
 			if err := validate(ctx, in); err != nil {
 				return ActionResult{}, err
 			}
+			d.updateAccepted(ctx)
 			apply(ctx, in)
 			d.change++
 			d.cause = ctx.Value(TraceSpanKey)
@@ -113,7 +114,11 @@ func (d *deal) registerHandlers(ctx workflow.Context) error {
 		func() error {
 			// Paying runs the provider call inside the update, so the buyer's
 			// client gets what it needs to complete the payment.
-			return workflow.SetUpdateHandlerWithOptions(ctx, UpdatePay, d.pay,
+			pay := func(ctx workflow.Context, in PayInput) (PayResult, error) {
+				d.updateAccepted(ctx)
+				return d.pay(ctx, in)
+			}
+			return workflow.SetUpdateHandlerWithOptions(ctx, UpdatePay, pay,
 				workflow.UpdateHandlerOptions{Validator: d.checkPay})
 		},
 	}

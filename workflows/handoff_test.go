@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -14,13 +15,25 @@ import (
 
 // countKeepBooks counts the bookkeeping activities the deal starts.
 func countKeepBooks(h *harness) *int {
-	n := new(int)
+	n, _ := countBooks(h)
+	return n
+}
+
+// countBooks counts the bookkeeping activities the deal starts, regular
+// and local.
+func countBooks(h *harness) (regular, local *int) {
+	regular, local = new(int), new(int)
 	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
 		if info.ActivityType.Name == "KeepBooks" {
-			*n++
+			*regular++
 		}
 	})
-	return n
+	h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+		if info.ActivityType.Name == "KeepBooks" {
+			*local++
+		}
+	})
+	return regular, local
 }
 
 // projectedUpTo reports whether the read model has the deal's timeline
@@ -93,7 +106,7 @@ func TestRoundTheAPINeverWroteIsWrittenWithinTheHour(t *testing.T) {
 func TestAtMostEightRoundsGoUnconfirmed(t *testing.T) {
 	h := newHarness(t)
 	h.dropBooks = true
-	books := countKeepBooks(h)
+	regular, local := countBooks(h)
 	const actions = maxHandedOff + 2
 	for i := range actions {
 		h.update(10*m+time.Duration(i)*m, label(i), UpdateSubmitQuote, h.quote(supA))
@@ -103,8 +116,10 @@ func TestAtMostEightRoundsGoUnconfirmed(t *testing.T) {
 		if p.LastSeq <= 3 || p.LastSeq >= len(st.Timeline) || len(evs) != p.LastSeq {
 			t.Errorf("read model at entry %d with %d entries; want one confirmed after the first quote and before the last (%d)", p.LastSeq, len(evs), len(st.Timeline))
 		}
-		if *books < 2 { // the opening round, and one or more of the actions'
-			t.Errorf("%d bookkeeping activities, want 2 or more", *books)
+		// The opening round (local: no update in its task), and one or
+		// more of the actions' (regular: their updates are in theirs).
+		if *regular < 1 || *regular+*local < 2 {
+			t.Errorf("%d regular and %d local bookkeeping activities, want 1 or more regular and 2 or more in all", *regular, *local)
 		}
 	})
 	h.run(dealInput())
@@ -213,25 +228,87 @@ func TestOpeningBooksIsTheWorkflowsOpeningRound(t *testing.T) {
 	}
 }
 
-// A deposit paid and posted to the ledger (a local activity, in the
-// worker) is written to the read model in one round after the posting,
-// not in one before it and another after.
-func TestPostingAndTheChangeAfterItGoInOneRound(t *testing.T) {
+// A deposit paid is posted to the ledger within its payment (a local
+// activity, in the worker), so the round the payment hands off has the
+// posting and the stage after it: no bookkeeping round follows.
+func TestAPaymentHandsOffItsPostingInItsRound(t *testing.T) {
 	h := newHarness(t)
-	books := countKeepBooks(h)
+	regular, local := countBooks(h)
 	h.toInspection()
 	h.update(7*m*60, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
-	var before int
-	h.check(59*m, func(DealState) { before = *books })
+	var regBefore, localBefore int
+	h.check(59*m, func(DealState) { regBefore, localBefore = *regular, *local })
 	h.check(61*m, func(st DealState) {
-		if *books-before != 1 {
-			t.Errorf("%d bookkeeping activities for the deposit, want 1", *books-before)
+		if *regular != regBefore || *local != localBefore {
+			t.Errorf("%d regular and %d local bookkeeping activities for the deposit, want none", *regular-regBefore, *local-localBefore)
 		}
-		if st.Stage != StageProduction || !h.projectedUpTo(st) || h.mem.Balance(activities.EscrowAccount("d1"), "USD") != 300_000 {
-			p, _ := h.mem.Projected("d1")
+		p, _ := h.mem.Projected("d1")
+		if st.Stage != StageProduction || !h.projectedUpTo(st) || p.Stage != string(StageProduction) {
 			t.Errorf("deal %s, read model %s at entry %d of %d", st.Stage, p.Stage, p.LastSeq, len(st.Timeline))
+		}
+		if got := h.mem.Balance(activities.EscrowAccount("d1"), "USD"); got != 300_000 {
+			t.Errorf("escrow holds %d, want the deposit 300000", got)
+		}
+		if pay := st.Payments[len(st.Payments)-1]; !pay.Posted {
+			t.Errorf("deposit %s not posted", pay.ID)
 		}
 	})
 	h.run(dealInput())
 	h.ok("pay deposit", "accept goods")
+}
+
+// A payment whose posting fails in the worker still answers; the deal
+// posts it afterwards, as a regular activity, and the books follow.
+func TestAPaymentWhosePostingFailsAnswersAndIsPostedLater(t *testing.T) {
+	h := newHarness(t)
+	h.toInspection()
+	h.update(7*m*60, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
+	tries := int32(0)
+	h.mem.FailPostings(func(activities.Posting) error {
+		tries++
+		if tries <= quickTries.MaximumAttempts {
+			return errors.New("ledger unavailable")
+		}
+		return nil
+	})
+	h.check(2*m*60, func(st DealState) {
+		if st.Stage != StageProduction || !st.Payments[len(st.Payments)-1].Posted || !h.projectedUpTo(st) {
+			t.Errorf("deal %s, deposit posted %v, read model up to date %v", st.Stage, st.Payments[len(st.Payments)-1].Posted, h.projectedUpTo(st))
+		}
+		if got := h.mem.Balance(activities.EscrowAccount("d1"), "USD"); got != 300_000 {
+			t.Errorf("escrow holds %d, want the deposit 300000", got)
+		}
+	})
+	h.run(dealInput())
+	h.ok("pay deposit", "accept goods")
+	if tries <= quickTries.MaximumAttempts {
+		t.Errorf("the ledger was asked %d times, want the payment's %d local attempts and more", tries, quickTries.MaximumAttempts)
+	}
+}
+
+// A carrier's report reaches the deal as a signal, recorded before the
+// deal sees it: its round is written by a local activity, in the worker,
+// with no trip through Temporal's server.
+func TestARoundOfRecordedEventsIsWrittenByALocalActivity(t *testing.T) {
+	h := newHarness(t)
+	regular, local := countBooks(h)
+	h.toBalance()
+	h.update(240*m, "pay balance", UpdatePay, PayInput{Actor: buyer, Step: "balance"})
+	h.mem.Script("TRK1", activities.TrackInTransit, activities.TrackDelivered)
+	h.update(300*m, "ship", UpdateAddShipment, ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "TRK1"})
+	var regBefore, localBefore int
+	h.check(301*m, func(DealState) { regBefore, localBefore = *regular, *local })
+	h.signal(302*m, SignalProviderEvent, ProviderEvent{Type: "charge.updated", ObjectID: "ch_1", Detail: "metadata"})
+	h.check(303*m, func(st DealState) {
+		if *regular != regBefore || *local != localBefore+1 {
+			t.Errorf("%d regular and %d local bookkeeping activities for a signal, want 0 and 1", *regular-regBefore, *local-localBefore)
+		}
+		if !h.projectedUpTo(st) {
+			p, _ := h.mem.Projected("d1")
+			t.Errorf("read model at entry %d, deal at %d", p.LastSeq, len(st.Timeline))
+		}
+	})
+	h.update(7*m*60, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
+	h.run(dealInput())
+	h.ok("pay balance", "ship", "accept goods")
 }

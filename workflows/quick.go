@@ -41,17 +41,7 @@ var quickTries = temporal.RetryPolicy{
 // not a round before and another after.
 func quickly(ctx workflow.Context, local bool, running *int, opts workflow.ActivityOptions, summary string, activity any, arg any) error {
 	if local {
-		tries := quickTries
-		if opts.RetryPolicy != nil {
-			tries.NonRetryableErrorTypes = opts.RetryPolicy.NonRetryableErrorTypes
-		}
-		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-			StartToCloseTimeout: 10 * time.Second, ScheduleToCloseTimeout: 30 * time.Second,
-			RetryPolicy: &tries, Summary: summary,
-		})
-		*running++
-		err := workflow.ExecuteLocalActivity(lctx, activity, arg).Get(ctx, nil)
-		*running--
+		err := quickLocal(ctx, running, opts, summary, activity, arg)
 		if err == nil || final(err, opts) || ctx.Err() != nil {
 			return err
 		}
@@ -59,6 +49,22 @@ func quickly(ctx workflow.Context, local bool, running *int, opts workflow.Activ
 	}
 	actx := workflow.WithActivityOptions(ctx, opts)
 	return workflow.ExecuteActivity(withSummary(actx, "%s", summary), activity, arg).Get(ctx, nil)
+}
+
+// quickLocal makes quickly's local attempts only, and returns the last
+// one's error.
+func quickLocal(ctx workflow.Context, running *int, opts workflow.ActivityOptions, summary string, activity any, arg any) error {
+	tries := quickTries
+	if opts.RetryPolicy != nil {
+		tries.NonRetryableErrorTypes = opts.RetryPolicy.NonRetryableErrorTypes
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second, ScheduleToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &tries, Summary: summary,
+	})
+	*running++
+	defer func() { *running-- }()
+	return workflow.ExecuteLocalActivity(lctx, activity, arg).Get(ctx, nil)
 }
 
 // final reports whether retrying cannot cure err.

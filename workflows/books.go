@@ -229,13 +229,14 @@ func (d *deal) bookRoundAt(now time.Time) (activities.Books, booksMark, error) {
 // keepBooksConfirmed writes a round of bookkeeping through the
 // bookkeeping activity, which confirms it and every round before.
 func (d *deal) keepBooksConfirmed(ctx workflow.Context) error {
+	local := d.roundRecorded(ctx)
 	b, mark, err := d.bookRound(ctx)
 	if err != nil {
 		return err
 	}
 	round := b.Projection.Round
 	summary := fmt.Sprintf("send %d notifications, update the read model (%s)", len(b.Notifications), d.state.Stage)
-	if d.roundRecorded(ctx) {
+	if local {
 		running := 0
 		err = quickly(ctx, true, &running, booksOptions, summary, acts.KeepBooks, b)
 	} else {
@@ -259,16 +260,21 @@ func (d *deal) keepBooksConfirmed(ctx workflow.Context) error {
 	return nil
 }
 
-// roundRecorded reports whether a round made now may be written by a
-// local activity (deals from dealRecordedRounds): no update was accepted
-// in this workflow task, so every change the round covers follows from
-// events Temporal has already recorded (signals, timers, activity
-// results, updates of earlier tasks). If the task is lost, its retry
-// makes the same changes from the same events and writes the same round
-// again, which the read model takes once; the read model is never ahead
-// of a state the deal will not reach. An update accepted in this task is
-// recorded only when the task completes, so its change is written by a
-// regular activity, which runs only once the task is recorded.
+// roundRecorded reports whether the round about to be made may be
+// written by a local activity (deals from dealRecordedRounds), which
+// writes before its workflow task is recorded. If the task is lost, its
+// retry may hold an update that came meanwhile, and updates run first in
+// a task: a deadline that fired, a signal or an activity's result may
+// then come to a different end than the lost task wrote (a deal paid in
+// time instead of expired). So a round is local only when nothing it
+// covers can come out otherwise:
+//   - no update was accepted in this task (an update is recorded only
+//     when its task completes, so its change goes through a regular
+//     activity, which runs only once the task is recorded), and
+//   - nothing changed that no round covers yet (the round only confirms
+//     rounds handed off, all made in recorded tasks), or the deal ended
+//     in an earlier task: it takes no update any more, so what this task
+//     adds (its payouts) comes out the same in any retry.
 //
 // A task is known by its history length and its time together: two tasks
 // never share a history length on Temporal's server, and the test
@@ -276,7 +282,11 @@ func (d *deal) keepBooksConfirmed(ctx workflow.Context) error {
 // tasks that wait for time. Two tasks that look alike count as one, which
 // errs on the safe side (a regular activity).
 func (d *deal) roundRecorded(ctx workflow.Context) bool {
-	return d.features >= dealRecordedRounds && !d.updateTask.same(thisTask(ctx))
+	now := thisTask(ctx)
+	if d.features < dealRecordedRounds || d.updateTask.same(now) {
+		return false
+	}
+	return !d.booksPending() || d.state.Stage.Final() && !d.endedTask.same(now)
 }
 
 // workflowTask tells workflow tasks apart (roundRecorded).

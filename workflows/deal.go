@@ -131,8 +131,8 @@ type deal struct {
 	// features is the deal's versionDeal (books.go).
 	features workflow.Version
 	// updateTask is the workflow task that accepted the deal's latest
-	// update (roundRecorded).
-	updateTask workflowTask
+	// update, endedTask the one that ended the deal (roundRecorded).
+	updateTask, endedTask workflowTask
 	// posting names the charges whose ledger posting is under way, so the
 	// main loop and a payment's update never post one twice at once.
 	posting map[string]bool
@@ -504,6 +504,9 @@ func (d *deal) finish(ctx workflow.Context, stage Stage, reason, detail string, 
 
 func (d *deal) setStage(ctx workflow.Context, s Stage) {
 	d.state.Stage = s
+	if s.Final() {
+		d.endedTask = thisTask(ctx)
+	}
 	d.event(ctx, "stage_changed", "", string(s))
 	d.upsertSearchAttributes(ctx)
 	d.change++

@@ -434,15 +434,10 @@ type MediatorDecision struct {
 	Note          string `json:"note"`
 }
 
-// ShipmentUpdate is what the tracking child reports to its deal: the
-// shipment's status and the carrier events it had not reported yet.
-type ShipmentUpdate struct {
-	Kind    string                  `json:"kind"` // "sample" or "goods"
-	Tracker int                     `json:"tracker"`
-	Status  string                  `json:"status"`
-	Events  []activities.TrackEvent `json:"events"`
-	At      time.Time               `json:"at"`
-}
+// ShipmentUpdate is what the tracking child, or its FollowShipment
+// activity, reports to its deal: the shipment's status and the carrier
+// events it had not reported yet.
+type ShipmentUpdate = activities.TrackReport
 
 // CorrectTrackingInput replaces a wrong tracking number; tracking restarts.
 type CorrectTrackingInput struct {

@@ -50,7 +50,9 @@ func startWorker(t *testing.T, tc testenv.Temporal, mem *activities.Memory) work
 	t.Helper()
 	w := worker.New(tc.Client, tc.TaskQueue, worker.Options{})
 	workflows.Register(w)
-	w.RegisterActivity(mem.Activities())
+	acts := mem.Activities()
+	acts.Deals = tc.Client // trackers' news goes to their deals from the activity
+	w.RegisterActivity(acts)
 	require.NoError(t, w.Start())
 	return w
 }
@@ -178,8 +180,14 @@ func (d *liveDeal) result() workflows.DealState {
 
 func (d *liveDeal) history() *historypb.History {
 	d.t.Helper()
+	return d.historyOf(d.id)
+}
+
+// historyOf is the history of one of the deal's workflows (its trackers).
+func (d *liveDeal) historyOf(workflowID string) *historypb.History {
+	d.t.Helper()
 	h := &historypb.History{}
-	it := d.tc.Client.GetWorkflowHistory(d.ctx, d.id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := d.tc.Client.GetWorkflowHistory(d.ctx, workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		e, err := it.Next()
 		require.NoError(d.t, err)
@@ -361,6 +369,33 @@ func TestWholeDealWithSampleOnEmbeddedServer(t *testing.T) {
 	assert.Equal(t, 3, charges, "sample, deposit and balance charges")
 	assert.Equal(t, 1, countEvents(h, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED))
 	assert.Equal(t, 2, countEvents(h, enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED), "one tracker each for sample and goods")
+	// The deal ended with its last update; its last rounds, after the
+	// payouts, are local activities, not trips through the server.
+	lastUpdate := 0
+	for i, e := range h.Events {
+		if e.GetEventType() == enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED {
+			lastUpdate = i
+		}
+	}
+	endBooks, endLocal := 0, 0
+	for _, e := range h.Events[lastUpdate:] {
+		if e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == "KeepBooks" {
+			endBooks++
+		}
+		if e.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+			endLocal++
+		}
+	}
+	assert.Zero(t, endBooks, "bookkeeping activities after the deal's last update")
+	assert.GreaterOrEqual(t, endLocal, 3, "local activities after the deal's last update: two settlements and the last round")
+	// The trackers poll through their activity's retries, and the activity
+	// signals the deal: no timer, no signal of the tracker's own.
+	for _, tracker := range []string{d.id + "/track-sample-1", d.id + "/track-goods-2"} {
+		th := d.historyOf(tracker)
+		assert.Equal(t, 1, countEvents(th, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED), tracker)
+		assert.Zero(t, countEvents(th, enumspb.EVENT_TYPE_TIMER_STARTED), tracker+": timers")
+		assert.Zero(t, countEvents(th, enumspb.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED), tracker+": signals")
+	}
 	assert.GreaterOrEqual(t, countEvents(h, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED), 12)
 
 	query := fmt.Sprintf("DealStage = 'COMPLETED' AND BuyerId = 'buyer-1' AND SupplierId = 'sup-a' AND DealAmount = 780000 AND DealCurrency = 'USD' AND WorkflowId = '%s'", d.id)

@@ -85,7 +85,7 @@ func (d *deal) shipSample(ctx workflow.Context, in ShipmentInput) {
 func (d *deal) sampleShipment(ctx workflow.Context, u ShipmentUpdate) {
 	s := d.state.Sample
 	if d.state.Stage != StageSample || s == nil || s.Shipment == nil || s.Status != SampleShipped ||
-		(u.Tracker != 0 && u.Tracker != s.Shipment.Tracker) {
+		(u.Tracker != 0 && u.Tracker != s.Shipment.Tracker) || !d.trackingNews(s.Shipment, u) {
 		return
 	}
 	applyTracking(s.Shipment, u)

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -67,6 +68,7 @@ func (d *deal) startTracker(ctx workflow.Context, kind string, sh *Shipment) (in
 		DealWorkflowID: d.wf, Kind: kind, Tracker: d.trackers, Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber,
 		Poll: d.in.Policy.TrackingPoll, PollNear: d.in.Policy.TrackingPollNear,
 		Stall: d.in.Policy.TrackingStall, PollsPerRun: d.in.Policy.TrackingPollsPerRun,
+		Follow: d.features >= dealRecordedRounds,
 	})
 	if err := fut.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		cancel()
@@ -93,14 +95,36 @@ func applyTracking(sh *Shipment, u ShipmentUpdate) {
 	}
 }
 
+// trackingNews reports whether a tracking report tells the deal anything
+// it does not hold: a status other than the shipment's, or a carrier event
+// it has not kept. A tracker's activity may send the same report twice
+// (its signal's outcome lost, the attempt retried); deals from
+// dealRecordedRounds take it once.
+func (d *deal) trackingNews(sh *Shipment, u ShipmentUpdate) bool {
+	if d.features < dealRecordedRounds || u.Status != "" && bounds.Clean(u.Status, MaxCode) != sh.Status {
+		return true
+	}
+	held := make(map[string]bool, len(sh.Events))
+	for _, e := range sh.Events {
+		held[activities.TrackEventKey(e)] = true
+	}
+	for _, e := range u.Events {
+		e.Status, e.Location, e.Description = bounds.Clean(e.Status, MaxCode), bounds.Clean(e.Location, MaxDestination), bounds.Clean(e.Description, MaxNote)
+		if !held[activities.TrackEventKey(e)] && len(sh.Events) < MaxTrackEvents {
+			return true
+		}
+	}
+	return false
+}
+
 func (d *deal) shipmentUpdate(ctx workflow.Context, u ShipmentUpdate) {
 	if u.Kind == "sample" {
 		d.sampleShipment(ctx, u)
 		return
 	}
 	sh := d.state.Shipment
-	if d.state.Stage != StageShipping || sh == nil || (u.Tracker != 0 && u.Tracker != sh.Tracker) {
-		return // late news from a tracker that was replaced or a stage that passed
+	if d.state.Stage != StageShipping || sh == nil || (u.Tracker != 0 && u.Tracker != sh.Tracker) || !d.trackingNews(sh, u) {
+		return // late news from a tracker that was replaced or a stage that passed, or news told before
 	}
 	applyTracking(sh, u)
 	switch u.Status {
@@ -190,29 +214,21 @@ type TrackingInput struct {
 	LastStatus string    `json:"last_status"`
 	LastChange time.Time `json:"last_change,omitzero"`
 	Seen       []string  `json:"seen"` // keys of the events already reported
-}
-
-// statusRank orders the statuses a shipment moves forward through; a report
-// of an earlier one (carriers re-send old scans) does not move it back.
-var statusRank = map[string]int{
-	activities.TrackPending: 0, activities.TrackInfoReceived: 1, activities.TrackInTransit: 2,
-	"attempt_failed": 3, activities.TrackOutForDelivery: 3, "available_for_pickup": 4, activities.TrackDelivered: 5,
-}
-
-// final statuses end the tracking.
-func finalStatus(s string) bool {
-	return s == activities.TrackDelivered || s == activities.TrackException || s == "expired"
-}
-
-func eventKey(e activities.TrackEvent) string {
-	return e.At.UTC().Format(time.RFC3339) + "|" + e.Status + "|" + e.Location + "|" + e.Description
+	// Follow: the tracker polls through FollowShipment's retries
+	// (followShipment), as the trackers of deals from dealRecordedRounds
+	// do; trackers started before poll with a timer each time.
+	Follow bool `json:"follow,omitempty"`
+	// Waited: a following tracker's poll intervals since the last change
+	// of status (activities.FollowState).
+	Waited time.Duration `json:"waited,omitempty"`
 }
 
 // TrackShipment polls the carrier until the shipment is delivered, fails,
 // or makes no progress for Stall. It reports to its deal each forward move
 // of status and each carrier event once, polls more often once the shipment
 // is near (out for delivery, at a pickup point), and continues as new every
-// PollsPerRun polls, carrying what it has reported.
+// PollsPerRun polls (PollsPerRun reports for a tracker that follows),
+// carrying what it has reported.
 func TrackShipment(ctx workflow.Context, in TrackingInput) (string, error) {
 	if in.LastChange.IsZero() {
 		in.LastChange = workflow.Now(ctx)
@@ -223,6 +239,74 @@ func TrackShipment(ctx workflow.Context, in TrackingInput) (string, error) {
 	if in.PollNear <= 0 {
 		in.PollNear = in.Poll
 	}
+	report := func(status string, events []activities.TrackEvent) error {
+		u := ShipmentUpdate{Kind: in.Kind, Tracker: in.Tracker, Status: status, Events: events, At: workflow.Now(ctx)}
+		return workflow.SignalExternalWorkflow(ctx, in.DealWorkflowID, "", SignalShipmentUpdate, u).Get(ctx, nil)
+	}
+	if in.Follow {
+		return followShipment(ctx, in, report)
+	}
+	return pollShipment(ctx, in, report)
+}
+
+// pollInterval is how long a tracker waits between polls.
+func (in TrackingInput) pollInterval() time.Duration {
+	if activities.TrackRank(in.LastStatus) >= activities.TrackRank(activities.TrackOutForDelivery) {
+		return in.PollNear
+	}
+	return in.Poll
+}
+
+// followShipment is TrackShipment for trackers that follow (Follow): one
+// FollowShipment activity polls at each of its attempts, retried at the
+// poll interval, and signals the deal its news itself, so a poll leaves
+// nothing in the history and the tracker's history holds one activity
+// for the whole shipment. A worker that cannot signal deals returns at
+// each piece of news, which this reports, and is asked again.
+func followShipment(ctx workflow.Context, in TrackingInput, report func(string, []activities.TrackEvent) error) (string, error) {
+	// A tracker polls at once when it starts afresh, and a poll interval
+	// after news.
+	wait := in.LastStatus != activities.TrackPending || len(in.Seen) > 0
+	for reports := 0; ; {
+		poll := max(in.pollInterval(), 10*time.Millisecond)
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 30 * time.Second,
+			// The activity ends itself at a stall; each attempt says when
+			// the next comes (sooner once the shipment is near).
+			RetryPolicy: &temporal.RetryPolicy{
+				InitialInterval: poll, BackoffCoefficient: 1, MaximumInterval: poll, MaximumAttempts: math.MaxInt32,
+				NonRetryableErrorTypes: []string{activities.ErrDealClosed},
+			},
+		})
+		var res activities.FollowResult
+		err := workflow.ExecuteActivity(withSummary(actx, "follow %s shipment at %s", in.Kind, in.Carrier), acts.FollowShipment, activities.FollowInput{
+			Track: activities.TrackInput{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber},
+			State: activities.FollowState{LastStatus: in.LastStatus, LastChange: in.LastChange, Seen: in.Seen, Waited: in.Waited},
+			Poll:  in.Poll, PollNear: in.PollNear, Stall: in.Stall,
+			DealWorkflowID: in.DealWorkflowID, Signal: SignalShipmentUpdate, Kind: in.Kind, Tracker: in.Tracker, Wait: wait,
+		}).Get(ctx, &res)
+		if err != nil {
+			return "", fmt.Errorf("follow the %s shipment: %w", in.Kind, err)
+		}
+		in.LastStatus, in.LastChange, in.Seen, in.Waited = res.State.LastStatus, res.State.LastChange, res.State.Seen, res.State.Waited
+		if !res.Reported {
+			if err := report(res.Status, res.Fresh); err != nil {
+				return "", fmt.Errorf("report to deal: %w", err)
+			}
+		}
+		if res.Status == "stalled" || activities.FinalTrackStatus(res.Status) {
+			return res.Status, nil
+		}
+		wait = true
+		if reports++; reports >= in.PollsPerRun {
+			return "", workflow.NewContinueAsNewError(ctx, TrackShipment, in)
+		}
+	}
+}
+
+// pollShipment is TrackShipment for trackers started before Follow: an
+// activity and a timer for each poll.
+func pollShipment(ctx workflow.Context, in TrackingInput, report func(string, []activities.TrackEvent) error) (string, error) {
 	seen := make(map[string]bool, len(in.Seen))
 	for _, k := range in.Seen {
 		seen[k] = true
@@ -234,26 +318,14 @@ func TrackShipment(ctx workflow.Context, in TrackingInput) (string, error) {
 		// long one ends as a stall.
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumAttempts: 5},
 	})
-	report := func(status string, events []activities.TrackEvent) error {
-		u := ShipmentUpdate{Kind: in.Kind, Tracker: in.Tracker, Status: status, Events: events, At: workflow.Now(ctx)}
-		return workflow.SignalExternalWorkflow(ctx, in.DealWorkflowID, "", SignalShipmentUpdate, u).Get(ctx, nil)
-	}
 	for polls := 0; ; polls++ {
 		var res activities.TrackResult
 		err := workflow.ExecuteActivity(withSummary(actx, "track %s shipment at %s", in.Kind, in.Carrier), acts.TrackShipment, activities.TrackInput{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber}).Get(ctx, &res)
 		now := workflow.Now(ctx)
 		if err == nil {
-			var fresh []activities.TrackEvent
-			for _, e := range res.Events {
-				if k := eventKey(e); !seen[k] {
-					seen[k] = true
-					in.Seen = append(in.Seen, k)
-					fresh = append(fresh, e)
-				}
-			}
-			status := in.LastStatus
-			if r, known := statusRank[res.Status]; finalStatus(res.Status) || (known && r > statusRank[in.LastStatus]) {
-				status = res.Status
+			status, fresh := activities.TrackNews(in.LastStatus, seen, res)
+			for _, e := range fresh {
+				in.Seen = append(in.Seen, activities.TrackEventKey(e))
 			}
 			if status != in.LastStatus || len(fresh) > 0 {
 				if status != in.LastStatus {
@@ -263,7 +335,7 @@ func TrackShipment(ctx workflow.Context, in TrackingInput) (string, error) {
 					return "", fmt.Errorf("report to deal: %w", err)
 				}
 			}
-			if finalStatus(status) {
+			if activities.FinalTrackStatus(status) {
 				return status, nil
 			}
 		}
@@ -276,11 +348,7 @@ func TrackShipment(ctx workflow.Context, in TrackingInput) (string, error) {
 		if polls+1 >= in.PollsPerRun {
 			return "", workflow.NewContinueAsNewError(ctx, TrackShipment, in)
 		}
-		wait := in.Poll
-		if statusRank[in.LastStatus] >= statusRank[activities.TrackOutForDelivery] {
-			wait = in.PollNear
-		}
-		if err := sleep(ctx, wait, fmt.Sprintf("next tracking poll (%s, %s)", in.Kind, in.Carrier)); err != nil {
+		if err := sleep(ctx, in.pollInterval(), fmt.Sprintf("next tracking poll (%s, %s)", in.Kind, in.Carrier)); err != nil {
 			return "", err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	temporalworker "go.temporal.io/sdk/worker"
 
 	"github.com/tradeloop/tradeloop/db/migrations"
@@ -95,7 +96,7 @@ func runBench(args []string) error {
 	return err
 }
 
-func worker(extra ...func(temporalworker.Registry)) error {
+func worker(extra ...func(temporalworker.Registry, client.Client)) error {
 	cfg, err := config.FromEnv()
 	if err != nil {
 		return err

@@ -44,6 +44,11 @@ func (r RoundTrips) String() string {
 // belong to the child's work, not to a new step.
 var childReports = map[string]bool{workflows.SignalShipmentUpdate: true, baseline.SignalReport: true}
 
+// followActivity is the deal's trackers' polling activity
+// (activities.FollowShipment), which reports to the deal itself, as the
+// baseline's report activity does.
+const followActivity = "FollowShipment"
+
 // localActivityMarker names the marker the Go SDK records for a local
 // activity.
 const localActivityMarker = "LocalActivity"
@@ -159,7 +164,36 @@ func PlanOf(ctx context.Context, c client.Client, workflowID string) (baseline.P
 		}
 		open = kept
 	}
+	attributeActivityReports(&plan, &rt)
 	return plan, rt, nil
+}
+
+// attributeActivityReports gives the reports a child's activities sent
+// the parent beyond one each (a tracker's activity follows a shipment
+// through several reports, which its child's history does not show) to
+// the last child whose activities report: the parent's history counts
+// them all.
+func attributeActivityReports(plan *baseline.Plan, rt *RoundTrips) {
+	var children []*baseline.ChildPlan
+	for _, segs := range [][]baseline.Segment{{plan.Start}, plan.Steps, plan.Reports} {
+		for i := range segs {
+			if segs[i].Child != nil {
+				children = append(children, segs[i].Child)
+			}
+		}
+	}
+	sent, last := 0, (*baseline.ChildPlan)(nil)
+	for _, c := range children {
+		c.PollSignals = c.PollReports
+		sent += c.Reports + c.PollSignals
+		if c.PollReports > 0 {
+			last = c
+		}
+	}
+	if extra := len(plan.Reports) - sent; extra > 0 && last != nil {
+		last.PollSignals += extra
+		rt.ChildSignals += extra
+	}
 }
 
 // childPlanOf counts a child's polls, sleeps and reports, across its
@@ -173,14 +207,26 @@ func childPlanOf(ctx context.Context, c client.Client, workflowID, runID string)
 			return p, rt, err
 		}
 		runID = ""
+		follows := map[int64]bool{} // scheduled FollowShipment activities
 		for _, e := range events {
 			rt.HistoryEvents++
 			switch e.GetEventType() {
 			case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
 				rt.WorkflowTasks++
+			case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+				// A tracker's FollowShipment completes only with news,
+				// which it signalled to its deal itself (the baseline's
+				// report activity likewise).
+				if follows[e.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()] {
+					p.PollReports++
+					rt.ChildSignals++
+				}
 			case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 				p.Polls++
 				rt.Activities++
+				if name := e.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName(); name == followActivity || name == baseline.ReportActivityName {
+					follows[e.GetEventId()] = true
+				}
 			case enumspb.EVENT_TYPE_TIMER_STARTED:
 				p.Sleeps++
 				rt.Timers++

@@ -136,7 +136,7 @@ func Payments(d Deps) activities.Payments {
 // and at the simulated carrier otherwise; notifications go into the outbox
 // (StartOutbox delivers them). Each of extra registers more on the same
 // worker (the bench's worker adds its baseline).
-func NewWorker(d Deps, extra ...func(worker.Registry)) worker.Worker {
+func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Worker {
 	// The SDK's default workflow-task pollers: its autoscaling pollers
 	// (one to eight per queue) made a new deal's first task wait less under
 	// the bench's load, but under two make tests at once the fault tests'
@@ -146,7 +146,7 @@ func NewWorker(d Deps, extra ...func(worker.Registry)) worker.Worker {
 	workflows.RegisterFinance(w)
 	workflows.RegisterRetention(w)
 	for _, register := range extra {
-		register(w)
+		register(w, d.Temporal)
 	}
 	fin := finance.New(d.DB, d.Temporal)
 	fin.Logger = d.Logger.With("component", "escrow-watchdog")
@@ -155,6 +155,7 @@ func NewWorker(d Deps, extra ...func(worker.Registry)) worker.Worker {
 		Ledger:       ledger.New(d.DB),
 		Projection:   readmodel.New(d.DB),
 		Tracker:      tracker(d.Config.Tracking),
+		Deals:        d.Temporal,
 		Notifier:     activities.LogNotifier{Logger: d.Logger.With("component", "notifications")},
 		Tiers:        marketplace.New(d.DB),
 		Alerts:       fin,
@@ -315,7 +316,7 @@ func ServeMetrics(ctx context.Context, addr string, h http.Handler, drain time.D
 // RunWorker runs the worker of cmd/worker (and `tradeloop worker`) until ctx
 // is cancelled, then lets running activities finish and returns. extra is
 // NewWorker's.
-func RunWorker(ctx context.Context, cfg config.Config, extra ...func(worker.Registry)) error {
+func RunWorker(ctx context.Context, cfg config.Config, extra ...func(worker.Registry, client.Client)) error {
 	deps, closeDeps, err := Connect(ctx, cfg, "worker")
 	if err != nil {
 		return err

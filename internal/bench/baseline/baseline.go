@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -62,6 +63,12 @@ type ChildPlan struct {
 	Sleeps  int           `json:"sleeps"`
 	Sleep   time.Duration `json:"sleep"`
 	Reports int           `json:"reports"`
+	// PollReports are the polls that reported to the parent themselves,
+	// as the deal's trackers' activities do (the first ones here), with
+	// PollSignals signals in all (one activity may follow a shipment
+	// through several reports).
+	PollReports int `json:"poll_reports,omitempty"`
+	PollSignals int `json:"poll_signals,omitempty"`
 }
 
 // Input starts a baseline workflow.
@@ -102,13 +109,39 @@ const ActivityName = "BaselineNoop"
 // unit the baseline counts in.
 func Noop(context.Context, int) error { return nil }
 
-// Register adds the baseline's workflows and activity to a worker. Only the
-// bench's worker (`tradeloop bench-worker`) registers them, next to the
-// deal's; production workers do not.
-func Register(r worker.Registry) {
+// ReportActivityName is the baseline's activity that reports to a
+// parent, as a poll that brought news.
+const ReportActivityName = "BaselineReport"
+
+// ReportInput is what the report activity sends to whom: Signals
+// reports, the last of them Last.
+type ReportInput struct {
+	ParentID string `json:"parent_id"`
+	Signals  int    `json:"signals"`
+	Last     bool   `json:"last"`
+}
+
+// reporter signals a baseline parent through Temporal's client.
+type reporter struct{ c client.Client }
+
+func (r reporter) report(ctx context.Context, in ReportInput) error {
+	for i := range in.Signals {
+		if err := r.c.SignalWorkflow(ctx, in.ParentID, "", SignalReport, Report{Last: in.Last && i == in.Signals-1}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Register adds the baseline's workflows and activities to a worker; c is
+// the client its report activity signals through. Only the bench's worker
+// (`tradeloop bench-worker`) registers them, next to the deal's;
+// production workers do not.
+func Register(r worker.Registry, c client.Client) {
 	r.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowName})
 	r.RegisterWorkflowWithOptions(ChildWorkflow, workflow.RegisterOptions{Name: ChildWorkflowName})
 	r.RegisterActivityWithOptions(Noop, activity.RegisterOptions{Name: ActivityName})
+	r.RegisterActivityWithOptions(reporter{c}.report, activity.RegisterOptions{Name: ReportActivityName})
 }
 
 var baselineOptions = workflow.ActivityOptions{
@@ -264,15 +297,27 @@ func ChildWorkflow(ctx workflow.Context, in ChildInput) error {
 	report := func(last bool) error {
 		return workflow.SignalExternalWorkflow(ctx, in.ParentID, "", SignalReport, Report{Last: last}).Get(ctx, nil)
 	}
-	reported, slept := 0, 0
+	pollSignals := max(p.PollSignals, p.PollReports)
+	total := p.Reports + pollSignals
+	reported, signalled, slept := 0, 0, 0
 	for i := range p.Polls {
-		if err := workflow.ExecuteActivity(actx, Noop, i).Get(ctx, nil); err != nil {
+		if i < p.PollReports {
+			n := pollSignals / p.PollReports
+			if i < pollSignals%p.PollReports {
+				n++
+			}
+			reported += n
+			if err := workflow.ExecuteActivity(actx, ReportActivityName, ReportInput{ParentID: in.ParentID, Signals: n, Last: reported == total}).Get(ctx, nil); err != nil {
+				return err
+			}
+		} else if err := workflow.ExecuteActivity(actx, Noop, i).Get(ctx, nil); err != nil {
 			return err
 		}
 		last := i == p.Polls-1
-		if reported < p.Reports && (last || reported < p.Reports-1) {
+		if signalled < p.Reports && (last || signalled < p.Reports-1) {
+			signalled++
 			reported++
-			if err := report(reported == p.Reports); err != nil {
+			if err := report(reported == total); err != nil {
 				return err
 			}
 		}
@@ -288,9 +333,10 @@ func ChildWorkflow(ctx workflow.Context, in ChildInput) error {
 			return err
 		}
 	}
-	for reported < p.Reports {
+	for signalled < p.Reports {
+		signalled++
 		reported++
-		if err := report(reported == p.Reports); err != nil {
+		if err := report(reported == total); err != nil {
 			return err
 		}
 	}

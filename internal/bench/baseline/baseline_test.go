@@ -22,7 +22,7 @@ func TestBaselineMakesThePlannedRoundTrips(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: time.Minute})
-	Register(env)
+	Register(env, nil) // its plans report by signal only
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "baseline-1"})
 
 	var mu sync.Mutex

@@ -1,0 +1,221 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+)
+
+// DealSignaler sends a signal to a deal's workflow (Temporal's client).
+type DealSignaler interface {
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+}
+
+// Errors FollowShipment fails with.
+const (
+	// ErrStillFollowing: nothing for the tracker yet (no news, or news
+	// already signalled to the deal). It is retried a poll interval
+	// later, an attempt that leaves no trace in the tracker's history.
+	ErrStillFollowing = "StillFollowing"
+	// ErrDealClosed: the deal the news is for has ended; not retried.
+	ErrDealClosed = "DealClosed"
+)
+
+// MaxSeenTrackEvents bounds the carrier events a tracker remembers as
+// reported (FollowInput.Seen): a feed that sends ever more events cannot
+// grow the tracker's input, which goes with each poll, without bound.
+const MaxSeenTrackEvents = 256
+
+// TrackReport is a tracker's news for its deal: a status it moved forward
+// to and the carrier events not reported before. The deal takes it as a
+// signal (workflows.ShipmentUpdate).
+type TrackReport struct {
+	Kind    string       `json:"kind"` // "sample" or "goods"
+	Tracker int          `json:"tracker"`
+	Status  string       `json:"status"`
+	Events  []TrackEvent `json:"events"`
+	At      time.Time    `json:"at"`
+}
+
+// FollowState is what a tracker has reported: the status last reported,
+// when it changed, and the keys of the carrier events reported
+// (TrackEventKey, the latest MaxSeenTrackEvents).
+type FollowState struct {
+	LastStatus string    `json:"last_status"`
+	LastChange time.Time `json:"last_change"`
+	Seen       []string  `json:"seen,omitempty"`
+	// Waited is the sum of the poll intervals since the last change of
+	// status; Stall of it is a stall. It is the time since when the worker
+	// polled all along (retries come on time), and a worker down for a
+	// while delays the stall rather than call one the carrier never had a
+	// chance to prevent. The activity reads no clock for it, so a test
+	// environment that skips time sees the same.
+	Waited time.Duration `json:"waited,omitempty"`
+}
+
+// FollowInput asks FollowShipment to follow a shipment from State on. The
+// news goes to the deal as the signal named Signal when DealWorkflowID is
+// set and the worker can signal (Activities.Deals).
+type FollowInput struct {
+	Track          TrackInput    `json:"track"`
+	State          FollowState   `json:"state"`
+	Poll           time.Duration `json:"poll"`
+	PollNear       time.Duration `json:"poll_near"` // once out for delivery
+	Stall          time.Duration `json:"stall"`     // no change of status for this long ends it
+	DealWorkflowID string        `json:"deal_workflow_id,omitempty"`
+	Signal         string        `json:"signal,omitempty"`
+	Kind           string        `json:"kind"`
+	Tracker        int           `json:"tracker"`
+	// Wait: the first attempt asks the carrier nothing (it has just been
+	// asked), so the first poll comes a poll interval later.
+	Wait bool `json:"wait,omitempty"`
+}
+
+// FollowResult is where FollowShipment stopped: at a final status or a
+// stall (Status "stalled") when it signals the deal itself (Reported),
+// else at the first news, for its tracker to report.
+type FollowResult struct {
+	Status   string       `json:"status"`
+	Fresh    []TrackEvent `json:"fresh,omitempty"`
+	State    FollowState  `json:"state"`
+	Reported bool         `json:"reported"`
+}
+
+// trackRank orders the statuses a shipment moves forward through; a report
+// of an earlier one (carriers re-send old scans) does not move it back.
+var trackRank = map[string]int{
+	TrackPending: 0, TrackInfoReceived: 1, TrackInTransit: 2,
+	"attempt_failed": 3, TrackOutForDelivery: 3, "available_for_pickup": 4, TrackDelivered: 5,
+}
+
+// TrackRank is a status's place in that order; unknown statuses rank 0.
+func TrackRank(status string) int { return trackRank[status] }
+
+// FinalTrackStatus reports whether a status ends the tracking.
+func FinalTrackStatus(s string) bool {
+	return s == TrackDelivered || s == TrackException || s == "expired"
+}
+
+// TrackEventKey tells carrier events apart.
+func TrackEventKey(e TrackEvent) string {
+	return e.At.UTC().Format(time.RFC3339) + "|" + e.Status + "|" + e.Location + "|" + e.Description
+}
+
+// TrackNews is what a carrier's answer brings after the status last and
+// the events seen: the status the shipment is at now (last, unless it
+// moved forward or ended) and the events not seen before.
+func TrackNews(last string, seen map[string]bool, res TrackResult) (string, []TrackEvent) {
+	var fresh []TrackEvent
+	for _, e := range res.Events {
+		if k := TrackEventKey(e); !seen[k] {
+			seen[k] = true
+			fresh = append(fresh, e)
+		}
+	}
+	status := last
+	if r, known := trackRank[res.Status]; FinalTrackStatus(res.Status) || (known && r > trackRank[last]) {
+		status = res.Status
+	}
+	return status, fresh
+}
+
+// FollowShipment follows a shipment, one poll per attempt: an attempt
+// with nothing for the tracker fails with ErrStillFollowing, retried at
+// the poll interval (PollNear once the shipment is near). When the worker
+// can signal deals, it signals each piece of news to the deal itself and
+// keeps following, its state carried from attempt to attempt in its
+// heartbeat details, until the shipment reaches a final status or stalls
+// (no change of status for Stall of polling, FollowState.Waited): the tracker's history holds one
+// activity for the whole shipment. Else it returns at the first news.
+// An attempt retried after a signal whose outcome was lost may signal
+// the same news again: the deal takes a report once.
+func (a *Activities) FollowShipment(ctx context.Context, in FollowInput) (FollowResult, error) {
+	st := in.State
+	resumed := activity.HasHeartbeatDetails(ctx)
+	if resumed {
+		if err := activity.GetHeartbeatDetails(ctx, &st); err != nil {
+			return FollowResult{}, temporal.NewNonRetryableApplicationError("read the tracker's state", "BadFollowState", err)
+		}
+	}
+	following := func(why string, st FollowState) error {
+		st.Waited += in.interval(st)
+		activity.RecordHeartbeat(ctx, st)
+		return temporal.NewApplicationErrorWithOptions(why, ErrStillFollowing, temporal.ApplicationErrorOptions{NextRetryDelay: in.interval(st)})
+	}
+	if in.Wait && !resumed && activity.GetInfo(ctx).Attempt == 1 {
+		return FollowResult{}, following("the carrier was just asked", st)
+	}
+	if st.Waited >= in.Stall {
+		out, err := a.report(ctx, in, FollowResult{Status: "stalled", State: st})
+		if err != nil && !isDealClosed(err) {
+			return out, following(err.Error(), st)
+		}
+		return out, err
+	}
+	res, err := a.Tracker.Track(ctx, in.Track)
+	if err != nil {
+		return FollowResult{}, following(fmt.Sprintf("track %s %s: %v", in.Track.Carrier, in.Track.TrackingNumber, err), st)
+	}
+	seen := make(map[string]bool, len(st.Seen))
+	for _, k := range st.Seen {
+		seen[k] = true
+	}
+	status, fresh := TrackNews(st.LastStatus, seen, res)
+	if status == st.LastStatus && len(fresh) == 0 {
+		return FollowResult{}, following("no news from the carrier yet", st)
+	}
+	next := FollowState{LastStatus: status, LastChange: st.LastChange, Seen: slices.Clone(st.Seen), Waited: st.Waited}
+	if status != st.LastStatus {
+		next.LastChange, next.Waited = time.Now().UTC(), 0
+	}
+	for _, e := range fresh {
+		next.Seen = append(next.Seen, TrackEventKey(e))
+	}
+	if n := len(next.Seen) - MaxSeenTrackEvents; n > 0 {
+		next.Seen = next.Seen[n:]
+	}
+	out, err := a.report(ctx, in, FollowResult{Status: status, Fresh: fresh, State: next})
+	if err != nil && !isDealClosed(err) {
+		return out, following(err.Error(), st) // the news again, next time
+	}
+	if err != nil || !out.Reported || FinalTrackStatus(status) {
+		return out, err
+	}
+	return FollowResult{}, following("reported "+status+" to the deal; following on", next)
+}
+
+func isDealClosed(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == ErrDealClosed
+}
+
+// interval is how long the tracker waits before its next poll.
+func (in FollowInput) interval(st FollowState) time.Duration {
+	if in.PollNear > 0 && TrackRank(st.LastStatus) >= TrackRank(TrackOutForDelivery) {
+		return in.PollNear
+	}
+	return in.Poll
+}
+
+// report signals the news in out to the deal, when the worker can.
+func (a *Activities) report(ctx context.Context, in FollowInput, out FollowResult) (FollowResult, error) {
+	if a.Deals == nil || in.DealWorkflowID == "" {
+		return out, nil
+	}
+	r := TrackReport{Kind: in.Kind, Tracker: in.Tracker, Status: out.Status, Events: out.Fresh, At: time.Now().UTC()}
+	if err := a.Deals.SignalWorkflow(ctx, in.DealWorkflowID, "", in.Signal, r); err != nil {
+		var gone *serviceerror.NotFound
+		if errors.As(err, &gone) {
+			return FollowResult{}, temporal.NewNonRetryableApplicationError("the deal has ended", ErrDealClosed, err)
+		}
+		return FollowResult{}, fmt.Errorf("report to %s: %w", in.DealWorkflowID, err)
+	}
+	out.Reported = true
+	return out, nil
+}

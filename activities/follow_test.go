@@ -1,0 +1,151 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+)
+
+type fixedTracker struct{ res TrackResult }
+
+func (f fixedTracker) Track(context.Context, TrackInput) (TrackResult, error) { return f.res, nil }
+
+type recordingSignaler struct {
+	signals []TrackReport
+	err     error
+}
+
+func (r *recordingSignaler) SignalWorkflow(_ context.Context, workflowID, runID, name string, arg any) error {
+	if workflowID != "deal-x" || runID != "" || name != "shipment-update" {
+		return errors.New("signalled the wrong workflow or signal")
+	}
+	if r.err != nil {
+		return r.err
+	}
+	r.signals = append(r.signals, arg.(TrackReport))
+	return nil
+}
+
+// follow runs one attempt of FollowShipment, resumed from the heartbeat
+// details resumed when not nil, and returns what it heartbeat.
+func follow(t *testing.T, a *Activities, in FollowInput, resumed *FollowState) (FollowResult, *FollowState, error) {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	if resumed != nil {
+		env.SetHeartbeatDetails(*resumed)
+	}
+	var beat *FollowState
+	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
+		var st FollowState
+		if err := details.Get(&st); err != nil {
+			t.Fatal(err)
+		}
+		beat = &st
+	})
+	v, err := env.ExecuteActivity(a.FollowShipment, in)
+	var out FollowResult
+	if err == nil {
+		if err := v.Get(&out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out, beat, err
+}
+
+func stillFollowing(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == ErrStillFollowing && !appErr.NonRetryable()
+}
+
+func TestFollowShipmentSignalsEachNewsOnceAndFollowsOn(t *testing.T) {
+	at := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	seen := TrackEvent{At: at, Status: TrackInTransit, Location: "Leipzig"}
+	fresh := TrackEvent{At: at.Add(time.Minute), Status: TrackInTransit, Location: "Hamburg"}
+	in := FollowInput{Track: TrackInput{Carrier: "dhl", TrackingNumber: "T"},
+		State: FollowState{LastStatus: TrackInTransit, LastChange: at, Seen: []string{TrackEventKey(seen)}},
+		Poll:  time.Hour, PollNear: time.Minute, Stall: 48 * time.Hour,
+		DealWorkflowID: "deal-x", Signal: "shipment-update", Kind: "goods", Tracker: 2}
+
+	// Nothing new, or a stale scan of an earlier status: no news, no signal.
+	for _, res := range []TrackResult{
+		{Status: TrackInTransit, Events: []TrackEvent{seen}},
+		{Status: TrackInfoReceived, Events: []TrackEvent{seen}},
+	} {
+		sig := &recordingSignaler{}
+		_, _, err := follow(t, &Activities{Tracker: fixedTracker{res}, Deals: sig}, in, nil)
+		if !stillFollowing(err) || len(sig.signals) != 0 {
+			t.Fatalf("%+v: %v, %d signals; want a retryable %s and no signal", res, err, len(sig.signals), ErrStillFollowing)
+		}
+	}
+
+	// A new event: signalled to the deal, and the tracker's state moves on
+	// in the heartbeat for the next attempt.
+	sig := &recordingSignaler{}
+	a := &Activities{Tracker: fixedTracker{TrackResult{Status: TrackOutForDelivery, Events: []TrackEvent{seen, fresh}}}, Deals: sig}
+	_, beat, err := follow(t, a, in, nil)
+	if !stillFollowing(err) || len(sig.signals) != 1 {
+		t.Fatalf("news: %v, %d signals", err, len(sig.signals))
+	}
+	if r := sig.signals[0]; r.Tracker != 2 || r.Kind != "goods" || r.Status != TrackOutForDelivery || len(r.Events) != 1 || r.Events[0] != fresh {
+		t.Fatalf("report %+v", r)
+	}
+	if beat == nil || beat.LastStatus != TrackOutForDelivery || len(beat.Seen) != 2 || !beat.LastChange.After(at) {
+		t.Fatalf("heartbeat %+v", beat)
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr); appErr.NextRetryDelay() != time.Minute {
+		t.Fatalf("next poll in %s, want PollNear once out for delivery", appErr.NextRetryDelay())
+	}
+	// The next attempt resumes from it: the same answer is no news.
+	sig2 := &recordingSignaler{}
+	a.Deals = sig2
+	if _, _, err := follow(t, a, in, beat); !stillFollowing(err) || len(sig2.signals) != 0 {
+		t.Fatalf("resumed: %v, %d signals; want no news", err, len(sig2.signals))
+	}
+	// Delivered: signalled, and the activity ends with it.
+	a.Tracker = fixedTracker{TrackResult{Status: TrackDelivered, Events: []TrackEvent{seen, fresh}}}
+	out, _, err := follow(t, a, in, beat)
+	if err != nil || out.Status != TrackDelivered || !out.Reported || len(sig2.signals) != 1 {
+		t.Fatalf("delivered: %+v, %v, %d signals", out, err, len(sig2.signals))
+	}
+
+	// Without a signaler it returns the news, for its tracker to report.
+	a.Deals = nil
+	a.Tracker = fixedTracker{TrackResult{Status: TrackInTransit, Events: []TrackEvent{seen, fresh}}}
+	if out, _, err := follow(t, a, in, nil); err != nil || out.Reported || len(out.Fresh) != 1 || out.State.Seen[1] != TrackEventKey(fresh) {
+		t.Fatalf("without a signaler: %+v, %v", out, err)
+	}
+
+	// A deal that has ended takes no news: not retried.
+	a.Deals = &recordingSignaler{err: serviceerror.NewNotFound("workflow execution already completed")}
+	_, _, err = follow(t, a, in, nil)
+	if !errors.As(err, &appErr) || appErr.Type() != ErrDealClosed || !appErr.NonRetryable() {
+		t.Fatalf("to an ended deal: %v, want a non-retryable %s", err, ErrDealClosed)
+	}
+	// Any other failure to signal is tried again with the news.
+	a.Deals = &recordingSignaler{err: errors.New("unavailable")}
+	if _, beat, err := follow(t, a, in, nil); !stillFollowing(err) || beat == nil || len(beat.Seen) != 1 {
+		t.Fatalf("a failing signal: %v, heartbeat %+v; want the state before the news", err, beat)
+	}
+}
+
+func TestFollowShipmentEndsAtAStall(t *testing.T) {
+	sig := &recordingSignaler{}
+	a := &Activities{Tracker: fixedTracker{TrackResult{Status: TrackInTransit}}, Deals: sig}
+	in := FollowInput{Track: TrackInput{Carrier: "dhl", TrackingNumber: "T"},
+		State: FollowState{LastStatus: TrackInTransit, LastChange: time.Now().Add(-49 * time.Hour), Waited: 48 * time.Hour},
+		Poll:  time.Hour, Stall: 48 * time.Hour, DealWorkflowID: "deal-x", Signal: "shipment-update", Kind: "goods", Tracker: 1}
+	out, _, err := follow(t, a, in, nil)
+	if err != nil || out.Status != "stalled" || !out.Reported || len(sig.signals) != 1 || sig.signals[0].Status != "stalled" {
+		t.Fatalf("%+v, %v, signals %+v", out, err, sig.signals)
+	}
+}

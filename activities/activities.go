@@ -76,9 +76,9 @@ type Activities struct {
 	Projection Projection
 	Tracker    Tracker
 	Notifier   Notifier
-	// Deals signals deals their trackers' news (FollowShipment); without
-	// it, the trackers signal themselves.
-	Deals DealSignaler
+	// Deals takes trackers' news to their deals (FollowShipment);
+	// without it, the trackers signal it themselves.
+	Deals DealUpdater
 	// Tiers recalculates supplier tiers; only the daily tier workflow uses it.
 	Tiers Tiers
 	// Alerts keeps finance's alerts (RaiseAlert); Escrows serves the escrow

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,12 +10,13 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
 
-// DealSignaler sends a signal to a deal's workflow (Temporal's client).
-type DealSignaler interface {
-	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+// DealUpdater sends an update to a deal's workflow (Temporal's client).
+type DealUpdater interface {
+	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
 }
 
 // Errors FollowShipment fails with.
@@ -23,7 +25,8 @@ const (
 	// already signalled to the deal). It is retried a poll interval
 	// later, an attempt that leaves no trace in the tracker's history.
 	ErrStillFollowing = "StillFollowing"
-	// ErrDealClosed: the deal the news is for has ended; not retried.
+	// ErrDealClosed: the deal the news is for has ended, or refused the
+	// report (the tracker was replaced); not retried.
 	ErrDealClosed = "DealClosed"
 )
 
@@ -60,8 +63,8 @@ type FollowState struct {
 }
 
 // FollowInput asks FollowShipment to follow a shipment from State on. The
-// news goes to the deal as the signal named Signal when DealWorkflowID is
-// set and the worker can signal (Activities.Deals).
+// news goes to the deal as the update named Report when DealWorkflowID is
+// set and the worker can send updates (Activities.Deals).
 type FollowInput struct {
 	Track          TrackInput    `json:"track"`
 	State          FollowState   `json:"state"`
@@ -69,7 +72,7 @@ type FollowInput struct {
 	PollNear       time.Duration `json:"poll_near"` // once out for delivery
 	Stall          time.Duration `json:"stall"`     // no change of status for this long ends it
 	DealWorkflowID string        `json:"deal_workflow_id,omitempty"`
-	Signal         string        `json:"signal,omitempty"`
+	Report         string        `json:"report,omitempty"`
 	Kind           string        `json:"kind"`
 	Tracker        int           `json:"tracker"`
 	// Wait: the first attempt asks the carrier nothing (it has just been
@@ -78,7 +81,7 @@ type FollowInput struct {
 }
 
 // FollowResult is where FollowShipment stopped: at a final status or a
-// stall (Status "stalled") when it signals the deal itself (Reported),
+// stall (Status "stalled") when it reports to the deal itself (Reported),
 // else at the first news, for its tracker to report.
 type FollowResult struct {
 	Status   string       `json:"status"`
@@ -128,13 +131,15 @@ func TrackNews(last string, seen map[string]bool, res TrackResult) (string, []Tr
 // FollowShipment follows a shipment, one poll per attempt: an attempt
 // with nothing for the tracker fails with ErrStillFollowing, retried at
 // the poll interval (PollNear once the shipment is near). When the worker
-// can signal deals, it signals each piece of news to the deal itself and
-// keeps following, its state carried from attempt to attempt in its
-// heartbeat details, until the shipment reaches a final status or stalls
-// (no change of status for Stall of polling, FollowState.Waited): the tracker's history holds one
-// activity for the whole shipment. Else it returns at the first news.
-// An attempt retried after a signal whose outcome was lost may signal
-// the same news again: the deal takes a report once.
+// can send deals updates, it reports each piece of news to the deal
+// itself, as an update whose round of bookkeeping it writes (as the API
+// does for an action), and keeps following, its state carried from
+// attempt to attempt in its heartbeat details, until the shipment reaches
+// a final status or stalls (no change of status for Stall of polling,
+// FollowState.Waited): the tracker's history holds one activity for the
+// whole shipment. Else it returns at the first news. An attempt retried
+// after a report whose outcome was lost sends the same update (its ID is
+// the report's content), and the deal takes a report once in any case.
 func (a *Activities) FollowShipment(ctx context.Context, in FollowInput) (FollowResult, error) {
 	st := in.State
 	resumed := activity.HasHeartbeatDetails(ctx)
@@ -167,6 +172,9 @@ func (a *Activities) FollowShipment(ctx context.Context, in FollowInput) (Follow
 		seen[k] = true
 	}
 	status, fresh := TrackNews(st.LastStatus, seen, res)
+	// A feed that sends ever more events sends them a bounded number at
+	// a time: the rest are news at the next poll.
+	fresh = fresh[:min(len(fresh), MaxSeenTrackEvents)]
 	if status == st.LastStatus && len(fresh) == 0 {
 		return FollowResult{}, following("no news from the carrier yet", st)
 	}
@@ -203,19 +211,47 @@ func (in FollowInput) interval(st FollowState) time.Duration {
 	return in.Poll
 }
 
-// report signals the news in out to the deal, when the worker can.
+// report sends the news in out to the deal, when the worker can, and
+// writes the round of bookkeeping the deal hands back.
 func (a *Activities) report(ctx context.Context, in FollowInput, out FollowResult) (FollowResult, error) {
 	if a.Deals == nil || in.DealWorkflowID == "" {
 		return out, nil
 	}
 	r := TrackReport{Kind: in.Kind, Tracker: in.Tracker, Status: out.Status, Events: out.Fresh, At: time.Now().UTC()}
-	if err := a.Deals.SignalWorkflow(ctx, in.DealWorkflowID, "", in.Signal, r); err != nil {
+	h, err := a.Deals.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: in.DealWorkflowID, UpdateID: reportID(in, r), UpdateName: in.Report, Args: []any{r},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var res struct {
+		Books *Books `json:"books"`
+	}
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	if err != nil {
 		var gone *serviceerror.NotFound
-		if errors.As(err, &gone) {
-			return FollowResult{}, temporal.NewNonRetryableApplicationError("the deal has ended", ErrDealClosed, err)
+		var refused *temporal.ApplicationError
+		if errors.As(err, &gone) || errors.As(err, &refused) {
+			return FollowResult{}, temporal.NewNonRetryableApplicationError("the deal takes no more reports", ErrDealClosed, err)
 		}
 		return FollowResult{}, fmt.Errorf("report to %s: %w", in.DealWorkflowID, err)
 	}
+	if res.Books != nil {
+		if err := a.Projection.WriteBooks(ctx, *res.Books); err != nil {
+			return FollowResult{}, fmt.Errorf("write the round of %s's report: %w", in.DealWorkflowID, err)
+		}
+	}
 	out.Reported = true
 	return out, nil
+}
+
+// reportID names a report by its content, so the same news sent again is
+// the same update.
+func reportID(in FollowInput, r TrackReport) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%d|%s", r.Kind, r.Tracker, r.Status)
+	for _, e := range r.Events {
+		fmt.Fprintf(h, "|%s", TrackEventKey(e))
+	}
+	return fmt.Sprintf("%s/track-%s-%d/%x", in.DealWorkflowID, r.Kind, r.Tracker, h.Sum(nil)[:12])
 }

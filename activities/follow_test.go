@@ -8,6 +8,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -17,20 +18,51 @@ type fixedTracker struct{ res TrackResult }
 
 func (f fixedTracker) Track(context.Context, TrackInput) (TrackResult, error) { return f.res, nil }
 
-type recordingSignaler struct {
-	signals []TrackReport
-	err     error
+// recordingDeal takes reports as the deal's update does: once by update
+// ID, with a round of bookkeeping to write.
+type recordingDeal struct {
+	reports []TrackReport
+	ids     map[string]bool
+	err     error // from the update call
+	refuse  bool  // the deal's validator refuses
 }
 
-func (r *recordingSignaler) SignalWorkflow(_ context.Context, workflowID, runID, name string, arg any) error {
-	if workflowID != "deal-x" || runID != "" || name != "shipment-update" {
-		return errors.New("signalled the wrong workflow or signal")
+type doneUpdate struct {
+	err   error
+	books *Books
+}
+
+func (u doneUpdate) WorkflowID() string { return "deal-x" }
+func (u doneUpdate) RunID() string      { return "" }
+func (u doneUpdate) UpdateID() string   { return "" }
+func (u doneUpdate) Get(_ context.Context, v any) error {
+	if u.err != nil {
+		return u.err
+	}
+	v.(*struct {
+		Books *Books `json:"books"`
+	}).Books = u.books
+	return nil
+}
+
+func (r *recordingDeal) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	if o.WorkflowID != "deal-x" || o.UpdateName != "report-tracking" || o.WaitForStage != client.WorkflowUpdateStageCompleted || o.UpdateID == "" {
+		return nil, errors.New("the wrong workflow, update or stage")
 	}
 	if r.err != nil {
-		return r.err
+		return nil, r.err
 	}
-	r.signals = append(r.signals, arg.(TrackReport))
-	return nil
+	if r.refuse {
+		return doneUpdate{err: temporal.NewApplicationError("no goods shipment is followed by tracker 2", "not_found")}, nil
+	}
+	if r.ids == nil {
+		r.ids = map[string]bool{}
+	}
+	if !r.ids[o.UpdateID] {
+		r.ids[o.UpdateID] = true
+		r.reports = append(r.reports, o.Args[0].(TrackReport))
+	}
+	return doneUpdate{books: &Books{Notifications: []Notification{{DealID: "x", OrgID: "buyer", Kind: "k", Text: "t", Key: o.UpdateID}}}}, nil
 }
 
 // follow runs one attempt of FollowShipment, resumed from the heartbeat
@@ -73,29 +105,37 @@ func TestFollowShipmentSignalsEachNewsOnceAndFollowsOn(t *testing.T) {
 	in := FollowInput{Track: TrackInput{Carrier: "dhl", TrackingNumber: "T"},
 		State: FollowState{LastStatus: TrackInTransit, LastChange: at, Seen: []string{TrackEventKey(seen)}},
 		Poll:  time.Hour, PollNear: time.Minute, Stall: 48 * time.Hour,
-		DealWorkflowID: "deal-x", Signal: "shipment-update", Kind: "goods", Tracker: 2}
+		DealWorkflowID: "deal-x", Report: "report-tracking", Kind: "goods", Tracker: 2}
 
 	// Nothing new, or a stale scan of an earlier status: no news, no signal.
 	for _, res := range []TrackResult{
 		{Status: TrackInTransit, Events: []TrackEvent{seen}},
 		{Status: TrackInfoReceived, Events: []TrackEvent{seen}},
 	} {
-		sig := &recordingSignaler{}
-		_, _, err := follow(t, &Activities{Tracker: fixedTracker{res}, Deals: sig}, in, nil)
-		if !stillFollowing(err) || len(sig.signals) != 0 {
-			t.Fatalf("%+v: %v, %d signals; want a retryable %s and no signal", res, err, len(sig.signals), ErrStillFollowing)
+		sig := &recordingDeal{}
+		_, _, err := follow(t, &Activities{Tracker: fixedTracker{res}, Deals: sig, Projection: NewMemory()}, in, nil)
+		if !stillFollowing(err) || len(sig.reports) != 0 {
+			t.Fatalf("%+v: %v, %d reports; want a retryable %s and no signal", res, err, len(sig.reports), ErrStillFollowing)
 		}
 	}
 
 	// A new event: signalled to the deal, and the tracker's state moves on
 	// in the heartbeat for the next attempt.
-	sig := &recordingSignaler{}
-	a := &Activities{Tracker: fixedTracker{TrackResult{Status: TrackOutForDelivery, Events: []TrackEvent{seen, fresh}}}, Deals: sig}
+	sig := &recordingDeal{}
+	mem := NewMemory()
+	a := &Activities{Tracker: fixedTracker{TrackResult{Status: TrackOutForDelivery, Events: []TrackEvent{seen, fresh}}}, Deals: sig, Projection: mem}
 	_, beat, err := follow(t, a, in, nil)
-	if !stillFollowing(err) || len(sig.signals) != 1 {
-		t.Fatalf("news: %v, %d signals", err, len(sig.signals))
+	if !stillFollowing(err) || len(sig.reports) != 1 {
+		t.Fatalf("news: %v, %d reports", err, len(sig.reports))
 	}
-	if r := sig.signals[0]; r.Tracker != 2 || r.Kind != "goods" || r.Status != TrackOutForDelivery || len(r.Events) != 1 || r.Events[0] != fresh {
+	if n := len(mem.Notifications("k")); n != 1 {
+		t.Fatalf("the round the deal handed back: %d notifications written, want 1", n)
+	}
+	// Sent again (its outcome lost): the same update, taken once.
+	if _, _, err := follow(t, a, in, nil); !stillFollowing(err) || len(sig.reports) != 1 {
+		t.Fatalf("news sent again: %v, %d reports, want 1", err, len(sig.reports))
+	}
+	if r := sig.reports[0]; r.Tracker != 2 || r.Kind != "goods" || r.Status != TrackOutForDelivery || len(r.Events) != 1 || r.Events[0] != fresh {
 		t.Fatalf("report %+v", r)
 	}
 	if beat == nil || beat.LastStatus != TrackOutForDelivery || len(beat.Seen) != 2 || !beat.LastChange.After(at) {
@@ -106,16 +146,16 @@ func TestFollowShipmentSignalsEachNewsOnceAndFollowsOn(t *testing.T) {
 		t.Fatalf("next poll in %s, want PollNear once out for delivery", appErr.NextRetryDelay())
 	}
 	// The next attempt resumes from it: the same answer is no news.
-	sig2 := &recordingSignaler{}
+	sig2 := &recordingDeal{}
 	a.Deals = sig2
-	if _, _, err := follow(t, a, in, beat); !stillFollowing(err) || len(sig2.signals) != 0 {
-		t.Fatalf("resumed: %v, %d signals; want no news", err, len(sig2.signals))
+	if _, _, err := follow(t, a, in, beat); !stillFollowing(err) || len(sig2.reports) != 0 {
+		t.Fatalf("resumed: %v, %d reports; want no news", err, len(sig2.reports))
 	}
 	// Delivered: signalled, and the activity ends with it.
 	a.Tracker = fixedTracker{TrackResult{Status: TrackDelivered, Events: []TrackEvent{seen, fresh}}}
 	out, _, err := follow(t, a, in, beat)
-	if err != nil || out.Status != TrackDelivered || !out.Reported || len(sig2.signals) != 1 {
-		t.Fatalf("delivered: %+v, %v, %d signals", out, err, len(sig2.signals))
+	if err != nil || out.Status != TrackDelivered || !out.Reported || len(sig2.reports) != 1 {
+		t.Fatalf("delivered: %+v, %v, %d reports", out, err, len(sig2.reports))
 	}
 
 	// Without a signaler it returns the news, for its tracker to report.
@@ -126,26 +166,32 @@ func TestFollowShipmentSignalsEachNewsOnceAndFollowsOn(t *testing.T) {
 	}
 
 	// A deal that has ended takes no news: not retried.
-	a.Deals = &recordingSignaler{err: serviceerror.NewNotFound("workflow execution already completed")}
+	a.Deals = &recordingDeal{err: serviceerror.NewNotFound("workflow execution already completed")}
 	_, _, err = follow(t, a, in, nil)
 	if !errors.As(err, &appErr) || appErr.Type() != ErrDealClosed || !appErr.NonRetryable() {
 		t.Fatalf("to an ended deal: %v, want a non-retryable %s", err, ErrDealClosed)
 	}
-	// Any other failure to signal is tried again with the news.
-	a.Deals = &recordingSignaler{err: errors.New("unavailable")}
+	// A deal that refuses the report (its tracker was replaced) ends it.
+	a.Deals = &recordingDeal{refuse: true}
+	_, _, err = follow(t, a, in, nil)
+	if !errors.As(err, &appErr) || appErr.Type() != ErrDealClosed || !appErr.NonRetryable() {
+		t.Fatalf("refused: %v, want a non-retryable %s", err, ErrDealClosed)
+	}
+	// Any other failure to report is tried again with the news.
+	a.Deals = &recordingDeal{err: errors.New("unavailable")}
 	if _, beat, err := follow(t, a, in, nil); !stillFollowing(err) || beat == nil || len(beat.Seen) != 1 {
 		t.Fatalf("a failing signal: %v, heartbeat %+v; want the state before the news", err, beat)
 	}
 }
 
 func TestFollowShipmentEndsAtAStall(t *testing.T) {
-	sig := &recordingSignaler{}
-	a := &Activities{Tracker: fixedTracker{TrackResult{Status: TrackInTransit}}, Deals: sig}
+	sig := &recordingDeal{}
+	a := &Activities{Tracker: fixedTracker{TrackResult{Status: TrackInTransit}}, Deals: sig, Projection: NewMemory()}
 	in := FollowInput{Track: TrackInput{Carrier: "dhl", TrackingNumber: "T"},
 		State: FollowState{LastStatus: TrackInTransit, LastChange: time.Now().Add(-49 * time.Hour), Waited: 48 * time.Hour},
-		Poll:  time.Hour, Stall: 48 * time.Hour, DealWorkflowID: "deal-x", Signal: "shipment-update", Kind: "goods", Tracker: 1}
+		Poll:  time.Hour, Stall: 48 * time.Hour, DealWorkflowID: "deal-x", Report: "report-tracking", Kind: "goods", Tracker: 1}
 	out, _, err := follow(t, a, in, nil)
-	if err != nil || out.Status != "stalled" || !out.Reported || len(sig.signals) != 1 || sig.signals[0].Status != "stalled" {
-		t.Fatalf("%+v, %v, signals %+v", out, err, sig.signals)
+	if err != nil || out.Status != "stalled" || !out.Reported || len(sig.reports) != 1 || sig.reports[0].Status != "stalled" {
+		t.Fatalf("%+v, %v, reports %+v", out, err, sig.reports)
 	}
 }

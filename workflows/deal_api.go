@@ -73,6 +73,10 @@ const (
 	UpdateAcceptSettlement  = "accept-settlement"
 	UpdateEscalateDispute   = "escalate-dispute"
 	UpdateCancel            = "cancel"
+	// UpdateReportTracking is a tracker's news (ShipmentUpdate), from its
+	// FollowShipment activity, which writes the round it hands back; no
+	// party sends it, and the API has no route to it.
+	UpdateReportTracking = "report-tracking"
 
 	// Signals: facts from outside that cannot be refused.
 	SignalPaymentConfirmed = "payment-confirmed"

@@ -112,6 +112,9 @@ func (d *deal) registerHandlers(ctx workflow.Context) error {
 		func() error { return onUpdate(ctx, d, UpdateEscalateDispute, d.checkEscalate, d.escalateUpdate) },
 		func() error { return onUpdate(ctx, d, UpdateCancel, d.checkCancel, d.cancel) },
 		func() error {
+			return onUpdate(ctx, d, UpdateReportTracking, d.checkTrackingReport, d.shipmentUpdate)
+		},
+		func() error {
 			// Paying runs the provider call inside the update, so the buyer's
 			// client gets what it needs to complete the payment.
 			pay := func(ctx workflow.Context, in PayInput) (PayResult, error) {

@@ -145,6 +145,31 @@ func (d *deal) shipmentUpdate(ctx workflow.Context, u ShipmentUpdate) {
 	}
 }
 
+// checkTrackingReport refuses a report from a tracker the deal does not
+// have (replaced by a correction, or of a shipment that is no longer
+// followed), which ends that tracker; news the deal already has, or
+// that comes after its stage, is taken and changes nothing.
+func (d *deal) checkTrackingReport(_ workflow.Context, u ShipmentUpdate) error {
+	var sh *Shipment
+	switch u.Kind {
+	case "goods":
+		sh = d.state.Shipment
+	case "sample":
+		if d.state.Sample != nil {
+			sh = d.state.Sample.Shipment
+		}
+	default:
+		return reject(RejectInvalid, "kind must be sample or goods")
+	}
+	if sh == nil || u.Tracker != sh.Tracker {
+		return reject(RejectNotFound, "no %s shipment is followed by tracker %d", u.Kind, u.Tracker)
+	}
+	if len(u.Events) > activities.MaxSeenTrackEvents {
+		return reject(RejectInvalid, "at most %d carrier events in a report", activities.MaxSeenTrackEvents)
+	}
+	return nil
+}
+
 func (d *deal) checkCorrectTracking(_ workflow.Context, in CorrectTrackingInput) error {
 	if err := d.needSupplier(in.Actor); err != nil {
 		return err
@@ -283,7 +308,7 @@ func followShipment(ctx workflow.Context, in TrackingInput, report func(string, 
 			Track: activities.TrackInput{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber},
 			State: activities.FollowState{LastStatus: in.LastStatus, LastChange: in.LastChange, Seen: in.Seen, Waited: in.Waited},
 			Poll:  in.Poll, PollNear: in.PollNear, Stall: in.Stall,
-			DealWorkflowID: in.DealWorkflowID, Signal: SignalShipmentUpdate, Kind: in.Kind, Tracker: in.Tracker, Wait: wait,
+			DealWorkflowID: in.DealWorkflowID, Report: UpdateReportTracking, Kind: in.Kind, Tracker: in.Tracker, Wait: wait,
 		}).Get(ctx, &res)
 		if err != nil {
 			return "", fmt.Errorf("follow the %s shipment: %w", in.Kind, err)

@@ -251,3 +251,28 @@ func TestADealTakesATrackingReportOnce(t *testing.T) {
 	h.run(dealInput())
 	h.ok("pay balance", "ship", "accept goods")
 }
+
+// A tracker's activity reports by update: the deal hands the round back
+// for it to write, as for a party's action, and refuses a report from a
+// tracker it does not have.
+func TestATrackingReportByUpdateHandsItsRoundBack(t *testing.T) {
+	h := newHarness(t)
+	h.toBalance()
+	h.update(240*m, "pay balance", UpdatePay, PayInput{Actor: buyer, Step: "balance"})
+	h.mem.Script("TRK1", activities.TrackInfoReceived, activities.TrackDelivered) // delivered at the next poll, at 6 h
+	h.update(300*m, "ship", UpdateAddShipment, ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "TRK1"})
+	h.update(310*m, "report", UpdateReportTracking, ShipmentUpdate{Kind: "goods", Tracker: 1, Status: activities.TrackInTransit})
+	h.update(311*m, "stranger", UpdateReportTracking, ShipmentUpdate{Kind: "goods", Tracker: 7, Status: activities.TrackDelivered})
+	h.update(312*m, "sample", UpdateReportTracking, ShipmentUpdate{Kind: "sample", Tracker: 1, Status: activities.TrackDelivered})
+	h.check(313*m, func(st DealState) {
+		if st.Stage != StageShipping || st.Shipment.Status != activities.TrackInTransit || !h.projectedUpTo(st) {
+			p, _ := h.mem.Projected("d1")
+			t.Errorf("deal %s, shipment %s, read model at entry %d of %d", st.Stage, st.Shipment.Status, p.LastSeq, len(st.Timeline))
+		}
+	})
+	h.update(7*m*60, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
+	h.run(dealInput())
+	h.ok("pay balance", "ship", "report", "accept goods")
+	h.rejected("stranger", RejectNotFound)
+	h.rejected("sample", RejectNotFound)
+}

@@ -40,9 +40,13 @@ func (r RoundTrips) String() string {
 		r.Updates, r.Signals, r.Activities, r.Timers, r.Children, r.ChildSignals, r.WorkflowTasks, r.HistoryEvents)
 }
 
-// childReports are the signals a parent gets from its own children, which
-// belong to the child's work, not to a new step.
-var childReports = map[string]bool{workflows.SignalShipmentUpdate: true, baseline.SignalReport: true}
+// childReports are the signals and updates a parent gets from its own
+// children (or their activities), which belong to the child's work, not
+// to a new step.
+var childReports = map[string]bool{
+	workflows.SignalShipmentUpdate: true, baseline.SignalReport: true,
+	workflows.UpdateReportTracking: true, baseline.UpdateReport: true, // from the children's activities
+}
 
 // followActivity is the deal's trackers' polling activity
 // (activities.FollowShipment), which reports to the deal itself, as the
@@ -105,8 +109,13 @@ func PlanOf(ctx context.Context, c client.Client, workflowID string) (baseline.P
 				rt.LocalActivities++
 			}
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-			rt.Updates++
 			name := e.GetWorkflowExecutionUpdateAcceptedEventAttributes().GetAcceptedRequest().GetInput().GetName()
+			if childReports[name] {
+				plan.Reports = append(plan.Reports, baseline.Segment{Name: name})
+				current = &plan.Reports[len(plan.Reports)-1]
+				continue
+			}
+			rt.Updates++
 			plan.Steps = append(plan.Steps, baseline.Segment{Name: name})
 			current = &plan.Steps[len(plan.Steps)-1]
 			open = append(open, id)

@@ -32,6 +32,9 @@ const (
 	SignalStep = "baseline-signal"
 	// SignalReport is the child's report, as a tracking child's.
 	SignalReport = "baseline-report"
+	// UpdateReport is the report of a child's activity, as a tracking
+	// child's FollowShipment sends it.
+	UpdateReport = "baseline-report-update"
 )
 
 // Plan lists the round trips of one deal: what the workflow does
@@ -121,12 +124,20 @@ type ReportInput struct {
 	Last     bool   `json:"last"`
 }
 
-// reporter signals a baseline parent through Temporal's client.
+// reporter reports to a baseline parent through Temporal's client, by
+// update, as a tracker's activity does.
 type reporter struct{ c client.Client }
 
 func (r reporter) report(ctx context.Context, in ReportInput) error {
 	for i := range in.Signals {
-		if err := r.c.SignalWorkflow(ctx, in.ParentID, "", SignalReport, Report{Last: in.Last && i == in.Signals-1}); err != nil {
+		h, err := r.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: in.ParentID, UpdateName: UpdateReport, Args: []any{Report{Last: in.Last && i == in.Signals-1}},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -194,21 +205,30 @@ func Workflow(ctx workflow.Context, in Input) (State, error) {
 			}
 		}
 	})
+	report := func(r Report) {
+		if r.Last {
+			b.state.ChildrenDone++
+		}
+		if b.reports < len(b.plan.Reports) {
+			b.queue = append(b.queue, b.plan.Reports[b.reports])
+		}
+		b.reports++
+		b.change++
+	}
 	reports := workflow.GetSignalChannel(ctx, SignalReport)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var r Report
 			reports.Receive(ctx, &r)
-			if r.Last {
-				b.state.ChildrenDone++
-			}
-			if b.reports < len(b.plan.Reports) {
-				b.queue = append(b.queue, b.plan.Reports[b.reports])
-			}
-			b.reports++
-			b.change++
+			report(r)
 		}
 	})
+	if err := workflow.SetUpdateHandler(ctx, UpdateReport, func(_ workflow.Context, r Report) error {
+		report(r)
+		return nil
+	}); err != nil {
+		return b.state, err
+	}
 
 	stopTimers := func() {}
 	defer func() { stopTimers() }()
@@ -232,7 +252,7 @@ func Workflow(ctx workflow.Context, in Input) (State, error) {
 			}
 			if seg.Child != nil {
 				b.children++
-				if seg.Child.Reports > 0 {
+				if seg.Child.Reports+seg.Child.PollReports > 0 {
 					b.awaited++
 				}
 				cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{

@@ -309,6 +309,24 @@ func (d *deal) updateAccepted(ctx workflow.Context) {
 	d.updateTask = thisTask(ctx)
 }
 
+// confirmEarly confirms the rounds handed off so far, by a local
+// activity, when they near maxHandOffBytes and that is safe now
+// (roundRecorded): a payment calls it as its charge comes back, before it
+// changes anything, and the deal as a tracker starts, so the rounds
+// handed off next still fit and no bookkeeping activity follows them.
+func (d *deal) confirmEarly(ctx workflow.Context) {
+	if !d.handOff || d.features < dealRecordedRounds || !d.unconfirmed() || d.booksBusy ||
+		d.handedBytes <= maxHandOffBytes/2 || !d.roundRecorded(ctx) {
+		return
+	}
+	d.booksBusy = true
+	err := d.keepBooksConfirmed(workflow.WithActivityOptions(ctx, booksOptions))
+	d.booksBusy = false
+	if err != nil {
+		workflow.GetLogger(ctx).Warn("confirm the books early; the next round confirms them", "deal_id", d.in.DealID, "error", err)
+	}
+}
+
 // confirm records that the read model has round and every round before.
 func (d *deal) confirm(round int, mark booksMark) {
 	if round <= d.confirmed {

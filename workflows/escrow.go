@@ -104,6 +104,7 @@ func (d *deal) pay(ctx workflow.Context, in PayInput) (PayResult, error) {
 		DealID: d.in.DealID, Step: in.Step, BuyerOrgID: d.in.Inquiry.BuyerOrgID,
 		Amount: amount, Currency: d.state.Currency, IdempotencyKey: key,
 	}).Get(ctx, &res)
+	d.confirmEarly(ctx)
 	p := &d.state.Payments[idx]
 	d.change++
 	var appErr *temporal.ApplicationError

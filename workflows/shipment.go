@@ -74,6 +74,10 @@ func (d *deal) startTracker(ctx workflow.Context, kind string, sh *Shipment) (in
 		cancel()
 		return 0, fmt.Errorf("start %s tracking: %w", kind, err)
 	}
+	// The tracker's start is a workflow task of its own: a safe one to
+	// confirm the rounds the shipment's actions handed off, before its
+	// reports hand off theirs.
+	d.confirmEarly(ctx)
 	d.stopTracking[kind] = cancel
 	return d.trackers, nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -45,7 +46,9 @@ func TestReadRoutesShowEachCallerItsOwnBusiness(t *testing.T) {
 				t.Errorf("%s: %s sees the deal's stage otherwise than %s: %s", phase, who, want, got)
 			}
 			for _, path := range []string{"", "/timeline", "/payments", "/tracking"} {
-				body := string(p.must(http.StatusOK, p.do(who, "GET", p.path(id, path), nil)).body)
+				// IDs and hashes are hex: one may hold a secret's digits
+				// by chance.
+				body := hexIDs.ReplaceAllString(string(p.must(http.StatusOK, p.do(who, "GET", p.path(id, path), nil)).body), "")
 				for _, s := range never[who] {
 					if strings.Contains(body, s) {
 						t.Errorf("%s: %s reads %q through GET %s", phase, who, s, path)
@@ -149,3 +152,6 @@ func TestSupplierFiguresReachOnlyTheSupplierAndAdmins(t *testing.T) {
 		}
 	}
 }
+
+// hexIDs match UUIDs and hex digests.
+var hexIDs = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,}`)

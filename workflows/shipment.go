@@ -53,6 +53,12 @@ func (d *deal) startTrackers(ctx workflow.Context) error {
 
 func (d *deal) startTracker(ctx workflow.Context, kind string, sh *Shipment) (int, error) {
 	d.trackers++
+	if d.features >= dealRecordedRounds {
+		// The shipment knows its tracker before the tracker runs: its
+		// first report may come in the task that learns it started (a
+		// retried one, where updates run first), and must be taken.
+		sh.Tracker = d.trackers
+	}
 	cctx, cancel := workflow.WithCancel(ctx)
 	opts := workflow.ChildWorkflowOptions{
 		WorkflowID: d.trackerID(kind, d.trackers),
@@ -72,6 +78,7 @@ func (d *deal) startTracker(ctx workflow.Context, kind string, sh *Shipment) (in
 	})
 	if err := fut.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		cancel()
+		sh.Tracker = 0
 		return 0, fmt.Errorf("start %s tracking: %w", kind, err)
 	}
 	// The tracker's start is a workflow task of its own: a safe one to

@@ -51,6 +51,17 @@ func (d *deal) startTrackers(ctx workflow.Context) error {
 	return nil
 }
 
+// followTrackers turns on trackers that follow (TrackingInput.Follow) for
+// new deals. Off: with them on, two `make test` runs side by side stalled
+// every fault test's deals (the deals' workflow tasks failing, the task
+// queue's backlog undrained, the trackers' activities retrying their
+// reports by update every second against deals that could not take
+// them), in both runs; the trackers poll with a timer each time, as
+// before, until that is understood. FollowShipment and the deal's
+// report-tracking update stay, tested, for the trackers of deals that
+// have them.
+const followTrackers = false
+
 func (d *deal) startTracker(ctx workflow.Context, kind string, sh *Shipment) (int, error) {
 	d.trackers++
 	if d.features >= dealRecordedRounds {
@@ -74,7 +85,7 @@ func (d *deal) startTracker(ctx workflow.Context, kind string, sh *Shipment) (in
 		DealWorkflowID: d.wf, Kind: kind, Tracker: d.trackers, Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber,
 		Poll: d.in.Policy.TrackingPoll, PollNear: d.in.Policy.TrackingPollNear,
 		Stall: d.in.Policy.TrackingStall, PollsPerRun: d.in.Policy.TrackingPollsPerRun,
-		Follow: d.features >= dealRecordedRounds,
+		Follow: followTrackers && d.features >= dealRecordedRounds,
 	})
 	if err := fut.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		cancel()

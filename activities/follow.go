@@ -205,10 +205,16 @@ func isDealClosed(err error) bool {
 
 // interval is how long the tracker waits before its next poll.
 func (in FollowInput) interval(st FollowState) time.Duration {
-	if in.PollNear > 0 && TrackRank(st.LastStatus) >= TrackRank(TrackOutForDelivery) {
-		return in.PollNear
+	return PollInterval(st.LastStatus, in.Poll, in.PollNear)
+}
+
+// PollInterval is how often a shipment at status is polled: near (when
+// set) once it is out for delivery or at a pickup point, else poll.
+func PollInterval(status string, poll, near time.Duration) time.Duration {
+	if near > 0 && TrackRank(status) >= TrackRank(TrackOutForDelivery) {
+		return near
 	}
-	return in.Poll
+	return poll
 }
 
 // report sends the news in out to the deal, when the worker can, and

@@ -112,9 +112,15 @@ func applyTracking(sh *Shipment, u ShipmentUpdate) {
 		if len(sh.Events) >= MaxTrackEvents {
 			break
 		}
-		e.Status, e.Location, e.Description = bounds.Clean(e.Status, MaxCode), bounds.Clean(e.Location, MaxDestination), bounds.Clean(e.Description, MaxNote)
-		sh.Events = append(sh.Events, e)
+		sh.Events = append(sh.Events, cleanTrackEvent(e))
 	}
+}
+
+// cleanTrackEvent is a carrier event as the deal keeps it: its texts
+// cleaned and cut to their limits.
+func cleanTrackEvent(e activities.TrackEvent) activities.TrackEvent {
+	e.Status, e.Location, e.Description = bounds.Clean(e.Status, MaxCode), bounds.Clean(e.Location, MaxDestination), bounds.Clean(e.Description, MaxNote)
+	return e
 }
 
 // trackingNews reports whether a tracking report tells the deal anything
@@ -131,8 +137,7 @@ func (d *deal) trackingNews(sh *Shipment, u ShipmentUpdate) bool {
 		held[activities.TrackEventKey(e)] = true
 	}
 	for _, e := range u.Events {
-		e.Status, e.Location, e.Description = bounds.Clean(e.Status, MaxCode), bounds.Clean(e.Location, MaxDestination), bounds.Clean(e.Description, MaxNote)
-		if !held[activities.TrackEventKey(e)] && len(sh.Events) < MaxTrackEvents {
+		if !held[activities.TrackEventKey(cleanTrackEvent(e))] && len(sh.Events) < MaxTrackEvents {
 			return true
 		}
 	}
@@ -298,10 +303,7 @@ func TrackShipment(ctx workflow.Context, in TrackingInput) (string, error) {
 
 // pollInterval is how long a tracker waits between polls.
 func (in TrackingInput) pollInterval() time.Duration {
-	if activities.TrackRank(in.LastStatus) >= activities.TrackRank(activities.TrackOutForDelivery) {
-		return in.PollNear
-	}
-	return in.Poll
+	return activities.PollInterval(in.LastStatus, in.Poll, in.PollNear)
 }
 
 // followShipment is TrackShipment for trackers that follow (Follow): one

@@ -60,7 +60,19 @@ type FollowState struct {
 	// chance to prevent. The activity reads no clock for it, so a test
 	// environment that skips time sees the same.
 	Waited time.Duration `json:"waited,omitempty"`
+	// Failed counts the reports in a row the deal did not take (it was
+	// busy, its workflow tasks failing, the server unreachable): each
+	// doubles the wait before the next attempt, up to MaxReportBackoff,
+	// so trackers do not pile their retries on a deal that cannot answer.
+	Failed int `json:"failed,omitempty"`
 }
+
+// Bounds on a tracker's report to its deal: how long one attempt waits for
+// the deal's answer, and the longest wait between attempts after failures.
+const (
+	ReportWait       = 10 * time.Second
+	MaxReportBackoff = 5 * time.Minute
+)
 
 // FollowInput asks FollowShipment to follow a shipment from State on. The
 // news goes to the deal as the update named Report when DealWorkflowID is
@@ -149,9 +161,16 @@ func (a *Activities) FollowShipment(ctx context.Context, in FollowInput) (Follow
 		}
 	}
 	following := func(why string, st FollowState) error {
-		st.Waited += in.interval(st)
+		wait := in.backoff(st)
+		st.Waited += wait
 		activity.RecordHeartbeat(ctx, st)
-		return temporal.NewApplicationErrorWithOptions(why, ErrStillFollowing, temporal.ApplicationErrorOptions{NextRetryDelay: in.interval(st)})
+		return temporal.NewApplicationErrorWithOptions(why, ErrStillFollowing, temporal.ApplicationErrorOptions{NextRetryDelay: wait})
+	}
+	// refused: the deal did not take the news; it goes again after a
+	// longer wait each time.
+	refused := func(err error, st FollowState) error {
+		st.Failed++
+		return following(err.Error(), st)
 	}
 	if in.Wait && !resumed && activity.GetInfo(ctx).Attempt == 1 {
 		return FollowResult{}, following("the carrier was just asked", st)
@@ -159,7 +178,7 @@ func (a *Activities) FollowShipment(ctx context.Context, in FollowInput) (Follow
 	if st.Waited >= in.Stall {
 		out, err := a.report(ctx, in, FollowResult{Status: "stalled", State: st})
 		if err != nil && !isDealClosed(err) {
-			return out, following(err.Error(), st)
+			return out, refused(err, st)
 		}
 		return out, err
 	}
@@ -178,7 +197,7 @@ func (a *Activities) FollowShipment(ctx context.Context, in FollowInput) (Follow
 	if status == st.LastStatus && len(fresh) == 0 {
 		return FollowResult{}, following("no news from the carrier yet", st)
 	}
-	next := FollowState{LastStatus: status, LastChange: st.LastChange, Seen: slices.Clone(st.Seen), Waited: st.Waited}
+	next := FollowState{LastStatus: status, LastChange: st.LastChange, Seen: slices.Clone(st.Seen), Waited: st.Waited} // Failed: 0, the news is taken
 	if status != st.LastStatus {
 		next.LastChange, next.Waited = time.Now().UTC(), 0
 	}
@@ -190,7 +209,7 @@ func (a *Activities) FollowShipment(ctx context.Context, in FollowInput) (Follow
 	}
 	out, err := a.report(ctx, in, FollowResult{Status: status, Fresh: fresh, State: next})
 	if err != nil && !isDealClosed(err) {
-		return out, following(err.Error(), st) // the news again, next time
+		return out, refused(err, st) // the news again, next time
 	}
 	if err != nil || !out.Reported || FinalTrackStatus(status) {
 		return out, err
@@ -206,6 +225,20 @@ func isDealClosed(err error) bool {
 // interval is how long the tracker waits before its next poll.
 func (in FollowInput) interval(st FollowState) time.Duration {
 	return PollInterval(st.LastStatus, in.Poll, in.PollNear)
+}
+
+// backoff is how long the tracker waits before its next attempt: the poll
+// interval, doubled for each report in a row the deal did not take, up to
+// MaxReportBackoff (or the poll interval, if that is longer).
+func (in FollowInput) backoff(st FollowState) time.Duration {
+	wait := in.interval(st)
+	for range min(st.Failed, 20) {
+		if wait >= MaxReportBackoff {
+			return max(MaxReportBackoff, in.interval(st))
+		}
+		wait *= 2
+	}
+	return min(wait, max(MaxReportBackoff, in.interval(st)))
 }
 
 // PollInterval is how often a shipment at status is polled: near (when
@@ -224,6 +257,10 @@ func (a *Activities) report(ctx context.Context, in FollowInput, out FollowResul
 		return out, nil
 	}
 	r := TrackReport{Kind: in.Kind, Tracker: in.Tracker, Status: out.Status, Events: out.Fresh, At: time.Now().UTC()}
+	// A deal that does not answer in ReportWait is asked again later: the
+	// same update, taken once.
+	ctx, cancel := context.WithTimeout(ctx, ReportWait)
+	defer cancel()
 	h, err := a.Deals.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: in.DealWorkflowID, UpdateID: reportID(in, r), UpdateName: in.Report, Args: []any{r},
 		WaitForStage: client.WorkflowUpdateStageCompleted,

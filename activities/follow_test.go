@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -193,5 +194,41 @@ func TestFollowShipmentEndsAtAStall(t *testing.T) {
 	out, _, err := follow(t, a, in, nil)
 	if err != nil || out.Status != "stalled" || !out.Reported || len(sig.reports) != 1 || sig.reports[0].Status != "stalled" {
 		t.Fatalf("%+v, %v, reports %+v", out, err, sig.reports)
+	}
+}
+
+// A deal that cannot take a report (busy, its tasks failing) is asked
+// again after a longer wait each time, up to MaxReportBackoff, and the
+// wait is back to the poll interval once it takes the news.
+func TestFollowShipmentBacksOffFromADealThatDoesNotAnswer(t *testing.T) {
+	busy := &recordingDeal{err: errors.New("workflow task in failed state")}
+	a := &Activities{Tracker: fixedTracker{TrackResult{Status: TrackInTransit}}, Deals: busy, Projection: NewMemory()}
+	in := FollowInput{Track: TrackInput{Carrier: "dhl", TrackingNumber: "T"}, State: FollowState{LastStatus: TrackPending},
+		Poll: time.Second, Stall: 1000 * time.Hour, DealWorkflowID: "deal-x", Report: "report-tracking", Kind: "goods", Tracker: 1}
+	var waits []time.Duration
+	var st *FollowState
+	for range 12 {
+		_, beat, err := follow(t, a, in, st)
+		var appErr *temporal.ApplicationError
+		if !stillFollowing(err) || !errors.As(err, &appErr) || beat == nil {
+			t.Fatalf("a report the deal did not take: %v, heartbeat %+v", err, beat)
+		}
+		if beat.LastStatus != TrackPending {
+			t.Fatalf("the untaken news counts as reported: %+v", beat)
+		}
+		waits = append(waits, appErr.NextRetryDelay())
+		st = beat
+	}
+	want := []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, 64 * time.Second,
+		128 * time.Second, 256 * time.Second, MaxReportBackoff, MaxReportBackoff, MaxReportBackoff, MaxReportBackoff}
+	if !slices.Equal(waits, want) {
+		t.Fatalf("waits between reports %v, want %v", waits, want)
+	}
+	busy.err = nil
+	_, beat, err := follow(t, a, in, st)
+	var appErr *temporal.ApplicationError
+	if !stillFollowing(err) || !errors.As(err, &appErr) || appErr.NextRetryDelay() != time.Second || beat.Failed != 0 ||
+		beat.LastStatus != TrackInTransit || len(busy.reports) != 1 {
+		t.Fatalf("after the deal took the news: %v, heartbeat %+v, reports %+v", err, beat, busy.reports)
 	}
 }

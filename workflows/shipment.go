@@ -52,15 +52,13 @@ func (d *deal) startTrackers(ctx workflow.Context) error {
 }
 
 // followTrackers turns on trackers that follow (TrackingInput.Follow) for
-// new deals. Off: with them on, two `make test` runs side by side stalled
-// every fault test's deals (the deals' workflow tasks failing, the task
-// queue's backlog undrained, the trackers' activities retrying their
-// reports by update every second against deals that could not take
-// them), in both runs; the trackers poll with a timer each time, as
-// before, until that is understood. FollowShipment and the deal's
-// report-tracking update stay, tested, for the trackers of deals that
-// have them.
-const followTrackers = false
+// new deals. They were off for a while: two `make test` runs side by side
+// stalled the fault tests' deals while the trackers' activities retried
+// their reports every poll interval against deals that could not take
+// them; a tracker now waits twice as long after each report the deal did
+// not take (activities.FollowState.Failed) and a report waits at most
+// activities.ReportWait for the deal's answer.
+const followTrackers = true
 
 func (d *deal) startTracker(ctx workflow.Context, kind string, sh *Shipment) (int, error) {
 	d.trackers++

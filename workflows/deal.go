@@ -612,8 +612,8 @@ func ValidateDealInput(in DealInput) error {
 		return reject(RejectInvalid, "quantity must be positive")
 	case in.Inquiry.TargetUnitPrice < 0:
 		return reject(RejectInvalid, "target unit price must not be negative")
-	case !money.ValidCurrency(in.Inquiry.Currency):
-		return reject(RejectInvalid, "currency %q is not an ISO-4217 code", in.Inquiry.Currency)
+	case !money.KnownCurrency(in.Inquiry.Currency):
+		return reject(RejectInvalid, "currency %q is not a supported ISO-4217 currency", in.Inquiry.Currency)
 	case len(in.Suppliers) == 0:
 		return reject(RejectInvalid, "at least one supplier must be invited")
 	}

@@ -660,3 +660,23 @@ func TestDealOpensAtTheTimeTheAPITookIt(t *testing.T) {
 		})
 	}
 }
+
+// A deal settles only in a currency the platform supports: the workflow
+// applies the API's rule (money.KnownCurrency), not a looser one of its
+// own, so a deal started past the API cannot hold an amount in "XYZ".
+func TestADealStartsOnlyInASupportedCurrency(t *testing.T) {
+	for _, c := range []string{"XYZ", "usd", "US", "USDT", ""} {
+		in := dealInput()
+		in.Inquiry.Currency = c
+		if err := ValidateDealInput(in); RejectionCode(err) != RejectInvalid {
+			t.Errorf("currency %q: %v, want refused as invalid", c, err)
+		}
+	}
+	for _, c := range []string{"USD", "EUR", "JPY"} {
+		in := dealInput()
+		in.Inquiry.Currency = c
+		if err := ValidateDealInput(in); err != nil {
+			t.Errorf("currency %q refused: %v", c, err)
+		}
+	}
+}

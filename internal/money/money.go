@@ -9,16 +9,10 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"regexp"
 )
 
 // ErrOverflow means a result does not fit in int64 minor units.
 var ErrOverflow = errors.New("amount overflows int64 minor units")
-
-var currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
-
-// ValidCurrency reports whether c looks like an ISO-4217 alphabetic code.
-func ValidCurrency(c string) bool { return currencyRE.MatchString(c) }
 
 // Mul returns a×b, or ErrOverflow.
 func Mul(a, b int64) (int64, error) {
@@ -148,7 +142,9 @@ var supported = map[string]bool{
 	"SGD": true, "THB": true, "TRY": true, "TWD": true, "USD": true, "VND": true, "ZAR": true,
 }
 
-// KnownCurrency reports whether c is a currency the platform supports.
+// KnownCurrency reports whether c is a currency the platform supports: the
+// one currency rule, which the API, the catalog, the search and the deal's
+// workflow all apply.
 func KnownCurrency(c string) bool { return supported[c] }
 
 // zeroDecimal are the supported currencies whose minor unit is the unit.

@@ -54,10 +54,10 @@ func TestBasisPoints(t *testing.T) {
 	}
 }
 
-func TestValidCurrency(t *testing.T) {
-	for c, want := range map[string]bool{"USD": true, "EUR": true, "usd": false, "US": false, "USDT": false} {
-		if ValidCurrency(c) != want {
-			t.Errorf("ValidCurrency(%q) != %v", c, want)
+func TestKnownCurrency(t *testing.T) {
+	for c, want := range map[string]bool{"USD": true, "EUR": true, "JPY": true, "usd": false, "US": false, "USDT": false, "XYZ": false, "": false, "US\x00": false} {
+		if KnownCurrency(c) != want {
+			t.Errorf("KnownCurrency(%q) != %v", c, want)
 		}
 	}
 }

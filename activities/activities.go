@@ -288,6 +288,12 @@ const (
 	TrackOutForDelivery = "out_for_delivery"
 	TrackDelivered      = "delivered"
 	TrackException      = "exception"
+	TrackAttemptFailed  = "attempt_failed"
+	TrackAtPickup       = "available_for_pickup"
+	TrackExpired        = "expired" // the carrier stopped tracking the number
+	// TrackStalled is no carrier's: the tracker reports it when a shipment
+	// made no progress for the policy's stall time.
+	TrackStalled = "stalled"
 )
 
 // TrackInput names a shipment.

@@ -106,7 +106,7 @@ type FollowResult struct {
 // of an earlier one (carriers re-send old scans) does not move it back.
 var trackRank = map[string]int{
 	TrackPending: 0, TrackInfoReceived: 1, TrackInTransit: 2,
-	"attempt_failed": 3, TrackOutForDelivery: 3, "available_for_pickup": 4, TrackDelivered: 5,
+	TrackAttemptFailed: 3, TrackOutForDelivery: 3, TrackAtPickup: 4, TrackDelivered: 5,
 }
 
 // TrackRank is a status's place in that order; unknown statuses rank 0.
@@ -114,7 +114,7 @@ func TrackRank(status string) int { return trackRank[status] }
 
 // FinalTrackStatus reports whether a status ends the tracking.
 func FinalTrackStatus(s string) bool {
-	return s == TrackDelivered || s == TrackException || s == "expired"
+	return s == TrackDelivered || s == TrackException || s == TrackExpired
 }
 
 // TrackEventKey tells carrier events apart.
@@ -176,7 +176,7 @@ func (a *Activities) FollowShipment(ctx context.Context, in FollowInput) (Follow
 		return FollowResult{}, following("the carrier was just asked", st)
 	}
 	if st.Waited >= in.Stall {
-		out, err := a.report(ctx, in, FollowResult{Status: "stalled", State: st})
+		out, err := a.report(ctx, in, FollowResult{Status: TrackStalled, State: st})
 		if err != nil && !isDealClosed(err) {
 			return out, refused(err, st)
 		}

@@ -594,7 +594,7 @@ func comparisonDocument(cmp QuoteComparison) sheet.Document {
 			name, q.Tier, rating, q.ID, strconv.Itoa(q.Revision), strconv.FormatInt(q.UnitPrice, 10),
 			strconv.FormatInt(q.Total, 10), cmp.Currency, strconv.FormatInt(q.MOQ, 10), strconv.Itoa(q.LeadTimeDays),
 			q.ValidTill.UTC().Format(time.DateOnly), strconv.FormatInt(q.SamplePrice, 10),
-			strings.Join(q.Certifications, "; "), q.Status, strings.Join(best, "; "),
+			strings.Join(q.Certifications, "; "), string(q.Status), strings.Join(best, "; "),
 		})
 	}
 	return d

@@ -42,7 +42,7 @@ func schemas() obj {
 	stages = append(stages, string(dealview.StageClosed)) // what an invited supplier sees once another is awarded
 	event := obj{"type": "object", "required": []string{"at", "type"}, "properties": obj{"at": timestamp(), "type": str(), "actor": str(), "detail": str()}}
 	payment := obj{"type": "object", "required": []string{"id", "kind", "step", "amount", "currency", "status", "idempotency_key"}, "properties": obj{
-		"id": str(), "kind": obj{"type": "string", "enum": []string{"charge", "refund", "transfer"}}, "step": str(),
+		"id": str(), "kind": obj{"type": "string", "enum": []string{string(workflows.PaymentCharge), string(workflows.PaymentRefund), string(workflows.PaymentTransfer)}}, "step": str(),
 		"amount": integer(), "currency": str(), "status": str(), "provider": str(), "provider_id": str(),
 		"idempotency_key": str(), "reason": str(), "created_at": timestamp(), "posted": boolean(), "settled": boolean(),
 	}}

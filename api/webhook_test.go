@@ -52,7 +52,7 @@ func TestStripeWebhookReachesTheDealOnceAndRefusesForgeries(t *testing.T) {
 		Payment struct{ ID, Status string }
 	}
 	p.must(200, p.do("buyer", "POST", p.path(id, "/payments/deposit"), nil)).json(t, &pay)
-	if pay.Payment.Status != workflows.PaymentPending {
+	if pay.Payment.Status != string(workflows.PaymentPending) {
 		t.Fatalf("deposit %+v", pay.Payment)
 	}
 	providerID := pay.Deal.Payments[0].ProviderID

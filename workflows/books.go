@@ -444,7 +444,7 @@ func (d *deal) projectionFrom(now time.Time, projected int, marks projectionMark
 	}
 	for i := projected; i < upto; i++ {
 		e := d.state.Timeline[i]
-		p.Events = append(p.Events, activities.ProjectedEvent{Seq: i + 1, At: e.At, Type: e.Type, Actor: e.Actor, About: e.About, Detail: e.Detail})
+		p.Events = append(p.Events, activities.ProjectedEvent{Seq: i + 1, At: e.At, Type: string(e.Type), Actor: e.Actor, About: e.About, Detail: e.Detail})
 	}
 	details, sections, marks := marks.changes(&d.state)
 	if !details.Empty() {

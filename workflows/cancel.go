@@ -37,6 +37,6 @@ func (d *deal) cancel(ctx workflow.Context, in ActorInput) {
 	if d.state.Stage == StageQuoting {
 		d.closeOpenQuotes(ctx, "")
 	}
-	d.event(ctx, "cancel_requested", in.Actor.OrgID, in.Note)
-	d.finish(ctx, StageCancelled, "cancelled", "cancelled by "+string(in.Actor.Role)+": "+in.Note, 0)
+	d.event(ctx, EventCancelRequested, in.Actor.OrgID, in.Note)
+	d.finish(ctx, StageCancelled, EventCancelled, "cancelled by "+string(in.Actor.Role)+": "+in.Note, 0)
 }

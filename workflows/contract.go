@@ -34,7 +34,7 @@ func (d *deal) startContract(ctx workflow.Context) {
 	sum := sha256.Sum256(canonical)
 	d.state.Contract = &Contract{Terms: terms, Text: renderContract(terms), TermsSHA256: hex.EncodeToString(sum[:])}
 	d.state.Deadlines[dlContractSignBy] = workflow.Now(ctx).Add(d.in.Policy.ContractSigning)
-	d.event(ctx, "contract_ready", "", "terms sha256 "+d.state.Contract.TermsSHA256)
+	d.event(ctx, EventContractReady, "", "terms sha256 "+d.state.Contract.TermsSHA256)
 	d.notify(in.BuyerOrgID, "contract_ready", "The contract is ready to sign.")
 	d.notify(d.state.SupplierID, "contract_ready", "The contract is ready to sign.")
 	d.setStage(ctx, StageContract)
@@ -93,13 +93,13 @@ func (d *deal) sign(ctx workflow.Context, in SignInput) {
 	} else {
 		c.SupplierSignedAt = now
 	}
-	d.event(ctx, "contract_signed", in.Actor.OrgID, string(in.Actor.Role))
+	d.event(ctx, EventContractSigned, in.Actor.OrgID, string(in.Actor.Role))
 	if c.BuyerSignedAt.IsZero() || c.SupplierSignedAt.IsZero() {
 		return
 	}
 	delete(d.state.Deadlines, dlContractSignBy)
 	d.state.Deadlines[dlDepositDue] = now.Add(d.in.Policy.DepositDue)
-	d.event(ctx, "contract_signed_by_both", "", c.TermsSHA256)
+	d.event(ctx, EventContractSignedByBoth, "", c.TermsSHA256)
 	d.notify(d.in.Inquiry.BuyerOrgID, "deposit_due", fmt.Sprintf("Pay the %d %s deposit within %s.", d.state.Deposit, d.state.Currency, d.in.Policy.DepositDue))
 	d.setStage(ctx, StageDeposit)
 }

@@ -270,9 +270,9 @@ func (d *deal) open(at time.Time) {
 	if d.state.Inquiry.Incoterm == "" {
 		d.state.Inquiry.Incoterm = "DAP"
 	}
-	d.eventAt(at, "inquiry_created", in.Inquiry.BuyerOrgID, fmt.Sprintf("%d %s of %s", in.Inquiry.Quantity, in.Inquiry.Unit, in.Inquiry.Product))
+	d.eventAt(at, EventInquiryCreated, in.Inquiry.BuyerOrgID, fmt.Sprintf("%d %s of %s", in.Inquiry.Quantity, in.Inquiry.Unit, in.Inquiry.Product))
 	if in.Dispatch != "" {
-		d.eventAt(at, "suppliers_ranked", "", in.Dispatch)
+		d.eventAt(at, EventSuppliersRanked, "", in.Dispatch)
 	}
 	d.state.Deadlines[dlInquiryExpires] = at.Add(in.Policy.InquiryExpiry)
 	for range min(in.Policy.InitialInvites, len(in.Suppliers)) {
@@ -455,29 +455,29 @@ func (d *deal) onDeadline(ctx workflow.Context, name string) {
 		d.quoteSLAPassed(ctx)
 	case dlInquiryExpires:
 		d.closeOpenQuotes(ctx, "")
-		d.finish(ctx, StageExpired, "inquiry_expired", "no quote was accepted before the inquiry expired", 0)
+		d.finish(ctx, StageExpired, EventInquiryExpired, "no quote was accepted before the inquiry expired", 0)
 	case dlSampleShipBy:
-		d.finish(ctx, StageCancelled, "sample_not_shipped", "the supplier did not ship the sample in time", 0)
+		d.finish(ctx, StageCancelled, EventSampleNotShipped, "the supplier did not ship the sample in time", 0)
 	case dlSampleAutoApprove:
 		d.approveSample(ctx, "system", "auto-approved: no verdict within the sample window")
 	case dlContractSignBy:
-		d.finish(ctx, StageCancelled, "contract_expired", "the contract was not signed by both parties in time", 0)
+		d.finish(ctx, StageCancelled, EventContractExpired, "the contract was not signed by both parties in time", 0)
 	case dlDepositDue:
 		d.paymentDue(ctx, activities.StepDeposit, dlDepositDue, func() {
-			d.finish(ctx, StageCancelled, "deposit_not_paid", "the deposit was not paid in time", 0)
+			d.finish(ctx, StageCancelled, EventDepositNotPaid, "the deposit was not paid in time", 0)
 		})
 	case dlShipBy:
 		d.state.Production.Late = true
-		d.event(ctx, "production_late", "", "not ready to ship by "+d.state.Production.ShipBy.Format(time.RFC3339))
+		d.event(ctx, EventProductionLate, "", "not ready to ship by "+d.state.Production.ShipBy.Format(time.RFC3339))
 		d.notify(d.in.Inquiry.BuyerOrgID, "production_late", "The supplier missed the ship-by date: extend it or cancel for a full refund.")
 	case dlBalanceDue:
 		d.paymentDue(ctx, activities.StepBalance, dlBalanceDue, func() { d.buyerDefault(ctx) })
 	case dlInspectionReminder:
-		d.event(ctx, "inspection_reminder", "", "auto-accept in "+d.in.Policy.InspectionReminder.String())
+		d.event(ctx, EventInspectionReminder, "", "auto-accept in "+d.in.Policy.InspectionReminder.String())
 		d.notify(d.in.Inquiry.BuyerOrgID, "inspection_reminder", "The goods will be accepted automatically unless you accept or dispute them first.")
 	case dlInspectionEnds:
-		d.event(ctx, "auto_accepted", "", "no dispute within the inspection window")
-		d.finish(ctx, StageCompleted, "auto_accepted", "accepted by silence after inspection", d.state.Escrow.Held)
+		d.event(ctx, EventAutoAccepted, "", "no dispute within the inspection window")
+		d.finish(ctx, StageCompleted, EventAutoAccepted, "accepted by silence after inspection", d.state.Escrow.Held)
 	case dlDisputeAnswerDue, dlDisputeSettleBy:
 		d.escalate(ctx, "system", name)
 	}
@@ -486,9 +486,9 @@ func (d *deal) onDeadline(ctx workflow.Context, name string) {
 // paymentDue ends a payment window: a payment still being confirmed gets one
 // grace period, so a slow confirmation does not cancel a paid deal.
 func (d *deal) paymentDue(ctx workflow.Context, step, deadline string, lapse func()) {
-	if p := d.activeCharge(step); p != nil && p.Status != PaymentFailedStat {
+	if p := d.activeCharge(step); p != nil && p.Status != PaymentDeclined {
 		d.state.Deadlines[deadline] = workflow.Now(ctx).Add(d.in.Policy.PaymentGrace)
-		d.event(ctx, "payment_grace", "", step+" payment still being confirmed")
+		d.event(ctx, EventPaymentGrace, "", step+" payment still being confirmed")
 		return
 	}
 	lapse()
@@ -496,8 +496,8 @@ func (d *deal) paymentDue(ctx workflow.Context, step, deadline string, lapse fun
 
 // finish ends the deal at a final stage and says how the escrow is divided:
 // release goes to the supplier (before commission), the rest back to the buyer.
-func (d *deal) finish(ctx workflow.Context, stage Stage, reason, detail string, release int64) {
-	d.state.Resolution = &Resolution{Reason: reason, Release: release}
+func (d *deal) finish(ctx workflow.Context, stage Stage, reason EventType, detail string, release int64) {
+	d.state.Resolution = &Resolution{Reason: string(reason), Release: release}
 	d.event(ctx, reason, "", detail)
 	d.setStage(ctx, stage)
 }
@@ -507,7 +507,7 @@ func (d *deal) setStage(ctx workflow.Context, s Stage) {
 	if s.Final() {
 		d.endedTask = thisTask(ctx)
 	}
-	d.event(ctx, "stage_changed", "", string(s))
+	d.event(ctx, EventStageChanged, "", string(s))
 	d.upsertSearchAttributes(ctx)
 	d.change++
 }
@@ -526,17 +526,17 @@ func (d *deal) upsertSearchAttributes(ctx workflow.Context) {
 	_ = workflow.UpsertTypedSearchAttributes(ctx, updates...)
 }
 
-func (d *deal) event(ctx workflow.Context, typ, actor, detail string) {
+func (d *deal) event(ctx workflow.Context, typ EventType, actor, detail string) {
 	d.eventAt(workflow.Now(ctx), typ, actor, detail)
 }
 
-func (d *deal) eventAt(at time.Time, typ, actor, detail string) {
+func (d *deal) eventAt(at time.Time, typ EventType, actor, detail string) {
 	d.state.Timeline = append(d.state.Timeline, Event{At: at, Type: typ, Actor: actor, Detail: detail})
 }
 
 // eventAbout records an entry that concerns one supplier, made by another
 // party.
-func (d *deal) eventAbout(ctx workflow.Context, typ, actor, about, detail string) {
+func (d *deal) eventAbout(ctx workflow.Context, typ EventType, actor, about, detail string) {
 	d.state.Timeline = append(d.state.Timeline, Event{At: workflow.Now(ctx), Type: typ, Actor: actor, About: about, Detail: detail})
 }
 

@@ -358,10 +358,10 @@ type ActionResult struct {
 // provider's client secret is fetched by the API and never recorded.
 type PayResult struct {
 	ActionResult
-	PaymentID         string `json:"payment_id"`
-	Provider          string `json:"provider"`
-	ProviderPaymentID string `json:"provider_payment_id,omitempty"`
-	Status            string `json:"status"`
+	PaymentID         string        `json:"payment_id"`
+	Provider          string        `json:"provider"`
+	ProviderPaymentID string        `json:"provider_payment_id,omitempty"`
+	Status            PaymentStatus `json:"status"`
 }
 
 // ProgressInput is a supplier's production report.
@@ -475,11 +475,14 @@ type Invitation struct {
 	DueAt      time.Time        `json:"due_at"`
 }
 
+// QuoteStatus is where a quote stands.
+type QuoteStatus string
+
 // Quote statuses.
 const (
-	QuoteOpen     = "OPEN"
-	QuoteAccepted = "ACCEPTED"
-	QuoteClosed   = "CLOSED"
+	QuoteOpen     QuoteStatus = "OPEN"
+	QuoteAccepted QuoteStatus = "ACCEPTED"
+	QuoteClosed   QuoteStatus = "CLOSED"
 )
 
 // Quote is a supplier's offer as the deal holds it.
@@ -494,10 +497,10 @@ type Quote struct {
 	SamplePrice  int64       `json:"sample_price"`
 	Note         string      `json:"note,omitempty"`
 	// UnitPrice and Total price the inquiry's quantity at this quote's tiers.
-	UnitPrice int64     `json:"unit_price"`
-	Total     int64     `json:"total"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
+	UnitPrice int64       `json:"unit_price"`
+	Total     int64       `json:"total"`
+	Status    QuoteStatus `json:"status"`
+	CreatedAt time.Time   `json:"created_at"`
 }
 
 // CounterOffer is the buyer's answer to a quote.
@@ -508,23 +511,26 @@ type CounterOffer struct {
 	At              time.Time `json:"at"`
 }
 
+// SampleStatus is where the sample stands.
+type SampleStatus string
+
 // Sample statuses.
 const (
-	SampleRequested = "REQUESTED"
-	SampleShipped   = "SHIPPED"
-	SampleDelivered = "DELIVERED"
-	SampleApproved  = "APPROVED"
-	SampleRejected  = "REJECTED"
+	SampleRequested SampleStatus = "REQUESTED"
+	SampleShipped   SampleStatus = "SHIPPED"
+	SampleDelivered SampleStatus = "DELIVERED"
+	SampleApproved  SampleStatus = "APPROVED"
+	SampleRejected  SampleStatus = "REJECTED"
 )
 
 // SampleState follows the optional sample.
 type SampleState struct {
-	Status   string    `json:"status"`
-	Price    int64     `json:"price"`
-	Paid     bool      `json:"paid"`
-	Rounds   int       `json:"rounds"`
-	Shipment *Shipment `json:"shipment,omitempty"`
-	Verdict  string    `json:"verdict,omitempty"`
+	Status   SampleStatus `json:"status"`
+	Price    int64        `json:"price"`
+	Paid     bool         `json:"paid"`
+	Rounds   int          `json:"rounds"`
+	Shipment *Shipment    `json:"shipment,omitempty"`
+	Verdict  string       `json:"verdict,omitempty"`
 }
 
 // ContractTerms are the accepted terms both parties sign; their canonical
@@ -560,31 +566,41 @@ type Contract struct {
 	SupplierSignedAt time.Time     `json:"supplier_signed_at,omitzero"`
 }
 
-// Payment kinds and statuses.
-const (
-	PaymentCharge   = "charge"
-	PaymentRefund   = "refund"
-	PaymentTransfer = "transfer"
+// PaymentKind is what a money movement does: take the buyer's money,
+// give it back, or pay it out.
+type PaymentKind string
 
-	PaymentInitiating = "initiating"
-	PaymentPending    = "pending"
-	PaymentSucceeded  = "succeeded"
-	PaymentFailedStat = "failed"
+// Payment kinds.
+const (
+	PaymentCharge   PaymentKind = "charge"
+	PaymentRefund   PaymentKind = "refund"
+	PaymentTransfer PaymentKind = "transfer"
+)
+
+// PaymentStatus is where a money movement stands at its provider.
+type PaymentStatus string
+
+// Payment statuses.
+const (
+	PaymentInitiating PaymentStatus = "initiating"
+	PaymentPending    PaymentStatus = "pending"
+	PaymentSucceeded  PaymentStatus = "succeeded"
+	PaymentDeclined   PaymentStatus = "failed"
 )
 
 // Payment is one money movement at the provider.
 type Payment struct {
-	ID             string    `json:"id"`
-	Kind           string    `json:"kind"`
-	Step           string    `json:"step"`
-	Amount         int64     `json:"amount"`
-	Currency       string    `json:"currency"`
-	Status         string    `json:"status"`
-	Provider       string    `json:"provider,omitempty"`
-	ProviderID     string    `json:"provider_id,omitempty"`
-	IdempotencyKey string    `json:"idempotency_key"`
-	Reason         string    `json:"reason,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
+	ID             string        `json:"id"`
+	Kind           PaymentKind   `json:"kind"`
+	Step           string        `json:"step"`
+	Amount         int64         `json:"amount"`
+	Currency       string        `json:"currency"`
+	Status         PaymentStatus `json:"status"`
+	Provider       string        `json:"provider,omitempty"`
+	ProviderID     string        `json:"provider_id,omitempty"`
+	IdempotencyKey string        `json:"idempotency_key"`
+	Reason         string        `json:"reason,omitempty"`
+	CreatedAt      time.Time     `json:"created_at"`
 	// CheckedAt is when the provider was last asked about a pending charge.
 	CheckedAt time.Time `json:"checked_at,omitzero"`
 	// Excess marks captured money the deal did not ask for (a second
@@ -655,36 +671,49 @@ type Shipment struct {
 	Corrections int `json:"corrections,omitempty"`
 }
 
+// DisputeStatus is where a dispute stands.
+type DisputeStatus string
+
 // Dispute statuses.
 const (
-	DisputeOpen      = "OPEN"
-	DisputeAnswered  = "ANSWERED"
-	DisputeMediation = "MEDIATION"
-	DisputeSettled   = "SETTLED"
-	DisputeDecided   = "DECIDED"
+	DisputeOpen      DisputeStatus = "OPEN"
+	DisputeAnswered  DisputeStatus = "ANSWERED"
+	DisputeMediation DisputeStatus = "MEDIATION"
+	DisputeSettled   DisputeStatus = "SETTLED"
+	DisputeDecided   DisputeStatus = "DECIDED"
+)
+
+// ProposalStatus is where a settlement proposal stands.
+type ProposalStatus string
+
+// Proposal statuses.
+const (
+	ProposalOpen       ProposalStatus = "OPEN"
+	ProposalAccepted   ProposalStatus = "ACCEPTED"
+	ProposalSuperseded ProposalStatus = "SUPERSEDED" // a newer proposal of the same party
 )
 
 // Dispute follows a disagreement over a delivery or a default.
 type Dispute struct {
-	OpenedBy  string     `json:"opened_by"`
-	Reason    string     `json:"reason"`
-	Remedy    string     `json:"remedy"`
-	Evidence  []string   `json:"evidence"`
-	Answer    string     `json:"answer,omitempty"`
-	Status    string     `json:"status"`
-	Proposals []Proposal `json:"proposals"`
-	Decision  *Decision  `json:"decision,omitempty"`
-	OpenedAt  time.Time  `json:"opened_at"`
+	OpenedBy  string        `json:"opened_by"`
+	Reason    string        `json:"reason"`
+	Remedy    string        `json:"remedy"`
+	Evidence  []string      `json:"evidence"`
+	Answer    string        `json:"answer,omitempty"`
+	Status    DisputeStatus `json:"status"`
+	Proposals []Proposal    `json:"proposals"`
+	Decision  *Decision     `json:"decision,omitempty"`
+	OpenedAt  time.Time     `json:"opened_at"`
 }
 
 // Proposal is one party's offer to settle.
 type Proposal struct {
-	ID            string    `json:"id"`
-	By            string    `json:"by"` // org ID
-	ReleaseAmount int64     `json:"release_amount"`
-	Note          string    `json:"note"`
-	Status        string    `json:"status"` // OPEN, ACCEPTED, SUPERSEDED
-	At            time.Time `json:"at"`
+	ID            string         `json:"id"`
+	By            string         `json:"by"` // org ID
+	ReleaseAmount int64          `json:"release_amount"`
+	Note          string         `json:"note"`
+	Status        ProposalStatus `json:"status"`
+	At            time.Time      `json:"at"`
 }
 
 // Decision is the mediator's ruling.
@@ -709,7 +738,7 @@ type Resolution struct {
 // Event is one entry of a deal's timeline.
 type Event struct {
 	At     time.Time `json:"at"`
-	Type   string    `json:"type"`
+	Type   EventType `json:"type"`
 	Actor  string    `json:"actor,omitempty"`
 	Detail string    `json:"detail,omitempty"`
 	// About is the supplier an entry concerns when another party made it

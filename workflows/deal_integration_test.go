@@ -487,7 +487,7 @@ func TestDeadlinesFireAcrossAWorkerRestart(t *testing.T) {
 func eventTypes(st workflows.DealState) []string {
 	out := make([]string, len(st.Timeline))
 	for i, e := range st.Timeline {
-		out[i] = e.Type
+		out[i] = string(e.Type)
 	}
 	return out
 }

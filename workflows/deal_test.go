@@ -472,7 +472,7 @@ func TestPaymentsConfirmedBySignalOnceAndRetriedAfterFailure(t *testing.T) {
 	if len(charges) != 2 || charges["deal-d1/deposit-1"].Amount != 300_000 || charges["deal-d1/deposit-2"].Amount != 300_000 {
 		t.Fatalf("charges %+v", charges)
 	}
-	if st.Payments[0].Status != PaymentFailedStat || st.Payments[1].Status != PaymentSucceeded {
+	if st.Payments[0].Status != PaymentDeclined || st.Payments[1].Status != PaymentSucceeded {
 		t.Fatalf("payments %+v", st.Payments)
 	}
 	if !h.hasEvent("payment_mismatch") {
@@ -502,7 +502,7 @@ func TestDeclinedPaymentCanBeRetried(t *testing.T) {
 	h.update(7*time.Hour, "accept", UpdateAcceptDelivery, ActorInput{Actor: buyer})
 	st := h.run(dealInput())
 	h.ok("declined", "retry", "ready", "pay balance", "ship", "accept")
-	if st.Payments[0].Status != PaymentFailedStat || st.Payments[0].Reason == "" {
+	if st.Payments[0].Status != PaymentDeclined || st.Payments[0].Reason == "" {
 		t.Fatalf("declined payment %+v", st.Payments[0])
 	}
 	if st.Stage != StageCompleted {

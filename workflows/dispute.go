@@ -32,7 +32,7 @@ func (d *deal) startDispute(ctx workflow.Context, by, reason, remedy string, evi
 	delete(d.state.Deadlines, dlInspectionEnds)
 	delete(d.state.Deadlines, dlInspectionReminder)
 	d.state.Deadlines[dlDisputeAnswerDue] = now.Add(d.in.Policy.DisputeAnswer)
-	d.event(ctx, "dispute_opened", by, reason)
+	d.event(ctx, EventDisputeOpened, by, reason)
 	d.notify(d.state.SupplierID, "dispute_opened", "A dispute was opened ("+reason+"): answer within "+d.in.Policy.DisputeAnswer.String()+".")
 	d.setStage(ctx, StageDispute)
 }
@@ -40,7 +40,7 @@ func (d *deal) startDispute(ctx workflow.Context, by, reason, remedy string, evi
 // buyerDefault sends the deposit to mediation when the balance is not paid.
 func (d *deal) buyerDefault(ctx workflow.Context) {
 	d.state.Dispute = &Dispute{OpenedBy: "system", Reason: "buyer_default", Remedy: "the balance was not paid in time", Status: DisputeMediation, OpenedAt: workflow.Now(ctx)}
-	d.event(ctx, "buyer_default", "", "the balance was not paid in time; the deposit goes to mediation")
+	d.event(ctx, EventBuyerDefault, "", "the balance was not paid in time; the deposit goes to mediation")
 	d.notify("mediation", "mediation_needed", "Buyer default on deal "+d.in.DealID+": decide on the deposit.")
 	d.setStage(ctx, StageMediation)
 }
@@ -68,7 +68,7 @@ func (d *deal) answerDispute(ctx workflow.Context, in ActorInput) {
 	d.state.Dispute.Status = DisputeAnswered
 	delete(d.state.Deadlines, dlDisputeAnswerDue)
 	d.state.Deadlines[dlDisputeSettleBy] = workflow.Now(ctx).Add(d.in.Policy.DisputeSettlement)
-	d.event(ctx, "dispute_answered", in.Actor.OrgID, in.Note)
+	d.event(ctx, EventDisputeAnswered, in.Actor.OrgID, in.Note)
 }
 
 func (d *deal) checkPropose(_ workflow.Context, in ProposalInput) error {
@@ -95,16 +95,16 @@ func (d *deal) checkPropose(_ workflow.Context, in ProposalInput) error {
 
 func (d *deal) propose(ctx workflow.Context, in ProposalInput) {
 	for i := range d.state.Dispute.Proposals {
-		if p := &d.state.Dispute.Proposals[i]; p.By == in.Actor.OrgID && p.Status == "OPEN" {
-			p.Status = "SUPERSEDED"
+		if p := &d.state.Dispute.Proposals[i]; p.By == in.Actor.OrgID && p.Status == ProposalOpen {
+			p.Status = ProposalSuperseded
 		}
 	}
 	d.proposals++
 	id := fmt.Sprintf("p%d", d.proposals)
 	d.state.Dispute.Proposals = append(d.state.Dispute.Proposals, Proposal{
-		ID: id, By: in.Actor.OrgID, ReleaseAmount: in.ReleaseAmount, Note: in.Note, Status: "OPEN", At: workflow.Now(ctx),
+		ID: id, By: in.Actor.OrgID, ReleaseAmount: in.ReleaseAmount, Note: in.Note, Status: ProposalOpen, At: workflow.Now(ctx),
 	})
-	d.event(ctx, "settlement_proposed", in.Actor.OrgID, fmt.Sprintf("%s: release %d %s to the supplier", id, in.ReleaseAmount, d.state.Currency))
+	d.event(ctx, EventSettlementProposed, in.Actor.OrgID, fmt.Sprintf("%s: release %d %s to the supplier", id, in.ReleaseAmount, d.state.Currency))
 	other := d.state.SupplierID
 	if in.Actor.OrgID == other {
 		other = d.in.Inquiry.BuyerOrgID
@@ -124,7 +124,7 @@ func (d *deal) findProposal(in AcceptProposalInput) (*Proposal, error) {
 		if p.ID != in.ProposalID {
 			continue
 		}
-		if p.Status != "OPEN" {
+		if p.Status != ProposalOpen {
 			return nil, reject(RejectWrongStage, "proposal %s is %s", p.ID, p.Status)
 		}
 		if p.By == in.Actor.OrgID {
@@ -145,11 +145,11 @@ func (d *deal) checkAcceptProposal(_ workflow.Context, in AcceptProposalInput) e
 
 func (d *deal) acceptProposal(ctx workflow.Context, in AcceptProposalInput) {
 	p, _ := d.findProposal(in)
-	p.Status = "ACCEPTED"
+	p.Status = ProposalAccepted
 	d.state.Dispute.Status = DisputeSettled
 	delete(d.state.Deadlines, dlDisputeAnswerDue)
 	delete(d.state.Deadlines, dlDisputeSettleBy)
-	d.finish(ctx, StageResolved, "dispute_settled", fmt.Sprintf("%s accepted by %s", p.ID, in.Actor.OrgID), p.ReleaseAmount)
+	d.finish(ctx, StageResolved, EventDisputeSettled, fmt.Sprintf("%s accepted by %s", p.ID, in.Actor.OrgID), p.ReleaseAmount)
 }
 
 func (d *deal) checkEscalate(_ workflow.Context, in ActorInput) error {
@@ -170,7 +170,7 @@ func (d *deal) escalate(ctx workflow.Context, by, why string) {
 	d.state.Dispute.Status = DisputeMediation
 	delete(d.state.Deadlines, dlDisputeAnswerDue)
 	delete(d.state.Deadlines, dlDisputeSettleBy)
-	d.event(ctx, "dispute_escalated", by, why)
+	d.event(ctx, EventDisputeEscalated, by, why)
 	d.notify("mediation", "mediation_needed", "Deal "+d.in.DealID+" needs a mediator's decision.")
 	d.setStage(ctx, StageMediation)
 }
@@ -197,10 +197,10 @@ func (d *deal) mediatorDecision(ctx workflow.Context, m MediatorDecision) {
 		problem = fmt.Sprintf("outcome %q with release %d of %d held", m.Outcome, m.ReleaseAmount, held)
 	}
 	if problem != "" {
-		d.event(ctx, "decision_ignored", m.Actor.UserID, problem)
+		d.event(ctx, EventDecisionIgnored, m.Actor.UserID, problem)
 		return
 	}
 	d.state.Dispute.Status = DisputeDecided
 	d.state.Dispute.Decision = &Decision{MediatorID: m.Actor.UserID, Outcome: m.Outcome, ReleaseAmount: release, Note: m.Note, At: workflow.Now(ctx)}
-	d.finish(ctx, StageResolved, "mediator_decision", fmt.Sprintf("%s: release %d of %d %s", m.Outcome, release, held, d.state.Currency), release)
+	d.finish(ctx, StageResolved, EventMediatorDecision, fmt.Sprintf("%s: release %d of %d %s", m.Outcome, release, held, d.state.Currency), release)
 }

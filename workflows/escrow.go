@@ -110,16 +110,16 @@ func (d *deal) pay(ctx workflow.Context, in PayInput) (PayResult, error) {
 	var appErr *temporal.ApplicationError
 	switch {
 	case errors.As(err, &appErr) && appErr.Type() == activities.ErrPaymentDeclined:
-		p.Status, p.Reason = PaymentFailedStat, appErr.Message()
-		d.event(ctx, "payment_declined", in.Actor.OrgID, fmt.Sprintf("%s %d %s: %s", in.Step, amount, d.state.Currency, p.Reason))
+		p.Status, p.Reason = PaymentDeclined, appErr.Message()
+		d.event(ctx, EventPaymentDeclined, in.Actor.OrgID, fmt.Sprintf("%s %d %s: %s", in.Step, amount, d.state.Currency, p.Reason))
 	case err != nil:
 		p.Reason = "the payment provider did not answer; try again"
-		d.event(ctx, "payment_unconfirmed", in.Actor.OrgID, in.Step)
+		d.event(ctx, EventPaymentUnconfirmed, in.Actor.OrgID, in.Step)
 	default:
 		p.Provider, p.ProviderID, p.Reason = res.Provider, res.PaymentID, ""
 		p.Status = PaymentPending
-		d.event(ctx, "payment_started", in.Actor.OrgID, fmt.Sprintf("%s %d %s via %s %s", in.Step, amount, d.state.Currency, res.Provider, res.PaymentID))
-		if res.Status == PaymentSucceeded {
+		d.event(ctx, EventPaymentStarted, in.Actor.OrgID, fmt.Sprintf("%s %d %s via %s %s", in.Step, amount, d.state.Currency, res.Provider, res.PaymentID))
+		if PaymentStatus(res.Status) == PaymentSucceeded {
 			d.confirmCharge(ctx, p)
 		}
 	}
@@ -145,7 +145,7 @@ func (d *deal) pay(ctx workflow.Context, in PayInput) (PayResult, error) {
 func (d *deal) confirmCharge(ctx workflow.Context, p *Payment) {
 	p.Status = PaymentSucceeded
 	d.state.Escrow.Held += p.Amount
-	d.event(ctx, "payment_succeeded", "", fmt.Sprintf("%s %d %s (%s)", p.Step, p.Amount, p.Currency, p.ProviderID))
+	d.event(ctx, EventPaymentSucceeded, "", fmt.Sprintf("%s %d %s (%s)", p.Step, p.Amount, p.Currency, p.ProviderID))
 	switch {
 	case p.Step == activities.StepSample && d.state.Stage == StageSample:
 		d.state.Sample.Paid = true
@@ -161,7 +161,7 @@ func (d *deal) confirmCharge(ctx workflow.Context, p *Payment) {
 		// A second payment of a step (an earlier attempt that succeeded
 		// after all), or one after its stage passed: returned in full.
 		p.Excess = true
-		d.event(ctx, "payment_after_stage", "", p.ID+" arrived at "+string(d.state.Stage)+"; it is refunded")
+		d.event(ctx, EventPaymentAfterStage, "", p.ID+" arrived at "+string(d.state.Stage)+"; it is refunded")
 	}
 }
 
@@ -189,11 +189,11 @@ func (d *deal) paymentConfirmed(ctx workflow.Context, s PaymentConfirmed) {
 			ProviderID: s.ProviderPaymentID, IdempotencyKey: d.wf + "/" + id, CreatedAt: workflow.Now(ctx), Excess: true,
 		})
 		d.state.Escrow.Held += s.Amount
-		d.event(ctx, "payment_unknown", "", "unrequested payment "+s.ProviderPaymentID+" is refunded")
+		d.event(ctx, EventPaymentUnknown, "", "unrequested payment "+s.ProviderPaymentID+" is refunded")
 	case p.Status == PaymentSucceeded:
 		// a repeated webhook: already counted
 	case s.Amount != p.Amount || s.Currency != p.Currency:
-		d.event(ctx, "payment_mismatch", "", fmt.Sprintf("%s confirmed %d %s, expected %d %s", p.ID, s.Amount, s.Currency, p.Amount, p.Currency))
+		d.event(ctx, EventPaymentMismatch, "", fmt.Sprintf("%s confirmed %d %s, expected %d %s", p.ID, s.Amount, s.Currency, p.Amount, p.Currency))
 		d.notify("platform", "payment_mismatch", "Payment "+p.ProviderID+" needs review.")
 	default:
 		d.confirmCharge(ctx, p)
@@ -202,7 +202,7 @@ func (d *deal) paymentConfirmed(ctx workflow.Context, s PaymentConfirmed) {
 
 func (d *deal) providerEvent(ctx workflow.Context, e ProviderEvent) {
 	e.Type, e.ObjectID, e.Detail = bounds.Clean(e.Type, MaxCode*2), bounds.Clean(e.ObjectID, MaxCode*2), bounds.Clean(e.Detail, MaxNote)
-	d.event(ctx, "provider_"+e.Type, "", e.ObjectID+" "+e.Detail)
+	d.event(ctx, EventProvider(e.Type), "", e.ObjectID+" "+e.Detail)
 	if e.Type == "charge.dispute.created" {
 		d.notify("platform", "card_dispute", "A card dispute was opened on deal "+d.in.DealID+": "+e.ObjectID)
 	}
@@ -213,8 +213,8 @@ func (d *deal) paymentFailed(ctx workflow.Context, s PaymentFailed) {
 	if p == nil || p.Status != PaymentPending {
 		return
 	}
-	p.Status, p.Reason = PaymentFailedStat, s.Reason
-	d.event(ctx, "payment_failed", "", fmt.Sprintf("%s: %s", p.ID, s.Reason))
+	p.Status, p.Reason = PaymentDeclined, s.Reason
+	d.event(ctx, EventPaymentFailed, "", fmt.Sprintf("%s: %s", p.ID, s.Reason))
 	d.notify(d.in.Inquiry.BuyerOrgID, "payment_failed", "Your "+p.Step+" payment failed ("+s.Reason+"): please pay again.")
 }
 
@@ -243,11 +243,11 @@ func (d *deal) reconcile(ctx workflow.Context) error {
 		}
 		cur.CheckedAt = workflow.Now(ctx)
 		d.touch()
-		switch status {
+		switch PaymentStatus(status) {
 		case PaymentSucceeded:
-			d.event(ctx, "payment_reconciled", "", cur.ID+" confirmed by asking the provider")
+			d.event(ctx, EventPaymentReconciled, "", cur.ID+" confirmed by asking the provider")
 			d.confirmCharge(ctx, cur)
-		case PaymentFailedStat:
+		case PaymentDeclined:
 			d.paymentFailed(ctx, PaymentFailed{ProviderPaymentID: cur.ProviderID, Reason: "the provider reports it failed"})
 		}
 		d.change++
@@ -365,7 +365,7 @@ func (d *deal) settle(ctx workflow.Context) error {
 		}
 	}
 	r.Done = true
-	d.event(ctx, "escrow_settled", "", fmt.Sprintf("released %d (commission %d), refunded %d %s",
+	d.event(ctx, EventEscrowSettled, "", fmt.Sprintf("released %d (commission %d), refunded %d %s",
 		d.state.Escrow.Released, d.state.Escrow.Commission, d.state.Escrow.Refunded, d.state.Currency))
 	return nil
 }
@@ -536,6 +536,6 @@ func (d *deal) postSettlement(ctx workflow.Context, m moneyMoves) error {
 	d.state.Escrow.Released += a.Released
 	d.state.Escrow.Commission += a.Commission
 	d.state.Escrow.Refunded += a.Refunded
-	d.event(ctx, "payout", "", fmt.Sprintf("%s: %d to supplier, %d commission, %d refunded", charge.ID, a.Net, a.Commission, a.Refunded))
+	d.event(ctx, EventPayout, "", fmt.Sprintf("%s: %d to supplier, %d commission, %d refunded", charge.ID, a.Net, a.Commission, a.Refunded))
 	return nil
 }

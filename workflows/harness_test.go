@@ -217,7 +217,7 @@ func (h *harness) balances(escrow, supplier, commission, buyer int64, supplierOr
 	}
 }
 
-func (h *harness) hasEvent(typ string) bool {
+func (h *harness) hasEvent(typ EventType) bool {
 	for _, e := range h.state.Timeline {
 		if e.Type == typ {
 			return true

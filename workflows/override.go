@@ -217,14 +217,14 @@ func SettleEscrow(ctx workflow.Context, in OverrideInput) (OverrideResult, error
 		Reason: ResolutionOperatorOverride, Release: release,
 		Note: fmt.Sprintf("operator override by %s %s of %s: %s", in.Operator.Role, in.Operator.UserID, in.Operator.OrgID, in.Reason),
 	}
-	d.event(ctx, "operator_override", in.Operator.OrgID, fmt.Sprintf("%s by %s %s: release %d of the %d %s held; %s",
+	d.event(ctx, EventOperatorOverride, in.Operator.OrgID, fmt.Sprintf("%s by %s %s: release %d of the %d %s held; %s",
 		in.Outcome, in.Operator.Role, in.Operator.UserID, release, d.goodsHeld(), d.state.Currency, in.Reason))
 	if !d.state.Stage.Final() {
 		d.state.Stage = StageResolved
 		if in.Outcome == OutcomeRefund {
 			d.state.Stage = StageCancelled
 		}
-		d.event(ctx, "stage_changed", "", string(d.state.Stage))
+		d.event(ctx, EventStageChanged, "", string(d.state.Stage))
 	}
 	if err := d.settle(ctx); err != nil {
 		return fail(fmt.Errorf("settle: %w", err))

@@ -42,7 +42,7 @@ func (d *deal) checkProgress(_ workflow.Context, in ProgressInput) error {
 
 func (d *deal) reportProgress(ctx workflow.Context, in ProgressInput) {
 	d.state.Production.Progress = append(d.state.Production.Progress, ProgressReport{Percent: in.Percent, Note: in.Note, At: workflow.Now(ctx)})
-	d.event(ctx, "production_progress", in.Actor.OrgID, fmt.Sprintf("%d%% %s", in.Percent, in.Note))
+	d.event(ctx, EventProductionProgress, in.Actor.OrgID, fmt.Sprintf("%d%% %s", in.Percent, in.Note))
 }
 
 func (d *deal) checkMarkReady(_ workflow.Context, in ActorInput) error {
@@ -57,7 +57,7 @@ func (d *deal) markReady(ctx workflow.Context, in ActorInput) {
 	d.state.Production.ReadyAt = now
 	delete(d.state.Deadlines, dlShipBy)
 	d.state.Deadlines[dlBalanceDue] = now.Add(d.in.Policy.BalanceDue)
-	d.event(ctx, "ready_to_ship", in.Actor.OrgID, in.Note)
+	d.event(ctx, EventReadyToShip, in.Actor.OrgID, in.Note)
 	d.notify(d.in.Inquiry.BuyerOrgID, "balance_due", fmt.Sprintf("The goods are ready: pay the %d %s balance within %s.", d.state.Balance, d.state.Currency, d.in.Policy.BalanceDue))
 	d.setStage(ctx, StageBalance)
 }
@@ -86,6 +86,6 @@ func (d *deal) extendShipBy(ctx workflow.Context, in ExtendInput) {
 	p.ShipBy, p.Late = in.NewShipBy, false
 	p.Extensions++
 	d.state.Deadlines[dlShipBy] = in.NewShipBy
-	d.event(ctx, "ship_by_extended", in.Actor.OrgID, in.NewShipBy.Format(time.RFC3339))
+	d.event(ctx, EventShipByExtended, in.Actor.OrgID, in.NewShipBy.Format(time.RFC3339))
 	d.notify(d.state.SupplierID, "ship_by_extended", "The buyer extended the ship-by date to "+in.NewShipBy.Format("2006-01-02")+".")
 }

@@ -28,7 +28,7 @@ func (d *deal) inviteNextAt(now time.Time) {
 	if s.Reason != "" {
 		detail = fmt.Sprintf("dispatch rank %d of %d (%s); %s", d.nextInvite, len(d.in.Suppliers), s.Reason, detail)
 	}
-	d.eventAt(now, "supplier_invited", s.OrgID, detail)
+	d.eventAt(now, EventSupplierInvited, s.OrgID, detail)
 	d.notify(s.OrgID, "invited_to_quote", fmt.Sprintf("New inquiry: %d %s of %s. Quote within %s.",
 		d.in.Inquiry.Quantity, d.in.Inquiry.Unit, d.in.Inquiry.Product, d.in.Policy.QuoteSLA))
 }
@@ -41,7 +41,7 @@ func (d *deal) quoteSLAPassed(ctx workflow.Context) {
 		inv := &d.state.Invitations[i]
 		if inv.Status == InvitationPending && !inv.DueAt.After(now) {
 			inv.Status = InvitationLate
-			d.event(ctx, "supplier_late", inv.SupplierID, fmt.Sprintf("no quote within %s", d.in.Policy.QuoteSLA))
+			d.event(ctx, EventSupplierLate, inv.SupplierID, fmt.Sprintf("no quote within %s", d.in.Policy.QuoteSLA))
 			d.inviteNext(ctx)
 		}
 	}
@@ -134,12 +134,12 @@ func (d *deal) submitQuote(ctx workflow.Context, q QuoteInput) {
 		Status: QuoteOpen, CreatedAt: workflow.Now(ctx),
 	})
 	inv.Status = InvitationQuoted
-	kind := "quote_submitted"
+	kind := EventQuoteSubmitted
 	if revision > 1 {
-		kind = "quote_revised"
+		kind = EventQuoteRevised
 	}
 	d.event(ctx, kind, q.Actor.OrgID, fmt.Sprintf("q%d: %d × %d = %d %s", d.quoteSeq, d.in.Inquiry.Quantity, unit, total, d.state.Currency))
-	d.notify(d.in.Inquiry.BuyerOrgID, kind, fmt.Sprintf("Quote q%d from %s: total %d %s.", d.quoteSeq, q.Actor.OrgID, total, d.state.Currency))
+	d.notify(d.in.Inquiry.BuyerOrgID, string(kind), fmt.Sprintf("Quote q%d from %s: total %d %s.", d.quoteSeq, q.Actor.OrgID, total, d.state.Currency))
 }
 
 func (d *deal) checkDecline(_ workflow.Context, in DeclineInput) error {
@@ -155,7 +155,7 @@ func (d *deal) declineQuote(ctx workflow.Context, in DeclineInput) {
 			q.Status = QuoteClosed
 		}
 	}
-	d.event(ctx, "quote_declined", in.Actor.OrgID, in.Reason)
+	d.event(ctx, EventQuoteDeclined, in.Actor.OrgID, in.Reason)
 	d.inviteNext(ctx)
 }
 
@@ -184,7 +184,7 @@ func (d *deal) counterOffer(ctx workflow.Context, in CounterOfferInput) {
 	d.state.CounterOffers = append(d.state.CounterOffers, CounterOffer{
 		SupplierID: in.SupplierID, TargetUnitPrice: in.TargetUnitPrice, Message: in.Message, At: workflow.Now(ctx),
 	})
-	d.eventAbout(ctx, "counter_offer", in.Actor.OrgID, in.SupplierID, fmt.Sprintf("to %s: %d per unit", in.SupplierID, in.TargetUnitPrice))
+	d.eventAbout(ctx, EventCounterOffer, in.Actor.OrgID, in.SupplierID, fmt.Sprintf("to %s: %d per unit", in.SupplierID, in.TargetUnitPrice))
 	d.notify(in.SupplierID, "counter_offer", fmt.Sprintf("The buyer asks for %d %s per unit: revise your quote.", in.TargetUnitPrice, d.state.Currency))
 }
 
@@ -232,7 +232,7 @@ func (d *deal) acceptQuote(ctx workflow.Context, in AcceptInput) {
 	d.state.CommissionBP = tier.Of(d.state.SupplierTier).CommissionBasisPoints()
 	d.closeOpenQuotes(ctx, q.SupplierID)
 	delete(d.state.Deadlines, dlInquiryExpires)
-	d.eventAbout(ctx, "quote_accepted", in.Actor.OrgID, q.SupplierID, fmt.Sprintf("%s from %s: %d %s (deposit %d, balance %d)",
+	d.eventAbout(ctx, EventQuoteAccepted, in.Actor.OrgID, q.SupplierID, fmt.Sprintf("%s from %s: %d %s (deposit %d, balance %d)",
 		q.ID, q.SupplierID, q.Total, d.state.Currency, deposit, balance))
 	d.notify(q.SupplierID, "quote_accepted", fmt.Sprintf("Your quote %s was accepted.", q.ID))
 	if d.in.Inquiry.WantsSample {
@@ -254,7 +254,7 @@ func (d *deal) closeOpenQuotes(ctx workflow.Context, winner string) {
 		inv := &d.state.Invitations[i]
 		if inv.SupplierID != winner && (inv.Status == InvitationPending || inv.Status == InvitationQuoted) {
 			inv.Status = InvitationClosed
-			d.event(ctx, "invitation_closed", inv.SupplierID, "")
+			d.event(ctx, EventInvitationClosed, inv.SupplierID, "")
 			d.notify(inv.SupplierID, "invitation_closed", "The inquiry was closed.")
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/tradeloop/tradeloop/activities"
 )
 
 // startSample asks the supplier for a sample of the accepted quote.
@@ -11,7 +13,7 @@ func (d *deal) startSample(ctx workflow.Context) {
 	price := d.acceptedQuote().SamplePrice
 	d.state.Sample = &SampleState{Status: SampleRequested, Price: price, Paid: price == 0, Rounds: 1}
 	d.state.Deadlines[dlSampleShipBy] = workflow.Now(ctx).Add(d.in.Policy.SampleShipping)
-	d.event(ctx, "sample_requested", d.in.Inquiry.BuyerOrgID, fmt.Sprintf("sample price %d %s", price, d.state.Currency))
+	d.event(ctx, EventSampleRequested, d.in.Inquiry.BuyerOrgID, fmt.Sprintf("sample price %d %s", price, d.state.Currency))
 	d.notify(d.state.SupplierID, "sample_requested", "The buyer asks for a sample before the contract.")
 	d.setStage(ctx, StageSample)
 }
@@ -75,9 +77,9 @@ func checkShipment(in ShipmentInput) error {
 func (d *deal) shipSample(ctx workflow.Context, in ShipmentInput) {
 	s := d.state.Sample
 	s.Status = SampleShipped
-	s.Shipment = &Shipment{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber, Status: "pending", ShippedAt: workflow.Now(ctx)}
+	s.Shipment = &Shipment{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber, Status: activities.TrackPending, ShippedAt: workflow.Now(ctx)}
 	delete(d.state.Deadlines, dlSampleShipBy)
-	d.event(ctx, "sample_shipped", in.Actor.OrgID, in.Carrier+" "+in.TrackingNumber)
+	d.event(ctx, EventSampleShipped, in.Actor.OrgID, in.Carrier+" "+in.TrackingNumber)
 	d.notify(d.in.Inquiry.BuyerOrgID, "sample_shipped", "The sample is on its way: "+in.Carrier+" "+in.TrackingNumber)
 }
 
@@ -90,19 +92,19 @@ func (d *deal) sampleShipment(ctx workflow.Context, u ShipmentUpdate) {
 	}
 	applyTracking(s.Shipment, u)
 	switch u.Status {
-	case "delivered":
+	case activities.TrackDelivered:
 		s.Status = SampleDelivered
 		s.Shipment.DeliveredAt = u.At
 		d.state.Deadlines[dlSampleAutoApprove] = workflow.Now(ctx).Add(d.in.Policy.SampleAutoApprove)
-		d.event(ctx, "sample_delivered", "", "")
+		d.event(ctx, EventSampleDelivered, "", "")
 		d.notify(d.in.Inquiry.BuyerOrgID, "sample_delivered", "The sample was delivered: approve or reject it.")
-	case "exception", "expired", "stalled":
+	case activities.TrackException, activities.TrackExpired, activities.TrackStalled:
 		s.Status = SampleRequested
 		d.state.Deadlines[dlSampleShipBy] = workflow.Now(ctx).Add(d.in.Policy.SampleShipping)
-		d.event(ctx, "sample_shipment_failed", "", u.Status)
+		d.event(ctx, EventSampleShipmentFailed, "", u.Status)
 		d.notify(d.state.SupplierID, "sample_shipment_failed", "The sample shipment failed ("+u.Status+"): ship another.")
 	default:
-		d.event(ctx, "sample_tracking", "", u.Status)
+		d.event(ctx, EventSampleTracking, "", u.Status)
 	}
 }
 
@@ -127,7 +129,7 @@ func (d *deal) approveSample(ctx workflow.Context, by, note string) {
 	d.state.Sample.Status = SampleApproved
 	d.state.Sample.Verdict = note
 	delete(d.state.Deadlines, dlSampleAutoApprove)
-	d.event(ctx, "sample_approved", by, note)
+	d.event(ctx, EventSampleApproved, by, note)
 	d.startContract(ctx)
 }
 
@@ -149,13 +151,13 @@ func (d *deal) rejectSample(ctx workflow.Context, in RejectSampleInput) {
 		s.Status = SampleRequested
 		s.Rounds++
 		d.state.Deadlines[dlSampleShipBy] = workflow.Now(ctx).Add(d.in.Policy.SampleShipping)
-		d.event(ctx, "sample_rejected", in.Actor.OrgID, "another sample asked: "+in.Reason)
+		d.event(ctx, EventSampleRejected, in.Actor.OrgID, "another sample asked: "+in.Reason)
 		d.notify(d.state.SupplierID, "resample_requested", "The buyer rejected the sample and asks for another: "+in.Reason)
 		return
 	}
 	s.Status = SampleRejected
-	d.event(ctx, "sample_rejected", in.Actor.OrgID, in.Reason)
-	d.finish(ctx, StageCancelled, "sample_rejected", "the buyer rejected the sample and ended the deal", 0)
+	d.event(ctx, EventSampleRejected, in.Actor.OrgID, in.Reason)
+	d.finish(ctx, StageCancelled, EventSampleRejected, "the buyer rejected the sample and ended the deal", 0)
 }
 
 // sampleEarned reports whether the supplier has earned the sample payment:

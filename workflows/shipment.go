@@ -28,7 +28,7 @@ func (d *deal) checkAddShipment(_ workflow.Context, in ShipmentInput) error {
 
 func (d *deal) addShipment(ctx workflow.Context, in ShipmentInput) {
 	d.state.Shipment = &Shipment{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber, Status: activities.TrackPending, ShippedAt: workflow.Now(ctx)}
-	d.event(ctx, "goods_shipped", in.Actor.OrgID, in.Carrier+" "+in.TrackingNumber)
+	d.event(ctx, EventGoodsShipped, in.Actor.OrgID, in.Carrier+" "+in.TrackingNumber)
 	d.notify(d.in.Inquiry.BuyerOrgID, "goods_shipped", "Your goods are on their way: "+in.Carrier+" "+in.TrackingNumber)
 }
 
@@ -159,14 +159,14 @@ func (d *deal) shipmentUpdate(ctx workflow.Context, u ShipmentUpdate) {
 		ends := now.Add(d.in.Policy.InspectionWindow)
 		d.state.Deadlines[dlInspectionEnds] = ends
 		d.state.Deadlines[dlInspectionReminder] = ends.Add(-d.in.Policy.InspectionReminder)
-		d.event(ctx, "goods_delivered", "", "inspection until "+ends.Format(time.RFC3339))
+		d.event(ctx, EventGoodsDelivered, "", "inspection until "+ends.Format(time.RFC3339))
 		d.notify(d.in.Inquiry.BuyerOrgID, "goods_delivered", "Your goods were delivered: inspect them, then accept or open a dispute.")
 		d.setStage(ctx, StageInspection)
-	case activities.TrackException, "expired", "stalled":
-		d.event(ctx, "shipment_"+u.Status, "", sh.Carrier+" "+sh.TrackingNumber)
+	case activities.TrackException, activities.TrackExpired, activities.TrackStalled:
+		d.event(ctx, EventShipmentEnded(u.Status), "", sh.Carrier+" "+sh.TrackingNumber)
 		d.startDispute(ctx, "system", "shipment_"+u.Status, "", nil)
 	default:
-		d.event(ctx, "shipment_tracking", "", u.Status)
+		d.event(ctx, EventShipmentTracking, "", u.Status)
 	}
 }
 
@@ -232,7 +232,7 @@ func (d *deal) correctTracking(ctx workflow.Context, in CorrectTrackingInput) {
 	old := sh.Carrier + " " + sh.TrackingNumber
 	*sh = Shipment{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber, Status: activities.TrackPending, ShippedAt: sh.ShippedAt,
 		Corrections: sh.Corrections + 1}
-	d.event(ctx, "tracking_corrected", in.Actor.OrgID, old+" → "+in.Carrier+" "+in.TrackingNumber)
+	d.event(ctx, EventTrackingCorrected, in.Actor.OrgID, old+" → "+in.Carrier+" "+in.TrackingNumber)
 }
 
 func (d *deal) checkAcceptDelivery(_ workflow.Context, in ActorInput) error {
@@ -245,8 +245,8 @@ func (d *deal) checkAcceptDelivery(_ workflow.Context, in ActorInput) error {
 func (d *deal) acceptDelivery(ctx workflow.Context, in ActorInput) {
 	delete(d.state.Deadlines, dlInspectionEnds)
 	delete(d.state.Deadlines, dlInspectionReminder)
-	d.event(ctx, "goods_accepted", in.Actor.OrgID, in.Note)
-	d.finish(ctx, StageCompleted, "accepted", "the buyer accepted the goods", d.goodsHeld())
+	d.event(ctx, EventGoodsAccepted, in.Actor.OrgID, in.Note)
+	d.finish(ctx, StageCompleted, EventAccepted, "the buyer accepted the goods", d.goodsHeld())
 }
 
 // TrackingInput starts (or continues) a tracking child.
@@ -341,7 +341,7 @@ func followShipment(ctx workflow.Context, in TrackingInput, report func(string, 
 				return "", fmt.Errorf("report to deal: %w", err)
 			}
 		}
-		if res.Status == "stalled" || activities.FinalTrackStatus(res.Status) {
+		if res.Status == activities.TrackStalled || activities.FinalTrackStatus(res.Status) {
 			return res.Status, nil
 		}
 		wait = true
@@ -387,10 +387,10 @@ func pollShipment(ctx workflow.Context, in TrackingInput, report func(string, []
 			}
 		}
 		if now.Sub(in.LastChange) >= in.Stall {
-			if err := report("stalled", nil); err != nil {
+			if err := report(activities.TrackStalled, nil); err != nil {
 				return "", fmt.Errorf("report to deal: %w", err)
 			}
-			return "stalled", nil
+			return activities.TrackStalled, nil
 		}
 		if polls+1 >= in.PollsPerRun {
 			return "", workflow.NewContinueAsNewError(ctx, TrackShipment, in)

@@ -109,8 +109,8 @@ type View struct {
 		Specs string `json:"specs"`
 	} `json:"inquiry"`
 	Timeline []struct {
-		Type  string `json:"type"`
-		Actor string `json:"actor"`
+		Type  workflows.EventType `json:"type"`
+		Actor string              `json:"actor"`
 	} `json:"timeline"`
 	Resolution *struct {
 		Done bool `json:"done"`
@@ -162,18 +162,18 @@ func (e *StuckError) Error() string {
 
 // actionEvents is the timeline event each party action leaves, by its
 // actor (the mediator's decision has none).
-var actionEvents = map[string]string{
-	"quotes": "quote_submitted", "quotes/:qid/accept": "quote_accepted", "sample/ship": "sample_shipped",
-	"sample/approve": "sample_approved", "contract/sign": "contract_signed", "production": "production_progress",
-	"ready": "ready_to_ship", "shipment": "goods_shipped", "accept": "goods_accepted", "dispute": "dispute_opened",
-	"dispute/answer": "dispute_answered", "dispute/escalate": "dispute_escalated", "dispute/decision": "mediator_decision",
+var actionEvents = map[string]workflows.EventType{
+	"quotes": workflows.EventQuoteSubmitted, "quotes/:qid/accept": workflows.EventQuoteAccepted, "sample/ship": workflows.EventSampleShipped,
+	"sample/approve": workflows.EventSampleApproved, "contract/sign": workflows.EventContractSigned, "production": workflows.EventProductionProgress,
+	"ready": workflows.EventReadyToShip, "shipment": workflows.EventGoodsShipped, "accept": workflows.EventGoodsAccepted, "dispute": workflows.EventDisputeOpened,
+	"dispute/answer": workflows.EventDisputeAnswered, "dispute/escalate": workflows.EventDisputeEscalated, "dispute/decision": workflows.EventMediatorDecision,
 }
 
 // ActionEvent is the timeline event a party action (a route under
 // /v1/deals/:id/) leaves, and whether it names its actor.
-func ActionEvent(route string) (event string, byActor bool) {
+func ActionEvent(route string) (event workflows.EventType, byActor bool) {
 	e := actionEvents[route]
-	return e, e != "" && e != "mediator_decision"
+	return e, e != "" && e != workflows.EventMediatorDecision
 }
 
 // applied reports whether the deal's timeline shows the action by who.

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tradeloop/tradeloop/workflows"
 )
 
 // Do retries what the platform could not answer, with the same key, and
@@ -80,11 +82,11 @@ func TestDoReturnsRefusalsAndKeysStuckInProgress(t *testing.T) {
 func TestAnActionIsSeenInTheTimelineByItsActor(t *testing.T) {
 	var v View
 	v.Timeline = append(v.Timeline, struct {
-		Type  string `json:"type"`
-		Actor string `json:"actor"`
+		Type  workflows.EventType `json:"type"`
+		Actor string              `json:"actor"`
 	}{"contract_signed", "buyer-1"}, struct {
-		Type  string `json:"type"`
-		Actor string `json:"actor"`
+		Type  workflows.EventType `json:"type"`
+		Actor string              `json:"actor"`
 	}{"mediator_decision", ""})
 	if !v.applied("contract/sign", Party{OrgID: "buyer-1"}) || v.applied("contract/sign", Party{OrgID: "supplier-1"}) {
 		t.Error("signature by the wrong party")

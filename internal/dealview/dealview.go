@@ -19,7 +19,6 @@ package dealview
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tradeloop/tradeloop/internal/readmodel"
@@ -138,14 +137,14 @@ func awardedOnly(st workflows.DealState) workflows.DealState {
 // concerns reports whether a timeline entry before the award is the
 // supplier's business: the inquiry, its own entries, and those about it.
 func concerns(e workflows.Event, org string) bool {
-	return e.Type == "inquiry_created" || e.Actor == org || e.About == org
+	return e.Type == workflows.EventInquiryCreated || e.Actor == org || e.About == org
 }
 
 // awardAt is the index of the award's timeline entry, or the timeline's
 // length before an award.
 func awardAt(tl []workflows.Event) int {
 	for i, e := range tl {
-		if e.Type == "quote_accepted" {
+		if e.Type == workflows.EventQuoteAccepted {
 			return i
 		}
 	}
@@ -153,11 +152,12 @@ func awardAt(tl []workflows.Event) int {
 }
 
 // moneyEntries are the timeline entries whose detail finance reads.
-var moneyEntries = map[string]bool{
-	"quote_accepted": true, "payment_started": true, "payment_succeeded": true, "payment_declined": true,
-	"payment_failed": true, "payment_unconfirmed": true, "payment_reconciled": true, "payment_mismatch": true,
-	"payment_unknown": true, "payment_after_stage": true, "payout": true, "escrow_settled": true,
-	"stage_changed": true, "operator_override": true,
+var moneyEntries = map[workflows.EventType]bool{
+	workflows.EventQuoteAccepted: true, workflows.EventPaymentStarted: true, workflows.EventPaymentSucceeded: true,
+	workflows.EventPaymentDeclined: true, workflows.EventPaymentFailed: true, workflows.EventPaymentUnconfirmed: true,
+	workflows.EventPaymentReconciled: true, workflows.EventPaymentMismatch: true, workflows.EventPaymentUnknown: true,
+	workflows.EventPaymentAfterStage: true, workflows.EventPayout: true, workflows.EventEscrowSettled: true,
+	workflows.EventStageChanged: true, workflows.EventOperatorOverride: true,
 }
 
 // forFinance is the deal without private text.
@@ -207,7 +207,7 @@ func forFinance(st workflows.DealState) workflows.DealState {
 	for i := range v.Timeline {
 		// A payment provider's own events (a card dispute, a refund at the
 		// provider) are money too.
-		if !moneyEntries[v.Timeline[i].Type] && !strings.HasPrefix(v.Timeline[i].Type, "provider_") {
+		if t := v.Timeline[i].Type; !moneyEntries[t] && !t.FromProvider() {
 			v.Timeline[i].Detail = ""
 		}
 	}

@@ -55,7 +55,7 @@ func deal(stage workflows.Stage, decidedBy string) workflows.DealState {
 	if decidedBy != "" {
 		st.Dispute.Decision = &workflows.Decision{MediatorID: decidedBy, Outcome: workflows.OutcomeRefund, Note: decisionNote}
 	}
-	ev := func(typ, actor, about, detail string) workflows.Event {
+	ev := func(typ workflows.EventType, actor, about, detail string) workflows.Event {
 		return workflows.Event{At: t0, Type: typ, Actor: actor, About: about, Detail: detail}
 	}
 	st.Timeline = []workflows.Event{
@@ -185,7 +185,7 @@ func TestAwardedSuppliersTimeline(t *testing.T) {
 	v, _ := Of(deal(workflows.StageMediation, ""), Viewer{Role: workflows.RoleSupplier, OrgID: supA})
 	var types []string
 	for _, e := range v.Timeline {
-		types = append(types, e.Type+"/"+e.Actor)
+		types = append(types, string(e.Type)+"/"+e.Actor)
 	}
 	want := "inquiry_created/buyer-org supplier_invited/sup-a quote_submitted/sup-a counter_offer/buyer-org quote_accepted/buyer-org " +
 		"stage_changed/ production_progress/sup-a dispute_opened/buyer-org provider_charge.dispute.created/"

@@ -196,7 +196,7 @@ func apiRestartedMidRequests(t *testing.T) {
 		}
 		got := map[string]int{}
 		for _, e := range st.Timeline {
-			got[e.Type+"|"+e.Actor]++
+			got[string(e.Type)+"|"+e.Actor]++
 		}
 		for k, n := range want {
 			if got[k] != n {

@@ -120,7 +120,7 @@ func TestWholeDealProjectsTheWorkflowsViewAndBalancesTheLedger(t *testing.T) {
 	// carried only what changed.
 	status := map[string]string{}
 	for _, p := range final.Payments {
-		status[p.ID] = p.Status
+		status[p.ID] = string(p.Status)
 	}
 	for _, p := range pays {
 		assert.Equal(t, status[p.PaymentID], p.Status, "payment %s", p.PaymentID)

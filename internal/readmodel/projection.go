@@ -172,15 +172,15 @@ func projectDetails(ctx context.Context, q *store.Queries, p activities.DealProj
 		if err := q.UpsertQuote(ctx, store.UpsertQuoteParams{
 			DealID: dealID, QuoteID: qu.ID, SupplierID: qu.SupplierID, Revision: int32(qu.Revision), Tiers: tiers,
 			Moq: qu.MOQ, LeadTimeDays: int32(qu.LeadTimeDays), ValidTill: qu.ValidTill, SampleMinor: qu.SamplePrice,
-			UnitMinor: qu.UnitPrice, TotalMinor: qu.Total, Status: qu.Status, CreatedAt: qu.CreatedAt,
+			UnitMinor: qu.UnitPrice, TotalMinor: qu.Total, Status: string(qu.Status), CreatedAt: qu.CreatedAt,
 		}); err != nil {
 			return fmt.Errorf("upsert quote: %w", err)
 		}
 	}
 	for _, pay := range st.Payments {
 		if err := q.UpsertPayment(ctx, store.UpsertPaymentParams{
-			DealID: dealID, PaymentID: pay.ID, Kind: pay.Kind, Step: pay.Step, Provider: pay.Provider,
-			ProviderID: pay.ProviderID, AmountMinor: pay.Amount, Currency: pay.Currency, Status: pay.Status,
+			DealID: dealID, PaymentID: pay.ID, Kind: string(pay.Kind), Step: pay.Step, Provider: pay.Provider,
+			ProviderID: pay.ProviderID, AmountMinor: pay.Amount, Currency: pay.Currency, Status: string(pay.Status),
 			IdempotencyKey: pay.IdempotencyKey, Reason: pay.Reason, CreatedAt: pay.CreatedAt, UpdatedAt: updated,
 		}); err != nil {
 			return fmt.Errorf("upsert payment %s: %w", pay.ID, err)
@@ -227,7 +227,7 @@ func projectDispute(ctx context.Context, q *store.Queries, dealID string, dd *wo
 	d, firstEvidence := &dd.Dispute, dd.FirstEvidence
 	if !dd.ProposalsOnly {
 		if err := q.UpsertDispute(ctx, store.UpsertDisputeParams{
-			DealID: dealID, OpenedBy: d.OpenedBy, Reason: d.Reason, Remedy: d.Remedy, Answer: d.Answer, Status: d.Status, OpenedAt: d.OpenedAt,
+			DealID: dealID, OpenedBy: d.OpenedBy, Reason: d.Reason, Remedy: d.Remedy, Answer: d.Answer, Status: string(d.Status), OpenedAt: d.OpenedAt,
 		}); err != nil {
 			return fmt.Errorf("upsert dispute: %w", err)
 		}
@@ -239,7 +239,7 @@ func projectDispute(ctx context.Context, q *store.Queries, dealID string, dd *wo
 	}
 	for _, p := range d.Proposals {
 		if err := q.UpsertProposal(ctx, store.UpsertProposalParams{
-			DealID: dealID, ProposalID: p.ID, ProposedBy: p.By, ReleaseMinor: p.ReleaseAmount, Note: p.Note, Status: p.Status, At: p.At,
+			DealID: dealID, ProposalID: p.ID, ProposedBy: p.By, ReleaseMinor: p.ReleaseAmount, Note: p.Note, Status: string(p.Status), At: p.At,
 		}); err != nil {
 			return fmt.Errorf("upsert proposal: %w", err)
 		}

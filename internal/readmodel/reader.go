@@ -61,7 +61,7 @@ func (s *Store) Kept(ctx context.Context, id string) (Kept, error) {
 	}
 	st.Timeline = make([]workflows.Event, 0, len(evs))
 	for _, e := range evs {
-		st.Timeline = append(st.Timeline, workflows.Event{At: e.At, Type: e.Type, Actor: e.Actor, About: e.About, Detail: e.Detail})
+		st.Timeline = append(st.Timeline, workflows.Event{At: e.At, Type: workflows.EventType(e.Type), Actor: e.Actor, About: e.About, Detail: e.Detail})
 	}
 	tracked, err := q.ListTrackingEvents(ctx, id)
 	if err != nil {

@@ -27,7 +27,7 @@ func projection(t *testing.T, id, buyer, supplier, stage string, created time.Ti
 	var evs []activities.ProjectedEvent
 	for i := range n {
 		at := created.Add(time.Duration(i) * time.Minute)
-		st.Timeline = append(st.Timeline, workflows.Event{At: at, Type: fmt.Sprintf("e%d", i+1)})
+		st.Timeline = append(st.Timeline, workflows.Event{At: at, Type: workflows.EventType(fmt.Sprintf("e%d", i+1))})
 		evs = append(evs, activities.ProjectedEvent{Seq: i + 1, At: at, Type: fmt.Sprintf("e%d", i+1)})
 	}
 	state, err := json.Marshal(st)

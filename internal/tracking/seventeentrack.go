@@ -185,15 +185,15 @@ func normalise(status string) string {
 	case "OutForDelivery":
 		return activities.TrackOutForDelivery
 	case "AvailableForPickup":
-		return "available_for_pickup"
+		return activities.TrackAtPickup
 	case "DeliveryFailure":
-		return "attempt_failed"
+		return activities.TrackAttemptFailed
 	case "Delivered":
 		return activities.TrackDelivered
 	case "Exception", "Returning", "Returned":
 		return activities.TrackException
 	case "Expired":
-		return "expired"
+		return activities.TrackExpired
 	}
 	return activities.TrackPending // NotFound, and anything new
 }

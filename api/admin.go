@@ -6,13 +6,12 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
-	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/apikey"
+	"github.com/tradeloop/tradeloop/internal/identity"
 	"github.com/tradeloop/tradeloop/internal/tier"
+	"github.com/tradeloop/tradeloop/workflows"
 )
 
 // CreateOrganizationRequest names a new organization.
@@ -28,7 +27,7 @@ func (s *Server) createOrganization(c echo.Context) error {
 	if strings.TrimSpace(r.Name) == "" || len(r.Name) > 200 {
 		return invalid("name", "is required, at most 200 characters")
 	}
-	org, err := store.New(s.pool).CreateOrganization(c.Request().Context(), r.Name)
+	org, err := s.identity.CreateOrganization(c.Request().Context(), r.Name)
 	if err != nil {
 		return err
 	}
@@ -54,42 +53,24 @@ func (s *Server) createUser(c echo.Context) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	role := store.UserRole(r.Role)
+	role := identity.Role(r.Role)
 	switch {
 	case !strings.Contains(r.Email, "@") || len(r.Email) > 254:
 		return invalid("email", "must be an email address")
-	case !role.Valid():
+	case !identity.ValidRole(r.Role):
 		return invalid("role", "must be buyer, supplier, mediator, finance or admin")
-	case r.Tier != "" && (!tier.Valid(r.Tier) || role != store.UserRoleSupplier):
+	case r.Tier != "" && (!tier.Valid(r.Tier) || r.Role != string(workflows.RoleSupplier)):
 		return invalid("tier", "is %s, for suppliers only", tier.Names())
 	}
 	key, err := apikey.New()
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	var user store.User
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := store.New(tx)
-		if _, err := q.GetOrganization(ctx, orgID); err != nil {
-			return err
-		}
-		if user, err = q.CreateUser(ctx, store.CreateUserParams{OrgID: orgID, Email: r.Email, Name: r.Name, Role: role}); err != nil {
-			return err
-		}
-		if r.Tier != "" {
-			if err := q.UpsertSupplierProfile(ctx, store.UpsertSupplierProfileParams{OrgID: orgID, Categories: []string{}, Regions: []string{}, Tier: r.Tier}); err != nil {
-				return err
-			}
-		}
-		_, err = q.CreateAPIKey(ctx, store.CreateAPIKeyParams{UserID: user.ID, Prefix: key.Prefix, SecretHash: key.Hash[:], Label: "created by admin"})
-		return err
-	})
-	var pgErr *pgconn.PgError
+	user, err := s.identity.CreateUser(c.Request().Context(), identity.NewUser{OrgID: orgID, Email: r.Email, Name: r.Name, Role: role, Tier: r.Tier}, key)
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
+	case errors.Is(err, identity.ErrNotFound):
 		return apiErr(http.StatusNotFound, "not_found", "no such organization")
-	case errors.As(err, &pgErr) && pgErr.Code == "23505":
+	case errors.Is(err, identity.ErrEmailTaken):
 		return apiErr(http.StatusConflict, "conflict", "a user with this email exists")
 	case err != nil:
 		return err

@@ -5,11 +5,10 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
-	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/apikey"
+	"github.com/tradeloop/tradeloop/internal/identity"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -44,21 +43,19 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return errUnauthorized
 		}
-		row, err := store.New(s.pool).AuthenticateAPIKey(c.Request().Context(), hash[:])
-		if errors.Is(err, pgx.ErrNoRows) {
+		// A failure to record the key's use (at most once a minute per key)
+		// must not fail the request.
+		caller, touchErr, err := s.identity.Authenticate(c.Request().Context(), hash)
+		if errors.Is(err, identity.ErrNotFound) {
 			return errUnauthorized
 		}
 		if err != nil {
 			return err
 		}
-		if row.Stale {
-			// At most one write a minute per key, whatever the request rate;
-			// a failure to record a use must not fail the request.
-			if err := store.New(s.pool).TouchAPIKey(c.Request().Context(), row.KeyID); err != nil {
-				s.logger.WarnContext(c.Request().Context(), "record API key use", "key_id", row.KeyID, "error", err)
-			}
+		if touchErr != nil {
+			s.logger.WarnContext(c.Request().Context(), "record API key use", "key_id", caller.KeyID, "error", touchErr)
 		}
-		c.Set(principalKey, Principal{KeyID: row.KeyID, UserID: row.UserID, OrgID: row.OrgID, Role: workflows.Role(row.Role)})
+		c.Set(principalKey, Principal{KeyID: caller.KeyID, UserID: caller.UserID, OrgID: caller.OrgID, Role: workflows.Role(caller.Role)})
 		return next(c)
 	}
 }

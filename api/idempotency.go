@@ -4,19 +4,15 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"strconv"
 
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/labstack/echo/v4"
 
-	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/idempotency"
 )
 
 // idempotent keeps the first response to a POST carrying an
@@ -44,30 +40,21 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		sum := sha256.Sum256(append([]byte(c.Request().Method+" "+c.Request().URL.Path+"\n"), body...))
 		ctx := c.Request().Context()
 		p := principal(c)
-		q := store.New(s.pool)
 
-		claim := pgtype.UUID{Bytes: uuid.New(), Valid: true}
-		_, err = q.ClaimIdempotencyKey(ctx, store.ClaimIdempotencyKeyParams{
-			UserID: p.UserID, Key: key, Method: c.Request().Method, Path: c.Request().URL.Path, RequestHash: sum[:],
-			Claim: claim, LeaseSecs: s.idempotencyLease.Seconds(),
-		})
-		if errors.Is(err, pgx.ErrNoRows) {
-			prev, err := q.GetIdempotencyKey(ctx, store.GetIdempotencyKeyParams{UserID: p.UserID, Key: key})
-			if err != nil {
-				return err
-			}
+		claim, prev, err := s.keys.Claim(ctx, idempotency.Request{UserID: p.UserID, Key: key, Method: c.Request().Method, Path: c.Request().URL.Path, Hash: sum}, s.idempotencyLease)
+		if err != nil {
+			return err
+		}
+		if prev != nil {
 			switch {
-			case !bytes.Equal(prev.RequestHash, sum[:]):
+			case !prev.SameRequest:
 				return apiErr(http.StatusUnprocessableEntity, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
-			case prev.Status == nil:
-				c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(prev.LeaseLeftSecs))+1))
+			case !prev.Done:
+				c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(prev.LeaseLeft.Seconds()))+1))
 				return apiErr(http.StatusConflict, "in_progress", "a request with this Idempotency-Key is still in progress: retry it later")
 			}
 			c.Response().Header().Set("Idempotent-Replayed", "true")
-			return c.Blob(int(*prev.Status), echo.MIMEApplicationJSON, prev.Response)
-		}
-		if err != nil {
-			return err
+			return c.Blob(prev.Status, echo.MIMEApplicationJSON, prev.Response)
 		}
 		c.Set(idempotencyCtxKey, fmt.Sprintf("%s/%s/%x", p.UserID, key, sum[:8]))
 
@@ -80,15 +67,16 @@ func (s *Server) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		status := c.Response().Status
 		if status >= 500 {
 			// The server failed: let the client try the same key again.
-			_ = q.ReleaseIdempotencyKey(ctx, store.ReleaseIdempotencyKeyParams{UserID: p.UserID, Key: key, Claim: claim})
+			if err := s.keys.Release(ctx, claim); err != nil {
+				s.logger.WarnContext(ctx, "release an Idempotency-Key after a failure", "error", err)
+			}
 			return nil
 		}
 		kept := rec.body.Bytes()
 		if redacted, ok := c.Get(keptResponseKey).([]byte); ok && status < 300 {
 			kept = redacted
 		}
-		st := int32(status)
-		return q.CompleteIdempotencyKey(ctx, store.CompleteIdempotencyKeyParams{UserID: p.UserID, Key: key, Status: &st, Response: kept, Claim: claim})
+		return s.keys.Complete(ctx, claim, status, kept)
 	}
 }
 

@@ -6,12 +6,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
-	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/apikey"
 	"github.com/tradeloop/tradeloop/internal/bounds"
+	"github.com/tradeloop/tradeloop/internal/identity"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -57,7 +56,7 @@ type KeyView struct {
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 }
 
-func keyView(r store.ListAPIKeysRow, role store.UserRole) KeyView {
+func keyView(r identity.Key, role identity.Role) KeyView {
 	return KeyView{ID: r.ID, Prefix: r.Prefix, Label: r.Label, Role: string(role), CreatedAt: r.CreatedAt,
 		LastUsedAt: r.LastUsedAt, ExpiresAt: r.ExpiresAt, RevokedAt: r.RevokedAt}
 }
@@ -65,18 +64,18 @@ func keyView(r store.ListAPIKeysRow, role store.UserRole) KeyView {
 var errNoKey = apiErr(http.StatusNotFound, "key_not_found", "no such API key")
 
 // keyOwner is the user whose keys the request is about, with its role.
-func (s *Server) keyOwner(c echo.Context) (store.User, error) {
+func (s *Server) keyOwner(c echo.Context) (identity.User, error) {
 	p := principal(c)
 	id := p.UserID
 	if v := c.Param("user"); v != "me" {
 		var err error
 		if id, err = uuid.Parse(v); err != nil || (id != p.UserID && p.Role != workflows.RoleAdmin) {
-			return store.User{}, apiErr(http.StatusNotFound, "user_not_found", "no such user")
+			return identity.User{}, apiErr(http.StatusNotFound, "user_not_found", "no such user")
 		}
 	}
-	u, err := store.New(s.pool).GetUser(c.Request().Context(), id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.User{}, apiErr(http.StatusNotFound, "user_not_found", "no such user")
+	u, err := s.identity.User(c.Request().Context(), id)
+	if errors.Is(err, identity.ErrNotFound) {
+		return identity.User{}, apiErr(http.StatusNotFound, "user_not_found", "no such user")
 	}
 	return u, err
 }
@@ -95,7 +94,7 @@ func (s *Server) listKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := store.New(s.pool).ListAPIKeys(c.Request().Context(), store.ListAPIKeysParams{UserID: u.ID, MaxKeys: MaxListedKeys})
+	rows, err := s.identity.Keys(c.Request().Context(), u.ID, MaxListedKeys)
 	if err != nil {
 		return err
 	}
@@ -126,24 +125,14 @@ func (s *Server) createKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	q := store.New(s.pool)
-	live, err := q.CountLiveAPIKeys(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	if live >= MaxLiveKeys {
+	made, err := s.identity.CreateKey(c.Request().Context(), u.ID, identity.NewKey{Label: r.Label, ExpiresAt: r.ExpiresAt}, key, MaxLiveKeys)
+	if errors.Is(err, identity.ErrTooManyKeys) {
 		return apiErr(http.StatusConflict, "limit_reached", "a user has at most %d working API keys: revoke one first", MaxLiveKeys)
 	}
-	made, err := q.CreateAPIKey(ctx, store.CreateAPIKeyParams{UserID: u.ID, Prefix: key.Prefix, SecretHash: key.Hash[:], Label: r.Label, ExpiresAt: r.ExpiresAt})
 	if err != nil {
 		return err
 	}
-	row, err := q.GetAPIKey(ctx, store.GetAPIKeyParams{ID: made.ID, UserID: u.ID})
-	if err != nil {
-		return err
-	}
-	return s.showOnce(c, http.StatusCreated, key, map[string]any{"key": keyView(store.ListAPIKeysRow(row), u.Role)})
+	return s.showOnce(c, http.StatusCreated, key, map[string]any{"key": keyView(made, u.Role)})
 }
 
 // showOnce answers with body plus the key's secret, and keeps body without
@@ -168,14 +157,14 @@ func (s *Server) revokeKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	row, err := store.New(s.pool).RevokeAPIKey(c.Request().Context(), store.RevokeAPIKeyParams{ID: id, UserID: u.ID})
-	if errors.Is(err, pgx.ErrNoRows) {
+	row, err := s.identity.RevokeKey(c.Request().Context(), u.ID, id)
+	if errors.Is(err, identity.ErrNotFound) {
 		return errNoKey
 	}
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, keyView(store.ListAPIKeysRow(row), u.Role))
+	return c.JSON(http.StatusOK, keyView(row, u.Role))
 }
 
 // rotateKey makes a new key with the old one's label and retires the old
@@ -197,29 +186,14 @@ func (s *Server) rotateKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	var old, made store.GetAPIKeyRow
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := store.New(tx)
-		retired, err := q.RetireAPIKey(ctx, store.RetireAPIKeyParams{ID: id, UserID: u.ID, GraceSecs: s.keyRotationGrace.Seconds()})
-		if err != nil {
-			return err
-		}
-		old = store.GetAPIKeyRow(retired)
-		created, err := q.CreateAPIKey(ctx, store.CreateAPIKeyParams{UserID: u.ID, Prefix: key.Prefix, SecretHash: key.Hash[:], Label: old.Label})
-		if err != nil {
-			return err
-		}
-		made, err = q.GetAPIKey(ctx, store.GetAPIKeyParams{ID: created.ID, UserID: u.ID})
-		return err
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
+	old, made, err := s.identity.RotateKey(c.Request().Context(), u.ID, id, s.keyRotationGrace, key)
+	if errors.Is(err, identity.ErrNotFound) {
 		return apiErr(http.StatusNotFound, "key_not_found", "no such API key, or it is revoked or expired")
 	}
 	if err != nil {
 		return err
 	}
 	return s.showOnce(c, http.StatusCreated, key, map[string]any{
-		"key": keyView(store.ListAPIKeysRow(made), u.Role), "previous": keyView(store.ListAPIKeysRow(old), u.Role),
+		"key": keyView(made, u.Role), "previous": keyView(old, u.Role),
 	})
 }

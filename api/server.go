@@ -20,6 +20,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tradeloop/tradeloop/internal/finance"
+	"github.com/tradeloop/tradeloop/internal/idempotency"
+	"github.com/tradeloop/tradeloop/internal/identity"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
@@ -116,6 +118,8 @@ type Server struct {
 	policy    workflows.Policy
 	market    *marketplace.Market
 	finance   *finance.Service
+	identity  *identity.Service
+	keys      *idempotency.Keys
 	// imports holds a token for each catalog import running.
 	imports chan struct{}
 	// idempotencyLease is how long a request holds its Idempotency-Key
@@ -175,6 +179,7 @@ func NewHandlers(d Deps) Handlers {
 	if d.DB != nil {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 		s.finance = finance.New(d.DB, d.Temporal)
+		s.identity, s.keys = identity.New(d.DB), idempotency.New(d.DB)
 	}
 	m := newMetrics()
 	if d.DB != nil {

@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"maps"
 	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -171,5 +175,67 @@ func TestLayersRefuse(t *testing.T) {
 				t.Fatalf("want a violation %q, got %v", c.want, v)
 			}
 		})
+	}
+}
+
+// apiReachViolations lists the HTTP layer's files that reach past the
+// domain services: imports, by file, of api/'s non-test files. The
+// handlers ask services (deals, identity, idempotency, marketplace,
+// readmodel, finance, payments); only the wiring (server.go) takes the
+// Temporal client, to build the deals client from it.
+func apiReachViolations(imports map[string][]string) []string {
+	var out []string
+	for _, f := range slices.Sorted(maps.Keys(imports)) {
+		for _, imp := range imports[f] {
+			switch {
+			case imp == module+"db/store":
+				out = append(out, fmt.Sprintf("api/%s imports db/store: SQL belongs to a service", f))
+			case strings.HasPrefix(imp, "go.temporal.io/api/") || imp == "go.temporal.io/sdk/temporal":
+				out = append(out, fmt.Sprintf("api/%s imports %s: Temporal belongs to internal/deals", f, imp))
+			case imp == "go.temporal.io/sdk/client" && f != "server.go":
+				out = append(out, fmt.Sprintf("api/%s imports the Temporal client: only server.go wires it", f))
+			}
+		}
+	}
+	return out
+}
+
+// The API's handlers call services, never SQL or Temporal themselves.
+func TestAPIHandlersCallServices(t *testing.T) {
+	files, err := filepath.Glob("api/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	imports := map[string][]string{}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		parsed, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range parsed.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			imports[filepath.Base(f)] = append(imports[filepath.Base(f)], p)
+		}
+	}
+	if len(imports) < 10 {
+		t.Fatalf("read the imports of %d api files: the test reads the wrong folder", len(imports))
+	}
+	if v := apiReachViolations(imports); len(v) > 0 {
+		t.Fatalf("the HTTP layer reaches past its services:\n%s", strings.Join(v, "\n"))
+	}
+	for name, bad := range map[string]map[string][]string{
+		"handler runs SQL":         {"deals.go": {module + "db/store"}},
+		"handler calls Temporal":   {"escrow.go": {"go.temporal.io/sdk/client"}},
+		"handler reads its errors": {"webhook.go": {"go.temporal.io/api/serviceerror"}},
+		"wiring takes the client":  {"server.go": {"go.temporal.io/sdk/client"}},
+	} {
+		v := apiReachViolations(bad)
+		if want := name != "wiring takes the client"; (len(v) > 0) != want {
+			t.Errorf("%s: violations %v", name, v)
+		}
 	}
 }

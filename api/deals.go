@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,13 +13,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"github.com/tradeloop/tradeloop/activities"
-	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/bounds"
+	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/internal/dealview"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/money"
@@ -136,7 +132,6 @@ func (s *Server) createDeal(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	q := store.New(s.pool)
 	if len(req.Suppliers) == 0 {
 		ranked, why, err := s.market.Dispatch(ctx, marketplace.DispatchCriteria{
 			Category: req.Category, Regions: req.Regions, Certifications: req.Certifications, Limit: dispatchListLength,
@@ -152,7 +147,7 @@ func (s *Server) createDeal(c echo.Context) error {
 	ranked := make([]marketplace.Ranked, len(req.Suppliers))
 	for i, id := range req.Suppliers {
 		org := uuid.MustParse(id)
-		ok, err := q.OrganizationHasRole(ctx, store.OrganizationHasRoleParams{OrgID: org, Role: store.UserRoleSupplier})
+		ok, err := s.market.IsSupplier(ctx, org)
 		if err != nil {
 			return err
 		}
@@ -210,14 +205,9 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 	// Opening's and the answer needs nothing from the workflow.
 	// (Update-with-start measured slower under load on the embedded
 	// server; start-then-query waited for the deal's first task.)
-	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.DealWorkflowID(dealID), TaskQueue: s.taskQueue,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.DealWorkflowName, in)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	repeat := errors.As(err, &started)
-	if err != nil && !repeat {
-		return unavailable(ctx, err)
+	repeat, err := s.deals.Start(ctx, in)
+	if err != nil {
+		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/deals/"+dealID)
 	if repeat {
@@ -239,39 +229,9 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 	return c.JSON(http.StatusCreated, v)
 }
 
-// query asks the deal's workflow for its state, giving Temporal and the
-// worker dealTimeout to answer (503 otherwise). Readers of one deal share
-// its queries (dealReads); a query runs to its own timeout even if the
-// reader that started it goes away.
+// query asks the deal's workflow for its state (deals.Client.State).
 func (s *Server) query(ctx context.Context, dealID string) (workflows.DealState, error) {
-	return s.states.get(ctx, dealID, func() (workflows.DealState, error) {
-		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.dealTimeout)
-		defer cancel()
-		var st workflows.DealState
-		v, err := s.temporal.QueryWorkflow(qctx, workflows.DealWorkflowID(dealID), "", workflows.QueryState)
-		if err == nil {
-			if err = v.Get(&st); err != nil {
-				return st, fmt.Errorf("decode the state of deal %s: %w", dealID, err)
-			}
-		}
-		return st, unavailable(qctx, err)
-	})
-}
-
-// unavailable marks err as Temporal or the worker not answering in time.
-func unavailable(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
-	}
-	var (
-		unav *serviceerror.Unavailable
-		dead *serviceerror.DeadlineExceeded
-		busy *serviceerror.ResourceExhausted
-	)
-	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &unav) || errors.As(err, &dead) || errors.As(err, &busy) {
-		return errUnavailable(err)
-	}
-	return err
+	return s.deals.State(ctx, dealID)
 }
 
 // visibleDeal returns the deal if the caller may see it, and 404 otherwise,
@@ -311,8 +271,7 @@ func (s *Server) freshDeal(c echo.Context) (workflows.DealState, error) {
 	if err == nil {
 		st = s.settledByOverride(ctx, st)
 	}
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
+	if errors.Is(err, deals.ErrNotFound) {
 		st, err = s.reads.Deal(ctx, id)
 		if errors.Is(err, readmodel.ErrNotFound) {
 			return workflows.DealState{}, errNotFound
@@ -511,24 +470,15 @@ func (s *Server) update(c echo.Context, name string, arg, result any) error {
 		// workflow's payload limit against any the limits missed.
 		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "the action is too large for a deal")
 	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*s.dealTimeout)
-	defer cancel()
 	var updateID string
 	if id := requestIdentity(c); id != "" {
 		updateID = name + "/" + id
 	}
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.DealWorkflowID(c.Param("id")), UpdateName: name, Args: []any{arg},
-		UpdateID: updateID, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, result)
-	}
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
+	err := s.deals.Act(c.Request().Context(), c.Param("id"), name, updateID, arg, result)
+	if errors.Is(err, deals.ErrClosed) {
 		return apiErr(http.StatusConflict, workflows.RejectWrongStage, "the deal is closed and takes no more actions")
 	}
-	return unavailable(ctx, err)
+	return err
 }
 
 // maxActionBytes bounds one party action as sent to the workflow.
@@ -854,7 +804,7 @@ func (s *Server) decide(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	dec := workflows.MediatorDecision{Actor: principal(c).Actor(), Outcome: r.Outcome, ReleaseAmount: r.ReleaseAmount, Note: r.Note}
-	if err := s.temporal.SignalWorkflow(ctx, workflows.DealWorkflowID(st.DealID), "", workflows.SignalMediatorDecision, dec); err != nil {
+	if err := s.deals.Signal(ctx, st.DealID, workflows.SignalMediatorDecision, dec); err != nil {
 		return err
 	}
 	deadline := time.Now().Add(10 * time.Second)

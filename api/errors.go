@@ -9,8 +9,8 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
-	"go.temporal.io/api/serviceerror"
 
+	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -30,17 +30,6 @@ func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Cod
 func apiErr(status int, code, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
-
-// errUnavailable is Temporal or the worker not answering in time: nothing
-// is wrong with the request, and it may be sent again shortly.
-func errUnavailable(cause error) error {
-	return &unavailableError{cause: cause}
-}
-
-type unavailableError struct{ cause error }
-
-func (e *unavailableError) Error() string { return "deal service unavailable: " + e.cause.Error() }
-func (e *unavailableError) Unwrap() error { return e.cause }
 
 var (
 	errUnauthorized = apiErr(http.StatusUnauthorized, "unauthorized", "a valid API key is required: Authorization: Bearer <key>")
@@ -64,7 +53,7 @@ func toError(err error, logger *slog.Logger, requestID string) *Error {
 	if errors.As(err, &e) {
 		return e
 	}
-	var unav *unavailableError
+	var unav *deals.UnavailableError
 	if errors.As(err, &unav) {
 		logger.Warn("deal service unavailable", "error", err, "request_id", requestID)
 		e := apiErr(http.StatusServiceUnavailable, "unavailable", "the deal service did not answer in time: send the request again, with the same Idempotency-Key, after Retry-After seconds")
@@ -97,8 +86,7 @@ func toError(err error, logger *slog.Logger, requestID string) *Error {
 			return apiErr(he.Code, "bad_request", "%s", http.StatusText(he.Code))
 		}
 	}
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
+	if errors.Is(err, deals.ErrNotFound) {
 		return errNotFound
 	}
 	logger.Error("internal error", "error", err, "request_id", requestID)

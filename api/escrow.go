@@ -7,14 +7,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -72,19 +68,13 @@ func (s *Server) checkEscrow(c echo.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Request().Context(), workflowWait)
 	defer cancel()
-	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.EscrowWatchdogScheduleID + "/check-" + uuid.NewString(), TaskQueue: s.taskQueue,
-	}, workflows.EscrowWatchdogWorkflowName, workflows.WatchdogInput{})
-	if err != nil {
-		return err
+	rep, err := s.deals.CheckEscrow(ctx)
+	if errors.Is(err, deals.ErrStillRunning) {
+		e := apiErr(http.StatusServiceUnavailable, "unavailable", "the watchdog did not finish in time; its findings will be at GET /v1/escrow/findings")
+		e.RetryAfter = 30
+		return e
 	}
-	var rep workflows.WatchdogReport
-	if err := run.Get(ctx, &rep); err != nil {
-		if ctx.Err() != nil {
-			e := apiErr(http.StatusServiceUnavailable, "unavailable", "the watchdog did not finish in time; its findings will be at GET /v1/escrow/findings")
-			e.RetryAfter = 30
-			return e
-		}
+	if err != nil {
 		return err
 	}
 	rep.Findings = nonNil(rep.Findings)
@@ -153,32 +143,18 @@ func (s *Server) overrideDeal(c echo.Context) error {
 	wfID := workflows.OverrideWorkflowID(id)
 	wctx, cancel := context.WithTimeout(ctx, workflowWait)
 	defer cancel()
-	run, err := s.temporal.ExecuteWorkflow(wctx, client.StartWorkflowOptions{
-		ID: wfID, TaskQueue: s.taskQueue,
-		// A settled deal is overridden once; a failed override may be tried again.
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-	}, workflows.SettleEscrowWorkflowName, in)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		return apiErr(http.StatusConflict, "already_overridden", "an override of this deal is running or has settled it")
-	}
-	if err != nil {
-		return err
-	}
+	res, err := s.deals.Override(wctx, in)
+	var failed *deals.OverrideFailedError
 	resp := OverrideResponse{DealID: id, WorkflowID: wfID, Status: "running"}
-	var res workflows.OverrideResult
-	err = run.Get(wctx, &res)
-	var appErr *temporal.ApplicationError
 	switch {
 	case err == nil:
 		resp.Status, resp.Result = "settled", &res
-	case wctx.Err() != nil:
+	case errors.Is(err, deals.ErrStillRunning):
 		// Still moving money (a provider retrying): the deal shows it.
-	case errors.As(err, &appErr):
-		if code := workflows.RejectionCode(err); code != "" {
-			return err
-		}
-		return apiErr(http.StatusConflict, "override_failed", "the override could not settle the deal: %s (finance has an alert)", appErr.Message())
+	case errors.Is(err, deals.ErrAlreadyStarted):
+		return apiErr(http.StatusConflict, "already_overridden", "an override of this deal is running or has settled it")
+	case errors.As(err, &failed):
+		return apiErr(http.StatusConflict, "override_failed", "the override could not settle the deal: %s (finance has an alert)", failed.Message)
 	default:
 		return err
 	}

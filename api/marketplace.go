@@ -12,13 +12,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 
-	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/sheet"
-	"github.com/tradeloop/tradeloop/internal/tier"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -277,11 +274,11 @@ func (s *Server) getSupplier(c echo.Context) error {
 	if err != nil {
 		return apiErr(http.StatusNotFound, "item_not_found", "no such supplier")
 	}
-	prof, err := store.New(s.pool).GetSupplierProfile(c.Request().Context(), id)
+	prof, err := s.market.Supplier(c.Request().Context(), id)
+	if errors.Is(err, marketplace.ErrNotFound) {
+		return apiErr(http.StatusNotFound, "item_not_found", "no such supplier")
+	}
 	if err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apiErr(http.StatusNotFound, "item_not_found", "no such supplier")
-		}
 		return err
 	}
 	return c.JSON(http.StatusOK, supplierProfile(prof, principal(c)))
@@ -316,17 +313,15 @@ type SupplierFigures struct {
 }
 
 // supplierProfile is what p sees of a supplier's profile.
-func supplierProfile(prof store.GetSupplierProfileRow, p Principal) SupplierProfile {
+func supplierProfile(prof marketplace.Supplier, p Principal) SupplierProfile {
 	out := SupplierProfile{
 		OrgID: prof.OrgID, Name: prof.Name, JoinedAt: prof.JoinedAt, Categories: prof.Categories, Regions: prof.Regions, Certifications: prof.Certifications, Tier: prof.Tier,
 		Rating: prof.Rating, RatingsCount: prof.RatingsCount, MedianResponseSecs: prof.MedianResponseSecs,
 		ResponseRating: prof.ResponseRating,
 	}
 	if p.OrgID == prof.OrgID || p.Role == workflows.RoleAdmin {
-		out.Figures = &SupplierFigures{
-			GMVMinor: prof.GmvMinor, QuotesOnTime: prof.QuotesOnTime, QuotesLate: prof.QuotesLate, SLAMissesRecent: prof.SlaMissesRecent,
-			TierReason: prof.TierReason, TierComputedAt: prof.TierComputedAt,
-		}
+		f := SupplierFigures(prof.Figures)
+		out.Figures = &f
 	}
 	return out
 }
@@ -361,18 +356,7 @@ func (s *Server) updateSupplierOffer(c echo.Context) error {
 			return invalid("certifications", "each 1 to 40 characters")
 		}
 	}
-	ctx := c.Request().Context()
-	q := store.New(s.pool)
-	org := principal(c).OrgID
-	if err := q.EnsureSupplierProfile(ctx, org); err != nil {
-		return err
-	}
-	if _, err := q.UpdateSupplierOffer(ctx, store.UpdateSupplierOfferParams{
-		OrgID: org, Categories: nonNil(in.Categories), Regions: nonNil(in.Regions), Certifications: nonNil(in.Certifications),
-	}); err != nil {
-		return err
-	}
-	prof, err := q.GetSupplierProfile(ctx, org)
+	prof, err := s.market.UpdateOffer(c.Request().Context(), principal(c).OrgID, marketplace.Offer(in))
 	if err != nil {
 		return err
 	}
@@ -407,14 +391,14 @@ func (s *Server) rateDeal(c echo.Context) error {
 	if err != nil {
 		return apiErr(http.StatusConflict, "wrong_stage", "the deal has no supplier to rate")
 	}
-	n, err := store.New(s.pool).RateDeal(c.Request().Context(), store.RateDealParams{
-		DealID: st.DealID, SupplierOrgID: supplier, BuyerOrgID: principal(c).OrgID, Stars: int16(in.Stars), Comment: in.Comment,
+	err = s.market.Rate(c.Request().Context(), marketplace.Rating{
+		DealID: st.DealID, Supplier: supplier, Buyer: principal(c).OrgID, Stars: in.Stars, Comment: in.Comment,
 	})
+	if errors.Is(err, marketplace.ErrRatedAlready) {
+		return apiErr(http.StatusConflict, "already_rated", "this deal was rated already")
+	}
 	if err != nil {
 		return err
-	}
-	if n == 0 {
-		return apiErr(http.StatusConflict, "already_rated", "this deal was rated already")
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"deal_id": st.DealID, "supplier_id": st.SupplierID, "stars": in.Stars})
 }
@@ -453,28 +437,6 @@ func (s *Server) funnel(c echo.Context) error {
 
 // ---- quote comparison ----
 
-// ComparedQuote is one supplier's latest quote, side by side with the others.
-type ComparedQuote struct {
-	SupplierID     string   `json:"supplier_id"`
-	SupplierName   string   `json:"supplier_name"`
-	Tier           string   `json:"tier"`
-	Rating         *float64 `json:"rating"`
-	Certifications []string `json:"certifications"`
-	workflows.Quote
-	Lowest   bool `json:"lowest_total"`
-	Shortest bool `json:"shortest_lead_time"`
-	BestRate bool `json:"best_rated"`
-}
-
-// QuoteComparison is all the quotes of an inquiry at its quantity.
-type QuoteComparison struct {
-	DealID   string          `json:"deal_id"`
-	Product  string          `json:"product"`
-	Quantity int64           `json:"quantity"`
-	Currency string          `json:"currency"`
-	Quotes   []ComparedQuote `json:"quotes"`
-}
-
 func (s *Server) compareQuotes(c echo.Context) error {
 	f, err := fileFormat(c, "json", sheet.CSV, sheet.XLSX, sheet.PDF)
 	if err != nil {
@@ -484,7 +446,7 @@ func (s *Server) compareQuotes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cmp, err := s.comparison(c, st)
+	cmp, err := s.market.CompareQuotes(c.Request().Context(), st)
 	if err != nil {
 		return err
 	}
@@ -494,70 +456,7 @@ func (s *Server) compareQuotes(c echo.Context) error {
 	return sendFile(c, f, "quotes-"+st.DealID, comparisonDocument(cmp))
 }
 
-func (s *Server) comparison(c echo.Context, st workflows.DealState) (QuoteComparison, error) {
-	latest := map[string]workflows.Quote{}
-	var order []string
-	for _, q := range st.Quotes {
-		prev, seen := latest[q.SupplierID]
-		if !seen {
-			order = append(order, q.SupplierID)
-		}
-		if !seen || q.Revision > prev.Revision {
-			latest[q.SupplierID] = q
-		}
-	}
-	var ids []uuid.UUID
-	for _, id := range order {
-		if u, err := uuid.Parse(id); err == nil {
-			ids = append(ids, u)
-		}
-	}
-	profiles, err := store.New(s.pool).SupplierProfilesByID(c.Request().Context(), ids)
-	if err != nil {
-		return QuoteComparison{}, err
-	}
-	byID := map[string]store.SupplierProfilesByIDRow{}
-	for _, p := range profiles {
-		byID[p.OrgID.String()] = p
-	}
-	out := QuoteComparison{DealID: st.DealID, Product: st.Inquiry.Product, Quantity: st.Inquiry.Quantity, Currency: st.Currency, Quotes: []ComparedQuote{}}
-	for _, id := range order {
-		q := latest[id]
-		cq := ComparedQuote{SupplierID: id, Tier: string(tier.Bronze), Certifications: []string{}, Quote: q}
-		if p, ok := byID[id]; ok {
-			cq.SupplierName, cq.Tier, cq.Certifications = p.Name, p.Tier, p.Certifications
-			if p.RatingsCount > 0 {
-				r := p.Rating
-				cq.Rating = &r
-			}
-		}
-		out.Quotes = append(out.Quotes, cq)
-	}
-	markBest(out.Quotes)
-	return out, nil
-}
-
-// markBest marks the lowest total, the shortest lead time and the best
-// rating; ties are all marked.
-func markBest(qs []ComparedQuote) {
-	if len(qs) == 0 {
-		return
-	}
-	lowest, shortest, best := qs[0].Total, qs[0].LeadTimeDays, -1.0
-	for _, q := range qs {
-		lowest, shortest = min(lowest, q.Total), min(shortest, q.LeadTimeDays)
-		if q.Rating != nil {
-			best = max(best, *q.Rating)
-		}
-	}
-	for i := range qs {
-		qs[i].Lowest = qs[i].Total == lowest
-		qs[i].Shortest = qs[i].LeadTimeDays == shortest
-		qs[i].BestRate = qs[i].Rating != nil && *qs[i].Rating == best
-	}
-}
-
-func comparisonDocument(cmp QuoteComparison) sheet.Document {
+func comparisonDocument(cmp marketplace.QuoteComparison) sheet.Document {
 	d := sheet.Document{
 		Title: fmt.Sprintf("Quotes for %d × %s", cmp.Quantity, cmp.Product),
 		Notes: []string{

@@ -193,10 +193,10 @@ func TestQuoteComparisonMarksTheBestAndExports(t *testing.T) {
 	p.must(200, p.do("supplier2", "POST", p.path(id, "/quotes"), cheap))
 	p.must(200, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody()))
 
-	var cmp QuoteComparison
+	var cmp marketplace.QuoteComparison
 	p.must(200, p.do("buyer", "GET", p.path(id, "/quotes/comparison"), nil)).json(t, &cmp)
 	require.Len(t, cmp.Quotes, 2)
-	bySupplier := map[string]ComparedQuote{}
+	bySupplier := map[string]marketplace.ComparedQuote{}
 	for _, q := range cmp.Quotes {
 		bySupplier[q.SupplierID] = q
 	}

@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"golang.org/x/time/rate"
 
+	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/idempotency"
 	"github.com/tradeloop/tradeloop/internal/identity"
@@ -107,8 +108,8 @@ const DefaultIdempotencyLease = 90 * time.Second
 // Server holds the handlers' dependencies.
 type Server struct {
 	logger    *slog.Logger
-	temporal  client.Client
-	pool      *pgxpool.Pool
+	deals     *deals.Client
+	events    *payments.Events
 	reads     *readmodel.Store
 	ledger    *ledger.Ledger
 	taskQueue string
@@ -127,8 +128,6 @@ type Server struct {
 	idempotencyLease time.Duration
 	// dealTimeout is how long a read waits for the deal's workflow.
 	dealTimeout time.Duration
-	// states runs one state query per deal at a time (dealreads.go).
-	states dealReads
 	// keyRotationGrace is how long a rotated API key keeps working.
 	keyRotationGrace time.Duration
 }
@@ -173,13 +172,16 @@ func NewHandlers(d Deps) Handlers {
 	if d.MaxImports <= 0 {
 		d.MaxImports = DefaultMaxImports
 	}
-	s := &Server{logger: d.Logger, temporal: d.Temporal, pool: d.DB, taskQueue: d.TaskQueue, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy,
+	s := &Server{logger: d.Logger, taskQueue: d.TaskQueue, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy,
 		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports), dealTimeout: d.DealTimeout,
 		keyRotationGrace: d.KeyRotationGrace}
+	if d.Temporal != nil {
+		s.deals = deals.New(d.Temporal, d.TaskQueue, d.DealTimeout)
+	}
 	if d.DB != nil {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 		s.finance = finance.New(d.DB, d.Temporal)
-		s.identity, s.keys = identity.New(d.DB), idempotency.New(d.DB)
+		s.identity, s.keys, s.events = identity.New(d.DB), idempotency.New(d.DB), payments.NewEvents(d.DB)
 	}
 	m := newMetrics()
 	if d.DB != nil {

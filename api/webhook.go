@@ -7,15 +7,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
-	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -40,7 +36,6 @@ func (s *Server) stripeWebhook(c echo.Context) error {
 		return apiErr(http.StatusBadRequest, "bad_signature", "the event's signature does not verify or is too old")
 	}
 	ctx := c.Request().Context()
-	q := store.New(s.pool)
 	dealID, signal, arg := eventSignal(ev)
 	if signal == "" {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ignored"})
@@ -51,14 +46,13 @@ func (s *Server) stripeWebhook(c echo.Context) error {
 	if dealID == "" {
 		return apiErr(http.StatusNotFound, "not_found", "the event names no deal of this platform")
 	}
-	if _, err := q.ClaimStripeEvent(ctx, store.ClaimStripeEventParams{ID: ev.ID, Type: string(ev.Type), DealID: &dealID}); errors.Is(err, pgx.ErrNoRows) {
-		return c.JSON(http.StatusOK, map[string]string{"status": "duplicate"})
-	} else if err != nil {
+	if first, err := s.events.Claim(ctx, ev.ID, string(ev.Type), &dealID); err != nil {
 		return err
+	} else if !first {
+		return c.JSON(http.StatusOK, map[string]string{"status": "duplicate"})
 	}
-	err = s.temporal.SignalWorkflow(ctx, workflows.DealWorkflowID(dealID), "", signal, arg)
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
+	err = s.deals.Signal(ctx, dealID, signal, arg)
+	if errors.Is(err, deals.ErrNotFound) {
 		if paid, ok := arg.(workflows.PaymentConfirmed); ok && signal == workflows.SignalPaymentConfirmed {
 			var status string
 			status, err = s.refundOrphan(c, dealID, paid)
@@ -68,8 +62,10 @@ func (s *Server) stripeWebhook(c echo.Context) error {
 		}
 	}
 	if err != nil {
-		_ = q.ForgetStripeEvent(ctx, ev.ID) // handled again when Stripe retries
-		if errors.As(err, &nf) {
+		if ferr := s.events.Forget(ctx, ev.ID); ferr != nil { // handled again when Stripe retries
+			s.logger.WarnContext(ctx, "forget a provider event whose handling failed", "event_id", ev.ID, "error", ferr)
+		}
+		if errors.Is(err, deals.ErrNotFound) {
 			return apiErr(http.StatusNotFound, "not_found", "no running deal %q for this event", dealID)
 		}
 		return err
@@ -89,15 +85,12 @@ func (s *Server) stripeWebhook(c echo.Context) error {
 // retry start it again, which finds it started.
 func (s *Server) deliverProviderEvent(c echo.Context, ev stripe.Event, dealID string, pe workflows.ProviderEvent) error {
 	ctx := c.Request().Context()
-	q := store.New(s.pool)
 	if dealID == "" && pe.Detail != "" {
-		d, err := q.DealOfProviderPayment(ctx, pe.Detail)
-		switch {
-		case err == nil:
-			dealID = d
-		case !errors.Is(err, pgx.ErrNoRows):
+		d, err := s.events.DealOfPayment(ctx, pe.Detail)
+		if err != nil {
 			return err
 		}
+		dealID = d
 	}
 	if dealID == "" && pe.Detail == "" {
 		return apiErr(http.StatusNotFound, "not_found", "the event names no deal of this platform")
@@ -106,13 +99,8 @@ func (s *Server) deliverProviderEvent(c echo.Context, ev stripe.Event, dealID st
 	if dealID == "" {
 		status = "pending"
 	}
-	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.ProviderEventWorkflowID(ev.ID), TaskQueue: s.taskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.ProviderEventWorkflowName, workflows.PendingProviderEvent{EventID: ev.ID, DealID: dealID, Event: pe})
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
+	err := s.deals.DeliverProviderEvent(ctx, workflows.PendingProviderEvent{EventID: ev.ID, DealID: dealID, Event: pe})
+	if errors.Is(err, deals.ErrAlreadyStarted) {
 		return c.JSON(http.StatusOK, map[string]string{"status": "duplicate"}) // delivered already
 	}
 	if err != nil {
@@ -122,10 +110,10 @@ func (s *Server) deliverProviderEvent(c echo.Context, ev stripe.Event, dealID st
 	if dealID != "" {
 		deal = &dealID
 	}
-	if _, err := q.ClaimStripeEvent(ctx, store.ClaimStripeEventParams{ID: ev.ID, Type: string(ev.Type), DealID: deal}); errors.Is(err, pgx.ErrNoRows) {
-		return c.JSON(http.StatusOK, map[string]string{"status": "duplicate"})
-	} else if err != nil {
+	if first, err := s.events.Claim(ctx, ev.ID, string(ev.Type), deal); err != nil {
 		return err
+	} else if !first {
+		return c.JSON(http.StatusOK, map[string]string{"status": "duplicate"})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": status})
 }
@@ -137,17 +125,14 @@ func (s *Server) refundOrphan(c echo.Context, dealID string, paid workflows.Paym
 	ctx := c.Request().Context()
 	st, err := s.reads.Deal(ctx, dealID)
 	if err != nil {
-		return "", &serviceerror.NotFound{Message: "unknown deal"}
+		return "", deals.ErrNotFound // a deal the platform never had
 	}
 	for _, p := range st.Payments {
 		if p.Kind == workflows.PaymentCharge && p.ProviderID == paid.ProviderPaymentID && p.Status == workflows.PaymentSucceeded {
 			return "duplicate", nil
 		}
 	}
-	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.OrphanPaymentWorkflowID(paid.ProviderPaymentID), TaskQueue: s.taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.OrphanPaymentWorkflowName, workflows.OrphanPayment{
+	err = s.deals.RefundOrphan(ctx, workflows.OrphanPayment{
 		DealID: dealID, BuyerOrgID: st.Inquiry.BuyerOrgID, ProviderPaymentID: paid.ProviderPaymentID,
 		Amount: paid.Amount, Currency: paid.Currency,
 	})

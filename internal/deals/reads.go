@@ -1,4 +1,4 @@
-package api
+package deals
 
 import (
 	"context"
@@ -53,7 +53,7 @@ func (r *dealReads) get(ctx context.Context, dealID string, query func() (workfl
 		r.mu.Unlock()
 		select {
 		case <-ctx.Done():
-			return workflows.DealState{}, errUnavailable(ctx.Err())
+			return workflows.DealState{}, &UnavailableError{cause: ctx.Err()}
 		case <-cur.done:
 		}
 		if !cur.started.Before(arrived) {

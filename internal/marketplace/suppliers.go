@@ -1,0 +1,124 @@
+package marketplace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tradeloop/tradeloop/db/store"
+)
+
+// Supplier is a supplier's profile: what it sells, how buyers rate it, and
+// its figures (its own business: who may see them is the caller's rule).
+type Supplier struct {
+	OrgID              uuid.UUID
+	Name               string
+	JoinedAt           time.Time
+	Categories         []string
+	Regions            []string
+	Certifications     []string
+	Tier               string
+	Rating             float64
+	RatingsCount       int32
+	MedianResponseSecs *int32
+	ResponseRating     *int16
+	Figures            SupplierFigures
+}
+
+// SupplierFigures are a supplier's sales volume and SLA record.
+type SupplierFigures struct {
+	GMVMinor        int64
+	QuotesOnTime    int32
+	QuotesLate      int32
+	SLAMissesRecent int32
+	TierReason      string
+	TierComputedAt  *time.Time
+}
+
+// Supplier is the supplier org's profile, or ErrNotFound.
+func (m *Market) Supplier(ctx context.Context, org uuid.UUID) (Supplier, error) {
+	return supplier(ctx, store.New(m.db), org)
+}
+
+func supplier(ctx context.Context, q *store.Queries, org uuid.UUID) (Supplier, error) {
+	p, err := q.GetSupplierProfile(ctx, org)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Supplier{}, ErrNotFound
+	}
+	if err != nil {
+		return Supplier{}, fmt.Errorf("read supplier %s: %w", org, err)
+	}
+	return Supplier{
+		OrgID: p.OrgID, Name: p.Name, JoinedAt: p.JoinedAt, Categories: p.Categories, Regions: p.Regions, Certifications: p.Certifications,
+		Tier: p.Tier, Rating: p.Rating, RatingsCount: p.RatingsCount, MedianResponseSecs: p.MedianResponseSecs, ResponseRating: p.ResponseRating,
+		Figures: SupplierFigures{GMVMinor: p.GmvMinor, QuotesOnTime: p.QuotesOnTime, QuotesLate: p.QuotesLate, SLAMissesRecent: p.SlaMissesRecent,
+			TierReason: p.TierReason, TierComputedAt: p.TierComputedAt},
+	}, nil
+}
+
+// IsSupplier reports whether org has a supplier user on the platform.
+func (m *Market) IsSupplier(ctx context.Context, org uuid.UUID) (bool, error) {
+	ok, err := store.New(m.db).OrganizationHasRole(ctx, store.OrganizationHasRoleParams{OrgID: org, Role: store.UserRoleSupplier})
+	if err != nil {
+		return false, fmt.Errorf("is %s a supplier: %w", org, err)
+	}
+	return ok, nil
+}
+
+// Offer is what a supplier says it sells: category slugs, region codes and
+// certifications (checked by the caller: ValidCategory, ValidRegion).
+type Offer struct {
+	Categories     []string
+	Regions        []string
+	Certifications []string
+}
+
+// UpdateOffer sets what the supplier org sells and answers its profile.
+func (m *Market) UpdateOffer(ctx context.Context, org uuid.UUID, in Offer) (Supplier, error) {
+	q := store.New(m.db)
+	if err := q.EnsureSupplierProfile(ctx, org); err != nil {
+		return Supplier{}, fmt.Errorf("make the profile of %s: %w", org, err)
+	}
+	if _, err := q.UpdateSupplierOffer(ctx, store.UpdateSupplierOfferParams{
+		OrgID: org, Categories: nonNil(in.Categories), Regions: nonNil(in.Regions), Certifications: nonNil(in.Certifications),
+	}); err != nil {
+		return Supplier{}, fmt.Errorf("update the offer of %s: %w", org, err)
+	}
+	return supplier(ctx, q, org)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// ErrRatedAlready: the deal has its buyer's rating.
+var ErrRatedAlready = errors.New("this deal was rated already")
+
+// Rating is a buyer's rating of a finished deal's supplier.
+type Rating struct {
+	DealID          string
+	Supplier, Buyer uuid.UUID
+	Stars           int
+	Comment         string
+}
+
+// Rate keeps a deal's rating, once (ErrRatedAlready after).
+func (m *Market) Rate(ctx context.Context, r Rating) error {
+	n, err := store.New(m.db).RateDeal(ctx, store.RateDealParams{
+		DealID: r.DealID, SupplierOrgID: r.Supplier, BuyerOrgID: r.Buyer, Stars: int16(r.Stars), Comment: r.Comment,
+	})
+	if err != nil {
+		return fmt.Errorf("rate deal %s: %w", r.DealID, err)
+	}
+	if n == 0 {
+		return ErrRatedAlready
+	}
+	return nil
+}

@@ -98,7 +98,7 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// ErrRatedAlready: the deal has its buyer's rating.
+// ErrRatedAlready is a second rating of a deal: a deal has one, its buyer's.
 var ErrRatedAlready = errors.New("this deal was rated already")
 
 // Rating is a buyer's rating of a finished deal's supplier.

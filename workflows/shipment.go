@@ -52,13 +52,16 @@ func (d *deal) startTrackers(ctx workflow.Context) error {
 }
 
 // followTrackers turns on trackers that follow (TrackingInput.Follow) for
-// new deals. They were off for a while: two `make test` runs side by side
-// stalled the fault tests' deals while the trackers' activities retried
-// their reports every poll interval against deals that could not take
-// them; a tracker now waits twice as long after each report the deal did
-// not take (activities.FollowState.Failed) and a report waits at most
-// activities.ReportWait for the deal's answer.
-const followTrackers = true
+// new deals. Off: with them on, a fault-test run beside a second `make
+// test` stalled every time (three of three), the Temporal server no longer
+// handing the deals' workflow tasks to the worker (its polls timing out,
+// the queue's backlog aging), whether or not a tracker backs off from a
+// deal that does not take its report (activities.FollowState.Failed);
+// with them off the same pair passes. The trackers poll with a timer each
+// time, as before, until that is understood. FollowShipment and the
+// deal's report-tracking update stay, tested, for the trackers of deals
+// that have them.
+const followTrackers = false
 
 func (d *deal) startTracker(ctx workflow.Context, kind string, sh *Shipment) (int, error) {
 	d.trackers++

@@ -33,7 +33,7 @@ func (d *deal) startContract(ctx workflow.Context) {
 	canonical, _ := json.Marshal(terms) //workflowcheck:ignore
 	sum := sha256.Sum256(canonical)
 	d.state.Contract = &Contract{Terms: terms, Text: renderContract(terms), TermsSHA256: hex.EncodeToString(sum[:])}
-	d.state.Deadlines[dlContractSignBy] = workflow.Now(ctx).Add(d.in.Policy.ContractSigning)
+	d.state.Deadlines[DeadlineContractSignBy] = workflow.Now(ctx).Add(d.in.Policy.ContractSigning)
 	d.event(ctx, EventContractReady, "", "terms sha256 "+d.state.Contract.TermsSHA256)
 	d.notify(in.BuyerOrgID, "contract_ready", "The contract is ready to sign.")
 	d.notify(d.state.SupplierID, "contract_ready", "The contract is ready to sign.")
@@ -97,8 +97,8 @@ func (d *deal) sign(ctx workflow.Context, in SignInput) {
 	if c.BuyerSignedAt.IsZero() || c.SupplierSignedAt.IsZero() {
 		return
 	}
-	delete(d.state.Deadlines, dlContractSignBy)
-	d.state.Deadlines[dlDepositDue] = now.Add(d.in.Policy.DepositDue)
+	delete(d.state.Deadlines, DeadlineContractSignBy)
+	d.state.Deadlines[DeadlineDepositDue] = now.Add(d.in.Policy.DepositDue)
 	d.event(ctx, EventContractSignedByBoth, "", c.TermsSHA256)
 	d.notify(d.in.Inquiry.BuyerOrgID, "deposit_due", fmt.Sprintf("Pay the %d %s deposit within %s.", d.state.Deposit, d.state.Currency, d.in.Policy.DepositDue))
 	d.setStage(ctx, StageDeposit)

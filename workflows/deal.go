@@ -53,19 +53,20 @@ func Register(r worker.WorkflowRegistry) {
 // acts is the typed nil the workflow names activities through.
 var acts *activities.Activities
 
-// Deadline names, as they appear in DealState.Deadlines.
+// Deadline names, as they appear in DealState.Deadlines (the views and
+// the read model name them through these).
 const (
-	dlInquiryExpires     = "inquiry_expires_at"
-	dlSampleShipBy       = "sample_ship_by"
-	dlSampleAutoApprove  = "sample_auto_approve_at"
-	dlContractSignBy     = "contract_sign_by"
-	dlDepositDue         = "deposit_due"
-	dlShipBy             = "ship_by"
-	dlBalanceDue         = "balance_due"
-	dlInspectionReminder = "inspection_reminder_at"
-	dlInspectionEnds     = "inspection_ends_at"
-	dlDisputeAnswerDue   = "dispute_answer_due"
-	dlDisputeSettleBy    = "dispute_settle_by"
+	DeadlineInquiryExpires     = "inquiry_expires_at"
+	DeadlineSampleShipBy       = "sample_ship_by"
+	DeadlineSampleAutoApprove  = "sample_auto_approve_at"
+	DeadlineContractSignBy     = "contract_sign_by"
+	DeadlineDepositDue         = "deposit_due"
+	DeadlineShipBy             = "ship_by"
+	DeadlineBalanceDue         = "balance_due"
+	DeadlineInspectionReminder = "inspection_reminder_at"
+	DeadlineInspectionEnds     = "inspection_ends_at"
+	DeadlineDisputeAnswerDue   = "dispute_answer_due"
+	DeadlineDisputeSettleBy    = "dispute_settle_by"
 )
 
 // deal is the workflow's state and the code that changes it. Update and
@@ -274,7 +275,7 @@ func (d *deal) open(at time.Time) {
 	if in.Dispatch != "" {
 		d.eventAt(at, EventSuppliersRanked, "", in.Dispatch)
 	}
-	d.state.Deadlines[dlInquiryExpires] = at.Add(in.Policy.InquiryExpiry)
+	d.state.Deadlines[DeadlineInquiryExpires] = at.Add(in.Policy.InquiryExpiry)
 	for range min(in.Policy.InitialInvites, len(in.Suppliers)) {
 		d.inviteNextAt(at)
 	}
@@ -406,21 +407,21 @@ func (d *deal) nextDeadline() (string, time.Time) {
 	var names []string
 	switch d.state.Stage {
 	case StageQuoting:
-		names = []string{dlInquiryExpires}
+		names = []string{DeadlineInquiryExpires}
 	case StageSample:
-		names = []string{dlSampleShipBy, dlSampleAutoApprove}
+		names = []string{DeadlineSampleShipBy, DeadlineSampleAutoApprove}
 	case StageContract:
-		names = []string{dlContractSignBy}
+		names = []string{DeadlineContractSignBy}
 	case StageDeposit:
-		names = []string{dlDepositDue}
+		names = []string{DeadlineDepositDue}
 	case StageProduction:
-		names = []string{dlShipBy}
+		names = []string{DeadlineShipBy}
 	case StageBalance:
-		names = []string{dlBalanceDue}
+		names = []string{DeadlineBalanceDue}
 	case StageInspection:
-		names = []string{dlInspectionReminder, dlInspectionEnds}
+		names = []string{DeadlineInspectionReminder, DeadlineInspectionEnds}
 	case StageDispute:
-		names = []string{dlDisputeAnswerDue, dlDisputeSettleBy}
+		names = []string{DeadlineDisputeAnswerDue, DeadlineDisputeSettleBy}
 	}
 	best, bestAt := "", time.Time{}
 	for _, n := range names {
@@ -453,32 +454,32 @@ func (d *deal) onDeadline(ctx workflow.Context, name string) {
 	switch name {
 	case "quote_sla":
 		d.quoteSLAPassed(ctx)
-	case dlInquiryExpires:
+	case DeadlineInquiryExpires:
 		d.closeOpenQuotes(ctx, "")
 		d.finish(ctx, StageExpired, EventInquiryExpired, "no quote was accepted before the inquiry expired", 0)
-	case dlSampleShipBy:
+	case DeadlineSampleShipBy:
 		d.finish(ctx, StageCancelled, EventSampleNotShipped, "the supplier did not ship the sample in time", 0)
-	case dlSampleAutoApprove:
+	case DeadlineSampleAutoApprove:
 		d.approveSample(ctx, "system", "auto-approved: no verdict within the sample window")
-	case dlContractSignBy:
+	case DeadlineContractSignBy:
 		d.finish(ctx, StageCancelled, EventContractExpired, "the contract was not signed by both parties in time", 0)
-	case dlDepositDue:
-		d.paymentDue(ctx, activities.StepDeposit, dlDepositDue, func() {
+	case DeadlineDepositDue:
+		d.paymentDue(ctx, activities.StepDeposit, DeadlineDepositDue, func() {
 			d.finish(ctx, StageCancelled, EventDepositNotPaid, "the deposit was not paid in time", 0)
 		})
-	case dlShipBy:
+	case DeadlineShipBy:
 		d.state.Production.Late = true
 		d.event(ctx, EventProductionLate, "", "not ready to ship by "+d.state.Production.ShipBy.Format(time.RFC3339))
 		d.notify(d.in.Inquiry.BuyerOrgID, "production_late", "The supplier missed the ship-by date: extend it or cancel for a full refund.")
-	case dlBalanceDue:
-		d.paymentDue(ctx, activities.StepBalance, dlBalanceDue, func() { d.buyerDefault(ctx) })
-	case dlInspectionReminder:
+	case DeadlineBalanceDue:
+		d.paymentDue(ctx, activities.StepBalance, DeadlineBalanceDue, func() { d.buyerDefault(ctx) })
+	case DeadlineInspectionReminder:
 		d.event(ctx, EventInspectionReminder, "", "auto-accept in "+d.in.Policy.InspectionReminder.String())
 		d.notify(d.in.Inquiry.BuyerOrgID, "inspection_reminder", "The goods will be accepted automatically unless you accept or dispute them first.")
-	case dlInspectionEnds:
+	case DeadlineInspectionEnds:
 		d.event(ctx, EventAutoAccepted, "", "no dispute within the inspection window")
 		d.finish(ctx, StageCompleted, EventAutoAccepted, "accepted by silence after inspection", d.state.Escrow.Held)
-	case dlDisputeAnswerDue, dlDisputeSettleBy:
+	case DeadlineDisputeAnswerDue, DeadlineDisputeSettleBy:
 		d.escalate(ctx, "system", name)
 	}
 }

@@ -653,7 +653,7 @@ func TestDealOpensAtTheTimeTheAPITookIt(t *testing.T) {
 			if got, want := mustJSON(t, first), mustJSON(t, want); got != want {
 				t.Fatalf("the deal's first state\n%s\nis not Opening's\n%s", got, want)
 			}
-			if !first.Timeline[0].At.Equal(at) || !first.Deadlines[dlInquiryExpires].Equal(at.Add(DefaultPolicy().InquiryExpiry)) ||
+			if !first.Timeline[0].At.Equal(at) || !first.Deadlines[DeadlineInquiryExpires].Equal(at.Add(DefaultPolicy().InquiryExpiry)) ||
 				!first.Invitations[0].DueAt.Equal(at.Add(DefaultPolicy().QuoteSLA)) {
 				t.Fatalf("opened at %s: timeline %v, deadlines %v, invitations %v", at, first.Timeline, first.Deadlines, first.Invitations)
 			}

@@ -29,9 +29,9 @@ func (d *deal) openDispute(ctx workflow.Context, in DisputeInput) {
 func (d *deal) startDispute(ctx workflow.Context, by, reason, remedy string, evidence []string) {
 	now := workflow.Now(ctx)
 	d.state.Dispute = &Dispute{OpenedBy: by, Reason: reason, Remedy: remedy, Evidence: evidence, Status: DisputeOpen, OpenedAt: now}
-	delete(d.state.Deadlines, dlInspectionEnds)
-	delete(d.state.Deadlines, dlInspectionReminder)
-	d.state.Deadlines[dlDisputeAnswerDue] = now.Add(d.in.Policy.DisputeAnswer)
+	delete(d.state.Deadlines, DeadlineInspectionEnds)
+	delete(d.state.Deadlines, DeadlineInspectionReminder)
+	d.state.Deadlines[DeadlineDisputeAnswerDue] = now.Add(d.in.Policy.DisputeAnswer)
 	d.event(ctx, EventDisputeOpened, by, reason)
 	d.notify(d.state.SupplierID, "dispute_opened", "A dispute was opened ("+reason+"): answer within "+d.in.Policy.DisputeAnswer.String()+".")
 	d.setStage(ctx, StageDispute)
@@ -66,8 +66,8 @@ func (d *deal) checkAnswer(_ workflow.Context, in ActorInput) error {
 func (d *deal) answerDispute(ctx workflow.Context, in ActorInput) {
 	d.state.Dispute.Answer = in.Note
 	d.state.Dispute.Status = DisputeAnswered
-	delete(d.state.Deadlines, dlDisputeAnswerDue)
-	d.state.Deadlines[dlDisputeSettleBy] = workflow.Now(ctx).Add(d.in.Policy.DisputeSettlement)
+	delete(d.state.Deadlines, DeadlineDisputeAnswerDue)
+	d.state.Deadlines[DeadlineDisputeSettleBy] = workflow.Now(ctx).Add(d.in.Policy.DisputeSettlement)
 	d.event(ctx, EventDisputeAnswered, in.Actor.OrgID, in.Note)
 }
 
@@ -147,8 +147,8 @@ func (d *deal) acceptProposal(ctx workflow.Context, in AcceptProposalInput) {
 	p, _ := d.findProposal(in)
 	p.Status = ProposalAccepted
 	d.state.Dispute.Status = DisputeSettled
-	delete(d.state.Deadlines, dlDisputeAnswerDue)
-	delete(d.state.Deadlines, dlDisputeSettleBy)
+	delete(d.state.Deadlines, DeadlineDisputeAnswerDue)
+	delete(d.state.Deadlines, DeadlineDisputeSettleBy)
 	d.finish(ctx, StageResolved, EventDisputeSettled, fmt.Sprintf("%s accepted by %s", p.ID, in.Actor.OrgID), p.ReleaseAmount)
 }
 
@@ -168,8 +168,8 @@ func (d *deal) escalateUpdate(ctx workflow.Context, in ActorInput) {
 
 func (d *deal) escalate(ctx workflow.Context, by, why string) {
 	d.state.Dispute.Status = DisputeMediation
-	delete(d.state.Deadlines, dlDisputeAnswerDue)
-	delete(d.state.Deadlines, dlDisputeSettleBy)
+	delete(d.state.Deadlines, DeadlineDisputeAnswerDue)
+	delete(d.state.Deadlines, DeadlineDisputeSettleBy)
 	d.event(ctx, EventDisputeEscalated, by, why)
 	d.notify("mediation", "mediation_needed", "Deal "+d.in.DealID+" needs a mediator's decision.")
 	d.setStage(ctx, StageMediation)

@@ -151,10 +151,10 @@ func (d *deal) confirmCharge(ctx workflow.Context, p *Payment) {
 		d.state.Sample.Paid = true
 		d.notify(d.state.SupplierID, "sample_paid", "The sample is paid: ship it.")
 	case p.Step == activities.StepDeposit && d.state.Stage == StageDeposit:
-		delete(d.state.Deadlines, dlDepositDue)
+		delete(d.state.Deadlines, DeadlineDepositDue)
 		d.startProduction(ctx)
 	case p.Step == activities.StepBalance && d.state.Stage == StageBalance:
-		delete(d.state.Deadlines, dlBalanceDue)
+		delete(d.state.Deadlines, DeadlineBalanceDue)
 		d.notify(d.state.SupplierID, "balance_paid", "The balance is in escrow: ship the goods and add the tracking number.")
 		d.setStage(ctx, StageShipping)
 	default:

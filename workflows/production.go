@@ -16,7 +16,7 @@ func (d *deal) startProduction(ctx workflow.Context) {
 		shipBy = workflow.Now(ctx).Add(time.Duration(d.acceptedQuote().LeadTimeDays) * 24 * time.Hour)
 	}
 	d.state.Production = &Production{ShipBy: shipBy}
-	d.state.Deadlines[dlShipBy] = shipBy
+	d.state.Deadlines[DeadlineShipBy] = shipBy
 	d.notify(d.state.SupplierID, "deposit_secured", "The deposit is in escrow: start production. Ready to ship by "+shipBy.Format("2006-01-02")+".")
 	d.setStage(ctx, StageProduction)
 }
@@ -55,8 +55,8 @@ func (d *deal) checkMarkReady(_ workflow.Context, in ActorInput) error {
 func (d *deal) markReady(ctx workflow.Context, in ActorInput) {
 	now := workflow.Now(ctx)
 	d.state.Production.ReadyAt = now
-	delete(d.state.Deadlines, dlShipBy)
-	d.state.Deadlines[dlBalanceDue] = now.Add(d.in.Policy.BalanceDue)
+	delete(d.state.Deadlines, DeadlineShipBy)
+	d.state.Deadlines[DeadlineBalanceDue] = now.Add(d.in.Policy.BalanceDue)
 	d.event(ctx, EventReadyToShip, in.Actor.OrgID, in.Note)
 	d.notify(d.in.Inquiry.BuyerOrgID, "balance_due", fmt.Sprintf("The goods are ready: pay the %d %s balance within %s.", d.state.Balance, d.state.Currency, d.in.Policy.BalanceDue))
 	d.setStage(ctx, StageBalance)
@@ -85,7 +85,7 @@ func (d *deal) extendShipBy(ctx workflow.Context, in ExtendInput) {
 	p := d.state.Production
 	p.ShipBy, p.Late = in.NewShipBy, false
 	p.Extensions++
-	d.state.Deadlines[dlShipBy] = in.NewShipBy
+	d.state.Deadlines[DeadlineShipBy] = in.NewShipBy
 	d.event(ctx, EventShipByExtended, in.Actor.OrgID, in.NewShipBy.Format(time.RFC3339))
 	d.notify(d.state.SupplierID, "ship_by_extended", "The buyer extended the ship-by date to "+in.NewShipBy.Format("2006-01-02")+".")
 }

@@ -231,7 +231,7 @@ func (d *deal) acceptQuote(ctx workflow.Context, in AcceptInput) {
 	}
 	d.state.CommissionBP = tier.Of(d.state.SupplierTier).CommissionBasisPoints()
 	d.closeOpenQuotes(ctx, q.SupplierID)
-	delete(d.state.Deadlines, dlInquiryExpires)
+	delete(d.state.Deadlines, DeadlineInquiryExpires)
 	d.eventAbout(ctx, EventQuoteAccepted, in.Actor.OrgID, q.SupplierID, fmt.Sprintf("%s from %s: %d %s (deposit %d, balance %d)",
 		q.ID, q.SupplierID, q.Total, d.state.Currency, deposit, balance))
 	d.notify(q.SupplierID, "quote_accepted", fmt.Sprintf("Your quote %s was accepted.", q.ID))

@@ -12,7 +12,7 @@ import (
 func (d *deal) startSample(ctx workflow.Context) {
 	price := d.acceptedQuote().SamplePrice
 	d.state.Sample = &SampleState{Status: SampleRequested, Price: price, Paid: price == 0, Rounds: 1}
-	d.state.Deadlines[dlSampleShipBy] = workflow.Now(ctx).Add(d.in.Policy.SampleShipping)
+	d.state.Deadlines[DeadlineSampleShipBy] = workflow.Now(ctx).Add(d.in.Policy.SampleShipping)
 	d.event(ctx, EventSampleRequested, d.in.Inquiry.BuyerOrgID, fmt.Sprintf("sample price %d %s", price, d.state.Currency))
 	d.notify(d.state.SupplierID, "sample_requested", "The buyer asks for a sample before the contract.")
 	d.setStage(ctx, StageSample)
@@ -47,7 +47,7 @@ func (d *deal) checkRequestSample(_ workflow.Context, in ActorInput) error {
 
 func (d *deal) requestSample(ctx workflow.Context, _ ActorInput) {
 	d.state.Contract = nil
-	delete(d.state.Deadlines, dlContractSignBy)
+	delete(d.state.Deadlines, DeadlineContractSignBy)
 	d.startSample(ctx)
 }
 
@@ -78,7 +78,7 @@ func (d *deal) shipSample(ctx workflow.Context, in ShipmentInput) {
 	s := d.state.Sample
 	s.Status = SampleShipped
 	s.Shipment = &Shipment{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber, Status: activities.TrackPending, ShippedAt: workflow.Now(ctx)}
-	delete(d.state.Deadlines, dlSampleShipBy)
+	delete(d.state.Deadlines, DeadlineSampleShipBy)
 	d.event(ctx, EventSampleShipped, in.Actor.OrgID, in.Carrier+" "+in.TrackingNumber)
 	d.notify(d.in.Inquiry.BuyerOrgID, "sample_shipped", "The sample is on its way: "+in.Carrier+" "+in.TrackingNumber)
 }
@@ -95,12 +95,12 @@ func (d *deal) sampleShipment(ctx workflow.Context, u ShipmentUpdate) {
 	case activities.TrackDelivered:
 		s.Status = SampleDelivered
 		s.Shipment.DeliveredAt = u.At
-		d.state.Deadlines[dlSampleAutoApprove] = workflow.Now(ctx).Add(d.in.Policy.SampleAutoApprove)
+		d.state.Deadlines[DeadlineSampleAutoApprove] = workflow.Now(ctx).Add(d.in.Policy.SampleAutoApprove)
 		d.event(ctx, EventSampleDelivered, "", "")
 		d.notify(d.in.Inquiry.BuyerOrgID, "sample_delivered", "The sample was delivered: approve or reject it.")
 	case activities.TrackException, activities.TrackExpired, activities.TrackStalled:
 		s.Status = SampleRequested
-		d.state.Deadlines[dlSampleShipBy] = workflow.Now(ctx).Add(d.in.Policy.SampleShipping)
+		d.state.Deadlines[DeadlineSampleShipBy] = workflow.Now(ctx).Add(d.in.Policy.SampleShipping)
 		d.event(ctx, EventSampleShipmentFailed, "", u.Status)
 		d.notify(d.state.SupplierID, "sample_shipment_failed", "The sample shipment failed ("+u.Status+"): ship another.")
 	default:
@@ -128,7 +128,7 @@ func (d *deal) approveSampleUpdate(ctx workflow.Context, in ActorInput) {
 func (d *deal) approveSample(ctx workflow.Context, by, note string) {
 	d.state.Sample.Status = SampleApproved
 	d.state.Sample.Verdict = note
-	delete(d.state.Deadlines, dlSampleAutoApprove)
+	delete(d.state.Deadlines, DeadlineSampleAutoApprove)
 	d.event(ctx, EventSampleApproved, by, note)
 	d.startContract(ctx)
 }
@@ -145,12 +145,12 @@ func (d *deal) checkRejectSample(ctx workflow.Context, in RejectSampleInput) err
 
 func (d *deal) rejectSample(ctx workflow.Context, in RejectSampleInput) {
 	s := d.state.Sample
-	delete(d.state.Deadlines, dlSampleAutoApprove)
+	delete(d.state.Deadlines, DeadlineSampleAutoApprove)
 	s.Verdict = in.Reason
 	if in.Resample {
 		s.Status = SampleRequested
 		s.Rounds++
-		d.state.Deadlines[dlSampleShipBy] = workflow.Now(ctx).Add(d.in.Policy.SampleShipping)
+		d.state.Deadlines[DeadlineSampleShipBy] = workflow.Now(ctx).Add(d.in.Policy.SampleShipping)
 		d.event(ctx, EventSampleRejected, in.Actor.OrgID, "another sample asked: "+in.Reason)
 		d.notify(d.state.SupplierID, "resample_requested", "The buyer rejected the sample and asks for another: "+in.Reason)
 		return

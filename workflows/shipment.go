@@ -160,8 +160,8 @@ func (d *deal) shipmentUpdate(ctx workflow.Context, u ShipmentUpdate) {
 		now := workflow.Now(ctx)
 		sh.DeliveredAt = u.At
 		ends := now.Add(d.in.Policy.InspectionWindow)
-		d.state.Deadlines[dlInspectionEnds] = ends
-		d.state.Deadlines[dlInspectionReminder] = ends.Add(-d.in.Policy.InspectionReminder)
+		d.state.Deadlines[DeadlineInspectionEnds] = ends
+		d.state.Deadlines[DeadlineInspectionReminder] = ends.Add(-d.in.Policy.InspectionReminder)
 		d.event(ctx, EventGoodsDelivered, "", "inspection until "+ends.Format(time.RFC3339))
 		d.notify(d.in.Inquiry.BuyerOrgID, "goods_delivered", "Your goods were delivered: inspect them, then accept or open a dispute.")
 		d.setStage(ctx, StageInspection)
@@ -246,8 +246,8 @@ func (d *deal) checkAcceptDelivery(_ workflow.Context, in ActorInput) error {
 }
 
 func (d *deal) acceptDelivery(ctx workflow.Context, in ActorInput) {
-	delete(d.state.Deadlines, dlInspectionEnds)
-	delete(d.state.Deadlines, dlInspectionReminder)
+	delete(d.state.Deadlines, DeadlineInspectionEnds)
+	delete(d.state.Deadlines, DeadlineInspectionReminder)
 	d.event(ctx, EventGoodsAccepted, in.Actor.OrgID, in.Note)
 	d.finish(ctx, StageCompleted, EventAccepted, "the buyer accepted the goods", d.goodsHeld())
 }

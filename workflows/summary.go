@@ -20,17 +20,17 @@ import (
 
 // deadlineSummaries name each deadline the main loop waits for.
 var deadlineSummaries = map[string]string{
-	dlInquiryExpires:     "inquiry expires",
-	dlSampleShipBy:       "sample ship-by",
-	dlSampleAutoApprove:  "sample auto-approval",
-	dlContractSignBy:     "contract sign-by",
-	dlDepositDue:         "deposit due",
-	dlShipBy:             "ship-by",
-	dlBalanceDue:         "balance due",
-	dlInspectionReminder: "inspection reminder",
-	dlInspectionEnds:     "inspection ends",
-	dlDisputeAnswerDue:   "dispute answer due",
-	dlDisputeSettleBy:    "dispute settle-by",
+	DeadlineInquiryExpires:     "inquiry expires",
+	DeadlineSampleShipBy:       "sample ship-by",
+	DeadlineSampleAutoApprove:  "sample auto-approval",
+	DeadlineContractSignBy:     "contract sign-by",
+	DeadlineDepositDue:         "deposit due",
+	DeadlineShipBy:             "ship-by",
+	DeadlineBalanceDue:         "balance due",
+	DeadlineInspectionReminder: "inspection reminder",
+	DeadlineInspectionEnds:     "inspection ends",
+	DeadlineDisputeAnswerDue:   "dispute answer due",
+	DeadlineDisputeSettleBy:    "dispute settle-by",
 	"reconcile":          "reconcile pending payments",
 }
 

@@ -88,15 +88,12 @@ func forSupplier(st workflows.DealState, org string) (workflows.DealState, bool)
 	}
 	if st.SupplierID != "" {
 		v.Stage = StageClosed
-	} else if at, ok := st.Deadlines[deadlineInquiryExpires]; ok {
-		v.Deadlines[deadlineInquiryExpires] = at
+	} else if at, ok := st.Deadlines[workflows.DeadlineInquiryExpires]; ok {
+		// The one deadline an invited supplier sees before the award.
+		v.Deadlines[workflows.DeadlineInquiryExpires] = at
 	}
 	return v, true
 }
-
-// deadlineInquiryExpires is the one deadline an invited supplier sees
-// before the award.
-const deadlineInquiryExpires = "inquiry_expires_at"
 
 // ownOnly is the deal as its awarded supplier sees it: the other
 // suppliers' invitations, quotes, counter-offers and entries removed, and

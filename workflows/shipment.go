@@ -53,7 +53,7 @@ func (d *deal) startTrackers(ctx workflow.Context) error {
 
 // followTrackers turns on trackers that follow (TrackingInput.Follow) for
 // new deals. Off: with them on, a fault-test run beside a second `make
-// test` stalled every time (three of three), the Temporal server no longer
+// test` stalled in three runs of four, the Temporal server no longer
 // handing the deals' workflow tasks to the worker (its polls timing out,
 // the queue's backlog aging), whether or not a tracker backs off from a
 // deal that does not take its report (activities.FollowState.Failed);

@@ -31,7 +31,7 @@ var deadlineSummaries = map[string]string{
 	DeadlineInspectionEnds:     "inspection ends",
 	DeadlineDisputeAnswerDue:   "dispute answer due",
 	DeadlineDisputeSettleBy:    "dispute settle-by",
-	"reconcile":          "reconcile pending payments",
+	"reconcile":                "reconcile pending payments",
 }
 
 func deadlineSummary(name string) string {

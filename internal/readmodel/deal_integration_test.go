@@ -107,7 +107,7 @@ func TestWholeDealProjectsTheWorkflowsViewAndBalancesTheLedger(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, evs, len(final.Timeline))
 	for i, e := range evs {
-		assert.Equal(t, final.Timeline[i].Type, e.Type)
+		assert.Equal(t, string(final.Timeline[i].Type), e.Type)
 		assert.True(t, final.Timeline[i].At.Equal(e.At) || final.Timeline[i].At.Sub(e.At).Abs() < time.Microsecond)
 	}
 	page, err := rm.List(ctx, Viewer{Role: workflows.RoleBuyer, OrgID: buyer.OrgID}, Filter{Stage: "COMPLETED"})
@@ -128,7 +128,7 @@ func TestWholeDealProjectsTheWorkflowsViewAndBalancesTheLedger(t *testing.T) {
 	var quoteStatus, shipStatus string
 	var trackEvents int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT status FROM quotes WHERE deal_id = $1`, dealID).Scan(&quoteStatus))
-	assert.Equal(t, final.Quotes[0].Status, quoteStatus)
+	assert.Equal(t, string(final.Quotes[0].Status), quoteStatus)
 	require.NoError(t, pool.QueryRow(ctx, `SELECT status FROM shipments WHERE deal_id = $1 AND kind = 'goods'`, dealID).Scan(&shipStatus))
 	assert.Equal(t, final.Shipment.Status, shipStatus)
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM tracking_events WHERE deal_id = $1 AND kind = 'goods'`, dealID).Scan(&trackEvents))

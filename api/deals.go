@@ -229,11 +229,6 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 	return c.JSON(http.StatusCreated, v)
 }
 
-// query asks the deal's workflow for its state (deals.Client.State).
-func (s *Server) query(ctx context.Context, dealID string) (workflows.DealState, error) {
-	return s.deals.State(ctx, dealID)
-}
-
 // visibleDeal returns the deal if the caller may see it, and 404 otherwise,
 // so a deal ID tells nobody else whether it exists. The read model
 // answers: an action answers once its change is projected there (its
@@ -267,7 +262,7 @@ func (s *Server) freshDeal(c echo.Context) (workflows.DealState, error) {
 		return workflows.DealState{}, errNotFound
 	}
 	ctx := c.Request().Context()
-	st, err := s.query(ctx, id)
+	st, err := s.deals.State(ctx, id)
 	if err == nil {
 		st = s.settledByOverride(ctx, st)
 	}
@@ -329,7 +324,7 @@ func (s *Server) dealAfter(c echo.Context, dealID string, projected bool) (workf
 			return kept.State, nil
 		}
 	}
-	return s.query(c.Request().Context(), dealID)
+	return s.deals.State(c.Request().Context(), dealID)
 }
 
 // writeBooks writes the round of bookkeeping an action handed off (its
@@ -809,7 +804,7 @@ func (s *Server) decide(c echo.Context) error {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		st, err = s.query(ctx, st.DealID)
+		st, err = s.deals.State(ctx, st.DealID)
 		if err != nil {
 			return err
 		}

@@ -107,27 +107,24 @@ const DefaultIdempotencyLease = 90 * time.Second
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	logger    *slog.Logger
-	deals     *deals.Client
-	events    *payments.Events
-	reads     *readmodel.Store
-	ledger    *ledger.Ledger
-	taskQueue string
-	routes    []route
-	stripe    *payments.Stripe
-	webhook   string
-	policy    workflows.Policy
-	market    *marketplace.Market
-	finance   *finance.Service
-	identity  *identity.Service
-	keys      *idempotency.Keys
+	logger   *slog.Logger
+	deals    *deals.Client
+	events   *payments.Events
+	reads    *readmodel.Store
+	ledger   *ledger.Ledger
+	routes   []route
+	stripe   *payments.Stripe
+	webhook  string
+	policy   workflows.Policy
+	market   *marketplace.Market
+	finance  *finance.Service
+	identity *identity.Service
+	keys     *idempotency.Keys
 	// imports holds a token for each catalog import running.
 	imports chan struct{}
 	// idempotencyLease is how long a request holds its Idempotency-Key
 	// before a repeat may take it over.
 	idempotencyLease time.Duration
-	// dealTimeout is how long a read waits for the deal's workflow.
-	dealTimeout time.Duration
 	// keyRotationGrace is how long a rotated API key keeps working.
 	keyRotationGrace time.Duration
 }
@@ -172,8 +169,8 @@ func NewHandlers(d Deps) Handlers {
 	if d.MaxImports <= 0 {
 		d.MaxImports = DefaultMaxImports
 	}
-	s := &Server{logger: d.Logger, taskQueue: d.TaskQueue, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy,
-		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports), dealTimeout: d.DealTimeout,
+	s := &Server{logger: d.Logger, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy,
+		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports),
 		keyRotationGrace: d.KeyRotationGrace}
 	if d.Temporal != nil {
 		s.deals = deals.New(d.Temporal, d.TaskQueue, d.DealTimeout)

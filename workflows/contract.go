@@ -100,6 +100,6 @@ func (d *deal) sign(ctx workflow.Context, in SignInput) {
 	delete(d.state.Deadlines, DeadlineContractSignBy)
 	d.state.Deadlines[DeadlineDepositDue] = now.Add(d.in.Policy.DepositDue)
 	d.event(ctx, EventContractSignedByBoth, "", c.TermsSHA256)
-	d.notify(d.in.Inquiry.BuyerOrgID, "deposit_due", fmt.Sprintf("Pay the %d %s deposit within %s.", d.state.Deposit, d.state.Currency, d.in.Policy.DepositDue))
+	d.notify(d.in.Inquiry.BuyerOrgID, "deposit_due", fmt.Sprintf("Pay the %s deposit within %s.", d.amount(d.state.Deposit), inWords(d.in.Policy.DepositDue)))
 	d.setStage(ctx, StageDeposit)
 }

@@ -33,7 +33,7 @@ func (d *deal) startDispute(ctx workflow.Context, by, reason, remedy string, evi
 	delete(d.state.Deadlines, DeadlineInspectionReminder)
 	d.state.Deadlines[DeadlineDisputeAnswerDue] = now.Add(d.in.Policy.DisputeAnswer)
 	d.event(ctx, EventDisputeOpened, by, reason)
-	d.notify(d.state.SupplierID, "dispute_opened", "A dispute was opened ("+reason+"): answer within "+d.in.Policy.DisputeAnswer.String()+".")
+	d.notify(d.state.SupplierID, "dispute_opened", "A dispute was opened ("+reason+"): answer within "+inWords(d.in.Policy.DisputeAnswer)+".")
 	d.setStage(ctx, StageDispute)
 }
 

@@ -58,7 +58,7 @@ func (d *deal) markReady(ctx workflow.Context, in ActorInput) {
 	delete(d.state.Deadlines, DeadlineShipBy)
 	d.state.Deadlines[DeadlineBalanceDue] = now.Add(d.in.Policy.BalanceDue)
 	d.event(ctx, EventReadyToShip, in.Actor.OrgID, in.Note)
-	d.notify(d.in.Inquiry.BuyerOrgID, "balance_due", fmt.Sprintf("The goods are ready: pay the %d %s balance within %s.", d.state.Balance, d.state.Currency, d.in.Policy.BalanceDue))
+	d.notify(d.in.Inquiry.BuyerOrgID, "balance_due", fmt.Sprintf("The goods are ready: pay the %s balance within %s.", d.amount(d.state.Balance), inWords(d.in.Policy.BalanceDue)))
 	d.setStage(ctx, StageBalance)
 }
 

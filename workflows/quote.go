@@ -30,7 +30,7 @@ func (d *deal) inviteNextAt(now time.Time) {
 	}
 	d.eventAt(now, EventSupplierInvited, s.OrgID, detail)
 	d.notify(s.OrgID, "invited_to_quote", fmt.Sprintf("New inquiry: %d %s of %s. Quote within %s.",
-		d.in.Inquiry.Quantity, d.in.Inquiry.Unit, d.in.Inquiry.Product, d.in.Policy.QuoteSLA))
+		d.in.Inquiry.Quantity, d.in.Inquiry.Unit, d.in.Inquiry.Product, inWords(d.in.Policy.QuoteSLA)))
 }
 
 // quoteSLAPassed marks every supplier whose quote is overdue as late and
@@ -139,7 +139,7 @@ func (d *deal) submitQuote(ctx workflow.Context, q QuoteInput) {
 		kind = EventQuoteRevised
 	}
 	d.event(ctx, kind, q.Actor.OrgID, fmt.Sprintf("q%d: %d × %d = %d %s", d.quoteSeq, d.in.Inquiry.Quantity, unit, total, d.state.Currency))
-	d.notify(d.in.Inquiry.BuyerOrgID, string(kind), fmt.Sprintf("Quote q%d from %s: total %d %s.", d.quoteSeq, q.Actor.OrgID, total, d.state.Currency))
+	d.notify(d.in.Inquiry.BuyerOrgID, string(kind), fmt.Sprintf("Quote q%d from %s: total %s.", d.quoteSeq, q.Actor.OrgID, d.amount(total)))
 }
 
 func (d *deal) checkDecline(_ workflow.Context, in DeclineInput) error {
@@ -185,7 +185,7 @@ func (d *deal) counterOffer(ctx workflow.Context, in CounterOfferInput) {
 		SupplierID: in.SupplierID, TargetUnitPrice: in.TargetUnitPrice, Message: in.Message, At: workflow.Now(ctx),
 	})
 	d.eventAbout(ctx, EventCounterOffer, in.Actor.OrgID, in.SupplierID, fmt.Sprintf("to %s: %d per unit", in.SupplierID, in.TargetUnitPrice))
-	d.notify(in.SupplierID, "counter_offer", fmt.Sprintf("The buyer asks for %d %s per unit: revise your quote.", in.TargetUnitPrice, d.state.Currency))
+	d.notify(in.SupplierID, "counter_offer", fmt.Sprintf("The buyer asks for %s per unit: revise your quote.", d.amount(in.TargetUnitPrice)))
 }
 
 func (d *deal) openQuote(ctx workflow.Context, in AcceptInput) (*Quote, error) {

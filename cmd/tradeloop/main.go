@@ -1,6 +1,7 @@
 // Command tradeloop is the platform's tool for people: `dev` runs the whole
 // stack in one process, `migrate` applies the database schema, `bench`
-// runs the load generator, `worker` runs a worker (as cmd/worker does).
+// runs the load generator, `worker` runs a worker (as cmd/worker does),
+// `temporal` runs only the embedded Temporal server.
 package main
 
 import (
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -22,6 +24,8 @@ import (
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/devstack"
 	"github.com/tradeloop/tradeloop/internal/stack"
+	"github.com/tradeloop/tradeloop/internal/temporalserver"
+	"github.com/tradeloop/tradeloop/workflows"
 )
 
 const usage = `usage: tradeloop <command>
@@ -36,6 +40,9 @@ commands:
   bench-worker
             the worker with the bench's baseline workflow registered too
             (the worker tradeloop bench runs; not for production)
+  temporal  run only the dev stack's embedded Temporal server, in memory,
+            until interrupted (tradeloop temporal -h for its options; the
+            fault tests run theirs this way, apart from the test binary)
 
 Configuration comes from environment variables; see the README.`
 
@@ -56,6 +63,8 @@ func main() {
 		err = worker()
 	case "bench-worker":
 		err = worker(baseline.Register)
+	case "temporal":
+		err = temporalOnly(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Println(usage)
 		return
@@ -104,6 +113,34 @@ func worker(extra ...func(temporalworker.Registry, client.Client)) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return stack.RunWorker(ctx, cfg, extra...)
+}
+
+// temporalOnly serves the embedded Temporal server alone, in memory, and
+// says where on stdout once it answers.
+func temporalOnly(args []string) error {
+	fs := flag.NewFlagSet("tradeloop temporal", flag.ContinueOnError)
+	port := fs.Int("port", 0, "the frontend's gRPC port on 127.0.0.1 (0 picks a free one)")
+	namespace := fs.String("namespace", "default", "the namespace to register, with the deal's search attributes")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	srv, err := temporalserver.Start(ctx, temporalserver.Options{
+		FrontendPort: *port, Namespace: *namespace,
+		SearchAttributes: workflows.SearchAttributes(), Logger: logger,
+	})
+	if err != nil {
+		return fmt.Errorf("start Temporal: %w", err)
+	}
+	defer srv.Stop()
+	fmt.Printf("temporal serving at %s namespace %s\n", srv.FrontendAddress(), srv.Namespace())
+	<-ctx.Done()
+	return nil
 }
 
 func migrate() error {

@@ -45,7 +45,14 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := 1
+	stop, err := ownTemporal()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "faults:", err)
+	} else {
+		code = m.Run()
+		stop(code != 0)
+	}
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
@@ -53,27 +60,86 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// ownTemporal starts the tests' Temporal server as a process of its own
+// (tradeloop temporal), built without the race detector, and points the
+// harness at it (TEMPORAL_ADDRESS). Embedded in this -race test binary,
+// beside the in-process API and the three tests' clients, the server is
+// several times slower and shares their scheduler and collector: on a
+// machine busy with a second make test it fell behind until its task
+// queues stopped draining and the deals stalled. Apart, it runs as the
+// dev stack's does. A TEMPORAL_ADDRESS already set is used as it is.
+func ownTemporal() (stop func(failed bool), err error) {
+	if os.Getenv("TEMPORAL_ADDRESS") != "" {
+		return func(bool) {}, nil
+	}
+	path, err := build("tradeloop")
+	if err != nil {
+		return nil, err
+	}
+	proc := &childproc.Process{Name: "temporal", Path: path, Args: []string{"temporal"}, Log: filepath.Join(binDir, "temporal.log")}
+	if err := proc.Start(); err != nil {
+		return nil, err
+	}
+	stop = func(failed bool) {
+		if failed {
+			fmt.Fprintf(os.Stderr, "temporal server log (tail):\n%s\n", proc.LogTail(3000))
+		}
+		_ = proc.Stop(10 * time.Second)
+	}
+	const ready = "temporal serving at "
+	deadline := time.After(5 * time.Minute)
+	for {
+		log := proc.LogTail(1 << 20)
+		if i := strings.Index(log, ready); i >= 0 {
+			addr, _, _ := strings.Cut(log[i+len(ready):], " ")
+			if err := os.Setenv("TEMPORAL_ADDRESS", addr); err != nil {
+				stop(true)
+				return nil, err
+			}
+			return stop, nil
+		}
+		select {
+		case <-proc.Exited():
+			return nil, fmt.Errorf("tradeloop temporal exited: %s", proc.LogTail(3000))
+		case <-deadline:
+			stop(true)
+			return nil, fmt.Errorf("tradeloop temporal did not start within 5 minutes")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // binary builds one of the platform's commands once per test binary.
 func binary(t *testing.T, name string) string {
 	t.Helper()
+	p, err := build(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// build builds one of the platform's commands (without -race) once per
+// test binary, into a directory removed when the tests end.
+func build(name string) (string, error) {
 	binMu.Lock()
 	defer binMu.Unlock()
 	if p, ok := binBuilt[name]; ok {
-		return p
+		return p, nil
 	}
 	if binDir == "" {
 		dir, err := os.MkdirTemp("", "tradeloop-faults-")
 		if err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 		binDir = dir
 	}
 	p := filepath.Join(binDir, name)
 	if out, err := exec.Command("go", "build", "-o", p, "../../cmd/"+name).CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/%s: %v\n%s", name, err, out)
+		return "", fmt.Errorf("go build ./cmd/%s: %w\n%s", name, err, out)
 	}
 	binBuilt[name] = p
-	return p
+	return p, nil
 }
 
 // TestFaultsMidDeals runs the fault tests at once, each with its own

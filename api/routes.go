@@ -144,6 +144,13 @@ func (s *Server) routeTable() []route {
 		{method: http.MethodPost, path: "/users/:user/keys/:key/rotate", op: "rotateKey",
 			summary:  "Replace an API key: the new one's secret shown once, the old one works for the grace period",
 			response: "RotatedAPIKey", status: http.StatusCreated, handler: s.rotateKey},
+		{method: http.MethodGet, path: "/notifications", op: "listNotifications",
+			summary:  "The caller's inbox: unread first, then read, each newest first (keyset pages)",
+			response: "NotificationPage", status: http.StatusOK, query: []string{"cursor", "limit"}, handler: s.listNotifications},
+		{method: http.MethodPost, path: "/notifications/read", op: "markAllNotificationsRead", summary: "Mark every unread notification of the caller's read",
+			response: "MarkedAllRead", status: http.StatusOK, handler: s.markAllNotificationsRead},
+		{method: http.MethodPost, path: "/notifications/:nid/read", op: "markNotificationRead", summary: "Mark one of the caller's notifications read",
+			response: "MarkedRead", status: http.StatusOK, handler: s.markNotificationRead},
 		{method: http.MethodPost, path: "/organizations/:org/users", op: "createUser", summary: "Create a user and its API key (shown once)",
 			roles: adminOnly, request: "CreateUser", response: "CreatedUser", status: http.StatusCreated, handler: s.createUser},
 	}

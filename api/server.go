@@ -23,6 +23,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/idempotency"
 	"github.com/tradeloop/tradeloop/internal/identity"
+	"github.com/tradeloop/tradeloop/internal/inbox"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
@@ -120,6 +121,7 @@ type Server struct {
 	finance  *finance.Service
 	identity *identity.Service
 	keys     *idempotency.Keys
+	inbox    *inbox.Service
 	// imports holds a token for each catalog import running.
 	imports chan struct{}
 	// idempotencyLease is how long a request holds its Idempotency-Key
@@ -179,6 +181,7 @@ func NewHandlers(d Deps) Handlers {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 		s.finance = finance.New(d.DB, d.Temporal)
 		s.identity, s.keys, s.events = identity.New(d.DB), idempotency.New(d.DB), payments.NewEvents(d.DB)
+		s.inbox = inbox.New(d.DB)
 	}
 	m := newMetrics()
 	if d.DB != nil {

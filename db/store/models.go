@@ -203,6 +203,14 @@ type IdempotencyKey struct {
 	LockedUntil time.Time   `json:"locked_until"`
 }
 
+type Inbox struct {
+	ID        uuid.UUID  `json:"id"`
+	UserID    uuid.UUID  `json:"user_id"`
+	Key       string     `json:"key"`
+	CreatedAt time.Time  `json:"created_at"`
+	ReadAt    *time.Time `json:"read_at"`
+}
+
 type LedgerLine struct {
 	PostingID int64  `json:"posting_id"`
 	LineNo    int16  `json:"line_no"`

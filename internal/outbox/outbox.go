@@ -1,7 +1,8 @@
 // Package outbox delivers the deals' notifications that their rounds of
 // bookkeeping wrote into the notification outbox (readmodel.WriteBooks):
-// each to the notifier once it succeeds, a failure tried again later with
-// a growing gap, every attempt counted on its row. Dispatchers on several
+// each into its users' in-app inboxes (internal/inbox) and to the
+// notifier, marked delivered once the notifier succeeds, a failure tried
+// again later with a growing gap, every attempt counted on its row. Dispatchers on several
 // workers share the work: a row being delivered is locked, and the others
 // skip it.
 package outbox
@@ -17,6 +18,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/inbox"
 )
 
 // Dispatcher delivers the outbox's notifications.
@@ -110,6 +112,12 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 		}
 		for _, r := range rows {
 			tried++
+			// The in-app inbox is written in this transaction: a
+			// notification is in its users' inboxes exactly when it is
+			// marked delivered, whatever the channels below do.
+			if err := inbox.Put(ctx, q, r.Key); err != nil {
+				return err
+			}
 			n := activities.Notification{Key: r.Key, DealID: r.DealID, OrgID: r.OrgID, Kind: r.Kind, Text: r.Text}
 			if err := d.Notifier.Notify(ctx, n); err != nil {
 				d.logger().Warn("notification not delivered", "key", r.Key, "attempt", r.Attempts+1, "error", err)

@@ -8,8 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/inbox"
 	"github.com/tradeloop/tradeloop/internal/testenv"
 )
 
@@ -127,5 +130,57 @@ func TestGapDoublesUpToTheHour(t *testing.T) {
 		if got := gap(c.attempts); got != c.want {
 			t.Errorf("gap after %d attempts = %s, want %s", c.attempts, got, c.want)
 		}
+	}
+}
+
+// A notification is in its users' in-app inboxes once from its first
+// attempt on, whether the notifier takes it or fails and takes it later.
+func TestDeliveryPutsEachNotificationInItsUsersInboxesOnce(t *testing.T) {
+	ctx := context.Background()
+	pool := testenv.Postgres(t)
+	q := store.New(pool)
+	org, err := q.CreateOrganization(ctx, "Buyer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []uuid.UUID
+	for _, email := range []string{"a@buyer.example", "b@buyer.example"} {
+		u, err := q.CreateUser(ctx, store.CreateUserParams{OrgID: org.ID, Email: email, Name: email, Role: store.UserRoleBuyer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u.ID)
+	}
+	for i, key := range []string{"d1/notify/1", "d1/notify/2"} {
+		if err := q.InsertNotification(ctx, store.InsertNotificationParams{Key: key, DealID: "d1", OrgID: org.ID.String(), Kind: "k", Text: fmt.Sprint(i + 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := &recorder{got: map[string]int{}, fail: map[string]bool{"d1/notify/2": true}}
+	now := time.Now().Add(time.Minute)
+	d := &Dispatcher{Pool: pool, Notifier: rec, Now: func() time.Time { return now }}
+	inboxes := inbox.New(pool)
+	for attempt := 1; attempt <= 3; attempt++ {
+		if attempt == 3 {
+			rec.mu.Lock()
+			rec.fail = nil
+			rec.mu.Unlock()
+		}
+		if _, err := d.DeliverDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range users {
+			page, err := inboxes.Read(ctx, u, "", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Notifications) != 2 || page.Unread != 2 {
+				t.Fatalf("after attempt %d a user's inbox holds %d entries, %d unread; want both notifications once", attempt, len(page.Notifications), page.Unread)
+			}
+		}
+		now = now.Add(MaxGap)
+	}
+	if rec.got["d1/notify/1"] != 1 || rec.got["d1/notify/2"] != 1 {
+		t.Fatalf("the notifier took %v, want each once", rec.got)
 	}
 }

@@ -1,0 +1,42 @@
+-- name: PutInInboxes :exec
+-- One entry per user the notification is for; a repeat adds nothing.
+INSERT INTO inbox (user_id, key, created_at)
+SELECT u.id, n.key, n.created_at
+FROM notification_outbox n
+JOIN users u ON u.org_id::text = n.org_id
+    OR (n.org_id = 'mediation' AND u.role = 'mediator')
+    OR (n.org_id = 'platform' AND u.role IN ('finance', 'admin'))
+WHERE n.key = @key
+ON CONFLICT (user_id, key) DO NOTHING;
+
+-- name: InboxUnread :many
+-- The user's unread entries, newest first, after the cursor's entry.
+SELECT i.id, n.deal_id, n.kind, n.text, i.created_at, i.read_at, i.key
+FROM inbox i JOIN notification_outbox n ON n.key = i.key
+WHERE i.user_id = @user_id AND i.read_at IS NULL
+  AND (NOT @after::bool OR (i.created_at, i.key) < (@after_at::timestamptz, @after_key::text))
+ORDER BY i.created_at DESC, i.key DESC
+LIMIT @max_count;
+
+-- name: InboxRead :many
+-- The user's read entries, newest first, after the cursor's entry.
+SELECT i.id, n.deal_id, n.kind, n.text, i.created_at, i.read_at, i.key
+FROM inbox i JOIN notification_outbox n ON n.key = i.key
+WHERE i.user_id = @user_id AND i.read_at IS NOT NULL
+  AND (NOT @after::bool OR (i.created_at, i.key) < (@after_at::timestamptz, @after_key::text))
+ORDER BY i.created_at DESC, i.key DESC
+LIMIT @max_count;
+
+-- name: InboxUnreadCount :one
+SELECT count(*) FROM inbox WHERE user_id = @user_id AND read_at IS NULL;
+
+-- name: MarkInboxRead :one
+-- Marks one of the user's entries read (kept at its first reading) and
+-- says whether the user has it.
+UPDATE inbox SET read_at = coalesce(read_at, @at::timestamptz)
+WHERE user_id = @user_id AND id = @id
+RETURNING id, read_at;
+
+-- name: MarkInboxAllRead :execrows
+UPDATE inbox SET read_at = @at::timestamptz
+WHERE user_id = @user_id AND read_at IS NULL AND created_at <= @upto::timestamptz;

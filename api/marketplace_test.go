@@ -21,10 +21,12 @@ import (
 )
 
 func init() {
-	// The file downloads are checked against the document like any response.
+	// The file downloads, and a live stream's first event, are checked
+	// against the document like any response.
 	for _, f := range []sheet.Format{sheet.XLSX, sheet.PDF} {
 		openapi3filter.RegisterBodyDecoder(f.ContentType(), openapi3filter.FileBodyDecoder)
 	}
+	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.FileBodyDecoder)
 }
 
 const catalogCSV = "sku,name,category,unit,moq,currency,price_tiers,lead_time_days,certifications,customizable,origin_region\n" +

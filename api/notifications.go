@@ -1,9 +1,13 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -13,7 +17,7 @@ import (
 
 // errNoNotification answers for an entry the caller does not have, its
 // own or not: another user's entries are not found either.
-var errNoNotification = apiErr(http.StatusNotFound, "not_found", "no such notification")
+var errNoNotification = apiErr(http.StatusNotFound, "notification_not_found", "no such notification")
 
 // listNotifications serves the caller's inbox: unread first, newest first,
 // in keyset pages.
@@ -59,4 +63,90 @@ func (s *Server) markAllNotificationsRead(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"marked": n})
+}
+
+// streamHeartbeat is how often an idle stream sends a comment line, so
+// proxies and browsers keep it open.
+const streamHeartbeat = 20 * time.Second
+
+// streamNotifications is the caller's inbox as a live stream
+// (Server-Sent Events): first an "unread" event with the count, then a
+// "notification" event with each new entry (its id as the event's id),
+// and "resync" when entries may have been missed, so the console reads
+// the inbox again. It ends when the client leaves or the server stops.
+func (s *Server) streamNotifications(c echo.Context) error {
+	ctx := c.Request().Context()
+	user := principal(c).UserID
+	sub, err := s.hub.Subscribe(user)
+	if errors.Is(err, inbox.ErrTooManyStreams) {
+		return apiErr(http.StatusTooManyRequests, "too_many_streams", "at most %d live notification streams per user: close one first", inbox.MaxStreamsPerUser)
+	}
+	if err != nil {
+		return apiErr(http.StatusServiceUnavailable, "unavailable", "the server is stopping: connect again")
+	}
+	defer sub.Close()
+	unread, err := s.inbox.Unread(ctx, user)
+	if err != nil {
+		return err
+	}
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "text/event-stream")
+	w.Header().Set(echo.HeaderCacheControl, "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	send := func(event, id string, data any) error {
+		// The server's write timeout is for requests, not streams: each
+		// event gets its own.
+		_ = rc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+		b, err := json.Marshal(data)
+		if err != nil {
+			return err
+		}
+		switch {
+		case event == "":
+			_, err = io.WriteString(w, ": keep-alive\n\n")
+		case id != "":
+			_, err = fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", id, event, b)
+		default:
+			_, err = fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b)
+		}
+		if err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	if err := send("unread", "", map[string]int64{"unread": unread}); err != nil {
+		return nil // the client left
+	}
+	beat := time.NewTicker(streamHeartbeat)
+	defer beat.Stop()
+	for {
+		var err error
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-beat.C:
+			err = send("", "", nil)
+		case sig, ok := <-sub.C:
+			switch {
+			case !ok:
+				return nil // the server is stopping
+			case sig.Resync || sub.Behind():
+				err = send("resync", "", map[string]string{"reason": "entries may have been missed: read GET /v1/notifications again"})
+			default:
+				e, lookErr := s.inbox.Entry(ctx, user, sig.Entry)
+				if lookErr != nil {
+					if errors.Is(lookErr, inbox.ErrNotFound) {
+						continue
+					}
+					return nil // the stream is open: an error status can no longer be sent
+				}
+				err = send("notification", e.ID.String(), e)
+			}
+		}
+		if err != nil {
+			return nil // the client left
+		}
+	}
 }

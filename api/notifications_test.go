@@ -1,15 +1,19 @@
 package api
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/inbox"
 	"github.com/tradeloop/tradeloop/internal/outbox"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -96,7 +100,7 @@ func TestEachUserReadsAndMarksOnlyItsOwnInbox(t *testing.T) {
 	// Marking read: one's own entry only; it goes after the unread ones.
 	first := sup.Notifications[0].ID
 	for _, who := range []string{"buyer", "supplier2", "admin"} {
-		if r := p.do(who, "POST", "/v1/notifications/"+first+"/read", nil); r.status != 404 || r.errCode() != "not_found" {
+		if r := p.do(who, "POST", "/v1/notifications/"+first+"/read", nil); r.status != 404 || r.errCode() != "notification_not_found" {
 			t.Errorf("%s marked the supplier's entry: %d %s", who, r.status, r.body)
 		}
 	}
@@ -162,5 +166,130 @@ func TestInboxRefusesBadPagingAndStrangers(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 401 {
 		t.Fatalf("without a key: %d", resp.StatusCode)
+	}
+}
+
+// event is one Server-Sent Event.
+type event struct{ name, id, data string }
+
+// stream opens who's live notification stream; its events arrive on the
+// channel, closed when the stream ends.
+func (p *platform) stream(who string) (<-chan event, *http.Response) {
+	p.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", p.url+"/v1/notifications/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+p.keys[who])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		p.t.Fatal(err)
+	}
+	p.t.Cleanup(func() {
+		cancel()
+		resp.Body.Close()
+	})
+	out := make(chan event, 100)
+	if resp.StatusCode != http.StatusOK {
+		close(out)
+		return out, resp
+	}
+	go func() {
+		defer close(out)
+		sc := bufio.NewScanner(resp.Body)
+		var e event
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if e.name != "" {
+					out <- e
+				}
+				e = event{}
+			case strings.HasPrefix(line, "event: "):
+				e.name = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "id: "):
+				e.id = strings.TrimPrefix(line, "id: ")
+			case strings.HasPrefix(line, "data: "):
+				e.data = strings.TrimPrefix(line, "data: ")
+			}
+		}
+	}()
+	return out, resp
+}
+
+func next(t *testing.T, events <-chan event, who string) event {
+	t.Helper()
+	select {
+	case e, ok := <-events:
+		if !ok {
+			t.Fatalf("%s's stream ended", who)
+		}
+		return e
+	case <-time.After(time.Minute):
+		t.Fatalf("%s's stream: no event for a minute", who)
+	}
+	return event{}
+}
+
+// A live stream starts with the unread count and brings each new entry
+// of its user's as it is delivered, and nobody else's; a user holds a
+// few streams at once, not more; streams end when the server stops.
+func TestLiveStreamBringsOnlyTheUsersOwnNewEntries(t *testing.T) {
+	p := newPlatform(t)
+	sup, resp := p.stream("supplier")
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ct != "text/event-stream" {
+		t.Fatalf("stream: %d %s", resp.StatusCode, ct)
+	}
+	other, _ := p.stream("buyer2")
+	for who, events := range map[string]<-chan event{"supplier": sup, "buyer2": other} {
+		if e := next(t, events, who); e.name != "unread" || e.data != `{"unread":0}` {
+			t.Fatalf("%s's first event %+v", who, e)
+		}
+	}
+
+	id := p.newDeal(false, "supplier")
+	p.deliverUntil("supplier", "invited_to_quote")
+	e := next(t, sup, "supplier")
+	var entry struct {
+		ID     string
+		DealID string `json:"deal_id"`
+		Kind   string
+	}
+	if err := json.Unmarshal([]byte(e.data), &entry); err != nil || e.name != "notification" || entry.DealID != id ||
+		entry.Kind != "invited_to_quote" || e.id != entry.ID {
+		t.Fatalf("supplier's event %+v (%v)", e, err)
+	}
+
+	// buyer2's first notification is the one addressed to it: nothing of
+	// the deal's came before.
+	if _, err := p.pool.Exec(context.Background(), "INSERT INTO notification_outbox (key, deal_id, org_id, kind, text) VALUES ('test/notify/1', 'deal-x', $1, 'platform_news', 'For buyer2')",
+		p.orgs["buyer2"].String()); err != nil {
+		t.Fatal(err)
+	}
+	p.deliverUntil("buyer2", "platform_news")
+	if e := next(t, other, "buyer2"); e.name != "notification" || !strings.Contains(e.data, "For buyer2") {
+		t.Fatalf("buyer2's first notification %+v", e)
+	}
+
+	// Four more streams for the supplier, then no more.
+	for range inbox.MaxStreamsPerUser - 1 {
+		if _, r := p.stream("supplier"); r.StatusCode != 200 {
+			t.Fatalf("a second stream: %d", r.StatusCode)
+		}
+	}
+	if _, r := p.stream("supplier"); r.StatusCode != 429 {
+		t.Fatalf("stream %d of one user: %d, want 429", inbox.MaxStreamsPerUser+1, r.StatusCode)
+	}
+
+	p.stopBackground()
+	for who, events := range map[string]<-chan event{"supplier": sup, "buyer2": other} {
+		for ended := false; !ended; {
+			select {
+			case _, ok := <-events:
+				ended = !ok
+			case <-time.After(time.Minute):
+				t.Fatalf("%s's stream still open a minute after the server stopped streaming", who)
+			}
+		}
 	}
 }

@@ -104,6 +104,7 @@ func schemas() obj {
 			"unread": integer(), "next": str()}, "notifications", "unread"),
 		"MarkedRead":    object(obj{"id": str(), "read_at": timestamp()}, "id", "read_at"),
 		"MarkedAllRead": object(obj{"marked": integer()}, "marked"),
+		"EventStream":   obj{"type": "string", "description": "Server-Sent Events"},
 		"Supplier": obj{"type": "object", "required": []string{"org_id", "name", "tier", "categories", "regions", "certifications"},
 			"description": "A supplier's public profile; figures only for the supplier itself and admins",
 			"properties": obj{"org_id": str(), "name": str(), "joined_at": timestamp(), "tier": str(), "categories": arrayOf(str()),
@@ -212,6 +213,8 @@ func openAPIDocument(routes []route) []byte {
 		switch r.response {
 		case "CSV":
 			content = obj{"text/csv": obj{"schema": ref(r.response)}}
+		case "EventStream":
+			content = obj{"text/event-stream": obj{"schema": ref(r.response)}}
 		case "File":
 			content = obj{}
 			for _, t := range fileTypes {
@@ -223,7 +226,10 @@ func openAPIDocument(routes []route) []byte {
 				content[t] = obj{"schema": ref("File")}
 			}
 		}
-		roles := "any authenticated caller who can see the deal"
+		roles := "any authenticated caller"
+		if strings.HasPrefix(r.path, "/deals/") {
+			roles += " who can see the deal"
+		}
 		if len(r.roles) > 0 {
 			names := make([]string, len(r.roles))
 			for i, ro := range r.roles {

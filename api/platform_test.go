@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -53,6 +54,9 @@ type platform struct {
 
 	// provider is mem as the worker's payment provider, counting its calls.
 	provider *countingProvider
+	// stopBackground stops the API's background work (Handlers.Run),
+	// which ends the live notification streams.
+	stopBackground func()
 }
 
 func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
@@ -98,8 +102,22 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 	t.Cleanup(srv.Close)
 	metricsSrv := httptest.NewServer(h.Metrics)
 	t.Cleanup(metricsSrv.Close)
+	// The API's background work, stopped before the server closes (which
+	// waits for open notification streams).
+	bg, stopBG := context.WithCancel(context.Background())
+	bgDone := make(chan struct{})
+	go func() {
+		h.Run(bg)
+		close(bgDone)
+	}()
+	stopBackground := func() {
+		stopBG()
+		<-bgDone
+	}
+	t.Cleanup(stopBackground)
 
-	p := &platform{t: t, url: srv.URL, metricsURL: metricsSrv.URL, pool: pool, tc: tc, mem: mem, provider: provider, worker: w, keys: map[string]string{}, orgs: map[string]uuid.UUID{}}
+	p := &platform{t: t, url: srv.URL, metricsURL: metricsSrv.URL, pool: pool, tc: tc, mem: mem, provider: provider, worker: w, keys: map[string]string{}, orgs: map[string]uuid.UUID{},
+		stopBackground: stopBackground}
 	ctx := context.Background()
 	q := store.New(pool)
 	for _, u := range []struct{ who, role, tier string }{
@@ -199,7 +217,13 @@ func (p *platform) do(who, method, path string, body any, headers ...string) res
 		p.t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
+	var out []byte
+	if resp.Header.Get("Content-Type") == "text/event-stream" {
+		// A live stream does not end: its first event is its body here.
+		out, _ = bufio.NewReader(resp.Body).ReadBytes('\n')
+	} else {
+		out, _ = io.ReadAll(resp.Body)
+	}
 	r := response{status: resp.StatusCode, body: out, header: resp.Header}
 	p.validate(req, r)
 	return r

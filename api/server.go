@@ -122,6 +122,7 @@ type Server struct {
 	identity *identity.Service
 	keys     *idempotency.Keys
 	inbox    *inbox.Service
+	hub      *inbox.Hub
 	// imports holds a token for each catalog import running.
 	imports chan struct{}
 	// idempotencyLease is how long a request holds its Idempotency-Key
@@ -136,6 +137,17 @@ type Server struct {
 type Handlers struct {
 	API     *echo.Echo
 	Metrics http.Handler
+	// hub tells the inbox's live streams about new entries once Run runs.
+	hub *inbox.Hub
+}
+
+// Run does the API's background work until ctx ends: it tells live
+// notification streams about new entries, and ends them when ctx ends
+// (so a shutdown does not wait for them).
+func (h Handlers) Run(ctx context.Context) {
+	if h.hub != nil {
+		h.hub.Run(ctx)
+	}
 }
 
 // New builds the API's handler alone (its metrics are not served).
@@ -181,7 +193,7 @@ func NewHandlers(d Deps) Handlers {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 		s.finance = finance.New(d.DB, d.Temporal)
 		s.identity, s.keys, s.events = identity.New(d.DB), idempotency.New(d.DB), payments.NewEvents(d.DB)
-		s.inbox = inbox.New(d.DB)
+		s.inbox, s.hub = inbox.New(d.DB), inbox.NewHub(d.DB, d.Logger)
 	}
 	m := newMetrics()
 	if d.DB != nil {
@@ -217,7 +229,7 @@ func NewHandlers(d Deps) Handlers {
 	doc := openAPIDocument(s.routes)
 	e.GET("/openapi.json", func(c echo.Context) error { return c.JSONBlob(http.StatusOK, doc) })
 	e.GET("/docs", func(c echo.Context) error { return c.HTML(http.StatusOK, docsPage(s.routes)) })
-	out := Handlers{API: e, Metrics: m.handler()}
+	out := Handlers{API: e, Metrics: m.handler(), hub: s.hub}
 	if d.Temporal == nil || d.DB == nil {
 		return out
 	}

@@ -41,6 +41,11 @@ func run() error {
 	// public one; if either listener fails, both stop.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	background := make(chan struct{})
+	go func() {
+		h.Run(ctx) // live notification streams
+		close(background)
+	}()
 	metricsDone := make(chan error, 1)
 	go func() {
 		metricsDone <- stack.ServeMetrics(ctx, cfg.HTTP.MetricsAddr, h.Metrics, cfg.ShutdownTimeout, func(a net.Addr) {
@@ -53,6 +58,7 @@ func run() error {
 	})
 	cancel()
 	err = errors.Join(err, <-metricsDone)
+	<-background
 	deps.Logger.Info("api stopped")
 	return err
 }

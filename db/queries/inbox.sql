@@ -1,13 +1,24 @@
 -- name: PutInInboxes :exec
 -- One entry per user the notification is for; a repeat adds nothing.
-INSERT INTO inbox (user_id, key, created_at)
-SELECT u.id, n.key, n.created_at
-FROM notification_outbox n
-JOIN users u ON u.org_id::text = n.org_id
-    OR (n.org_id = 'mediation' AND u.role = 'mediator')
-    OR (n.org_id = 'platform' AND u.role IN ('finance', 'admin'))
-WHERE n.key = @key
-ON CONFLICT (user_id, key) DO NOTHING;
+-- Each new entry is announced on the inbox_entries channel as
+-- "<user_id> <entry id>" when the transaction commits (inbox.Hub).
+WITH added AS (
+    INSERT INTO inbox (user_id, key, created_at)
+    SELECT u.id, n.key, n.created_at
+    FROM notification_outbox n
+    JOIN users u ON u.org_id::text = n.org_id
+        OR (n.org_id = 'mediation' AND u.role = 'mediator')
+        OR (n.org_id = 'platform' AND u.role IN ('finance', 'admin'))
+    WHERE n.key = @key
+    ON CONFLICT (user_id, key) DO NOTHING
+    RETURNING user_id, id
+)
+SELECT pg_notify('inbox_entries', user_id::text || ' ' || id::text) FROM added;
+
+-- name: InboxEntry :one
+SELECT i.id, n.deal_id, n.kind, n.text, i.created_at, i.read_at, i.key
+FROM inbox i JOIN notification_outbox n ON n.key = i.key
+WHERE i.user_id = @user_id AND i.id = @id;
 
 -- name: InboxUnread :many
 -- The user's unread entries, newest first, after the cursor's entry.

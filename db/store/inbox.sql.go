@@ -12,6 +12,42 @@ import (
 	"github.com/google/uuid"
 )
 
+const inboxEntry = `-- name: InboxEntry :one
+SELECT i.id, n.deal_id, n.kind, n.text, i.created_at, i.read_at, i.key
+FROM inbox i JOIN notification_outbox n ON n.key = i.key
+WHERE i.user_id = $1 AND i.id = $2
+`
+
+type InboxEntryParams struct {
+	UserID uuid.UUID `json:"user_id"`
+	ID     uuid.UUID `json:"id"`
+}
+
+type InboxEntryRow struct {
+	ID        uuid.UUID  `json:"id"`
+	DealID    string     `json:"deal_id"`
+	Kind      string     `json:"kind"`
+	Text      string     `json:"text"`
+	CreatedAt time.Time  `json:"created_at"`
+	ReadAt    *time.Time `json:"read_at"`
+	Key       string     `json:"key"`
+}
+
+func (q *Queries) InboxEntry(ctx context.Context, arg InboxEntryParams) (InboxEntryRow, error) {
+	row := q.db.QueryRow(ctx, inboxEntry, arg.UserID, arg.ID)
+	var i InboxEntryRow
+	err := row.Scan(
+		&i.ID,
+		&i.DealID,
+		&i.Kind,
+		&i.Text,
+		&i.CreatedAt,
+		&i.ReadAt,
+		&i.Key,
+	)
+	return i, err
+}
+
 const inboxRead = `-- name: InboxRead :many
 SELECT i.id, n.deal_id, n.kind, n.text, i.created_at, i.read_at, i.key
 FROM inbox i JOIN notification_outbox n ON n.key = i.key
@@ -193,17 +229,23 @@ func (q *Queries) MarkInboxRead(ctx context.Context, arg MarkInboxReadParams) (M
 }
 
 const putInInboxes = `-- name: PutInInboxes :exec
-INSERT INTO inbox (user_id, key, created_at)
-SELECT u.id, n.key, n.created_at
-FROM notification_outbox n
-JOIN users u ON u.org_id::text = n.org_id
-    OR (n.org_id = 'mediation' AND u.role = 'mediator')
-    OR (n.org_id = 'platform' AND u.role IN ('finance', 'admin'))
-WHERE n.key = $1
-ON CONFLICT (user_id, key) DO NOTHING
+WITH added AS (
+    INSERT INTO inbox (user_id, key, created_at)
+    SELECT u.id, n.key, n.created_at
+    FROM notification_outbox n
+    JOIN users u ON u.org_id::text = n.org_id
+        OR (n.org_id = 'mediation' AND u.role = 'mediator')
+        OR (n.org_id = 'platform' AND u.role IN ('finance', 'admin'))
+    WHERE n.key = $1
+    ON CONFLICT (user_id, key) DO NOTHING
+    RETURNING user_id, id
+)
+SELECT pg_notify('inbox_entries', user_id::text || ' ' || id::text) FROM added
 `
 
 // One entry per user the notification is for; a repeat adds nothing.
+// Each new entry is announced on the inbox_entries channel as
+// "<user_id> <entry id>" when the transaction commits (inbox.Hub).
 func (q *Queries) PutInInboxes(ctx context.Context, key string) error {
 	_, err := q.db.Exec(ctx, putInInboxes, key)
 	return err

@@ -199,6 +199,11 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 	httpDone := make(chan error, 1)
 	bound := make(chan net.Addr, 1)
 	handlers := stack.NewAPI(deps)
+	background := make(chan struct{})
+	go func() {
+		handlers.Run(httpCtx) // live notification streams
+		close(background)
+	}()
 	go func() {
 		httpDone <- stack.ServeHTTP(httpCtx, cfg.HTTP.Addr, handlers.API, cfg.ShutdownTimeout, func(a net.Addr) { bound <- a })
 	}()
@@ -213,6 +218,7 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 		if err := <-httpDone; err != nil {
 			logger.Error("stop API", "error", err)
 		}
+		<-background
 		if err := <-metricsDone; err != nil {
 			logger.Error("stop metrics", "error", err)
 		}

@@ -123,6 +123,27 @@ func (s *Service) Read(ctx context.Context, user uuid.UUID, cursor string, limit
 	return page, nil
 }
 
+// Entry returns one of user's entries.
+func (s *Service) Entry(ctx context.Context, user, id uuid.UUID) (Entry, error) {
+	r, err := s.q.InboxEntry(ctx, store.InboxEntryParams{UserID: user, ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Entry{}, ErrNotFound
+	}
+	if err != nil {
+		return Entry{}, fmt.Errorf("read notification %s: %w", id, err)
+	}
+	return Entry{ID: r.ID, DealID: r.DealID, Kind: r.Kind, Text: r.Text, CreatedAt: r.CreatedAt, ReadAt: r.ReadAt}, nil
+}
+
+// Unread counts user's unread entries.
+func (s *Service) Unread(ctx context.Context, user uuid.UUID) (int64, error) {
+	n, err := s.q.InboxUnreadCount(ctx, user)
+	if err != nil {
+		return 0, fmt.Errorf("count the unread inbox: %w", err)
+	}
+	return n, nil
+}
+
 // MarkRead marks one of user's entries read and returns it as it now
 // stands; an entry read before keeps the time of its first reading.
 func (s *Service) MarkRead(ctx context.Context, user, id uuid.UUID) (Entry, error) {

@@ -134,7 +134,10 @@ SELECT key, deal_id, org_id, kind, text, attempts FROM notification_outbox
 WHERE delivered_at IS NULL AND next_attempt_at <= @now
 ORDER BY next_attempt_at, created_at
 LIMIT @max_count
-FOR UPDATE SKIP LOCKED;
+-- NO KEY UPDATE: exclusive among dispatchers, but a channel that records
+-- its own deliveries on another connection (mail_sent, whose key
+-- references this row) is not blocked by the claim it runs under.
+FOR NO KEY UPDATE SKIP LOCKED;
 
 -- name: MarkNotificationDelivered :exec
 UPDATE notification_outbox SET delivered_at = @at, next_attempt_at = NULL, attempts = attempts + 1, last_error = ''

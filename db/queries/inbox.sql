@@ -1,15 +1,12 @@
 -- name: PutInInboxes :exec
--- One entry per user the notification is for; a repeat adds nothing.
+-- One entry per recipient of the notification (notification_recipients);
+-- a repeat adds nothing.
 -- Each new entry is announced on the inbox_entries channel as
 -- "<user_id> <entry id>" when the transaction commits (inbox.Hub).
 WITH added AS (
     INSERT INTO inbox (user_id, key, created_at)
-    SELECT u.id, n.key, n.created_at
-    FROM notification_outbox n
-    JOIN users u ON u.org_id::text = n.org_id
-        OR (n.org_id = 'mediation' AND u.role = 'mediator')
-        OR (n.org_id = 'platform' AND u.role IN ('finance', 'admin'))
-    WHERE n.key = @key
+    SELECT r.user_id, r.key, r.created_at FROM notification_recipients r
+    WHERE r.key = @key
     ON CONFLICT (user_id, key) DO NOTHING
     RETURNING user_id, id
 )
@@ -51,3 +48,13 @@ RETURNING id, read_at;
 -- name: MarkInboxAllRead :execrows
 UPDATE inbox SET read_at = @at::timestamptz
 WHERE user_id = @user_id AND read_at IS NULL AND created_at <= @upto::timestamptz;
+
+-- name: MailRecipients :many
+-- The recipients of a notification not mailed yet.
+SELECT r.user_id, r.email, r.name FROM notification_recipients r
+WHERE r.key = @key
+  AND NOT EXISTS (SELECT 1 FROM mail_sent m WHERE m.key = r.key AND m.user_id = r.user_id)
+ORDER BY r.email;
+
+-- name: RecordMailSent :exec
+INSERT INTO mail_sent (key, user_id) VALUES (@key, @user_id) ON CONFLICT DO NOTHING;

@@ -15,7 +15,7 @@ SELECT key, deal_id, org_id, kind, text, attempts FROM notification_outbox
 WHERE delivered_at IS NULL AND next_attempt_at <= $1
 ORDER BY next_attempt_at, created_at
 LIMIT $2
-FOR UPDATE SKIP LOCKED
+FOR NO KEY UPDATE SKIP LOCKED
 `
 
 type ClaimNotificationsParams struct {
@@ -32,6 +32,9 @@ type ClaimNotificationsRow struct {
 	Attempts int32  `json:"attempts"`
 }
 
+// NO KEY UPDATE: exclusive among dispatchers, but a channel that records
+// its own deliveries on another connection (mail_sent, whose key
+// references this row) is not blocked by the claim it runs under.
 func (q *Queries) ClaimNotifications(ctx context.Context, arg ClaimNotificationsParams) ([]ClaimNotificationsRow, error) {
 	rows, err := q.db.Query(ctx, claimNotifications, arg.Now, arg.MaxCount)
 	if err != nil {

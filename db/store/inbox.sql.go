@@ -183,6 +183,40 @@ func (q *Queries) InboxUnreadCount(ctx context.Context, userID uuid.UUID) (int64
 	return count, err
 }
 
+const mailRecipients = `-- name: MailRecipients :many
+SELECT r.user_id, r.email, r.name FROM notification_recipients r
+WHERE r.key = $1
+  AND NOT EXISTS (SELECT 1 FROM mail_sent m WHERE m.key = r.key AND m.user_id = r.user_id)
+ORDER BY r.email
+`
+
+type MailRecipientsRow struct {
+	UserID uuid.UUID `json:"user_id"`
+	Email  string    `json:"email"`
+	Name   string    `json:"name"`
+}
+
+// The recipients of a notification not mailed yet.
+func (q *Queries) MailRecipients(ctx context.Context, key string) ([]MailRecipientsRow, error) {
+	rows, err := q.db.Query(ctx, mailRecipients, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []MailRecipientsRow{}
+	for rows.Next() {
+		var i MailRecipientsRow
+		if err := rows.Scan(&i.UserID, &i.Email, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const markInboxAllRead = `-- name: MarkInboxAllRead :execrows
 UPDATE inbox SET read_at = $1::timestamptz
 WHERE user_id = $2 AND read_at IS NULL AND created_at <= $3::timestamptz
@@ -231,22 +265,33 @@ func (q *Queries) MarkInboxRead(ctx context.Context, arg MarkInboxReadParams) (M
 const putInInboxes = `-- name: PutInInboxes :exec
 WITH added AS (
     INSERT INTO inbox (user_id, key, created_at)
-    SELECT u.id, n.key, n.created_at
-    FROM notification_outbox n
-    JOIN users u ON u.org_id::text = n.org_id
-        OR (n.org_id = 'mediation' AND u.role = 'mediator')
-        OR (n.org_id = 'platform' AND u.role IN ('finance', 'admin'))
-    WHERE n.key = $1
+    SELECT r.user_id, r.key, r.created_at FROM notification_recipients r
+    WHERE r.key = $1
     ON CONFLICT (user_id, key) DO NOTHING
     RETURNING user_id, id
 )
 SELECT pg_notify('inbox_entries', user_id::text || ' ' || id::text) FROM added
 `
 
-// One entry per user the notification is for; a repeat adds nothing.
+// One entry per recipient of the notification (notification_recipients);
+// a repeat adds nothing.
 // Each new entry is announced on the inbox_entries channel as
 // "<user_id> <entry id>" when the transaction commits (inbox.Hub).
 func (q *Queries) PutInInboxes(ctx context.Context, key string) error {
 	_, err := q.db.Exec(ctx, putInInboxes, key)
+	return err
+}
+
+const recordMailSent = `-- name: RecordMailSent :exec
+INSERT INTO mail_sent (key, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
+`
+
+type RecordMailSentParams struct {
+	Key    string    `json:"key"`
+	UserID uuid.UUID `json:"user_id"`
+}
+
+func (q *Queries) RecordMailSent(ctx context.Context, arg RecordMailSentParams) error {
+	_, err := q.db.Exec(ctx, recordMailSent, arg.Key, arg.UserID)
 	return err
 }

@@ -228,6 +228,12 @@ type LedgerPosting struct {
 	PostedAt       time.Time `json:"posted_at"`
 }
 
+type MailSent struct {
+	Key    string    `json:"key"`
+	UserID uuid.UUID `json:"user_id"`
+	SentAt time.Time `json:"sent_at"`
+}
+
 type NotificationOutbox struct {
 	Key           string     `json:"key"`
 	DealID        string     `json:"deal_id"`
@@ -239,6 +245,14 @@ type NotificationOutbox struct {
 	Attempts      int32      `json:"attempts"`
 	LastError     string     `json:"last_error"`
 	DeliveredAt   *time.Time `json:"delivered_at"`
+}
+
+type NotificationRecipient struct {
+	Key       string    `json:"key"`
+	UserID    uuid.UUID `json:"user_id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 type Organization struct {

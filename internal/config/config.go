@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"reflect"
@@ -33,6 +34,7 @@ type Config struct {
 	Deals    Deals
 	Dev      Dev
 	Tracing  Tracing
+	Mail     Mail
 	// ShutdownTimeout bounds how long a service drains in-flight work on
 	// SIGINT/SIGTERM before it exits anyway.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
@@ -177,7 +179,28 @@ type Dev struct {
 	// TrackingPoll replaces TRACKING_POLL in the dev stack, so a demo
 	// shipment shows its progress within seconds.
 	TrackingPoll time.Duration `env:"TRADELOOP_DEV_TRACKING_POLL" envDefault:"10s"`
+	// MailAddr serves the page of the dev stack's mail sink (used when
+	// SMTP_HOST is not set).
+	MailAddr string `env:"TRADELOOP_DEV_MAIL_ADDR" envDefault:"127.0.0.1:8025"`
 }
+
+// Mail is the e-mail channel of notifications: off without SMTP_HOST
+// (notifications then reach the in-app inbox and the log only).
+type Mail struct {
+	SMTPHost string `env:"SMTP_HOST"`
+	SMTPPort int    `env:"SMTP_PORT" envDefault:"587"`
+	// SMTPTLS is mandatory (STARTTLS or fail), opportunistic (STARTTLS
+	// when offered), tls (TLS from the first byte, port 465 style), or none
+	// (only for a mail sink on this machine).
+	SMTPTLS      string `env:"SMTP_TLS" envDefault:"mandatory"`
+	SMTPUsername string `env:"SMTP_USERNAME"`
+	SMTPPassword string `env:"SMTP_PASSWORD"`
+	// From is the sender, "Name <address>" or an address.
+	From string `env:"MAIL_FROM" envDefault:"Tradeloop <notifications@tradeloop.example>"`
+}
+
+// On reports whether notifications go out by e-mail.
+func (m Mail) On() bool { return m.SMTPHost != "" }
 
 // FromEnv reads the process environment.
 func FromEnv() (Config, error) {
@@ -268,6 +291,19 @@ func (c Config) validate() error {
 	}
 	if _, err := c.Log.SlogLevel(); err != nil {
 		errs = append(errs, err)
+	}
+	switch c.Mail.SMTPTLS {
+	case "mandatory", "opportunistic", "tls", "none":
+	default:
+		errs = append(errs, fmt.Errorf("SMTP_TLS %q: want mandatory, opportunistic, tls or none", c.Mail.SMTPTLS))
+	}
+	if c.Mail.On() && (c.Mail.SMTPPort < 1 || c.Mail.SMTPPort > 65535) {
+		errs = append(errs, fmt.Errorf("SMTP_PORT %d: want a port", c.Mail.SMTPPort))
+	}
+	if c.Mail.On() {
+		if _, err := netmail.ParseAddress(c.Mail.From); err != nil {
+			errs = append(errs, fmt.Errorf("MAIL_FROM %q: want an address or Name <address>", c.Mail.From))
+		}
 	}
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT %q: want text or json", c.Log.Format))

@@ -100,6 +100,10 @@ func TestInvalidValuesAreRejectedWithTheVariableNamed(t *testing.T) {
 		"policy scale not a num": {map[string]string{"DEAL_POLICY_SCALE": "fast"}, "DEAL_POLICY_SCALE"},
 		"otlp without scheme":    {map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4317"}, "OTEL_EXPORTER_OTLP_ENDPOINT"},
 		"otlp traces not a url":  {map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "grpc://"}, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"},
+		"unknown smtp tls":       {map[string]string{"SMTP_TLS": "starttls"}, "SMTP_TLS"},
+		"smtp port out of range": {map[string]string{"SMTP_HOST": "mail.example", "SMTP_PORT": "0"}, "SMTP_PORT"},
+		"sender not an address":  {map[string]string{"SMTP_HOST": "mail.example", "MAIL_FROM": "Tradeloop"}, "MAIL_FROM"},
+		"sender with a newline":  {map[string]string{"SMTP_HOST": "mail.example", "MAIL_FROM": "a@b.example\r\nBcc: x@y.example"}, "MAIL_FROM"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

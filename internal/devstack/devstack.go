@@ -51,6 +51,9 @@ type Info struct {
 	HistoryKeys string
 	// CodecURL is the API's codec endpoint the Temporal UI decodes at.
 	CodecURL string
+	// MailURL shows the mail the stack sent to its mail sink; empty when
+	// SMTP_HOST sends it to a real mail server.
+	MailURL string
 }
 
 // Options change what the stack runs.
@@ -153,6 +156,17 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 	cfg.Temporal.Address = ts.FrontendAddress()
 	cfg.HTTP.CodecOrigins = append(cfg.HTTP.CodecOrigins, uiOrigins(ts.UIURL())...)
 	cfg.Tracking.Poll, cfg.Tracking.PollNear = cfg.Dev.TrackingPoll, cfg.Dev.TrackingPoll
+	mailURL := ""
+	if !cfg.Mail.On() {
+		// No mail server configured: mail goes to a sink of the stack's
+		// own, shown on a page, and leaves no machine.
+		var stopSink func()
+		cfg.Mail, mailURL, stopSink, err = startMailSink(cfg.Mail, cfg.Dev.MailAddr)
+		if err != nil {
+			return err
+		}
+		stops = append(stops, stopSink)
+	}
 
 	if err := migrations.ApplyURL(ctx, cfg.Postgres.URL); err != nil {
 		return err
@@ -183,7 +197,12 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		stops = append(stops, w.Stop, stack.StartOutbox(deps))
+		stopOutbox, err := stack.StartOutbox(deps)
+		if err != nil {
+			w.Stop()
+			return err
+		}
+		stops = append(stops, w.Stop, stopOutbox)
 	}
 	if err := stack.EnsureTierSchedule(ctx, tc, stack.TaskQueue(cfg)); err != nil {
 		return err
@@ -254,6 +273,7 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 			DataDir:         dataDir,
 			HistoryKeys:     cfg.Temporal.HistoryKeys,
 			CodecURL:        codecURL,
+			MailURL:         mailURL,
 		})
 	}
 	select {
@@ -294,9 +314,10 @@ Tradeloop dev stack is up (%.1fs)
 
   API reference %s/docs
   Metrics      %s
+  Mail         %s
 
   Demo API keys (kept in %s/demo-keys.json):
-`, took.Seconds(), i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.CodecURL, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.APIURL, orNone(i.MetricsURL), i.DataDir)
+`, took.Seconds(), i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.CodecURL, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.APIURL, orNone(i.MetricsURL), mailLine(i.MailURL), i.DataDir)
 	for _, d := range i.DemoUsers {
 		fmt.Fprintf(w, "    %-9s %s   (org %s)\n", d.Role, d.Key, d.OrgID)
 	}
@@ -305,6 +326,13 @@ Tradeloop dev stack is up (%.1fs)
 
 Press Ctrl-C to stop everything.
 `, i.APIURL)
+}
+
+func mailLine(url string) string {
+	if url == "" {
+		return "sent through SMTP_HOST"
+	}
+	return url + "   (every mail the stack sent: none leaves this machine)"
 }
 
 func orNone(url string) string {

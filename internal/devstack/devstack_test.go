@@ -34,7 +34,7 @@ func testConfig(t *testing.T) config.Config {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(map[string]string{"TRADELOOP_DATA_DIR": dir, "HTTP_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0"})
+	cfg, err := config.Load(map[string]string{"TRADELOOP_DATA_DIR": dir, "HTTP_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0", "TRADELOOP_DEV_MAIL_ADDR": "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,6 +122,64 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /v1/deals with the demo buyer key: %v %v", err, resp)
 	}
+	// An inquiry to the demo supplier reaches its people: a mail in the
+	// stack's mail sink, shown on its page, and an entry in its inbox.
+	buyer, supplier := first.info.DemoUsers[0], first.info.DemoUsers[1]
+	body := `{"product":"cotton t-shirts","quantity":500,"unit":"pcs","currency":"USD","suppliers":["` + supplier.OrgID.String() + `"]}`
+	req, _ = http.NewRequest("POST", first.info.APIURL+"/v1/deals", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+buyer.Key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /v1/deals as the demo buyer: %v %v", err, resp)
+	}
+	var deal struct {
+		DealID string `json:"deal_id"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&deal)
+	resp.Body.Close()
+	wantSubject := "Tradeloop: Invited to quote (" + deal.DealID + ")"
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		_, page := get(t, first.info.MailURL+"?format=json")
+		var mails []struct {
+			To      []string
+			Subject string
+		}
+		_ = json.Unmarshal([]byte(page), &mails)
+		if len(mails) > 0 && mails[0].Subject == wantSubject && mails[0].To[0] == supplier.Email {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the mail sink holds %.500s, want %q to %s", page, wantSubject, supplier.Email)
+		}
+	}
+	if code, page := get(t, first.info.MailURL); code != http.StatusOK || !strings.Contains(page, wantSubject) {
+		t.Fatalf("mail page %d %.300s", code, page)
+	}
+	// The inbox entry commits with the delivery, just after the mail went.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		req, _ = http.NewRequest("GET", first.info.APIURL+"/v1/notifications", nil)
+		req.Header.Set("Authorization", "Bearer "+supplier.Key)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var inbox struct {
+			Notifications []struct {
+				Kind   string
+				DealID string `json:"deal_id"`
+			}
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&inbox)
+		resp.Body.Close()
+		if len(inbox.Notifications) > 0 && inbox.Notifications[0].Kind == "invited_to_quote" && inbox.Notifications[0].DealID == deal.DealID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo supplier's inbox: %+v", inbox)
+		}
+	}
+
 	// Metrics are on their own listener, not the API's.
 	if code, body := get(t, first.info.MetricsURL); code != http.StatusOK || !strings.Contains(body, "tradeloop_http_requests_total") {
 		t.Fatalf("%s = %d %.200s", first.info.MetricsURL, code, body)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/historycodec"
 	"github.com/tradeloop/tradeloop/internal/ledger"
+	"github.com/tradeloop/tradeloop/internal/mail"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/outbox"
 	"github.com/tradeloop/tradeloop/internal/payments"
@@ -176,14 +178,21 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 }
 
 // StartOutbox starts delivering the deals' notifications from the outbox
-// (notifications are logged) until stop is called.
-func StartOutbox(d Deps) (stop func()) {
+// until stop is called: into the users' in-app inboxes, to the log, and by
+// e-mail when SMTP_HOST is set.
+func StartOutbox(d Deps) (stop func(), err error) {
+	notifier := activities.Notifiers{activities.LogNotifier{Logger: d.Logger.With("component", "notifications")}}
+	if d.Config.Mail.On() {
+		sender, err := mail.New(d.DB, d.Config.Mail, d.Logger.With("component", "mail"))
+		if err != nil {
+			return nil, err
+		}
+		notifier = append(notifier, sender)
+		d.Logger.Info("notifications by e-mail", "smtp", net.JoinHostPort(d.Config.Mail.SMTPHost, strconv.Itoa(d.Config.Mail.SMTPPort)), "tls", d.Config.Mail.SMTPTLS)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	disp := &outbox.Dispatcher{
-		Pool: d.DB, Logger: d.Logger.With("component", "outbox"),
-		Notifier: activities.LogNotifier{Logger: d.Logger.With("component", "notifications")},
-	}
+	disp := &outbox.Dispatcher{Pool: d.DB, Logger: d.Logger.With("component", "outbox"), Notifier: notifier}
 	go func() {
 		defer close(done)
 		disp.Run(ctx)
@@ -191,7 +200,7 @@ func StartOutbox(d Deps) (stop func()) {
 	return func() {
 		cancel()
 		<-done
-	}
+	}, nil
 }
 
 // TaskQueue is the configured task queue of deals (TEMPORAL_TASK_QUEUE).
@@ -327,7 +336,10 @@ func RunWorker(ctx context.Context, cfg config.Config, extra ...func(worker.Regi
 		return fmt.Errorf("start worker: %w", err)
 	}
 	deps.Logger.Info("worker started", "task_queue", TaskQueue(cfg), "namespace", cfg.Temporal.Namespace)
-	stopOutbox := StartOutbox(deps)
+	stopOutbox, err := StartOutbox(deps)
+	if err != nil {
+		return err
+	}
 	defer stopOutbox()
 	// The schedules must not keep a worker from running deals: a Temporal
 	// server too busy to answer in time is asked again.

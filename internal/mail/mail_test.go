@@ -1,0 +1,156 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/config"
+	"github.com/tradeloop/tradeloop/internal/mailsink"
+	"github.com/tradeloop/tradeloop/internal/outbox"
+	"github.com/tradeloop/tradeloop/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// Each recipient of a notification gets one mail with a plain-text and an
+// HTML part; what a party wrote is escaped in the HTML; a recipient the
+// mail server refused is mailed when the notification is tried again, and
+// the others not twice.
+func TestEachRecipientIsMailedOnceWithTextAndHTML(t *testing.T) {
+	ctx := context.Background()
+	pool := testenv.Postgres(t)
+	q := store.New(pool)
+	sink, err := mailsink.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sink.Close() })
+	host, port, _ := net.SplitHostPort(sink.Addr())
+	p, _ := strconv.Atoi(port)
+	sender, err := New(pool, config.Mail{SMTPHost: host, SMTPPort: p, SMTPTLS: "none", From: "Tradeloop <notifications@tradeloop.example>"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	org, err := q.CreateOrganization(ctx, "Buyer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []struct{ email, name string }{{"ana@buyer.example", "Ana"}, {"bo@buyer.example", "Bo <Procurement>"}} {
+		if _, err := q.CreateUser(ctx, store.CreateUserParams{OrgID: org.ID, Email: u.email, Name: u.name, Role: store.UserRoleBuyer}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := activities.Notification{Key: "deal-1/notify/1", DealID: "deal-1", OrgID: org.ID.String(), Kind: "goods_shipped",
+		Text: "Your goods are on their way: <script>alert(1)</script> TRACK-1."}
+	if err := q.InsertNotification(ctx, store.InsertNotificationParams{Key: n.Key, DealID: n.DealID, OrgID: n.OrgID, Kind: n.Kind, Text: n.Text}); err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	refused := 0
+	sink.RefuseWith(func(rcpt string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if rcpt == "bo@buyer.example" && refused == 0 {
+			refused++
+			return errors.New("mailbox busy")
+		}
+		return nil
+	})
+	if err := sender.Notify(ctx, n); err == nil {
+		t.Fatal("a refused recipient: Notify succeeded")
+	}
+	if got := sink.Messages(); len(got) != 1 || got[0].To[0] != "ana@buyer.example" {
+		t.Fatalf("after the first attempt the sink holds %+v, want Ana's mail", got)
+	}
+	if err := sender.Notify(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	if err := sender.Notify(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	got := sink.Messages()
+	if len(got) != 2 || got[1].To[0] != "bo@buyer.example" {
+		t.Fatalf("after three attempts the sink holds %d mails, want Ana's then Bo's", len(got))
+	}
+	for _, m := range got {
+		if m.Subject != "Tradeloop: Goods shipped (deal-1)" {
+			t.Errorf("subject %q", m.Subject)
+		}
+		if !strings.Contains(m.Text, "Your goods are on their way: <script>alert(1)</script> TRACK-1.") || !strings.Contains(m.Text, "Deal: deal-1") {
+			t.Errorf("text part %q", m.Text)
+		}
+		if strings.Contains(m.HTML, "<script>") || !strings.Contains(m.HTML, "&lt;script&gt;alert(1)&lt;/script&gt; TRACK-1.") {
+			t.Errorf("HTML part not escaped: %q", m.HTML)
+		}
+		if m.From != "notifications@tradeloop.example" || m.ID == "" {
+			t.Errorf("from %q, message id %q", m.From, m.ID)
+		}
+	}
+	if !strings.Contains(got[1].Text, "Hello Bo <Procurement>,") || !strings.Contains(got[1].HTML, "Hello Bo &lt;Procurement&gt;,") {
+		t.Errorf("Bo's greeting: %q / %q", got[1].Text, got[1].HTML)
+	}
+}
+
+func TestSubjectSaysTheKindInWords(t *testing.T) {
+	for kind, want := range map[string]string{
+		"deposit_due": "Tradeloop: Deposit due (d1)", "quote_submitted": "Tradeloop: Quote submitted (d1)", "": "Tradeloop: Notice (d1)",
+	} {
+		if got := Subject(kind, "d1"); got != want {
+			t.Errorf("Subject(%q) = %q, want %q", kind, got, want)
+		}
+	}
+}
+
+// Delivered by the dispatcher, whose claim on the notification is held
+// while the mail goes out, the mail is recorded sent (on a connection of
+// its own) without waiting on that claim, and the notification is marked
+// delivered.
+func TestTheDispatcherMailsUnderItsClaim(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	pool := testenv.Postgres(t)
+	q := store.New(pool)
+	sink, err := mailsink.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sink.Close() })
+	host, port, _ := net.SplitHostPort(sink.Addr())
+	p, _ := strconv.Atoi(port)
+	sender, err := New(pool, config.Mail{SMTPHost: host, SMTPPort: p, SMTPTLS: "none", From: "notifications@tradeloop.example"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	org, err := q.CreateOrganization(ctx, "Supplier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.CreateUser(ctx, store.CreateUserParams{OrgID: org.ID, Email: "desk@supplier.example", Name: "Desk", Role: store.UserRoleSupplier}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.InsertNotification(ctx, store.InsertNotificationParams{Key: "d1/notify/1", DealID: "d1", OrgID: org.ID.String(), Kind: "invited_to_quote", Text: "New inquiry."}); err != nil {
+		t.Fatal(err)
+	}
+	d := &outbox.Dispatcher{Pool: pool, Notifier: sender, Now: func() time.Time { return time.Now().Add(time.Minute) }}
+	if n, err := d.DeliverDue(ctx); err != nil || n != 1 {
+		t.Fatalf("delivered %d: %v", n, err)
+	}
+	notes, err := q.DealNotifications(ctx, "d1")
+	if err != nil || len(notes) != 1 || notes[0].DeliveredAt == nil {
+		t.Fatalf("the notification after delivery: %+v %v", notes, err)
+	}
+	if got := sink.Messages(); len(got) != 1 || got[0].To[0] != "desk@supplier.example" {
+		t.Fatalf("the sink holds %+v", got)
+	}
+}

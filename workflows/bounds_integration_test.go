@@ -217,10 +217,15 @@ func TestDealWithMoneyInEscrowContinuesAsNewAndCompletes(t *testing.T) {
 	// what the one before had sent.
 	d.readModelAddsUpTo(final, sent())
 	// With a byte budget of one byte, the deal continued as new whenever
-	// it was quiet: between most of its actions.
+	// it was quiet. How often that was depends on the machine's speed (an
+	// action that arrives while the books of the one before are still
+	// being written leaves no quiet moment between them; a run that
+	// begins with an action waits out its hand-off), so only "again and
+	// again" is asserted: the money and the read model above are exact
+	// across however many runs there were.
 	runs := d.runs(firstRun)
 	t.Logf("%d runs", len(runs))
-	assert.Greater(t, len(runs), 8, "runs")
+	assert.Greater(t, len(runs), 2, "runs")
 }
 
 func (d *liveDeal) runID() string {

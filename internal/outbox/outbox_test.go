@@ -184,3 +184,135 @@ func TestDeliveryPutsEachNotificationInItsUsersInboxesOnce(t *testing.T) {
 		t.Fatalf("the notifier took %v, want each once", rec.got)
 	}
 }
+
+// blocker is a notifier that stops at one notification until released,
+// as a dispatcher would if its process hung or died there.
+type blocker struct {
+	recorder
+	at      string
+	reached chan struct{}
+	release chan struct{}
+}
+
+func (b *blocker) Notify(ctx context.Context, n activities.Notification) error {
+	if n.Key == b.at {
+		select {
+		case b.reached <- struct{}{}:
+		default:
+		}
+		select {
+		case <-b.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return b.recorder.Notify(ctx, n)
+}
+
+// A dispatcher killed in the middle of a batch (its context ended and its
+// database session terminated while it was delivering) loses nothing: a
+// new dispatcher delivers every notification, each is in its users'
+// inboxes once, and those of batches committed before the kill are not
+// delivered again.
+func TestADispatcherKilledMidDeliveryLosesAndRepeatsNothing(t *testing.T) {
+	ctx := context.Background()
+	pool := testenv.Postgres(t)
+	q := store.New(pool)
+	org, err := q.CreateOrganization(ctx, "Buyer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := q.CreateUser(ctx, store.CreateUserParams{OrgID: org.ID, Email: "a@buyer.example", Name: "A", Role: store.UserRoleBuyer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 35
+	for i := range n {
+		if err := q.InsertNotification(ctx, store.InsertNotificationParams{Key: fmt.Sprintf("d1/notify/%02d", i+1), DealID: "d1", OrgID: org.ID.String(), Kind: "k", Text: fmt.Sprint(i + 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now().Add(time.Minute)
+	clock := func() time.Time { return now }
+	b := &blocker{recorder: recorder{got: map[string]int{}}, reached: make(chan struct{}, 1), release: make(chan struct{})}
+	first := &Dispatcher{Pool: pool, Notifier: b, Batch: 10, Now: clock}
+	// The first batch commits; the second is killed at its fifth
+	// notification, the four before it handed to the notifier.
+	if tried, err := first.DeliverDue(ctx); err != nil || tried != 10 {
+		t.Fatalf("first batch: %d tried, %v", tried, err)
+	}
+	var committed []string
+	for k := range b.got {
+		committed = append(committed, k)
+	}
+	rows, err := q.DealNotifications(ctx, "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows {
+		if r.DeliveredAt == nil {
+			b.at = rows[i+4].Key // the fifth of the next batch
+			break
+		}
+	}
+	killCtx, kill := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, err := first.DeliverDue(killCtx)
+		done <- err
+	}()
+	select {
+	case <-b.reached:
+	case <-time.After(time.Minute):
+		t.Fatal("the dispatcher never reached the notification it hangs at")
+	}
+	if _, err := pool.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'"); err != nil {
+		t.Fatal(err)
+	}
+	kill()
+	if err := <-done; err == nil {
+		t.Fatal("the killed dispatcher reported success")
+	}
+
+	second := &Dispatcher{Pool: pool, Notifier: &b.recorder, Batch: 10, Now: clock}
+	for {
+		tried, err := second.DeliverDue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tried == 0 {
+			break
+		}
+	}
+	if len(b.got) != n {
+		t.Fatalf("%d of %d notifications delivered", len(b.got), n)
+	}
+	again := 0
+	for _, times := range b.got {
+		again += times - 1
+	}
+	if again != 4 {
+		t.Errorf("%d notifications handed over twice, want the 4 of the killed batch before the hang (at least once)", again)
+	}
+	for _, k := range committed {
+		if b.got[k] != 1 {
+			t.Errorf("%s, delivered in a committed batch, delivered %d times", k, b.got[k])
+		}
+	}
+	page, err := inbox.New(pool).Read(ctx, user.ID, "", inbox.MaxPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Notifications) != n || page.Unread != n {
+		t.Fatalf("the inbox holds %d entries (%d unread), want each of the %d once", len(page.Notifications), page.Unread, n)
+	}
+	rows, err = q.DealNotifications(ctx, "d1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.DeliveredAt == nil {
+			t.Errorf("%s not marked delivered", r.Key)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -402,12 +401,9 @@ func (s *Server) listDeals(c echo.Context) error {
 			*dst = t
 		}
 	}
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > readmodel.MaxPage {
-			return invalid("limit", "must be between 1 and %d", readmodel.MaxPage)
-		}
-		f.Limit = n
+	var err error
+	if f.Limit, err = limitParam(c, readmodel.MaxPage); err != nil {
+		return err
 	}
 	page, err := s.reads.List(c.Request().Context(), readmodel.Viewer{Role: p.Role, OrgID: p.OrgID.String()}, f)
 	if errors.Is(err, readmodel.ErrBadCursor) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -90,6 +91,20 @@ func sanitize(s string) string {
 		s = s[:200]
 	}
 	return s
+}
+
+// limitParam reads the optional "limit" query parameter: 0 when it is
+// absent, else a whole number from 1 to most, or a 422 naming it.
+func limitParam(c echo.Context, most int) (int, error) {
+	v := c.QueryParam("limit")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > most {
+		return 0, invalid("limit", "must be between 1 and %d", most)
+	}
+	return n, nil
 }
 
 // invalid is a 422 for a value that parses but cannot be accepted.

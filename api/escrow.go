@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -39,12 +38,9 @@ func (s *Server) listAlerts(c echo.Context) error {
 		}
 		f.Kinds = []string{k}
 	}
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > finance.MaxAlerts {
-			return invalid("limit", "must be between 1 and %d", finance.MaxAlerts)
-		}
-		f.Limit = n
+	var err error
+	if f.Limit, err = limitParam(c, finance.MaxAlerts); err != nil {
+		return err
 	}
 	alerts, err := s.finance.Alerts(c.Request().Context(), f)
 	if err != nil {

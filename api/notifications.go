@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,13 +21,9 @@ var errNoNotification = apiErr(http.StatusNotFound, "notification_not_found", "n
 // listNotifications serves the caller's inbox: unread first, newest first,
 // in keyset pages.
 func (s *Server) listNotifications(c echo.Context) error {
-	limit := 0
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > inbox.MaxPage {
-			return invalid("limit", "must be between 1 and %d", inbox.MaxPage)
-		}
-		limit = n
+	limit, err := limitParam(c, inbox.MaxPage)
+	if err != nil {
+		return err
 	}
 	page, err := s.inbox.Read(c.Request().Context(), principal(c).UserID, c.QueryParam("cursor"), limit)
 	if errors.Is(err, inbox.ErrBadCursor) {

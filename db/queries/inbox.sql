@@ -18,7 +18,10 @@ FROM inbox i JOIN notification_outbox n ON n.key = i.key
 WHERE i.user_id = @user_id AND i.id = @id;
 
 -- name: InboxUnread :many
--- The user's unread entries, newest first, after the cursor's entry.
+-- The user's unread entries, newest first, after the cursor's entry. It
+-- and InboxRead differ in their read_at condition only: each matches one
+-- of the partial indexes, which a read_at condition given as a parameter
+-- would not.
 SELECT i.id, n.deal_id, n.kind, n.text, i.created_at, i.read_at, i.key
 FROM inbox i JOIN notification_outbox n ON n.key = i.key
 WHERE i.user_id = @user_id AND i.read_at IS NULL
@@ -46,8 +49,9 @@ WHERE user_id = @user_id AND id = @id
 RETURNING id, read_at;
 
 -- name: MarkInboxAllRead :execrows
+-- Marks read the user's unread entries of notifications made by @at.
 UPDATE inbox SET read_at = @at::timestamptz
-WHERE user_id = @user_id AND read_at IS NULL AND created_at <= @upto::timestamptz;
+WHERE user_id = @user_id AND read_at IS NULL AND created_at <= @at::timestamptz;
 
 -- name: MailRecipients :many
 -- The recipients of a notification not mailed yet.

@@ -137,7 +137,10 @@ type InboxUnreadRow struct {
 	Key       string     `json:"key"`
 }
 
-// The user's unread entries, newest first, after the cursor's entry.
+// The user's unread entries, newest first, after the cursor's entry. It
+// and InboxRead differ in their read_at condition only: each matches one
+// of the partial indexes, which a read_at condition given as a parameter
+// would not.
 func (q *Queries) InboxUnread(ctx context.Context, arg InboxUnreadParams) ([]InboxUnreadRow, error) {
 	rows, err := q.db.Query(ctx, inboxUnread,
 		arg.UserID,
@@ -219,17 +222,17 @@ func (q *Queries) MailRecipients(ctx context.Context, key string) ([]MailRecipie
 
 const markInboxAllRead = `-- name: MarkInboxAllRead :execrows
 UPDATE inbox SET read_at = $1::timestamptz
-WHERE user_id = $2 AND read_at IS NULL AND created_at <= $3::timestamptz
+WHERE user_id = $2 AND read_at IS NULL AND created_at <= $1::timestamptz
 `
 
 type MarkInboxAllReadParams struct {
 	At     time.Time `json:"at"`
 	UserID uuid.UUID `json:"user_id"`
-	Upto   time.Time `json:"upto"`
 }
 
+// Marks read the user's unread entries of notifications made by @at.
 func (q *Queries) MarkInboxAllRead(ctx context.Context, arg MarkInboxAllReadParams) (int64, error) {
-	result, err := q.db.Exec(ctx, markInboxAllRead, arg.At, arg.UserID, arg.Upto)
+	result, err := q.db.Exec(ctx, markInboxAllRead, arg.At, arg.UserID)
 	if err != nil {
 		return 0, err
 	}

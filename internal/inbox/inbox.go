@@ -53,11 +53,9 @@ type Page struct {
 	Next   string `json:"next,omitempty"`
 }
 
-// Put puts the notification under key into the inbox of each user it is
-// for: the users of the organization it is addressed to, every mediator
-// for the mediation desk ("mediation"), finance and admin users for the
-// platform ("platform"). q is the dispatcher's transaction; a repeat adds
-// nothing.
+// Put puts the notification under key into the inbox of each of its
+// recipients (the notification_recipients view says who they are). q is
+// the dispatcher's transaction; a repeat adds nothing.
 func Put(ctx context.Context, q *store.Queries, key string) error {
 	if err := q.PutInInboxes(ctx, key); err != nil {
 		return fmt.Errorf("put notification %s in its inboxes: %w", key, err)
@@ -89,7 +87,7 @@ func (s *Service) Read(ctx context.Context, user uuid.UUID, cursor string, limit
 	page := Page{Notifications: []Entry{}}
 	var last []cursorAt // each entry's position, for the next page's cursor
 	add := func(r store.InboxReadRow) {
-		page.Notifications = append(page.Notifications, Entry{ID: r.ID, DealID: r.DealID, Kind: r.Kind, Text: r.Text, CreatedAt: r.CreatedAt, ReadAt: r.ReadAt})
+		page.Notifications = append(page.Notifications, entryOf(r))
 		last = append(last, cursorAt{set: true, read: r.ReadAt != nil, at: r.CreatedAt, key: r.Key})
 	}
 	// One more than the page holds tells whether a next page exists.
@@ -117,10 +115,15 @@ func (s *Service) Read(ctx context.Context, user uuid.UUID, cursor string, limit
 		page.Notifications = page.Notifications[:limit]
 		page.Next = encodeCursor(last[limit-1])
 	}
-	if page.Unread, err = s.q.InboxUnreadCount(ctx, user); err != nil {
-		return Page{}, fmt.Errorf("count the unread inbox: %w", err)
+	if page.Unread, err = s.Unread(ctx, user); err != nil {
+		return Page{}, err
 	}
 	return page, nil
+}
+
+// entryOf is the entry an inbox row holds.
+func entryOf(r store.InboxReadRow) Entry {
+	return Entry{ID: r.ID, DealID: r.DealID, Kind: r.Kind, Text: r.Text, CreatedAt: r.CreatedAt, ReadAt: r.ReadAt}
 }
 
 // Entry returns one of user's entries.
@@ -132,7 +135,7 @@ func (s *Service) Entry(ctx context.Context, user, id uuid.UUID) (Entry, error) 
 	if err != nil {
 		return Entry{}, fmt.Errorf("read notification %s: %w", id, err)
 	}
-	return Entry{ID: r.ID, DealID: r.DealID, Kind: r.Kind, Text: r.Text, CreatedAt: r.CreatedAt, ReadAt: r.ReadAt}, nil
+	return entryOf(store.InboxReadRow(r)), nil
 }
 
 // Unread counts user's unread entries.
@@ -160,8 +163,7 @@ func (s *Service) MarkRead(ctx context.Context, user, id uuid.UUID) (Entry, erro
 // MarkAllRead marks every unread entry of user's read, up to the
 // notifications made by now, and says how many it marked.
 func (s *Service) MarkAllRead(ctx context.Context, user uuid.UUID) (int64, error) {
-	now := s.now()
-	n, err := s.q.MarkInboxAllRead(ctx, store.MarkInboxAllReadParams{At: now, UserID: user, Upto: now})
+	n, err := s.q.MarkInboxAllRead(ctx, store.MarkInboxAllReadParams{At: s.now(), UserID: user})
 	if err != nil {
 		return 0, fmt.Errorf("mark the inbox read: %w", err)
 	}

@@ -2,9 +2,9 @@
 // bookkeeping wrote into the notification outbox (readmodel.WriteBooks):
 // each into its users' in-app inboxes (internal/inbox) and to the
 // notifier, marked delivered once the notifier succeeds, a failure tried
-// again later with a growing gap, every attempt counted on its row. Dispatchers on several
-// workers share the work: a row being delivered is locked, and the others
-// skip it.
+// again later with a growing gap, every attempt counted on its row.
+// Dispatchers on several workers share the work: a row being delivered is
+// locked, and the others skip it.
 package outbox
 
 import (

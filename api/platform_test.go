@@ -54,7 +54,7 @@ type platform struct {
 
 	// provider is mem as the worker's payment provider, counting its calls.
 	provider *countingProvider
-	// stopBackground stops the API's background work (Handlers.Run),
+	// stopBackground stops the API's background work (Handlers.Start),
 	// which ends the live notification streams.
 	stopBackground func()
 }
@@ -105,11 +105,7 @@ func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
 	// The API's background work, stopped before the server closes (which
 	// waits for open notification streams).
 	bg, stopBG := context.WithCancel(context.Background())
-	bgDone := make(chan struct{})
-	go func() {
-		h.Run(bg)
-		close(bgDone)
-	}()
+	bgDone := h.Start(bg)
 	stopBackground := func() {
 		stopBG()
 		<-bgDone

@@ -141,13 +141,18 @@ type Handlers struct {
 	hub *inbox.Hub
 }
 
-// Run does the API's background work until ctx ends: it tells live
-// notification streams about new entries, and ends them when ctx ends
-// (so a shutdown does not wait for them).
-func (h Handlers) Run(ctx context.Context) {
-	if h.hub != nil {
-		h.hub.Run(ctx)
-	}
+// Start starts the API's background work, until ctx ends: it tells live
+// notification streams about new entries, and ends them when ctx ends (so
+// a shutdown does not wait for them). stopped is closed once it is done.
+func (h Handlers) Start(ctx context.Context) (stopped <-chan struct{}) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if h.hub != nil {
+			h.hub.Run(ctx)
+		}
+	}()
+	return done
 }
 
 // New builds the API's handler alone (its metrics are not served).

@@ -41,11 +41,7 @@ func run() error {
 	// public one; if either listener fails, both stop.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	background := make(chan struct{})
-	go func() {
-		h.Run(ctx) // live notification streams
-		close(background)
-	}()
+	background := h.Start(ctx) // live notification streams
 	metricsDone := make(chan error, 1)
 	go func() {
 		metricsDone <- stack.ServeMetrics(ctx, cfg.HTTP.MetricsAddr, h.Metrics, cfg.ShutdownTimeout, func(a net.Addr) {

@@ -218,11 +218,7 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 	httpDone := make(chan error, 1)
 	bound := make(chan net.Addr, 1)
 	handlers := stack.NewAPI(deps)
-	background := make(chan struct{})
-	go func() {
-		handlers.Run(httpCtx) // live notification streams
-		close(background)
-	}()
+	background := handlers.Start(httpCtx) // live notification streams
 	go func() {
 		httpDone <- stack.ServeHTTP(httpCtx, cfg.HTTP.Addr, handlers.API, cfg.ShutdownTimeout, func(a net.Addr) { bound <- a })
 	}()

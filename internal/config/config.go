@@ -297,10 +297,10 @@ func (c Config) validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("SMTP_TLS %q: want mandatory, opportunistic, tls or none", c.Mail.SMTPTLS))
 	}
-	if c.Mail.On() && (c.Mail.SMTPPort < 1 || c.Mail.SMTPPort > 65535) {
-		errs = append(errs, fmt.Errorf("SMTP_PORT %d: want a port", c.Mail.SMTPPort))
-	}
 	if c.Mail.On() {
+		if c.Mail.SMTPPort < 1 || c.Mail.SMTPPort > 65535 {
+			errs = append(errs, fmt.Errorf("SMTP_PORT %d: want a port", c.Mail.SMTPPort))
+		}
 		if _, err := netmail.ParseAddress(c.Mail.From); err != nil {
 			errs = append(errs, fmt.Errorf("MAIL_FROM %q: want an address or Name <address>", c.Mail.From))
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/tradeloop/tradeloop/internal/config"
@@ -27,9 +26,7 @@ func startMailSink(m config.Mail, addr string) (config.Mail, string, func(), err
 	srv := &http.Server{Handler: sink, ReadHeaderTimeout: 10 * time.Second}
 	// The page is a convenience: the stack runs on if it fails.
 	go func() { _ = srv.Serve(l) }()
-	host, port, _ := net.SplitHostPort(sink.Addr())
-	m.SMTPHost, m.SMTPTLS, m.SMTPUsername, m.SMTPPassword = host, "none", "", ""
-	m.SMTPPort, _ = strconv.Atoi(port)
+	m = sink.Config(m.From)
 	stop := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -4,22 +4,36 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
-	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/mailsink"
 	"github.com/tradeloop/tradeloop/internal/outbox"
 	"github.com/tradeloop/tradeloop/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
+
+// toSink starts a mail sink and a sender to it, as from.
+func toSink(t *testing.T, pool *pgxpool.Pool, from string) (*mailsink.Sink, *Sender) {
+	t.Helper()
+	sink, err := mailsink.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sink.Close() })
+	sender, err := New(pool, sink.Config(from), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sink, sender
+}
 
 // Each recipient of a notification gets one mail with a plain-text and an
 // HTML part; what a party wrote is escaped in the HTML; a recipient the
@@ -29,17 +43,7 @@ func TestEachRecipientIsMailedOnceWithTextAndHTML(t *testing.T) {
 	ctx := context.Background()
 	pool := testenv.Postgres(t)
 	q := store.New(pool)
-	sink, err := mailsink.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sink.Close() })
-	host, port, _ := net.SplitHostPort(sink.Addr())
-	p, _ := strconv.Atoi(port)
-	sender, err := New(pool, config.Mail{SMTPHost: host, SMTPPort: p, SMTPTLS: "none", From: "Tradeloop <notifications@tradeloop.example>"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sink, sender := toSink(t, pool, "Tradeloop <notifications@tradeloop.example>")
 
 	org, err := q.CreateOrganization(ctx, "Buyer")
 	if err != nil {
@@ -121,17 +125,7 @@ func TestTheDispatcherMailsUnderItsClaim(t *testing.T) {
 	defer cancel()
 	pool := testenv.Postgres(t)
 	q := store.New(pool)
-	sink, err := mailsink.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sink.Close() })
-	host, port, _ := net.SplitHostPort(sink.Addr())
-	p, _ := strconv.Atoi(port)
-	sender, err := New(pool, config.Mail{SMTPHost: host, SMTPPort: p, SMTPTLS: "none", From: "notifications@tradeloop.example"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sink, sender := toSink(t, pool, "notifications@tradeloop.example")
 	org, err := q.CreateOrganization(ctx, "Supplier")
 	if err != nil {
 		t.Fatal(err)

@@ -15,11 +15,14 @@ import (
 	"net"
 	"net/http"
 	netmail "net/mail"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/tradeloop/tradeloop/internal/config"
 )
 
 // Keep is how many messages the sink holds; older ones are dropped.
@@ -34,7 +37,6 @@ type Message struct {
 	ID      string    `json:"message_id"`
 	Text    string    `json:"text"`
 	HTML    string    `json:"html"`
-	Raw     string    `json:"-"`
 }
 
 // Sink is a running SMTP server.
@@ -68,6 +70,13 @@ func Start(addr string) (*Sink, error) {
 // Addr is where the sink listens.
 func (s *Sink) Addr() string { return s.addr }
 
+// Config is the mail configuration that sends to the sink, as from.
+func (s *Sink) Config(from string) config.Mail {
+	host, port, _ := net.SplitHostPort(s.addr)
+	p, _ := strconv.Atoi(port)
+	return config.Mail{SMTPHost: host, SMTPPort: p, SMTPTLS: "none", From: from}
+}
+
 // Close stops the sink.
 func (s *Sink) Close() error { return s.server.Close() }
 
@@ -86,7 +95,7 @@ func (s *Sink) Messages() []Message {
 }
 
 func (s *Sink) take(from string, to []string, raw []byte) {
-	m := Message{At: time.Now(), From: from, To: to, Raw: string(raw)}
+	m := Message{At: time.Now(), From: from, To: to}
 	if parsed, err := netmail.ReadMessage(bytes.NewReader(raw)); err == nil {
 		dec := new(mime.WordDecoder)
 		if subj, err := dec.DecodeHeader(parsed.Header.Get("Subject")); err == nil {

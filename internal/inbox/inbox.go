@@ -187,9 +187,16 @@ func encodeCursor(c cursorAt) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(part + "|" + strconv.FormatInt(c.at.UnixMicro(), 10) + "|" + c.key))
 }
 
+// maxCursor bounds a cursor's length: the ones this package makes are
+// under 150 characters (a notification key is under 100).
+const maxCursor = 512
+
 func decodeCursor(s string) (cursorAt, error) {
 	if s == "" {
 		return cursorAt{}, nil
+	}
+	if len(s) > maxCursor {
+		return cursorAt{}, ErrBadCursor
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {

@@ -228,6 +228,7 @@ func TestForeignCursorsAreRefused(t *testing.T) {
 	for _, c := range []string{
 		"!!!", "%00", enc("x|1|deal-1/notify/1"), enc("u|abc|deal-1/notify/1"), enc("u|1|"), enc("u|1"), enc("u"),
 		enc("r|1e3|k"), strings.Repeat("A", 10_000), enc("u|99999999999999999999|k"),
+		enc("u|1|" + strings.Repeat("k", maxCursor)), // well formed, but longer than any key
 	} {
 		if _, err := s.Read(context.Background(), p.a1, c, 0); err != ErrBadCursor {
 			t.Errorf("cursor %.40q: %v, want ErrBadCursor", c, err)

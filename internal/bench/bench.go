@@ -26,6 +26,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strings"
@@ -111,6 +112,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.WorkerPID, "worker-pid", 0, "with -api: the worker's process ID, to report its CPU and memory")
 	fs.IntVar(&o.PostgresPID, "postgres-pid", 0, "with -api: PostgreSQL's postmaster process ID, to report its CPU")
 	fs.IntVar(&o.Latency, "latency", 0, "instead of whole deals, measure single requests, one at a time per client, at 1 and 16 clients at once: this many of each (an action through the API, the raw SDK update, a read)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the load, the API and Temporal of the stack it starts; not the worker) to this file, for `go tool pprof`")
 	compare := fs.String("compare", "", "a git revision: run the deals with the program built from it, then with this one, and print both side by side (no baseline)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -130,6 +132,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.Mix, o.Baseline, o.Progress = m, !*noBaseline, stderr
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("create the CPU profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("start the CPU profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep, err := Run(ctx, o)
 	if rep != nil && len(rep.Deal.Endpoints) > 0 {
 		rep.Print(stdout)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/pgpipe"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -44,7 +45,14 @@ var (
 // there changes nothing.
 func (s *Store) Project(ctx context.Context, p activities.DealProjection) error {
 	return refused(pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return project(ctx, store.New(tx), p)
+		pipe := pgpipe.New(tx)
+		if err := project(ctx, store.New(pipe), p); err != nil {
+			return err
+		}
+		if err := pipe.Flush(ctx); err != nil {
+			return fmt.Errorf("project deal %s: %w", p.DealID, err)
+		}
+		return nil
 	}))
 }
 
@@ -54,7 +62,10 @@ func (s *Store) Project(ctx context.Context, p activities.DealProjection) error 
 // action hands it; the bookkeeping activity writes the others.
 func (s *Store) WriteBooks(ctx context.Context, b activities.Books) error {
 	return refused(pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		q := store.New(tx)
+		// The round's rows go out together (a few round trips, not one
+		// per row).
+		pipe := pgpipe.New(tx)
+		q := store.New(pipe)
 		for _, n := range b.Notifications {
 			if err := q.InsertNotification(ctx, store.InsertNotificationParams{
 				Key: n.Key, DealID: n.DealID, OrgID: n.OrgID, Kind: n.Kind, Text: n.Text,
@@ -62,10 +73,15 @@ func (s *Store) WriteBooks(ctx context.Context, b activities.Books) error {
 				return fmt.Errorf("queue notification %s: %w", n.Key, err)
 			}
 		}
-		if b.Projection == nil {
-			return nil
+		if b.Projection != nil {
+			if err := project(ctx, q, *b.Projection); err != nil {
+				return err
+			}
 		}
-		return project(ctx, q, *b.Projection)
+		if err := pipe.Flush(ctx); err != nil {
+			return fmt.Errorf("write a round of bookkeeping: %w", err)
+		}
+		return nil
 	}))
 }
 

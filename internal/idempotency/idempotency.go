@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/pgpipe"
 )
 
 // Keys are the Idempotency-Keys in PostgreSQL.
@@ -54,29 +55,53 @@ type Earlier struct {
 
 // Claim takes the key for req for lease, or says what an earlier request
 // with it left (a claim still held, or its kept response).
+//
+// The claim commits without waiting for the disk (synchronous_commit off):
+// it is durable with the next commit that waits, such as the request's own
+// writes and its kept response, which follow it in PostgreSQL's log. If
+// PostgreSQL fails before, the claim may be lost with the request under
+// way; a repeat then runs the request again, which the handlers make safe
+// (see api's idempotent), and gets its outcome, if not the first
+// response's very bytes.
 func (k *Keys) Claim(ctx context.Context, req Request, lease time.Duration) (*Claim, *Earlier, error) {
-	q := store.New(k.pool)
 	c := &Claim{req: req, id: pgtype.UUID{Bytes: uuid.New(), Valid: true}}
-	_, err := q.ClaimIdempotencyKey(ctx, store.ClaimIdempotencyKeyParams{
-		UserID: req.UserID, Key: req.Key, Method: req.Method, Path: req.Path, RequestHash: req.Hash[:],
-		Claim: c.id, LeaseSecs: lease.Seconds(),
+	var e *Earlier
+	err := pgx.BeginFunc(ctx, k.pool, func(tx pgx.Tx) error {
+		// The setting and the claim go out in one round trip.
+		pipe := pgpipe.New(tx)
+		if _, err := pipe.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return err
+		}
+		q := store.New(pipe)
+		_, err := q.ClaimIdempotencyKey(ctx, store.ClaimIdempotencyKeyParams{
+			UserID: req.UserID, Key: req.Key, Method: req.Method, Path: req.Path, RequestHash: req.Hash[:],
+			Claim: c.id, LeaseSecs: lease.Seconds(),
+		})
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("claim Idempotency-Key: %w", err)
+		}
+		prev, err := q.GetIdempotencyKey(ctx, store.GetIdempotencyKeyParams{UserID: req.UserID, Key: req.Key})
+		if err != nil {
+			return fmt.Errorf("read Idempotency-Key: %w", err)
+		}
+		e = &Earlier{SameRequest: bytes.Equal(prev.RequestHash, req.Hash[:]), Done: prev.Status != nil, Response: prev.Response,
+			LeaseLeft: time.Duration(prev.LeaseLeftSecs * float64(time.Second))}
+		if prev.Status != nil {
+			e.Status = int(*prev.Status)
+		}
+		return nil
 	})
-	if err == nil {
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case e != nil:
+		return nil, e, nil
+	default:
 		return c, nil, nil
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil, fmt.Errorf("claim Idempotency-Key: %w", err)
-	}
-	prev, err := q.GetIdempotencyKey(ctx, store.GetIdempotencyKeyParams{UserID: req.UserID, Key: req.Key})
-	if err != nil {
-		return nil, nil, fmt.Errorf("read Idempotency-Key: %w", err)
-	}
-	e := &Earlier{SameRequest: bytes.Equal(prev.RequestHash, req.Hash[:]), Done: prev.Status != nil, Response: prev.Response,
-		LeaseLeft: time.Duration(prev.LeaseLeftSecs * float64(time.Second))}
-	if prev.Status != nil {
-		e.Status = int(*prev.Status)
-	}
-	return nil, e, nil
 }
 
 // Release gives the key back unanswered, so a repeat runs the request

@@ -29,11 +29,20 @@ import (
 // ledger within its own update, so the round it hands off has it (pay);
 // a payout makes its transfers and refunds at once (payout); and a deal
 // that has ended confirms its books as it ends, with no timer for a quiet
-// deal (awaitBooksDue). A change to come takes version 3.
+// deal (awaitBooksDue).
+//
+// Its version 3 (dealConfirmsAhead): the action that hands off the last
+// round the bounds allow before a confirmation (nextRoundWaits) asks for
+// the confirmation as it answers, so the bookkeeping activity runs beside
+// the deal instead of inside the next action, which waited for it
+// (handOffBooks). A change to come takes version 4.
 const versionDeal = "deal"
 
 // dealRecordedRounds is versionDeal's version 2.
 const dealRecordedRounds workflow.Version = 2
+
+// dealConfirmsAhead is versionDeal's version 3.
+const dealConfirmsAhead workflow.Version = 3
 
 // has reports whether the deal makes the change marked by the version
 // named change: every deal with versionDeal does.
@@ -68,7 +77,9 @@ const versionProjectTouches = "project-touches"
 // eighth action in a row handed off (maxHandedOff), an action whose round
 // would take the rounds handed off since the last confirmed past
 // maxHandOffBytes (a deal at its caps grows by its rounds as it did
-// before), and confirmBooksAfter after an action on a deal that is quiet.
+// before), and confirmBooksAfter after an action on a deal that is quiet;
+// from dealConfirmsAhead on, the action before the one the bounds would
+// stop asks for it as it answers.
 // An action that does not hand its round off waits for the bookkeeping
 // activity, as actions did before. The deal continues as new and ends
 // only with its books confirmed.
@@ -372,6 +383,10 @@ func (d *deal) handOffBooks(ctx workflow.Context) (*activities.Books, error) {
 	}
 	if n := size(b); d.handedBytes+n <= maxHandOffBytes {
 		d.handedBytes += n
+		if d.features >= dealConfirmsAhead && d.nextRoundWaits(n) {
+			// Confirm now, while the deal waits for its next action.
+			d.confirmNow = true
+		}
 	} else {
 		// Too large to carry again with every action until confirmed.
 		d.rounds--
@@ -381,6 +396,21 @@ func (d *deal) handOffBooks(ctx workflow.Context) (*activities.Books, error) {
 		return nil, nil
 	}
 	return &b, nil
+}
+
+// nextRoundWaits reports whether the next action would find the rounds
+// handed off at their bounds, after one of n bytes (dealConfirmsAhead):
+// the maxHandedOff-th in a row, or a round whose next, grown by as much as
+// each round since the last confirmed has added on average (a round
+// carries every change since), would not fit in maxHandOffBytes. Rounds
+// larger than a third of it (a deal near its caps) are left to wait as
+// before: each confirmed ahead would be in the history twice.
+func (d *deal) nextRoundWaits(n int) bool {
+	inARow := d.rounds - d.confirmed
+	if inARow >= maxHandedOff {
+		return true
+	}
+	return n <= maxHandOffBytes/3 && d.handedBytes+n+n/max(inARow, 1) > maxHandOffBytes
 }
 
 // size is about how many bytes a round of bookkeeping takes in history.
@@ -656,7 +686,7 @@ func (d *deal) resumeInput() DealInput {
 
 // dealFeatures is the deal's versionDeal, asked before any other version.
 func dealFeatures(ctx workflow.Context) workflow.Version {
-	return workflow.GetVersion(ctx, versionDeal, workflow.DefaultVersion, dealRecordedRounds)
+	return workflow.GetVersion(ctx, versionDeal, workflow.DefaultVersion, dealConfirmsAhead)
 }
 
 // resumeDeal takes a deal over from its previous run.

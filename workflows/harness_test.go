@@ -45,9 +45,11 @@ type harness struct {
 	// dropBooks: the rounds of bookkeeping actions hand off are lost, as
 	// if the API crashed before writing them.
 	dropBooks bool
-	// handedOff holds the numbers of the rounds actions handed off.
+	// handedOff holds the numbers of the rounds actions handed off, paid
+	// the last round a payment handed off.
 	mu        sync.Mutex
 	handedOff map[int]bool
+	paid      *activities.Books
 }
 
 // handedOffRound reports whether round was handed off by an action.
@@ -67,6 +69,11 @@ func (h *harness) completed(label string) func(any, error) {
 			books = r.Books
 		case PayResult:
 			books = r.Books
+			if books != nil {
+				h.mu.Lock()
+				h.paid = books
+				h.mu.Unlock()
+			}
 		}
 		if books != nil {
 			h.mu.Lock()

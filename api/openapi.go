@@ -63,6 +63,8 @@ func schemas() obj {
 	escrowKind := obj{"type": "string", "enum": []string{"escrow_without_deal", "escrow_mismatch"}}
 	apiKey := object(obj{"id": str(), "prefix": str(), "label": str(), "role": str(), "created_at": timestamp(),
 		"last_used_at": timestamp(), "expires_at": timestamp(), "revoked_at": timestamp()}, "id", "prefix", "label", "role", "created_at")
+	webhookEndpoint := object(obj{"id": str(), "url": str(), "description": str(), "enabled": boolean(), "disabled_at": timestamp(),
+		"disabled_why": str(), "failing_since": timestamp(), "created_at": timestamp()}, "id", "url", "description", "enabled", "created_at")
 	rateSchema := object(obj{"count": integer(), "of": integer(), "rate": obj{"type": "number"}}, "count", "of", "rate")
 	return obj{
 		"Error": object(obj{"error": object(obj{"code": str(), "message": str(), "details": obj{"type": "object"}}, "code", "message")}, "error"),
@@ -102,9 +104,20 @@ func schemas() obj {
 		"NotificationPage": object(obj{"notifications": arrayOf(object(obj{"id": str(), "deal_id": str(), "kind": str(), "text": str(),
 			"created_at": timestamp(), "read_at": timestamp()}, "id", "deal_id", "kind", "text", "created_at")),
 			"unread": integer(), "next": str()}, "notifications", "unread"),
-		"MarkedRead":    object(obj{"id": str(), "read_at": timestamp()}, "id", "read_at"),
-		"MarkedAllRead": object(obj{"marked": integer()}, "marked"),
-		"EventStream":   obj{"type": "string", "description": "Server-Sent Events"},
+		"MarkedRead":             object(obj{"id": str(), "read_at": timestamp()}, "id", "read_at"),
+		"MarkedAllRead":          object(obj{"marked": integer()}, "marked"),
+		"EventStream":            obj{"type": "string", "description": "Server-Sent Events"},
+		"CreateWebhookEndpoint":  object(obj{"url": str(), "description": str()}, "url"),
+		"WebhookEndpoint":        webhookEndpoint,
+		"CreatedWebhookEndpoint": object(obj{"endpoint": webhookEndpoint, "secret": str(), "secret_withheld": str()}, "endpoint"),
+		"WebhookEndpointList":    object(obj{"endpoints": arrayOf(webhookEndpoint)}, "endpoints"),
+		"DeletedWebhookEndpoint": object(obj{"id": str(), "deleted": boolean()}, "id", "deleted"),
+		"WebhookDeliveryPage": object(obj{"deliveries": arrayOf(object(obj{"id": str(), "event_id": str(), "type": str(), "deal_id": str(),
+			"status": str(), "attempts": arrayOf(object(obj{"attempt": integer(), "at": timestamp(), "status": integer(), "error": str(), "duration_ms": integer()},
+				"attempt", "at", "duration_ms")),
+			"next_attempt_at": timestamp(), "last_status": integer(), "last_error": str(), "created_at": timestamp(), "delivered_at": timestamp()},
+			"id", "event_id", "type", "status", "attempts", "created_at")), "next": str()}, "deliveries"),
+		"ReplayedWebhookDelivery": object(obj{"id": str(), "status": str()}, "id", "status"),
 		"Supplier": obj{"type": "object", "required": []string{"org_id", "name", "tier", "categories", "regions", "certifications"},
 			"description": "A supplier's public profile; figures only for the supplier itself and admins",
 			"properties": obj{"org_id": str(), "name": str(), "joined_at": timestamp(), "tier": str(), "categories": arrayOf(str()),

@@ -29,6 +29,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/tracing"
+	"github.com/tradeloop/tradeloop/internal/webhooks"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -95,6 +96,9 @@ type Deps struct {
 	// DealTimeout is how long a read waits for the deal's workflow before
 	// it answers 503 (default DefaultDealTimeout); an action waits twice it.
 	DealTimeout time.Duration
+	// WebhooksAllowLocal lets organizations register http endpoints and
+	// endpoints at private addresses (webhooks.CheckURL): dev and tests.
+	WebhooksAllowLocal bool
 }
 
 // DefaultDealTimeout bounds a deal's query: it answers in milliseconds
@@ -122,6 +126,7 @@ type Server struct {
 	identity *identity.Service
 	keys     *idempotency.Keys
 	inbox    *inbox.Service
+	hooks    *webhooks.Service
 	hub      *inbox.Hub
 	// imports holds a token for each catalog import running.
 	imports chan struct{}
@@ -199,6 +204,7 @@ func NewHandlers(d Deps) Handlers {
 		s.finance = finance.New(d.DB, d.Temporal)
 		s.identity, s.keys, s.events = identity.New(d.DB), idempotency.New(d.DB), payments.NewEvents(d.DB)
 		s.inbox, s.hub = inbox.New(d.DB), inbox.NewHub(d.DB, d.Logger)
+		s.hooks = webhooks.New(d.DB, d.WebhooksAllowLocal)
 	}
 	m := newMetrics()
 	if d.DB != nil {

@@ -389,3 +389,38 @@ type User struct {
 	Role      UserRole  `json:"role"`
 	CreatedAt time.Time `json:"created_at"`
 }
+
+type WebhookAttempt struct {
+	DeliveryID uuid.UUID `json:"delivery_id"`
+	Attempt    int32     `json:"attempt"`
+	At         time.Time `json:"at"`
+	Status     *int32    `json:"status"`
+	Error      string    `json:"error"`
+	DurationMs int32     `json:"duration_ms"`
+}
+
+type WebhookDelivery struct {
+	ID            uuid.UUID  `json:"id"`
+	EndpointID    uuid.UUID  `json:"endpoint_id"`
+	Key           string     `json:"key"`
+	Status        string     `json:"status"`
+	Attempts      int32      `json:"attempts"`
+	NextAttemptAt time.Time  `json:"next_attempt_at"`
+	LastStatus    *int32     `json:"last_status"`
+	LastError     string     `json:"last_error"`
+	CreatedAt     time.Time  `json:"created_at"`
+	DeliveredAt   *time.Time `json:"delivered_at"`
+}
+
+type WebhookEndpoint struct {
+	ID           uuid.UUID  `json:"id"`
+	OrgID        uuid.UUID  `json:"org_id"`
+	Url          string     `json:"url"`
+	Description  string     `json:"description"`
+	Secret       string     `json:"secret"`
+	Enabled      bool       `json:"enabled"`
+	DisabledAt   *time.Time `json:"disabled_at"`
+	DisabledWhy  string     `json:"disabled_why"`
+	FailingSince *time.Time `json:"failing_since"`
+	CreatedAt    time.Time  `json:"created_at"`
+}

@@ -35,6 +35,11 @@ type Config struct {
 	Dev      Dev
 	Tracing  Tracing
 	Mail     Mail
+	// WebhooksAllowLocal lets organizations register http endpoints and
+	// endpoints at loopback and private addresses (the dev stack's
+	// receiver, tests). Off in production: the platform would otherwise
+	// post into its own network for anyone who asks.
+	WebhooksAllowLocal bool `env:"WEBHOOKS_ALLOW_LOCAL" envDefault:"false"`
 	// ShutdownTimeout bounds how long a service drains in-flight work on
 	// SIGINT/SIGTERM before it exits anyway.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`

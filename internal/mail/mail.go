@@ -140,5 +140,9 @@ func Subject(kind, dealID string) string {
 	if words == "" {
 		words = "notice"
 	}
-	return "Tradeloop: " + strings.ToUpper(words[:1]) + words[1:] + " (" + dealID + ")"
+	subject := "Tradeloop: " + strings.ToUpper(words[:1]) + words[1:]
+	if dealID == "" {
+		return subject // a notice about no deal (a webhook endpoint disabled)
+	}
+	return subject + " (" + dealID + ")"
 }

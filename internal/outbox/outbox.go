@@ -1,8 +1,9 @@
 // Package outbox delivers the deals' notifications that their rounds of
 // bookkeeping wrote into the notification outbox (readmodel.WriteBooks):
-// each into its users' in-app inboxes (internal/inbox) and to the
-// notifier, marked delivered once the notifier succeeds, a failure tried
-// again later with a growing gap, every attempt counted on its row.
+// each into its users' in-app inboxes (internal/inbox), its organization's
+// webhook deliveries (internal/webhooks) and to the notifier, marked
+// delivered once the notifier succeeds, a failure tried again later with a
+// growing gap, every attempt counted on its row.
 // Dispatchers on several workers share the work: a row being delivered is
 // locked, and the others skip it.
 package outbox
@@ -19,6 +20,7 @@ import (
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/inbox"
+	"github.com/tradeloop/tradeloop/internal/webhooks"
 )
 
 // Dispatcher delivers the outbox's notifications.
@@ -116,6 +118,11 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 			// notification is in its users' inboxes exactly when it is
 			// marked delivered, whatever the channels below do.
 			if err := inbox.Put(ctx, q, r.Key); err != nil {
+				return err
+			}
+			// So are its webhook deliveries, which the webhook
+			// dispatcher posts on its own schedule.
+			if err := webhooks.Put(ctx, q, r.Key, now); err != nil {
 				return err
 			}
 			n := activities.Notification{Key: r.Key, DealID: r.DealID, OrgID: r.OrgID, Kind: r.Kind, Text: r.Text}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,6 +37,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/tracing"
 	"github.com/tradeloop/tradeloop/internal/tracking"
+	"github.com/tradeloop/tradeloop/internal/webhooks"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -178,8 +180,9 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 }
 
 // StartOutbox starts delivering the deals' notifications from the outbox
-// until stop is called: into the users' in-app inboxes, to the log, and by
-// e-mail when SMTP_HOST is set.
+// until stop is called: into the users' in-app inboxes, to the log, by
+// e-mail when SMTP_HOST is set, and to the organizations' webhook
+// endpoints.
 func StartOutbox(d Deps) (stop func(), err error) {
 	notifier := activities.Notifiers{activities.LogNotifier{Logger: d.Logger.With("component", "notifications")}}
 	if d.Config.Mail.On() {
@@ -191,15 +194,14 @@ func StartOutbox(d Deps) (stop func(), err error) {
 		d.Logger.Info("notifications by e-mail", "smtp", net.JoinHostPort(d.Config.Mail.SMTPHost, strconv.Itoa(d.Config.Mail.SMTPPort)), "tls", d.Config.Mail.SMTPTLS)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	var wg sync.WaitGroup
 	disp := &outbox.Dispatcher{Pool: d.DB, Logger: d.Logger.With("component", "outbox"), Notifier: notifier}
-	go func() {
-		defer close(done)
-		disp.Run(ctx)
-	}()
+	hooks := &webhooks.Dispatcher{Pool: d.DB, Logger: d.Logger.With("component", "webhooks"), Client: webhooks.Client(d.Config.WebhooksAllowLocal)}
+	wg.Go(func() { disp.Run(ctx) })
+	wg.Go(func() { hooks.Run(ctx) })
 	return func() {
 		cancel()
-		<-done
+		wg.Wait()
 	}, nil
 }
 
@@ -252,20 +254,21 @@ func NewAPI(d Deps) api.Handlers {
 		clientRate = -1 // off
 	}
 	return api.NewHandlers(api.Deps{
-		Codec:            codec,
-		CodecOrigins:     d.Config.HTTP.CodecOrigins,
-		ClientRateLimit:  clientRate,
-		ClientRateBurst:  d.Config.HTTP.ClientRateBurst,
-		TrustedProxies:   proxies,
-		KeyRotationGrace: d.Config.Keys.RotationGrace,
-		Logger:           d.Logger,
-		Tracing:          d.Tracing,
-		Temporal:         d.Temporal,
-		DB:               d.DB,
-		Stripe:           stripeClient,
-		TaskQueue:        TaskQueue(d.Config),
-		Policy:           Policy(d.Config),
-		WebhookSecret:    d.Config.Stripe.WebhookSecret,
+		Codec:              codec,
+		CodecOrigins:       d.Config.HTTP.CodecOrigins,
+		ClientRateLimit:    clientRate,
+		ClientRateBurst:    d.Config.HTTP.ClientRateBurst,
+		TrustedProxies:     proxies,
+		KeyRotationGrace:   d.Config.Keys.RotationGrace,
+		Logger:             d.Logger,
+		Tracing:            d.Tracing,
+		Temporal:           d.Temporal,
+		DB:                 d.DB,
+		Stripe:             stripeClient,
+		TaskQueue:          TaskQueue(d.Config),
+		Policy:             Policy(d.Config),
+		WebhookSecret:      d.Config.Stripe.WebhookSecret,
+		WebhooksAllowLocal: d.Config.WebhooksAllowLocal,
 		Checks: map[string]api.Pinger{
 			"postgres": d.DB,
 			"temporal": api.PingerFunc(func(ctx context.Context) error {

@@ -20,7 +20,7 @@ const module = "github.com/tradeloop/tradeloop/"
 // The layers of the repository, by package (paths relative to the module).
 var (
 	// Dev servers and the dev stack: `tradeloop dev` and the tests use them.
-	devOnly = []string{"internal/devstack", "internal/pgcluster", "internal/temporalserver", "internal/seed"}
+	devOnly = []string{"internal/devstack", "internal/pgcluster", "internal/temporalserver", "internal/seed", "internal/hooksink", "internal/mailsink"}
 	// The load generator and what only it uses.
 	benchOnly = []string{"internal/bench", "internal/bench/baseline", "internal/dealclient", "internal/childproc"}
 	// Code only tests import.

@@ -43,7 +43,7 @@ func devEnv(t *testing.T) []string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	_ = os.Chmod(dir, 0o755) // PostgreSQL may run as another user
-	env := []string{"TRADELOOP_DATA_DIR=" + dir, "HTTP_ADDR=127.0.0.1:0", "METRICS_ADDR=127.0.0.1:0", "TRADELOOP_DEV_MAIL_ADDR=127.0.0.1:0", "DATABASE_URL=", "LOG_LEVEL=warn"}
+	env := []string{"TRADELOOP_DATA_DIR=" + dir, "HTTP_ADDR=127.0.0.1:0", "METRICS_ADDR=127.0.0.1:0", "TRADELOOP_DEV_MAIL_ADDR=127.0.0.1:0", "TRADELOOP_DEV_HOOKS_ADDR=127.0.0.1:0", "DATABASE_URL=", "LOG_LEVEL=warn"}
 	for _, name := range []string{"TEMPORAL_PORT", "TEMPORAL_UI_PORT", "TRADELOOP_PG_PORT"} {
 		p, err := freeport.Get()
 		if err != nil {

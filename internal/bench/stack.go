@@ -48,7 +48,7 @@ func startStack(ctx context.Context, o Options) (*ownStack, error) {
 		}
 	}
 	for k, v := range map[string]string{
-		"TRADELOOP_DATA_DIR": s.dir, "HTTP_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0", "DATABASE_URL": "", "TRADELOOP_DEV_MAIL_ADDR": "127.0.0.1:0",
+		"TRADELOOP_DATA_DIR": s.dir, "HTTP_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0", "DATABASE_URL": "", "TRADELOOP_DEV_MAIL_ADDR": "127.0.0.1:0", "TRADELOOP_DEV_HOOKS_ADDR": "127.0.0.1:0",
 		// The load comes from one address: no per-address limit.
 		"HTTP_CLIENT_RATE_LIMIT": "0", "DEAL_POLICY_SCALE": strconv.FormatFloat(o.PolicyScale, 'g', -1, 64), "TRACKING_SIM_STEP": o.SimStep.String(),
 		// The sandbox and the simulated carrier: nothing leaves the machine.

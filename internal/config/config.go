@@ -187,6 +187,9 @@ type Dev struct {
 	// MailAddr serves the page of the dev stack's mail sink (used when
 	// SMTP_HOST is not set).
 	MailAddr string `env:"TRADELOOP_DEV_MAIL_ADDR" envDefault:"127.0.0.1:8025"`
+	// HooksAddr serves the dev stack's webhook receiver, where the demo
+	// organizations' endpoints point, and its page.
+	HooksAddr string `env:"TRADELOOP_DEV_HOOKS_ADDR" envDefault:"127.0.0.1:8026"`
 }
 
 // Mail is the e-mail channel of notifications: off without SMTP_HOST

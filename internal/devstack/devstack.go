@@ -54,6 +54,9 @@ type Info struct {
 	// MailURL shows the mail the stack sent to its mail sink; empty when
 	// SMTP_HOST sends it to a real mail server.
 	MailURL string
+	// HooksURL shows the webhook deliveries the demo buyer's and
+	// supplier's endpoints received.
+	HooksURL string
 }
 
 // Options change what the stack runs.
@@ -180,6 +183,13 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 	if err != nil {
 		return err
 	}
+	// The demo organizations' webhooks go to a receiver on this machine.
+	cfg.WebhooksAllowLocal = true
+	hooksURL, stopHooks, err := startHookSink(ctx, pool, demo, cfg.Dev.HooksAddr)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, stopHooks)
 
 	tr, err := tracing.Start(ctx, cfg.Tracing, "dev")
 	if err != nil {
@@ -270,6 +280,7 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 			HistoryKeys:     cfg.Temporal.HistoryKeys,
 			CodecURL:        codecURL,
 			MailURL:         mailURL,
+			HooksURL:        hooksURL,
 		})
 	}
 	select {
@@ -311,9 +322,11 @@ Tradeloop dev stack is up (%.1fs)
   API reference %s/docs
   Metrics      %s
   Mail         %s
+  Webhooks     %s   (the demo buyer's and supplier's endpoints, signatures checked)
 
   Demo API keys (kept in %s/demo-keys.json):
-`, took.Seconds(), i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.CodecURL, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.APIURL, orNone(i.MetricsURL), mailLine(i.MailURL), i.DataDir)
+`, took.Seconds(), i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.CodecURL, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.APIURL,
+		orNone(i.MetricsURL), mailLine(i.MailURL), i.HooksURL, i.DataDir)
 	for _, d := range i.DemoUsers {
 		fmt.Fprintf(w, "    %-9s %s   (org %s)\n", d.Role, d.Key, d.OrgID)
 	}

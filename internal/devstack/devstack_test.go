@@ -34,7 +34,7 @@ func testConfig(t *testing.T) config.Config {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(map[string]string{"TRADELOOP_DATA_DIR": dir, "HTTP_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0", "TRADELOOP_DEV_MAIL_ADDR": "127.0.0.1:0"})
+	cfg, err := config.Load(map[string]string{"TRADELOOP_DATA_DIR": dir, "HTTP_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0", "TRADELOOP_DEV_MAIL_ADDR": "127.0.0.1:0", "TRADELOOP_DEV_HOOKS_ADDR": "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,6 +178,36 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the demo supplier's inbox: %+v", inbox)
 		}
+	}
+	// And a signed webhook delivery at the demo supplier's endpoint, which
+	// the stack's receiver verified.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		_, page := get(t, first.info.HooksURL+"?format=json")
+		var got []struct {
+			Endpoint string
+			Verified bool
+			Event    struct {
+				Type   string
+				DealID string `json:"deal_id"`
+			} `json:"event"`
+		}
+		_ = json.Unmarshal([]byte(page), &got)
+		found := false
+		for _, d := range got {
+			if !d.Verified {
+				t.Fatalf("the receiver refused a delivery: %.500s", page)
+			}
+			found = found || d.Endpoint == "supplier" && d.Event.Type == "invited_to_quote" && d.Event.DealID == deal.DealID
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the webhook receiver holds %.500s, want the supplier's invitation to %s", page, deal.DealID)
+		}
+	}
+	if code, page := get(t, first.info.HooksURL); code != http.StatusOK || !strings.Contains(page, "signature verified") {
+		t.Fatalf("webhook page %d %.300s", code, page)
 	}
 
 	// Metrics are on their own listener, not the API's.

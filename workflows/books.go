@@ -35,14 +35,21 @@ import (
 // round the bounds allow before a confirmation (nextRoundWaits) asks for
 // the confirmation as it answers, so the bookkeeping activity runs beside
 // the deal instead of inside the next action, which waited for it
-// (handOffBooks). A change to come takes version 4.
+// (handOffBooks); and its deals remind suppliers of their quotes
+// (dealRemindsQuotes). A change to come takes version 4.
 const versionDeal = "deal"
 
 // dealRecordedRounds is versionDeal's version 2.
 const dealRecordedRounds workflow.Version = 2
 
-// dealConfirmsAhead is versionDeal's version 3.
-const dealConfirmsAhead workflow.Version = 3
+// dealConfirmsAhead and dealRemindsQuotes are versionDeal's version 3,
+// whose deals also remind an invited supplier Policy.QuoteReminder before
+// its quote is due and tell a buyer without a quote when its inquiry goes
+// to the next suppliers (quote.go).
+const (
+	dealConfirmsAhead workflow.Version = 3
+	dealRemindsQuotes workflow.Version = 3
+)
 
 // has reports whether the deal makes the change marked by the version
 // named change: every deal with versionDeal does.

@@ -372,6 +372,7 @@ func (p Policy) withDefaults() Policy {
 		}
 	}
 	pick(&p.QuoteSLA, def.QuoteSLA)
+	pick(&p.QuoteReminder, def.QuoteReminder)
 	pick(&p.InquiryExpiry, def.InquiryExpiry)
 	pick(&p.SampleShipping, def.SampleShipping)
 	pick(&p.SampleAutoApprove, def.SampleAutoApprove)
@@ -434,6 +435,9 @@ func (d *deal) nextDeadline() (string, time.Time) {
 			if inv.Status == InvitationPending && inv.DueAt.Before(bestAt) {
 				best, bestAt = "quote_sla", inv.DueAt
 			}
+			if at, ok := d.reminderAt(inv); ok && at.Before(bestAt) {
+				best, bestAt = deadlineQuoteReminder, at
+			}
 		}
 	}
 	for _, p := range d.state.Payments {
@@ -448,12 +452,14 @@ func (d *deal) nextDeadline() (string, time.Time) {
 }
 
 func (d *deal) onDeadline(ctx workflow.Context, name string) {
-	if name != "quote_sla" {
+	if name != "quote_sla" && name != deadlineQuoteReminder {
 		delete(d.state.Deadlines, name)
 	}
 	switch name {
 	case "quote_sla":
 		d.quoteSLAPassed(ctx)
+	case deadlineQuoteReminder:
+		d.remindSuppliers(ctx)
 	case DeadlineInquiryExpires:
 		d.closeOpenQuotes(ctx, "")
 		d.finish(ctx, StageExpired, EventInquiryExpired, "no quote was accepted before the inquiry expired", 0)

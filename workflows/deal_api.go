@@ -139,7 +139,10 @@ type Actor struct {
 
 // Policy holds a deal's deadlines. Zero fields take DefaultPolicy's values.
 type Policy struct {
-	QuoteSLA      time.Duration `json:"quote_sla"`
+	QuoteSLA time.Duration `json:"quote_sla"`
+	// QuoteReminder is how long before its quote is due an invited
+	// supplier that has not quoted is reminded (deals from versionDeal 3).
+	QuoteReminder time.Duration `json:"quote_reminder"`
 	InquiryExpiry time.Duration `json:"inquiry_expiry"`
 	// InitialInvites suppliers of the dispatch list are invited at once; each
 	// late or declining one is replaced by the next on the list.
@@ -178,6 +181,7 @@ func DefaultPolicy() Policy {
 	const day = 24 * time.Hour
 	return Policy{
 		QuoteSLA:            2 * time.Hour,
+		QuoteReminder:       30 * time.Minute,
 		InquiryExpiry:       72 * time.Hour,
 		InitialInvites:      3,
 		SampleShipping:      14 * day,
@@ -473,6 +477,8 @@ type Invitation struct {
 	Status     InvitationStatus `json:"status"`
 	InvitedAt  time.Time        `json:"invited_at"`
 	DueAt      time.Time        `json:"due_at"`
+	// Reminded: the supplier was reminded that its quote is due soon.
+	Reminded bool `json:"reminded,omitempty"`
 }
 
 // QuoteStatus is where a quote stands.

@@ -13,7 +13,7 @@ func (p Policy) Scaled(f float64) Policy {
 		return p
 	}
 	for _, d := range []*time.Duration{
-		&p.QuoteSLA, &p.InquiryExpiry, &p.SampleShipping, &p.SampleAutoApprove, &p.ContractSigning,
+		&p.QuoteSLA, &p.QuoteReminder, &p.InquiryExpiry, &p.SampleShipping, &p.SampleAutoApprove, &p.ContractSigning,
 		&p.DepositDue, &p.BalanceDue, &p.PaymentGrace, &p.PaymentReconcile, &p.InspectionWindow,
 		&p.InspectionReminder, &p.DisputeAnswer, &p.DisputeSettlement, &p.TrackingStall,
 	} {

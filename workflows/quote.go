@@ -35,15 +35,69 @@ func (d *deal) inviteNextAt(now time.Time) {
 
 // quoteSLAPassed marks every supplier whose quote is overdue as late and
 // sends the inquiry to the next supplier on the dispatch list in its place.
+// From dealRemindsQuotes on, a buyer without a quote yet is told.
 func (d *deal) quoteSLAPassed(ctx workflow.Context) {
 	now := workflow.Now(ctx)
+	late, invited := 0, 0
 	for i := range d.state.Invitations {
 		inv := &d.state.Invitations[i]
 		if inv.Status == InvitationPending && !inv.DueAt.After(now) {
 			inv.Status = InvitationLate
 			d.event(ctx, EventSupplierLate, inv.SupplierID, fmt.Sprintf("no quote within %s", d.in.Policy.QuoteSLA))
+			late++
+			before := d.nextInvite
 			d.inviteNext(ctx)
+			invited += d.nextInvite - before
 		}
+	}
+	if late == 0 || d.features < dealRemindsQuotes || d.anyQuoted() {
+		return
+	}
+	text := fmt.Sprintf("No supplier quoted within %s: your inquiry went to %s on the dispatch list.", inWords(d.in.Policy.QuoteSLA), count(int64(invited), "more supplier"))
+	if invited == 0 {
+		text = fmt.Sprintf("No supplier quoted within %s, and no other supplier on the dispatch list is left: the inquiry stays open until it expires (%s UTC).",
+			inWords(d.in.Policy.QuoteSLA), d.state.Deadlines[DeadlineInquiryExpires].UTC().Format("2006-01-02 15:04"))
+	}
+	d.notify(d.in.Inquiry.BuyerOrgID, "inquiry_redispatched", text)
+}
+
+// anyQuoted reports whether a supplier has quoted.
+func (d *deal) anyQuoted() bool {
+	for _, inv := range d.state.Invitations {
+		if inv.Status == InvitationQuoted {
+			return true
+		}
+	}
+	return false
+}
+
+// deadlineQuoteReminder is the main loop's name for the next reminder of a
+// supplier whose quote is due soon (dealRemindsQuotes).
+const deadlineQuoteReminder = "quote_reminder"
+
+// reminderAt is when inv's supplier is reminded of its quote, if it is:
+// Policy.QuoteReminder before it is due, once, while it has not quoted,
+// and only if the reminder falls after the invitation.
+func (d *deal) reminderAt(inv Invitation) (time.Time, bool) {
+	if d.features < dealRemindsQuotes || inv.Status != InvitationPending || inv.Reminded {
+		return time.Time{}, false
+	}
+	at := inv.DueAt.Add(-d.in.Policy.QuoteReminder)
+	return at, at.After(inv.InvitedAt)
+}
+
+// remindSuppliers reminds each supplier whose reminder is due that its
+// quote is due soon.
+func (d *deal) remindSuppliers(ctx workflow.Context) {
+	now := workflow.Now(ctx)
+	for i := range d.state.Invitations {
+		inv := &d.state.Invitations[i]
+		if at, ok := d.reminderAt(*inv); !ok || at.After(now) {
+			continue
+		}
+		inv.Reminded = true
+		d.notify(inv.SupplierID, "quote_due_soon", fmt.Sprintf("Your quote for %d %s of %s is due in %s (%s UTC); after that the inquiry goes to another supplier.",
+			d.in.Inquiry.Quantity, d.in.Inquiry.Unit, d.in.Inquiry.Product, inWords(inv.DueAt.Sub(now)), inv.DueAt.UTC().Format("2006-01-02 15:04")))
 	}
 }
 

@@ -686,7 +686,7 @@ func (d *deal) resumeInput() DealInput {
 	in.Resume = &DealResume{
 		State: d.state, NextInvite: d.nextInvite, QuoteSeq: d.quoteSeq, Proposals: d.proposals,
 		Trackers: d.trackers, Projected: d.projected, Rounds: d.rounds, Notified: d.notified + len(d.outbox),
-		Marks: d.marks.export(),
+		Marks: d.marks.export(), Reminded: d.remindedOrder,
 	}
 	return in
 }
@@ -708,6 +708,11 @@ func resumeDeal(ctx workflow.Context, in DealInput) (DealState, error) {
 	}
 	if d.state.Deadlines == nil {
 		d.state.Deadlines = map[string]time.Time{}
+	}
+	d.remindedOrder = r.Reminded
+	d.reminded = map[string]bool{}
+	for _, k := range r.Reminded {
+		d.reminded[k] = true
 	}
 	d.upsertSearchAttributes(ctx)
 	if d.features >= dealRecordedRounds {

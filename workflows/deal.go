@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -131,6 +132,10 @@ type deal struct {
 	quickRunning int
 	// features is the deal's versionDeal (books.go).
 	features workflow.Version
+	// reminded holds the reminders sent (reminders.go), remindedOrder
+	// the same in the order sent, for the next run.
+	reminded      map[string]bool
+	remindedOrder []string
 	// updateTask is the workflow task that accepted the deal's latest
 	// update, endedTask the one that ended the deal (roundRecorded).
 	updateTask, endedTask workflowTask
@@ -373,6 +378,9 @@ func (p Policy) withDefaults() Policy {
 	}
 	pick(&p.QuoteSLA, def.QuoteSLA)
 	pick(&p.QuoteReminder, def.QuoteReminder)
+	if p.Reminders == nil {
+		p.Reminders = def.Reminders
+	}
 	pick(&p.InquiryExpiry, def.InquiryExpiry)
 	pick(&p.SampleShipping, def.SampleShipping)
 	pick(&p.SampleAutoApprove, def.SampleAutoApprove)
@@ -440,6 +448,11 @@ func (d *deal) nextDeadline() (string, time.Time) {
 			}
 		}
 	}
+	for _, r := range d.reminders() {
+		if best == "" || r.at.Before(bestAt) {
+			best, bestAt = reminderPrefix+r.key, r.at
+		}
+	}
 	for _, p := range d.state.Payments {
 		if p.Kind != PaymentCharge || p.Status != PaymentPending {
 			continue
@@ -452,6 +465,10 @@ func (d *deal) nextDeadline() (string, time.Time) {
 }
 
 func (d *deal) onDeadline(ctx workflow.Context, name string) {
+	if key, ok := strings.CutPrefix(name, reminderPrefix); ok {
+		d.remind(ctx, key)
+		return
+	}
 	if name != "quote_sla" && name != deadlineQuoteReminder {
 		delete(d.state.Deadlines, name)
 	}

@@ -143,6 +143,11 @@ type Policy struct {
 	// QuoteReminder is how long before its quote is due an invited
 	// supplier that has not quoted is reminded (deals from versionDeal 3).
 	QuoteReminder time.Duration `json:"quote_reminder"`
+	// Reminders are how long before a payment, a contract signature or a
+	// dispute answer is due its party is reminded, each once (deals from
+	// versionDeal 3); a reminder as long as its window or longer is not
+	// sent.
+	Reminders []time.Duration `json:"reminders,omitempty"`
 	InquiryExpiry time.Duration `json:"inquiry_expiry"`
 	// InitialInvites suppliers of the dispatch list are invited at once; each
 	// late or declining one is replaced by the next on the list.
@@ -182,6 +187,7 @@ func DefaultPolicy() Policy {
 	return Policy{
 		QuoteSLA:            2 * time.Hour,
 		QuoteReminder:       30 * time.Minute,
+		Reminders:           []time.Duration{day, 2 * time.Hour},
 		InquiryExpiry:       72 * time.Hour,
 		InitialInvites:      3,
 		SampleShipping:      14 * day,
@@ -268,6 +274,8 @@ type DealResume struct {
 	// Rounds is how many projections the deal's runs have made.
 	Rounds   int `json:"rounds,omitempty"`
 	Notified int `json:"notified"`
+	// Reminded are the reminders sent (dealReminders' keys), in order.
+	Reminded []string `json:"reminded,omitempty"`
 	// Marks is what the read model was sent, so the next run sends only
 	// what changes after it (nil: runs continued before they were kept).
 	Marks *ProjectedMarks `json:"marks,omitempty"`

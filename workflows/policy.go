@@ -19,5 +19,10 @@ func (p Policy) Scaled(f float64) Policy {
 	} {
 		*d = max(time.Duration(float64(*d)*f), time.Second)
 	}
+	scaled := make([]time.Duration, len(p.Reminders))
+	for i, r := range p.Reminders {
+		scaled[i] = max(time.Duration(float64(r)*f), time.Second)
+	}
+	p.Reminders = scaled
 	return p
 }

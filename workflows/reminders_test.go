@@ -111,3 +111,105 @@ func TestTheReminderScalesWithThePolicy(t *testing.T) {
 		t.Fatalf("scaled policy: reminder %v, SLA %v", p.QuoteReminder, p.QuoteSLA)
 	}
 }
+
+// The buyer is counted down to the deposit: reminded 24 hours and 2 hours
+// before it is due, each once, and not at all once it has paid.
+func TestTheBuyerIsCountedDownToTheDeposit(t *testing.T) {
+	h := newHarness(t)
+	h.toDeposit() // both signed at 40 minutes: the deposit is due 3 days later
+	due := 40*m + 72*time.Hour
+	h.check(due-24*time.Hour-time.Minute, func(DealState) {
+		if n := notesTo(h, "deposit_due_soon", buyer.OrgID); len(n) != 0 {
+			t.Errorf("reminded a day and a minute before: %+v", n)
+		}
+	})
+	h.check(due-24*time.Hour+time.Minute, func(DealState) {
+		n := notesTo(h, "deposit_due_soon", buyer.OrgID)
+		if len(n) != 1 || !strings.Contains(n[0].Text, "in 1 day") || !strings.Contains(n[0].Text, "USD 3,000.00") || !strings.Contains(n[0].Text, "2026-03-05 09:40 UTC") {
+			t.Errorf("a day before: %+v", n)
+		}
+	})
+	h.check(due-2*time.Hour+time.Minute, func(DealState) {
+		n := notesTo(h, "deposit_due_soon", buyer.OrgID)
+		if len(n) != 2 || !strings.Contains(n[0].Text+n[1].Text, "in 2 hours") {
+			t.Errorf("two hours before: %+v", n)
+		}
+		if n := notesTo(h, "deposit_due_soon", supA.OrgID); len(n) != 0 {
+			t.Errorf("the supplier was told to pay: %+v", n)
+		}
+	})
+	st := h.run(dealInput())
+	if st.Stage != StageCancelled {
+		t.Fatalf("stage %s after the deposit window", st.Stage)
+	}
+	if n := notesTo(h, "deposit_due_soon", buyer.OrgID); len(n) != 2 {
+		t.Fatalf("%d deposit reminders in all, want 2", len(n))
+	}
+}
+
+// A deposit paid in time is not reminded of; the balance is, in its turn.
+func TestAPaidDepositIsNotRemindedOf(t *testing.T) {
+	h := newHarness(t)
+	h.toBalance() // deposit paid at 60 minutes, goods ready at 3 hours
+	due := 3*time.Hour + 72*time.Hour
+	h.check(due-2*time.Hour+time.Minute, func(DealState) {
+		if n := notesTo(h, "deposit_due_soon", buyer.OrgID); len(n) != 0 {
+			t.Errorf("reminded of a paid deposit: %+v", n)
+		}
+		if n := notesTo(h, "balance_due_soon", buyer.OrgID); len(n) != 2 || !strings.Contains(n[0].Text+n[1].Text, "USD 7,000.00") {
+			t.Errorf("balance reminders: %+v", n)
+		}
+	})
+	h.update(due-time.Hour, "pay balance", UpdatePay, PayInput{Actor: buyer, Step: "balance"})
+	h.mem.Script("TRK1", activities.TrackInTransit, activities.TrackDelivered)
+	h.update(due, "ship", UpdateAddShipment, ShipmentInput{Actor: supA, Carrier: "dhl", TrackingNumber: "TRK1"})
+	h.update(due+7*time.Hour, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
+	h.run(dealInput())
+	h.ok("pay deposit", "pay balance", "ship", "accept goods")
+	if n := notesTo(h, "balance_due_soon", buyer.OrgID); len(n) != 2 {
+		t.Fatalf("%d balance reminders in all", len(n))
+	}
+}
+
+// Only the party that has not signed is reminded to sign.
+func TestOnlyThePartyThatHasNotSignedIsReminded(t *testing.T) {
+	h := newHarness(t)
+	h.toContract() // the contract is ready at 20 minutes, to sign within 5 days
+	h.sign(30*m, "sign buyer", buyer)
+	h.check(20*m+5*24*time.Hour-2*time.Hour+time.Minute, func(DealState) {
+		if n := notesTo(h, "contract_sign_soon", supA.OrgID); len(n) != 2 {
+			t.Errorf("the supplier's signing reminders: %+v", n)
+		}
+		if n := notesTo(h, "contract_sign_soon", buyer.OrgID); len(n) != 0 {
+			t.Errorf("the buyer, who signed, reminded: %+v", n)
+		}
+	})
+	h.run(dealInput())
+	h.ok("sign buyer")
+}
+
+// The supplier is reminded to answer a dispute before it goes to a
+// mediator, and not once it has answered.
+func TestTheSupplierIsRemindedToAnswerADispute(t *testing.T) {
+	h := newHarness(t)
+	h.toInspection()
+	h.update(7*time.Hour, "dispute", UpdateOpenDispute, DisputeInput{Actor: buyer, Reason: "short shipment"})
+	due := 7*time.Hour + 72*time.Hour
+	h.check(due-2*time.Hour+time.Minute, func(st DealState) {
+		n := notesTo(h, "dispute_answer_soon", supA.OrgID)
+		if len(n) != 2 || !strings.Contains(n[0].Text+n[1].Text, "in 1 day") {
+			t.Errorf("the supplier's dispute reminders: %+v", n)
+		}
+		if n := notesTo(h, "dispute_answer_soon", buyer.OrgID); len(n) != 0 {
+			t.Errorf("the buyer, who opened it, reminded: %+v", n)
+		}
+	})
+	h.update(due-time.Hour, "answer", UpdateAnswerDispute, ActorInput{Actor: supA, Note: "all units were shipped"})
+	h.update(due, "escalate", UpdateEscalateDispute, ActorInput{Actor: buyer})
+	h.signal(due+time.Hour, SignalMediatorDecision, MediatorDecision{Actor: med, Outcome: OutcomeRelease, Note: "shipped in full"})
+	h.run(dealInput())
+	h.ok("dispute", "answer", "escalate")
+	if n := notesTo(h, "dispute_answer_soon", supA.OrgID); len(n) != 2 {
+		t.Fatalf("%d dispute reminders in all", len(n))
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tradeloop/tradeloop/internal/inbox"
+	"github.com/tradeloop/tradeloop/internal/preferences"
 )
 
 // errNoNotification answers for an entry the caller does not have, its
@@ -144,4 +145,38 @@ func (s *Server) streamNotifications(c echo.Context) error {
 			return nil // the client left
 		}
 	}
+}
+
+// getNotificationPreferences serves the caller's channels per kind.
+func (s *Server) getNotificationPreferences(c echo.Context) error {
+	prefs, err := s.prefs.Of(c.Request().Context(), principal(c).UserID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"preferences": prefs})
+}
+
+// NotificationPreferenceChanges turns channels of kinds on or off.
+type NotificationPreferenceChanges struct {
+	Changes []preferences.Change `json:"changes"`
+}
+
+// setNotificationPreferences makes the caller's changes, all or none, and
+// answers with its preferences after them.
+func (s *Server) setNotificationPreferences(c echo.Context) error {
+	var r NotificationPreferenceChanges
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	err := s.prefs.Set(c.Request().Context(), principal(c).UserID, r.Changes)
+	var ce *preferences.ChangeError
+	switch {
+	case errors.As(err, &ce):
+		return invalid(fmt.Sprintf("changes[%d]", ce.Index), "%s", ce.Reason)
+	case errors.Is(err, preferences.ErrTooManyChanges):
+		return invalid("changes", "at most %d at once", preferences.MaxChanges)
+	case err != nil:
+		return err
+	}
+	return s.getNotificationPreferences(c)
 }

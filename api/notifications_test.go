@@ -293,3 +293,52 @@ func TestLiveStreamBringsOnlyTheUsersOwnNewEntries(t *testing.T) {
 		}
 	}
 }
+
+// A user reads its channels per kind and turns those of deal kinds off;
+// money and legal kinds stay on, whatever it sends.
+func TestNotificationPreferencesThroughTheAPI(t *testing.T) {
+	p := newPlatform(t)
+	type prefs struct {
+		Preferences []struct {
+			Kind      string
+			Class     string
+			Mandatory bool
+			Channels  map[string]bool
+		}
+	}
+	var before prefs
+	p.must(http.StatusOK, p.do("supplier", "GET", "/v1/notifications/preferences", nil)).json(t, &before)
+	if len(before.Preferences) < 30 {
+		t.Fatalf("%d kinds", len(before.Preferences))
+	}
+	var after prefs
+	p.must(http.StatusOK, p.do("supplier", "PUT", "/v1/notifications/preferences",
+		`{"changes":[{"kind":"invited_to_quote","channel":"email","enabled":false}]}`)).json(t, &after)
+	for _, k := range after.Preferences {
+		if k.Kind == "invited_to_quote" && (k.Channels["email"] || !k.Channels["inbox"] || k.Mandatory) {
+			t.Errorf("%+v", k)
+		}
+		if k.Kind == "deposit_due" && (!k.Mandatory || !k.Channels["email"]) {
+			t.Errorf("%+v", k)
+		}
+	}
+	for _, body := range []string{
+		`{"changes":[{"kind":"deposit_due","channel":"email","enabled":false}]}`,
+		`{"changes":[{"kind":"dispute_opened","channel":"inbox","enabled":false}]}`,
+		`{"changes":[{"kind":"nope","channel":"email","enabled":false}]}`,
+		`{"changes":[{"kind":"goods_shipped","channel":"pigeon","enabled":false}]}`,
+		`{"changes":[` + strings.Repeat(`{"kind":"goods_shipped","channel":"email","enabled":false},`, 250) + `{"kind":"goods_shipped","channel":"email","enabled":false}]}`,
+	} {
+		if res := p.do("supplier", "PUT", "/v1/notifications/preferences", body); res.status != http.StatusUnprocessableEntity {
+			t.Errorf("%.80s: %d %s", body, res.status, res.body)
+		}
+	}
+	// Another user's preferences are its own.
+	var other prefs
+	p.must(http.StatusOK, p.do("supplier2", "GET", "/v1/notifications/preferences", nil)).json(t, &other)
+	for _, k := range other.Preferences {
+		if k.Kind == "invited_to_quote" && !k.Channels["email"] {
+			t.Error("supplier2 sees supplier's choice")
+		}
+	}
+}

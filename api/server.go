@@ -27,6 +27,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
+	"github.com/tradeloop/tradeloop/internal/preferences"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/tracing"
 	"github.com/tradeloop/tradeloop/internal/webhooks"
@@ -127,6 +128,7 @@ type Server struct {
 	keys     *idempotency.Keys
 	inbox    *inbox.Service
 	hooks    *webhooks.Service
+	prefs    *preferences.Service
 	hub      *inbox.Hub
 	// imports holds a token for each catalog import running.
 	imports chan struct{}
@@ -205,6 +207,7 @@ func NewHandlers(d Deps) Handlers {
 		s.identity, s.keys, s.events = identity.New(d.DB), idempotency.New(d.DB), payments.NewEvents(d.DB)
 		s.inbox, s.hub = inbox.New(d.DB), inbox.NewHub(d.DB, d.Logger)
 		s.hooks = webhooks.New(d.DB, d.WebhooksAllowLocal)
+		s.prefs = preferences.New(d.DB)
 	}
 	m := newMetrics()
 	if d.DB != nil {

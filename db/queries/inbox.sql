@@ -1,12 +1,14 @@
 -- name: PutInInboxes :exec
--- One entry per recipient of the notification (notification_recipients);
--- a repeat adds nothing.
+-- One entry per recipient of the notification (notification_recipients)
+-- that has not turned the inbox off for its kind; a repeat adds nothing.
 -- Each new entry is announced on the inbox_entries channel as
 -- "<user_id> <entry id>" when the transaction commits (inbox.Hub).
 WITH added AS (
     INSERT INTO inbox (user_id, key, created_at)
     SELECT r.user_id, r.key, r.created_at FROM notification_recipients r
     WHERE r.key = @key
+      AND NOT EXISTS (SELECT 1 FROM notification_preferences p JOIN notification_outbox n ON n.key = r.key
+                      WHERE p.user_id = r.user_id AND p.kind = n.kind AND p.channel = 'inbox' AND NOT p.enabled)
     ON CONFLICT (user_id, key) DO NOTHING
     RETURNING user_id, id
 )
@@ -54,10 +56,13 @@ UPDATE inbox SET read_at = @at::timestamptz
 WHERE user_id = @user_id AND read_at IS NULL AND created_at <= @at::timestamptz;
 
 -- name: MailRecipients :many
--- The recipients of a notification not mailed yet.
+-- The recipients of a notification not mailed yet that have not turned
+-- e-mail off for its kind.
 SELECT r.user_id, r.email, r.name FROM notification_recipients r
 WHERE r.key = @key
   AND NOT EXISTS (SELECT 1 FROM mail_sent m WHERE m.key = r.key AND m.user_id = r.user_id)
+  AND NOT EXISTS (SELECT 1 FROM notification_preferences p JOIN notification_outbox n ON n.key = r.key
+                  WHERE p.user_id = r.user_id AND p.kind = n.kind AND p.channel = 'email' AND NOT p.enabled)
 ORDER BY r.email;
 
 -- name: RecordMailSent :exec

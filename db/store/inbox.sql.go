@@ -190,6 +190,8 @@ const mailRecipients = `-- name: MailRecipients :many
 SELECT r.user_id, r.email, r.name FROM notification_recipients r
 WHERE r.key = $1
   AND NOT EXISTS (SELECT 1 FROM mail_sent m WHERE m.key = r.key AND m.user_id = r.user_id)
+  AND NOT EXISTS (SELECT 1 FROM notification_preferences p JOIN notification_outbox n ON n.key = r.key
+                  WHERE p.user_id = r.user_id AND p.kind = n.kind AND p.channel = 'email' AND NOT p.enabled)
 ORDER BY r.email
 `
 
@@ -199,7 +201,8 @@ type MailRecipientsRow struct {
 	Name   string    `json:"name"`
 }
 
-// The recipients of a notification not mailed yet.
+// The recipients of a notification not mailed yet that have not turned
+// e-mail off for its kind.
 func (q *Queries) MailRecipients(ctx context.Context, key string) ([]MailRecipientsRow, error) {
 	rows, err := q.db.Query(ctx, mailRecipients, key)
 	if err != nil {
@@ -270,14 +273,16 @@ WITH added AS (
     INSERT INTO inbox (user_id, key, created_at)
     SELECT r.user_id, r.key, r.created_at FROM notification_recipients r
     WHERE r.key = $1
+      AND NOT EXISTS (SELECT 1 FROM notification_preferences p JOIN notification_outbox n ON n.key = r.key
+                      WHERE p.user_id = r.user_id AND p.kind = n.kind AND p.channel = 'inbox' AND NOT p.enabled)
     ON CONFLICT (user_id, key) DO NOTHING
     RETURNING user_id, id
 )
 SELECT pg_notify('inbox_entries', user_id::text || ' ' || id::text) FROM added
 `
 
-// One entry per recipient of the notification (notification_recipients);
-// a repeat adds nothing.
+// One entry per recipient of the notification (notification_recipients)
+// that has not turned the inbox off for its kind; a repeat adds nothing.
 // Each new entry is announced on the inbox_entries channel as
 // "<user_id> <entry id>" when the transaction commits (inbox.Hub).
 func (q *Queries) PutInInboxes(ctx context.Context, key string) error {

@@ -247,6 +247,14 @@ type NotificationOutbox struct {
 	DeliveredAt   *time.Time `json:"delivered_at"`
 }
 
+type NotificationPreference struct {
+	UserID    uuid.UUID `json:"user_id"`
+	Kind      string    `json:"kind"`
+	Channel   string    `json:"channel"`
+	Enabled   bool      `json:"enabled"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
 type NotificationRecipient struct {
 	Key       string    `json:"key"`
 	UserID    uuid.UUID `json:"user_id"`

@@ -229,6 +229,7 @@ func (d *deal) bookRound(ctx workflow.Context) (activities.Books, booksMark, err
 
 // bookRoundAt is bookRound made at now.
 func (d *deal) bookRoundAt(now time.Time) (activities.Books, booksMark, error) {
+	d.noticeStageChange()
 	var b activities.Books
 	if d.conf.sent < len(d.outbox) {
 		b.Notifications = slices.Clone(d.outbox[d.conf.sent:])

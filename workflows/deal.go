@@ -136,6 +136,10 @@ type deal struct {
 	// the same in the order sent, for the next run.
 	reminded      map[string]bool
 	remindedOrder []string
+	// stageNotice is a stage the parties are still to be told of, and
+	// roundFrom how much of the outbox the last round had (notices.go).
+	stageNotice Stage
+	roundFrom   int
 	// updateTask is the workflow task that accepted the deal's latest
 	// update, endedTask the one that ended the deal (roundRecorded).
 	updateTask, endedTask workflowTask
@@ -527,6 +531,7 @@ func (d *deal) finish(ctx workflow.Context, stage Stage, reason EventType, detai
 }
 
 func (d *deal) setStage(ctx workflow.Context, s Stage) {
+	d.stageChanged(s)
 	d.state.Stage = s
 	if s.Final() {
 		d.endedTask = thisTask(ctx)

@@ -147,8 +147,8 @@ type Policy struct {
 	// dispute answer is due its party is reminded, each once (deals from
 	// versionDeal 3); a reminder as long as its window or longer is not
 	// sent.
-	Reminders []time.Duration `json:"reminders,omitempty"`
-	InquiryExpiry time.Duration `json:"inquiry_expiry"`
+	Reminders     []time.Duration `json:"reminders,omitempty"`
+	InquiryExpiry time.Duration   `json:"inquiry_expiry"`
 	// InitialInvites suppliers of the dispatch list are invited at once; each
 	// late or declining one is replaced by the next on the list.
 	InitialInvites    int           `json:"initial_invites"`

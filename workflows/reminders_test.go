@@ -213,3 +213,37 @@ func TestTheSupplierIsRemindedToAnswerADispute(t *testing.T) {
 		t.Fatalf("%d dispute reminders in all", len(n))
 	}
 }
+
+// Every stage change reaches both parties: by the change's own
+// notification, or else by a stage_changed one.
+func TestEveryStageChangeReachesBothParties(t *testing.T) {
+	h := newHarness(t)
+	h.toInspection()
+	h.update(7*m*60, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
+	h.run(dealInput())
+	h.ok("pay deposit", "pay balance", "ship", "accept goods")
+	told := func(org, words string) int {
+		n := 0
+		for _, note := range notesTo(h, "stage_changed", org) {
+			if strings.Contains(note.Text, words) {
+				n++
+			}
+		}
+		return n
+	}
+	// The deposit due goes to the buyer; the supplier is told the stage.
+	if told(supA.OrgID, "waiting for the deposit") != 1 || told(buyer.OrgID, "waiting for the deposit") != 0 {
+		t.Errorf("deposit stage: supplier %v, buyer %v", notesTo(h, "stage_changed", supA.OrgID), notesTo(h, "stage_changed", buyer.OrgID))
+	}
+	// contract_ready reaches both: no stage_changed for the contract.
+	if told(supA.OrgID, "contract") != 0 || told(buyer.OrgID, "contract") != 0 {
+		t.Error("a stage_changed for the contract, which contract_ready already told")
+	}
+	// Nothing else tells of the end: both parties are told, once.
+	if told(supA.OrgID, "completed") != 1 || told(buyer.OrgID, "completed") != 1 {
+		t.Errorf("completion: supplier %v, buyer %v", notesTo(h, "stage_changed", supA.OrgID), notesTo(h, "stage_changed", buyer.OrgID))
+	}
+	for _, note := range notesTo(h, "stage_changed", supB.OrgID) {
+		t.Errorf("supB, never awarded, told %q", note.Text)
+	}
+}

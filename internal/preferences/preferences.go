@@ -62,7 +62,7 @@ func Kinds() []Kind {
 		k(Deal, "invited_to_quote", "quote_due_soon", "invitation_closed", "inquiry_redispatched", "quote_submitted",
 			"quote_revised", "counter_offer", "quote_accepted", "sample_requested", "sample_shipped", "sample_delivered",
 			"sample_shipment_failed", "resample_requested", "production_late", "ship_by_extended", "goods_shipped",
-			"goods_delivered"),
+			"goods_delivered", "stage_changed"),
 	)
 	slices.SortFunc(all, func(a, b Kind) int {
 		if a.Name < b.Name {

@@ -1,0 +1,78 @@
+package workflows
+
+import "strings"
+
+// Every stage change reaches both parties (deals from dealStageNotices):
+// a party that the change's own notifications do not reach (the deposit
+// due goes to the buyer; the supplier hears nothing of it) is told the
+// stage in a notification of kind stage_changed, made with the round of
+// bookkeeping that carries the change.
+
+// dealStageNotices is versionDeal's version 3 (books.go).
+const dealStageNotices = dealConfirmsAhead
+
+// stageChanged notes the change to s, to tell the parties of with the
+// next round. The deal's opening stage is not told: the buyer made it,
+// and the invited suppliers hear of the inquiry.
+func (d *deal) stageChanged(s Stage) {
+	if d.features < dealStageNotices || s == StageQuoting || s == d.state.Stage {
+		return
+	}
+	d.stageNotice = s
+}
+
+// noticeStageChange tells each party that no notification since the last
+// round reaches (the change's own, queued before it or after) of the
+// stage the deal is in now.
+func (d *deal) noticeStageChange() {
+	from := min(d.roundFrom, len(d.outbox))
+	d.roundFrom = len(d.outbox)
+	if d.stageNotice == "" {
+		return
+	}
+	d.stageNotice = ""
+	reached := map[string]bool{}
+	for _, note := range d.outbox[from:] {
+		reached[note.OrgID] = true
+	}
+	text := "The deal for " + d.in.Inquiry.Product + " is now " + stageInWords(d.state.Stage) + "."
+	for _, org := range []string{d.in.Inquiry.BuyerOrgID, d.state.SupplierID} {
+		if org != "" && !reached[org] {
+			d.notify(org, "stage_changed", text)
+		}
+	}
+	d.roundFrom = len(d.outbox)
+}
+
+// stageInWords is a stage as people read it.
+func stageInWords(s Stage) string {
+	switch s {
+	case StageSample:
+		return "at the sample"
+	case StageContract:
+		return "at the contract, to be signed"
+	case StageDeposit:
+		return "waiting for the deposit"
+	case StageProduction:
+		return "in production"
+	case StageBalance:
+		return "waiting for the balance"
+	case StageShipping:
+		return "shipping"
+	case StageInspection:
+		return "delivered, in inspection"
+	case StageDispute:
+		return "in dispute"
+	case StageMediation:
+		return "with a mediator"
+	case StageCompleted:
+		return "completed"
+	case StageResolved:
+		return "resolved"
+	case StageCancelled:
+		return "cancelled"
+	case StageExpired:
+		return "expired"
+	}
+	return strings.ToLower(string(s))
+}

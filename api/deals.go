@@ -145,19 +145,14 @@ func (s *Server) createDeal(c echo.Context) error {
 	}
 	ranked := make([]marketplace.Ranked, len(req.Suppliers))
 	for i, id := range req.Suppliers {
-		org := uuid.MustParse(id)
-		ok, err := s.market.IsSupplier(ctx, org)
-		if err != nil {
-			return err
-		}
-		if !ok {
+		sup, err := s.market.Named(ctx, uuid.MustParse(id))
+		if errors.Is(err, marketplace.ErrNotSupplier) {
 			return invalid("suppliers", "%s is not a supplier on the platform", id)
 		}
-		tier, err := s.market.SupplierTier(ctx, org)
 		if err != nil {
 			return err
 		}
-		ranked[i] = marketplace.Ranked{OrgID: id, Tier: tier}
+		ranked[i] = sup
 	}
 	return s.startDeal(c, req, ranked, "")
 }
@@ -175,7 +170,7 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 	ctx := c.Request().Context()
 	suppliers := make([]workflows.Supplier, len(ranked))
 	for i, r := range ranked {
-		suppliers[i] = workflows.Supplier{OrgID: r.OrgID, Tier: r.Tier, Reason: r.Reason}
+		suppliers[i] = workflows.Supplier{OrgID: r.OrgID, Name: r.Name, Tier: r.Tier, Reason: r.Reason}
 	}
 	p := principal(c)
 	dealID := uuid.NewString()

@@ -88,6 +88,12 @@ func TestEachUserReadsAndMarksOnlyItsOwnInbox(t *testing.T) {
 			}
 		}
 	}
+	for _, n := range buy.Notifications {
+		// The buyer reads who quoted by the supplier's name.
+		if n.Kind == string(workflows.EventQuoteSubmitted) && !strings.Contains(n.Text, "from supplier org:") {
+			t.Errorf("the buyer's quote notice %q does not name the supplier", n.Text)
+		}
+	}
 	if slices.Contains(buy.kinds(), "quote_accepted") || slices.Contains(sup.kinds(), string(workflows.EventQuoteSubmitted)) {
 		t.Fatalf("a party got the other's notification: buyer %v, supplier %v", buy.kinds(), sup.kinds())
 	}

@@ -233,7 +233,10 @@ type Inquiry struct {
 // commission.
 type Supplier struct {
 	OrgID string `json:"org_id"`
-	Tier  string `json:"tier"`
+	// Name is the organization's, for the texts people read (deals started
+	// before it was carried show the ID).
+	Name string `json:"name,omitempty"`
+	Tier string `json:"tier"`
 	// Reason is why dispatch ranked the supplier here, when the inquiry
 	// named a category instead of suppliers.
 	Reason string `json:"reason,omitempty"`

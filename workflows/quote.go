@@ -193,7 +193,7 @@ func (d *deal) submitQuote(ctx workflow.Context, q QuoteInput) {
 		kind = EventQuoteRevised
 	}
 	d.event(ctx, kind, q.Actor.OrgID, fmt.Sprintf("q%d: %d × %d = %d %s", d.quoteSeq, d.in.Inquiry.Quantity, unit, total, d.state.Currency))
-	d.notify(d.in.Inquiry.BuyerOrgID, string(kind), fmt.Sprintf("Quote q%d from %s: total %s.", d.quoteSeq, q.Actor.OrgID, d.amount(total)))
+	d.notify(d.in.Inquiry.BuyerOrgID, string(kind), fmt.Sprintf("Quote q%d from %s: total %s.", d.quoteSeq, d.supplierName(q.Actor.OrgID), d.amount(total)))
 }
 
 func (d *deal) checkDecline(_ workflow.Context, in DeclineInput) error {
@@ -312,4 +312,15 @@ func (d *deal) closeOpenQuotes(ctx workflow.Context, winner string) {
 			d.notify(inv.SupplierID, "invitation_closed", "The inquiry was closed.")
 		}
 	}
+}
+
+// supplierName is the name of the supplier org as the dispatch list has
+// it, or its ID.
+func (d *deal) supplierName(org string) string {
+	for _, s := range d.in.Suppliers {
+		if s.OrgID == org && s.Name != "" {
+			return s.Name
+		}
+	}
+	return org
 }

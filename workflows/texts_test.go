@@ -24,16 +24,20 @@ func TestDurationsInWords(t *testing.T) {
 	}
 }
 
-// The notices say amounts in their currency and windows in words, not
-// minor units and Go's duration syntax ("234000 USD", "72h0m0s").
+// The notices say amounts in their currency, windows in words and
+// suppliers by name, not minor units, Go's duration syntax and IDs
+// ("234000 USD", "72h0m0s", "sup-a"); a deal whose dispatch list has no
+// names (started before they were carried) says the ID.
 func TestNoticesSayMoneyAndTimeAsPeopleWriteThem(t *testing.T) {
 	h := newHarness(t)
 	h.toInspection()
 	h.update(7*time.Hour, "accept goods", UpdateAcceptDelivery, ActorInput{Actor: buyer})
-	h.run(dealInput())
+	in := dealInput()
+	in.Suppliers[0].Name = "Ningbo Fasteners Co."
+	h.run(in)
 	for kind, want := range map[string]string{
 		"invited_to_quote": "New inquiry: 1000 pcs of steel bolts M8. Quote within 2 hours.",
-		"quote_submitted":  "Quote q1 from sup-a: total USD 10,000.00.",
+		"quote_submitted":  "Quote q1 from Ningbo Fasteners Co.: total USD 10,000.00.",
 		"deposit_due":      "Pay the USD 3,000.00 deposit within 3 days.",
 		"balance_due":      "The goods are ready: pay the USD 7,000.00 balance within 3 days.",
 	} {
@@ -45,5 +49,15 @@ func TestNoticesSayMoneyAndTimeAsPeopleWriteThem(t *testing.T) {
 		if ns[0].Text != want {
 			t.Errorf("%s notice %q, want %q", kind, ns[0].Text, want)
 		}
+	}
+}
+
+func TestAQuoteFromASupplierWithoutANameSaysItsID(t *testing.T) {
+	h := newHarness(t)
+	h.update(10*m, "quote", UpdateSubmitQuote, h.quote(supA))
+	h.update(20*m, "cancel", UpdateCancel, ActorInput{Actor: buyer, Note: "changed plans"})
+	h.run(dealInput())
+	if ns := h.mem.Notifications("quote_submitted"); len(ns) != 1 || ns[0].Text != "Quote q1 from sup-a: total USD 10,000.00." {
+		t.Fatalf("%+v", ns)
 	}
 }

@@ -46,6 +46,7 @@ type Candidate struct {
 // Ranked is a supplier chosen for an inquiry, its score and why.
 type Ranked struct {
 	OrgID  string `json:"org_id"`
+	Name   string `json:"name"`
 	Tier   string `json:"tier"`
 	Score  int    `json:"score"`
 	Reason string `json:"reason"`
@@ -122,7 +123,7 @@ func Rank(now time.Time, c DispatchCriteria, candidates []Candidate) (ranked []R
 		list = list[:c.Limit]
 	}
 	for _, s := range list {
-		ranked = append(ranked, Ranked{OrgID: s.OrgID, Tier: s.Tier, Score: s.score, Reason: fmt.Sprintf("%s: %s = %d", s.Name, s.reason, s.score)})
+		ranked = append(ranked, Ranked{OrgID: s.OrgID, Name: s.Name, Tier: s.Tier, Score: s.score, Reason: fmt.Sprintf("%s: %s = %d", s.Name, s.reason, s.score)})
 	}
 	return ranked, excluded
 }

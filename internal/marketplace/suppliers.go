@@ -69,6 +69,31 @@ func (m *Market) IsSupplier(ctx context.Context, org uuid.UUID) (bool, error) {
 	return ok, nil
 }
 
+// ErrNotSupplier is an organization that is not a supplier on the platform.
+var ErrNotSupplier = errors.New("not a supplier on the platform")
+
+// Named is the supplier org a buyer's inquiry names, as the dispatch list
+// holds it: its name and tier; ErrNotSupplier for an organization that is
+// none.
+func (m *Market) Named(ctx context.Context, org uuid.UUID) (Ranked, error) {
+	ok, err := m.IsSupplier(ctx, org)
+	if err != nil {
+		return Ranked{}, err
+	}
+	if !ok {
+		return Ranked{}, ErrNotSupplier
+	}
+	tier, err := m.SupplierTier(ctx, org)
+	if err != nil {
+		return Ranked{}, err
+	}
+	o, err := store.New(m.db).GetOrganization(ctx, org)
+	if err != nil {
+		return Ranked{}, fmt.Errorf("supplier %s: %w", org, err)
+	}
+	return Ranked{OrgID: org.String(), Name: o.Name, Tier: tier}, nil
+}
+
 // Offer is what a supplier says it sells: category slugs, region codes and
 // certifications (checked by the caller: ValidCategory, ValidRegion).
 type Offer struct {

@@ -115,8 +115,10 @@ func TestHistoryIsEncryptedAndTheCodecEndpointOpensItForFinance(t *testing.T) {
 
 	// Timers and money activities say what they are, for finance in the UI.
 	for _, want := range []string{
-		"TimerStarted: contract sign-by",
-		"TimerStarted: deposit due",
+		// The deal's first timers in a stage are the reminders before its
+		// deadlines (a day ahead).
+		"TimerStarted: remind: contract sign-by in 1 day",
+		"TimerStarted: remind: deposit due in 1 day",
 		"ActivityTaskScheduled: charge deposit USD 2,340.00",
 		"MarkerRecorded: post deposit USD 2,340.00 into escrow", // a local activity
 	} {

@@ -35,6 +35,15 @@ var deadlineSummaries = map[string]string{
 }
 
 func deadlineSummary(name string) string {
+	if key, ok := strings.CutPrefix(name, reminderPrefix); ok {
+		// "remind <deadline>@<its time>/<lead>": "remind: deposit due in 1 day".
+		deadline, rest, _ := strings.Cut(key, "@")
+		_, lead, _ := strings.Cut(rest, "/")
+		if d, err := time.ParseDuration(lead); err == nil {
+			return "remind: " + deadlineSummary(deadline) + " in " + inWords(d)
+		}
+		return "remind: " + deadlineSummary(deadline)
+	}
 	if s, ok := deadlineSummaries[name]; ok {
 		return s
 	}

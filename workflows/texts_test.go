@@ -61,3 +61,16 @@ func TestAQuoteFromASupplierWithoutANameSaysItsID(t *testing.T) {
 		t.Fatalf("%+v", ns)
 	}
 }
+
+func TestTimerSummariesNameDeadlinesAndReminders(t *testing.T) {
+	for name, want := range map[string]string{
+		DeadlineDepositDue: "deposit due",
+		reminderPrefix + DeadlineContractSignBy + "@1796592768858/24h0m0s": "remind: contract sign-by in 1 day",
+		reminderPrefix + DeadlineBalanceDue + "@1/2h0m0s":                  "remind: balance due in 2 hours",
+		deadlineQuoteReminder: "quote reminder",
+	} {
+		if got := deadlineSummary(name); got != want {
+			t.Errorf("%q: %q, want %q", name, got, want)
+		}
+	}
+}

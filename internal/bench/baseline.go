@@ -8,17 +8,18 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/tradeloop/tradeloop/api"
 	"github.com/tradeloop/tradeloop/internal/bench/baseline"
 	"github.com/tradeloop/tradeloop/internal/dealclient"
+	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
 // baselineAPI serves the routes a deal's client calls, with the Temporal
-// calls the API makes for each and nothing else: no authentication, no
+// calls the API makes for each, through the same deal client, and nothing
+// else: no authentication, no
 // idempotency keys, no database. Creating a deal starts the baseline
 // workflow with the plan of the deal's kind and answers from its input, as
 // the API does; a party action
@@ -27,9 +28,17 @@ import (
 // its read model instead, which the baseline does not have. Its routes
 // live under /<kind>/, so one server holds every kind's plan.
 type baselineAPI struct {
-	temporal  client.Client
-	taskQueue string
-	plans     map[dealclient.Kind]baseline.Plan
+	// deals is the API's deal client (internal/deals) driving the
+	// baseline's workflows instead: the same calls, timeouts and errors.
+	deals *deals.Client
+	plans map[dealclient.Kind]baseline.Plan
+}
+
+// newBaselineAPI serves the plans with the deal client of the task queue,
+// driving the baseline workflow.
+func newBaselineAPI(tc client.Client, taskQueue string, plans map[dealclient.Kind]baseline.Plan) *baselineAPI {
+	wf := deals.Workflow{Name: baseline.WorkflowName, ID: func(id string) string { return "baseline-" + id }}
+	return &baselineAPI{deals: deals.New(tc, taskQueue, api.DefaultDealTimeout).For(wf), plans: plans}
 }
 
 // updateOf names the deal update each action route sends, by the route's
@@ -74,11 +83,7 @@ func (b *baselineAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodPost && len(parts) == 1:
 		id := uuid.NewString()
-		opts := client.StartWorkflowOptions{
-			ID: "baseline-" + id, TaskQueue: b.taskQueue, WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		}
-		in := baseline.Input{ID: id, Plan: plan}
-		if _, err := b.temporal.ExecuteWorkflow(ctx, opts, baseline.WorkflowName, in); err != nil {
+		if _, err := b.deals.StartWith(ctx, id, baseline.Input{ID: id, Plan: plan}); err != nil {
 			fail(w, err)
 			return
 		}
@@ -89,8 +94,7 @@ func (b *baselineAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPost && len(parts) >= 3:
 		id, action := parts[1], strings.Join(parts[2:], "/")
 		if action == "dispute/decision" {
-			err := b.temporal.SignalWorkflow(ctx, "baseline-"+id, "", baseline.SignalStep, baseline.StepInput{Name: workflows.SignalMediatorDecision})
-			if err != nil {
+			if err := b.deals.Signal(ctx, id, baseline.SignalStep, baseline.StepInput{Name: workflows.SignalMediatorDecision}); err != nil {
 				fail(w, err)
 				return
 			}
@@ -109,15 +113,8 @@ func (b *baselineAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 			return
 		}
-		h, err := b.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID: "baseline-" + id, UpdateName: baseline.UpdateStep,
-			Args: []any{baseline.StepInput{Name: name}}, WaitForStage: client.WorkflowUpdateStageCompleted,
-		})
 		var st baseline.State
-		if err == nil {
-			err = h.Get(ctx, &st)
-		}
-		if err != nil {
+		if err := b.deals.Act(ctx, id, baseline.UpdateStep, "", baseline.StepInput{Name: name}, &st); err != nil {
 			fail(w, err)
 			return
 		}
@@ -132,18 +129,9 @@ func (b *baselineAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (b *baselineAPI) query(ctx context.Context, id string) (baseline.State, error) {
-	v, err := b.temporal.QueryWorkflow(ctx, "baseline-"+id, "", workflows.QueryState)
-	var st baseline.State
-	if err == nil {
-		err = v.Get(&st)
-	}
-	return st, err
-}
-
 func (b *baselineAPI) answer(w http.ResponseWriter, ctx context.Context, id string, status int) {
-	st, err := b.query(ctx, id)
-	if err != nil {
+	var st baseline.State
+	if err := b.deals.Query(ctx, id, &st); err != nil {
 		fail(w, err)
 		return
 	}

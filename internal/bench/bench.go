@@ -300,7 +300,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	srv := &http.Server{Handler: &baselineAPI{temporal: tc, taskQueue: stack.TaskQueue(config.Config{Temporal: temporal}), plans: plans}}
+	srv := &http.Server{Handler: newBaselineAPI(tc, stack.TaskQueue(config.Config{Temporal: temporal}), plans)}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	bc := dc

@@ -46,34 +46,60 @@ func (e *UnavailableError) Unwrap() error { return e.cause }
 // Unavailable wraps err as an UnavailableError.
 func Unavailable(err error) error { return &UnavailableError{cause: err} }
 
+// Workflow is the kind of workflow a Client drives, one per deal: its
+// type's name and its ID for a deal's ID.
+type Workflow struct {
+	Name string
+	ID   func(dealID string) string
+}
+
+// DealWorkflow is the deal's own workflow, which New drives.
+func DealWorkflow() Workflow {
+	return Workflow{Name: workflows.DealWorkflowName, ID: workflows.DealWorkflowID}
+}
+
 // Client talks to the deal workflows of one task queue.
 type Client struct {
 	temporal  client.Client
 	taskQueue string
+	wf        Workflow
 	// timeout bounds a query; an action waits twice it.
 	timeout time.Duration
-	reads   dealReads
+	reads   *dealReads
 }
 
 // New is the client of the deals on taskQueue; timeout bounds how long a
 // query waits for the workflow (an action waits twice it).
 func New(c client.Client, taskQueue string, timeout time.Duration) *Client {
-	return &Client{temporal: c, taskQueue: taskQueue, timeout: timeout}
+	return &Client{temporal: c, taskQueue: taskQueue, wf: DealWorkflow(), timeout: timeout, reads: &dealReads{}}
+}
+
+// For is the same client driving another kind of workflow with the
+// deal's calls (the bench's baseline): the same starts, updates, signals
+// and queries, with the same timeouts and errors.
+func (c *Client) For(wf Workflow) *Client {
+	return &Client{temporal: c.temporal, taskQueue: c.taskQueue, wf: wf, timeout: c.timeout, reads: &dealReads{}}
 }
 
 // Start starts a deal's workflow. A deal with the same ID that has
 // started already is no error: repeat says so, and nothing new starts.
 func (c *Client) Start(ctx context.Context, in workflows.DealInput) (repeat bool, err error) {
+	return c.StartWith(ctx, in.DealID, in)
+}
+
+// StartWith is Start with the workflow's input as it is (For's workflows
+// take their own).
+func (c *Client) StartWith(ctx context.Context, dealID string, input any) (repeat bool, err error) {
 	_, err = c.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.DealWorkflowID(in.DealID), TaskQueue: c.taskQueue,
+		ID: c.wf.ID(dealID), TaskQueue: c.taskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.DealWorkflowName, in)
+	}, c.wf.Name, input)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return true, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("start deal %s: %w", in.DealID, unavailable(ctx, err))
+		return false, fmt.Errorf("start deal %s: %w", dealID, unavailable(ctx, err))
 	}
 	return false, nil
 }
@@ -88,18 +114,32 @@ func (c *Client) State(ctx context.Context, dealID string) (workflows.DealState,
 		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
 		defer cancel()
 		var st workflows.DealState
-		v, err := c.temporal.QueryWorkflow(qctx, workflows.DealWorkflowID(dealID), "", workflows.QueryState)
-		if err == nil {
-			if err = v.Get(&st); err != nil {
-				return st, fmt.Errorf("decode the state of deal %s: %w", dealID, err)
-			}
-		}
-		var nf *serviceerror.NotFound
-		if errors.As(err, &nf) {
-			return st, fmt.Errorf("query deal %s: %w", dealID, ErrNotFound)
-		}
-		return st, unavailable(qctx, err)
+		err := c.query(qctx, dealID, &st)
+		return st, err
 	})
+}
+
+// Query asks the workflow for its state into result (State for the
+// deal's own workflow, which shares its readers' queries), within the
+// client's timeout.
+func (c *Client) Query(ctx context.Context, dealID string, result any) error {
+	qctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return c.query(qctx, dealID, result)
+}
+
+func (c *Client) query(ctx context.Context, dealID string, result any) error {
+	v, err := c.temporal.QueryWorkflow(ctx, c.wf.ID(dealID), "", workflows.QueryState)
+	if err == nil {
+		if err = v.Get(result); err != nil {
+			return fmt.Errorf("decode the state of deal %s: %w", dealID, err)
+		}
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return fmt.Errorf("query deal %s: %w", dealID, ErrNotFound)
+	}
+	return unavailable(ctx, err)
 }
 
 // Act sends a party's action to the deal's workflow as the update name
@@ -110,7 +150,7 @@ func (c *Client) Act(ctx context.Context, dealID, name, updateID string, arg, re
 	ctx, cancel := context.WithTimeout(ctx, 2*c.timeout)
 	defer cancel()
 	h, err := c.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.DealWorkflowID(dealID), UpdateName: name, Args: []any{arg},
+		WorkflowID: c.wf.ID(dealID), UpdateName: name, Args: []any{arg},
 		UpdateID: updateID, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
@@ -127,7 +167,7 @@ func (c *Client) Act(ctx context.Context, dealID, name, updateID string, arg, re
 // mediator's decision, a payment provider's event); ErrNotFound when the
 // deal's workflow has ended.
 func (c *Client) Signal(ctx context.Context, dealID, signal string, arg any) error {
-	err := c.temporal.SignalWorkflow(ctx, workflows.DealWorkflowID(dealID), "", signal, arg)
+	err := c.temporal.SignalWorkflow(ctx, c.wf.ID(dealID), "", signal, arg)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return fmt.Errorf("signal %s to deal %s: %w", signal, dealID, ErrNotFound)

@@ -56,6 +56,12 @@ func (s *Server) createWebhookEndpoint(c echo.Context) error {
 	if err != nil {
 		return webhookError(err)
 	}
+	return showSecretOnce(c, e, secret)
+}
+
+// showSecretOnce answers with the endpoint and its secret, and keeps the
+// answer without the secret for a repeat of the request.
+func showSecretOnce(c echo.Context, e webhooks.Endpoint, secret string) error {
 	body := map[string]any{"endpoint": e, "secret_withheld": secretWithheld}
 	if err := keepWithoutSecret(c, body); err != nil {
 		return err
@@ -63,6 +69,19 @@ func (s *Server) createWebhookEndpoint(c echo.Context) error {
 	delete(body, "secret_withheld")
 	body["secret"] = secret
 	return c.JSON(http.StatusCreated, body)
+}
+
+// rollWebhookSecret gives the endpoint a new secret (webhooks.Roll).
+func (s *Server) rollWebhookSecret(c echo.Context) error {
+	id, err := pathID(c, "wid")
+	if err != nil {
+		return err
+	}
+	e, secret, err := s.hooks.Roll(c.Request().Context(), principal(c).OrgID, id)
+	if err != nil {
+		return webhookError(err)
+	}
+	return showSecretOnce(c, e, secret)
 }
 
 func (s *Server) listWebhookEndpoints(c echo.Context) error {

@@ -125,7 +125,7 @@ func TestAnOrganizationsWebhooksCarryItsOwnNotifications(t *testing.T) {
 	// Another organization's party: not found, whatever it tries.
 	ep := "/v1/webhooks/" + made.Endpoint.ID.String()
 	for _, r := range []struct{ method, path string }{
-		{"GET", ep}, {"DELETE", ep}, {"POST", ep + "/enable"}, {"GET", ep + "/deliveries"}, {"POST", replay},
+		{"GET", ep}, {"DELETE", ep}, {"POST", ep + "/enable"}, {"GET", ep + "/deliveries"}, {"POST", replay}, {"POST", ep + "/roll-secret"},
 	} {
 		if res := p.do("supplier2", r.method, r.path, nil); res.status != http.StatusNotFound || res.errCode() != "webhook_not_found" {
 			t.Errorf("supplier2 %s %s: %d %s", r.method, r.path, res.status, res.body)
@@ -141,6 +141,12 @@ func TestAnOrganizationsWebhooksCarryItsOwnNotifications(t *testing.T) {
 		if res.status != http.StatusNotFound && res.status != http.StatusUnprocessableEntity {
 			t.Errorf("GET %s: %d %s", path, res.status, res.body)
 		}
+	}
+	var rolled, rolledAgain createdEndpoint
+	p.must(http.StatusCreated, p.do("supplier", "POST", ep+"/roll-secret", nil, "Idempotency-Key", "roll-1")).json(t, &rolled)
+	p.must(http.StatusCreated, p.do("supplier", "POST", ep+"/roll-secret", nil, "Idempotency-Key", "roll-1")).json(t, &rolledAgain)
+	if !strings.HasPrefix(rolled.Secret, "whsec_") || rolled.Secret == made.Secret || rolledAgain.Secret != "" || rolledAgain.SecretWithheld == "" {
+		t.Fatalf("rolled %+v, its repeat %+v", rolled, rolledAgain)
 	}
 	p.must(http.StatusOK, p.do("supplier", "POST", ep+"/enable", nil))
 	p.must(http.StatusOK, p.do("supplier", "DELETE", ep, nil))

@@ -47,6 +47,7 @@ SET next_attempt_at = sqlc.arg(now)::timestamptz + make_interval(secs => sqlc.ar
 FROM due, webhook_endpoints e, notification_outbox n
 WHERE d.id = due.id AND e.id = d.endpoint_id AND n.key = d.key
 RETURNING d.id, d.attempts, d.created_at, e.id AS endpoint_id, e.url, e.secret,
+          coalesce(CASE WHEN e.previous_until > sqlc.arg(now)::timestamptz THEN e.previous_secret END, '')::text AS previous_secret,
           n.key, n.deal_id, n.org_id, n.kind, n.text, n.created_at AS notified_at;
 
 -- name: RecordWebhookAttempt :exec
@@ -97,3 +98,9 @@ UPDATE webhook_deliveries d SET status = 'pending', next_attempt_at = @now::time
 FROM webhook_endpoints e
 WHERE d.id = @id AND d.endpoint_id = @endpoint_id AND e.id = d.endpoint_id AND e.org_id = @org_id
 RETURNING d.id, d.key, d.status, d.attempts, d.next_attempt_at;
+
+-- name: RollWebhookSecret :one
+-- A new secret; the one before still signs until previous_until.
+UPDATE webhook_endpoints SET previous_secret = secret, previous_until = @previous_until, secret = @secret
+WHERE id = @id AND org_id = @org_id
+RETURNING *;

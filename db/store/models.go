@@ -421,14 +421,16 @@ type WebhookDelivery struct {
 }
 
 type WebhookEndpoint struct {
-	ID           uuid.UUID  `json:"id"`
-	OrgID        uuid.UUID  `json:"org_id"`
-	Url          string     `json:"url"`
-	Description  string     `json:"description"`
-	Secret       string     `json:"secret"`
-	Enabled      bool       `json:"enabled"`
-	DisabledAt   *time.Time `json:"disabled_at"`
-	DisabledWhy  string     `json:"disabled_why"`
-	FailingSince *time.Time `json:"failing_since"`
-	CreatedAt    time.Time  `json:"created_at"`
+	ID             uuid.UUID  `json:"id"`
+	OrgID          uuid.UUID  `json:"org_id"`
+	Url            string     `json:"url"`
+	Description    string     `json:"description"`
+	Secret         string     `json:"secret"`
+	Enabled        bool       `json:"enabled"`
+	DisabledAt     *time.Time `json:"disabled_at"`
+	DisabledWhy    string     `json:"disabled_why"`
+	FailingSince   *time.Time `json:"failing_since"`
+	CreatedAt      time.Time  `json:"created_at"`
+	PreviousSecret *string    `json:"previous_secret"`
+	PreviousUntil  *time.Time `json:"previous_until"`
 }

@@ -25,6 +25,7 @@ SET next_attempt_at = $1::timestamptz + make_interval(secs => $2::float8), attem
 FROM due, webhook_endpoints e, notification_outbox n
 WHERE d.id = due.id AND e.id = d.endpoint_id AND n.key = d.key
 RETURNING d.id, d.attempts, d.created_at, e.id AS endpoint_id, e.url, e.secret,
+          coalesce(CASE WHEN e.previous_until > $1::timestamptz THEN e.previous_secret END, '')::text AS previous_secret,
           n.key, n.deal_id, n.org_id, n.kind, n.text, n.created_at AS notified_at
 `
 
@@ -35,18 +36,19 @@ type ClaimWebhookDeliveriesParams struct {
 }
 
 type ClaimWebhookDeliveriesRow struct {
-	ID         uuid.UUID `json:"id"`
-	Attempts   int32     `json:"attempts"`
-	CreatedAt  time.Time `json:"created_at"`
-	EndpointID uuid.UUID `json:"endpoint_id"`
-	Url        string    `json:"url"`
-	Secret     string    `json:"secret"`
-	Key        string    `json:"key"`
-	DealID     string    `json:"deal_id"`
-	OrgID      string    `json:"org_id"`
-	Kind       string    `json:"kind"`
-	Text       string    `json:"text"`
-	NotifiedAt time.Time `json:"notified_at"`
+	ID             uuid.UUID `json:"id"`
+	Attempts       int32     `json:"attempts"`
+	CreatedAt      time.Time `json:"created_at"`
+	EndpointID     uuid.UUID `json:"endpoint_id"`
+	Url            string    `json:"url"`
+	Secret         string    `json:"secret"`
+	PreviousSecret string    `json:"previous_secret"`
+	Key            string    `json:"key"`
+	DealID         string    `json:"deal_id"`
+	OrgID          string    `json:"org_id"`
+	Kind           string    `json:"kind"`
+	Text           string    `json:"text"`
+	NotifiedAt     time.Time `json:"notified_at"`
 }
 
 // The deliveries due now at enabled endpoints, oldest due first, each
@@ -68,6 +70,7 @@ func (q *Queries) ClaimWebhookDeliveries(ctx context.Context, arg ClaimWebhookDe
 			&i.EndpointID,
 			&i.Url,
 			&i.Secret,
+			&i.PreviousSecret,
 			&i.Key,
 			&i.DealID,
 			&i.OrgID,
@@ -99,7 +102,7 @@ func (q *Queries) CountWebhookEndpoints(ctx context.Context, orgID uuid.UUID) (i
 const createWebhookEndpoint = `-- name: CreateWebhookEndpoint :one
 INSERT INTO webhook_endpoints (org_id, url, description, secret)
 VALUES ($1, $2, $3, $4)
-RETURNING id, org_id, url, description, secret, enabled, disabled_at, disabled_why, failing_since, created_at
+RETURNING id, org_id, url, description, secret, enabled, disabled_at, disabled_why, failing_since, created_at, previous_secret, previous_until
 `
 
 type CreateWebhookEndpointParams struct {
@@ -128,6 +131,8 @@ func (q *Queries) CreateWebhookEndpoint(ctx context.Context, arg CreateWebhookEn
 		&i.DisabledWhy,
 		&i.FailingSince,
 		&i.CreatedAt,
+		&i.PreviousSecret,
+		&i.PreviousUntil,
 	)
 	return i, err
 }
@@ -171,7 +176,7 @@ func (q *Queries) DisableWebhookEndpoint(ctx context.Context, arg DisableWebhook
 const enableWebhookEndpoint = `-- name: EnableWebhookEndpoint :one
 UPDATE webhook_endpoints SET enabled = true, disabled_at = NULL, disabled_why = '', failing_since = NULL
 WHERE id = $1 AND org_id = $2
-RETURNING id, org_id, url, description, secret, enabled, disabled_at, disabled_why, failing_since, created_at
+RETURNING id, org_id, url, description, secret, enabled, disabled_at, disabled_why, failing_since, created_at, previous_secret, previous_until
 `
 
 type EnableWebhookEndpointParams struct {
@@ -193,12 +198,14 @@ func (q *Queries) EnableWebhookEndpoint(ctx context.Context, arg EnableWebhookEn
 		&i.DisabledWhy,
 		&i.FailingSince,
 		&i.CreatedAt,
+		&i.PreviousSecret,
+		&i.PreviousUntil,
 	)
 	return i, err
 }
 
 const getWebhookEndpoint = `-- name: GetWebhookEndpoint :one
-SELECT id, org_id, url, description, secret, enabled, disabled_at, disabled_why, failing_since, created_at FROM webhook_endpoints WHERE id = $1 AND org_id = $2
+SELECT id, org_id, url, description, secret, enabled, disabled_at, disabled_why, failing_since, created_at, previous_secret, previous_until FROM webhook_endpoints WHERE id = $1 AND org_id = $2
 `
 
 type GetWebhookEndpointParams struct {
@@ -220,6 +227,8 @@ func (q *Queries) GetWebhookEndpoint(ctx context.Context, arg GetWebhookEndpoint
 		&i.DisabledWhy,
 		&i.FailingSince,
 		&i.CreatedAt,
+		&i.PreviousSecret,
+		&i.PreviousUntil,
 	)
 	return i, err
 }
@@ -327,7 +336,7 @@ func (q *Queries) ListWebhookDeliveries(ctx context.Context, arg ListWebhookDeli
 }
 
 const listWebhookEndpoints = `-- name: ListWebhookEndpoints :many
-SELECT id, org_id, url, description, secret, enabled, disabled_at, disabled_why, failing_since, created_at FROM webhook_endpoints WHERE org_id = $1 ORDER BY created_at, id
+SELECT id, org_id, url, description, secret, enabled, disabled_at, disabled_why, failing_since, created_at, previous_secret, previous_until FROM webhook_endpoints WHERE org_id = $1 ORDER BY created_at, id
 `
 
 func (q *Queries) ListWebhookEndpoints(ctx context.Context, orgID uuid.UUID) ([]WebhookEndpoint, error) {
@@ -350,6 +359,8 @@ func (q *Queries) ListWebhookEndpoints(ctx context.Context, orgID uuid.UUID) ([]
 			&i.DisabledWhy,
 			&i.FailingSince,
 			&i.CreatedAt,
+			&i.PreviousSecret,
+			&i.PreviousUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -490,6 +501,45 @@ func (q *Queries) ReplayWebhookDelivery(ctx context.Context, arg ReplayWebhookDe
 		&i.Status,
 		&i.Attempts,
 		&i.NextAttemptAt,
+	)
+	return i, err
+}
+
+const rollWebhookSecret = `-- name: RollWebhookSecret :one
+UPDATE webhook_endpoints SET previous_secret = secret, previous_until = $1, secret = $2
+WHERE id = $3 AND org_id = $4
+RETURNING id, org_id, url, description, secret, enabled, disabled_at, disabled_why, failing_since, created_at, previous_secret, previous_until
+`
+
+type RollWebhookSecretParams struct {
+	PreviousUntil *time.Time `json:"previous_until"`
+	Secret        string     `json:"secret"`
+	ID            uuid.UUID  `json:"id"`
+	OrgID         uuid.UUID  `json:"org_id"`
+}
+
+// A new secret; the one before still signs until previous_until.
+func (q *Queries) RollWebhookSecret(ctx context.Context, arg RollWebhookSecretParams) (WebhookEndpoint, error) {
+	row := q.db.QueryRow(ctx, rollWebhookSecret,
+		arg.PreviousUntil,
+		arg.Secret,
+		arg.ID,
+		arg.OrgID,
+	)
+	var i WebhookEndpoint
+	err := row.Scan(
+		&i.ID,
+		&i.OrgID,
+		&i.Url,
+		&i.Description,
+		&i.Secret,
+		&i.Enabled,
+		&i.DisabledAt,
+		&i.DisabledWhy,
+		&i.FailingSince,
+		&i.CreatedAt,
+		&i.PreviousSecret,
+		&i.PreviousUntil,
 	)
 	return i, err
 }

@@ -209,7 +209,11 @@ func (d *Dispatcher) post(ctx context.Context, r store.ClaimWebhookDeliveriesRow
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Tradeloop-Webhooks/1")
-	req.Header.Set(SignatureHeader, Sign(r.Secret, at, body))
+	var previous []string
+	if r.PreviousSecret != "" {
+		previous = append(previous, r.PreviousSecret) // rolled less than RollOverlap ago
+	}
+	req.Header.Set(SignatureHeader, Sign(r.Secret, at, body, previous...))
 	req.Header.Set(EventHeader, EventID(r.Key))
 	req.Header.Set(DeliveryHeader, r.ID.String())
 	req.Header.Set(AttemptHeader, strconv.Itoa(int(r.Attempts)))

@@ -477,3 +477,51 @@ func TestTheDeliveryLogPagesInOrder(t *testing.T) {
 		}
 	}
 }
+
+// A rolled secret signs from then on; for RollOverlap the old one signs
+// too, so a receiver still on it takes the deliveries; after, only the
+// new one does.
+func TestARolledSecretOverlapsForADay(t *testing.T) {
+	f := setUp(t)
+	ctx := context.Background()
+	oldRcv, oldSrv := newReceiver(t, "", f.clock.Now)
+	e, oldSecret := f.endpoint(t, f.org, oldSrv.URL)
+	oldRcv.secret = oldSecret
+	_, newSecret, err := f.svc.Roll(ctx, f.org, e.ID)
+	if err != nil || newSecret == oldSecret || !strings.HasPrefix(newSecret, "whsec_") {
+		t.Fatalf("rolled %q (%v)", newSecret, err)
+	}
+	if _, _, err := f.svc.Roll(ctx, uuid.New(), e.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("another organization rolled it: %v", err)
+	}
+	// A receiver still on the old secret takes a delivery within the day.
+	keys := f.notify(t, f.org.String(), "d1", 1)
+	drain(t, f.dispatcher())
+	if oldRcv.got[EventID(keys[0])] != 1 {
+		t.Fatalf("the receiver on the old secret got %v", oldRcv.got)
+	}
+	// A day later only the new secret signs: the old receiver refuses
+	// (400), a receiver on the new one takes it.
+	f.clock.advance(RollOverlap + time.Minute)
+	var headers []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		headers = append(headers, r.Header.Get(SignatureHeader))
+		if Verify(newSecret, r.Header.Get(SignatureHeader), body, 0, f.clock.Now()) != nil || Verify(oldSecret, r.Header.Get(SignatureHeader), body, 0, f.clock.Now()) == nil {
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	}))
+	defer srv.Close()
+	if _, err := f.pool.Exec(ctx, "UPDATE webhook_endpoints SET url = $1 WHERE id = $2", srv.URL, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.notify(t, f.org.String(), "d2", 1)
+	drain(t, f.dispatcher())
+	page, err := f.svc.Deliveries(ctx, f.org, e.ID, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Deliveries[0].Status != "succeeded" || len(headers) != 1 || strings.Count(headers[0], "v1=") != 1 {
+		t.Fatalf("after the overlap: %+v, headers %v", page.Deliveries[0], headers)
+	}
+}

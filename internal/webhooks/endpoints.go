@@ -123,6 +123,29 @@ func (s *Service) Create(ctx context.Context, org uuid.UUID, rawURL, description
 	return endpointOf(made), secret, nil
 }
 
+// RollOverlap is how long after a secret is rolled deliveries still carry
+// a signature with the secret before it.
+const RollOverlap = 24 * time.Hour
+
+// Roll gives one of org's endpoints a new signing secret, shown this
+// once; for RollOverlap its deliveries are signed with the old one too,
+// so the receiver can switch without refusing any.
+func (s *Service) Roll(ctx context.Context, org, id uuid.UUID) (Endpoint, string, error) {
+	secret, err := NewSecret()
+	if err != nil {
+		return Endpoint{}, "", err
+	}
+	until := s.now().Add(RollOverlap)
+	e, err := store.New(s.pool).RollWebhookSecret(ctx, store.RollWebhookSecretParams{PreviousUntil: &until, Secret: secret, ID: id, OrgID: org})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Endpoint{}, "", ErrNotFound
+	}
+	if err != nil {
+		return Endpoint{}, "", fmt.Errorf("roll webhook secret: %w", err)
+	}
+	return endpointOf(e), secret, nil
+}
+
 // List is org's endpoints, oldest first.
 func (s *Service) List(ctx context.Context, org uuid.UUID) ([]Endpoint, error) {
 	rows, err := store.New(s.pool).ListWebhookEndpoints(ctx, org)

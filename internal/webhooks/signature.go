@@ -44,10 +44,15 @@ func NewSecret() (string, error) {
 	return secretPrefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// Sign is the SignatureHeader value for body sent at t with secret.
-func Sign(secret string, t time.Time, body []byte) string {
+// Sign is the SignatureHeader value for body sent at t with secret, and
+// with each of more (a rolled secret's predecessor) after it.
+func Sign(secret string, t time.Time, body []byte, more ...string) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + mac(secret, ts, body)
+	h := "t=" + ts + ",v1=" + mac(secret, ts, body)
+	for _, m := range more {
+		h += ",v1=" + mac(m, ts, body)
+	}
+	return h
 }
 
 func mac(secret, ts string, body []byte) string {

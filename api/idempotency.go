@@ -100,6 +100,18 @@ func keepWithoutSecret(c echo.Context, v any) error {
 	return nil
 }
 
+// showSecretOnce answers with body plus the secret under field, and keeps
+// body without it (secret_withheld instead) for a repeat of the request.
+func showSecretOnce(c echo.Context, status int, body map[string]any, field, secret string) error {
+	body["secret_withheld"] = secretWithheld
+	if err := keepWithoutSecret(c, body); err != nil {
+		return err
+	}
+	delete(body, "secret_withheld")
+	body[field] = secret
+	return c.JSON(status, body)
+}
+
 const idempotencyCtxKey = "idempotency"
 
 // requestIdentity names the request by its caller, Idempotency-Key and

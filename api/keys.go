@@ -138,13 +138,7 @@ func (s *Server) createKey(c echo.Context) error {
 // showOnce answers with body plus the key's secret, and keeps body without
 // it for a repeat of the request.
 func (s *Server) showOnce(c echo.Context, status int, key apikey.Key, body map[string]any) error {
-	body["secret_withheld"] = secretWithheld
-	if err := keepWithoutSecret(c, body); err != nil {
-		return err
-	}
-	delete(body, "secret_withheld")
-	body["api_key"] = key.Plain
-	return c.JSON(status, body)
+	return showSecretOnce(c, status, body, "api_key", key.Plain)
 }
 
 // revokeKey stops a key at once: the next request with it is a 401.

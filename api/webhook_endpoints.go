@@ -56,19 +56,7 @@ func (s *Server) createWebhookEndpoint(c echo.Context) error {
 	if err != nil {
 		return webhookError(err)
 	}
-	return showSecretOnce(c, e, secret)
-}
-
-// showSecretOnce answers with the endpoint and its secret, and keeps the
-// answer without the secret for a repeat of the request.
-func showSecretOnce(c echo.Context, e webhooks.Endpoint, secret string) error {
-	body := map[string]any{"endpoint": e, "secret_withheld": secretWithheld}
-	if err := keepWithoutSecret(c, body); err != nil {
-		return err
-	}
-	delete(body, "secret_withheld")
-	body["secret"] = secret
-	return c.JSON(http.StatusCreated, body)
+	return showSecretOnce(c, http.StatusCreated, map[string]any{"endpoint": e}, "secret", secret)
 }
 
 // rollWebhookSecret gives the endpoint a new secret (webhooks.Roll).
@@ -81,7 +69,7 @@ func (s *Server) rollWebhookSecret(c echo.Context) error {
 	if err != nil {
 		return webhookError(err)
 	}
-	return showSecretOnce(c, e, secret)
+	return showSecretOnce(c, http.StatusCreated, map[string]any{"endpoint": e}, "secret", secret)
 }
 
 func (s *Server) listWebhookEndpoints(c echo.Context) error {

@@ -28,7 +28,7 @@ var (
 	// The one binary that carries the dev stack and the bench.
 	devBinaries = []string{"cmd/tradeloop"}
 	// Leaf libraries: they import nothing of ours.
-	leaves = []string{"internal/money", "internal/tier", "internal/sheet", "internal/apikey", "internal/freeport", "internal/bounds", "internal/historycodec", "internal/pgpipe"}
+	leaves = []string{"internal/money", "internal/tier", "internal/sheet", "internal/apikey", "internal/freeport", "internal/bounds", "internal/historycodec", "internal/pgpipe", "internal/drain"}
 	// What the deal's workflow code may import of ours: the activities'
 	// contract and three leaves; nothing that reaches a database or network.
 	workflowDeps = []string{"activities", "internal/bounds", "internal/money", "internal/tier"}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/drain"
 	"github.com/tradeloop/tradeloop/internal/inbox"
 	"github.com/tradeloop/tradeloop/internal/webhooks"
 )
@@ -54,28 +55,7 @@ func gap(attempts int32) time.Duration {
 
 // Run delivers until ctx ends.
 func (d *Dispatcher) Run(ctx context.Context) {
-	every := d.Every
-	if every <= 0 {
-		every = time.Second
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		for {
-			n, err := d.DeliverDue(ctx)
-			if err != nil && ctx.Err() == nil {
-				d.logger().Error("deliver notifications", "error", err)
-			}
-			if err != nil || n < d.batch() {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	drain.Every(ctx, d.Every, d.batch(), d.DeliverDue, func(err error) { d.logger().Error("deliver notifications", "error", err) })
 }
 
 func (d *Dispatcher) batch() int {

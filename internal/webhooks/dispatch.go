@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/drain"
 	"github.com/tradeloop/tradeloop/internal/bounds"
 )
 
@@ -86,28 +87,7 @@ type Dispatcher struct {
 
 // Run delivers until ctx ends.
 func (d *Dispatcher) Run(ctx context.Context) {
-	every := d.Every
-	if every <= 0 {
-		every = time.Second
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		for {
-			n, err := d.DeliverDue(ctx)
-			if err != nil && ctx.Err() == nil {
-				d.logger().Error("deliver webhooks", "error", err)
-			}
-			if err != nil || n < d.batch() {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	drain.Every(ctx, d.Every, d.batch(), d.DeliverDue, func(err error) { d.logger().Error("deliver webhooks", "error", err) })
 }
 
 // DeliverDue takes the deliveries due now (a committed lease on each, so

@@ -161,8 +161,8 @@ func (f *fixture) dispatcher() *Dispatcher {
 	return &Dispatcher{Pool: f.pool, Client: Client(true), Now: f.clock.Now, Batch: 20, Parallel: 4}
 }
 
-// drain runs the dispatcher until nothing is due now.
-func drain(t *testing.T, d *Dispatcher) {
+// drainDue runs the dispatcher until nothing is due now.
+func drainDue(t *testing.T, d *Dispatcher) {
 	t.Helper()
 	for {
 		n, err := d.DeliverDue(context.Background())
@@ -200,7 +200,7 @@ func TestEachNotificationReachesEachEndpointOnceSigned(t *testing.T) {
 	keys := f.notify(t, f.org.String(), "d1", 60)
 	f.notify(t, "mediation", "d2", 3)
 	f.notify(t, "platform", "d3", 3)
-	drain(t, f.dispatcher())
+	drainDue(t, f.dispatcher())
 
 	for i, r := range recs {
 		if len(r.got) != len(keys) {
@@ -223,9 +223,9 @@ func TestEachNotificationReachesEachEndpointOnceSigned(t *testing.T) {
 		t.Errorf("another organization's endpoint got %d events", len(spy.got))
 	}
 	// Nothing more is due: no delivery goes twice.
-	drain(t, f.dispatcher())
+	drainDue(t, f.dispatcher())
 	f.clock.advance(GiveUpAfter)
-	drain(t, f.dispatcher())
+	drainDue(t, f.dispatcher())
 	for i, r := range recs {
 		for k, n := range r.got {
 			if n != 1 {
@@ -250,7 +250,7 @@ func TestAFailingEndpointIsRetriedThenDisabledAndReplayed(t *testing.T) {
 	d := f.dispatcher()
 	start := f.clock.Now()
 	for f.clock.Now().Sub(start) < DisableAfter+MaxGap {
-		drain(t, d)
+		drainDue(t, d)
 		f.clock.advance(30 * time.Second)
 	}
 	if len(r.gaps) < 15 {
@@ -312,7 +312,7 @@ func TestAFailingEndpointIsRetriedThenDisabledAndReplayed(t *testing.T) {
 	if err := f.svc.Replay(ctx, f.org, e.ID, dl.ID); err != nil {
 		t.Fatal(err)
 	}
-	drain(t, d)
+	drainDue(t, d)
 	if r.got[EventID(keys[0])] != 1 {
 		t.Fatalf("the replay reached the endpoint %d times", r.got[EventID(keys[0])])
 	}
@@ -376,12 +376,12 @@ func TestADispatcherStoppedMidDeliveryLosesAndRepeatsNothing(t *testing.T) {
 	r.mu.Unlock()
 
 	second := f.dispatcher()
-	drain(t, second)
+	drainDue(t, second)
 	if len(r.got) == len(keys) {
 		t.Fatal("deliveries taken by the stopped dispatcher went out again before their lease ended")
 	}
 	f.clock.advance(second.lease() + time.Second)
-	drain(t, second)
+	drainDue(t, second)
 	for _, k := range keys {
 		if n := r.got[EventID(k)]; n != 1 {
 			t.Errorf("%s answered %d times, want once", k, n)
@@ -496,7 +496,7 @@ func TestARolledSecretOverlapsForADay(t *testing.T) {
 	}
 	// A receiver still on the old secret takes a delivery within the day.
 	keys := f.notify(t, f.org.String(), "d1", 1)
-	drain(t, f.dispatcher())
+	drainDue(t, f.dispatcher())
 	if oldRcv.got[EventID(keys[0])] != 1 {
 		t.Fatalf("the receiver on the old secret got %v", oldRcv.got)
 	}
@@ -516,7 +516,7 @@ func TestARolledSecretOverlapsForADay(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.notify(t, f.org.String(), "d2", 1)
-	drain(t, f.dispatcher())
+	drainDue(t, f.dispatcher())
 	page, err := f.svc.Deliveries(ctx, f.org, e.ID, "", 10)
 	if err != nil {
 		t.Fatal(err)

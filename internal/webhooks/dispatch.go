@@ -17,8 +17,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tradeloop/tradeloop/db/store"
-	"github.com/tradeloop/tradeloop/internal/drain"
 	"github.com/tradeloop/tradeloop/internal/bounds"
+	"github.com/tradeloop/tradeloop/internal/drain"
 )
 
 // Put adds a delivery of the notification key to each enabled endpoint of

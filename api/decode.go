@@ -117,7 +117,12 @@ func invalid(field, format string, args ...any) *Error {
 // checkBounds holds a request's values to the platform's limits on text and
 // lists (internal/bounds): 422 naming the field and the limit.
 func checkBounds(v interface{ Validate() error }) error {
-	err := v.Validate()
+	return boundsError(v.Validate())
+}
+
+// boundsError is err as a 422 naming the field when it is a limit's
+// (*bounds.Error), and err otherwise.
+func boundsError(err error) error {
 	var be *bounds.Error
 	if errors.As(err, &be) {
 		return invalid(be.Field, "%s", be.Problem)

@@ -181,6 +181,14 @@ func (r response) errCode() string {
 	return e.Error.Code
 }
 
+func (r response) errMessage() string {
+	var e struct {
+		Error struct{ Message string } `json:"error"`
+	}
+	_ = json.Unmarshal(r.body, &e)
+	return e.Error.Message
+}
+
 // do sends a request as who ("" for no key) and validates the response.
 func (p *platform) do(who, method, path string, body any, headers ...string) response {
 	p.t.Helper()

@@ -35,7 +35,7 @@ func webhookError(err error) error {
 	case errors.Is(err, webhooks.ErrBadCursor):
 		return invalid("cursor", "is not a cursor this API gave out")
 	}
-	return err
+	return boundsError(err)
 }
 
 // pathID parses a path parameter as an ID, or answers errNoEndpoint.

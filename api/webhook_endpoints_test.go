@@ -170,7 +170,7 @@ func TestHostileWebhookEndpointsAreRefused(t *testing.T) {
 	}
 	for _, desc := range []string{strings.Repeat("d", webhooks.MaxDescription+1), "line\nbreak", "nul\x00"} {
 		res := p.do("buyer", "POST", "/v1/webhooks", map[string]string{"url": "https://erp.example/h", "description": desc})
-		if res.status != http.StatusUnprocessableEntity {
+		if res.status != http.StatusUnprocessableEntity || !strings.HasPrefix(res.errMessage(), "description: ") || strings.Count(res.errMessage(), "description") != 1 {
 			t.Errorf("description %.30q: %d %s", desc, res.status, res.body)
 		}
 	}

@@ -84,13 +84,14 @@ func endpointOf(e store.WebhookEndpoint) Endpoint {
 }
 
 // Create registers an endpoint for org and returns it with its signing
-// secret, which is shown this once.
+// secret, which is shown this once. A URL it refuses is an InvalidError, a
+// description past its bounds a *bounds.Error.
 func (s *Service) Create(ctx context.Context, org uuid.UUID, rawURL, description string) (Endpoint, string, error) {
 	if err := CheckURL(rawURL, s.allowLocal); err != nil {
 		return Endpoint{}, "", &InvalidError{Field: "url", Err: err}
 	}
 	if err := bounds.Line("description", description, MaxDescription); err != nil {
-		return Endpoint{}, "", &InvalidError{Field: "description", Err: errors.New(strings.TrimPrefix(err.Error(), "description: "))}
+		return Endpoint{}, "", err // a *bounds.Error, which names the field
 	}
 	secret, err := NewSecret()
 	if err != nil {

@@ -25,21 +25,18 @@ func (d *deal) stageChanged(s Stage) {
 // round reaches (the change's own, queued before it or after) of the
 // stage the deal is in now.
 func (d *deal) noticeStageChange() {
-	from := min(d.roundFrom, len(d.outbox))
-	d.roundFrom = len(d.outbox)
-	if d.stageNotice == "" {
-		return
-	}
-	d.stageNotice = ""
-	reached := map[string]bool{}
-	for _, note := range d.outbox[from:] {
-		reached[note.OrgID] = true
-	}
-	text := "The deal for " + d.in.Inquiry.Product + " is now " + stageInWords(d.state.Stage) + "."
-	for _, org := range []string{d.in.Inquiry.BuyerOrgID, d.state.SupplierID} {
-		if org != "" && !reached[org] {
-			d.notify(org, "stage_changed", text)
+	if d.stageNotice != "" {
+		reached := map[string]bool{}
+		for _, note := range d.outbox[min(d.roundFrom, len(d.outbox)):] {
+			reached[note.OrgID] = true
 		}
+		text := "The deal for " + d.in.Inquiry.Product + " is now " + stageInWords(d.state.Stage) + "."
+		for _, org := range []string{d.in.Inquiry.BuyerOrgID, d.state.SupplierID} {
+			if org != "" && !reached[org] {
+				d.notify(org, "stage_changed", text)
+			}
+		}
+		d.stageNotice = ""
 	}
 	d.roundFrom = len(d.outbox)
 }

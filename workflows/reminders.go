@@ -113,7 +113,7 @@ func (d *deal) remind(ctx workflow.Context, key string) {
 		if name == DeadlineBalanceDue {
 			step, amount, lapse = "balance", d.state.Balance, "the deposit goes to mediation"
 		}
-		if d.activeCharge(step) != nil && d.activeCharge(step).Status != PaymentDeclined {
+		if p := d.activeCharge(step); p != nil && p.Status != PaymentDeclined {
 			return // paid or being paid
 		}
 		d.notify(buyer, step+"_due_soon", fmt.Sprintf("Pay the %s %s %s, or %s.", d.amount(amount), step, left, lapse))

@@ -1,7 +1,6 @@
 package webhooks
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -109,10 +108,8 @@ func Client(allowLocal bool) *http.Client {
 	return &http.Client{
 		Timeout: AttemptTimeout,
 		Transport: &http.Transport{
-			Proxy: nil,
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				return dialer.DialContext(ctx, network, addr)
-			},
+			Proxy:                 nil,
+			DialContext:           dialer.DialContext,
 			TLSHandshakeTimeout:   5 * time.Second,
 			ResponseHeaderTimeout: AttemptTimeout,
 			MaxIdleConnsPerHost:   2,

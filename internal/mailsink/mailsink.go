@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	netmail "net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -193,9 +194,7 @@ pre{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}small{color:#666}</sty
 // ServeHTTP shows the mail taken, newest first; ?format=json as JSON.
 func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	msgs := s.Messages()
-	for i, j := 0, len(msgs)-1; i < j; i, j = i+1, j-1 {
-		msgs[i], msgs[j] = msgs[j], msgs[i]
-	}
+	slices.Reverse(msgs) // newest first
 	if r.URL.Query().Get("format") == "json" {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(msgs)

@@ -28,10 +28,10 @@ var (
 	// The one binary that carries the dev stack and the bench.
 	devBinaries = []string{"cmd/tradeloop"}
 	// Leaf libraries: they import nothing of ours.
-	leaves = []string{"internal/money", "internal/tier", "internal/sheet", "internal/apikey", "internal/freeport", "internal/bounds", "internal/historycodec", "internal/pgpipe", "internal/drain"}
+	leaves = []string{"internal/money", "internal/notice", "internal/tier", "internal/sheet", "internal/apikey", "internal/freeport", "internal/bounds", "internal/historycodec", "internal/pgpipe", "internal/drain"}
 	// What the deal's workflow code may import of ours: the activities'
 	// contract and three leaves; nothing that reaches a database or network.
-	workflowDeps = []string{"activities", "internal/bounds", "internal/money", "internal/tier"}
+	workflowDeps = []string{"activities", "internal/bounds", "internal/money", "internal/notice", "internal/tier"}
 	// Standard packages that do I/O, which workflow code must not import
 	// (its activities do the I/O).
 	ioPackages = []string{"net", "net/http", "os", "os/exec", "io/fs", "database/sql", "syscall", "math/rand", "crypto/rand"}

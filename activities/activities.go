@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/tradeloop/tradeloop/internal/notice"
 )
 
 // Payments moves money at the payment provider (Stripe, or the sandbox).
@@ -324,7 +326,13 @@ type Notification struct {
 	DealID string `json:"deal_id"`
 	OrgID  string `json:"org_id"`
 	Kind   string `json:"kind"`
-	Text   string `json:"text"`
+	// Facts are what it says, worded for each reader (internal/texts);
+	// nil in notifications made before they carried facts, which carry
+	// Text alone.
+	Facts *notice.Facts `json:"facts,omitempty"`
+	// Text is its English text (the outbox's own copy, for webhooks and
+	// logs); the bookkeeping writes it from the facts when it is empty.
+	Text string `json:"text,omitempty"`
 	// Key makes a retried notification go out once.
 	Key string `json:"key"`
 }

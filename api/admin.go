@@ -41,6 +41,10 @@ type CreateUserRequest struct {
 	Role  string `json:"role"`
 	// Tier sets a supplier organization's commission tier.
 	Tier string `json:"tier"`
+	// Language and TimeZone are how the user reads notifications
+	// (default English, UTC).
+	Language string `json:"language"`
+	TimeZone string `json:"time_zone"`
 }
 
 // createUser makes a user and its API key; the key is in this response only.
@@ -66,8 +70,13 @@ func (s *Server) createUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	user, err := s.identity.CreateUser(c.Request().Context(), identity.NewUser{OrgID: orgID, Email: r.Email, Name: r.Name, Role: role, Tier: r.Tier}, key)
+	user, err := s.identity.CreateUser(c.Request().Context(), identity.NewUser{
+		OrgID: orgID, Email: r.Email, Name: r.Name, Role: role, Tier: r.Tier, Reading: identity.Reading{Language: r.Language, TimeZone: r.TimeZone},
+	}, key)
+	var re *identity.ReadingError
 	switch {
+	case errors.As(err, &re):
+		return invalid(re.Field, "%s", re.Reason)
 	case errors.Is(err, identity.ErrNotFound):
 		return apiErr(http.StatusNotFound, "not_found", "no such organization")
 	case errors.Is(err, identity.ErrEmailTaken):

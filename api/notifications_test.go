@@ -348,3 +348,73 @@ func TestNotificationPreferencesThroughTheAPI(t *testing.T) {
 		}
 	}
 }
+
+// A user chooses the language and time zone it reads its notifications
+// in: its inbox then reads in Chinese, the other party's stays English;
+// a language the catalogs lack or a zone that is not an IANA name is
+// refused and changes nothing.
+func TestEachUserReadsItsInboxInItsOwnLanguage(t *testing.T) {
+	p := newPlatform(t)
+	var me struct {
+		UserID   string `json:"user_id"`
+		Language string
+		TimeZone string `json:"time_zone"`
+		Role     string
+	}
+	p.must(http.StatusOK, p.do("supplier", "GET", "/v1/users/me", nil)).json(t, &me)
+	if me.Language != "en" || me.TimeZone != "UTC" || me.Role != "supplier" || me.UserID == "" {
+		t.Fatalf("a new user: %+v", me)
+	}
+	for _, body := range []string{
+		`{"language":"fr"}`, `{"language":"zh\u0000"}`, `{"language":"` + strings.Repeat("zh", 500) + `"}`,
+		`{"time_zone":"Local"}`, `{"time_zone":"Mars/Olympus_Mons"}`, `{"time_zone":"../../etc/passwd"}`,
+		`{"time_zone":"Asia/Shanghai\u0000"}`, `{"time_zone":"` + strings.Repeat("A", 1000) + `"}`,
+		`{"language":"zh","time_zone":"Nowhere"}`, `{"tz":"UTC"}`,
+	} {
+		res := p.do("supplier", "PUT", "/v1/users/me/reading", body)
+		if res.status != http.StatusUnprocessableEntity && res.status != http.StatusBadRequest {
+			t.Errorf("%.60s: %d %s", body, res.status, res.body)
+		}
+	}
+	p.must(http.StatusOK, p.do("supplier", "GET", "/v1/users/me", nil)).json(t, &me)
+	if me.Language != "en" || me.TimeZone != "UTC" {
+		t.Fatalf("after refused changes: %+v", me)
+	}
+	p.must(http.StatusOK, p.do("supplier", "PUT", "/v1/users/me/reading", `{"language":"zh-CN","time_zone":"Asia/Shanghai"}`)).json(t, &me)
+	if me.Language != "zh" || me.TimeZone != "Asia/Shanghai" {
+		t.Fatalf("after the change: %+v", me)
+	}
+	// A field left out keeps its value.
+	p.must(http.StatusOK, p.do("supplier", "PUT", "/v1/users/me/reading", `{"time_zone":"Asia/Shanghai"}`)).json(t, &me)
+	if me.Language != "zh" {
+		t.Fatalf("a time zone alone changed the language: %+v", me)
+	}
+
+	id := p.newDeal(false, "supplier")
+	var st workflows.DealState
+	p.must(200, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody())).json(t, &st)
+	sup := p.deliverUntil("supplier", "invited_to_quote")
+	buy := p.deliverUntil("buyer", string(workflows.EventQuoteSubmitted))
+	for _, n := range sup.Notifications {
+		if n.Kind == "invited_to_quote" && (!strings.HasPrefix(n.Text, "新询盘：") || !strings.Contains(n.Text, "小时内报价")) {
+			t.Errorf("the supplier's invitation reads %q", n.Text)
+		}
+	}
+	for _, n := range buy.Notifications {
+		if n.Kind == string(workflows.EventQuoteSubmitted) && !strings.HasPrefix(n.Text, "Quote q1 from ") {
+			t.Errorf("the buyer's quote notice reads %q", n.Text)
+		}
+	}
+	var raw struct {
+		Notifications []map[string]any
+	}
+	p.must(http.StatusOK, p.do("supplier", "GET", "/v1/notifications", nil)).json(t, &raw)
+	for _, n := range raw.Notifications {
+		if n["kind"] == "invited_to_quote" {
+			facts, _ := n["facts"].(map[string]any)
+			if n["title"] != "邀请报价" || facts == nil || facts["deal"] != id {
+				t.Errorf("the invitation's title and facts: %v %v", n["title"], facts)
+			}
+		}
+	}
+}

@@ -36,7 +36,13 @@ import (
 // the confirmation as it answers, so the bookkeeping activity runs beside
 // the deal instead of inside the next action, which waited for it
 // (handOffBooks); and its deals remind suppliers of their quotes
-// (dealRemindsQuotes). A change to come takes version 4.
+// (dealRemindsQuotes).
+//
+// Its version 4 (dealCarriesFacts): notifications carry their facts and no
+// words (internal/texts words them for each reader), and a round's size
+// counts the facts; earlier deals also carry the English text they carried
+// then (legacyText), whose length steered their rounds. A change to come
+// takes version 5.
 const versionDeal = "deal"
 
 // dealRecordedRounds is versionDeal's version 2.
@@ -50,6 +56,9 @@ const (
 	dealConfirmsAhead workflow.Version = 3
 	dealRemindsQuotes workflow.Version = 3
 )
+
+// dealCarriesFacts is versionDeal's version 4.
+const dealCarriesFacts workflow.Version = 4
 
 // has reports whether the deal makes the change marked by the version
 // named change: every deal with versionDeal does.
@@ -389,10 +398,13 @@ func (d *deal) handOffBooks(ctx workflow.Context) (*activities.Books, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n := size(b); d.handedBytes+n <= maxHandOffBytes {
+	if n := d.size(b); d.handedBytes+n <= maxHandOffBytes {
 		d.handedBytes += n
-		if d.features >= dealConfirmsAhead && d.nextRoundWaits(n) {
-			// Confirm now, while the deal waits for its next action.
+		// Confirm now, while the deal waits for its next action; from
+		// dealCarriesFacts not when it has ended, which confirms its
+		// books as it ends.
+		ended := d.features >= dealCarriesFacts && d.state.Stage.Final()
+		if d.features >= dealConfirmsAhead && !ended && d.nextRoundWaits(n) {
 			d.confirmNow = true
 		}
 	} else {
@@ -422,10 +434,14 @@ func (d *deal) nextRoundWaits(n int) bool {
 }
 
 // size is about how many bytes a round of bookkeeping takes in history.
-func size(b activities.Books) int {
+// A notification counts its text, and from dealCarriesFacts its facts.
+func (d *deal) size(b activities.Books) int {
 	n := 0
 	for _, note := range b.Notifications {
 		n += len(note.Text) + len(note.Key) + 64
+		if d.features >= dealCarriesFacts && note.Facts != nil {
+			n += note.Facts.Size()
+		}
 	}
 	if p := b.Projection; p != nil {
 		n += len(p.Details) + len(p.Sections)
@@ -694,7 +710,7 @@ func (d *deal) resumeInput() DealInput {
 
 // dealFeatures is the deal's versionDeal, asked before any other version.
 func dealFeatures(ctx workflow.Context) workflow.Version {
-	return workflow.GetVersion(ctx, versionDeal, workflow.DefaultVersion, dealConfirmsAhead)
+	return workflow.GetVersion(ctx, versionDeal, workflow.DefaultVersion, dealCarriesFacts)
 }
 
 // resumeDeal takes a deal over from its previous run.

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tradeloop/tradeloop/internal/money"
+	"github.com/tradeloop/tradeloop/internal/notice"
 )
 
 // startContract renders the contract from the accepted quote and opens it
@@ -35,8 +36,8 @@ func (d *deal) startContract(ctx workflow.Context) {
 	d.state.Contract = &Contract{Terms: terms, Text: renderContract(terms), TermsSHA256: hex.EncodeToString(sum[:])}
 	d.state.Deadlines[DeadlineContractSignBy] = workflow.Now(ctx).Add(d.in.Policy.ContractSigning)
 	d.event(ctx, EventContractReady, "", "terms sha256 "+d.state.Contract.TermsSHA256)
-	d.notify(in.BuyerOrgID, "contract_ready", "The contract is ready to sign.")
-	d.notify(d.state.SupplierID, "contract_ready", "The contract is ready to sign.")
+	d.notify(in.BuyerOrgID, "contract_ready", notice.Facts{})
+	d.notify(d.state.SupplierID, "contract_ready", notice.Facts{})
 	d.setStage(ctx, StageContract)
 }
 
@@ -100,6 +101,6 @@ func (d *deal) sign(ctx workflow.Context, in SignInput) {
 	delete(d.state.Deadlines, DeadlineContractSignBy)
 	d.state.Deadlines[DeadlineDepositDue] = now.Add(d.in.Policy.DepositDue)
 	d.event(ctx, EventContractSignedByBoth, "", c.TermsSHA256)
-	d.notify(d.in.Inquiry.BuyerOrgID, "deposit_due", fmt.Sprintf("Pay the %s deposit within %s.", d.amount(d.state.Deposit), inWords(d.in.Policy.DepositDue)))
+	d.notify(d.in.Inquiry.BuyerOrgID, "deposit_due", d.money(d.state.Deposit, notice.Facts{Within: d.in.Policy.DepositDue}))
 	d.setStage(ctx, StageDeposit)
 }

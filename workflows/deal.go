@@ -11,6 +11,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/internal/money"
+	"github.com/tradeloop/tradeloop/internal/notice"
 )
 
 // The deal's stages, the file that handles each, and its exits. Every stage
@@ -241,7 +242,7 @@ const OpeningSkew = time.Minute
 // (Deal opens at in.OpenedAt when that is within OpeningSkew of its clock).
 func Opening(in DealInput, at time.Time) DealState {
 	in.Policy = in.Policy.withDefaults()
-	d := &deal{in: in, wf: DealWorkflowID(in.DealID)}
+	d := &deal{in: in, wf: DealWorkflowID(in.DealID), features: dealCarriesFacts}
 	d.open(at)
 	return d.state
 }
@@ -252,7 +253,7 @@ func Opening(in DealInput, at time.Time) DealState {
 // opens at the same time, and writes its own otherwise.
 func OpeningBooks(in DealInput, at time.Time) (activities.Books, error) {
 	in.Policy = in.Policy.withDefaults()
-	d := &deal{in: in, wf: DealWorkflowID(in.DealID)}
+	d := &deal{in: in, wf: DealWorkflowID(in.DealID), features: dealCarriesFacts}
 	d.open(at)
 	b, _, err := d.bookRoundAt(at)
 	return b, err
@@ -497,12 +498,12 @@ func (d *deal) onDeadline(ctx workflow.Context, name string) {
 	case DeadlineShipBy:
 		d.state.Production.Late = true
 		d.event(ctx, EventProductionLate, "", "not ready to ship by "+d.state.Production.ShipBy.Format(time.RFC3339))
-		d.notify(d.in.Inquiry.BuyerOrgID, "production_late", "The supplier missed the ship-by date: extend it or cancel for a full refund.")
+		d.notify(d.in.Inquiry.BuyerOrgID, "production_late", notice.Facts{})
 	case DeadlineBalanceDue:
 		d.paymentDue(ctx, activities.StepBalance, DeadlineBalanceDue, func() { d.buyerDefault(ctx) })
 	case DeadlineInspectionReminder:
 		d.event(ctx, EventInspectionReminder, "", "auto-accept in "+d.in.Policy.InspectionReminder.String())
-		d.notify(d.in.Inquiry.BuyerOrgID, "inspection_reminder", "The goods will be accepted automatically unless you accept or dispute them first.")
+		d.notify(d.in.Inquiry.BuyerOrgID, "inspection_reminder", notice.Facts{})
 	case DeadlineInspectionEnds:
 		d.event(ctx, EventAutoAccepted, "", "no dispute within the inspection window")
 		d.finish(ctx, StageCompleted, EventAutoAccepted, "accepted by silence after inspection", d.state.Escrow.Held)
@@ -569,9 +570,16 @@ func (d *deal) eventAbout(ctx workflow.Context, typ EventType, actor, about, det
 	d.state.Timeline = append(d.state.Timeline, Event{At: workflow.Now(ctx), Type: typ, Actor: actor, About: about, Detail: detail})
 }
 
-func (d *deal) notify(org, kind, text string) {
+// notify queues a notification of kind to org, stating facts; the deal's
+// ID is among the facts of every notification.
+func (d *deal) notify(org, kind string, facts notice.Facts) {
+	facts.Deal = d.in.DealID
+	text := ""
+	if d.features < dealCarriesFacts {
+		text = legacyText(kind, facts)
+	}
 	d.outbox = append(d.outbox, activities.Notification{
-		DealID: d.in.DealID, OrgID: org, Kind: kind, Text: text,
+		DealID: d.in.DealID, OrgID: org, Kind: kind, Facts: &facts, Text: text,
 		Key: fmt.Sprintf("%s/notify/%d", d.wf, d.notified+len(d.outbox)+1),
 	})
 }

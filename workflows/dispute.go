@@ -6,6 +6,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tradeloop/tradeloop/internal/bounds"
+	"github.com/tradeloop/tradeloop/internal/notice"
 )
 
 func (d *deal) checkOpenDispute(_ workflow.Context, in DisputeInput) error {
@@ -33,7 +34,7 @@ func (d *deal) startDispute(ctx workflow.Context, by, reason, remedy string, evi
 	delete(d.state.Deadlines, DeadlineInspectionReminder)
 	d.state.Deadlines[DeadlineDisputeAnswerDue] = now.Add(d.in.Policy.DisputeAnswer)
 	d.event(ctx, EventDisputeOpened, by, reason)
-	d.notify(d.state.SupplierID, "dispute_opened", "A dispute was opened ("+reason+"): answer within "+inWords(d.in.Policy.DisputeAnswer)+".")
+	d.notify(d.state.SupplierID, "dispute_opened", notice.Facts{Reason: reason, Within: d.in.Policy.DisputeAnswer})
 	d.setStage(ctx, StageDispute)
 }
 
@@ -41,7 +42,7 @@ func (d *deal) startDispute(ctx workflow.Context, by, reason, remedy string, evi
 func (d *deal) buyerDefault(ctx workflow.Context) {
 	d.state.Dispute = &Dispute{OpenedBy: "system", Reason: "buyer_default", Remedy: "the balance was not paid in time", Status: DisputeMediation, OpenedAt: workflow.Now(ctx)}
 	d.event(ctx, EventBuyerDefault, "", "the balance was not paid in time; the deposit goes to mediation")
-	d.notify("mediation", "mediation_needed", "Buyer default on deal "+d.in.DealID+": decide on the deposit.")
+	d.notify("mediation", "mediation_needed", notice.Facts{Case: "buyer_default"})
 	d.setStage(ctx, StageMediation)
 }
 
@@ -109,7 +110,7 @@ func (d *deal) propose(ctx workflow.Context, in ProposalInput) {
 	if in.Actor.OrgID == other {
 		other = d.in.Inquiry.BuyerOrgID
 	}
-	d.notify(other, "settlement_proposed", "A settlement was proposed: "+id)
+	d.notify(other, "settlement_proposed", notice.Facts{Ref: id})
 }
 
 func (d *deal) findProposal(in AcceptProposalInput) (*Proposal, error) {
@@ -171,7 +172,7 @@ func (d *deal) escalate(ctx workflow.Context, by, why string) {
 	delete(d.state.Deadlines, DeadlineDisputeAnswerDue)
 	delete(d.state.Deadlines, DeadlineDisputeSettleBy)
 	d.event(ctx, EventDisputeEscalated, by, why)
-	d.notify("mediation", "mediation_needed", "Deal "+d.in.DealID+" needs a mediator's decision.")
+	d.notify("mediation", "mediation_needed", notice.Facts{Case: "dispute"})
 	d.setStage(ctx, StageMediation)
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/internal/bounds"
 	"github.com/tradeloop/tradeloop/internal/money"
+	"github.com/tradeloop/tradeloop/internal/notice"
 )
 
 // amountDue is what the buyer owes for a payment step at the current stage.
@@ -149,13 +150,13 @@ func (d *deal) confirmCharge(ctx workflow.Context, p *Payment) {
 	switch {
 	case p.Step == activities.StepSample && d.state.Stage == StageSample:
 		d.state.Sample.Paid = true
-		d.notify(d.state.SupplierID, "sample_paid", "The sample is paid: ship it.")
+		d.notify(d.state.SupplierID, "sample_paid", notice.Facts{})
 	case p.Step == activities.StepDeposit && d.state.Stage == StageDeposit:
 		delete(d.state.Deadlines, DeadlineDepositDue)
 		d.startProduction(ctx)
 	case p.Step == activities.StepBalance && d.state.Stage == StageBalance:
 		delete(d.state.Deadlines, DeadlineBalanceDue)
-		d.notify(d.state.SupplierID, "balance_paid", "The balance is in escrow: ship the goods and add the tracking number.")
+		d.notify(d.state.SupplierID, "balance_paid", notice.Facts{})
 		d.setStage(ctx, StageShipping)
 	default:
 		// A second payment of a step (an earlier attempt that succeeded
@@ -194,7 +195,7 @@ func (d *deal) paymentConfirmed(ctx workflow.Context, s PaymentConfirmed) {
 		// a repeated webhook: already counted
 	case s.Amount != p.Amount || s.Currency != p.Currency:
 		d.event(ctx, EventPaymentMismatch, "", fmt.Sprintf("%s confirmed %d %s, expected %d %s", p.ID, s.Amount, s.Currency, p.Amount, p.Currency))
-		d.notify("platform", "payment_mismatch", "Payment "+p.ProviderID+" needs review.")
+		d.notify("platform", "payment_mismatch", notice.Facts{Ref: p.ProviderID})
 	default:
 		d.confirmCharge(ctx, p)
 	}
@@ -204,7 +205,7 @@ func (d *deal) providerEvent(ctx workflow.Context, e ProviderEvent) {
 	e.Type, e.ObjectID, e.Detail = bounds.Clean(e.Type, MaxCode*2), bounds.Clean(e.ObjectID, MaxCode*2), bounds.Clean(e.Detail, MaxNote)
 	d.event(ctx, EventProvider(e.Type), "", e.ObjectID+" "+e.Detail)
 	if e.Type == "charge.dispute.created" {
-		d.notify("platform", "card_dispute", "A card dispute was opened on deal "+d.in.DealID+": "+e.ObjectID)
+		d.notify("platform", "card_dispute", notice.Facts{Ref: e.ObjectID})
 	}
 }
 
@@ -215,7 +216,7 @@ func (d *deal) paymentFailed(ctx workflow.Context, s PaymentFailed) {
 	}
 	p.Status, p.Reason = PaymentDeclined, s.Reason
 	d.event(ctx, EventPaymentFailed, "", fmt.Sprintf("%s: %s", p.ID, s.Reason))
-	d.notify(d.in.Inquiry.BuyerOrgID, "payment_failed", "Your "+p.Step+" payment failed ("+s.Reason+"): please pay again.")
+	d.notify(d.in.Inquiry.BuyerOrgID, "payment_failed", notice.Facts{Step: p.Step, Reason: s.Reason})
 }
 
 // reconcile asks the provider about every charge whose confirmation is

@@ -253,7 +253,7 @@ func TestOpeningBooksIsTheWorkflowsOpeningRound(t *testing.T) {
 			firstInvite = n
 		}
 	}
-	if len(opening.Notifications) != 1 || opening.Notifications[0] != firstInvite {
+	if len(opening.Notifications) != 1 || !reflect.DeepEqual(opening.Notifications[0], firstInvite) {
 		t.Fatalf("OpeningBooks notifies %+v, the workflow %+v", opening.Notifications, firstInvite)
 	}
 }

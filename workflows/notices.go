@@ -1,6 +1,6 @@
 package workflows
 
-import "strings"
+import "github.com/tradeloop/tradeloop/internal/notice"
 
 // Every stage change reaches both parties (deals from dealStageNotices):
 // a party that the change's own notifications do not reach (the deposit
@@ -30,46 +30,13 @@ func (d *deal) noticeStageChange() {
 		for _, note := range d.outbox[min(d.roundFrom, len(d.outbox)):] {
 			reached[note.OrgID] = true
 		}
-		text := "The deal for " + d.in.Inquiry.Product + " is now " + stageInWords(d.state.Stage) + "."
+		facts := notice.Facts{Product: d.in.Inquiry.Product, Stage: string(d.state.Stage)}
 		for _, org := range []string{d.in.Inquiry.BuyerOrgID, d.state.SupplierID} {
 			if org != "" && !reached[org] {
-				d.notify(org, "stage_changed", text)
+				d.notify(org, "stage_changed", facts)
 			}
 		}
 		d.stageNotice = ""
 	}
 	d.roundFrom = len(d.outbox)
-}
-
-// stageInWords is a stage as people read it.
-func stageInWords(s Stage) string {
-	switch s {
-	case StageSample:
-		return "at the sample"
-	case StageContract:
-		return "at the contract, to be signed"
-	case StageDeposit:
-		return "waiting for the deposit"
-	case StageProduction:
-		return "in production"
-	case StageBalance:
-		return "waiting for the balance"
-	case StageShipping:
-		return "shipping"
-	case StageInspection:
-		return "delivered, in inspection"
-	case StageDispute:
-		return "in dispute"
-	case StageMediation:
-		return "with a mediator"
-	case StageCompleted:
-		return "completed"
-	case StageResolved:
-		return "resolved"
-	case StageCancelled:
-		return "cancelled"
-	case StageExpired:
-		return "expired"
-	}
-	return strings.ToLower(string(s))
 }

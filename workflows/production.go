@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/tradeloop/tradeloop/internal/notice"
 )
 
 // startProduction begins manufacturing once the deposit is in escrow; the
@@ -17,7 +19,7 @@ func (d *deal) startProduction(ctx workflow.Context) {
 	}
 	d.state.Production = &Production{ShipBy: shipBy}
 	d.state.Deadlines[DeadlineShipBy] = shipBy
-	d.notify(d.state.SupplierID, "deposit_secured", "The deposit is in escrow: start production. Ready to ship by "+shipBy.Format("2006-01-02")+".")
+	d.notify(d.state.SupplierID, "deposit_secured", notice.Facts{Due: shipBy})
 	d.setStage(ctx, StageProduction)
 }
 
@@ -58,7 +60,7 @@ func (d *deal) markReady(ctx workflow.Context, in ActorInput) {
 	delete(d.state.Deadlines, DeadlineShipBy)
 	d.state.Deadlines[DeadlineBalanceDue] = now.Add(d.in.Policy.BalanceDue)
 	d.event(ctx, EventReadyToShip, in.Actor.OrgID, in.Note)
-	d.notify(d.in.Inquiry.BuyerOrgID, "balance_due", fmt.Sprintf("The goods are ready: pay the %s balance within %s.", d.amount(d.state.Balance), inWords(d.in.Policy.BalanceDue)))
+	d.notify(d.in.Inquiry.BuyerOrgID, "balance_due", d.money(d.state.Balance, notice.Facts{Within: d.in.Policy.BalanceDue}))
 	d.setStage(ctx, StageBalance)
 }
 
@@ -87,5 +89,5 @@ func (d *deal) extendShipBy(ctx workflow.Context, in ExtendInput) {
 	p.Extensions++
 	d.state.Deadlines[DeadlineShipBy] = in.NewShipBy
 	d.event(ctx, EventShipByExtended, in.Actor.OrgID, in.NewShipBy.Format(time.RFC3339))
-	d.notify(d.state.SupplierID, "ship_by_extended", "The buyer extended the ship-by date to "+in.NewShipBy.Format("2006-01-02")+".")
+	d.notify(d.state.SupplierID, "ship_by_extended", notice.Facts{Due: in.NewShipBy})
 }

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tradeloop/tradeloop/internal/money"
+	"github.com/tradeloop/tradeloop/internal/notice"
 	"github.com/tradeloop/tradeloop/internal/tier"
 )
 
@@ -29,8 +30,9 @@ func (d *deal) inviteNextAt(now time.Time) {
 		detail = fmt.Sprintf("dispatch rank %d of %d (%s); %s", d.nextInvite, len(d.in.Suppliers), s.Reason, detail)
 	}
 	d.eventAt(now, EventSupplierInvited, s.OrgID, detail)
-	d.notify(s.OrgID, "invited_to_quote", fmt.Sprintf("New inquiry: %d %s of %s. Quote within %s.",
-		d.in.Inquiry.Quantity, d.in.Inquiry.Unit, d.in.Inquiry.Product, inWords(d.in.Policy.QuoteSLA)))
+	facts := d.goods()
+	facts.Within = d.in.Policy.QuoteSLA
+	d.notify(s.OrgID, "invited_to_quote", facts)
 }
 
 // quoteSLAPassed marks every supplier whose quote is overdue as late and
@@ -53,12 +55,13 @@ func (d *deal) quoteSLAPassed(ctx workflow.Context) {
 	if late == 0 || d.features < dealRemindsQuotes || d.anyQuoted() {
 		return
 	}
-	text := fmt.Sprintf("No supplier quoted within %s: your inquiry went to %s on the dispatch list.", inWords(d.in.Policy.QuoteSLA), count(int64(invited), "more supplier"))
+	// With none invited in their place, the facts say until when the
+	// inquiry stays open.
+	facts := notice.Facts{Within: d.in.Policy.QuoteSLA, Count: invited}
 	if invited == 0 {
-		text = fmt.Sprintf("No supplier quoted within %s, and no other supplier on the dispatch list is left: the inquiry stays open until it expires (%s UTC).",
-			inWords(d.in.Policy.QuoteSLA), d.state.Deadlines[DeadlineInquiryExpires].UTC().Format("2006-01-02 15:04"))
+		facts.Due = d.state.Deadlines[DeadlineInquiryExpires]
 	}
-	d.notify(d.in.Inquiry.BuyerOrgID, "inquiry_redispatched", text)
+	d.notify(d.in.Inquiry.BuyerOrgID, "inquiry_redispatched", facts)
 }
 
 // anyQuoted reports whether a supplier has quoted.
@@ -96,8 +99,9 @@ func (d *deal) remindSuppliers(ctx workflow.Context) {
 			continue
 		}
 		inv.Reminded = true
-		d.notify(inv.SupplierID, "quote_due_soon", fmt.Sprintf("Your quote for %d %s of %s is due in %s (%s UTC); after that the inquiry goes to another supplier.",
-			d.in.Inquiry.Quantity, d.in.Inquiry.Unit, d.in.Inquiry.Product, inWords(inv.DueAt.Sub(now)), inv.DueAt.UTC().Format("2006-01-02 15:04")))
+		facts := d.goods()
+		facts.Due, facts.Left = inv.DueAt, inv.DueAt.Sub(now)
+		d.notify(inv.SupplierID, "quote_due_soon", facts)
 	}
 }
 
@@ -193,7 +197,7 @@ func (d *deal) submitQuote(ctx workflow.Context, q QuoteInput) {
 		kind = EventQuoteRevised
 	}
 	d.event(ctx, kind, q.Actor.OrgID, fmt.Sprintf("q%d: %d × %d = %d %s", d.quoteSeq, d.in.Inquiry.Quantity, unit, total, d.state.Currency))
-	d.notify(d.in.Inquiry.BuyerOrgID, string(kind), fmt.Sprintf("Quote q%d from %s: total %s.", d.quoteSeq, d.supplierName(q.Actor.OrgID), d.amount(total)))
+	d.notify(d.in.Inquiry.BuyerOrgID, string(kind), d.money(total, notice.Facts{Ref: fmt.Sprintf("q%d", d.quoteSeq), Supplier: d.supplierName(q.Actor.OrgID)}))
 }
 
 func (d *deal) checkDecline(_ workflow.Context, in DeclineInput) error {
@@ -239,7 +243,7 @@ func (d *deal) counterOffer(ctx workflow.Context, in CounterOfferInput) {
 		SupplierID: in.SupplierID, TargetUnitPrice: in.TargetUnitPrice, Message: in.Message, At: workflow.Now(ctx),
 	})
 	d.eventAbout(ctx, EventCounterOffer, in.Actor.OrgID, in.SupplierID, fmt.Sprintf("to %s: %d per unit", in.SupplierID, in.TargetUnitPrice))
-	d.notify(in.SupplierID, "counter_offer", fmt.Sprintf("The buyer asks for %s per unit: revise your quote.", d.amount(in.TargetUnitPrice)))
+	d.notify(in.SupplierID, "counter_offer", d.money(in.TargetUnitPrice, notice.Facts{}))
 }
 
 func (d *deal) openQuote(ctx workflow.Context, in AcceptInput) (*Quote, error) {
@@ -288,7 +292,7 @@ func (d *deal) acceptQuote(ctx workflow.Context, in AcceptInput) {
 	delete(d.state.Deadlines, DeadlineInquiryExpires)
 	d.eventAbout(ctx, EventQuoteAccepted, in.Actor.OrgID, q.SupplierID, fmt.Sprintf("%s from %s: %d %s (deposit %d, balance %d)",
 		q.ID, q.SupplierID, q.Total, d.state.Currency, deposit, balance))
-	d.notify(q.SupplierID, "quote_accepted", fmt.Sprintf("Your quote %s was accepted.", q.ID))
+	d.notify(q.SupplierID, "quote_accepted", notice.Facts{Ref: q.ID})
 	if d.in.Inquiry.WantsSample {
 		d.startSample(ctx)
 		return
@@ -309,7 +313,7 @@ func (d *deal) closeOpenQuotes(ctx workflow.Context, winner string) {
 		if inv.SupplierID != winner && (inv.Status == InvitationPending || inv.Status == InvitationQuoted) {
 			inv.Status = InvitationClosed
 			d.event(ctx, EventInvitationClosed, inv.SupplierID, "")
-			d.notify(inv.SupplierID, "invitation_closed", "The inquiry was closed.")
+			d.notify(inv.SupplierID, "invitation_closed", notice.Facts{})
 		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/tradeloop/tradeloop/internal/notice"
 )
 
 // Reminders on the deal's clock (deals from dealReminders): before a
@@ -93,7 +95,7 @@ func (d *deal) remind(ctx workflow.Context, key string) {
 	if !ok {
 		return
 	}
-	left := fmt.Sprintf("in %s (%s UTC)", inWords(due.Sub(workflow.Now(ctx))), due.UTC().Format("2006-01-02 15:04"))
+	facts := notice.Facts{Due: due, Left: due.Sub(workflow.Now(ctx))}
 	buyer, supplier := d.in.Inquiry.BuyerOrgID, d.state.SupplierID
 	switch name {
 	case DeadlineContractSignBy:
@@ -101,25 +103,24 @@ func (d *deal) remind(ctx workflow.Context, key string) {
 		if c == nil {
 			return
 		}
-		text := "Sign the contract " + left + ", or the deal is cancelled."
 		if c.BuyerSignedAt.IsZero() {
-			d.notify(buyer, "contract_sign_soon", text)
+			d.notify(buyer, "contract_sign_soon", facts)
 		}
 		if c.SupplierSignedAt.IsZero() {
-			d.notify(supplier, "contract_sign_soon", text)
+			d.notify(supplier, "contract_sign_soon", facts)
 		}
 	case DeadlineDepositDue, DeadlineBalanceDue:
-		step, amount, lapse := "deposit", d.state.Deposit, "the deal is cancelled"
+		step, amount := "deposit", d.state.Deposit
 		if name == DeadlineBalanceDue {
-			step, amount, lapse = "balance", d.state.Balance, "the deposit goes to mediation"
+			step, amount = "balance", d.state.Balance
 		}
 		if p := d.activeCharge(step); p != nil && p.Status != PaymentDeclined {
 			return // paid or being paid
 		}
-		d.notify(buyer, step+"_due_soon", fmt.Sprintf("Pay the %s %s %s, or %s.", d.amount(amount), step, left, lapse))
+		d.notify(buyer, step+"_due_soon", d.money(amount, facts))
 	case DeadlineDisputeAnswerDue:
 		if dp := d.state.Dispute; dp != nil && dp.Answer == "" && dp.OpenedBy != supplier {
-			d.notify(supplier, "dispute_answer_soon", "Answer the dispute "+left+", or it goes to a mediator.")
+			d.notify(supplier, "dispute_answer_soon", facts)
 		}
 	}
 }

@@ -32,7 +32,7 @@ func TestAnInvitedSupplierIsRemindedHalfAnHourBeforeItsQuoteIsDue(t *testing.T) 
 	})
 	h.check(91*m, func(st DealState) {
 		n := notesTo(h, "quote_due_soon", supA.OrgID)
-		if len(n) != 1 || !strings.Contains(n[0].Text, "due in 30 minutes") || !strings.Contains(n[0].Text, "11:00 UTC") || !strings.Contains(n[0].Text, "steel bolts M8") {
+		if len(n) != 1 || !strings.Contains(said(n[0]), "due in 30 minutes") || !strings.Contains(said(n[0]), "11:00 UTC") || !strings.Contains(said(n[0]), "steel bolts M8") {
 			t.Errorf("supA's reminders 29 minutes before: %+v", n)
 		}
 		if !st.Invitations[0].Reminded {
@@ -47,13 +47,13 @@ func TestAnInvitedSupplierIsRemindedHalfAnHourBeforeItsQuoteIsDue(t *testing.T) 
 			t.Fatalf("invitations after supA's deadline: %+v", st.Invitations)
 		}
 		told := notesTo(h, "inquiry_redispatched", buyer.OrgID)
-		if len(told) != 1 || !strings.Contains(told[0].Text, "1 more supplier") || !strings.Contains(told[0].Text, "2 hours") {
+		if len(told) != 1 || !strings.Contains(said(told[0]), "1 more supplier") || !strings.Contains(said(told[0]), "2 hours") {
 			t.Errorf("the buyer's notices: %+v", told)
 		}
 	})
 	// supB, invited at 11:00, is due at 13:00: reminded at 12:30, once.
 	h.check(211*m, func(DealState) {
-		if n := notesTo(h, "quote_due_soon", supB.OrgID); len(n) != 1 || !strings.Contains(n[0].Text, "13:00 UTC") {
+		if n := notesTo(h, "quote_due_soon", supB.OrgID); len(n) != 1 || !strings.Contains(said(n[0]), "13:00 UTC") {
 			t.Errorf("supB's reminders: %+v", n)
 		}
 		if n := notesTo(h, "quote_due_soon", supA.OrgID); len(n) != 1 {
@@ -65,7 +65,7 @@ func TestAnInvitedSupplierIsRemindedHalfAnHourBeforeItsQuoteIsDue(t *testing.T) 
 		told := notesTo(h, "inquiry_redispatched", buyer.OrgID)
 		left := 0
 		for _, n := range told {
-			if strings.Contains(n.Text, "no other supplier") && strings.Contains(n.Text, "2026-03-05 09:00 UTC") {
+			if strings.Contains(said(n), "no other supplier") && strings.Contains(said(n), "2026-03-05 09:00 UTC") {
 				left++
 			}
 		}
@@ -125,13 +125,13 @@ func TestTheBuyerIsCountedDownToTheDeposit(t *testing.T) {
 	})
 	h.check(due-24*time.Hour+time.Minute, func(DealState) {
 		n := notesTo(h, "deposit_due_soon", buyer.OrgID)
-		if len(n) != 1 || !strings.Contains(n[0].Text, "in 1 day") || !strings.Contains(n[0].Text, "USD 3,000.00") || !strings.Contains(n[0].Text, "2026-03-05 09:40 UTC") {
+		if len(n) != 1 || !strings.Contains(said(n[0]), "in 1 day") || !strings.Contains(said(n[0]), "USD 3,000.00") || !strings.Contains(said(n[0]), "2026-03-05 09:40 UTC") {
 			t.Errorf("a day before: %+v", n)
 		}
 	})
 	h.check(due-2*time.Hour+time.Minute, func(DealState) {
 		n := notesTo(h, "deposit_due_soon", buyer.OrgID)
-		if len(n) != 2 || !strings.Contains(n[0].Text+n[1].Text, "in 2 hours") {
+		if len(n) != 2 || !strings.Contains(said(n[0])+said(n[1]), "in 2 hours") {
 			t.Errorf("two hours before: %+v", n)
 		}
 		if n := notesTo(h, "deposit_due_soon", supA.OrgID); len(n) != 0 {
@@ -156,7 +156,7 @@ func TestAPaidDepositIsNotRemindedOf(t *testing.T) {
 		if n := notesTo(h, "deposit_due_soon", buyer.OrgID); len(n) != 0 {
 			t.Errorf("reminded of a paid deposit: %+v", n)
 		}
-		if n := notesTo(h, "balance_due_soon", buyer.OrgID); len(n) != 2 || !strings.Contains(n[0].Text+n[1].Text, "USD 7,000.00") {
+		if n := notesTo(h, "balance_due_soon", buyer.OrgID); len(n) != 2 || !strings.Contains(said(n[0])+said(n[1]), "USD 7,000.00") {
 			t.Errorf("balance reminders: %+v", n)
 		}
 	})
@@ -197,7 +197,7 @@ func TestTheSupplierIsRemindedToAnswerADispute(t *testing.T) {
 	due := 7*time.Hour + 72*time.Hour
 	h.check(due-2*time.Hour+time.Minute, func(st DealState) {
 		n := notesTo(h, "dispute_answer_soon", supA.OrgID)
-		if len(n) != 2 || !strings.Contains(n[0].Text+n[1].Text, "in 1 day") {
+		if len(n) != 2 || !strings.Contains(said(n[0])+said(n[1]), "in 1 day") {
 			t.Errorf("the supplier's dispute reminders: %+v", n)
 		}
 		if n := notesTo(h, "dispute_answer_soon", buyer.OrgID); len(n) != 0 {
@@ -225,7 +225,7 @@ func TestEveryStageChangeReachesBothParties(t *testing.T) {
 	told := func(org, words string) int {
 		n := 0
 		for _, note := range notesTo(h, "stage_changed", org) {
-			if strings.Contains(note.Text, words) {
+			if strings.Contains(said(note), words) {
 				n++
 			}
 		}
@@ -244,6 +244,6 @@ func TestEveryStageChangeReachesBothParties(t *testing.T) {
 		t.Errorf("completion: supplier %v, buyer %v", notesTo(h, "stage_changed", supA.OrgID), notesTo(h, "stage_changed", buyer.OrgID))
 	}
 	for _, note := range notesTo(h, "stage_changed", supB.OrgID) {
-		t.Errorf("supB, never awarded, told %q", note.Text)
+		t.Errorf("supB, never awarded, told %q", said(note))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/notice"
 )
 
 // startSample asks the supplier for a sample of the accepted quote.
@@ -14,7 +15,7 @@ func (d *deal) startSample(ctx workflow.Context) {
 	d.state.Sample = &SampleState{Status: SampleRequested, Price: price, Paid: price == 0, Rounds: 1}
 	d.state.Deadlines[DeadlineSampleShipBy] = workflow.Now(ctx).Add(d.in.Policy.SampleShipping)
 	d.event(ctx, EventSampleRequested, d.in.Inquiry.BuyerOrgID, fmt.Sprintf("sample price %d %s", price, d.state.Currency))
-	d.notify(d.state.SupplierID, "sample_requested", "The buyer asks for a sample before the contract.")
+	d.notify(d.state.SupplierID, "sample_requested", notice.Facts{})
 	d.setStage(ctx, StageSample)
 }
 
@@ -80,7 +81,7 @@ func (d *deal) shipSample(ctx workflow.Context, in ShipmentInput) {
 	s.Shipment = &Shipment{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber, Status: activities.TrackPending, ShippedAt: workflow.Now(ctx)}
 	delete(d.state.Deadlines, DeadlineSampleShipBy)
 	d.event(ctx, EventSampleShipped, in.Actor.OrgID, in.Carrier+" "+in.TrackingNumber)
-	d.notify(d.in.Inquiry.BuyerOrgID, "sample_shipped", "The sample is on its way: "+in.Carrier+" "+in.TrackingNumber)
+	d.notify(d.in.Inquiry.BuyerOrgID, "sample_shipped", notice.Facts{Carrier: in.Carrier, Tracking: in.TrackingNumber})
 }
 
 // sampleShipment applies a tracking report about the sample.
@@ -97,12 +98,12 @@ func (d *deal) sampleShipment(ctx workflow.Context, u ShipmentUpdate) {
 		s.Shipment.DeliveredAt = u.At
 		d.state.Deadlines[DeadlineSampleAutoApprove] = workflow.Now(ctx).Add(d.in.Policy.SampleAutoApprove)
 		d.event(ctx, EventSampleDelivered, "", "")
-		d.notify(d.in.Inquiry.BuyerOrgID, "sample_delivered", "The sample was delivered: approve or reject it.")
+		d.notify(d.in.Inquiry.BuyerOrgID, "sample_delivered", notice.Facts{})
 	case activities.TrackException, activities.TrackExpired, activities.TrackStalled:
 		s.Status = SampleRequested
 		d.state.Deadlines[DeadlineSampleShipBy] = workflow.Now(ctx).Add(d.in.Policy.SampleShipping)
 		d.event(ctx, EventSampleShipmentFailed, "", u.Status)
-		d.notify(d.state.SupplierID, "sample_shipment_failed", "The sample shipment failed ("+u.Status+"): ship another.")
+		d.notify(d.state.SupplierID, "sample_shipment_failed", notice.Facts{Reason: u.Status})
 	default:
 		d.event(ctx, EventSampleTracking, "", u.Status)
 	}
@@ -152,7 +153,7 @@ func (d *deal) rejectSample(ctx workflow.Context, in RejectSampleInput) {
 		s.Rounds++
 		d.state.Deadlines[DeadlineSampleShipBy] = workflow.Now(ctx).Add(d.in.Policy.SampleShipping)
 		d.event(ctx, EventSampleRejected, in.Actor.OrgID, "another sample asked: "+in.Reason)
-		d.notify(d.state.SupplierID, "resample_requested", "The buyer rejected the sample and asks for another: "+in.Reason)
+		d.notify(d.state.SupplierID, "resample_requested", notice.Facts{Reason: in.Reason})
 		return
 	}
 	s.Status = SampleRejected

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/internal/bounds"
+	"github.com/tradeloop/tradeloop/internal/notice"
 )
 
 func (d *deal) checkAddShipment(_ workflow.Context, in ShipmentInput) error {
@@ -29,7 +30,7 @@ func (d *deal) checkAddShipment(_ workflow.Context, in ShipmentInput) error {
 func (d *deal) addShipment(ctx workflow.Context, in ShipmentInput) {
 	d.state.Shipment = &Shipment{Carrier: in.Carrier, TrackingNumber: in.TrackingNumber, Status: activities.TrackPending, ShippedAt: workflow.Now(ctx)}
 	d.event(ctx, EventGoodsShipped, in.Actor.OrgID, in.Carrier+" "+in.TrackingNumber)
-	d.notify(d.in.Inquiry.BuyerOrgID, "goods_shipped", "Your goods are on their way: "+in.Carrier+" "+in.TrackingNumber)
+	d.notify(d.in.Inquiry.BuyerOrgID, "goods_shipped", notice.Facts{Carrier: in.Carrier, Tracking: in.TrackingNumber})
 }
 
 // startTrackers starts a tracking child for each shipment that has none.
@@ -162,7 +163,7 @@ func (d *deal) shipmentUpdate(ctx workflow.Context, u ShipmentUpdate) {
 		d.state.Deadlines[DeadlineInspectionEnds] = ends
 		d.state.Deadlines[DeadlineInspectionReminder] = ends.Add(-d.in.Policy.InspectionReminder)
 		d.event(ctx, EventGoodsDelivered, "", "inspection until "+ends.Format(time.RFC3339))
-		d.notify(d.in.Inquiry.BuyerOrgID, "goods_delivered", "Your goods were delivered: inspect them, then accept or open a dispute.")
+		d.notify(d.in.Inquiry.BuyerOrgID, "goods_delivered", notice.Facts{})
 		d.setStage(ctx, StageInspection)
 	case activities.TrackException, activities.TrackExpired, activities.TrackStalled:
 		d.event(ctx, EventShipmentEnded(u.Status), "", sh.Carrier+" "+sh.TrackingNumber)

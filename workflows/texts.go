@@ -2,46 +2,42 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
-	"github.com/tradeloop/tradeloop/internal/money"
+	"github.com/tradeloop/tradeloop/internal/notice"
 )
 
-// The deal's notification texts show money and durations as people read
-// them: "USD 2,340.00" (money.Format), "3 days", "2 hours 30 minutes".
+// The deal's notifications carry facts, not words: amounts in minor units
+// with their currency, windows and deadlines as durations and times, the
+// goods as asked for. internal/texts words them for each reader, in the
+// reader's language and time zone.
 
-// amount is an amount of the deal's currency as people read it.
-func (d *deal) amount(v int64) string { return money.Format(v, d.state.Currency) }
-
-// inWords says a duration in its two largest units: "3 days", "1 day 12
-// hours", "2 hours", "45 minutes", "30 seconds", "250 milliseconds".
-func inWords(dur time.Duration) string {
-	units := []struct {
-		size time.Duration
-		name string
-	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}, {time.Millisecond, "millisecond"}}
-	if dur < time.Millisecond {
-		return "no time"
-	}
-	for i, u := range units {
-		if dur < u.size {
-			continue
-		}
-		out := count(int64(dur/u.size), u.name)
-		if i+1 < len(units) {
-			next := units[i+1]
-			if rest := (dur % u.size) / next.size; rest > 0 {
-				out += " " + count(int64(rest), next.name)
-			}
-		}
-		return out
-	}
-	return "no time"
+// money is facts with an amount of the deal's currency.
+func (d *deal) money(amount int64, facts notice.Facts) notice.Facts {
+	facts.Amount, facts.Currency = amount, d.state.Currency
+	return facts
 }
 
-func count(n int64, unit string) string {
-	if n == 1 {
-		return "1 " + unit
+// goods is the facts of the goods asked for.
+func (d *deal) goods() notice.Facts {
+	return notice.Facts{Quantity: d.in.Inquiry.Quantity, Unit: d.in.Inquiry.Unit, Product: d.in.Inquiry.Product}
+}
+
+// inWords says a duration in English in its two largest units, for the
+// timers' summaries in the Temporal UI ("remind: deposit due in 1 day"):
+// "3 days", "1 day 12 hours", "no time".
+func inWords(dur time.Duration) string {
+	parts := notice.Parts(dur)
+	if len(parts) == 0 {
+		return "no time"
 	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	words := make([]string, len(parts))
+	for i, p := range parts {
+		words[i] = fmt.Sprintf("%d %s", p.N, p.Unit)
+		if p.N != 1 {
+			words[i] += "s"
+		}
+	}
+	return strings.Join(words, " ")
 }

@@ -125,12 +125,12 @@ ORDER BY created_at DESC, id DESC
 LIMIT sqlc.arg(page_size);
 
 -- name: InsertNotification :exec
-INSERT INTO notification_outbox (key, deal_id, org_id, kind, text)
-VALUES (@key, @deal_id, @org_id, @kind, @text)
+INSERT INTO notification_outbox (key, deal_id, org_id, kind, text, facts)
+VALUES (@key, @deal_id, @org_id, @kind, @text, @facts)
 ON CONFLICT (key) DO NOTHING;
 
 -- name: ClaimNotifications :many
-SELECT key, deal_id, org_id, kind, text, attempts FROM notification_outbox
+SELECT key, deal_id, org_id, kind, text, facts, attempts FROM notification_outbox
 WHERE delivered_at IS NULL AND next_attempt_at <= @now
 ORDER BY next_attempt_at, created_at
 LIMIT @max_count
@@ -148,5 +148,5 @@ UPDATE notification_outbox SET attempts = attempts + 1, last_error = @last_error
 WHERE key = @key;
 
 -- name: DealNotifications :many
-SELECT key, org_id, kind, text, attempts, delivered_at FROM notification_outbox
+SELECT key, org_id, kind, text, facts, attempts, delivered_at FROM notification_outbox
 WHERE deal_id = @deal_id ORDER BY created_at, key;

@@ -67,3 +67,8 @@ SELECT * FROM users WHERE id = $1;
 
 -- name: APIKeyExistsByHash :one
 SELECT EXISTS (SELECT 1 FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL);
+
+-- name: SetUserReading :one
+-- The language and time zone a user reads notifications in.
+UPDATE users SET language = @language, time_zone = @time_zone WHERE id = @id
+RETURNING *;

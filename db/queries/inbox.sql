@@ -15,8 +15,8 @@ WITH added AS (
 SELECT pg_notify('inbox_entries', user_id::text || ' ' || id::text) FROM added;
 
 -- name: InboxEntry :one
-SELECT i.id, n.deal_id, n.kind, n.text, i.created_at, i.read_at, i.key
-FROM inbox i JOIN notification_outbox n ON n.key = i.key
+SELECT i.id, n.deal_id, n.kind, n.text, n.facts, i.created_at, i.read_at, i.key, u.language, u.time_zone
+FROM inbox i JOIN notification_outbox n ON n.key = i.key JOIN users u ON u.id = i.user_id
 WHERE i.user_id = @user_id AND i.id = @id;
 
 -- name: InboxUnread :many
@@ -24,8 +24,8 @@ WHERE i.user_id = @user_id AND i.id = @id;
 -- and InboxRead differ in their read_at condition only: each matches one
 -- of the partial indexes, which a read_at condition given as a parameter
 -- would not.
-SELECT i.id, n.deal_id, n.kind, n.text, i.created_at, i.read_at, i.key
-FROM inbox i JOIN notification_outbox n ON n.key = i.key
+SELECT i.id, n.deal_id, n.kind, n.text, n.facts, i.created_at, i.read_at, i.key, u.language, u.time_zone
+FROM inbox i JOIN notification_outbox n ON n.key = i.key JOIN users u ON u.id = i.user_id
 WHERE i.user_id = @user_id AND i.read_at IS NULL
   AND (NOT @after::bool OR (i.created_at, i.key) < (@after_at::timestamptz, @after_key::text))
 ORDER BY i.created_at DESC, i.key DESC
@@ -33,8 +33,8 @@ LIMIT @max_count;
 
 -- name: InboxRead :many
 -- The user's read entries, newest first, after the cursor's entry.
-SELECT i.id, n.deal_id, n.kind, n.text, i.created_at, i.read_at, i.key
-FROM inbox i JOIN notification_outbox n ON n.key = i.key
+SELECT i.id, n.deal_id, n.kind, n.text, n.facts, i.created_at, i.read_at, i.key, u.language, u.time_zone
+FROM inbox i JOIN notification_outbox n ON n.key = i.key JOIN users u ON u.id = i.user_id
 WHERE i.user_id = @user_id AND i.read_at IS NOT NULL
   AND (NOT @after::bool OR (i.created_at, i.key) < (@after_at::timestamptz, @after_key::text))
 ORDER BY i.created_at DESC, i.key DESC
@@ -58,7 +58,7 @@ WHERE user_id = @user_id AND read_at IS NULL AND created_at <= @at::timestamptz;
 -- name: MailRecipients :many
 -- The recipients of a notification not mailed yet that have not turned
 -- e-mail off for its kind.
-SELECT r.user_id, r.email, r.name FROM notification_recipients r
+SELECT r.user_id, r.email, r.name, r.language, r.time_zone FROM notification_recipients r
 WHERE r.key = @key
   AND NOT EXISTS (SELECT 1 FROM mail_sent m WHERE m.key = r.key AND m.user_id = r.user_id)
   AND NOT EXISTS (SELECT 1 FROM notification_preferences p JOIN notification_outbox n ON n.key = r.key

@@ -48,7 +48,7 @@ FROM due, webhook_endpoints e, notification_outbox n
 WHERE d.id = due.id AND e.id = d.endpoint_id AND n.key = d.key
 RETURNING d.id, d.attempts, d.created_at, e.id AS endpoint_id, e.url, e.secret,
           coalesce(CASE WHEN e.previous_until > sqlc.arg(now)::timestamptz THEN e.previous_secret END, '')::text AS previous_secret,
-          n.key, n.deal_id, n.org_id, n.kind, n.text, n.created_at AS notified_at;
+          n.key, n.deal_id, n.org_id, n.kind, n.text, n.facts, n.created_at AS notified_at;
 
 -- name: RecordWebhookAttempt :exec
 INSERT INTO webhook_attempts (delivery_id, attempt, at, status, error, duration_ms)

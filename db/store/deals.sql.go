@@ -11,7 +11,7 @@ import (
 )
 
 const claimNotifications = `-- name: ClaimNotifications :many
-SELECT key, deal_id, org_id, kind, text, attempts FROM notification_outbox
+SELECT key, deal_id, org_id, kind, text, facts, attempts FROM notification_outbox
 WHERE delivered_at IS NULL AND next_attempt_at <= $1
 ORDER BY next_attempt_at, created_at
 LIMIT $2
@@ -29,6 +29,7 @@ type ClaimNotificationsRow struct {
 	OrgID    string `json:"org_id"`
 	Kind     string `json:"kind"`
 	Text     string `json:"text"`
+	Facts    []byte `json:"facts"`
 	Attempts int32  `json:"attempts"`
 }
 
@@ -50,6 +51,7 @@ func (q *Queries) ClaimNotifications(ctx context.Context, arg ClaimNotifications
 			&i.OrgID,
 			&i.Kind,
 			&i.Text,
+			&i.Facts,
 			&i.Attempts,
 		); err != nil {
 			return nil, err
@@ -63,7 +65,7 @@ func (q *Queries) ClaimNotifications(ctx context.Context, arg ClaimNotifications
 }
 
 const dealNotifications = `-- name: DealNotifications :many
-SELECT key, org_id, kind, text, attempts, delivered_at FROM notification_outbox
+SELECT key, org_id, kind, text, facts, attempts, delivered_at FROM notification_outbox
 WHERE deal_id = $1 ORDER BY created_at, key
 `
 
@@ -72,6 +74,7 @@ type DealNotificationsRow struct {
 	OrgID       string     `json:"org_id"`
 	Kind        string     `json:"kind"`
 	Text        string     `json:"text"`
+	Facts       []byte     `json:"facts"`
 	Attempts    int32      `json:"attempts"`
 	DeliveredAt *time.Time `json:"delivered_at"`
 }
@@ -90,6 +93,7 @@ func (q *Queries) DealNotifications(ctx context.Context, dealID string) ([]DealN
 			&i.OrgID,
 			&i.Kind,
 			&i.Text,
+			&i.Facts,
 			&i.Attempts,
 			&i.DeliveredAt,
 		); err != nil {
@@ -176,8 +180,8 @@ func (q *Queries) InsertEvidence(ctx context.Context, arg InsertEvidenceParams) 
 }
 
 const insertNotification = `-- name: InsertNotification :exec
-INSERT INTO notification_outbox (key, deal_id, org_id, kind, text)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO notification_outbox (key, deal_id, org_id, kind, text, facts)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (key) DO NOTHING
 `
 
@@ -187,6 +191,7 @@ type InsertNotificationParams struct {
 	OrgID  string `json:"org_id"`
 	Kind   string `json:"kind"`
 	Text   string `json:"text"`
+	Facts  []byte `json:"facts"`
 }
 
 func (q *Queries) InsertNotification(ctx context.Context, arg InsertNotificationParams) error {
@@ -196,6 +201,7 @@ func (q *Queries) InsertNotification(ctx context.Context, arg InsertNotification
 		arg.OrgID,
 		arg.Kind,
 		arg.Text,
+		arg.Facts,
 	)
 	return err
 }

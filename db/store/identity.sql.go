@@ -125,7 +125,7 @@ func (q *Queries) CreateOrganization(ctx context.Context, name string) (Organiza
 
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (org_id, email, name, role) VALUES ($1, $2, $3, $4)
-RETURNING id, org_id, email, name, role, created_at
+RETURNING id, org_id, email, name, role, created_at, language, time_zone
 `
 
 type CreateUserParams struct {
@@ -150,6 +150,8 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.Name,
 		&i.Role,
 		&i.CreatedAt,
+		&i.Language,
+		&i.TimeZone,
 	)
 	return i, err
 }
@@ -201,7 +203,7 @@ func (q *Queries) GetOrganizationByName(ctx context.Context, name string) (Organ
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, org_id, email, name, role, created_at FROM users WHERE id = $1
+SELECT id, org_id, email, name, role, created_at, language, time_zone FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
@@ -214,12 +216,14 @@ func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.Name,
 		&i.Role,
 		&i.CreatedAt,
+		&i.Language,
+		&i.TimeZone,
 	)
 	return i, err
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, org_id, email, name, role, created_at FROM users WHERE lower(email) = lower($1)
+SELECT id, org_id, email, name, role, created_at, language, time_zone FROM users WHERE lower(email) = lower($1)
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -232,6 +236,8 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.Name,
 		&i.Role,
 		&i.CreatedAt,
+		&i.Language,
+		&i.TimeZone,
 	)
 	return i, err
 }
@@ -360,6 +366,34 @@ func (q *Queries) RevokeAPIKey(ctx context.Context, arg RevokeAPIKeyParams) (Rev
 		&i.LastUsedAt,
 		&i.ExpiresAt,
 		&i.RevokedAt,
+	)
+	return i, err
+}
+
+const setUserReading = `-- name: SetUserReading :one
+UPDATE users SET language = $1, time_zone = $2 WHERE id = $3
+RETURNING id, org_id, email, name, role, created_at, language, time_zone
+`
+
+type SetUserReadingParams struct {
+	Language string    `json:"language"`
+	TimeZone string    `json:"time_zone"`
+	ID       uuid.UUID `json:"id"`
+}
+
+// The language and time zone a user reads notifications in.
+func (q *Queries) SetUserReading(ctx context.Context, arg SetUserReadingParams) (User, error) {
+	row := q.db.QueryRow(ctx, setUserReading, arg.Language, arg.TimeZone, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.OrgID,
+		&i.Email,
+		&i.Name,
+		&i.Role,
+		&i.CreatedAt,
+		&i.Language,
+		&i.TimeZone,
 	)
 	return i, err
 }

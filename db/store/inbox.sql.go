@@ -13,8 +13,8 @@ import (
 )
 
 const inboxEntry = `-- name: InboxEntry :one
-SELECT i.id, n.deal_id, n.kind, n.text, i.created_at, i.read_at, i.key
-FROM inbox i JOIN notification_outbox n ON n.key = i.key
+SELECT i.id, n.deal_id, n.kind, n.text, n.facts, i.created_at, i.read_at, i.key, u.language, u.time_zone
+FROM inbox i JOIN notification_outbox n ON n.key = i.key JOIN users u ON u.id = i.user_id
 WHERE i.user_id = $1 AND i.id = $2
 `
 
@@ -28,9 +28,12 @@ type InboxEntryRow struct {
 	DealID    string     `json:"deal_id"`
 	Kind      string     `json:"kind"`
 	Text      string     `json:"text"`
+	Facts     []byte     `json:"facts"`
 	CreatedAt time.Time  `json:"created_at"`
 	ReadAt    *time.Time `json:"read_at"`
 	Key       string     `json:"key"`
+	Language  string     `json:"language"`
+	TimeZone  string     `json:"time_zone"`
 }
 
 func (q *Queries) InboxEntry(ctx context.Context, arg InboxEntryParams) (InboxEntryRow, error) {
@@ -41,16 +44,19 @@ func (q *Queries) InboxEntry(ctx context.Context, arg InboxEntryParams) (InboxEn
 		&i.DealID,
 		&i.Kind,
 		&i.Text,
+		&i.Facts,
 		&i.CreatedAt,
 		&i.ReadAt,
 		&i.Key,
+		&i.Language,
+		&i.TimeZone,
 	)
 	return i, err
 }
 
 const inboxRead = `-- name: InboxRead :many
-SELECT i.id, n.deal_id, n.kind, n.text, i.created_at, i.read_at, i.key
-FROM inbox i JOIN notification_outbox n ON n.key = i.key
+SELECT i.id, n.deal_id, n.kind, n.text, n.facts, i.created_at, i.read_at, i.key, u.language, u.time_zone
+FROM inbox i JOIN notification_outbox n ON n.key = i.key JOIN users u ON u.id = i.user_id
 WHERE i.user_id = $1 AND i.read_at IS NOT NULL
   AND (NOT $2::bool OR (i.created_at, i.key) < ($3::timestamptz, $4::text))
 ORDER BY i.created_at DESC, i.key DESC
@@ -70,9 +76,12 @@ type InboxReadRow struct {
 	DealID    string     `json:"deal_id"`
 	Kind      string     `json:"kind"`
 	Text      string     `json:"text"`
+	Facts     []byte     `json:"facts"`
 	CreatedAt time.Time  `json:"created_at"`
 	ReadAt    *time.Time `json:"read_at"`
 	Key       string     `json:"key"`
+	Language  string     `json:"language"`
+	TimeZone  string     `json:"time_zone"`
 }
 
 // The user's read entries, newest first, after the cursor's entry.
@@ -96,9 +105,12 @@ func (q *Queries) InboxRead(ctx context.Context, arg InboxReadParams) ([]InboxRe
 			&i.DealID,
 			&i.Kind,
 			&i.Text,
+			&i.Facts,
 			&i.CreatedAt,
 			&i.ReadAt,
 			&i.Key,
+			&i.Language,
+			&i.TimeZone,
 		); err != nil {
 			return nil, err
 		}
@@ -111,8 +123,8 @@ func (q *Queries) InboxRead(ctx context.Context, arg InboxReadParams) ([]InboxRe
 }
 
 const inboxUnread = `-- name: InboxUnread :many
-SELECT i.id, n.deal_id, n.kind, n.text, i.created_at, i.read_at, i.key
-FROM inbox i JOIN notification_outbox n ON n.key = i.key
+SELECT i.id, n.deal_id, n.kind, n.text, n.facts, i.created_at, i.read_at, i.key, u.language, u.time_zone
+FROM inbox i JOIN notification_outbox n ON n.key = i.key JOIN users u ON u.id = i.user_id
 WHERE i.user_id = $1 AND i.read_at IS NULL
   AND (NOT $2::bool OR (i.created_at, i.key) < ($3::timestamptz, $4::text))
 ORDER BY i.created_at DESC, i.key DESC
@@ -132,9 +144,12 @@ type InboxUnreadRow struct {
 	DealID    string     `json:"deal_id"`
 	Kind      string     `json:"kind"`
 	Text      string     `json:"text"`
+	Facts     []byte     `json:"facts"`
 	CreatedAt time.Time  `json:"created_at"`
 	ReadAt    *time.Time `json:"read_at"`
 	Key       string     `json:"key"`
+	Language  string     `json:"language"`
+	TimeZone  string     `json:"time_zone"`
 }
 
 // The user's unread entries, newest first, after the cursor's entry. It
@@ -161,9 +176,12 @@ func (q *Queries) InboxUnread(ctx context.Context, arg InboxUnreadParams) ([]Inb
 			&i.DealID,
 			&i.Kind,
 			&i.Text,
+			&i.Facts,
 			&i.CreatedAt,
 			&i.ReadAt,
 			&i.Key,
+			&i.Language,
+			&i.TimeZone,
 		); err != nil {
 			return nil, err
 		}
@@ -187,7 +205,7 @@ func (q *Queries) InboxUnreadCount(ctx context.Context, userID uuid.UUID) (int64
 }
 
 const mailRecipients = `-- name: MailRecipients :many
-SELECT r.user_id, r.email, r.name FROM notification_recipients r
+SELECT r.user_id, r.email, r.name, r.language, r.time_zone FROM notification_recipients r
 WHERE r.key = $1
   AND NOT EXISTS (SELECT 1 FROM mail_sent m WHERE m.key = r.key AND m.user_id = r.user_id)
   AND NOT EXISTS (SELECT 1 FROM notification_preferences p JOIN notification_outbox n ON n.key = r.key
@@ -196,9 +214,11 @@ ORDER BY r.email
 `
 
 type MailRecipientsRow struct {
-	UserID uuid.UUID `json:"user_id"`
-	Email  string    `json:"email"`
-	Name   string    `json:"name"`
+	UserID   uuid.UUID `json:"user_id"`
+	Email    string    `json:"email"`
+	Name     string    `json:"name"`
+	Language string    `json:"language"`
+	TimeZone string    `json:"time_zone"`
 }
 
 // The recipients of a notification not mailed yet that have not turned
@@ -212,7 +232,13 @@ func (q *Queries) MailRecipients(ctx context.Context, key string) ([]MailRecipie
 	items := []MailRecipientsRow{}
 	for rows.Next() {
 		var i MailRecipientsRow
-		if err := rows.Scan(&i.UserID, &i.Email, &i.Name); err != nil {
+		if err := rows.Scan(
+			&i.UserID,
+			&i.Email,
+			&i.Name,
+			&i.Language,
+			&i.TimeZone,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

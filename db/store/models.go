@@ -245,6 +245,7 @@ type NotificationOutbox struct {
 	Attempts      int32      `json:"attempts"`
 	LastError     string     `json:"last_error"`
 	DeliveredAt   *time.Time `json:"delivered_at"`
+	Facts         []byte     `json:"facts"`
 }
 
 type NotificationPreference struct {
@@ -261,6 +262,8 @@ type NotificationRecipient struct {
 	Email     string    `json:"email"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"created_at"`
+	Language  string    `json:"language"`
+	TimeZone  string    `json:"time_zone"`
 }
 
 type Organization struct {
@@ -396,6 +399,8 @@ type User struct {
 	Name      string    `json:"name"`
 	Role      UserRole  `json:"role"`
 	CreatedAt time.Time `json:"created_at"`
+	Language  string    `json:"language"`
+	TimeZone  string    `json:"time_zone"`
 }
 
 type WebhookAttempt struct {

@@ -26,7 +26,7 @@ FROM due, webhook_endpoints e, notification_outbox n
 WHERE d.id = due.id AND e.id = d.endpoint_id AND n.key = d.key
 RETURNING d.id, d.attempts, d.created_at, e.id AS endpoint_id, e.url, e.secret,
           coalesce(CASE WHEN e.previous_until > $1::timestamptz THEN e.previous_secret END, '')::text AS previous_secret,
-          n.key, n.deal_id, n.org_id, n.kind, n.text, n.created_at AS notified_at
+          n.key, n.deal_id, n.org_id, n.kind, n.text, n.facts, n.created_at AS notified_at
 `
 
 type ClaimWebhookDeliveriesParams struct {
@@ -48,6 +48,7 @@ type ClaimWebhookDeliveriesRow struct {
 	OrgID          string    `json:"org_id"`
 	Kind           string    `json:"kind"`
 	Text           string    `json:"text"`
+	Facts          []byte    `json:"facts"`
 	NotifiedAt     time.Time `json:"notified_at"`
 }
 
@@ -76,6 +77,7 @@ func (q *Queries) ClaimWebhookDeliveries(ctx context.Context, arg ClaimWebhookDe
 			&i.OrgID,
 			&i.Kind,
 			&i.Text,
+			&i.Facts,
 			&i.NotifiedAt,
 		); err != nil {
 			return nil, err

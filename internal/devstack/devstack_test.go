@@ -123,7 +123,9 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 		t.Fatalf("GET /v1/deals with the demo buyer key: %v %v", err, resp)
 	}
 	// An inquiry to the demo supplier reaches its people: a mail in the
-	// stack's mail sink, shown on its page, and an entry in its inbox.
+	// stack's mail sink, shown on its page, and an entry in its inbox, in
+	// Chinese, the language its demo user reads; the demo buyer's stay
+	// English.
 	buyer, supplier := first.info.DemoUsers[0], first.info.DemoUsers[1]
 	body := `{"product":"cotton t-shirts","quantity":500,"unit":"pcs","currency":"USD","suppliers":["` + supplier.OrgID.String() + `"]}`
 	req, _ = http.NewRequest("POST", first.info.APIURL+"/v1/deals", strings.NewReader(body))
@@ -138,7 +140,7 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&deal)
 	resp.Body.Close()
-	wantSubject := "Tradeloop: Invited to quote (" + deal.DealID + ")"
+	wantSubject := "Tradeloop：邀请报价（" + deal.DealID + "）"
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
 		_, page := get(t, first.info.MailURL+"?format=json")
 		var mails []struct {
@@ -166,13 +168,16 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 		}
 		var inbox struct {
 			Notifications []struct {
-				Kind   string
-				DealID string `json:"deal_id"`
+				Kind, Text string
+				DealID     string `json:"deal_id"`
 			}
 		}
 		_ = json.NewDecoder(resp.Body).Decode(&inbox)
 		resp.Body.Close()
 		if len(inbox.Notifications) > 0 && inbox.Notifications[0].Kind == "invited_to_quote" && inbox.Notifications[0].DealID == deal.DealID {
+			if want := "新询盘：cotton t-shirts 500 pcs。请在2小时内报价。"; inbox.Notifications[0].Text != want {
+				t.Fatalf("the demo supplier's invitation reads %q, want %q", inbox.Notifications[0].Text, want)
+			}
 			break
 		}
 		if time.Now().After(deadline) {
@@ -187,8 +192,12 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 			Endpoint string
 			Verified bool
 			Event    struct {
-				Type   string
-				DealID string `json:"deal_id"`
+				Type, Text string
+				DealID     string `json:"deal_id"`
+				Facts      struct {
+					Quantity int64
+					Product  string
+				}
 			} `json:"event"`
 		}
 		_ = json.Unmarshal([]byte(page), &got)
@@ -197,7 +206,10 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 			if !d.Verified {
 				t.Fatalf("the receiver refused a delivery: %.500s", page)
 			}
-			found = found || d.Endpoint == "supplier" && d.Event.Type == "invited_to_quote" && d.Event.DealID == deal.DealID
+			// An organization's systems get the English text and the
+			// facts.
+			found = found || d.Endpoint == "supplier" && d.Event.Type == "invited_to_quote" && d.Event.DealID == deal.DealID &&
+				d.Event.Text == "New inquiry: 500 pcs of cotton t-shirts. Quote within 2 hours." && d.Event.Facts.Quantity == 500 && d.Event.Facts.Product == "cotton t-shirts"
 		}
 		if found {
 			break

@@ -4,6 +4,7 @@
 package identity
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/apikey"
+	"github.com/tradeloop/tradeloop/internal/texts"
 )
 
 // Errors the service answers with, for the caller to map.
@@ -27,6 +29,37 @@ var (
 	// ErrTooManyKeys: the user has MaxLiveKeys working keys.
 	ErrTooManyKeys = errors.New("too many working API keys")
 )
+
+// ReadingError is a language or time zone a user cannot read in.
+type ReadingError struct {
+	Field, Reason string
+}
+
+func (e *ReadingError) Error() string { return e.Field + ": " + e.Reason }
+
+// Reading is the language and time zone a user reads notifications in;
+// an empty field keeps what the user has (English and UTC for a new one).
+type Reading struct {
+	Language, TimeZone string
+}
+
+// check normalizes r's language ("zh-CN" is "zh") and refuses a language
+// the catalogs do not have or a zone that is not an IANA name.
+func (r Reading) check() (Reading, error) {
+	if r.Language != "" {
+		l, ok := texts.ParseLang(r.Language)
+		if !ok {
+			return r, &ReadingError{Field: "language", Reason: fmt.Sprintf("must be one of %v", texts.Langs)}
+		}
+		r.Language = string(l)
+	}
+	if r.TimeZone != "" {
+		if _, err := texts.ParseZone(r.TimeZone); err != nil {
+			return r, &ReadingError{Field: "time_zone", Reason: "must be an IANA time zone name, such as Asia/Shanghai or UTC"}
+		}
+	}
+	return r, nil
+}
 
 // Role is what a user may do on the platform.
 type Role string
@@ -52,6 +85,8 @@ type User struct {
 	ID, OrgID   uuid.UUID
 	Email, Name string
 	Role        Role
+	// Language and TimeZone are how the user reads notifications.
+	Language, TimeZone string
 }
 
 // Key is what anyone may know of an API key: never its secret or hash.
@@ -110,14 +145,19 @@ type NewUser struct {
 	Email, Name string
 	Role        Role
 	Tier        string
+	Reading     Reading
 }
 
 // CreateUser makes a user of an existing organization with key as its
 // first API key, in one transaction: ErrNotFound without the
 // organization, ErrEmailTaken for an address in use.
 func (s *Service) CreateUser(ctx context.Context, in NewUser, key apikey.Key) (User, error) {
+	reading, err := in.Reading.check()
+	if err != nil {
+		return User{}, err
+	}
 	var user store.User
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		q := store.New(tx)
 		if _, err := q.GetOrganization(ctx, in.OrgID); err != nil {
 			return err
@@ -125,6 +165,11 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser, key apikey.Key) (U
 		var err error
 		if user, err = q.CreateUser(ctx, store.CreateUserParams{OrgID: in.OrgID, Email: in.Email, Name: in.Name, Role: store.UserRole(in.Role)}); err != nil {
 			return err
+		}
+		if reading != (Reading{}) {
+			if user, err = q.SetUserReading(ctx, store.SetUserReadingParams{ID: user.ID, Language: cmp.Or(reading.Language, user.Language), TimeZone: cmp.Or(reading.TimeZone, user.TimeZone)}); err != nil {
+				return err
+			}
 		}
 		if in.Tier != "" {
 			if err := q.UpsertSupplierProfile(ctx, store.UpsertSupplierProfileParams{OrgID: in.OrgID, Categories: []string{}, Regions: []string{}, Tier: in.Tier}); err != nil {
@@ -158,8 +203,34 @@ func (s *Service) User(ctx context.Context, id uuid.UUID) (User, error) {
 	return userOf(u), nil
 }
 
+// SetReading sets how user id reads notifications: a *ReadingError for a
+// language or zone it cannot read in, ErrNotFound without the user.
+func (s *Service) SetReading(ctx context.Context, id uuid.UUID, r Reading) (User, error) {
+	r, err := r.check()
+	if err != nil {
+		return User{}, err
+	}
+	var user store.User
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		now, err := q.GetUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		user, err = q.SetUserReading(ctx, store.SetUserReadingParams{ID: id, Language: cmp.Or(r.Language, now.Language), TimeZone: cmp.Or(r.TimeZone, now.TimeZone)})
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("set how user %s reads: %w", id, err)
+	}
+	return userOf(user), nil
+}
+
 func userOf(u store.User) User {
-	return User{ID: u.ID, OrgID: u.OrgID, Email: u.Email, Name: u.Name, Role: Role(u.Role)}
+	return User{ID: u.ID, OrgID: u.OrgID, Email: u.Email, Name: u.Name, Role: Role(u.Role), Language: u.Language, TimeZone: u.TimeZone}
 }
 
 // Keys are a user's latest max keys, newest first.

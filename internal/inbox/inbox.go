@@ -18,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/notice"
+	"github.com/tradeloop/tradeloop/internal/texts"
 )
 
 // Page sizes: DefaultPage entries unless asked for, at most MaxPage.
@@ -34,14 +36,20 @@ var (
 	ErrNotFound = errors.New("no such notification")
 )
 
-// Entry is one notification in a user's inbox.
+// Entry is one notification in a user's inbox, worded in the user's
+// language and time zone (internal/texts).
 type Entry struct {
-	ID        uuid.UUID  `json:"id"`
-	DealID    string     `json:"deal_id"`
-	Kind      string     `json:"kind"`
-	Text      string     `json:"text"`
-	CreatedAt time.Time  `json:"created_at"`
-	ReadAt    *time.Time `json:"read_at,omitempty"`
+	ID     uuid.UUID `json:"id"`
+	DealID string    `json:"deal_id"`
+	Kind   string    `json:"kind"`
+	// Title and Text are worded for the reader.
+	Title string `json:"title"`
+	Text  string `json:"text"`
+	// Facts are what the text says, for programs (absent in entries
+	// made before notifications carried them).
+	Facts     *notice.Facts `json:"facts,omitempty"`
+	CreatedAt time.Time     `json:"created_at"`
+	ReadAt    *time.Time    `json:"read_at,omitempty"`
 }
 
 // Page is one page of an inbox: unread entries first, then read ones,
@@ -121,9 +129,15 @@ func (s *Service) Read(ctx context.Context, user uuid.UUID, cursor string, limit
 	return page, nil
 }
 
-// entryOf is the entry an inbox row holds.
+// entryOf is the entry an inbox row holds, worded for its user.
 func entryOf(r store.InboxReadRow) Entry {
-	return Entry{ID: r.ID, DealID: r.DealID, Kind: r.Kind, Text: r.Text, CreatedAt: r.CreatedAt, ReadAt: r.ReadAt}
+	reader := texts.ReaderOf(r.Language, r.TimeZone)
+	e := Entry{ID: r.ID, DealID: r.DealID, Kind: r.Kind, Title: texts.Title(reader, r.Kind), Text: r.Text, CreatedAt: r.CreatedAt, ReadAt: r.ReadAt}
+	if facts, err := notice.Decode(r.Facts); err == nil && facts != nil {
+		e.Facts = facts
+		e.Text = texts.Text(reader, r.Kind, *facts, r.Text)
+	}
+	return e
 }
 
 // Entry returns one of user's entries.

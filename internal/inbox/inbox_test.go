@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/notice"
 	"github.com/tradeloop/tradeloop/internal/testenv"
 )
 
@@ -65,7 +67,7 @@ func notify(t *testing.T, q *store.Queries, key, org, text string) {
 	}
 }
 
-func texts(t *testing.T, s *Service, user uuid.UUID) (string, int64) {
+func inboxTexts(t *testing.T, s *Service, user uuid.UUID) (string, int64) {
 	t.Helper()
 	page, err := s.Read(context.Background(), user, "", MaxPage)
 	if err != nil {
@@ -99,7 +101,7 @@ func TestEachNotificationReachesOnlyTheUsersItIsFor(t *testing.T) {
 		"A's first user": {p.a1, "for A"}, "A's second user": {p.a2, "for A"}, "B's user": {p.b, "for B"},
 		"the mediator": {p.mediator, "for mediators"}, "finance": {p.fin, "for the platform"}, "the admin": {p.admin, "for the platform"},
 	} {
-		got, unread := texts(t, s, c.user)
+		got, unread := inboxTexts(t, s, c.user)
 		if got != c.want || unread != 1 {
 			t.Errorf("%s's inbox: %q with %d unread, want %q with 1", name, got, unread, c.want)
 		}
@@ -174,7 +176,7 @@ func TestPagesHoldEveryEntryOnceUnreadFirstNewestFirst(t *testing.T) {
 			}
 		}
 	}
-	if _, unread := texts(t, s, p.a2); unread != n {
+	if _, unread := inboxTexts(t, s, p.a2); unread != n {
 		t.Fatalf("A's second user has %d unread, want all %d: read marks are per user", unread, n)
 	}
 }
@@ -207,7 +209,7 @@ func TestMarkingReadIsEachUsersOwn(t *testing.T) {
 	if err != nil || twice.ReadAt == nil || !twice.ReadAt.Equal(*once.ReadAt) {
 		t.Fatalf("marked again: %+v, %v; want the first reading's time %s", twice, err, once.ReadAt)
 	}
-	if _, unread := texts(t, s, p.a2); unread != 2 {
+	if _, unread := inboxTexts(t, s, p.a2); unread != 2 {
 		t.Fatalf("A's second user has %d unread, want 2", unread)
 	}
 	if n, err := s.MarkAllRead(ctx, p.a1); err != nil || n != 1 {
@@ -216,7 +218,7 @@ func TestMarkingReadIsEachUsersOwn(t *testing.T) {
 	if n, err := s.MarkAllRead(ctx, p.a1); err != nil || n != 0 {
 		t.Fatalf("mark all read again: %d, %v; want 0", n, err)
 	}
-	if _, unread := texts(t, s, p.a1); unread != 0 {
+	if _, unread := inboxTexts(t, s, p.a1); unread != 0 {
 		t.Fatalf("%d unread after marking all read", unread)
 	}
 }
@@ -232,6 +234,51 @@ func TestForeignCursorsAreRefused(t *testing.T) {
 	} {
 		if _, err := s.Read(context.Background(), p.a1, c, 0); err != ErrBadCursor {
 			t.Errorf("cursor %.40q: %v, want ErrBadCursor", c, err)
+		}
+	}
+}
+
+// One notification reads in each user's language and time zone, titled
+// for it, with its facts for programs; one stored before notifications
+// carried facts reads as its stored text.
+func TestEachUserReadsEntriesInItsLanguage(t *testing.T) {
+	s, q, p := setup(t)
+	ctx := context.Background()
+	if _, err := q.SetUserReading(ctx, store.SetUserReadingParams{ID: p.a2, Language: "zh", TimeZone: "Asia/Shanghai"}); err != nil {
+		t.Fatal(err)
+	}
+	facts, err := notice.Encode(&notice.Facts{Amount: 234000, Currency: "USD", Due: time.Date(2026, 3, 5, 1, 0, 0, 0, time.UTC), Left: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.InsertNotification(ctx, store.InsertNotificationParams{Key: "deal-1/notify/1", DealID: "deal-1", OrgID: p.orgA.String(), Kind: "deposit_due_soon", Text: "the English copy", Facts: facts}); err != nil {
+		t.Fatal(err)
+	}
+	notify(t, q, "deal-1/notify/2", p.orgA.String(), "Stored before facts.")
+	if err := Put(ctx, q, "deal-1/notify/1"); err != nil {
+		t.Fatal(err)
+	}
+	for user, want := range map[uuid.UUID][]string{
+		p.a1: {"Deposit due soon", "Pay the USD 2,340.00 deposit in 2 hours (2026-03-05 01:00 UTC), or the deal is cancelled."},
+		p.a2: {"定金即将到期", "请在2小时内支付定金 USD 2,340.00（2026年3月5日 09:00 (UTC+08:00)），否则交易将被取消。"},
+	} {
+		page, err := s.Read(ctx, user, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Notifications) != 2 {
+			t.Fatalf("%d entries", len(page.Notifications))
+		}
+		old, e := page.Notifications[0], page.Notifications[1]
+		if e.Title != want[0] || e.Text != want[1] || e.Facts == nil || e.Facts.Amount != 234000 {
+			t.Errorf("entry read: %q %q %+v, want %q %q", e.Title, e.Text, e.Facts, want[0], want[1])
+		}
+		if old.Text != "Stored before facts." || old.Facts != nil {
+			t.Errorf("an entry without facts reads %q %+v", old.Text, old.Facts)
+		}
+		one, err := s.Entry(ctx, user, e.ID)
+		if err != nil || one.Text != want[1] {
+			t.Errorf("the entry alone: %q %v", one.Text, err)
 		}
 	}
 }

@@ -16,7 +16,6 @@ import (
 	htmltemplate "html/template"
 	"log/slog"
 	netmail "net/mail"
-	"strings"
 	texttemplate "text/template"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/config"
+	"github.com/tradeloop/tradeloop/internal/texts"
 )
 
 //go:embed templates
@@ -101,9 +101,11 @@ func (s *Sender) Notify(ctx context.Context, n activities.Notification) error {
 	return errors.Join(errs...)
 }
 
-// content is what the templates fill in.
+// content is what the templates fill in: the words around the
+// notification's text are the reader's language's too.
 type content struct {
-	Name, Text, DealID string
+	Lang                                      texts.Lang
+	Greeting, Text, DealLabel, DealID, Footer string
 }
 
 func (s *Sender) message(n activities.Notification, r store.MailRecipientsRow) (*gomail.Msg, error) {
@@ -114,13 +116,21 @@ func (s *Sender) message(n activities.Notification, r store.MailRecipientsRow) (
 	if err := m.AddToFormat(r.Name, r.Email); err != nil {
 		return nil, err
 	}
-	m.Subject(Subject(n.Kind, n.DealID))
+	reader := texts.ReaderOf(r.Language, r.TimeZone)
+	m.Subject(Subject(reader, n.Kind, n.DealID))
 	// The same message for the same recipient has the same ID, so a mail
 	// server that took it before a crash can tell a repeat.
 	sum := sha256.Sum256([]byte(n.Key + "\x00" + r.UserID.String()))
 	m.SetMessageIDWithValue(hex.EncodeToString(sum[:16]) + "@tradeloop")
 	m.SetDate()
-	c := content{Name: r.Name, Text: n.Text, DealID: n.DealID}
+	said := n.Text
+	if n.Facts != nil {
+		said = texts.Text(reader, n.Kind, *n.Facts, n.Text)
+	}
+	c := content{
+		Lang: reader.Lang, Greeting: texts.Phrase(reader, "mail.greeting", r.Name), Text: said,
+		DealLabel: texts.Phrase(reader, "mail.deal", nil), DealID: n.DealID, Footer: texts.Phrase(reader, "mail.footer", nil),
+	}
 	var text, html bytes.Buffer
 	if err := textTemplate.Execute(&text, c); err != nil {
 		return nil, fmt.Errorf("text part: %w", err)
@@ -133,16 +143,9 @@ func (s *Sender) message(n activities.Notification, r store.MailRecipientsRow) (
 	return m, nil
 }
 
-// Subject is a notification's subject line: its kind in words, and the
-// deal.
-func Subject(kind, dealID string) string {
-	words := strings.ReplaceAll(kind, "_", " ")
-	if words == "" {
-		words = "notice"
-	}
-	subject := "Tradeloop: " + strings.ToUpper(words[:1]) + words[1:]
-	if dealID == "" {
-		return subject // a notice about no deal (a webhook endpoint disabled)
-	}
-	return subject + " (" + dealID + ")"
+// Subject is a notification's subject line for r: its kind's title, and
+// the deal (none for a notice about no deal, such as a webhook endpoint
+// disabled).
+func Subject(r texts.Reader, kind, dealID string) string {
+	return texts.Phrase(r, "mail.subject", struct{ Title, Deal string }{texts.Title(r, kind), dealID})
 }

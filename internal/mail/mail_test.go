@@ -14,8 +14,10 @@ import (
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/mailsink"
+	"github.com/tradeloop/tradeloop/internal/notice"
 	"github.com/tradeloop/tradeloop/internal/outbox"
 	"github.com/tradeloop/tradeloop/internal/testenv"
+	"github.com/tradeloop/tradeloop/internal/texts"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -106,13 +108,72 @@ func TestEachRecipientIsMailedOnceWithTextAndHTML(t *testing.T) {
 	}
 }
 
-func TestSubjectSaysTheKindInWords(t *testing.T) {
-	for kind, want := range map[string]string{
-		"deposit_due": "Tradeloop: Deposit due (d1)", "quote_submitted": "Tradeloop: Quote submitted (d1)", "": "Tradeloop: Notice (d1)",
+func TestSubjectSaysTheKindInTheReadersWords(t *testing.T) {
+	zh := texts.ReaderOf("zh", "Asia/Shanghai")
+	for _, c := range []struct {
+		r          texts.Reader
+		kind, deal string
+		want       string
+	}{
+		{texts.Default, "deposit_due", "d1", "Tradeloop: Deposit due (d1)"},
+		{texts.Default, "quote_submitted", "d1", "Tradeloop: Quote submitted (d1)"},
+		{texts.Default, "", "d1", "Tradeloop: Notice (d1)"},
+		{texts.Default, "webhook_endpoint_disabled", "", "Tradeloop: Webhook endpoint disabled"},
+		{zh, "deposit_due", "d1", "Tradeloop：请支付定金（d1）"},
+		{zh, "made_up_kind", "d1", "Tradeloop：Made up kind（d1）"},
 	} {
-		if got := Subject(kind, "d1"); got != want {
-			t.Errorf("Subject(%q) = %q, want %q", kind, got, want)
+		if got := Subject(c.r, c.kind, c.deal); got != c.want {
+			t.Errorf("Subject(%s, %q) = %q, want %q", c.r.Lang, c.kind, got, c.want)
 		}
+	}
+}
+
+// A notification with facts is worded for each recipient: in Chinese,
+// with times in Shanghai's zone, for a user who reads Chinese there; in
+// English in UTC for one who chose nothing.
+func TestEachRecipientReadsTheMailInItsLanguage(t *testing.T) {
+	ctx := context.Background()
+	pool := testenv.Postgres(t)
+	q := store.New(pool)
+	sink, sender := toSink(t, pool, "notifications@tradeloop.example")
+	org, err := q.CreateOrganization(ctx, "Supplier")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []struct{ email, name, lang, zone string }{{"li@supplier.example", "李娜", "zh", "Asia/Shanghai"}, {"sam@supplier.example", "Sam", "", ""}} {
+		user, err := q.CreateUser(ctx, store.CreateUserParams{OrgID: org.ID, Email: u.email, Name: u.name, Role: store.UserRoleSupplier})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.lang != "" {
+			if _, err := q.SetUserReading(ctx, store.SetUserReadingParams{ID: user.ID, Language: u.lang, TimeZone: u.zone}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	due := time.Date(2026, 3, 5, 1, 0, 0, 0, time.UTC)
+	n := activities.Notification{Key: "deal-2/notify/1", DealID: "deal-2", OrgID: org.ID.String(), Kind: "quote_due_soon",
+		Facts: &notice.Facts{Quantity: 1000, Unit: "pcs", Product: "<b>bolts</b>", Due: due, Left: 30 * time.Minute},
+		Text:  "the English copy"}
+	if err := q.InsertNotification(ctx, store.InsertNotificationParams{Key: n.Key, DealID: n.DealID, OrgID: n.OrgID, Kind: n.Kind, Text: n.Text}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sender.Notify(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	byTo := map[string]mailsink.Message{}
+	for _, m := range sink.Messages() {
+		byTo[m.To[0]] = m
+	}
+	li, sam := byTo["li@supplier.example"], byTo["sam@supplier.example"]
+	if li.Subject != "Tradeloop：报价即将截止（deal-2）" || !strings.Contains(li.Text, "李娜，您好：") ||
+		!strings.Contains(li.Text, "您对 <b>bolts</b> 1000 pcs 的报价将在30分钟后截止（2026年3月5日 09:00 (UTC+08:00)）") ||
+		!strings.Contains(li.Text, "交易： deal-2") || !strings.Contains(li.HTML, `<html lang="zh">`) || !strings.Contains(li.HTML, "&lt;b&gt;bolts&lt;/b&gt;") {
+		t.Errorf("Li's mail: %q\n%q\n%q", li.Subject, li.Text, li.HTML)
+	}
+	if sam.Subject != "Tradeloop: Quote due soon (deal-2)" || !strings.Contains(sam.Text, "Hello Sam,") ||
+		!strings.Contains(sam.Text, "Your quote for 1000 pcs of <b>bolts</b> is due in 30 minutes (2026-03-05 01:00 UTC)") || !strings.Contains(sam.HTML, `<html lang="en">`) {
+		t.Errorf("Sam's mail: %q\n%q\n%q", sam.Subject, sam.Text, sam.HTML)
 	}
 }
 

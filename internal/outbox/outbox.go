@@ -21,6 +21,7 @@ import (
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/drain"
 	"github.com/tradeloop/tradeloop/internal/inbox"
+	"github.com/tradeloop/tradeloop/internal/notice"
 	"github.com/tradeloop/tradeloop/internal/webhooks"
 )
 
@@ -105,7 +106,10 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 			if err := webhooks.Put(ctx, q, r.Key, now); err != nil {
 				return err
 			}
-			n := activities.Notification{Key: r.Key, DealID: r.DealID, OrgID: r.OrgID, Kind: r.Kind, Text: r.Text}
+			// Facts that do not decode (none this code writes) leave the
+			// stored text to say it.
+			facts, _ := notice.Decode(r.Facts)
+			n := activities.Notification{Key: r.Key, DealID: r.DealID, OrgID: r.OrgID, Kind: r.Kind, Facts: facts, Text: r.Text}
 			if err := d.Notifier.Notify(ctx, n); err != nil {
 				d.logger().Warn("notification not delivered", "key", r.Key, "attempt", r.Attempts+1, "error", err)
 				next := now.Add(gap(r.Attempts + 1))

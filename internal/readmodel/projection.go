@@ -22,7 +22,9 @@ import (
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/notice"
 	"github.com/tradeloop/tradeloop/internal/pgpipe"
+	"github.com/tradeloop/tradeloop/internal/texts"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -67,8 +69,18 @@ func (s *Store) WriteBooks(ctx context.Context, b activities.Books) error {
 		pipe := pgpipe.New(tx)
 		q := store.New(pipe)
 		for _, n := range b.Notifications {
+			// The outbox keeps the facts, which each reader's text is
+			// worded from, and an English text (webhooks, logs).
+			facts, err := notice.Encode(n.Facts)
+			if err != nil {
+				return fmt.Errorf("queue notification %s: %w", n.Key, err)
+			}
+			text := n.Text
+			if text == "" && n.Facts != nil {
+				text = texts.Text(texts.Default, n.Kind, *n.Facts, "")
+			}
 			if err := q.InsertNotification(ctx, store.InsertNotificationParams{
-				Key: n.Key, DealID: n.DealID, OrgID: n.OrgID, Kind: n.Kind, Text: n.Text,
+				Key: n.Key, DealID: n.DealID, OrgID: n.OrgID, Kind: n.Kind, Text: text, Facts: facts,
 			}); err != nil {
 				return fmt.Errorf("queue notification %s: %w", n.Key, err)
 			}

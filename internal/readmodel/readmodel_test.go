@@ -10,6 +10,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/notice"
 	"github.com/tradeloop/tradeloop/internal/testenv"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -299,5 +300,34 @@ func TestWriteBooksQueuesEachNotificationOnceWithItsProjection(t *testing.T) {
 	}
 	if notes, _ := store.New(pool).DealNotifications(ctx, "d2"); len(notes) != 0 {
 		t.Fatalf("outbox of a refused round %+v, want empty", notes)
+	}
+}
+
+// A notification that carries facts is kept with them, and with its
+// English text worded from them for webhooks and logs; one that carries
+// a text of its own (a deal from before facts) keeps that text.
+func TestTheOutboxKeepsFactsAndTheirEnglishText(t *testing.T) {
+	ctx := context.Background()
+	pool := testenv.Postgres(t)
+	s := New(pool)
+	facts := &notice.Facts{Amount: 300000, Currency: "USD", Within: 72 * time.Hour, Deal: "d1"}
+	if err := s.WriteBooks(ctx, activities.Books{Notifications: []activities.Notification{
+		{DealID: "d1", OrgID: "b1", Kind: "deposit_due", Facts: facts, Key: "deal-d1/notify/1"},
+		{DealID: "d1", OrgID: "b1", Kind: "deposit_due", Facts: facts, Text: "Pay the deposit (as said then).", Key: "deal-d1/notify/2"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	notes, err := store.New(pool).DealNotifications(ctx, "d1")
+	if err != nil || len(notes) != 2 {
+		t.Fatalf("%+v %v", notes, err)
+	}
+	if notes[0].Text != "Pay the USD 3,000.00 deposit within 3 days." || notes[1].Text != "Pay the deposit (as said then)." {
+		t.Errorf("texts %q, %q", notes[0].Text, notes[1].Text)
+	}
+	for _, n := range notes {
+		got, err := notice.Decode(n.Facts)
+		if err != nil || got == nil || *got != *facts {
+			t.Errorf("facts %s: %+v %v", n.Facts, got, err)
+		}
 	}
 }

@@ -99,6 +99,11 @@ func create(ctx context.Context, pool *pgxpool.Pool, role string) (Demo, error) 
 				return fmt.Errorf("create demo user: %w", err)
 			}
 			if role == "supplier" {
+				// The demo supplier's desk is in Zhejiang: it reads its
+				// notifications in Chinese, on Shanghai's clock.
+				if user, err = q.SetUserReading(ctx, store.SetUserReadingParams{ID: user.ID, Language: "zh", TimeZone: "Asia/Shanghai"}); err != nil {
+					return fmt.Errorf("set the demo supplier's language: %w", err)
+				}
 				if err := q.UpsertSupplierProfile(ctx, store.UpsertSupplierProfileParams{
 					OrgID: org.ID, Categories: []string{"apparel", "fasteners"}, Regions: []string{"CN-ZJ", "DE"}, Tier: string(tier.Gold),
 				}); err != nil {

@@ -19,6 +19,8 @@ import (
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/bounds"
 	"github.com/tradeloop/tradeloop/internal/drain"
+	"github.com/tradeloop/tradeloop/internal/notice"
+	"github.com/tradeloop/tradeloop/internal/texts"
 )
 
 // Put adds a delivery of the notification key to each enabled endpoint of
@@ -60,7 +62,10 @@ type Event struct {
 	Created time.Time `json:"created"`
 	OrgID   string    `json:"org_id"`
 	DealID  string    `json:"deal_id,omitempty"`
-	Text    string    `json:"text"`
+	// Text is the notification in English; Facts are what it says, for
+	// programs (amounts in minor units, durations in nanoseconds).
+	Text  string        `json:"text"`
+	Facts *notice.Facts `json:"facts,omitempty"`
 }
 
 // NoticeKind is the kind of the notification an organization gets when
@@ -125,7 +130,11 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 
 // deliver makes one attempt of a delivery and records it.
 func (d *Dispatcher) deliver(ctx context.Context, r store.ClaimWebhookDeliveriesRow) error {
-	body, err := json.Marshal(Event{ID: EventID(r.Key), Type: r.Kind, Created: r.NotifiedAt.UTC(), OrgID: r.OrgID, DealID: r.DealID, Text: r.Text})
+	facts, err := notice.Decode(r.Facts)
+	if err != nil {
+		return fmt.Errorf("webhook event %s: %w", r.Key, err)
+	}
+	body, err := json.Marshal(Event{ID: EventID(r.Key), Type: r.Kind, Created: r.NotifiedAt.UTC(), OrgID: r.OrgID, DealID: r.DealID, Text: r.Text, Facts: facts})
 	if err != nil {
 		return fmt.Errorf("encode webhook event %s: %w", r.Key, err)
 	}
@@ -225,15 +234,20 @@ func (d *Dispatcher) endpointFailed(ctx context.Context, q *store.Queries, r sto
 	if !e.Enabled || e.FailingSince == nil || at.Sub(*e.FailingSince) < DisableAfter {
 		return nil
 	}
+	facts := notice.Facts{Ref: e.Url, Since: *e.FailingSince}
 	why := fmt.Sprintf("no successful delivery since %s", e.FailingSince.UTC().Format(time.RFC3339))
 	n, err := q.DisableWebhookEndpoint(ctx, store.DisableWebhookEndpointParams{At: &at, Why: why, ID: r.EndpointID})
 	if err != nil || n == 0 {
 		return err
 	}
 	d.logger().Warn("webhook endpoint disabled", "endpoint", r.EndpointID, "why", why)
+	encoded, err := notice.Encode(&facts)
+	if err != nil {
+		return err
+	}
 	return q.InsertNotification(ctx, store.InsertNotificationParams{
 		Key: fmt.Sprintf("webhook/%s/disabled/%d", r.EndpointID, at.UnixMicro()), DealID: "", OrgID: e.OrgID.String(), Kind: NoticeKind,
-		Text: fmt.Sprintf("Your webhook endpoint %s was disabled: %s. Deliveries wait for it; enable it again once it answers.", e.Url, why),
+		Text: texts.Text(texts.Default, NoticeKind, facts, ""), Facts: encoded,
 	})
 }
 

@@ -453,48 +453,5 @@ func (s *Server) compareQuotes(c echo.Context) error {
 	if f == "json" {
 		return c.JSON(http.StatusOK, cmp)
 	}
-	return sendFile(c, f, "quotes-"+st.DealID, comparisonDocument(cmp))
-}
-
-func comparisonDocument(cmp marketplace.QuoteComparison) sheet.Document {
-	d := sheet.Document{
-		Title: fmt.Sprintf("Quotes for %d × %s", cmp.Quantity, cmp.Product),
-		Notes: []string{
-			fmt.Sprintf("Deal %s. Amounts in minor units of %s at the inquiry's quantity.", cmp.DealID, cmp.Currency),
-			"Marked: lowest total, shortest lead time, best rated.",
-		},
-		Table: sheet.Table{Header: []string{"supplier", "tier", "rating", "quote", "revision", "unit_price", "total", "currency",
-			"moq", "lead_time_days", "valid_till", "sample_price", "certifications", "status", "best"}},
-		Highlight: map[[2]int]bool{},
-	}
-	for i, q := range cmp.Quotes {
-		rating := ""
-		if q.Rating != nil {
-			rating = strconv.FormatFloat(*q.Rating, 'f', 2, 64)
-		}
-		var best []string
-		if q.Lowest {
-			best = append(best, "lowest total")
-			d.Highlight[[2]int{i, 6}] = true
-		}
-		if q.Shortest {
-			best = append(best, "shortest lead time")
-			d.Highlight[[2]int{i, 9}] = true
-		}
-		if q.BestRate {
-			best = append(best, "best rated")
-			d.Highlight[[2]int{i, 2}] = true
-		}
-		name := q.SupplierName
-		if name == "" {
-			name = q.SupplierID
-		}
-		d.Table.Rows = append(d.Table.Rows, []string{
-			name, q.Tier, rating, q.ID, strconv.Itoa(q.Revision), strconv.FormatInt(q.UnitPrice, 10),
-			strconv.FormatInt(q.Total, 10), cmp.Currency, strconv.FormatInt(q.MOQ, 10), strconv.Itoa(q.LeadTimeDays),
-			q.ValidTill.UTC().Format(time.DateOnly), strconv.FormatInt(q.SamplePrice, 10),
-			strings.Join(q.Certifications, "; "), string(q.Status), strings.Join(best, "; "),
-		})
-	}
-	return d
+	return sendFile(c, f, "quotes-"+st.DealID, marketplace.ComparisonDocument(cmp, time.Now()))
 }

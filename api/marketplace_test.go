@@ -213,7 +213,13 @@ func TestQuoteComparisonMarksTheBestAndExports(t *testing.T) {
 	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(r.body, []byte("\uFEFF")))).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, rows, 3)
-	assert.Contains(t, rows[0], "total")
+	assert.Equal(t, []string{"Supplier", "Tier", "Rating", "Quote", "Revision", "Unit price", "Total", "MOQ", "Lead time (days)",
+		"Valid till", "Sample price", "Certifications", "Status", "Best"}, rows[0])
+	totals := []string{rows[1][6], rows[2][6]}
+	assert.ElementsMatch(t, []string{"USD 7,800.00", "USD 8,000.00"}, totals, "money as people write it")
+	for _, r := range rows[1:] {
+		assert.NotContains(t, []string{p.orgs["supplier"].String(), p.orgs["supplier2"].String()}, r[0], "suppliers by name")
+	}
 	for _, f := range []sheet.Format{sheet.XLSX, sheet.PDF} {
 		r := p.must(200, p.do("buyer", "GET", p.path(id, "/quotes/comparison?format="+string(f)), nil))
 		assert.Equal(t, f.ContentType(), r.header.Get("Content-Type"))

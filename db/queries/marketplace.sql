@@ -51,10 +51,13 @@ UPDATE supplier_profiles SET categories = $2, regions = $3, certifications = $4,
 WHERE org_id = $1;
 
 -- name: SupplierProfilesByID :many
-SELECT p.org_id, o.name, p.tier, coalesce(p.rating, 0)::float8 AS rating, p.ratings_count, p.certifications,
+-- The suppliers' names, and their profiles where they have one (a
+-- supplier without one has no tier here, no rating and no certifications).
+SELECT o.id AS org_id, o.name, p.tier, coalesce(p.rating, 0)::float8 AS rating,
+       coalesce(p.ratings_count, 0)::int4 AS ratings_count, coalesce(p.certifications, '{}')::text[] AS certifications,
        p.response_rating, p.median_response_secs
-FROM supplier_profiles p JOIN organizations o ON o.id = p.org_id
-WHERE p.org_id = ANY(sqlc.arg(ids)::uuid[]);
+FROM organizations o LEFT JOIN supplier_profiles p ON p.org_id = o.id
+WHERE o.id = ANY(sqlc.arg(ids)::uuid[]);
 
 -- name: DispatchCandidates :many
 -- Suppliers who sell in a category (by their profile or their catalog),

@@ -647,16 +647,17 @@ func (q *Queries) SetSupplierTier(ctx context.Context, arg SetSupplierTierParams
 }
 
 const supplierProfilesByID = `-- name: SupplierProfilesByID :many
-SELECT p.org_id, o.name, p.tier, coalesce(p.rating, 0)::float8 AS rating, p.ratings_count, p.certifications,
+SELECT o.id AS org_id, o.name, p.tier, coalesce(p.rating, 0)::float8 AS rating,
+       coalesce(p.ratings_count, 0)::int4 AS ratings_count, coalesce(p.certifications, '{}')::text[] AS certifications,
        p.response_rating, p.median_response_secs
-FROM supplier_profiles p JOIN organizations o ON o.id = p.org_id
-WHERE p.org_id = ANY($1::uuid[])
+FROM organizations o LEFT JOIN supplier_profiles p ON p.org_id = o.id
+WHERE o.id = ANY($1::uuid[])
 `
 
 type SupplierProfilesByIDRow struct {
 	OrgID              uuid.UUID `json:"org_id"`
 	Name               string    `json:"name"`
-	Tier               string    `json:"tier"`
+	Tier               *string   `json:"tier"`
 	Rating             float64   `json:"rating"`
 	RatingsCount       int32     `json:"ratings_count"`
 	Certifications     []string  `json:"certifications"`
@@ -664,6 +665,8 @@ type SupplierProfilesByIDRow struct {
 	MedianResponseSecs *int32    `json:"median_response_secs"`
 }
 
+// The suppliers' names, and their profiles where they have one (a
+// supplier without one has no tier here, no rating and no certifications).
 func (q *Queries) SupplierProfilesByID(ctx context.Context, ids []uuid.UUID) ([]SupplierProfilesByIDRow, error) {
 	rows, err := q.db.Query(ctx, supplierProfilesByID, ids)
 	if err != nil {

@@ -3,10 +3,16 @@ package marketplace
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/money"
+	"github.com/tradeloop/tradeloop/internal/sheet"
 	"github.com/tradeloop/tradeloop/internal/tier"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -69,7 +75,10 @@ func (m *Market) CompareQuotes(ctx context.Context, st workflows.DealState) (Quo
 		q := latest[id]
 		cq := ComparedQuote{SupplierID: id, Tier: string(tier.Bronze), Certifications: []string{}, Quote: q}
 		if p, ok := byID[id]; ok {
-			cq.SupplierName, cq.Tier, cq.Certifications = p.Name, p.Tier, p.Certifications
+			cq.SupplierName, cq.Certifications = p.Name, p.Certifications
+			if p.Tier != nil {
+				cq.Tier = *p.Tier
+			}
 			if p.RatingsCount > 0 {
 				r := p.Rating
 				cq.Rating = &r
@@ -99,4 +108,69 @@ func markBest(qs []ComparedQuote) {
 		qs[i].Shortest = qs[i].LeadTimeDays == shortest
 		qs[i].BestRate = qs[i].Rating != nil && *qs[i].Rating == best
 	}
+}
+
+// ComparisonDocument is the comparison as a document a buyer forwards to
+// a manager (CSV, XLSX, PDF): the platform and the date it was made at,
+// suppliers by name, headings in words, money as people write it (in
+// XLSX, number cells in the currency's format), the best marked.
+func ComparisonDocument(cmp QuoteComparison, at time.Time) sheet.Document {
+	d := sheet.Document{
+		Title: fmt.Sprintf("Quotes for %s × %s", money.Count(cmp.Quantity), cmp.Product),
+		Notes: []string{
+			fmt.Sprintf("Tradeloop quote comparison, made %s. Deal %s.", at.UTC().Format("2 January 2006, 15:04 UTC"), cmp.DealID),
+			fmt.Sprintf("Prices in %s; totals at the inquiry's quantity of %s.", cmp.Currency, money.Count(cmp.Quantity)),
+			"Marked: lowest total, shortest lead time, best rated.",
+		},
+		Table: sheet.Table{Header: []string{"Supplier", "Tier", "Rating", "Quote", "Revision", "Unit price", "Total",
+			"MOQ", "Lead time (days)", "Valid till", "Sample price", "Certifications", "Status", "Best"}},
+		Highlight: map[[2]int]bool{},
+		Numbers:   map[[2]int]sheet.Number{},
+	}
+	const colRating, colUnit, colTotal, colLead, colSample = 2, 5, 6, 8, 10
+	format := `"` + cmp.Currency + ` "#,##0`
+	if dec := money.Decimals(cmp.Currency); dec > 0 {
+		format += "." + strings.Repeat("0", dec)
+	}
+	amount := func(i, col int, v int64) string {
+		// Excel holds 15 significant digits: a larger amount stays text.
+		if v > -1e15 && v < 1e15 {
+			d.Numbers[[2]int{i, col}] = sheet.Number{Value: float64(v) / math.Pow10(money.Decimals(cmp.Currency)), Format: format}
+		}
+		return money.Format(v, cmp.Currency)
+	}
+	for i, q := range cmp.Quotes {
+		rating := ""
+		if q.Rating != nil {
+			rating = strconv.FormatFloat(*q.Rating, 'f', 2, 64)
+		}
+		var best []string
+		if q.Lowest {
+			best = append(best, "lowest total")
+			d.Highlight[[2]int{i, colTotal}] = true
+		}
+		if q.Shortest {
+			best = append(best, "shortest lead time")
+			d.Highlight[[2]int{i, colLead}] = true
+		}
+		if q.BestRate {
+			best = append(best, "best rated")
+			d.Highlight[[2]int{i, colRating}] = true
+		}
+		name := q.SupplierName
+		if name == "" {
+			name = q.SupplierID
+		}
+		sample := ""
+		if q.SamplePrice > 0 {
+			sample = amount(i, colSample, q.SamplePrice)
+		}
+		d.Table.Rows = append(d.Table.Rows, []string{
+			name, q.Tier, rating, q.ID, strconv.Itoa(q.Revision), amount(i, colUnit, q.UnitPrice),
+			amount(i, colTotal, q.Total), money.Count(q.MOQ), strconv.Itoa(q.LeadTimeDays),
+			q.ValidTill.UTC().Format(time.DateOnly), sample,
+			strings.Join(q.Certifications, ", "), strings.ToLower(string(q.Status)), strings.Join(best, ", "),
+		})
+	}
+	return d
 }

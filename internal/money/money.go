@@ -147,8 +147,38 @@ var supported = map[string]bool{
 // workflow all apply.
 func KnownCurrency(c string) bool { return supported[c] }
 
+// Decimals is how many decimal places currency's minor unit has: 2 for
+// USD, 0 for JPY.
+func Decimals(currency string) int {
+	if zeroDecimal[currency] {
+		return 0
+	}
+	return 2
+}
+
 // zeroDecimal are the supported currencies whose minor unit is the unit.
 var zeroDecimal = map[string]bool{"JPY": true, "KRW": true, "VND": true}
+
+// Count writes a count for people, in groups of three digits: "20,000".
+func Count(n int64) string {
+	if n < 0 {
+		return "-" + group(uint64(-(n+1))+1)
+	}
+	return group(uint64(n))
+}
+
+// group is u's digits in groups of three, separated by commas.
+func group(u uint64) string {
+	digits := fmt.Sprint(u)
+	grouped := make([]byte, 0, len(digits)+len(digits)/3)
+	for i := range len(digits) {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			grouped = append(grouped, ',')
+		}
+		grouped = append(grouped, digits[i])
+	}
+	return string(grouped)
+}
 
 // Format writes an amount for people: "USD 2,340.00", "JPY 12,000".
 func Format(amount int64, currency string) string {
@@ -161,14 +191,7 @@ func Format(amount int64, currency string) string {
 	if !zeroDecimal[currency] {
 		whole, frac = u/100, u%100
 	}
-	digits := fmt.Sprint(whole)
-	grouped := make([]byte, 0, len(digits)+len(digits)/3)
-	for i := range len(digits) {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			grouped = append(grouped, ',')
-		}
-		grouped = append(grouped, digits[i])
-	}
+	grouped := group(whole)
 	if zeroDecimal[currency] {
 		return fmt.Sprintf("%s %s%s", currency, sign, grouped)
 	}

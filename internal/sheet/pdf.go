@@ -65,26 +65,55 @@ type pdfTable struct {
 	widths []float64
 }
 
-// layout shares the page width between the columns in proportion to the
-// length of their longest text, within [pdfMinWeight, pdfMaxWeight].
+// layout shares the page width between the columns: each gets at least
+// its longest word (so no word is broken across lines while the page can
+// hold them all) and, when not every text fits on one line, a share of the
+// rest in proportion to how much more its longest text needs (each text
+// counted up to pdfMaxWeight characters).
 func (t *pdfTable) layout() {
-	weights := make([]float64, len(t.doc.Table.Header))
-	total := 0.0
+	n := len(t.doc.Table.Header)
+	least, want := make([]float64, n), make([]float64, n)
+	pad := 2*t.pdf.GetCellMargin() + 0.5
+	measure := func(j int, text string, bold bool) {
+		t.setCellFont(bold)
+		enc := t.enc.text(text)
+		for word := range strings.FieldsSeq(enc) {
+			least[j] = max(least[j], t.pdf.GetStringWidth(word)+pad)
+		}
+		for line := range strings.SplitSeq(enc, "\n") {
+			if len(line) > pdfMaxWeight {
+				line = line[:pdfMaxWeight]
+			}
+			want[j] = max(want[j], t.pdf.GetStringWidth(line)+pad)
+		}
+	}
 	for j, h := range t.doc.Table.Header {
-		n := textWidth(h)
-		for _, row := range t.doc.Table.Rows {
+		measure(j, h, true)
+		for i, row := range t.doc.Table.Rows {
 			if j < len(row) {
-				n = max(n, textWidth(row[j]))
+				measure(j, row[j], t.doc.Highlight[[2]int{i, j}])
 			}
 		}
-		weights[j] = float64(min(max(n, pdfMinWeight), pdfMaxWeight))
-		total += weights[j]
+		least[j] = max(least[j], pdfMinWeight*t.pdf.GetStringWidth("0")+pad)
+		want[j] = max(want[j], least[j])
 	}
 	pageWidth, _ := t.pdf.GetPageSize()
 	usable := pageWidth - 2*pdfMargin
-	t.widths = make([]float64, len(weights))
-	for j, wt := range weights {
-		t.widths[j] = usable * wt / total
+	sumLeast, sumWant := 0.0, 0.0
+	for j := range least {
+		sumLeast += least[j]
+		sumWant += want[j]
+	}
+	t.widths = make([]float64, n)
+	for j := range least {
+		switch {
+		case sumWant <= usable: // every text on one line: spread the rest
+			t.widths[j] = want[j] * usable / sumWant
+		case sumLeast >= usable: // too many words for the page: shrink them all
+			t.widths[j] = least[j] * usable / sumLeast
+		default: // each its longest word, and a share of the rest by need
+			t.widths[j] = least[j] + (usable-sumLeast)*(want[j]-least[j])/(sumWant-sumLeast)
+		}
 	}
 }
 

@@ -125,6 +125,17 @@ type Document struct {
 	// bold and a fill; CSV: nothing), keyed by [row, column] index into
 	// Table.Rows.
 	Highlight map[[2]int]bool
+	// Numbers are the values of cells whose text is a formatted number
+	// ("USD 2,340.00"), keyed like Highlight: XLSX stores the value as a
+	// number cell shown in its format; CSV and PDF write the text.
+	Numbers map[[2]int]Number
+}
+
+// Number is a cell's value as a number, and the Excel number format it is
+// shown in (`"USD "#,##0.00`).
+type Number struct {
+	Value  float64
+	Format string
 }
 
 // Read reads a CSV or XLSX file (the first worksheet) into a Table.

@@ -434,3 +434,47 @@ func TestUnsupportedFormat(t *testing.T) {
 	require.False(t, errors.Is(err, ErrMalformed))
 	require.Error(t, Write(io.Discard, Format("ods"), Document{}))
 }
+
+// A wide table of fifteen columns, one of them long text, breaks no word
+// across lines (the quote comparison's PDF broke "currenc y" and
+// "bronz e"): every column is at least as wide as its longest word.
+func TestWritePDFBreaksNoWord(t *testing.T) {
+	header := []string{"Supplier", "Tier", "Rating", "Quote", "Revision", "Unit price", "Total", "Currency", "MOQ",
+		"Lead time (days)", "Valid till", "Sample price", "Certifications", "Status", "Best"}
+	tbl := Table{Header: header}
+	for i := range 3 {
+		tbl.Rows = append(tbl.Rows, []string{
+			"Ningbo Fasteners Manufacturing Co.", "bronze", "4.75", "q" + strconv.Itoa(i+1), "2", "USD 3.90", "USD 7,800.00", "USD",
+			"100", "21", "2030-01-01", "USD 25.00", "ISO 9001; CE; RoHS; REACH; ISO 14001; IATF 16949; SGS audited factory",
+			"submitted", "lowest total; shortest lead time; best rated",
+		})
+	}
+	var buf bytes.Buffer
+	require.NoError(t, Write(&buf, PDF, Document{Title: "Quotes", Table: tbl, Highlight: map[[2]int]bool{{0, 6}: true}}))
+	text := pdfText(t, buf.Bytes())
+	for _, word := range []string{"Supplier", "Revision", "Currency", "Certifications", "bronze", "submitted", "2030-01-01", "7,800.00", "Manufacturing"} {
+		if !regexp.MustCompile(`\((?:[^()]* )?` + regexp.QuoteMeta(word) + `(?: [^()]*)?\)\s*Tj`).MatchString(text) {
+			t.Errorf("%q is broken across lines or missing: %s", word, regexp.MustCompile(`\([^()]*\)\s*Tj`).FindAllString(text, -1))
+		}
+	}
+}
+
+// A formatted amount is a number cell in XLSX, shown in its currency's
+// format, and its text in CSV.
+func TestNumbersAreNumberCellsInXLSX(t *testing.T) {
+	d := Document{
+		Title: "Quotes",
+		Table: Table{Header: []string{"supplier", "total"}, Rows: [][]string{{"A", "USD 2,340.00"}, {"B", "JPY 1,200"}}},
+		Numbers: map[[2]int]Number{
+			{0, 1}: {Value: 2340, Format: `"USD "#,##0.00`},
+			{1, 1}: {Value: 1200, Format: `"JPY "#,##0`},
+		},
+	}
+	var x, c bytes.Buffer
+	require.NoError(t, Write(&x, XLSX, d))
+	require.NoError(t, Write(&c, CSV, d))
+	back, err := Read(bytes.NewReader(x.Bytes()), XLSX, Limits{})
+	require.NoError(t, err)
+	require.Equal(t, [][]string{{"A", "2340.00"}, {"B", "1200"}}, back.Rows, "read as numbers, in their formats' decimals")
+	require.Contains(t, c.String(), `"USD 2,340.00"`)
+}

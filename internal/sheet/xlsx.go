@@ -198,7 +198,11 @@ func writeXLSX(w io.Writer, d Document) error {
 		cells := make([]any, len(row))
 		for j, v := range row {
 			value, decimals := xlsxValue(v)
-			id, err := styles.cell(d.Highlight[[2]int{i, j}], decimals)
+			format := ""
+			if n, ok := d.Numbers[[2]int{i, j}]; ok {
+				value, decimals, format = n.Value, 0, n.Format
+			}
+			id, err := styles.cell(d.Highlight[[2]int{i, j}], decimals, format)
 			if err != nil {
 				return err
 			}
@@ -261,6 +265,7 @@ type xlsxStyles struct {
 type xlsxStyleKey struct {
 	highlight bool
 	decimals  int
+	format    string
 }
 
 func newXLSXStyles(f *excelize.File) (*xlsxStyles, error) {
@@ -274,8 +279,10 @@ func newXLSXStyles(f *excelize.File) (*xlsxStyles, error) {
 	return &xlsxStyles{f: f, header: header, cells: map[xlsxStyleKey]int{}}, nil
 }
 
-func (s *xlsxStyles) cell(highlight bool, decimals int) (int, error) {
-	key := xlsxStyleKey{highlight, decimals}
+// cell is the style of a cell: highlighted or not, with a number format
+// (format, else one of decimals places, else none).
+func (s *xlsxStyles) cell(highlight bool, decimals int, format string) (int, error) {
+	key := xlsxStyleKey{highlight, decimals, format}
 	if key == (xlsxStyleKey{}) {
 		return 0, nil
 	}
@@ -287,7 +294,10 @@ func (s *xlsxStyles) cell(highlight bool, decimals int) (int, error) {
 		style.Font = &excelize.Font{Bold: true}
 		style.Fill = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFF2CC"}}
 	}
-	if decimals > 0 {
+	switch {
+	case format != "":
+		style.CustomNumFmt = &format
+	case decimals > 0:
 		code := "0." + strings.Repeat("0", decimals)
 		style.CustomNumFmt = &code
 	}

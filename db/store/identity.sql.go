@@ -125,7 +125,7 @@ func (q *Queries) CreateOrganization(ctx context.Context, name string) (Organiza
 
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (org_id, email, name, role) VALUES ($1, $2, $3, $4)
-RETURNING id, org_id, email, name, role, created_at, language, time_zone
+RETURNING id, org_id, email, name, role, created_at, language, time_zone, password_hash, failed_signins, locked_until
 `
 
 type CreateUserParams struct {
@@ -152,6 +152,9 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.CreatedAt,
 		&i.Language,
 		&i.TimeZone,
+		&i.PasswordHash,
+		&i.FailedSignins,
+		&i.LockedUntil,
 	)
 	return i, err
 }
@@ -203,7 +206,7 @@ func (q *Queries) GetOrganizationByName(ctx context.Context, name string) (Organ
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, org_id, email, name, role, created_at, language, time_zone FROM users WHERE id = $1
+SELECT id, org_id, email, name, role, created_at, language, time_zone, password_hash, failed_signins, locked_until FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
@@ -218,12 +221,15 @@ func (q *Queries) GetUser(ctx context.Context, id uuid.UUID) (User, error) {
 		&i.CreatedAt,
 		&i.Language,
 		&i.TimeZone,
+		&i.PasswordHash,
+		&i.FailedSignins,
+		&i.LockedUntil,
 	)
 	return i, err
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, org_id, email, name, role, created_at, language, time_zone FROM users WHERE lower(email) = lower($1)
+SELECT id, org_id, email, name, role, created_at, language, time_zone, password_hash, failed_signins, locked_until FROM users WHERE lower(email) = lower($1)
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -238,6 +244,9 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.CreatedAt,
 		&i.Language,
 		&i.TimeZone,
+		&i.PasswordHash,
+		&i.FailedSignins,
+		&i.LockedUntil,
 	)
 	return i, err
 }
@@ -372,7 +381,7 @@ func (q *Queries) RevokeAPIKey(ctx context.Context, arg RevokeAPIKeyParams) (Rev
 
 const setUserReading = `-- name: SetUserReading :one
 UPDATE users SET language = $1, time_zone = $2 WHERE id = $3
-RETURNING id, org_id, email, name, role, created_at, language, time_zone
+RETURNING id, org_id, email, name, role, created_at, language, time_zone, password_hash, failed_signins, locked_until
 `
 
 type SetUserReadingParams struct {
@@ -394,6 +403,9 @@ func (q *Queries) SetUserReading(ctx context.Context, arg SetUserReadingParams) 
 		&i.CreatedAt,
 		&i.Language,
 		&i.TimeZone,
+		&i.PasswordHash,
+		&i.FailedSignins,
+		&i.LockedUntil,
 	)
 	return i, err
 }

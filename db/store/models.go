@@ -82,6 +82,15 @@ type ApiKey struct {
 	ExpiresAt  *time.Time `json:"expires_at"`
 }
 
+type ConsoleSession struct {
+	TokenHash  []byte    `json:"token_hash"`
+	UserID     uuid.UUID `json:"user_id"`
+	Csrf       string    `json:"csrf"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
 type Deal struct {
 	ID              string    `json:"id"`
 	Stage           string    `json:"stage"`
@@ -393,14 +402,17 @@ type TrackingEvent struct {
 }
 
 type User struct {
-	ID        uuid.UUID `json:"id"`
-	OrgID     uuid.UUID `json:"org_id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"`
-	Role      UserRole  `json:"role"`
-	CreatedAt time.Time `json:"created_at"`
-	Language  string    `json:"language"`
-	TimeZone  string    `json:"time_zone"`
+	ID            uuid.UUID  `json:"id"`
+	OrgID         uuid.UUID  `json:"org_id"`
+	Email         string     `json:"email"`
+	Name          string     `json:"name"`
+	Role          UserRole   `json:"role"`
+	CreatedAt     time.Time  `json:"created_at"`
+	Language      string     `json:"language"`
+	TimeZone      string     `json:"time_zone"`
+	PasswordHash  *string    `json:"password_hash"`
+	FailedSignins int32      `json:"failed_signins"`
+	LockedUntil   *time.Time `json:"locked_until"`
 }
 
 type WebhookAttempt struct {

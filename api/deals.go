@@ -231,19 +231,23 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 // deal not projected yet (just started), or kept from before the read
 // model kept whole states, is asked of its workflow.
 func (s *Server) visibleDeal(c echo.Context) (workflows.DealState, error) {
-	id := c.Param("id")
+	return s.DealFor(c.Request().Context(), viewerOf(principal(c)), c.Param("id"))
+}
+
+// DealFor is the deal id as viewer sees it, or errNotFound: visibleDeal for
+// callers other than the JSON API's handlers (the console).
+func (s *Server) DealFor(ctx context.Context, viewer dealview.Viewer, id string) (workflows.DealState, error) {
 	if _, err := uuid.Parse(id); err != nil && !validDealID(id) {
 		return workflows.DealState{}, errNotFound
 	}
-	ctx := c.Request().Context()
 	kept, err := s.reads.Kept(ctx, id)
 	if err == nil && kept.Whole {
-		return viewOf(c, kept.State)
+		return view(viewer, kept.State)
 	}
 	if err != nil && !errors.Is(err, readmodel.ErrNotFound) {
 		return workflows.DealState{}, err
 	}
-	return s.freshDeal(c)
+	return s.freshDealFor(ctx, viewer, id)
 }
 
 // freshDeal is visibleDeal asked of the workflow first, for a decision
@@ -251,11 +255,13 @@ func (s *Server) visibleDeal(c echo.Context) (workflows.DealState, error) {
 // failing while a party's action went through): the read model answers
 // only once the workflow is gone.
 func (s *Server) freshDeal(c echo.Context) (workflows.DealState, error) {
-	id := c.Param("id")
+	return s.freshDealFor(c.Request().Context(), viewerOf(principal(c)), c.Param("id"))
+}
+
+func (s *Server) freshDealFor(ctx context.Context, viewer dealview.Viewer, id string) (workflows.DealState, error) {
 	if _, err := uuid.Parse(id); err != nil && !validDealID(id) {
 		return workflows.DealState{}, errNotFound
 	}
-	ctx := c.Request().Context()
 	st, err := s.deals.State(ctx, id)
 	if err == nil {
 		st = s.settledByOverride(ctx, st)
@@ -269,7 +275,7 @@ func (s *Server) freshDeal(c echo.Context) (workflows.DealState, error) {
 	if err != nil {
 		return workflows.DealState{}, err
 	}
-	return viewOf(c, st)
+	return view(viewer, st)
 }
 
 func validDealID(id string) bool {
@@ -286,8 +292,17 @@ func validDealID(id string) bool {
 
 // viewOf is what the caller sees of st (internal/dealview), or 404.
 func viewOf(c echo.Context, st workflows.DealState) (workflows.DealState, error) {
-	p := principal(c)
-	v, ok := dealview.Of(st, dealview.Viewer{Role: p.Role, OrgID: p.OrgID.String(), UserID: p.UserID.String()})
+	return view(viewerOf(principal(c)), st)
+}
+
+// viewerOf is the deal viewer p is.
+func viewerOf(p Principal) dealview.Viewer {
+	return dealview.Viewer{Role: p.Role, OrgID: p.OrgID.String(), UserID: p.UserID.String()}
+}
+
+// view is what viewer sees of st, or 404.
+func view(viewer dealview.Viewer, st workflows.DealState) (workflows.DealState, error) {
+	v, ok := dealview.Of(st, viewer)
 	if !ok {
 		return workflows.DealState{}, errNotFound
 	}

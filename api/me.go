@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tradeloop/tradeloop/internal/identity"
+	"github.com/tradeloop/tradeloop/internal/signin"
 )
 
 // Me is the caller as a user: who it is and how it reads notifications.
@@ -56,4 +57,33 @@ func (s *Server) setReading(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, meOf(u))
+}
+
+// SetPassword is the caller's new console password.
+type SetPassword struct {
+	Password string `json:"password"`
+}
+
+// setPassword sets the password the caller signs in to the console with,
+// and signs it out of every console session (a changed password ends
+// what the old one began).
+func (s *Server) setPassword(c echo.Context) error {
+	var r SetPassword
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	p := principal(c)
+	err := s.signin.SetPassword(c.Request().Context(), p.UserID, r.Password)
+	var pe *signin.PasswordError
+	if errors.As(err, &pe) {
+		return invalid("password", "%s", pe.Reason)
+	}
+	if err != nil {
+		return err
+	}
+	ended, err := s.signin.SignOutEverywhere(c.Request().Context(), p.UserID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"password_set": true, "sessions_ended": ended})
 }

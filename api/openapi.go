@@ -84,6 +84,8 @@ func schemas() obj {
 		"Me": object(obj{"user_id": str(), "org_id": str(), "email": str(), "name": str(), "role": str(),
 			"language": obj{"type": "string", "enum": []string{"en", "zh"}}, "time_zone": str()}, "user_id", "org_id", "email", "name", "role", "language", "time_zone"),
 		"SetReading":      object(obj{"language": str(), "time_zone": str()}),
+		"SetPassword":     object(obj{"password": str()}, "password"),
+		"PasswordSet":     object(obj{"password_set": boolean(), "sessions_ended": integer()}, "password_set", "sessions_ended"),
 		"CreatedUser":     object(obj{"user_id": str(), "org_id": str(), "role": str(), "api_key": str(), "key_prefix": str(), "secret_withheld": str()}, "user_id", "org_id", "role", "key_prefix"),
 		"CSV":             str(),
 		"CorrectTracking": object(obj{"kind": obj{"type": "string", "enum": []string{"sample", "goods"}}, "carrier": str(), "tracking_number": str()}, "kind", "carrier", "tracking_number"),

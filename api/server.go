@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,7 +20,9 @@ import (
 	"go.temporal.io/sdk/converter"
 	"golang.org/x/time/rate"
 
+	"github.com/tradeloop/tradeloop/internal/console"
 	"github.com/tradeloop/tradeloop/internal/deals"
+	"github.com/tradeloop/tradeloop/internal/dealview"
 	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/idempotency"
 	"github.com/tradeloop/tradeloop/internal/identity"
@@ -29,6 +32,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/preferences"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/internal/signin"
 	"github.com/tradeloop/tradeloop/internal/tracing"
 	"github.com/tradeloop/tradeloop/internal/webhooks"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -129,6 +133,7 @@ type Server struct {
 	inbox    *inbox.Service
 	hooks    *webhooks.Service
 	prefs    *preferences.Service
+	signin   *signin.Service
 	hub      *inbox.Hub
 	// imports holds a token for each catalog import running.
 	imports chan struct{}
@@ -208,6 +213,7 @@ func NewHandlers(d Deps) Handlers {
 		s.inbox, s.hub = inbox.New(d.DB), inbox.NewHub(d.DB, d.Logger)
 		s.hooks = webhooks.New(d.DB, d.WebhooksAllowLocal)
 		s.prefs = preferences.New(d.DB)
+		s.signin = signin.New(d.DB)
 	}
 	m := newMetrics()
 	if d.DB != nil {
@@ -218,7 +224,15 @@ func NewHandlers(d Deps) Handlers {
 	e.HideBanner = true
 	e.HidePort = true
 	e.IPExtractor = clientAddress(d.TrustedProxies)
-	e.HTTPErrorHandler = errorHandler(d.Logger)
+	apiErrors := errorHandler(d.Logger)
+	var app *console.Console
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		// The console's pages fail as pages, the API's requests as JSON.
+		if app != nil && app.HandleError(err, c) {
+			return
+		}
+		apiErrors(err, c)
+	}
 	e.Use(middleware.Recover())
 	e.Use(ownRequestIDs)
 	e.Use(middleware.RequestID())
@@ -258,6 +272,18 @@ func NewHandlers(d Deps) Handlers {
 		},
 		ErrorHandler: func(c echo.Context, err error) error { return err },
 	})
+	app = console.New(console.Deps{
+		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Inbox: s.inbox, Logger: d.Logger,
+		Deal: func(ctx context.Context, v dealview.Viewer, id string) (workflows.DealState, error) {
+			st, err := s.DealFor(ctx, v, id)
+			var ae *Error
+			if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+				return st, console.ErrNotFound
+			}
+			return st, err
+		},
+	})
+	app.Register(e)
 	e.POST("/webhooks/stripe", s.stripeWebhook)
 	if d.Codec != nil {
 		s.mountCodec(e, d.Codec, d.CodecOrigins)

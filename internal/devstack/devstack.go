@@ -311,6 +311,7 @@ func PrintInfo(w io.Writer, i Info, took time.Duration) {
 	fmt.Fprintf(w, `
 Tradeloop dev stack is up (%.1fs)
 
+  Console      %s/app   (sign in below: e-mail and password)
   API          %s   (try: curl %s/readyz)
   Temporal UI  %s/namespaces/%s/workflows
                payloads are encrypted: to read them, sign in at %s/login
@@ -325,10 +326,14 @@ Tradeloop dev stack is up (%.1fs)
   Webhooks     %s   (the demo buyer's and supplier's endpoints, signatures checked)
 
   Demo API keys (kept in %s/demo-keys.json):
-`, took.Seconds(), i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.CodecURL, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.APIURL,
+`, took.Seconds(), i.APIURL, i.APIURL, i.APIURL, i.UIURL, i.Namespace, i.CodecURL, i.TemporalAddress, i.Namespace, i.DatabaseURL, i.DataDir, i.APIURL,
 		orNone(i.MetricsURL), mailLine(i.MailURL), i.HooksURL, i.DataDir)
 	for _, d := range i.DemoUsers {
 		fmt.Fprintf(w, "    %-9s %s   (org %s)\n", d.Role, d.Key, d.OrgID)
+	}
+	fmt.Fprintf(w, "\n  Console sign-ins (password %s for each):\n", seed.DemoPassword)
+	for _, d := range i.DemoUsers {
+		fmt.Fprintf(w, "    %-9s %s\n", d.Role, d.Email)
 	}
 	fmt.Fprintf(w, `
   Try: curl -H "Authorization: Bearer <buyer key>" %s/v1/deals

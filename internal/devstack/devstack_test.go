@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/freeport"
 	"github.com/tradeloop/tradeloop/internal/historycodec"
+	"github.com/tradeloop/tradeloop/internal/seed"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -221,6 +223,29 @@ func TestDevStackStartsStopsAndKeepsItsData(t *testing.T) {
 	if code, page := get(t, first.info.HooksURL); code != http.StatusOK || !strings.Contains(page, "signature verified") {
 		t.Fatalf("webhook page %d %.300s", code, page)
 	}
+
+	// The console signs the demo buyer in with the demo password.
+	signinPage, err := http.Get(first.info.APIURL + "/app/signin")
+	if err != nil || signinPage.StatusCode != http.StatusOK {
+		t.Fatalf("the console's sign-in page: %v %v", err, signinPage)
+	}
+	signinPage.Body.Close()
+	var token string
+	for _, c := range signinPage.Cookies() {
+		if c.Name == "tl_signin" {
+			token = c.Value
+		}
+	}
+	form := url.Values{"email": {buyer.Email}, "password": {seed.DemoPassword}, "csrf": {token}}
+	req, _ = http.NewRequest("POST", first.info.APIURL+"/app/signin", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: "tl_signin", Value: token})
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	signedIn, err := noRedirect.Do(req)
+	if err != nil || signedIn.StatusCode != http.StatusSeeOther || signedIn.Header.Get("Location") != "/app" {
+		t.Fatalf("the demo buyer's console sign-in: %v %v", err, signedIn)
+	}
+	signedIn.Body.Close()
 
 	// Metrics are on their own listener, not the API's.
 	if code, body := get(t, first.info.MetricsURL); code != http.StatusOK || !strings.Contains(body, "tradeloop_http_requests_total") {

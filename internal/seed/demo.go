@@ -18,6 +18,7 @@ import (
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/apikey"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
+	"github.com/tradeloop/tradeloop/internal/signin"
 	"github.com/tradeloop/tradeloop/internal/tier"
 )
 
@@ -31,6 +32,10 @@ type Demo struct {
 
 // Roles are seeded in this order.
 var Roles = []string{"buyer", "supplier", "mediator", "finance", "admin"}
+
+// DemoPassword signs every demo user in to the console. It is printed in
+// the dev stack's banner: demo users exist only in `make dev`.
+const DemoPassword = "tradeloop-demo"
 
 // Email is the demo user of a role.
 func Email(role string) string { return role + "@demo.tradeloop.local" }
@@ -73,6 +78,11 @@ func DemoKeys(ctx context.Context, pool *pgxpool.Pool, keyFile string) ([]Demo, 
 		}
 		out = append(out, d)
 	}
+	for _, d := range out {
+		if err := demoPassword(ctx, q, d.Email); err != nil {
+			return nil, err
+		}
+	}
 	b, _ := json.MarshalIndent(out, "", "  ")
 	if err := os.MkdirAll(filepath.Dir(keyFile), 0o755); err != nil {
 		return nil, fmt.Errorf("create dir for demo keys: %w", err)
@@ -81,6 +91,26 @@ func DemoKeys(ctx context.Context, pool *pgxpool.Pool, keyFile string) ([]Demo, 
 		return nil, fmt.Errorf("save demo keys: %w", err)
 	}
 	return out, nil
+}
+
+// demoPassword gives the demo user of email DemoPassword unless it has a
+// password.
+func demoPassword(ctx context.Context, q *store.Queries, email string) error {
+	user, err := q.GetUserByEmail(ctx, email)
+	if err != nil {
+		return fmt.Errorf("look up demo user %s: %w", email, err)
+	}
+	if user.PasswordHash != nil {
+		return nil
+	}
+	hash, err := signin.Hash(DemoPassword)
+	if err != nil {
+		return fmt.Errorf("hash the demo password: %w", err)
+	}
+	if _, err := q.SetPasswordHash(ctx, store.SetPasswordHashParams{ID: user.ID, PasswordHash: &hash}); err != nil {
+		return fmt.Errorf("set the demo password: %w", err)
+	}
+	return nil
 }
 
 // create makes the role's demo organization and user if needed, and a key.

@@ -139,6 +139,28 @@ func Phrase(r Reader, name string, data any) string {
 	return ""
 }
 
+// StageName is a deal's stage (workflows.Stage) in r's words.
+func StageName(r Reader, stage string) string {
+	return reading{Facts: notice.Facts{Stage: stage}, lang: r.Lang, zone: r.zoneOrUTC()}.StageName()
+}
+
+// Duration is d in r's words, in its two largest units.
+func Duration(r Reader, d time.Duration) string {
+	return reading{lang: r.Lang, zone: r.zoneOrUTC()}.For(d)
+}
+
+// Time is t to the minute in r's time zone and words.
+func Time(r Reader, t time.Time) string {
+	return reading{lang: r.Lang, zone: r.zoneOrUTC()}.At(t)
+}
+
+func (r Reader) zoneOrUTC() *time.Location {
+	if r.Zone == nil {
+		return time.UTC
+	}
+	return r.Zone
+}
+
 // run runs lang's template name over data.
 func run(lang Lang, name string, data any) (string, error) {
 	c := catalogs[lang]

@@ -1,0 +1,232 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// browser starts headless Chromium (Debian's chromium package; .ci/run
+// installs it where missing) with a window of width × height pixels.
+func browser(t *testing.T, width, height int) context.Context {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		t.Fatal("Chromium is missing: install it (the README's prerequisites; .ci/run does)")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+		chromedp.WindowSize(width, height), chromedp.Flag("lang", "en-US"))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	// A bound for a browser that hangs; every step waits for what it needs
+	// on the page, not for time.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(cancelTimeout)
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// a11yCheck lists what the page does wrong for people using a keyboard,
+// a screen reader or weak eyes: inputs without labels, links and buttons
+// without text or out of the tab order, click handlers on other elements,
+// and text with less than 4.5:1 contrast against its background.
+const a11yCheck = `(() => {
+  const problems = [];
+  for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+    const labelled = (el.id && document.querySelector('label[for="' + el.id + '"]')) || el.closest('label') ||
+      el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+    if (!labelled) problems.push('unlabelled ' + el.outerHTML.slice(0, 80));
+  }
+  for (const el of document.querySelectorAll('a, button')) {
+    if (!el.textContent.trim() && !el.getAttribute('aria-label')) problems.push('no text: ' + el.outerHTML.slice(0, 80));
+    if (el.tabIndex < 0) problems.push('not reachable by keyboard: ' + el.outerHTML.slice(0, 80));
+  }
+  if (document.querySelector('[onclick]')) problems.push('a click handler outside links and buttons');
+  const lum = c => {
+    const [r, g, b] = c.match(/[\d.]+/g).map(Number).slice(0, 3).map(v => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const background = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = getComputedStyle(e).backgroundColor;
+      if (c && c !== 'transparent' && !/rgba\(.*,\s*0\)$/.test(c)) return c;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  for (const el of document.querySelectorAll('body *')) {
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const a = lum(getComputedStyle(el).color), b = lum(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) problems.push('contrast ' + ratio.toFixed(2) + ': ' + el.tagName + ' ' + el.textContent.trim().slice(0, 40));
+  }
+  return problems;
+})()`
+
+// tab drives one browser tab for a test, failing it at the first step
+// that fails.
+type tab struct {
+	t    *testing.T
+	ctx  context.Context
+	name string
+}
+
+func (b tab) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", b.name, err)
+	}
+}
+
+// text is the text of the first element css selects, once visible.
+func (b tab) text(css string) string {
+	b.t.Helper()
+	b.do(chromedp.WaitVisible(chromedp.CSS(css)))
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(css)))
+	if err != nil {
+		b.t.Fatalf("%s: text of %s: %v", b.name, css, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// accessible runs a11yCheck on the page and fails the test for what it
+// finds.
+func (b tab) accessible(page string) {
+	b.t.Helper()
+	problems, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](a11yCheck))
+	if err != nil {
+		b.t.Fatalf("%s: accessibility check: %v", page, err)
+	}
+	for _, p := range problems {
+		b.t.Errorf("%s (%s): %s", page, b.name, p)
+	}
+}
+
+// fits fails the test if the page scrolls sideways.
+func (b tab) fits(page string) {
+	b.t.Helper()
+	w, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]int](`[document.documentElement.scrollWidth, window.innerWidth]`))
+	if err != nil {
+		b.t.Fatalf("%s: %v", page, err)
+	}
+	if w[0] > w[1] {
+		b.t.Errorf("%s is %d px wide in a %d px window (%s)", page, w[0], w[1], b.name)
+	}
+}
+
+// signIn fills and sends the sign-in form as who, and fails the test
+// unless the page it loads is a signed-in one.
+func (b tab) signIn(base, who string) {
+	b.t.Helper()
+	b.do(
+		chromedp.Navigate(base+"/app"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), who+"@example.com"),
+		chromedp.SendKeys(chromedp.ID("password"), consolePassword),
+	)
+	b.submit("main button[type=submit]")
+	if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('nav[aria-label="main"]').length`)); err != nil || n != 1 {
+		b.t.Fatalf("%s: signing in as %s did not reach a signed-in page (%v): %s", b.name, who, err, b.text("main"))
+	}
+}
+
+// submit clicks the button css selects and waits for the page it loads.
+func (b tab) submit(css string) {
+	b.t.Helper()
+	if _, err := chromedp.Run(b.ctx, chromedp.WaitEvent(cdppage.LoadEventFired, nil, chromedp.Click(chromedp.CSS(css)))); err != nil {
+		b.t.Fatalf("%s: submit %s: %v", b.name, css, err)
+	}
+}
+
+// The console in a real browser: a buyer at a desktop's width and a
+// supplier at a phone's sign in, find the inquiry and its deadline, read
+// the notification and mark it read, switch to Chinese; a forged form is
+// refused and a mediator's page is forbidden; every page passes the
+// accessibility check and fits the phone's width.
+func TestConsoleInABrowser(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("buyer", "supplier")
+	id := p.newDeal(false, "supplier")
+	p.deliverUntil("supplier", "invited_to_quote")
+
+	desk := tab{t: t, ctx: browser(t, 1280, 900), name: "desktop"}
+	desk.do(chromedp.Navigate(p.url+"/app"), chromedp.WaitVisible(chromedp.ID("email")))
+	desk.accessible("the sign-in page")
+	desk.signIn(p.url, "buyer")
+	if h := desk.text("main h2"); h != "Your deals" {
+		t.Fatalf("the buyer's home: %q", h)
+	}
+	desk.accessible("the buyer's home")
+	desk.submit(fmt.Sprintf(`a[href="/app/deals/%s"]`, id))
+	stage := desk.text("dd.stage")
+	heading, countdown := desk.text("h1"), desk.text(".deadlines time[data-countdown]")
+	if heading != "cotton t-shirts" || stage != "taking quotes" || !strings.HasPrefix(countdown, "in ") {
+		t.Errorf("the deal page: %q, stage %q, countdown %q", heading, stage, countdown)
+	}
+	desk.accessible("the deal page")
+
+	phone := tab{t: t, ctx: browser(t, 360, 740), name: "phone"}
+	phone.signIn(p.url, "supplier")
+	if h := phone.text("main h1"); h != "Inquiries to answer" {
+		t.Fatalf("the supplier's home: %q", h)
+	}
+	if inquiry := phone.text("ul.deals li"); !strings.Contains(inquiry, "cotton t-shirts") || !strings.Contains(inquiry, "Quote due") {
+		t.Errorf("the supplier's inquiry: %q", inquiry)
+	}
+	phone.fits("the supplier's home")
+	phone.accessible("the supplier's home")
+	phone.submit(`nav a[href="/app/notifications"]`)
+	if notice := phone.text("ul.inbox li.unread p"); !strings.HasPrefix(notice, "New inquiry: ") {
+		t.Errorf("the notification: %q", notice)
+	}
+	phone.fits("the notifications")
+	phone.accessible("the notifications")
+	phone.submit("ul.inbox li.unread button")
+	if unread := phone.text("main > p"); unread != "0 unread" {
+		t.Errorf("after marking it read: %q", unread)
+	}
+	phone.submit(`nav a[href="/app/settings"]`)
+	phone.fits("the settings")
+	phone.accessible("the settings")
+	// A form whose CSRF token is not the session's is refused.
+	phone.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('form.card input[name=csrf]').value = 'forged'; undefined`))
+	phone.submit("form.card button[type=submit]")
+	if refused := phone.text("p.error"); !strings.Contains(refused, "This form has expired") {
+		t.Errorf("a forged form: %q", refused)
+	}
+	phone.do(
+		chromedp.Navigate(p.url+"/app/settings"),
+		chromedp.WaitVisible(chromedp.ID("language")),
+		chromedp.SetValue(chromedp.ID("language"), "zh"),
+		chromedp.SetValue(chromedp.ID("time_zone"), "Asia/Shanghai"),
+	)
+	phone.submit("form.card button[type=submit]")
+	if saved := phone.text("p.ok"); saved != "已保存。" {
+		t.Errorf("after saving the settings: %q", saved)
+	}
+	if nav := phone.text("nav"); !strings.Contains(nav, "首页") || !strings.Contains(nav, "通知") {
+		t.Errorf("the navigation after switching to Chinese: %q", nav)
+	}
+	phone.do(chromedp.Navigate(p.url + "/app/mediation"))
+	if forbidden := phone.text("p.error"); !strings.Contains(forbidden, "您的角色无法访问此页面") {
+		t.Errorf("a mediator's page for a supplier: %q", forbidden)
+	}
+}

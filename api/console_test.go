@@ -1,0 +1,200 @@
+package api
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/signin"
+)
+
+// consolePassword is every console test user's password.
+const consolePassword = "correct horse battery"
+
+// withPasswords gives the platform's users of who a console password.
+func (p *platform) withPasswords(who ...string) {
+	p.t.Helper()
+	s := signin.New(p.pool)
+	for _, w := range who {
+		u, err := store.New(p.pool).GetUserByEmail(context.Background(), w+"@example.com")
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		if err := s.SetPassword(context.Background(), u.ID, consolePassword); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+}
+
+// browserless is a client of the console that follows no redirects and
+// keeps its cookies by hand (Go's cookie jar sends no Secure cookie over
+// plain HTTP, which browsers do for loopback addresses).
+type browserless struct {
+	t       *testing.T
+	base    string
+	cookies map[string]string
+}
+
+type page struct {
+	status   int
+	location string
+	body     string
+}
+
+func (b *browserless) do(method, path string, form url.Values) page {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, b.base+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range b.cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	for _, c := range resp.Cookies() {
+		if c.MaxAge < 0 {
+			delete(b.cookies, c.Name)
+		} else {
+			b.cookies[c.Name] = c.Value
+		}
+	}
+	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(raw)}
+}
+
+// signIn signs who in and returns its session's CSRF token (from a page).
+func (b *browserless) signIn(who string) string {
+	b.t.Helper()
+	b.do("GET", "/app/signin", nil)
+	res := b.do("POST", "/app/signin", url.Values{"email": {who + "@example.com"}, "password": {consolePassword}, "csrf": {b.cookies["tl_signin"]}})
+	if res.status != http.StatusSeeOther || b.cookies["tl_session"] == "" {
+		b.t.Fatalf("sign in as %s: %d %.300s", who, res.status, res.body)
+	}
+	settings := b.do("GET", "/app/settings", nil)
+	_, after, ok := strings.Cut(settings.body, `name="csrf" value="`)
+	if !ok {
+		b.t.Fatalf("no CSRF token on the settings page: %.300s", settings.body)
+	}
+	token, _, _ := strings.Cut(after, `"`)
+	return token
+}
+
+// The console's doors: a page asks for sign-in and comes back after it; the
+// sign-in form needs its own token; a wrong password is refused in words;
+// a form without the session's CSRF token is refused and changes nothing;
+// a page of another role is forbidden; another party's deal is not found;
+// signing out ends the session.
+func TestConsoleSignInCSRFAndRoles(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("buyer", "supplier", "buyer2")
+	id := p.newDeal(false, "supplier")
+	b := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+
+	res := b.do("GET", "/app/deals/"+id, nil)
+	if res.status != http.StatusSeeOther || res.location != "/app/signin?next=%2Fapp%2Fdeals%2F"+id {
+		t.Fatalf("a page before sign-in: %d %q", res.status, res.location)
+	}
+	b.do("GET", "/app/signin", nil)
+	if res := b.do("POST", "/app/signin", url.Values{"email": {"buyer@example.com"}, "password": {consolePassword}}); res.status != http.StatusForbidden {
+		t.Fatalf("sign-in without its token: %d", res.status)
+	}
+	res = b.do("POST", "/app/signin", url.Values{"email": {"buyer@example.com"}, "password": {"not the password"}, "csrf": {b.cookies["tl_signin"]}})
+	if res.status != http.StatusUnauthorized || !strings.Contains(res.body, "Wrong e-mail address or password.") {
+		t.Fatalf("a wrong password: %d %.300s", res.status, res.body)
+	}
+	res = b.do("POST", "/app/signin", url.Values{"email": {"buyer@example.com"}, "password": {consolePassword}, "csrf": {b.cookies["tl_signin"]},
+		"next": {"/app/deals/" + id}})
+	if res.status != http.StatusSeeOther || res.location != "/app/deals/"+id {
+		t.Fatalf("sign-in: %d %q", res.status, res.location)
+	}
+	for _, next := range []string{"https://evil.example/", "//evil.example", "/v1/deals", "/app\\@evil"} {
+		b2 := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+		b2.do("GET", "/app/signin", nil)
+		res := b2.do("POST", "/app/signin", url.Values{"email": {"buyer@example.com"}, "password": {consolePassword}, "csrf": {b2.cookies["tl_signin"]}, "next": {next}})
+		if res.location != "/app" {
+			t.Errorf("next %q sent the user to %q", next, res.location)
+		}
+	}
+	deal := b.do("GET", "/app/deals/"+id, nil)
+	if deal.status != http.StatusOK || !strings.Contains(deal.body, "taking quotes") || !strings.Contains(deal.body, "quote due") {
+		t.Fatalf("the deal page: %d %.500s", deal.status, deal.body)
+	}
+	csrf := b.signIn("buyer")
+	if res := b.do("POST", "/app/settings", url.Values{"language": {"zh"}, "time_zone": {"Asia/Shanghai"}}); res.status != http.StatusForbidden ||
+		!strings.Contains(res.body, "This form has expired") {
+		t.Fatalf("a form without its CSRF token: %d %.300s", res.status, res.body)
+	}
+	if res := b.do("POST", "/app/settings", url.Values{"language": {"zh"}, "csrf": {"forged"}}); res.status != http.StatusForbidden {
+		t.Fatalf("a forged CSRF token: %d", res.status)
+	}
+	if home := b.do("GET", "/app", nil); !strings.Contains(home.body, "Your deals") {
+		t.Fatalf("the refused forms changed the language: %.300s", home.body)
+	}
+	if res := b.do("POST", "/app/settings", url.Values{"language": {"zh"}, "time_zone": {"Mars/Base"}, "csrf": {csrf}}); res.status != http.StatusUnprocessableEntity ||
+		!strings.Contains(res.body, `id="time_zone-error"`) {
+		t.Fatalf("a bad time zone: %d %.300s", res.status, res.body)
+	}
+	if res := b.do("POST", "/app/settings", url.Values{"language": {"zh"}, "time_zone": {"Asia/Shanghai"}, "csrf": {csrf}}); res.status != http.StatusSeeOther {
+		t.Fatalf("settings: %d %.300s", res.status, res.body)
+	}
+	if home := b.do("GET", "/app", nil); !strings.Contains(home.body, "您的交易") || !strings.Contains(home.body, `lang="zh"`) {
+		t.Fatalf("the home page in Chinese: %.500s", home.body)
+	}
+	if res := b.do("GET", "/app/mediation", nil); res.status != http.StatusForbidden || !strings.Contains(res.body, "您的角色无法访问此页面") {
+		t.Fatalf("a mediator's page for a buyer: %d %.300s", res.status, res.body)
+	}
+	other := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	other.signIn("buyer2")
+	if res := other.do("GET", "/app/deals/"+id, nil); res.status != http.StatusNotFound {
+		t.Fatalf("another buyer's deal: %d", res.status)
+	}
+	if res := b.do("POST", "/app/signout", url.Values{"csrf": {csrf}}); res.status != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", res.status)
+	}
+	if res := b.do("GET", "/app", nil); res.status != http.StatusSeeOther {
+		t.Fatalf("after signing out: %d", res.status)
+	}
+}
+
+// A user sets its console password with its API key: held to the rules;
+// setting it ends the user's console sessions; the new one signs in.
+func TestAUserSetsItsConsolePasswordThroughTheAPI(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("supplier")
+	b := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	b.signIn("supplier")
+	for _, body := range []string{`{"password":"short"}`, `{"password":"` + strings.Repeat("x", 300) + `"}`, `{}`, `{"password":123}`} {
+		if res := p.do("supplier", "PUT", "/v1/users/me/password", body); res.status != http.StatusUnprocessableEntity && res.status != http.StatusBadRequest {
+			t.Errorf("%.40s: %d %s", body, res.status, res.body)
+		}
+	}
+	var set struct {
+		PasswordSet   bool  `json:"password_set"`
+		SessionsEnded int64 `json:"sessions_ended"`
+	}
+	p.must(http.StatusOK, p.do("supplier", "PUT", "/v1/users/me/password", `{"password":"a new and long password"}`)).json(t, &set)
+	if !set.PasswordSet || set.SessionsEnded != 1 {
+		t.Fatalf("%+v", set)
+	}
+	if res := b.do("GET", "/app", nil); res.status != http.StatusSeeOther {
+		t.Fatalf("the session from before the change: %d", res.status)
+	}
+	b.do("GET", "/app/signin", nil)
+	res := b.do("POST", "/app/signin", url.Values{"email": {"supplier@example.com"}, "password": {"a new and long password"}, "csrf": {b.cookies["tl_signin"]}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("sign in with the new password: %d", res.status)
+	}
+}

@@ -1,0 +1,280 @@
+// Package console is the web console people use instead of the JSON API:
+// server-rendered pages under /app (Go templates, CSS that works from a
+// phone to a desktop, no script needed; a small script of our own counts
+// deadlines down). People sign in with their e-mail address and password
+// (internal/signin); every form carries its session's CSRF token. Pages
+// use the same services as the API (the deal as its viewer sees it, the
+// read model's lists, the inbox), so rules and views are the same, and
+// speak the user's language and time zone (internal/texts).
+package console
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tradeloop/tradeloop/internal/dealview"
+	"github.com/tradeloop/tradeloop/internal/identity"
+	"github.com/tradeloop/tradeloop/internal/inbox"
+	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/internal/signin"
+	"github.com/tradeloop/tradeloop/internal/texts"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// ErrNotFound is what Deps.Deal answers for a deal the viewer may not see
+// or that does not exist.
+var ErrNotFound = errors.New("no such deal")
+
+// Deps are the services the console's pages use.
+type Deps struct {
+	SignIn   *signin.Service
+	Identity *identity.Service
+	Lists    *readmodel.Store
+	Inbox    *inbox.Service
+	// Deal is the deal id as viewer sees it (the API's own rule), or
+	// ErrNotFound.
+	Deal   func(ctx context.Context, viewer dealview.Viewer, id string) (workflows.DealState, error)
+	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Console serves the pages.
+type Console struct {
+	d     Deps
+	pages map[string]*template.Template
+}
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Paths of the console.
+const (
+	Root       = "/app"
+	signInPath = Root + "/signin"
+	// sessionCookie holds the session's token; signInCookie the CSRF token
+	// of the sign-in form (there is no session yet to hold it).
+	sessionCookie = "tl_session"
+	signInCookie  = "tl_signin"
+)
+
+// New returns the console over d.
+func New(d Deps) *Console {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	pages := map[string]*template.Template{}
+	names, _ := fs.Glob(templateFiles, "templates/*.html")
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		pages[base] = template.Must(template.New("layout.html").ParseFS(templateFiles, "templates/layout.html", n))
+	}
+	return &Console{d: d, pages: pages}
+}
+
+// Register mounts the console on e under Root.
+func (c *Console) Register(e *echo.Echo) {
+	g := e.Group(Root, securityHeaders)
+	static, _ := fs.Sub(staticFiles, "static")
+	g.GET("/static/*", echo.WrapHandler(http.StripPrefix(Root+"/static/", cacheFor(time.Hour, http.FileServerFS(static)))))
+	g.GET("/signin", c.signInPage)
+	g.POST("/signin", c.signIn)
+	in := g.Group("", c.session, c.checkCSRF)
+	in.GET("", c.home)
+	in.GET("/", c.home)
+	in.GET("/deals/:id", c.deal)
+	in.GET("/notifications", c.notifications)
+	in.POST("/notifications/read", c.markAllRead)
+	in.POST("/notifications/:nid/read", c.markRead)
+	in.GET("/settings", c.settings)
+	in.POST("/settings", c.saveSettings)
+	in.GET("/mediation", c.mediation, only(string(workflows.RoleMediator)))
+	in.POST("/signout", c.signOut)
+	in.POST("/signout-everywhere", c.signOutEverywhere)
+}
+
+// securityHeaders keep the pages from being framed, sniffed, or running
+// scripts and styles from anywhere but the console itself.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		return next(c)
+	}
+}
+
+func cacheFor(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age="+itoa(int(d.Seconds())))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// whoKey is where the session's user is kept in a request's context.
+const whoKey = "console.who"
+
+func who(c echo.Context) signin.Who { return c.Get(whoKey).(signin.Who) }
+
+// session lets a signed-in request on, and sends any other to sign in,
+// back to where it was going afterwards.
+func (c *Console) session(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		var token string
+		if ck, err := ec.Cookie(sessionCookie); err == nil {
+			token = ck.Value
+		}
+		w, err := c.d.SignIn.Session(ec.Request().Context(), token)
+		if errors.Is(err, signin.ErrNoSession) {
+			if ec.Request().Method != http.MethodGet {
+				return ec.Redirect(http.StatusSeeOther, signInPath)
+			}
+			return ec.Redirect(http.StatusSeeOther, signInPath+"?next="+url.QueryEscape(ec.Request().URL.RequestURI()))
+		}
+		if err != nil {
+			return err
+		}
+		ec.Set(whoKey, w)
+		return next(ec)
+	}
+}
+
+// checkCSRF refuses a form not carrying its session's CSRF token.
+func (c *Console) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		if ec.Request().Method == http.MethodPost && !who(ec).CSRFOK(ec.FormValue("csrf")) {
+			return c.fail(ec, http.StatusForbidden, "console.error.csrf")
+		}
+		return next(ec)
+	}
+}
+
+// only lets users of role through, and shows the others a refusal.
+func only(role string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(ec echo.Context) error {
+			if who(ec).Role != role {
+				return echo.NewHTTPError(http.StatusForbidden)
+			}
+			return next(ec)
+		}
+	}
+}
+
+// page is what every template reads: the signed-in user (if any), its
+// words, and the page's own data.
+type page struct {
+	Title  string
+	Who    *signin.Who
+	CSRF   string
+	Reader texts.Reader
+	Lang   string
+	Path   string
+	Data   any
+	// Error is a message for the whole page.
+	Error string
+	now   time.Time
+}
+
+// T is the catalog's phrase name in the reader's language, with data.
+func (p page) T(name string, data ...any) string {
+	var d any
+	if len(data) > 0 {
+		d = data[0]
+	}
+	return texts.Phrase(p.Reader, name, d)
+}
+
+// Stage is a deal's stage in the reader's words.
+func (p page) Stage(s workflows.Stage) string { return texts.StageName(p.Reader, string(s)) }
+
+// At is a time in the reader's zone and words.
+func (p page) At(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return texts.Time(p.Reader, t)
+}
+
+// Countdown is how long until t (or since, once passed), in the reader's
+// words.
+func (p page) Countdown(t time.Time) string {
+	left := t.Sub(p.now)
+	if left < 0 {
+		return texts.Phrase(p.Reader, "console.countdown.overdue", texts.Duration(p.Reader, -left))
+	}
+	return texts.Phrase(p.Reader, "console.countdown.in", texts.Duration(p.Reader, left))
+}
+
+// Money is an amount of currency as people write it.
+func (p page) Money(amount int64, currency string) string { return moneyFormat(amount, currency) }
+
+// render renders the template name with data for the request's user.
+func (c *Console) render(ec echo.Context, status int, name, title string, data any) error {
+	p := page{Title: title, Data: data, Path: ec.Request().URL.Path, Reader: texts.Default, Lang: string(texts.English), now: c.d.Now()}
+	if w, ok := ec.Get(whoKey).(signin.Who); ok {
+		p.Who, p.CSRF = &w, w.CSRF
+		p.Reader = texts.ReaderOf(w.Language, w.TimeZone)
+		p.Lang = string(p.Reader.Lang)
+	}
+	t, ok := c.pages[name]
+	if !ok {
+		return errors.New("console: no page " + name)
+	}
+	ec.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	ec.Response().Header().Set("Cache-Control", "no-store")
+	ec.Response().WriteHeader(status)
+	return t.Execute(ec.Response(), p)
+}
+
+// fail shows a page saying the catalog's phrase msg.
+func (c *Console) fail(ec echo.Context, status int, msg string) error {
+	return c.render(ec, status, "error", "", msg)
+}
+
+// HandleError shows an error of a console page as a page; it reports
+// whether the request was the console's.
+func (c *Console) HandleError(err error, ec echo.Context) bool {
+	if !strings.HasPrefix(ec.Request().URL.Path, Root) {
+		return false
+	}
+	status, msg := http.StatusInternalServerError, "console.error.internal"
+	var he *echo.HTTPError
+	switch {
+	case errors.Is(err, ErrNotFound):
+		status, msg = http.StatusNotFound, "console.error.notfound"
+	case errors.As(err, &he) && he.Code == http.StatusNotFound:
+		status, msg = http.StatusNotFound, "console.error.notfound"
+	case errors.As(err, &he) && he.Code == http.StatusForbidden:
+		status, msg = http.StatusForbidden, "console.error.forbidden"
+	case errors.As(err, &he) && he.Code < 500:
+		status, msg = he.Code, "console.error.notfound"
+	default:
+		c.d.Logger.ErrorContext(ec.Request().Context(), "console page failed", "path", ec.Request().URL.Path, "error", err)
+	}
+	if !ec.Response().Committed {
+		_ = c.fail(ec, status, msg)
+	}
+	return true
+}

@@ -1,0 +1,272 @@
+package console
+
+import (
+	"cmp"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/tradeloop/tradeloop/internal/dealview"
+	"github.com/tradeloop/tradeloop/internal/identity"
+	"github.com/tradeloop/tradeloop/internal/inbox"
+	"github.com/tradeloop/tradeloop/internal/money"
+	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/internal/signin"
+	"github.com/tradeloop/tradeloop/internal/texts"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func moneyFormat(amount int64, currency string) string { return money.Format(amount, currency) }
+
+// ---- signing in and out ----
+
+// signInForm is the sign-in page's data.
+type signInForm struct {
+	Email, Next, CSRF, Error string
+}
+
+func (c *Console) signInPage(ec echo.Context) error {
+	token := randomToken()
+	ec.SetCookie(&http.Cookie{Name: signInCookie, Value: token, Path: signInPath, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
+	return c.render(ec, http.StatusOK, "signin", "", signInForm{Next: safeNext(ec.QueryParam("next")), CSRF: token})
+}
+
+func (c *Console) signIn(ec echo.Context) error {
+	form := signInForm{Email: ec.FormValue("email"), Next: safeNext(ec.FormValue("next"))}
+	ck, err := ec.Cookie(signInCookie)
+	if err != nil || ck.Value == "" || ck.Value != ec.FormValue("csrf") {
+		return c.fail(ec, http.StatusForbidden, "console.error.csrf")
+	}
+	form.CSRF = ck.Value
+	s, err := c.d.SignIn.SignIn(ec.Request().Context(), form.Email, ec.FormValue("password"))
+	var locked *signin.LockedError
+	switch {
+	case errors.Is(err, signin.ErrBadCredentials):
+		form.Error = texts.Phrase(texts.Default, "console.signin.bad", nil)
+		return c.render(ec, http.StatusUnauthorized, "signin", "", form)
+	case errors.As(err, &locked):
+		form.Error = texts.Phrase(texts.Default, "console.signin.locked", texts.Time(texts.Default, locked.Until))
+		return c.render(ec, http.StatusTooManyRequests, "signin", "", form)
+	case err != nil:
+		return err
+	}
+	ec.SetCookie(&http.Cookie{Name: signInCookie, Value: "", Path: signInPath, MaxAge: -1, HttpOnly: true, Secure: true})
+	ec.SetCookie(&http.Cookie{Name: sessionCookie, Value: s.Token, Path: Root, HttpOnly: true, Secure: true,
+		SameSite: http.SameSiteLaxMode, MaxAge: int(signin.SessionMax.Seconds())})
+	return ec.Redirect(http.StatusSeeOther, cmp.Or(form.Next, Root))
+}
+
+// safeNext is where to go after signing in: a console path, never another
+// site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, Root+"/") && next != Root || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") || len(next) > 512 {
+		return ""
+	}
+	return next
+}
+
+func (c *Console) signOut(ec echo.Context) error {
+	if err := c.d.SignIn.SignOut(ec.Request().Context(), who(ec)); err != nil {
+		return err
+	}
+	return c.leave(ec)
+}
+
+func (c *Console) signOutEverywhere(ec echo.Context) error {
+	if _, err := c.d.SignIn.SignOutEverywhere(ec.Request().Context(), who(ec).UserID); err != nil {
+		return err
+	}
+	return c.leave(ec)
+}
+
+func (c *Console) leave(ec echo.Context) error {
+	ec.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: Root, MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
+	return ec.Redirect(http.StatusSeeOther, signInPath)
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ---- home ----
+
+// dealLine is one deal on a list.
+type dealLine struct {
+	readmodel.Summary
+	Stage workflows.Stage
+	// QuoteDue is when the viewing supplier's quote is due (inquiries to
+	// answer).
+	QuoteDue time.Time
+}
+
+type homeData struct {
+	Role      string
+	Inquiries []dealLine
+	Deals     []dealLine
+	Now       time.Time
+}
+
+// maxInquiries bounds the inquiries a supplier's home looks up one by one
+// for their quote deadlines.
+const maxInquiries = 20
+
+func (c *Console) home(ec echo.Context) error {
+	w := who(ec)
+	data := homeData{Role: w.Role, Now: c.d.Now()}
+	if w.Role == string(workflows.RoleAdmin) {
+		return c.render(ec, http.StatusOK, "home", "", data)
+	}
+	ctx := ec.Request().Context()
+	page, err := c.d.Lists.List(ctx, readmodel.Viewer{Role: workflows.Role(w.Role), OrgID: w.OrgID.String()}, readmodel.Filter{Limit: 100})
+	if err != nil {
+		return err
+	}
+	for _, s := range page.Deals {
+		line := dealLine{Summary: s, Stage: workflows.Stage(s.Stage)}
+		if w.Role == string(workflows.RoleSupplier) && line.Stage == workflows.StageQuoting && len(data.Inquiries) < maxInquiries {
+			st, err := c.d.Deal(ctx, viewerOf(w), s.ID)
+			if err == nil {
+				for _, inv := range st.Invitations {
+					if inv.SupplierID == w.OrgID.String() && inv.Status == workflows.InvitationPending {
+						line.QuoteDue = inv.DueAt
+					}
+				}
+			}
+			if !line.QuoteDue.IsZero() {
+				data.Inquiries = append(data.Inquiries, line)
+				continue
+			}
+		}
+		data.Deals = append(data.Deals, line)
+	}
+	slices.SortStableFunc(data.Inquiries, func(a, b dealLine) int { return a.QuoteDue.Compare(b.QuoteDue) })
+	return c.render(ec, http.StatusOK, "home", "", data)
+}
+
+func viewerOf(w signin.Who) dealview.Viewer {
+	return dealview.Viewer{Role: workflows.Role(w.Role), OrgID: w.OrgID.String(), UserID: w.UserID.String()}
+}
+
+// mediation lists the deals waiting for a mediator (mediators only).
+func (c *Console) mediation(ec echo.Context) error {
+	w := who(ec)
+	page, err := c.d.Lists.List(ec.Request().Context(), readmodel.Viewer{Role: workflows.RoleMediator, OrgID: w.OrgID.String()},
+		readmodel.Filter{Stage: string(workflows.StageMediation), Limit: 100})
+	if err != nil {
+		return err
+	}
+	data := homeData{Role: w.Role, Now: c.d.Now()}
+	for _, s := range page.Deals {
+		data.Deals = append(data.Deals, dealLine{Summary: s, Stage: workflows.Stage(s.Stage)})
+	}
+	return c.render(ec, http.StatusOK, "mediation", "", data)
+}
+
+// ---- a deal ----
+
+// deadline is one of a deal's deadlines, soonest first.
+type deadline struct {
+	Name string
+	At   time.Time
+}
+
+type dealData struct {
+	Deal      workflows.DealState
+	Deadlines []deadline
+	Now       time.Time
+}
+
+func (c *Console) deal(ec echo.Context) error {
+	w := who(ec)
+	st, err := c.d.Deal(ec.Request().Context(), viewerOf(w), ec.Param("id"))
+	if err != nil {
+		return err
+	}
+	data := dealData{Deal: st, Now: c.d.Now()}
+	for name, at := range st.Deadlines {
+		data.Deadlines = append(data.Deadlines, deadline{Name: strings.ReplaceAll(name, "_", " "), At: at})
+	}
+	slices.SortFunc(data.Deadlines, func(a, b deadline) int { return a.At.Compare(b.At) })
+	return c.render(ec, http.StatusOK, "deal", st.Inquiry.Product, data)
+}
+
+// ---- notifications ----
+
+type notificationsData struct {
+	Page inbox.Page
+	Next string
+}
+
+func (c *Console) notifications(ec echo.Context) error {
+	pg, err := c.d.Inbox.Read(ec.Request().Context(), who(ec).UserID, ec.QueryParam("cursor"), 50)
+	if errors.Is(err, inbox.ErrBadCursor) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return c.render(ec, http.StatusOK, "notifications", "", notificationsData{Page: pg, Next: pg.Next})
+}
+
+func (c *Console) markRead(ec echo.Context) error {
+	id, err := uuid.Parse(ec.Param("nid"))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	if _, err := c.d.Inbox.MarkRead(ec.Request().Context(), who(ec).UserID, id); errors.Is(err, inbox.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	} else if err != nil {
+		return err
+	}
+	return ec.Redirect(http.StatusSeeOther, Root+"/notifications")
+}
+
+func (c *Console) markAllRead(ec echo.Context) error {
+	if _, err := c.d.Inbox.MarkAllRead(ec.Request().Context(), who(ec).UserID); err != nil {
+		return err
+	}
+	return ec.Redirect(http.StatusSeeOther, Root+"/notifications")
+}
+
+// ---- settings ----
+
+type settingsData struct {
+	Language, TimeZone string
+	Langs              []texts.Lang
+	// Errors are the fields' messages; Saved says the change was made.
+	Errors map[string]string
+	Saved  bool
+}
+
+func (c *Console) settings(ec echo.Context) error {
+	w := who(ec)
+	return c.render(ec, http.StatusOK, "settings", "", settingsData{Language: w.Language, TimeZone: w.TimeZone, Langs: texts.Langs,
+		Saved: ec.QueryParam("saved") == "1"})
+}
+
+func (c *Console) saveSettings(ec echo.Context) error {
+	w := who(ec)
+	in := identity.Reading{Language: ec.FormValue("language"), TimeZone: strings.TrimSpace(ec.FormValue("time_zone"))}
+	_, err := c.d.Identity.SetReading(ec.Request().Context(), w.UserID, in)
+	var re *identity.ReadingError
+	if errors.As(err, &re) {
+		data := settingsData{Language: cmp.Or(in.Language, w.Language), TimeZone: in.TimeZone, Langs: texts.Langs, Errors: map[string]string{re.Field: re.Reason}}
+		return c.render(ec, http.StatusUnprocessableEntity, "settings", "", data)
+	}
+	if err != nil {
+		return err
+	}
+	return ec.Redirect(http.StatusSeeOther, Root+"/settings?saved=1")
+}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
@@ -10,6 +11,9 @@ import (
 
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/workflows"
 )
 
 // browser starts headless Chromium (Debian's chromium package; .ci/run
@@ -154,6 +158,9 @@ func (b tab) submit(css string) {
 	if _, err := chromedp.Run(b.ctx, chromedp.WaitEvent(cdppage.LoadEventFired, nil, chromedp.Click(chromedp.CSS(css)))); err != nil {
 		b.t.Fatalf("%s: submit %s: %v", b.name, css, err)
 	}
+	if failed, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(document.getElementById('failure') || {}).textContent || ''`)); err != nil || failed != "" {
+		b.t.Fatalf("%s: submit %s: the console answered %q (%v)", b.name, css, failed, err)
+	}
 }
 
 // The console in a real browser: a buyer at a desktop's width and a
@@ -208,7 +215,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	phone.accessible("the settings")
 	// A form whose CSRF token is not the session's is refused.
 	phone.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('form.card input[name=csrf]').value = 'forged'; undefined`))
-	phone.submit("form.card button[type=submit]")
+	if _, err := chromedp.Run(phone.ctx, chromedp.WaitEvent(cdppage.LoadEventFired, nil, chromedp.Click(chromedp.CSS("form.card button[type=submit]")))); err != nil {
+		t.Fatal(err)
+	}
 	if refused := phone.text("p.error"); !strings.Contains(refused, "This form has expired") {
 		t.Errorf("a forged form: %q", refused)
 	}
@@ -228,5 +237,82 @@ func TestConsoleInABrowser(t *testing.T) {
 	phone.do(chromedp.Navigate(p.url + "/app/mediation"))
 	if forbidden := phone.text("p.error"); !strings.Contains(forbidden, "您的角色无法访问此页面") {
 		t.Errorf("a mediator's page for a supplier: %q", forbidden)
+	}
+}
+
+// stage opens the deal's page until its stage reads want: a change the
+// platform makes on its own (a payment confirmed, a shipment delivered)
+// shows on a later load.
+func (b tab) stage(base, id, want string) {
+	b.t.Helper()
+	for {
+		b.do(chromedp.Navigate(base + "/app/deals/" + id))
+		if got := b.text("dd.stage"); got == want {
+			return
+		} else if err := b.ctx.Err(); err != nil {
+			b.t.Fatalf("%s: the deal never reached %q (last %q)", b.name, want, got)
+		}
+		b.do(chromedp.Sleep(100 * time.Millisecond))
+	}
+}
+
+// A whole deal by clicking: the supplier quotes from a phone (a price it
+// mistyped is refused next to the field), the buyer accepts at a desk,
+// both sign, the buyer pays the deposit and the balance in the sandbox,
+// the supplier marks the goods ready and ships them, and the buyer accepts
+// them once the carrier delivers.
+func TestAWholeDealByClicking(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("buyer", "supplier")
+	id := p.newDeal(false, "supplier")
+	buyer := tab{t: t, ctx: browser(t, 1280, 900), name: "buyer"}
+	supplier := tab{t: t, ctx: browser(t, 360, 740), name: "supplier"}
+	buyer.signIn(p.url, "buyer")
+	supplier.signIn(p.url, "supplier")
+	deal := p.url + "/app/deals/" + id
+
+	supplier.do(chromedp.Navigate(deal), chromedp.WaitVisible(chromedp.ID("unit_price")))
+	supplier.accessible("the quote form")
+	supplier.fits("the quote form")
+	supplier.do(chromedp.SendKeys(chromedp.ID("unit_price"), "3,9O"), chromedp.SendKeys(chromedp.ID("lead_time_days"), "21"))
+	supplier.submit("#send-quote")
+	if msg := supplier.text("#unit_price-error"); !strings.Contains(msg, "Type an amount such as USD 3.90") {
+		t.Errorf("a mistyped price: %q", msg)
+	}
+	supplier.do(chromedp.Clear(chromedp.ID("unit_price")), chromedp.SendKeys(chromedp.ID("unit_price"), "3.90"))
+	supplier.submit("#send-quote")
+	if total := supplier.text("main table tbody td:nth-child(3)"); total != "USD 7,800.00" {
+		t.Errorf("the quote's total: %q", total)
+	}
+
+	buyer.do(chromedp.Navigate(deal))
+	buyer.submit("button.accept-quote")
+	if got := buyer.text("dd.stage"); got != "at the contract, to be signed" {
+		t.Fatalf("after accepting the quote: %q", got)
+	}
+	buyer.accessible("the contract")
+	buyer.submit("#sign")
+	supplier.do(chromedp.Navigate(deal))
+	supplier.submit("#sign")
+	buyer.stage(p.url, id, "waiting for the deposit")
+	buyer.submit("#pay")
+	buyer.stage(p.url, id, "in production")
+	supplier.do(chromedp.Navigate(deal))
+	supplier.submit("#ready")
+	buyer.stage(p.url, id, "waiting for the balance")
+	buyer.submit("#pay")
+	supplier.stage(p.url, id, "shipping")
+	p.mem.Script("TRACK-1", activities.TrackDelivered)
+	supplier.do(chromedp.SendKeys(chromedp.ID("carrier"), "dhl"), chromedp.SendKeys(chromedp.ID("tracking_number"), "TRACK-1"))
+	supplier.submit("#ship")
+	buyer.stage(p.url, id, "delivered, in inspection")
+	buyer.submit("#accept-goods")
+	if got := buyer.text("dd.stage"); got != "completed" {
+		t.Errorf("after accepting the goods: %q", got)
+	}
+	var st workflows.DealState
+	p.must(http.StatusOK, p.do("buyer", "GET", "/v1/deals/"+id, nil)).json(t, &st)
+	if st.Stage != workflows.StageCompleted || st.Escrow.Held != 0 {
+		t.Errorf("the deal through the API: %s, escrow %+v", st.Stage, st.Escrow)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/signin"
+	"github.com/tradeloop/tradeloop/workflows"
 )
 
 // consolePassword is every console test user's password.
@@ -196,5 +197,36 @@ func TestAUserSetsItsConsolePasswordThroughTheAPI(t *testing.T) {
 	res := b.do("POST", "/app/signin", url.Values{"email": {"supplier@example.com"}, "password": {"a new and long password"}, "csrf": {b.cookies["tl_signin"]}})
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("sign in with the new password: %d", res.status)
+	}
+}
+
+// An action the platform refuses shows its reason on the deal's page; a
+// party not in the deal cannot act on it (not found); a form without the
+// session's token does nothing.
+func TestConsoleActionsAreRefusedAsTheAPIRefusesThem(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("supplier", "supplier2")
+	id := p.newDeal(false, "supplier")
+	b := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	csrf := b.signIn("supplier")
+	res := b.do("POST", "/app/deals/"+id+"/sign", url.Values{"csrf": {csrf}, "terms_sha256": {strings.Repeat("0", 64)}})
+	if res.status != http.StatusConflict || !strings.Contains(res.body, "Not done: ") {
+		t.Fatalf("signing before there is a contract: %d %.400s", res.status, res.body)
+	}
+	if res := b.do("POST", "/app/deals/"+id+"/quote", url.Values{"unit_price": {"3.90"}, "lead_time_days": {"21"}}); res.status != http.StatusForbidden {
+		t.Fatalf("a quote without the CSRF token: %d", res.status)
+	}
+	var st workflows.DealState
+	p.must(http.StatusOK, p.do("supplier", "GET", "/v1/deals/"+id, nil)).json(t, &st)
+	if len(st.Quotes) != 0 {
+		t.Fatalf("the refused form quoted: %+v", st.Quotes)
+	}
+	stranger := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	token := stranger.signIn("supplier2")
+	if res := stranger.do("POST", "/app/deals/"+id+"/quote", url.Values{"unit_price": {"3.90"}, "lead_time_days": {"21"}, "csrf": {token}}); res.status != http.StatusNotFound {
+		t.Fatalf("a supplier not invited quoting: %d %.300s", res.status, res.body)
+	}
+	if res := b.do("POST", "/app/deals/"+id+"/quote", url.Values{"unit_price": {"3.90"}, "lead_time_days": {"21"}, "csrf": {csrf}}); res.status != http.StatusSeeOther {
+		t.Fatalf("the invited supplier's quote: %d %.300s", res.status, res.body)
 	}
 }

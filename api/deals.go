@@ -327,13 +327,17 @@ func (s *Server) answerAfter(c echo.Context, status int, dealID string, projecte
 // dealAfter is the deal after an action: from the read model when it has
 // the action (projected), from the workflow otherwise.
 func (s *Server) dealAfter(c echo.Context, dealID string, projected bool) (workflows.DealState, error) {
+	return s.dealAfterCtx(c.Request().Context(), dealID, projected)
+}
+
+func (s *Server) dealAfterCtx(ctx context.Context, dealID string, projected bool) (workflows.DealState, error) {
 	if projected {
-		kept, err := s.reads.Kept(c.Request().Context(), dealID)
+		kept, err := s.reads.Kept(ctx, dealID)
 		if err == nil && kept.Whole {
 			return kept.State, nil
 		}
 	}
-	return s.deals.State(c.Request().Context(), dealID)
+	return s.deals.State(ctx, dealID)
 }
 
 // writeBooks writes the round of bookkeeping an action handed off (its
@@ -342,10 +346,14 @@ func (s *Server) dealAfter(c echo.Context, dealID string, projected bool) (workf
 // is logged, and the deal's next round writes it (workflows'
 // versionHandOffBooks). A client that goes away does not stop it.
 func (s *Server) writeBooks(c echo.Context, b *activities.Books) bool {
+	return s.writeBooksFor(c.Request().Context(), c.Param("id"), b)
+}
+
+func (s *Server) writeBooksFor(ctx context.Context, dealID string, b *activities.Books) bool {
 	if b == nil {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), booksWriteTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), booksWriteTimeout)
 	defer cancel()
 	// A span under the request's, when it is traced (a no-op otherwise).
 	ctx, span := trace.SpanFromContext(ctx).TracerProvider().Tracer(tracing.TracerName).Start(ctx, "WriteBooks")
@@ -353,7 +361,7 @@ func (s *Server) writeBooks(c echo.Context, b *activities.Books) bool {
 	if err := s.reads.WriteBooks(ctx, *b); err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, "write failed")
-		s.logger.ErrorContext(ctx, "write the books an action handed off", "deal_id", c.Param("id"), "error", err)
+		s.logger.ErrorContext(ctx, "write the books an action handed off", "deal_id", dealID, "error", err)
 		return false
 	}
 	return true
@@ -447,35 +455,65 @@ func (s *Server) action(update string, build builder) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if v, ok := arg.(interface{ Validate() error }); ok {
-			if err := checkBounds(v); err != nil {
-				return err
-			}
-		}
-		var res workflows.ActionResult
-		if err := s.update(c, update, arg, &res); err != nil {
+		st, err := s.act(c.Request().Context(), principal(c), c.Param("id"), update, updateID(c, update), arg)
+		if err != nil {
 			return err
 		}
-		projected := res.Projected || s.writeBooks(c, res.Books)
-		return s.answerAfter(c, http.StatusOK, res.DealID, projected)
+		return c.JSON(http.StatusOK, st)
 	}
 }
 
-// update sends a party action to the deal's workflow and waits for its
-// outcome. A request with an Idempotency-Key names its update after it:
-// the workflow applies an update ID once, and a repeat gets the first
-// outcome.
-func (s *Server) update(c echo.Context, name string, arg, result any) error {
+// Act applies a party's action (the update update with its input arg) to
+// the deal id as the action routes do, for callers other than the API's
+// handlers (the console): the deal must be visible to p; the answer is
+// the deal as p now sees it.
+func (s *Server) Act(ctx context.Context, p Principal, id, update string, arg any) (workflows.DealState, error) {
+	if _, err := s.DealFor(ctx, viewerOf(p), id); err != nil {
+		return workflows.DealState{}, err
+	}
+	return s.act(ctx, p, id, update, "", arg)
+}
+
+// act applies an action to a deal p may see: the input held to the deal's
+// limits, the update sent, the round of bookkeeping it hands back written,
+// and the deal as p now sees it.
+func (s *Server) act(ctx context.Context, p Principal, id, update, updateID string, arg any) (workflows.DealState, error) {
+	if v, ok := arg.(interface{ Validate() error }); ok {
+		if err := checkBounds(v); err != nil {
+			return workflows.DealState{}, err
+		}
+	}
+	var res workflows.ActionResult
+	if err := s.send(ctx, id, update, updateID, arg, &res); err != nil {
+		return workflows.DealState{}, err
+	}
+	projected := res.Projected || s.writeBooksFor(ctx, id, res.Books)
+	st, err := s.dealAfterCtx(ctx, res.DealID, projected)
+	if err != nil {
+		return workflows.DealState{}, err
+	}
+	return view(viewerOf(p), st)
+}
+
+// updateID names a request's update after its Idempotency-Key: the
+// workflow applies an update ID once, and a repeat gets the first
+// outcome. Without a key it is "" (a new update).
+func updateID(c echo.Context, name string) string {
+	if id := requestIdentity(c); id != "" {
+		return name + "/" + id
+	}
+	return ""
+}
+
+// send sends the update name with arg to deal id and waits for its
+// outcome in result.
+func (s *Server) send(ctx context.Context, id, name, updateID string, arg, result any) error {
 	if raw, err := json.Marshal(arg); err != nil || len(raw) > maxActionBytes {
 		// The limits keep every action far below this; it guards the
 		// workflow's payload limit against any the limits missed.
 		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "the action is too large for a deal")
 	}
-	var updateID string
-	if id := requestIdentity(c); id != "" {
-		updateID = name + "/" + id
-	}
-	err := s.deals.Act(c.Request().Context(), c.Param("id"), name, updateID, arg, result)
+	err := s.deals.Act(ctx, id, name, updateID, arg, result)
 	if errors.Is(err, deals.ErrClosed) {
 		return apiErr(http.StatusConflict, workflows.RejectWrongStage, "the deal is closed and takes no more actions")
 	}
@@ -736,22 +774,11 @@ func (s *Server) pay(c echo.Context) error {
 	if err := decode(c, &struct{}{}); err != nil {
 		return err
 	}
-	step := c.Param("step")
-	if step != activities.StepSample && step != activities.StepDeposit && step != activities.StepBalance {
-		return invalid("step", "must be sample, deposit or balance")
-	}
-	var r workflows.PayResult
-	if err := s.update(c, workflows.UpdatePay, workflows.PayInput{Actor: principal(c).Actor(), Step: step}, &r); err != nil {
-		return err
-	}
-	payment := map[string]any{"id": r.PaymentID, "provider": r.Provider, "status": r.Status, "sandbox": r.Provider != "stripe"}
-	st, err := s.dealAfter(c, r.DealID, s.writeBooks(c, r.Books))
+	r, st, err := s.payStep(c.Request().Context(), principal(c), c.Param("id"), c.Param("step"), updateID(c, workflows.UpdatePay))
 	if err != nil {
 		return err
 	}
-	if st, err = viewOf(c, st); err != nil {
-		return err
-	}
+	payment := map[string]any{"id": r.PaymentID, "provider": r.Provider, "status": r.Status, "sandbox": r.Provider != "stripe"}
 	if r.Provider == "stripe" && r.Status == workflows.PaymentPending && s.stripe != nil {
 		// The secret goes to the buyer's client only: never into history,
 		// nor into the response kept for a repeat of this request.
@@ -766,6 +793,35 @@ func (s *Server) pay(c echo.Context) error {
 		payment["client_secret"] = secret
 	}
 	return c.JSON(http.StatusOK, map[string]any{"deal": st, "payment": payment})
+}
+
+// Pay starts the payment of step (sample, deposit, balance) of deal id as
+// its buyer p, for callers other than the API's handlers (the console):
+// the deal must be visible to p; the answer is the deal as p now sees it.
+func (s *Server) Pay(ctx context.Context, p Principal, id, step string) (workflows.DealState, error) {
+	if _, err := s.DealFor(ctx, viewerOf(p), id); err != nil {
+		return workflows.DealState{}, err
+	}
+	_, st, err := s.payStep(ctx, p, id, step, "")
+	return st, err
+}
+
+// payStep starts a payment of a deal p may see and returns its outcome and
+// the deal as p now sees it.
+func (s *Server) payStep(ctx context.Context, p Principal, id, step, updateID string) (workflows.PayResult, workflows.DealState, error) {
+	if step != activities.StepSample && step != activities.StepDeposit && step != activities.StepBalance {
+		return workflows.PayResult{}, workflows.DealState{}, invalid("step", "must be sample, deposit or balance")
+	}
+	var r workflows.PayResult
+	if err := s.send(ctx, id, workflows.UpdatePay, updateID, workflows.PayInput{Actor: p.Actor(), Step: step}, &r); err != nil {
+		return r, workflows.DealState{}, err
+	}
+	st, err := s.dealAfterCtx(ctx, r.DealID, s.writeBooksFor(ctx, id, r.Books))
+	if err != nil {
+		return r, workflows.DealState{}, err
+	}
+	st, err = view(viewerOf(p), st)
+	return r, st, err
 }
 
 // decide sends the mediator's decision. A signal cannot be refused by the

@@ -6,7 +6,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -276,11 +275,18 @@ func NewHandlers(d Deps) Handlers {
 		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Inbox: s.inbox, Logger: d.Logger,
 		Deal: func(ctx context.Context, v dealview.Viewer, id string) (workflows.DealState, error) {
 			st, err := s.DealFor(ctx, v, id)
-			var ae *Error
-			if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
-				return st, console.ErrNotFound
-			}
-			return st, err
+			return st, forConsole(err, d.Logger)
+		},
+		Acting: console.Acting{
+			Act: func(ctx context.Context, w signin.Who, id, update string, build func(workflows.Actor) any) (workflows.DealState, error) {
+				p := Principal{UserID: w.UserID, OrgID: w.OrgID, Role: workflows.Role(w.Role)}
+				st, err := s.Act(ctx, p, id, update, build(p.Actor()))
+				return st, forConsole(err, d.Logger)
+			},
+			Pay: func(ctx context.Context, w signin.Who, id, step string) (workflows.DealState, error) {
+				st, err := s.Pay(ctx, Principal{UserID: w.UserID, OrgID: w.OrgID, Role: workflows.Role(w.Role)}, id, step)
+				return st, forConsole(err, d.Logger)
+			},
 		},
 	})
 	app.Register(e)
@@ -297,6 +303,22 @@ func NewHandlers(d Deps) Handlers {
 		v1.Add(r.method, r.path, r.handler, mws...)
 	}
 	return out
+}
+
+// forConsole is err as the console shows it: not found, a refusal in the
+// API's words (a 4xx), or a failure of ours.
+func forConsole(err error, logger *slog.Logger) error {
+	if err == nil {
+		return nil
+	}
+	e := toError(err, logger, "")
+	switch {
+	case e.Status == http.StatusNotFound:
+		return console.ErrNotFound
+	case e.Status < 500:
+		return &console.Refused{Status: e.Status, Message: e.Message}
+	}
+	return err
 }
 
 // clientAddress says where a request comes from. Without trusted proxies

@@ -43,7 +43,9 @@ type Deps struct {
 	Inbox    *inbox.Service
 	// Deal is the deal id as viewer sees it (the API's own rule), or
 	// ErrNotFound.
-	Deal   func(ctx context.Context, viewer dealview.Viewer, id string) (workflows.DealState, error)
+	Deal func(ctx context.Context, viewer dealview.Viewer, id string) (workflows.DealState, error)
+	// Acting acts on deals.
+	Acting Acting
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -102,6 +104,13 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("", c.home)
 	in.GET("/", c.home)
 	in.GET("/deals/:id", c.deal)
+	in.POST("/deals/:id/quote", c.act(workflows.UpdateSubmitQuote, quoteForm))
+	in.POST("/deals/:id/quotes/:qid/accept", c.act(workflows.UpdateAcceptQuote, acceptForm))
+	in.POST("/deals/:id/sign", c.act(workflows.UpdateSignContract, signForm))
+	in.POST("/deals/:id/pay/:step", c.pay)
+	in.POST("/deals/:id/ready", c.act(workflows.UpdateMarkReady, noteForm))
+	in.POST("/deals/:id/shipment", c.act(workflows.UpdateAddShipment, shipmentForm))
+	in.POST("/deals/:id/accept", c.act(workflows.UpdateAcceptDelivery, noteForm))
 	in.GET("/notifications", c.notifications)
 	in.POST("/notifications/read", c.markAllRead)
 	in.POST("/notifications/:nid/read", c.markRead)
@@ -229,6 +238,11 @@ func (p page) Countdown(t time.Time) string {
 
 // Money is an amount of currency as people write it.
 func (p page) Money(amount int64, currency string) string { return moneyFormat(amount, currency) }
+
+// say is the catalog's phrase name, with data, in w's language.
+func say(w signin.Who, name string, data any) string {
+	return texts.Phrase(texts.ReaderOf(w.Language, w.TimeZone), name, data)
+}
 
 // render renders the template name with data for the request's user.
 func (c *Console) render(ec echo.Context, status int, name, title string, data any) error {

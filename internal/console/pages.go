@@ -185,21 +185,35 @@ type deadline struct {
 type dealData struct {
 	Deal      workflows.DealState
 	Deadlines []deadline
-	Now       time.Time
+	Actions   actions
+	// Error says why the last action was not done; Field is the form
+	// field it is about ("" for the whole action).
+	Error, Field string
+	// Form is what the viewer typed, shown again after an error.
+	Form map[string]string
 }
 
 func (c *Console) deal(ec echo.Context) error {
-	w := who(ec)
-	st, err := c.d.Deal(ec.Request().Context(), viewerOf(w), ec.Param("id"))
+	st, err := c.d.Deal(ec.Request().Context(), viewerOf(who(ec)), ec.Param("id"))
 	if err != nil {
 		return err
 	}
-	data := dealData{Deal: st, Now: c.d.Now()}
+	return c.showDeal(ec, http.StatusOK, st, "", "")
+}
+
+// showDeal renders the deal page, with an action's error when there is one.
+func (c *Console) showDeal(ec echo.Context, status int, st workflows.DealState, msg, field string) error {
+	data := dealData{Deal: st, Actions: actionsFor(who(ec), st), Error: msg, Field: field, Form: map[string]string{}}
 	for name, at := range st.Deadlines {
 		data.Deadlines = append(data.Deadlines, deadline{Name: strings.ReplaceAll(name, "_", " "), At: at})
 	}
 	slices.SortFunc(data.Deadlines, func(a, b deadline) int { return a.At.Compare(b.At) })
-	return c.render(ec, http.StatusOK, "deal", st.Inquiry.Product, data)
+	if msg != "" {
+		for _, f := range []string{"unit_price", "lead_time_days", "note", "carrier", "tracking_number"} {
+			data.Form[f] = ec.FormValue(f)
+		}
+	}
+	return c.render(ec, status, "deal", st.Inquiry.Product, data)
 }
 
 // ---- notifications ----

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"strings"
 )
 
 // ErrOverflow means a result does not fit in int64 minor units.
@@ -196,4 +197,45 @@ func Format(amount int64, currency string) string {
 		return fmt.Sprintf("%s %s%s", currency, sign, grouped)
 	}
 	return fmt.Sprintf("%s %s%s.%02d", currency, sign, grouped, frac)
+}
+
+// ErrNotAnAmount means a text is not an amount of its currency as people
+// type it.
+var ErrNotAnAmount = errors.New("not an amount")
+
+// Parse reads an amount people typed in currency's major units ("3.90",
+// "1,200.5", "1200" for USD; "1,200" for JPY) into minor units: digits
+// with optional thousands commas and at most the currency's decimals; no
+// sign, no exponent, nothing beyond int64.
+func Parse(s, currency string) (int64, error) {
+	s = strings.TrimSpace(s)
+	whole, frac, dot := strings.Cut(s, ".")
+	dec := Decimals(currency)
+	if whole == "" || (dot && (frac == "" || len(frac) > dec)) || len(s) > 32 {
+		return 0, ErrNotAnAmount
+	}
+	if strings.Contains(whole, ",") {
+		groups := strings.Split(whole, ",")
+		for i, g := range groups {
+			if g == "" || len(g) > 3 || (i > 0 && len(g) != 3) {
+				return 0, ErrNotAnAmount
+			}
+		}
+		whole = strings.Join(groups, "")
+	}
+	frac += strings.Repeat("0", dec-len(frac))
+	var n int64
+	for _, r := range whole + frac {
+		if r < '0' || r > '9' {
+			return 0, ErrNotAnAmount
+		}
+		var err error
+		if n, err = Mul(n, 10); err != nil {
+			return 0, ErrNotAnAmount
+		}
+		if n, err = Add(n, int64(r-'0')); err != nil {
+			return 0, ErrNotAnAmount
+		}
+	}
+	return n, nil
 }

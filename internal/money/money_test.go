@@ -146,3 +146,26 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+func TestParse(t *testing.T) {
+	for _, c := range []struct {
+		in, cur string
+		want    int64
+	}{
+		{"3.90", "USD", 390}, {"3.9", "USD", 390}, {"1,200.50", "USD", 120050}, {"1200", "USD", 120000}, {" 7 ", "EUR", 700},
+		{"1,200", "JPY", 1200}, {"0.01", "USD", 1}, {"92233720368547758.07", "USD", math.MaxInt64},
+	} {
+		if got, err := Parse(c.in, c.cur); err != nil || got != c.want {
+			t.Errorf("Parse(%q, %s) = %d, %v; want %d", c.in, c.cur, got, err, c.want)
+		}
+	}
+	for _, c := range [][2]string{
+		{"", "USD"}, {"-1", "USD"}, {"+1", "USD"}, {"1e3", "USD"}, {"1.234", "USD"}, {"1.5", "JPY"}, {"1.", "USD"}, {".5", "USD"},
+		{"12,34", "USD"}, {",100", "USD"}, {"1,0000", "USD"}, {"92233720368547758.08", "USD"}, {"１２", "USD"}, {"1 000", "USD"},
+		{"0x10", "USD"}, {"1\x00", "USD"}, {"99999999999999999999999999999999999", "USD"},
+	} {
+		if got, err := Parse(c[0], c[1]); !errors.Is(err, ErrNotAnAmount) {
+			t.Errorf("Parse(%q, %s) = %d, %v; want refused", c[0], c[1], got, err)
+		}
+	}
+}

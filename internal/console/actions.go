@@ -1,0 +1,176 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tradeloop/tradeloop/internal/money"
+	"github.com/tradeloop/tradeloop/internal/signin"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// Refused is an action the platform refused, with its reason in words
+// (the same as the API's).
+type Refused struct {
+	Status  int
+	Message string
+}
+
+func (r *Refused) Error() string { return r.Message }
+
+// Acting is how the console acts on deals, with the API's own rules.
+type Acting struct {
+	// Act applies the update that build makes for the acting party to
+	// deal id as who, and answers with the deal as who now sees it; a
+	// *Refused when the platform refuses it, ErrNotFound when who may
+	// not see the deal.
+	Act func(ctx context.Context, who signin.Who, id, update string, build func(workflows.Actor) any) (workflows.DealState, error)
+	// Pay starts the payment of step (deposit, balance) as the deal's
+	// buyer, with the same answers.
+	Pay func(ctx context.Context, who signin.Who, id, step string) (workflows.DealState, error)
+}
+
+// actions are what the deal page offers its viewer now; the workflow
+// decides, and refuses what the page offered too early or too late.
+type actions struct {
+	Quote, Accept, Sign, Ready, Ship, AcceptGoods bool
+	// Pay is the payment step the buyer owes now ("" for none).
+	Pay string
+}
+
+func actionsFor(w signin.Who, st workflows.DealState) actions {
+	buyer, supplier := w.Role == string(workflows.RoleBuyer), w.Role == string(workflows.RoleSupplier)
+	var a actions
+	switch st.Stage {
+	case workflows.StageQuoting:
+		a.Accept = buyer && len(st.Quotes) > 0
+		for _, inv := range st.Invitations {
+			a.Quote = a.Quote || supplier && inv.SupplierID == w.OrgID.String() &&
+				(inv.Status == workflows.InvitationPending || inv.Status == workflows.InvitationQuoted)
+		}
+	case workflows.StageContract:
+		if c := st.Contract; c != nil {
+			a.Sign = buyer && c.BuyerSignedAt.IsZero() || supplier && c.SupplierSignedAt.IsZero()
+		}
+	case workflows.StageDeposit:
+		if buyer {
+			a.Pay = "deposit"
+		}
+	case workflows.StageBalance:
+		if buyer {
+			a.Pay = "balance"
+		}
+	case workflows.StageProduction:
+		a.Ready = supplier
+	case workflows.StageShipping:
+		a.Ship = supplier && st.Shipment == nil
+	case workflows.StageInspection:
+		a.AcceptGoods = buyer
+	}
+	return a
+}
+
+// quoteValidDays is how long a quote from the console stays valid unless
+// its supplier says otherwise.
+const quoteValidDays = 14
+
+// act runs one of the deal page's forms: build makes the update's input
+// from the form, or says which field is wrong.
+func (c *Console) act(update string, build func(ec echo.Context, st workflows.DealState) (func(workflows.Actor) any, *fieldError)) echo.HandlerFunc {
+	return func(ec echo.Context) error {
+		w := who(ec)
+		ctx := ec.Request().Context()
+		st, err := c.d.Deal(ctx, viewerOf(w), ec.Param("id"))
+		if err != nil {
+			return err
+		}
+		input, bad := build(ec, st)
+		if bad != nil {
+			return c.showDeal(ec, http.StatusUnprocessableEntity, st, bad.msg, bad.field)
+		}
+		if _, err := c.d.Acting.Act(ctx, w, st.DealID, update, input); err != nil {
+			return c.refused(ec, st, err)
+		}
+		return ec.Redirect(http.StatusSeeOther, Root+"/deals/"+st.DealID)
+	}
+}
+
+func (c *Console) pay(ec echo.Context) error {
+	w := who(ec)
+	ctx := ec.Request().Context()
+	st, err := c.d.Deal(ctx, viewerOf(w), ec.Param("id"))
+	if err != nil {
+		return err
+	}
+	if _, err := c.d.Acting.Pay(ctx, w, st.DealID, ec.Param("step")); err != nil {
+		return c.refused(ec, st, err)
+	}
+	return ec.Redirect(http.StatusSeeOther, Root+"/deals/"+st.DealID)
+}
+
+// refused shows the deal page again with why the action was refused.
+func (c *Console) refused(ec echo.Context, st workflows.DealState, err error) error {
+	var r *Refused
+	if !errors.As(err, &r) {
+		return err
+	}
+	if now, err := c.d.Deal(ec.Request().Context(), viewerOf(who(ec)), st.DealID); err == nil {
+		st = now
+	}
+	return c.showDeal(ec, r.Status, st, say(who(ec), "console.act.refused", r.Message), "")
+}
+
+// fieldError is a form field the console cannot read.
+type fieldError struct{ field, msg string }
+
+func quoteForm(ec echo.Context, st workflows.DealState) (func(workflows.Actor) any, *fieldError) {
+	w := who(ec)
+	price, err := money.Parse(ec.FormValue("unit_price"), st.Currency)
+	if err != nil || price < 1 {
+		return nil, &fieldError{"unit_price", say(w, "console.act.amount.bad", money.Format(390, st.Currency))}
+	}
+	days, err := strconv.Atoi(strings.TrimSpace(ec.FormValue("lead_time_days")))
+	if err != nil || days < 1 || days > 3650 {
+		return nil, &fieldError{"lead_time_days", say(w, "console.act.days.bad", nil)}
+	}
+	note := ec.FormValue("note")
+	validTill := time.Now().Add(quoteValidDays * 24 * time.Hour).UTC().Truncate(time.Second)
+	return func(a workflows.Actor) any {
+		return workflows.QuoteInput{Actor: a, Tiers: []workflows.PriceTier{{MinQuantity: 1, UnitPrice: price}}, LeadTimeDays: days, ValidTill: validTill, Note: note}
+	}, nil
+}
+
+func acceptForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor) any, *fieldError) {
+	id := ec.Param("qid")
+	return func(a workflows.Actor) any { return workflows.AcceptInput{Actor: a, QuoteID: id} }, nil
+}
+
+func signForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor) any, *fieldError) {
+	hash := ec.FormValue("terms_sha256")
+	return func(a workflows.Actor) any { return workflows.SignInput{Actor: a, TermsSHA256: hash} }, nil
+}
+
+func noteForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor) any, *fieldError) {
+	note := ec.FormValue("note")
+	return func(a workflows.Actor) any { return workflows.ActorInput{Actor: a, Note: note} }, nil
+}
+
+func shipmentForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor) any, *fieldError) {
+	w := who(ec)
+	carrier, tracking := strings.TrimSpace(ec.FormValue("carrier")), strings.TrimSpace(ec.FormValue("tracking_number"))
+	if carrier == "" {
+		return nil, &fieldError{"carrier", say(w, "console.act.required", nil)}
+	}
+	if tracking == "" {
+		return nil, &fieldError{"tracking_number", say(w, "console.act.required", nil)}
+	}
+	return func(a workflows.Actor) any {
+		return workflows.ShipmentInput{Actor: a, Carrier: carrier, TrackingNumber: tracking}
+	}, nil
+}

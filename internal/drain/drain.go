@@ -30,6 +30,10 @@ func Every(ctx context.Context, every time.Duration, batch int, round func(conte
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			// A tick that came with the end runs no more rounds.
+			if ctx.Err() != nil {
+				return
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -85,6 +86,8 @@ type Dispatcher struct {
 	// Lease is how long a taken delivery is held before another round may
 	// take it again (default a minute): longer than an attempt.
 	Lease time.Duration
+	// AttemptTimeout bounds one attempt (default AttemptTimeout).
+	AttemptTimeout time.Duration
 	Now   func() time.Time
 
 	defaultClient sync.Once
@@ -190,7 +193,7 @@ const recordTimeout = 10 * time.Second
 // post sends one attempt and returns the endpoint's status (0 without an
 // answer) and why the attempt failed (nil for a 2xx answer).
 func (d *Dispatcher) post(ctx context.Context, r store.ClaimWebhookDeliveriesRow, body []byte, at time.Time) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, AttemptTimeout)
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(d.AttemptTimeout, AttemptTimeout))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.Url, bytes.NewReader(body))
 	if err != nil {

@@ -157,8 +157,13 @@ func (f *fixture) endpoint(t *testing.T, org uuid.UUID, url string) (Endpoint, s
 	return e, secret
 }
 
+// dispatcher is the fixture's dispatcher. Its attempts wait for an answer
+// as long as a test holds it back (an endpoint's answer held on a busy
+// machine, then given after the dispatcher gave up, would count as a
+// delivery the dispatcher did not see); the fake clock's lease still
+// bounds them.
 func (f *fixture) dispatcher() *Dispatcher {
-	return &Dispatcher{Pool: f.pool, Client: Client(true), Now: f.clock.Now, Batch: 20, Parallel: 4}
+	return &Dispatcher{Pool: f.pool, Client: ClientWithin(true, 10*time.Minute), AttemptTimeout: 10 * time.Minute, Now: f.clock.Now, Batch: 20, Parallel: 4}
 }
 
 // drainDue runs the dispatcher until nothing is due now.

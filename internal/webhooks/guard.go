@@ -91,7 +91,11 @@ const AttemptTimeout = 10 * time.Second
 // unless allowLocal, no connection to an address that is not public,
 // checked on the address actually dialled, so a name that resolves
 // inside (or changes to, after the endpoint was registered) is refused.
-func Client(allowLocal bool) *http.Client {
+func Client(allowLocal bool) *http.Client { return ClientWithin(allowLocal, AttemptTimeout) }
+
+// ClientWithin is Client with attempts bounded by timeout instead of
+// AttemptTimeout (tests that hold answers back on a busy machine).
+func ClientWithin(allowLocal bool, timeout time.Duration) *http.Client {
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	if !allowLocal {
 		dialer.Control = func(_, address string, _ syscall.RawConn) error {
@@ -106,12 +110,12 @@ func Client(allowLocal bool) *http.Client {
 		}
 	}
 	return &http.Client{
-		Timeout: AttemptTimeout,
+		Timeout: timeout,
 		Transport: &http.Transport{
 			Proxy:                 nil,
 			DialContext:           dialer.DialContext,
 			TLSHandshakeTimeout:   5 * time.Second,
-			ResponseHeaderTimeout: AttemptTimeout,
+			ResponseHeaderTimeout: timeout,
 			MaxIdleConnsPerHost:   2,
 			IdleConnTimeout:       30 * time.Second,
 		},

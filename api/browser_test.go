@@ -264,12 +264,34 @@ func (b tab) stage(base, id, want string) {
 func TestAWholeDealByClicking(t *testing.T) {
 	p := newPlatform(t)
 	p.withPasswords("buyer", "supplier")
-	id := p.newDeal(false, "supplier")
+	p.must(http.StatusOK, p.do("supplier", "PUT", "/v1/suppliers/me", map[string]any{"categories": []string{"apparel"}}))
 	buyer := tab{t: t, ctx: browser(t, 1280, 900), name: "buyer"}
 	supplier := tab{t: t, ctx: browser(t, 360, 740), name: "supplier"}
 	buyer.signIn(p.url, "buyer")
 	supplier.signIn(p.url, "supplier")
+
+	// The buyer sends the inquiry from its home; a quantity it mistyped is
+	// refused at its field.
+	buyer.submit(`a[href="/app/inquiries/new"]`)
+	buyer.accessible("the inquiry form")
+	buyer.do(
+		chromedp.SendKeys(chromedp.ID("product"), "cotton t-shirts"),
+		chromedp.SendKeys(chromedp.ID("category"), "apparel"),
+		chromedp.SendKeys(chromedp.ID("quantity"), "2,000"),
+	)
+	buyer.submit("#send-inquiry")
+	if msg := buyer.text("#quantity-error"); !strings.Contains(msg, "whole number") {
+		t.Errorf("a mistyped quantity: %q", msg)
+	}
+	buyer.do(chromedp.Clear(chromedp.ID("quantity")), chromedp.SendKeys(chromedp.ID("quantity"), "2000"))
+	buyer.submit("#send-inquiry")
+	url, err := chromedp.Run(buyer.ctx, chromedp.Location())
+	if err != nil || !strings.HasPrefix(url, p.url+"/app/deals/") {
+		t.Fatalf("after sending the inquiry: %q %v", url, err)
+	}
+	id := strings.TrimPrefix(url, p.url+"/app/deals/")
 	deal := p.url + "/app/deals/" + id
+	p.projected(id)
 
 	supplier.do(chromedp.Navigate(deal), chromedp.WaitVisible(chromedp.ID("unit_price")))
 	supplier.accessible("the quote form")

@@ -127,34 +127,54 @@ func (s *Server) createDeal(c echo.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if err := req.validate(); err != nil {
+	st, err := s.create(c.Request().Context(), principal(c), req, requestIdentity(c))
+	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	c.SetRequest(c.Request().WithContext(tracing.WithDeal(c.Request().Context(), st.DealID)))
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/deals/"+st.DealID)
+	return c.JSON(http.StatusCreated, st)
+}
+
+// Create sends buyer p's inquiry as createDeal does, for callers other
+// than the API's handlers (the console), and answers with the new deal as
+// p sees it.
+func (s *Server) Create(ctx context.Context, p Principal, req CreateDealRequest) (workflows.DealState, error) {
+	return s.create(ctx, p, req, "")
+}
+
+// create checks the inquiry, lines up its suppliers (those it names, or
+// the dispatch ranking's for its category) and starts the deal; a request
+// identity (its Idempotency-Key) makes a repeat find the deal its first
+// run started.
+func (s *Server) create(ctx context.Context, p Principal, req CreateDealRequest, identity string) (workflows.DealState, error) {
+	if err := req.validate(); err != nil {
+		return workflows.DealState{}, err
+	}
 	if len(req.Suppliers) == 0 {
 		ranked, why, err := s.market.Dispatch(ctx, marketplace.DispatchCriteria{
 			Category: req.Category, Regions: req.Regions, Certifications: req.Certifications, Limit: dispatchListLength,
 		})
 		if err != nil {
-			return err
+			return workflows.DealState{}, err
 		}
 		if len(ranked) == 0 {
-			return apiErr(http.StatusUnprocessableEntity, "no_suppliers", "no supplier on the platform matches: %s", why)
+			return workflows.DealState{}, apiErr(http.StatusUnprocessableEntity, "no_suppliers", "no supplier on the platform matches: %s", why)
 		}
-		return s.startDeal(c, req, ranked, why)
+		return s.startDeal(ctx, p, req, ranked, why, identity)
 	}
 	ranked := make([]marketplace.Ranked, len(req.Suppliers))
 	for i, id := range req.Suppliers {
 		sup, err := s.market.Named(ctx, uuid.MustParse(id))
 		if errors.Is(err, marketplace.ErrNotSupplier) {
-			return invalid("suppliers", "%s is not a supplier on the platform", id)
+			return workflows.DealState{}, invalid("suppliers", "%s is not a supplier on the platform", id)
 		}
 		if err != nil {
-			return err
+			return workflows.DealState{}, err
 		}
 		ranked[i] = sup
 	}
-	return s.startDeal(c, req, ranked, "")
+	return s.startDeal(ctx, p, req, ranked, "", identity)
 }
 
 // dealIDSpace is the UUID namespace of deal IDs derived from a request's
@@ -166,21 +186,18 @@ var dealIDSpace = uuid.MustParse("0b9f4a52-6c1e-4f55-9a0e-3d0c2f6f7e11")
 const dispatchListLength = 10
 
 // startDeal starts the deal's workflow with its dispatch list.
-func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marketplace.Ranked, dispatch string) error {
-	ctx := c.Request().Context()
+func (s *Server) startDeal(ctx context.Context, p Principal, req CreateDealRequest, ranked []marketplace.Ranked, dispatch, identity string) (workflows.DealState, error) {
 	suppliers := make([]workflows.Supplier, len(ranked))
 	for i, r := range ranked {
 		suppliers[i] = workflows.Supplier{OrgID: r.OrgID, Name: r.Name, Tier: r.Tier, Reason: r.Reason}
 	}
-	p := principal(c)
 	dealID := uuid.NewString()
-	if id := requestIdentity(c); id != "" {
+	if identity != "" {
 		// A repeat of this request (its first run's process died) starts
 		// nothing new: it finds the deal the first run started.
-		dealID = uuid.NewSHA1(dealIDSpace, []byte(id)).String()
+		dealID = uuid.NewSHA1(dealIDSpace, []byte(identity)).String()
 	}
 	ctx = tracing.WithDeal(ctx, dealID)
-	c.SetRequest(c.Request().WithContext(ctx))
 	in := workflows.DealInput{
 		DealID:    dealID,
 		Inquiry:   req.inquiry(p.OrgID.String()),
@@ -190,10 +207,10 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 		OpenedAt:  time.Now().UTC().Round(0),
 	}
 	if err := checkBounds(in); err != nil {
-		return err
+		return workflows.DealState{}, err
 	}
 	if err := workflows.ValidateDealInput(in); err != nil {
-		return err
+		return workflows.DealState{}, err
 	}
 	// One trip: the deal opens at in.OpenedAt, so its first state is
 	// Opening's and the answer needs nothing from the workflow.
@@ -201,26 +218,25 @@ func (s *Server) startDeal(c echo.Context, req CreateDealRequest, ranked []marke
 	// server; start-then-query waited for the deal's first task.)
 	repeat, err := s.deals.Start(ctx, in)
 	if err != nil {
-		return err
+		return workflows.DealState{}, err
 	}
-	c.Response().Header().Set(echo.HeaderLocation, "/v1/deals/"+dealID)
 	if repeat {
 		// A repeat of a request whose first run started the deal: the
 		// deal is what its workflow holds by now.
-		return s.answer(c, http.StatusCreated, dealID)
+		st, err := s.deals.State(ctx, dealID)
+		if err != nil {
+			return workflows.DealState{}, err
+		}
+		return view(viewerOf(p), st)
 	}
 	// The opening round of bookkeeping, as the workflow hands it off: the
 	// suppliers' invitations and the deal in the read model.
 	if books, err := workflows.OpeningBooks(in, in.OpenedAt); err != nil {
 		s.logger.ErrorContext(ctx, "make the opening round", "deal_id", dealID, "error", err)
 	} else {
-		s.writeBooks(c, &books)
+		s.writeBooks(ctx, dealID, &books)
 	}
-	v, err := viewOf(c, workflows.Opening(in, in.OpenedAt))
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, v)
+	return view(viewerOf(p), workflows.Opening(in, in.OpenedAt))
 }
 
 // visibleDeal returns the deal if the caller may see it, and 404 otherwise,
@@ -309,28 +325,9 @@ func view(viewer dealview.Viewer, st workflows.DealState) (workflows.DealState, 
 	return v, nil
 }
 
-// answerAfter answers an action with what the caller now sees of the deal:
-// from the read model when it has the action (projected), from the
-// workflow otherwise.
-func (s *Server) answerAfter(c echo.Context, status int, dealID string, projected bool) error {
-	st, err := s.dealAfter(c, dealID, projected)
-	if err != nil {
-		return err
-	}
-	v, err := viewOf(c, st)
-	if err != nil {
-		return err
-	}
-	return c.JSON(status, v)
-}
-
 // dealAfter is the deal after an action: from the read model when it has
 // the action (projected), from the workflow otherwise.
-func (s *Server) dealAfter(c echo.Context, dealID string, projected bool) (workflows.DealState, error) {
-	return s.dealAfterCtx(c.Request().Context(), dealID, projected)
-}
-
-func (s *Server) dealAfterCtx(ctx context.Context, dealID string, projected bool) (workflows.DealState, error) {
+func (s *Server) dealAfter(ctx context.Context, dealID string, projected bool) (workflows.DealState, error) {
 	if projected {
 		kept, err := s.reads.Kept(ctx, dealID)
 		if err == nil && kept.Whole {
@@ -345,11 +342,7 @@ func (s *Server) dealAfterCtx(ctx context.Context, dealID string, projected bool
 // it. The action has happened whatever comes of this: a write that fails
 // is logged, and the deal's next round writes it (workflows'
 // versionHandOffBooks). A client that goes away does not stop it.
-func (s *Server) writeBooks(c echo.Context, b *activities.Books) bool {
-	return s.writeBooksFor(c.Request().Context(), c.Param("id"), b)
-}
-
-func (s *Server) writeBooksFor(ctx context.Context, dealID string, b *activities.Books) bool {
+func (s *Server) writeBooks(ctx context.Context, dealID string, b *activities.Books) bool {
 	if b == nil {
 		return false
 	}
@@ -369,12 +362,6 @@ func (s *Server) writeBooksFor(ctx context.Context, dealID string, b *activities
 
 // booksWriteTimeout bounds the write of an action's round of bookkeeping.
 const booksWriteTimeout = 10 * time.Second
-
-// answer answers an action with what the caller now sees of the deal,
-// as its workflow holds it.
-func (s *Server) answer(c echo.Context, status int, dealID string) error {
-	return s.answerAfter(c, status, dealID, false)
-}
 
 func (s *Server) getDeal(c echo.Context) error {
 	st, err := s.visibleDeal(c)
@@ -487,8 +474,8 @@ func (s *Server) act(ctx context.Context, p Principal, id, update, updateID stri
 	if err := s.send(ctx, id, update, updateID, arg, &res); err != nil {
 		return workflows.DealState{}, err
 	}
-	projected := res.Projected || s.writeBooksFor(ctx, id, res.Books)
-	st, err := s.dealAfterCtx(ctx, res.DealID, projected)
+	projected := res.Projected || s.writeBooks(ctx, id, res.Books)
+	st, err := s.dealAfter(ctx, res.DealID, projected)
 	if err != nil {
 		return workflows.DealState{}, err
 	}
@@ -816,7 +803,7 @@ func (s *Server) payStep(ctx context.Context, p Principal, id, step, updateID st
 	if err := s.send(ctx, id, workflows.UpdatePay, updateID, workflows.PayInput{Actor: p.Actor(), Step: step}, &r); err != nil {
 		return r, workflows.DealState{}, err
 	}
-	st, err := s.dealAfterCtx(ctx, r.DealID, s.writeBooksFor(ctx, id, r.Books))
+	st, err := s.dealAfter(ctx, r.DealID, s.writeBooks(ctx, id, r.Books))
 	if err != nil {
 		return r, workflows.DealState{}, err
 	}

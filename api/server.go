@@ -283,6 +283,12 @@ func NewHandlers(d Deps) Handlers {
 				st, err := s.Act(ctx, p, id, update, build(p.Actor()))
 				return st, forConsole(err, d.Logger)
 			},
+			Create: func(ctx context.Context, w signin.Who, in console.Inquiry) (workflows.DealState, error) {
+				st, err := s.Create(ctx, Principal{UserID: w.UserID, OrgID: w.OrgID, Role: workflows.Role(w.Role)}, CreateDealRequest{
+					Product: in.Product, Category: in.Category, Quantity: in.Quantity, Unit: in.Unit, Currency: in.Currency, TargetUnitPrice: in.TargetUnitPrice,
+				})
+				return st, forConsole(err, d.Logger)
+			},
 			Pay: func(ctx context.Context, w signin.Who, id, step string) (workflows.DealState, error) {
 				st, err := s.Pay(ctx, Principal{UserID: w.UserID, OrgID: w.OrgID, Role: workflows.Role(w.Role)}, id, step)
 				return st, forConsole(err, d.Logger)
@@ -316,7 +322,8 @@ func forConsole(err error, logger *slog.Logger) error {
 	case e.Status == http.StatusNotFound:
 		return console.ErrNotFound
 	case e.Status < 500:
-		return &console.Refused{Status: e.Status, Message: e.Message}
+		field, _ := e.Details["field"].(string)
+		return &console.Refused{Status: e.Status, Message: e.Message, Field: field}
 	}
 	return err
 }

@@ -20,6 +20,8 @@ import (
 type Refused struct {
 	Status  int
 	Message string
+	// Field is the input the refusal is about, when it is about one.
+	Field string
 }
 
 func (r *Refused) Error() string { return r.Message }
@@ -34,6 +36,19 @@ type Acting struct {
 	// Pay starts the payment of step (deposit, balance) as the deal's
 	// buyer, with the same answers.
 	Pay func(ctx context.Context, who signin.Who, id, step string) (workflows.DealState, error)
+	// Create sends who's inquiry and answers with the new deal, or a
+	// *Refused.
+	Create func(ctx context.Context, who signin.Who, in Inquiry) (workflows.DealState, error)
+}
+
+// Inquiry is what a buyer asks for: the platform chooses the suppliers of
+// Category (the dispatch ranking), as the API does for an inquiry that
+// names none.
+type Inquiry struct {
+	Product, Category, Unit, Currency string
+	Quantity                          int64
+	// TargetUnitPrice is in minor units of Currency; 0 for none.
+	TargetUnitPrice int64
 }
 
 // actions are what the deal page offers its viewer now; the workflow
@@ -173,4 +188,48 @@ func shipmentForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor)
 	return func(a workflows.Actor) any {
 		return workflows.ShipmentInput{Actor: a, Carrier: carrier, TrackingNumber: tracking}
 	}, nil
+}
+
+// inquiryData is the inquiry form's: what the buyer typed, and what is
+// wrong with it.
+type inquiryData struct {
+	Form       map[string]string
+	Currencies []string
+	Error      string
+	Field      string
+}
+
+func (c *Console) inquiryForm(ec echo.Context) error {
+	return c.render(ec, http.StatusOK, "inquiry", "", inquiryData{Form: map[string]string{"currency": "USD", "unit": "pcs"}, Currencies: money.Currencies()})
+}
+
+func (c *Console) sendInquiry(ec echo.Context) error {
+	w := who(ec)
+	data := inquiryData{Form: map[string]string{}, Currencies: money.Currencies()}
+	for _, f := range []string{"product", "category", "quantity", "unit", "currency", "target_unit_price"} {
+		data.Form[f] = strings.TrimSpace(ec.FormValue(f))
+	}
+	bad := func(field, msg string) error {
+		data.Field, data.Error = field, msg
+		return c.render(ec, http.StatusUnprocessableEntity, "inquiry", "", data)
+	}
+	qty, err := strconv.ParseInt(data.Form["quantity"], 10, 64)
+	if err != nil || qty < 1 {
+		return bad("quantity", say(w, "console.act.quantity.bad", nil))
+	}
+	in := Inquiry{Product: data.Form["product"], Category: data.Form["category"], Quantity: qty, Unit: data.Form["unit"], Currency: data.Form["currency"]}
+	if t := data.Form["target_unit_price"]; t != "" {
+		if in.TargetUnitPrice, err = money.Parse(t, in.Currency); err != nil {
+			return bad("target_unit_price", say(w, "console.act.amount.bad", money.Format(390, in.Currency)))
+		}
+	}
+	st, err := c.d.Acting.Create(ec.Request().Context(), w, in)
+	var r *Refused
+	if errors.As(err, &r) {
+		return bad(r.Field, say(w, "console.act.refused", r.Message))
+	}
+	if err != nil {
+		return err
+	}
+	return ec.Redirect(http.StatusSeeOther, Root+"/deals/"+st.DealID)
 }

@@ -88,7 +88,7 @@ func New(d Deps) *Console {
 		if base == "layout" {
 			continue
 		}
-		pages[base] = template.Must(template.New("layout.html").ParseFS(templateFiles, "templates/layout.html", n))
+		pages[base] = template.Must(template.New("layout.html").Funcs(template.FuncMap{"field": formField}).ParseFS(templateFiles, "templates/layout.html", n))
 	}
 	return &Console{d: d, pages: pages}
 }
@@ -103,6 +103,8 @@ func (c *Console) Register(e *echo.Echo) {
 	in := g.Group("", c.session, c.checkCSRF)
 	in.GET("", c.home)
 	in.GET("/", c.home)
+	in.GET("/inquiries/new", c.inquiryForm, only(string(workflows.RoleBuyer)))
+	in.POST("/inquiries", c.sendInquiry, only(string(workflows.RoleBuyer)))
 	in.GET("/deals/:id", c.deal)
 	in.POST("/deals/:id/quote", c.act(workflows.UpdateSubmitQuote, quoteForm))
 	in.POST("/deals/:id/quotes/:qid/accept", c.act(workflows.UpdateAcceptQuote, acceptForm))
@@ -242,6 +244,25 @@ func (p page) Money(amount int64, currency string) string { return moneyFormat(a
 // say is the catalog's phrase name, with data, in w's language.
 func say(w signin.Who, name string, data any) string {
 	return texts.Phrase(texts.ReaderOf(w.Language, w.TimeZone), name, data)
+}
+
+// inputField is one text input of a form: its label, what was typed and
+// what is wrong with it.
+type inputField struct {
+	Name, Label, Mode, Value, Error string
+}
+
+// formField is the field name of the form page p shows, labelled with the
+// catalog's phrase label.
+func formField(p page, name, label, mode string) inputField {
+	f := inputField{Name: name, Label: p.T(label), Mode: mode}
+	if d, ok := p.Data.(inquiryData); ok {
+		f.Value = d.Form[name]
+		if d.Field == name {
+			f.Error = d.Error
+		}
+	}
+	return f
 }
 
 // render renders the template name with data for the request's user.

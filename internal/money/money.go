@@ -7,8 +7,10 @@ package money
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/bits"
+	"slices"
 	"strings"
 )
 
@@ -147,6 +149,9 @@ var supported = map[string]bool{
 // one currency rule, which the API, the catalog, the search and the deal's
 // workflow all apply.
 func KnownCurrency(c string) bool { return supported[c] }
+
+// Currencies are the supported currencies' codes, in order.
+func Currencies() []string { return slices.Sorted(maps.Keys(supported)) }
 
 // Decimals is how many decimal places currency's minor unit has: 2 for
 // USD, 0 for JPY.

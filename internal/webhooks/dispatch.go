@@ -88,7 +88,7 @@ type Dispatcher struct {
 	Lease time.Duration
 	// AttemptTimeout bounds one attempt (default AttemptTimeout).
 	AttemptTimeout time.Duration
-	Now   func() time.Time
+	Now            func() time.Time
 
 	defaultClient sync.Once
 }

@@ -324,6 +324,8 @@ func forConsole(err error, logger *slog.Logger) error {
 	case e.Status < 500:
 		field, _ := e.Details["field"].(string)
 		return &console.Refused{Status: e.Status, Message: e.Message, Field: field}
+	case e.Status == http.StatusServiceUnavailable:
+		return &console.Unavailable{RetryAfter: e.RetryAfter, Cause: err}
 	}
 	return err
 }

@@ -26,6 +26,17 @@ type Refused struct {
 
 func (r *Refused) Error() string { return r.Message }
 
+// Unavailable is a service that did not answer in time (the deal's
+// workflow, Temporal): the page says to try again after RetryAfter
+// seconds, as the API does.
+type Unavailable struct {
+	RetryAfter int
+	Cause      error
+}
+
+func (u *Unavailable) Error() string { return "unavailable: " + u.Cause.Error() }
+func (u *Unavailable) Unwrap() error { return u.Cause }
+
 // Acting is how the console acts on deals, with the API's own rules.
 type Acting struct {
 	// Act applies the update that build makes for the acting party to

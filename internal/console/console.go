@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -296,7 +297,11 @@ func (c *Console) HandleError(err error, ec echo.Context) bool {
 	}
 	status, msg := http.StatusInternalServerError, "console.error.internal"
 	var he *echo.HTTPError
+	var unav *Unavailable
 	switch {
+	case errors.As(err, &unav):
+		status, msg = http.StatusServiceUnavailable, "console.error.unavailable"
+		ec.Response().Header().Set("Retry-After", strconv.Itoa(max(unav.RetryAfter, 1)))
 	case errors.Is(err, ErrNotFound):
 		status, msg = http.StatusNotFound, "console.error.notfound"
 	case errors.As(err, &he) && he.Code == http.StatusNotFound:

@@ -1,0 +1,59 @@
+package console
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+)
+
+// A console page fails as a page, with the status the API would answer:
+// 404 for what the viewer may not see, 503 with Retry-After when the deal
+// service did not answer, 500 for our own faults; requests outside the
+// console are left to the API.
+func TestPagesFailWithHonestStatuses(t *testing.T) {
+	c := New(Deps{Logger: slog.New(slog.DiscardHandler)})
+	e := echo.New()
+	for _, tc := range []struct {
+		err    error
+		status int
+		words  string
+	}{
+		{ErrNotFound, http.StatusNotFound, "Not found"},
+		{&Unavailable{RetryAfter: 5, Cause: errors.New("deadline exceeded")}, http.StatusServiceUnavailable, "did not answer in time"},
+		{echo.NewHTTPError(http.StatusForbidden), http.StatusForbidden, "not for your role"},
+		{errors.New("a bug of ours"), http.StatusInternalServerError, "went wrong on our side"},
+	} {
+		rec := httptest.NewRecorder()
+		ec := e.NewContext(httptest.NewRequest(http.MethodGet, "/app/deals/x", nil), rec)
+		if !c.HandleError(tc.err, ec) {
+			t.Fatalf("%v: not handled", tc.err)
+		}
+		if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.words) {
+			t.Errorf("%v: %d %.200s", tc.err, rec.Code, rec.Body.String())
+		}
+		if tc.status == http.StatusServiceUnavailable && rec.Header().Get("Retry-After") != "5" {
+			t.Errorf("Retry-After %q", rec.Header().Get("Retry-After"))
+		}
+	}
+	ec := e.NewContext(httptest.NewRequest(http.MethodGet, "/v1/deals", nil), httptest.NewRecorder())
+	if c.HandleError(ErrNotFound, ec) {
+		t.Error("an API request's error was taken by the console")
+	}
+}
+
+// Where a sign-in may send the user next: console pages only.
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/app": "/app", "/app/deals/d1": "/app/deals/d1", "": "", "/v1/deals": "", "//evil.example/app": "",
+		"https://evil.example/app": "", "/app\\evil": "", "/app/x\r\nSet-Cookie: a=b": "", "/apps": "", "/app/" + strings.Repeat("a", 600): "",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

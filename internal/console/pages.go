@@ -205,7 +205,11 @@ func (c *Console) deal(ec echo.Context) error {
 func (c *Console) showDeal(ec echo.Context, status int, st workflows.DealState, msg, field string) error {
 	data := dealData{Deal: st, Actions: actionsFor(who(ec), st), Error: msg, Field: field, Form: map[string]string{}}
 	for name, at := range st.Deadlines {
-		data.Deadlines = append(data.Deadlines, deadline{Name: strings.ReplaceAll(name, "_", " "), At: at})
+		words := say(who(ec), "deadline."+name, nil)
+		if words == "" {
+			words = strings.ReplaceAll(name, "_", " ")
+		}
+		data.Deadlines = append(data.Deadlines, deadline{Name: words, At: at})
 	}
 	slices.SortFunc(data.Deadlines, func(a, b deadline) int { return a.At.Compare(b.At) })
 	if msg != "" {

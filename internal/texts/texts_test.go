@@ -73,6 +73,13 @@ func TestTheCatalogsHoldTheSameTemplates(t *testing.T) {
 			t.Errorf("no words for the stage %s", st)
 		}
 	}
+	for _, d := range []string{workflows.DeadlineInquiryExpires, workflows.DeadlineSampleShipBy, workflows.DeadlineSampleAutoApprove,
+		workflows.DeadlineContractSignBy, workflows.DeadlineDepositDue, workflows.DeadlineShipBy, workflows.DeadlineBalanceDue,
+		workflows.DeadlineInspectionReminder, workflows.DeadlineInspectionEnds, workflows.DeadlineDisputeAnswerDue, workflows.DeadlineDisputeSettleBy} {
+		if !slices.Contains(en, "deadline."+d) {
+			t.Errorf("no words for the deadline %s", d)
+		}
+	}
 	if len(en) < 2*len(preferences.Kinds()) {
 		t.Fatalf("%d templates for %d kinds", len(en), len(preferences.Kinds()))
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +135,24 @@ func (b tab) fits(page string) {
 	}
 	if w[0] > w[1] {
 		b.t.Errorf("%s is %d px wide in a %d px window (%s)", page, w[0], w[1], b.name)
+	}
+}
+
+// shot saves the page as docs/console/<name>.png when CONSOLE_SCREENSHOTS
+// names the repository's root (the README shows them), and does nothing
+// otherwise.
+func (b tab) shot(name string) {
+	b.t.Helper()
+	root := os.Getenv("CONSOLE_SCREENSHOTS")
+	if root == "" {
+		return
+	}
+	img, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "docs", "console", name+".png"), img, 0o644); err != nil {
+		b.t.Fatal(err)
 	}
 }
 
@@ -272,6 +292,7 @@ func TestAWholeDealByClicking(t *testing.T) {
 
 	// The buyer sends the inquiry from its home; a quantity it mistyped is
 	// refused at its field.
+	buyer.shot("buyer-home")
 	buyer.submit(`a[href="/app/inquiries/new"]`)
 	buyer.accessible("the inquiry form")
 	buyer.do(
@@ -296,6 +317,7 @@ func TestAWholeDealByClicking(t *testing.T) {
 	supplier.do(chromedp.Navigate(deal), chromedp.WaitVisible(chromedp.ID("unit_price")))
 	supplier.accessible("the quote form")
 	supplier.fits("the quote form")
+	supplier.shot("supplier-quote-phone")
 	supplier.do(chromedp.SendKeys(chromedp.ID("unit_price"), "3,9O"), chromedp.SendKeys(chromedp.ID("lead_time_days"), "21"))
 	supplier.submit("#send-quote")
 	if msg := supplier.text("#unit_price-error"); !strings.Contains(msg, "Type an amount such as USD 3.90") {
@@ -313,6 +335,7 @@ func TestAWholeDealByClicking(t *testing.T) {
 		t.Fatalf("after accepting the quote: %q", got)
 	}
 	buyer.accessible("the contract")
+	buyer.shot("buyer-deal-contract")
 	buyer.submit("#sign")
 	supplier.do(chromedp.Navigate(deal))
 	supplier.submit("#sign")
@@ -332,9 +355,9 @@ func TestAWholeDealByClicking(t *testing.T) {
 	if got := buyer.text("dd.stage"); got != "completed" {
 		t.Errorf("after accepting the goods: %q", got)
 	}
-	var st workflows.DealState
-	p.must(http.StatusOK, p.do("buyer", "GET", "/v1/deals/"+id, nil)).json(t, &st)
-	if st.Stage != workflows.StageCompleted || st.Escrow.Held != 0 {
+	// The escrow is released to the supplier after the acceptance.
+	st := p.waitFor("buyer", id, func(s workflows.DealState) bool { return s.Escrow.Held == 0 })
+	if st.Stage != workflows.StageCompleted || st.Escrow.Released != 780_000 || st.Escrow.Commission == 0 {
 		t.Errorf("the deal through the API: %s, escrow %+v", st.Stage, st.Escrow)
 	}
 }

@@ -114,10 +114,8 @@ func Has(lang Lang, kind string) bool {
 // as fallback (the text stored with notifications made before they carried
 // facts), or as its kind in words.
 func Text(r Reader, kind string, facts notice.Facts, fallback string) string {
-	for _, l := range []Lang{r.Lang, English} {
-		if out, err := execute(l, r.Zone, kind, facts); err == nil {
-			return out
-		}
+	if out, ok := r.first(kind, func(l Lang) any { return r.reading(l, facts) }); ok {
+		return out
 	}
 	if fallback != "" {
 		return fallback
@@ -127,10 +125,8 @@ func Text(r Reader, kind string, facts notice.Facts, fallback string) string {
 
 // Title is a notification kind's title (a mail's subject), for r.
 func Title(r Reader, kind string) string {
-	for _, l := range []Lang{r.Lang, English} {
-		if out, err := execute(l, r.Zone, kind+".title", notice.Facts{}); err == nil {
-			return out
-		}
+	if out, ok := r.first(kind+".title", func(l Lang) any { return r.reading(l, notice.Facts{}) }); ok {
+		return out
 	}
 	words := strings.ReplaceAll(kind, "_", " ")
 	if words == "" {
@@ -142,34 +138,44 @@ func Title(r Reader, kind string) string {
 // Phrase is one of the catalog's phrases that belong to no kind (a mail's
 // greeting, its footer), for r, with data filled in.
 func Phrase(r Reader, name string, data any) string {
-	for _, l := range []Lang{r.Lang, English} {
-		if out, err := run(l, name, data); err == nil {
-			return out
-		}
-	}
-	return ""
+	out, _ := r.first(name, func(Lang) any { return data })
+	return out
 }
 
 // StageName is a deal's stage (workflows.Stage) in r's words.
 func StageName(r Reader, stage string) string {
-	return reading{Facts: notice.Facts{Stage: stage}, lang: r.Lang, zone: r.zoneOrUTC()}.StageName()
+	return r.reading(r.Lang, notice.Facts{Stage: stage}).StageName()
 }
 
 // Duration is d in r's words, in its two largest units.
 func Duration(r Reader, d time.Duration) string {
-	return reading{lang: r.Lang, zone: r.zoneOrUTC()}.For(d)
+	return r.reading(r.Lang, notice.Facts{}).For(d)
 }
 
 // Time is t to the minute in r's time zone and words.
 func Time(r Reader, t time.Time) string {
-	return reading{lang: r.Lang, zone: r.zoneOrUTC()}.At(t)
+	return r.reading(r.Lang, notice.Facts{}).At(t)
 }
 
-func (r Reader) zoneOrUTC() *time.Location {
-	if r.Zone == nil {
-		return time.UTC
+// first runs the template name in r's language, else in English, over the
+// data data gives for that language; ok is false when neither catalog
+// words it.
+func (r Reader) first(name string, data func(Lang) any) (string, bool) {
+	for _, l := range []Lang{r.Lang, English} {
+		if out, err := run(l, name, data(l)); err == nil {
+			return out, true
+		}
 	}
-	return r.Zone
+	return "", false
+}
+
+// reading is what lang's templates read of facts, for r.
+func (r Reader) reading(lang Lang, facts notice.Facts) reading {
+	zone := r.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	return reading{Facts: facts, lang: lang, zone: zone}
 }
 
 // run runs lang's template name over data.
@@ -187,14 +193,6 @@ func run(lang Lang, name string, data any) (string, error) {
 		return "", fmt.Errorf("%s %s: %w", lang, name, err)
 	}
 	return b.String(), nil
-}
-
-// execute runs lang's template name over facts, for a reader in zone.
-func execute(lang Lang, zone *time.Location, name string, facts notice.Facts) (string, error) {
-	if zone == nil {
-		zone = time.UTC
-	}
-	return run(lang, name, reading{Facts: facts, lang: lang, zone: zone})
 }
 
 // reading is what a kind's template reads: the facts, and the reader's

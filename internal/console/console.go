@@ -26,6 +26,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/dealview"
 	"github.com/tradeloop/tradeloop/internal/identity"
 	"github.com/tradeloop/tradeloop/internal/inbox"
+	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/signin"
 	"github.com/tradeloop/tradeloop/internal/texts"
@@ -139,7 +140,7 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 
 func cacheFor(d time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age="+itoa(int(d.Seconds())))
+		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(d.Seconds())))
 		next.ServeHTTP(w, r)
 	})
 }
@@ -240,7 +241,7 @@ func (p page) Countdown(t time.Time) string {
 }
 
 // Money is an amount of currency as people write it.
-func (p page) Money(amount int64, currency string) string { return moneyFormat(amount, currency) }
+func (p page) Money(amount int64, currency string) string { return money.Format(amount, currency) }
 
 // say is the catalog's phrase name, with data, in w's language.
 func say(w signin.Who, name string, data any) string {

@@ -2,12 +2,9 @@ package console
 
 import (
 	"cmp"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,16 +14,11 @@ import (
 	"github.com/tradeloop/tradeloop/internal/dealview"
 	"github.com/tradeloop/tradeloop/internal/identity"
 	"github.com/tradeloop/tradeloop/internal/inbox"
-	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/signin"
 	"github.com/tradeloop/tradeloop/internal/texts"
 	"github.com/tradeloop/tradeloop/workflows"
 )
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-func moneyFormat(amount int64, currency string) string { return money.Format(amount, currency) }
 
 // ---- signing in and out ----
 
@@ -36,7 +28,7 @@ type signInForm struct {
 }
 
 func (c *Console) signInPage(ec echo.Context) error {
-	token := randomToken()
+	token := signin.NewToken()
 	ec.SetCookie(&http.Cookie{Name: signInCookie, Value: token, Path: signInPath, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 	return c.render(ec, http.StatusOK, "signin", "", signInForm{Next: safeNext(ec.QueryParam("next")), CSRF: token})
 }
@@ -92,12 +84,6 @@ func (c *Console) signOutEverywhere(ec echo.Context) error {
 func (c *Console) leave(ec echo.Context) error {
 	ec.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: Root, MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
 	return ec.Redirect(http.StatusSeeOther, signInPath)
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // ---- home ----

@@ -157,7 +157,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (Session, 
 	if err := q.ClearSignInFailures(ctx, u.ID); err != nil {
 		return Session{}, fmt.Errorf("sign in: %w", err)
 	}
-	token, csrf := randomToken(), randomToken()
+	token, csrf := NewToken(), NewToken()
 	hash := sha256.Sum256([]byte(token))
 	if err := q.CreateConsoleSession(ctx, store.CreateConsoleSessionParams{
 		TokenHash: hash[:], UserID: u.ID, Csrf: csrf, Now: now, ExpiresAt: now.Add(SessionMax),
@@ -219,8 +219,9 @@ func (s *Service) SignOutEverywhere(ctx context.Context, user uuid.UUID) (int64,
 	return n, nil
 }
 
-// randomToken is 32 random bytes, URL-safe.
-func randomToken() string {
+// NewToken is 32 random bytes, URL-safe: a session's token and CSRF
+// token, and the sign-in form's.
+func NewToken() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
 	return base64.RawURLEncoding.EncodeToString(b)

@@ -279,18 +279,18 @@ func NewHandlers(d Deps) Handlers {
 		},
 		Acting: console.Acting{
 			Act: func(ctx context.Context, w signin.Who, id, update string, build func(workflows.Actor) any) (workflows.DealState, error) {
-				p := Principal{UserID: w.UserID, OrgID: w.OrgID, Role: workflows.Role(w.Role)}
+				p := principalOf(w)
 				st, err := s.Act(ctx, p, id, update, build(p.Actor()))
 				return st, forConsole(err, d.Logger)
 			},
 			Create: func(ctx context.Context, w signin.Who, in console.Inquiry) (workflows.DealState, error) {
-				st, err := s.Create(ctx, Principal{UserID: w.UserID, OrgID: w.OrgID, Role: workflows.Role(w.Role)}, CreateDealRequest{
+				st, err := s.Create(ctx, principalOf(w), CreateDealRequest{
 					Product: in.Product, Category: in.Category, Quantity: in.Quantity, Unit: in.Unit, Currency: in.Currency, TargetUnitPrice: in.TargetUnitPrice,
 				})
 				return st, forConsole(err, d.Logger)
 			},
 			Pay: func(ctx context.Context, w signin.Who, id, step string) (workflows.DealState, error) {
-				st, err := s.Pay(ctx, Principal{UserID: w.UserID, OrgID: w.OrgID, Role: workflows.Role(w.Role)}, id, step)
+				st, err := s.Pay(ctx, principalOf(w), id, step)
 				return st, forConsole(err, d.Logger)
 			},
 		},
@@ -309,6 +309,11 @@ func NewHandlers(d Deps) Handlers {
 		v1.Add(r.method, r.path, r.handler, mws...)
 	}
 	return out
+}
+
+// principalOf is the party a console session acts as (it has no API key).
+func principalOf(w signin.Who) Principal {
+	return Principal{UserID: w.UserID, OrgID: w.OrgID, Role: workflows.Role(w.Role)}
 }
 
 // forConsole is err as the console shows it: not found, a refusal in the

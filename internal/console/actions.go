@@ -109,35 +109,42 @@ const quoteValidDays = 14
 // act runs one of the deal page's forms: build makes the update's input
 // from the form, or says which field is wrong.
 func (c *Console) act(update string, build func(ec echo.Context, st workflows.DealState) (func(workflows.Actor) any, *fieldError)) echo.HandlerFunc {
+	return c.onDeal(func(ec echo.Context, w signin.Who, st workflows.DealState) error {
+		input, bad := build(ec, st)
+		if bad != nil {
+			return bad
+		}
+		_, err := c.d.Acting.Act(ec.Request().Context(), w, st.DealID, update, input)
+		return err
+	})
+}
+
+// pay starts the payment the form names.
+func (c *Console) pay(ec echo.Context, w signin.Who, st workflows.DealState) error {
+	_, err := c.d.Acting.Pay(ec.Request().Context(), w, st.DealID, ec.Param("step"))
+	return err
+}
+
+// onDeal runs an action on the deal of the request's path, as its viewer
+// sees it, and shows the deal again: after it, or with why a field or the
+// action was refused.
+func (c *Console) onDeal(action func(ec echo.Context, w signin.Who, st workflows.DealState) error) echo.HandlerFunc {
 	return func(ec echo.Context) error {
 		w := who(ec)
-		ctx := ec.Request().Context()
-		st, err := c.d.Deal(ctx, viewerOf(w), ec.Param("id"))
+		st, err := c.d.Deal(ec.Request().Context(), viewerOf(w), ec.Param("id"))
 		if err != nil {
 			return err
 		}
-		input, bad := build(ec, st)
-		if bad != nil {
+		err = action(ec, w, st)
+		var bad *fieldError
+		switch {
+		case errors.As(err, &bad):
 			return c.showDeal(ec, http.StatusUnprocessableEntity, st, bad.msg, bad.field)
-		}
-		if _, err := c.d.Acting.Act(ctx, w, st.DealID, update, input); err != nil {
+		case err != nil:
 			return c.refused(ec, st, err)
 		}
 		return ec.Redirect(http.StatusSeeOther, Root+"/deals/"+st.DealID)
 	}
-}
-
-func (c *Console) pay(ec echo.Context) error {
-	w := who(ec)
-	ctx := ec.Request().Context()
-	st, err := c.d.Deal(ctx, viewerOf(w), ec.Param("id"))
-	if err != nil {
-		return err
-	}
-	if _, err := c.d.Acting.Pay(ctx, w, st.DealID, ec.Param("step")); err != nil {
-		return c.refused(ec, st, err)
-	}
-	return ec.Redirect(http.StatusSeeOther, Root+"/deals/"+st.DealID)
 }
 
 // refused shows the deal page again with why the action was refused.
@@ -154,6 +161,8 @@ func (c *Console) refused(ec echo.Context, st workflows.DealState, err error) er
 
 // fieldError is a form field the console cannot read.
 type fieldError struct{ field, msg string }
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
 
 func quoteForm(ec echo.Context, st workflows.DealState) (func(workflows.Actor) any, *fieldError) {
 	w := who(ec)

@@ -111,7 +111,7 @@ func (c *Console) Register(e *echo.Echo) {
 	in.POST("/deals/:id/quote", c.act(workflows.UpdateSubmitQuote, quoteForm))
 	in.POST("/deals/:id/quotes/:qid/accept", c.act(workflows.UpdateAcceptQuote, acceptForm))
 	in.POST("/deals/:id/sign", c.act(workflows.UpdateSignContract, signForm))
-	in.POST("/deals/:id/pay/:step", c.pay)
+	in.POST("/deals/:id/pay/:step", c.onDeal(c.pay))
 	in.POST("/deals/:id/ready", c.act(workflows.UpdateMarkReady, noteForm))
 	in.POST("/deals/:id/shipment", c.act(workflows.UpdateAddShipment, shipmentForm))
 	in.POST("/deals/:id/accept", c.act(workflows.UpdateAcceptDelivery, noteForm))

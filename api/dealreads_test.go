@@ -103,3 +103,36 @@ func TestCreateAnswersWithTheStateTheWorkflowHolds(t *testing.T) {
 		t.Errorf("the deal opened at %s", created.Timeline[0].At)
 	}
 }
+
+// A read answers from a view the API kept of the deal only while the
+// deal's version in the read model is the one the view was made from, and
+// only to the viewer it was made for: another party reads its own view,
+// a party not on the deal reads 404 however often the deal was read, and
+// a change written by another process (here straight into PostgreSQL, as
+// a worker's bookkeeping or another API replica writes) shows on the
+// next read.
+func TestKeptViewsAreEachViewersOwnAndNeverOutlastAChange(t *testing.T) {
+	p := newPlatform(t)
+	id := p.newDeal(false, "supplier", "supplier2")
+	p.must(http.StatusOK, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody()))
+	for range 3 {
+		if st := p.deal("buyer", id); len(st.Quotes) != 1 {
+			t.Fatalf("the buyer reads %d quotes, want 1", len(st.Quotes))
+		}
+		if st := p.deal("supplier2", id); len(st.Quotes) != 0 || len(st.Invitations) != 1 {
+			t.Fatalf("the other invited supplier reads %d quotes and %d invitations, want only its own (0, 1)", len(st.Quotes), len(st.Invitations))
+		}
+		for _, who := range []string{"supplier3", "buyer2", "mediator"} {
+			p.must(http.StatusNotFound, p.do(who, "GET", p.path(id, ""), nil))
+		}
+	}
+	if _, err := p.pool.Exec(context.Background(),
+		`UPDATE deals SET state = jsonb_set(state, '{inquiry,destination}', '"Rotterdam"'), version = version + 1 WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"buyer", "supplier", "supplier2"} {
+		if st := p.deal(who, id); st.Inquiry.Destination != "Rotterdam" {
+			t.Fatalf("after another process's write the %s reads the destination %q", who, st.Inquiry.Destination)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -363,12 +364,52 @@ func (s *Server) writeBooks(ctx context.Context, dealID string, b *activities.Bo
 // booksWriteTimeout bounds the write of an action's round of bookkeeping.
 const booksWriteTimeout = 10 * time.Second
 
+// getDeal answers with the deal as the caller sees it: the view it kept
+// of the deal at its current version when it has one (dealViews), or the
+// view made now and kept.
 func (s *Server) getDeal(c echo.Context) error {
-	st, err := s.visibleDeal(c)
+	ctx, id, viewer := c.Request().Context(), c.Param("id"), viewerOf(principal(c))
+	if !validDealID(id) {
+		return errNotFound
+	}
+	version, whole, err := s.reads.Version(ctx, id)
+	if err != nil && !errors.Is(err, readmodel.ErrNotFound) {
+		return err
+	}
+	if err != nil || !whole {
+		// Not projected yet, or kept from before whole states: asked of
+		// its workflow, never kept.
+		st, err := s.freshDealFor(ctx, viewer, id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, st)
+	}
+	key := viewKey{deal: id, viewer: viewer}
+	if body, visible, ok := s.views.get(key, version); ok {
+		if !visible {
+			return errNotFound
+		}
+		return c.JSONBlob(http.StatusOK, body)
+	}
+	kept, err := s.reads.Kept(ctx, id)
+	if errors.Is(err, readmodel.ErrNotFound) {
+		return errNotFound
+	}
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, st)
+	st, err := view(viewer, kept.State)
+	if errors.Is(err, errNotFound) {
+		s.views.put(key, kept.Version, nil)
+		return err
+	}
+	body, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode deal %s: %w", id, err)
+	}
+	s.views.put(key, kept.Version, body)
+	return c.JSONBlob(http.StatusOK, body)
 }
 
 func (s *Server) getTimeline(c echo.Context) error {

@@ -40,7 +40,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // user of every role. Every response it sees is checked against
 // /openapi.json.
 type platform struct {
-	t   *testing.T
+	t   testing.TB
 	url string
 	// metricsURL is the metrics listener's, apart from the API's.
 	metricsURL string
@@ -59,7 +59,7 @@ type platform struct {
 	stopBackground func()
 }
 
-func newPlatform(t *testing.T, opts ...func(*Deps)) *platform {
+func newPlatform(t testing.TB, opts ...func(*Deps)) *platform {
 	t.Helper()
 	pool := testenv.Postgres(t)
 	tc := testenv.NewTemporal(t)
@@ -166,7 +166,7 @@ type response struct {
 	header http.Header
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)

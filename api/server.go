@@ -134,6 +134,8 @@ type Server struct {
 	prefs    *preferences.Service
 	signin   *signin.Service
 	hub      *inbox.Hub
+	// views keeps the deals getDeal served, by version.
+	views *dealViews
 	// imports holds a token for each catalog import running.
 	imports chan struct{}
 	// idempotencyLease is how long a request holds its Idempotency-Key
@@ -199,7 +201,7 @@ func NewHandlers(d Deps) Handlers {
 	if d.MaxImports <= 0 {
 		d.MaxImports = DefaultMaxImports
 	}
-	s := &Server{logger: d.Logger, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy,
+	s := &Server{views: newDealViews(dealViewsBytes), logger: d.Logger, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy,
 		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports),
 		keyRotationGrace: d.KeyRotationGrace}
 	if d.Temporal != nil {

@@ -8,9 +8,15 @@ INSERT INTO deals (id, stage, buyer_org_id, supplier_org_id, product, quantity, 
 VALUES (@id, @stage, @buyer_org_id, @supplier_org_id, @product, @quantity, @total_minor, @currency, '{}'::jsonb, @last_event_seq, @projection_round, @created_at, @updated_at)
 ON CONFLICT (id) DO UPDATE SET
     stage = EXCLUDED.stage, supplier_org_id = EXCLUDED.supplier_org_id, total_minor = EXCLUDED.total_minor,
-    last_event_seq = EXCLUDED.last_event_seq, projection_round = EXCLUDED.projection_round, updated_at = EXCLUDED.updated_at
+    last_event_seq = EXCLUDED.last_event_seq, projection_round = EXCLUDED.projection_round, updated_at = EXCLUDED.updated_at,
+    version = deals.version + 1
 WHERE (deals.last_event_seq, deals.projection_round) <= (EXCLUDED.last_event_seq, EXCLUDED.projection_round)
 RETURNING state, state_format;
+
+-- name: GetDealVersion :one
+-- The deal's version (raised by every projection written) and whether its
+-- state is kept whole: what a reader checks a view it kept against.
+SELECT version, state_format FROM deals WHERE id = $1;
 
 -- name: SetDealState :exec
 UPDATE deals SET state = @state WHERE id = @id;

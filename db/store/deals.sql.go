@@ -108,7 +108,7 @@ func (q *Queries) DealNotifications(ctx context.Context, dealID string) ([]DealN
 }
 
 const getDeal = `-- name: GetDeal :one
-SELECT id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency, state, last_event_seq, created_at, updated_at, category, state_format, projection_round FROM deals WHERE id = $1
+SELECT id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency, state, last_event_seq, created_at, updated_at, category, state_format, projection_round, version FROM deals WHERE id = $1
 `
 
 func (q *Queries) GetDeal(ctx context.Context, id string) (Deal, error) {
@@ -130,7 +130,26 @@ func (q *Queries) GetDeal(ctx context.Context, id string) (Deal, error) {
 		&i.Category,
 		&i.StateFormat,
 		&i.ProjectionRound,
+		&i.Version,
 	)
+	return i, err
+}
+
+const getDealVersion = `-- name: GetDealVersion :one
+SELECT version, state_format FROM deals WHERE id = $1
+`
+
+type GetDealVersionRow struct {
+	Version     int64 `json:"version"`
+	StateFormat int16 `json:"state_format"`
+}
+
+// The deal's version (raised by every projection written) and whether its
+// state is kept whole: what a reader checks a view it kept against.
+func (q *Queries) GetDealVersion(ctx context.Context, id string) (GetDealVersionRow, error) {
+	row := q.db.QueryRow(ctx, getDealVersion, id)
+	var i GetDealVersionRow
+	err := row.Scan(&i.Version, &i.StateFormat)
 	return i, err
 }
 
@@ -619,7 +638,8 @@ INSERT INTO deals (id, stage, buyer_org_id, supplier_org_id, product, quantity, 
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '{}'::jsonb, $9, $10, $11, $12)
 ON CONFLICT (id) DO UPDATE SET
     stage = EXCLUDED.stage, supplier_org_id = EXCLUDED.supplier_org_id, total_minor = EXCLUDED.total_minor,
-    last_event_seq = EXCLUDED.last_event_seq, projection_round = EXCLUDED.projection_round, updated_at = EXCLUDED.updated_at
+    last_event_seq = EXCLUDED.last_event_seq, projection_round = EXCLUDED.projection_round, updated_at = EXCLUDED.updated_at,
+    version = deals.version + 1
 WHERE (deals.last_event_seq, deals.projection_round) <= (EXCLUDED.last_event_seq, EXCLUDED.projection_round)
 RETURNING state, state_format
 `

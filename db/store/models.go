@@ -107,6 +107,7 @@ type Deal struct {
 	Category        *string   `json:"category"`
 	StateFormat     int16     `json:"state_format"`
 	ProjectionRound int32     `json:"projection_round"`
+	Version         int64     `json:"version"`
 }
 
 type DealEvent struct {

@@ -31,6 +31,9 @@ type Kept struct {
 	// only at their start and end: mid-deal, only their money facts,
 	// timeline and rows are current.
 	Whole bool
+	// Version is the deal's row version this is (raised by every
+	// projection written): the same version, the same deal.
+	Version int64
 }
 
 // Deal returns a deal's state as the read model keeps it: the state as
@@ -40,43 +43,105 @@ func (s *Store) Deal(ctx context.Context, id string) (workflows.DealState, error
 	return k.State, err
 }
 
-// Kept returns the deal as the read model keeps it (Deal), and whether
-// its state is kept whole.
+// The reads of a kept deal, sent together in one read-only transaction
+// that sees one snapshot: the row, its timeline and its tracking events
+// are those of one version, whatever projection commits meanwhile.
+const (
+	keptBegin    = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+	keptRow      = "SELECT state, state_format, version FROM deals WHERE id = $1"
+	keptTimeline = "SELECT at, type, actor, about, detail FROM deal_events WHERE deal_id = $1 ORDER BY seq"
+	keptTracking = "SELECT kind, tracking_number, at, status, location, description FROM tracking_events WHERE deal_id = $1 ORDER BY kind, tracking_number, seq"
+)
+
+// Kept returns the deal as the read model keeps it (Deal), whether its
+// state is kept whole, and its version: one trip to PostgreSQL.
 func (s *Store) Kept(ctx context.Context, id string) (Kept, error) {
-	q := store.New(s.pool)
-	row, err := q.GetDeal(ctx, id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Kept{}, ErrNotFound
+	var b pgx.Batch
+	b.Queue(keptBegin)
+	b.Queue(keptRow, id)
+	b.Queue(keptTimeline, id)
+	b.Queue(keptTracking, id)
+	b.Queue("COMMIT")
+	// A connection left in the transaction by a failure is not given
+	// back to the pool's idle ones (pgxpool closes it).
+	res := s.pool.SendBatch(ctx, &b)
+	k, err := readKept(res, id)
+	if cerr := res.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("read deal %s: %w", id, cerr)
 	}
-	if err != nil {
+	return k, err
+}
+
+func readKept(res pgx.BatchResults, id string) (Kept, error) {
+	if _, err := res.Exec(); err != nil {
 		return Kept{}, fmt.Errorf("read deal %s: %w", id, err)
 	}
-	var st workflows.DealState
-	if err := json.Unmarshal(row.State, &st); err != nil {
+	var (
+		raw    []byte
+		format int16
+		k      Kept
+	)
+	if err := res.QueryRow().Scan(&raw, &format, &k.Version); errors.Is(err, pgx.ErrNoRows) {
+		return Kept{}, ErrNotFound
+	} else if err != nil {
+		return Kept{}, fmt.Errorf("read deal %s: %w", id, err)
+	}
+	if err := json.Unmarshal(raw, &k.State); err != nil {
 		return Kept{}, fmt.Errorf("decode deal %s: %w", id, err)
 	}
-	evs, err := q.ListDealEvents(ctx, id)
+	k.Whole = format >= 2
+	st := &k.State
+	rows, err := res.Query()
 	if err != nil {
 		return Kept{}, fmt.Errorf("read timeline of %s: %w", id, err)
 	}
-	st.Timeline = make([]workflows.Event, 0, len(evs))
-	for _, e := range evs {
-		st.Timeline = append(st.Timeline, workflows.Event{At: e.At, Type: workflows.EventType(e.Type), Actor: e.Actor, About: e.About, Detail: e.Detail})
-	}
-	tracked, err := q.ListTrackingEvents(ctx, id)
+	st.Timeline, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (workflows.Event, error) {
+		var e workflows.Event
+		err := r.Scan(&e.At, &e.Type, &e.Actor, &e.About, &e.Detail)
+		return e, err
+	})
 	if err != nil {
-		return Kept{}, fmt.Errorf("read tracking events of %s: %w", id, err)
+		return Kept{}, fmt.Errorf("read timeline of %s: %w", id, err)
+	}
+	if st.Timeline == nil {
+		st.Timeline = []workflows.Event{}
 	}
 	shipments := map[string]*workflows.Shipment{"goods": st.Shipment}
 	if st.Sample != nil {
 		shipments["sample"] = st.Sample.Shipment
 	}
-	for _, e := range tracked {
-		if sh := shipments[e.Kind]; sh != nil && sh.TrackingNumber == e.TrackingNumber {
-			sh.Events = append(sh.Events, activities.TrackEvent{At: e.At, Status: e.Status, Location: e.Location, Description: e.Description})
-		}
+	rows, err = res.Query()
+	if err != nil {
+		return Kept{}, fmt.Errorf("read tracking events of %s: %w", id, err)
 	}
-	return Kept{State: st, Whole: row.StateFormat >= 2}, nil
+	var kind, number string
+	var e activities.TrackEvent
+	_, err = pgx.ForEachRow(rows, []any{&kind, &number, &e.At, &e.Status, &e.Location, &e.Description}, func() error {
+		if sh := shipments[kind]; sh != nil && sh.TrackingNumber == number {
+			sh.Events = append(sh.Events, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return Kept{}, fmt.Errorf("read tracking events of %s: %w", id, err)
+	}
+	if _, err := res.Exec(); err != nil {
+		return Kept{}, fmt.Errorf("read deal %s: %w", id, err)
+	}
+	return k, nil
+}
+
+// Version returns the deal's version and whether its state is kept
+// whole (Kept), or ErrNotFound: what a view kept of it is checked against.
+func (s *Store) Version(ctx context.Context, id string) (version int64, whole bool, err error) {
+	row, err := store.New(s.pool).GetDealVersion(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, ErrNotFound
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("read the version of deal %s: %w", id, err)
+	}
+	return row.Version, row.StateFormat >= 2, nil
 }
 
 // DealOfPayment names the deal that recorded a charge at the provider

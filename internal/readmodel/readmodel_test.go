@@ -67,6 +67,47 @@ func TestProjectionIsIdempotentAndNeverGoesBack(t *testing.T) {
 	}
 }
 
+// A deal's version rises with every projection written to it, and only
+// then: one that arrives after a newer one writes nothing and leaves it.
+// Kept reads the version with the state and timeline it goes with.
+func TestEveryProjectionWrittenRaisesTheDealsVersion(t *testing.T) {
+	ctx := context.Background()
+	s := New(testenv.Postgres(t))
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	older := projection(t, "d1", "b1", "s1", "QUOTING", t0, 3)
+	newer := projection(t, "d1", "b1", "s1", "CONTRACT", t0, 5)
+	for i, step := range []struct {
+		p       activities.DealProjection
+		version int64
+		stage   workflows.Stage
+		events  int
+	}{{older, 1, workflows.StageQuoting, 3}, {newer, 2, workflows.StageContract, 5}, {newer, 3, workflows.StageContract, 5}, {older, 3, workflows.StageContract, 5}} {
+		if err := s.Project(ctx, step.p); err != nil {
+			t.Fatal(err)
+		}
+		v, whole, err := s.Version(ctx, "d1")
+		if err != nil || v != step.version || !whole {
+			t.Fatalf("after projection %d: version %d (whole %v, %v), want %d", i+1, v, whole, err, step.version)
+		}
+		k, err := s.Kept(ctx, "d1")
+		if err != nil || k.Version != step.version || k.State.Stage != step.stage || len(k.State.Timeline) != step.events {
+			t.Fatalf("after projection %d: kept version %d, stage %s, %d events (%v); want %d, %s, %d",
+				i+1, k.Version, k.State.Stage, len(k.State.Timeline), err, step.version, step.stage, step.events)
+		}
+	}
+	if _, _, err := s.Version(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("version of an unknown deal: %v", err)
+	}
+	if _, err := s.Kept(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("an unknown deal kept: %v", err)
+	}
+	for range 20 { // more reads than the pool has connections: none left in a transaction
+		if k, err := s.Kept(ctx, "d1"); err != nil || k.Version != 3 {
+			t.Fatalf("after unknown deals: version %d, %v", k.Version, err)
+		}
+	}
+}
+
 func TestListsArePerViewerFilteredAndPaged(t *testing.T) {
 	ctx := context.Background()
 	s := New(testenv.Postgres(t))

@@ -1,0 +1,48 @@
+package api
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"testing"
+)
+
+// BenchmarkReadADeal reads one deal (a quote and ten counter-offers on its
+// timeline) through the API over real HTTP, 16 clients at once, as
+// `tradeloop bench -latency` does at 16: on a machine the load, the API
+// and PostgreSQL share, ns/op is the whole machine's time per read, which
+// bounds a read's latency at 16 clients from below.
+func BenchmarkReadADeal(b *testing.B) {
+	p := newPlatform(b, func(d *Deps) {
+		d.RateLimit, d.RateBurst, d.ClientRateLimit, d.ClientRateBurst = 1e9, 1e9, 1e9, 1e9
+	})
+	id := p.newDeal(false, "supplier")
+	p.must(http.StatusOK, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody()))
+	for i := range 10 {
+		p.must(http.StatusOK, p.do("buyer", "POST", p.path(id, "/counter-offers"), map[string]any{
+			"supplier_id": p.orgs["supplier"].String(), "target_unit_price": 380 - i, "message": fmt.Sprintf("offer %d", i),
+		}))
+	}
+	url, key := p.url+p.path(id, ""), "Bearer "+p.keys["buyer"]
+	b.SetParallelism(16 / runtime.GOMAXPROCS(0))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := &http.Client{}
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodGet, url, nil)
+			req.Header.Set("Authorization", key)
+			resp, err := c.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+}

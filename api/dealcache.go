@@ -94,4 +94,6 @@ func (v *dealViews) put(key viewKey, version int64, body []byte) {
 
 // size is what a kept view counts against maxBytes: its body, its key and
 // what keeping it costs besides.
-func (kv *keptView) size() int { return len(kv.body) + len(kv.key.deal) + len(kv.key.viewer.OrgID) + len(kv.key.viewer.UserID) + 160 }
+func (kv *keptView) size() int {
+	return len(kv.body) + len(kv.key.deal) + len(kv.key.viewer.OrgID) + len(kv.key.viewer.UserID) + 160
+}

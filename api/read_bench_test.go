@@ -5,7 +5,10 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 )
 
 // BenchmarkReadADeal reads one deal (a quote and ten counter-offers on its
@@ -26,10 +29,19 @@ func BenchmarkReadADeal(b *testing.B) {
 	}
 	url, key := p.url+p.path(id, ""), "Bearer "+p.keys["buyer"]
 	b.SetParallelism(16 / runtime.GOMAXPROCS(0))
+	var mu sync.Mutex
+	var took []time.Duration
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		c := &http.Client{}
+		var mine []time.Duration
+		defer func() {
+			mu.Lock()
+			took = append(took, mine...)
+			mu.Unlock()
+		}()
 		for pb.Next() {
+			start := time.Now()
 			req, _ := http.NewRequest(http.MethodGet, url, nil)
 			req.Header.Set("Authorization", key)
 			resp, err := c.Do(req)
@@ -43,6 +55,13 @@ func BenchmarkReadADeal(b *testing.B) {
 				b.Errorf("status %d", resp.StatusCode)
 				return
 			}
+			mine = append(mine, time.Since(start))
 		}
 	})
+	b.StopTimer()
+	slices.Sort(took)
+	if len(took) > 0 {
+		b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
+	}
 }

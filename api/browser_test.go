@@ -134,7 +134,10 @@ func (b tab) fits(page string) {
 		b.t.Fatalf("%s: %v", page, err)
 	}
 	if w[0] > w[1] {
-		b.t.Errorf("%s is %d px wide in a %d px window (%s)", page, w[0], w[1], b.name)
+		wide, _ := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('body *')]
+			.filter(e => e.getBoundingClientRect().right > window.innerWidth && ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth))
+			.slice(0, 3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '') + ': ' + (e.textContent || '').trim().slice(0, 40))`))
+		b.t.Errorf("%s is %d px wide in a %d px window (%s); too wide: %q", page, w[0], w[1], b.name, wide)
 	}
 }
 
@@ -360,4 +363,102 @@ func TestAWholeDealByClicking(t *testing.T) {
 	if st.Stage != workflows.StageCompleted || st.Escrow.Released != 780_000 || st.Escrow.Commission == 0 {
 		t.Errorf("the deal through the API: %s, escrow %+v", st.Stage, st.Escrow)
 	}
+}
+
+// A dispute by clicking, with the deal delivered through the API: the
+// buyer opens it with its evidence (without a reason it is refused at the
+// field), the supplier answers from a phone and proposes a settlement (an
+// amount above what the escrow holds is refused), the buyer sends it to a
+// mediator, who finds it two clicks from its home, reads both sides,
+// chooses a split, sees it in money before deciding, and decides; the
+// money moves as decided.
+func TestADisputeDecidedByClicking(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("buyer", "supplier", "mediator")
+	id := p.delivered("GOODS-7")
+	deal := p.url + "/app/deals/" + id
+	buyer := tab{t: t, ctx: browser(t, 1280, 900), name: "buyer"}
+	supplier := tab{t: t, ctx: browser(t, 360, 740), name: "supplier"}
+	mediator := tab{t: t, ctx: browser(t, 1280, 900), name: "mediator"}
+	buyer.signIn(p.url, "buyer")
+	supplier.signIn(p.url, "supplier")
+	mediator.signIn(p.url, "mediator")
+
+	buyer.do(chromedp.Navigate(deal), chromedp.WaitVisible(chromedp.ID("open-dispute")))
+	buyer.accessible("the dispute form")
+	buyer.submit("#open-dispute")
+	if msg := buyer.text("#reason-error"); !strings.Contains(msg, "required") {
+		t.Errorf("a dispute without a reason: %q", msg)
+	}
+	buyer.do(
+		chromedp.SendKeys(chromedp.ID("reason"), "wrong colour: navy, not black"),
+		chromedp.SendKeys(chromedp.ID("remedy"), "a partial refund"),
+		chromedp.SendKeys(chromedp.ID("evidence"), "https://files.example.com/photo-1.jpg\nstitching loose on 40 of 200 checked"),
+	)
+	buyer.submit("#open-dispute")
+	if got := buyer.text("dd.stage"); got != "in dispute" {
+		t.Fatalf("after opening the dispute: %q", got)
+	}
+	if n, _ := chromedp.Run(buyer.ctx, chromedp.Evaluate[int](`document.querySelectorAll('ul.evidence li').length`)); n != 2 {
+		t.Errorf("%d pieces of evidence shown, want 2", n)
+	}
+
+	supplier.do(chromedp.Navigate(deal), chromedp.WaitVisible(chromedp.ID("message")))
+	supplier.accessible("the dispute's answer")
+	supplier.fits("the dispute's answer")
+	supplier.do(chromedp.SendKeys(chromedp.ID("message"), "the colour is the sample's"))
+	supplier.submit("#answer-dispute")
+	supplier.do(chromedp.SendKeys(chromedp.ID("release_amount"), "9,000"))
+	supplier.submit("#propose")
+	if msg := supplier.text("#release_amount-error"); !strings.Contains(msg, "from 0 to USD 7,800.00") {
+		t.Errorf("a settlement above the escrow: %q", msg)
+	}
+	supplier.do(chromedp.Clear(chromedp.ID("release_amount")), chromedp.SendKeys(chromedp.ID("release_amount"), "6,000"))
+	supplier.submit("#propose")
+	if got := supplier.text("table.proposals tbody tr td:nth-child(2)") + " / " + supplier.text("table.proposals tbody tr td:nth-child(3)"); got != "USD 6,000.00 / USD 1,800.00" {
+		t.Errorf("the supplier's proposal reads %q", got)
+	}
+
+	buyer.do(chromedp.Navigate(deal), chromedp.WaitVisible(chromedp.CSS("button.accept-proposal")))
+	buyer.submit("#escalate")
+	if got := buyer.text("dd.stage"); got != "with a mediator" {
+		t.Fatalf("after escalating: %q", got)
+	}
+
+	// Two clicks from the mediator's home: its list, then the case.
+	mediator.submit(`nav a[href="/app/mediation"]`)
+	mediator.submit(`main a[href="/app/deals/` + id + `"]`)
+	mediator.accessible("the mediator's case")
+	for css, want := range map[string]string{"#dispute dd.text": "wrong colour: navy, not black", "#dispute dd.held": "USD 7,800.00"} {
+		if got := mediator.text(css); got != want {
+			t.Errorf("the mediator reads %s as %q, want %q", css, got, want)
+		}
+	}
+	if got := mediator.text("#dispute"); !strings.Contains(got, "the colour is the sample's") || !strings.Contains(got, "stitching loose") {
+		t.Errorf("the mediator's case lacks the answer or the evidence: %q", got)
+	}
+	mediator.do(chromedp.Click(chromedp.ID("outcome-split")), chromedp.SendKeys(chromedp.ID("release_amount"), "7,800"))
+	mediator.submit("#review-decision")
+	if msg := mediator.text("#release_amount-error"); !strings.Contains(msg, "less than the USD 7,800.00 held") {
+		t.Errorf("a split of everything: %q", msg)
+	}
+	mediator.do(chromedp.Clear(chromedp.ID("release_amount")), chromedp.SendKeys(chromedp.ID("release_amount"), "5,000"))
+	mediator.submit("#review-decision")
+	if got := mediator.text("p.review"); !strings.Contains(got, "USD 5,000.00 go to the supplier") || !strings.Contains(got, "USD 2,800.00 back to the buyer") {
+		t.Errorf("the decision reviewed: %q", got)
+	}
+	mediator.accessible("the decision's review")
+	mediator.submit("#confirm-decision")
+	if got := mediator.text("dd.stage"); got != "resolved" {
+		t.Fatalf("after the decision: %q", got)
+	}
+	buyer.stage(p.url, id, "resolved")
+	if got := buyer.text("p.decision"); !strings.Contains(got, "USD 5,000.00 released to the supplier") {
+		t.Errorf("the buyer reads the decision as %q", got)
+	}
+	final := p.waitFor("finance", id, func(s workflows.DealState) bool { return s.Resolution != nil && s.Resolution.Done })
+	if want := (workflows.Escrow{Released: 500_000, Commission: 10_000, Refunded: 280_000}); final.Escrow != want {
+		t.Fatalf("escrow %+v, want %+v", final.Escrow, want)
+	}
+	p.balance("escrow:"+id, "USD", 0)
 }

@@ -230,3 +230,58 @@ func TestConsoleActionsAreRefusedAsTheAPIRefusesThem(t *testing.T) {
 		t.Fatalf("the invited supplier's quote: %d %.300s", res.status, res.body)
 	}
 }
+
+// The dispute's forms are held to the API's rules: a reason too long, a
+// piece of evidence with a control character or more pieces than a
+// dispute takes are refused next to their field and open nothing; only a
+// mediator decides, and only on a dispute sent to mediation.
+func TestConsoleDisputeFormsKeepTheAPIsRules(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("buyer", "supplier", "mediator")
+	id := p.delivered("GOODS-3")
+	buyer := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	csrf := buyer.signIn("buyer")
+	many := strings.Repeat("photo\n", 1000)
+	for name, form := range map[string]url.Values{
+		"a reason of 10,000 characters": {"reason": {strings.Repeat("x", 10_000)}},
+		"evidence with a NUL":           {"reason": {"wrong colour"}, "evidence": {"photo\x00.jpg"}},
+		"1,000 pieces of evidence":      {"reason": {"wrong colour"}, "evidence": {many}},
+	} {
+		form.Set("csrf", csrf)
+		res := buyer.do("POST", "/app/deals/"+id+"/dispute", form)
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, `aria-invalid="true"`) || !strings.Contains(res.body, "Not done: ") {
+			t.Errorf("%s: %d, refused at its field: %v: %.300s", name, res.status, strings.Contains(res.body, `aria-invalid="true"`), res.body)
+		}
+	}
+	if st := p.deal("buyer", id); st.Stage != workflows.StageInspection || st.Dispute != nil {
+		t.Fatalf("refused forms opened a dispute: %s", st.Stage)
+	}
+	mediator := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	token := mediator.signIn("mediator")
+	decide := url.Values{"outcome": {"refund"}, "confirm": {"1"}}
+	decide.Set("csrf", token)
+	if res := mediator.do("POST", "/app/deals/"+id+"/decision", decide); res.status != http.StatusNotFound {
+		t.Errorf("a decision on a deal not in mediation: %d", res.status)
+	}
+	decide.Set("csrf", csrf)
+	if res := buyer.do("POST", "/app/deals/"+id+"/decision", decide); res.status != http.StatusForbidden {
+		t.Errorf("a buyer deciding: %d", res.status)
+	}
+	if res := buyer.do("POST", "/app/deals/"+id+"/dispute", url.Values{"csrf": {csrf}, "reason": {"wrong colour"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("a dispute with a reason: %d %.300s", res.status, res.body)
+	}
+	p.must(http.StatusOK, p.do("buyer", "POST", p.path(id, "/dispute/escalate"), nil))
+	decide.Set("csrf", token)
+	decide.Set("outcome", "split")
+	decide.Set("release_amount", "7,800")
+	if res := mediator.do("POST", "/app/deals/"+id+"/decision", decide); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "release_amount-error") {
+		t.Errorf("a split of everything held, confirmed without review: %d", res.status)
+	}
+	decide.Set("outcome", "refund")
+	if res := mediator.do("POST", "/app/deals/"+id+"/decision", decide); res.status != http.StatusSeeOther {
+		t.Fatalf("the mediator's refund: %d %.300s", res.status, res.body)
+	}
+	if st := p.deal("buyer", id); st.Stage != workflows.StageResolved || st.Dispute.Decision == nil || st.Dispute.Decision.Outcome != workflows.OutcomeRefund {
+		t.Fatalf("after the decision: %s", st.Stage)
+	}
+}

@@ -860,51 +860,62 @@ func (s *Server) decide(c echo.Context) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	if err := checkBounds(workflows.MediatorDecision{Note: r.Note}); err != nil {
-		return err
-	}
-	st, err := s.freshDeal(c)
+	st, err := s.Decide(c.Request().Context(), principal(c), c.Param("id"), r)
 	if err != nil {
 		return err
 	}
-	if d := st.Dispute; d != nil && d.Decision != nil && d.Decision.MediatorID == principal(c).UserID.String() {
+	return c.JSON(http.StatusOK, st)
+}
+
+// Decide sends mediator p's decision r on the dispute of deal id and
+// answers with the deal as p then sees it, once the workflow has taken
+// the decision (or after 10 s, as it then stands). A repeat of p's own
+// decision answers as the first did.
+func (s *Server) Decide(ctx context.Context, p Principal, id string, r DecisionRequest) (workflows.DealState, error) {
+	if err := checkBounds(workflows.MediatorDecision{Note: r.Note}); err != nil {
+		return workflows.DealState{}, err
+	}
+	st, err := s.freshDealFor(ctx, viewerOf(p), id)
+	if err != nil {
+		return workflows.DealState{}, err
+	}
+	if d := st.Dispute; d != nil && d.Decision != nil && d.Decision.MediatorID == p.UserID.String() {
 		// This mediator's decision is taken: a repeat of it (its first
 		// answer was lost) gets the deal as it now stands.
 		if d.Decision.Outcome == r.Outcome && (r.Outcome != workflows.OutcomeSplit || d.Decision.ReleaseAmount == r.ReleaseAmount) {
-			return c.JSON(http.StatusOK, st)
+			return st, nil
 		}
-		return apiErr(http.StatusConflict, workflows.RejectWrongStage, "you decided this dispute already (%s)", d.Decision.Outcome)
+		return workflows.DealState{}, apiErr(http.StatusConflict, workflows.RejectWrongStage, "you decided this dispute already (%s)", d.Decision.Outcome)
 	}
 	if st.Stage != workflows.StageMediation {
-		return apiErr(http.StatusConflict, workflows.RejectWrongStage, "the deal is %s, not in mediation", st.Stage)
+		return workflows.DealState{}, apiErr(http.StatusConflict, workflows.RejectWrongStage, "the deal is %s, not in mediation", st.Stage)
 	}
 	held := st.GoodsHeld()
 	switch {
 	case r.Outcome == workflows.OutcomeRefund || r.Outcome == workflows.OutcomeRelease:
 	case r.Outcome == workflows.OutcomeSplit && r.ReleaseAmount > 0 && r.ReleaseAmount < held:
 	case r.Outcome == workflows.OutcomeSplit:
-		return invalid("release_amount", "a split releases more than 0 and less than the %d held", held)
+		return workflows.DealState{}, invalid("release_amount", "a split releases more than 0 and less than the %d held", held)
 	default:
-		return invalid("outcome", "must be refund, release or split")
+		return workflows.DealState{}, invalid("outcome", "must be refund, release or split")
 	}
-	ctx := c.Request().Context()
-	dec := workflows.MediatorDecision{Actor: principal(c).Actor(), Outcome: r.Outcome, ReleaseAmount: r.ReleaseAmount, Note: r.Note}
+	dec := workflows.MediatorDecision{Actor: p.Actor(), Outcome: r.Outcome, ReleaseAmount: r.ReleaseAmount, Note: r.Note}
 	if err := s.deals.Signal(ctx, st.DealID, workflows.SignalMediatorDecision, dec); err != nil {
-		return err
+		return workflows.DealState{}, err
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		st, err = s.deals.State(ctx, st.DealID)
 		if err != nil {
-			return err
+			return workflows.DealState{}, err
 		}
 		if (st.Dispute != nil && st.Dispute.Decision != nil) || time.Now().After(deadline) {
-			v, err := viewOf(c, st)
-			if err != nil {
-				return err
-			}
-			return c.JSON(http.StatusOK, v)
+			return view(viewerOf(p), st)
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return workflows.DealState{}, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }

@@ -148,20 +148,31 @@ func (p *platform) balance(account, currency string, want int64) {
 }
 
 // A disputed deal decided by the mediator with a split.
-func TestDisputeDecidedByMediatorOverHTTP(t *testing.T) {
-	p := newPlatform(t)
+// delivered is a deal of the buyer's, quoted by the supplier (2,000 at
+// USD 3.90: USD 7,800.00 held in escrow once paid) and invited with
+// supplier2, taken through the API to its goods delivered under tracking
+// number tracking, waiting for the buyer's inspection.
+func (p *platform) delivered(tracking string) string {
+	p.t.Helper()
 	id := p.newDeal(false, "supplier", "supplier2")
 	var st workflows.DealState
-	p.must(200, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody())).json(t, &st)
-	p.must(200, p.do("buyer", "POST", p.path(id, "/quotes/"+st.Quotes[0].ID+"/accept"), nil)).json(t, &st)
+	p.must(200, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody())).json(p.t, &st)
+	p.must(200, p.do("buyer", "POST", p.path(id, "/quotes/"+st.Quotes[0].ID+"/accept"), nil)).json(p.t, &st)
 	p.must(200, p.do("buyer", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
 	p.must(200, p.do("supplier", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
 	p.must(200, p.do("buyer", "POST", p.path(id, "/payments/deposit"), nil))
 	p.must(200, p.do("supplier", "POST", p.path(id, "/ready"), nil))
 	p.must(200, p.do("buyer", "POST", p.path(id, "/payments/balance"), nil))
-	p.mem.Script("GOODS-2", activities.TrackDelivered)
-	p.must(200, p.do("supplier", "POST", p.path(id, "/shipment"), map[string]string{"carrier": "dhl", "tracking_number": "GOODS-2"}))
+	p.mem.Script(tracking, activities.TrackDelivered)
+	p.must(200, p.do("supplier", "POST", p.path(id, "/shipment"), map[string]string{"carrier": "dhl", "tracking_number": tracking}))
 	p.waitFor("buyer", id, func(s workflows.DealState) bool { return s.Stage == workflows.StageInspection })
+	return id
+}
+
+func TestDisputeDecidedByMediatorOverHTTP(t *testing.T) {
+	p := newPlatform(t)
+	id := p.delivered("GOODS-2")
+	var st workflows.DealState
 
 	// Before the dispute the mediator cannot see the deal at all.
 	p.must(404, p.do("mediator", "GET", p.path(id, ""), nil))

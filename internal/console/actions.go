@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -50,6 +51,18 @@ type Acting struct {
 	// Create sends who's inquiry and answers with the new deal, or a
 	// *Refused.
 	Create func(ctx context.Context, who signin.Who, in Inquiry) (workflows.DealState, error)
+	// Decide sends mediator who's decision on the deal's dispute, with the
+	// same answers as Act.
+	Decide func(ctx context.Context, who signin.Who, id string, d Decision) (workflows.DealState, error)
+}
+
+// Decision is a mediator's ruling: Outcome is workflows.OutcomeRefund,
+// OutcomeRelease or OutcomeSplit; ReleaseAmount (minor units) goes to the
+// supplier in a split, the rest held back to the buyer.
+type Decision struct {
+	Outcome       string
+	ReleaseAmount int64
+	Note          string
 }
 
 // Inquiry is what a buyer asks for: the platform chooses the suppliers of
@@ -66,6 +79,10 @@ type Inquiry struct {
 // decides, and refuses what the page offered too early or too late.
 type actions struct {
 	Quote, Accept, Sign, Ready, Ship, AcceptGoods bool
+	// A dispute: the buyer opens it, the supplier answers it, either
+	// proposes a settlement (and accepts the other's, on its line) or
+	// sends it to a mediator, who decides.
+	Dispute, Answer, Propose, Escalate, Decide bool
 	// Pay is the payment step the buyer owes now ("" for none).
 	Pay string
 }
@@ -73,6 +90,7 @@ type actions struct {
 func actionsFor(w signin.Who, st workflows.DealState) actions {
 	buyer, supplier := w.Role == string(workflows.RoleBuyer), w.Role == string(workflows.RoleSupplier)
 	var a actions
+	party := buyer || supplier && st.SupplierID == w.OrgID.String()
 	switch st.Stage {
 	case workflows.StageQuoting:
 		a.Accept = buyer && len(st.Quotes) > 0
@@ -96,8 +114,15 @@ func actionsFor(w signin.Who, st workflows.DealState) actions {
 		a.Ready = supplier
 	case workflows.StageShipping:
 		a.Ship = supplier && st.Shipment == nil
+		a.Dispute = buyer && st.Shipment != nil
 	case workflows.StageInspection:
-		a.AcceptGoods = buyer
+		a.AcceptGoods, a.Dispute = buyer, buyer
+	case workflows.StageDispute:
+		a.Answer = supplier && st.Dispute != nil && st.Dispute.Status == workflows.DisputeOpen
+		a.Propose, a.Escalate = party, party
+	case workflows.StageMediation:
+		a.Propose = party
+		a.Decide = w.Role == string(workflows.RoleMediator)
 	}
 	return a
 }
@@ -137,7 +162,10 @@ func (c *Console) onDeal(action func(ec echo.Context, w signin.Who, st workflows
 		}
 		err = action(ec, w, st)
 		var bad *fieldError
+		var review *reviewDecision
 		switch {
+		case errors.As(err, &review):
+			return c.showDealWith(ec, http.StatusOK, st, func(d *dealData) { d.Review = &review.decisionReview })
 		case errors.As(err, &bad):
 			return c.showDeal(ec, http.StatusUnprocessableEntity, st, bad.msg, bad.field)
 		case err != nil:
@@ -156,7 +184,13 @@ func (c *Console) refused(ec echo.Context, st workflows.DealState, err error) er
 	if now, err := c.d.Deal(ec.Request().Context(), viewerOf(who(ec)), st.DealID); err == nil {
 		st = now
 	}
-	return c.showDeal(ec, r.Status, st, say(who(ec), "console.act.refused", r.Message), "")
+	// Next to its field when the page has that field, above the page
+	// otherwise.
+	field := r.Field
+	if !slices.Contains(dealFormFields, field) {
+		field = ""
+	}
+	return c.showDeal(ec, r.Status, st, say(who(ec), "console.act.refused", r.Message), field)
 }
 
 // fieldError is a form field the console cannot read.
@@ -210,6 +244,106 @@ func shipmentForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor)
 	}, nil
 }
 
+func disputeForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor) any, *fieldError) {
+	reason, remedy := strings.TrimSpace(ec.FormValue("reason")), strings.TrimSpace(ec.FormValue("remedy"))
+	if reason == "" {
+		return nil, &fieldError{"reason", say(who(ec), "console.act.required", nil)}
+	}
+	// One piece of evidence a line: a link to a photo, a report, a
+	// description.
+	var evidence []string
+	for line := range strings.Lines(ec.FormValue("evidence")) {
+		if line = strings.TrimSpace(line); line != "" {
+			evidence = append(evidence, line)
+		}
+	}
+	return func(a workflows.Actor) any {
+		return workflows.DisputeInput{Actor: a, Reason: reason, Remedy: remedy, Evidence: evidence}
+	}, nil
+}
+
+func answerForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor) any, *fieldError) {
+	msg := strings.TrimSpace(ec.FormValue("message"))
+	if msg == "" {
+		return nil, &fieldError{"message", say(who(ec), "console.act.required", nil)}
+	}
+	return func(a workflows.Actor) any { return workflows.ActorInput{Actor: a, Note: msg} }, nil
+}
+
+func proposalForm(ec echo.Context, st workflows.DealState) (func(workflows.Actor) any, *fieldError) {
+	release, bad := releaseAmount(ec, st)
+	if bad != nil {
+		return nil, bad
+	}
+	note := ec.FormValue("note")
+	return func(a workflows.Actor) any {
+		return workflows.ProposalInput{Actor: a, ReleaseAmount: release, Note: note}
+	}, nil
+}
+
+// releaseAmount is the form's release_amount: what goes to the supplier,
+// between nothing and all the escrow holds for the goods.
+func releaseAmount(ec echo.Context, st workflows.DealState) (int64, *fieldError) {
+	held := st.GoodsHeld()
+	amount, err := money.Parse(ec.FormValue("release_amount"), st.Currency)
+	if err != nil || amount < 0 || amount > held {
+		return 0, &fieldError{"release_amount", say(who(ec), "console.dispute.release.bad", money.Format(held, st.Currency))}
+	}
+	return amount, nil
+}
+
+func acceptProposalForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor) any, *fieldError) {
+	id := ec.Param("pid")
+	return func(a workflows.Actor) any { return workflows.AcceptProposalInput{Actor: a, ProposalID: id} }, nil
+}
+
+// decisionReview is a mediator's decision shown in money before it is
+// sent: what goes to the supplier and what back to the buyer.
+type decisionReview struct {
+	Decision
+	Release, Refund int64
+	// Words say it in the mediator's language.
+	Words string
+}
+
+// decide reviews the mediator's decision (the form's first send), then
+// sends it (the review's confirmation).
+func (c *Console) decide(ec echo.Context, w signin.Who, st workflows.DealState) error {
+	d := Decision{Outcome: ec.FormValue("outcome"), Note: ec.FormValue("note")}
+	held := st.GoodsHeld()
+	review := decisionReview{Decision: d}
+	switch d.Outcome {
+	case workflows.OutcomeRefund:
+		review.Refund = held
+	case workflows.OutcomeRelease:
+		review.Release = held
+	case workflows.OutcomeSplit:
+		amount, bad := releaseAmount(ec, st)
+		if bad == nil && (amount == 0 || amount == held) {
+			bad = &fieldError{"release_amount", say(w, "console.dispute.split.bad", money.Format(held, st.Currency))}
+		}
+		if bad != nil {
+			return bad
+		}
+		review.ReleaseAmount, review.Release, review.Refund = amount, amount, held-amount
+	default:
+		return &fieldError{"outcome", say(w, "console.dispute.outcome.bad", nil)}
+	}
+	if ec.FormValue("confirm") != "1" {
+		review.Words = say(w, "console.dispute.review", struct{ Release, Refund string }{
+			money.Format(review.Release, st.Currency), money.Format(review.Refund, st.Currency)})
+		return &reviewDecision{review}
+	}
+	_, err := c.d.Acting.Decide(ec.Request().Context(), w, st.DealID, review.Decision)
+	return err
+}
+
+// reviewDecision asks the deal page to show the decision for its
+// mediator to confirm.
+type reviewDecision struct{ decisionReview }
+
+func (*reviewDecision) Error() string { return "review the decision" }
+
 // inquiryData is the inquiry form's: what the buyer typed, and what is
 // wrong with it.
 type inquiryData struct {
@@ -217,6 +351,14 @@ type inquiryData struct {
 	Currencies []string
 	Error      string
 	Field      string
+}
+
+func (d inquiryData) formValue(name string) string { return d.Form[name] }
+func (d inquiryData) fieldError(name string) string {
+	if d.Field == name {
+		return d.Error
+	}
+	return ""
 }
 
 func (c *Console) inquiryForm(ec echo.Context) error {

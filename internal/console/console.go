@@ -90,7 +90,7 @@ func New(d Deps) *Console {
 		if base == "layout" {
 			continue
 		}
-		pages[base] = template.Must(template.New("layout.html").Funcs(template.FuncMap{"field": formField}).ParseFS(templateFiles, "templates/layout.html", n))
+		pages[base] = template.Must(template.New("layout.html").Funcs(template.FuncMap{"field": formField, "list": func(v ...string) []string { return v }}).ParseFS(templateFiles, "templates/layout.html", n))
 	}
 	return &Console{d: d, pages: pages}
 }
@@ -115,6 +115,12 @@ func (c *Console) Register(e *echo.Echo) {
 	in.POST("/deals/:id/ready", c.act(workflows.UpdateMarkReady, noteForm))
 	in.POST("/deals/:id/shipment", c.act(workflows.UpdateAddShipment, shipmentForm))
 	in.POST("/deals/:id/accept", c.act(workflows.UpdateAcceptDelivery, noteForm))
+	in.POST("/deals/:id/dispute", c.act(workflows.UpdateOpenDispute, disputeForm))
+	in.POST("/deals/:id/dispute/answer", c.act(workflows.UpdateAnswerDispute, answerForm))
+	in.POST("/deals/:id/dispute/proposals", c.act(workflows.UpdateProposeSettlement, proposalForm))
+	in.POST("/deals/:id/dispute/proposals/:pid/accept", c.act(workflows.UpdateAcceptSettlement, acceptProposalForm))
+	in.POST("/deals/:id/dispute/escalate", c.act(workflows.UpdateEscalateDispute, noteForm))
+	in.POST("/deals/:id/decision", c.onDeal(c.decide), only(string(workflows.RoleMediator)))
 	in.GET("/notifications", c.notifications)
 	in.POST("/notifications/read", c.markAllRead)
 	in.POST("/notifications/:nid/read", c.markRead)
@@ -258,13 +264,17 @@ type inputField struct {
 // catalog's phrase label.
 func formField(p page, name, label, mode string) inputField {
 	f := inputField{Name: name, Label: p.T(label), Mode: mode}
-	if d, ok := p.Data.(inquiryData); ok {
-		f.Value = d.Form[name]
-		if d.Field == name {
-			f.Error = d.Error
-		}
+	if d, ok := p.Data.(formData); ok {
+		f.Value, f.Error = d.formValue(name), d.fieldError(name)
 	}
 	return f
+}
+
+// formData is a page's data that holds a form: what was typed in each
+// field, and what is wrong with one.
+type formData interface {
+	formValue(name string) string
+	fieldError(name string) string
 }
 
 // render renders the template name with data for the request's user.

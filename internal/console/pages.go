@@ -172,12 +172,42 @@ type dealData struct {
 	Deal      workflows.DealState
 	Deadlines []deadline
 	Actions   actions
+	// Held is what the escrow holds for the goods: what a settlement or a
+	// decision divides.
+	Held int64
+	// Proposals are the dispute's settlement proposals as the viewer reads
+	// them.
+	Proposals []proposalLine
+	// Review is a mediator's decision to confirm, in money.
+	Review *decisionReview
 	// Error says why the last action was not done; Field is the form
 	// field it is about ("" for the whole action).
 	Error, Field string
 	// Form is what the viewer typed, shown again after an error.
 	Form map[string]string
 }
+
+func (d dealData) formValue(name string) string { return d.Form[name] }
+func (d dealData) fieldError(name string) string {
+	if d.Field == name {
+		return d.Error
+	}
+	return ""
+}
+
+// proposalLine is one settlement proposal: who made it, what it gives
+// each side, and whether the viewer may accept it.
+type proposalLine struct {
+	workflows.Proposal
+	ByBuyer   bool
+	Refund    int64
+	CanAccept bool
+}
+
+// dealFormFields are the deal page's form fields, shown again as typed
+// after an error.
+var dealFormFields = []string{"unit_price", "lead_time_days", "note", "carrier", "tracking_number",
+	"reason", "remedy", "evidence", "message", "release_amount", "outcome"}
 
 func (c *Console) deal(ec echo.Context) error {
 	st, err := c.d.Deal(ec.Request().Context(), viewerOf(who(ec)), ec.Param("id"))
@@ -189,17 +219,32 @@ func (c *Console) deal(ec echo.Context) error {
 
 // showDeal renders the deal page, with an action's error when there is one.
 func (c *Console) showDeal(ec echo.Context, status int, st workflows.DealState, msg, field string) error {
-	data := dealData{Deal: st, Actions: actionsFor(who(ec), st), Error: msg, Field: field, Form: map[string]string{}}
+	return c.showDealWith(ec, status, st, func(d *dealData) { d.Error, d.Field = msg, field })
+}
+
+// showDealWith renders the deal page with what set adds to it.
+func (c *Console) showDealWith(ec echo.Context, status int, st workflows.DealState, set func(*dealData)) error {
+	w := who(ec)
+	data := dealData{Deal: st, Actions: actionsFor(w, st), Held: st.GoodsHeld(), Form: map[string]string{}}
+	set(&data)
 	for name, at := range st.Deadlines {
-		words := say(who(ec), "deadline."+name, nil)
+		words := say(w, "deadline."+name, nil)
 		if words == "" {
 			words = strings.ReplaceAll(name, "_", " ")
 		}
 		data.Deadlines = append(data.Deadlines, deadline{Name: words, At: at})
 	}
 	slices.SortFunc(data.Deadlines, func(a, b deadline) int { return a.At.Compare(b.At) })
-	if msg != "" {
-		for _, f := range []string{"unit_price", "lead_time_days", "note", "carrier", "tracking_number"} {
+	if d := st.Dispute; d != nil {
+		party := st.Inquiry.BuyerOrgID == w.OrgID.String() || st.SupplierID == w.OrgID.String()
+		for _, p := range d.Proposals {
+			data.Proposals = append(data.Proposals, proposalLine{Proposal: p, ByBuyer: p.By == st.Inquiry.BuyerOrgID,
+				Refund: max(data.Held-p.ReleaseAmount, 0), CanAccept: party && p.Status == workflows.ProposalOpen && p.By != w.OrgID.String() &&
+					(st.Stage == workflows.StageDispute || st.Stage == workflows.StageMediation)})
+		}
+	}
+	if data.Error != "" || data.Review != nil {
+		for _, f := range dealFormFields {
 			data.Form[f] = ec.FormValue(f)
 		}
 	}

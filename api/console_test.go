@@ -285,3 +285,38 @@ func TestConsoleDisputeFormsKeepTheAPIsRules(t *testing.T) {
 		t.Fatalf("after the decision: %s", st.Stage)
 	}
 }
+
+// The buyer downloads the quote comparison from the deal's page as CSV,
+// Excel and PDF, with the suppliers' names and the money as people read
+// it; the supplier may not, nor another buyer, nor a format the console
+// does not make.
+func TestConsoleDownloadsTheQuoteComparison(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("buyer", "supplier", "buyer2")
+	id := p.newDeal(false, "supplier", "supplier2")
+	p.must(http.StatusOK, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody()))
+	buyer := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	buyer.signIn("buyer")
+	if page := buyer.do("GET", "/app/deals/"+id, nil); !strings.Contains(page.body, "/comparison/pdf") {
+		t.Fatalf("the buyer's deal page has no comparison downloads: %.300s", page.body)
+	}
+	for format, want := range map[string]string{"csv": "supplier org", "xlsx": "PK\x03\x04", "pdf": "%PDF-"} {
+		res := buyer.do("GET", "/app/deals/"+id+"/comparison/"+format, nil)
+		if res.status != http.StatusOK || !strings.Contains(res.body, want) {
+			t.Errorf("the comparison as %s: %d, %q not in %.200q", format, res.status, want, res.body)
+		}
+	}
+	if csv := buyer.do("GET", "/app/deals/"+id+"/comparison/csv", nil).body; !strings.Contains(csv, "USD 7,800.00") {
+		t.Errorf("the CSV has no total in money: %.400s", csv)
+	}
+	if res := buyer.do("GET", "/app/deals/"+id+"/comparison/exe", nil); res.status != http.StatusNotFound {
+		t.Errorf("an unknown format: %d", res.status)
+	}
+	for who, status := range map[string]int{"supplier": http.StatusForbidden, "buyer2": http.StatusNotFound} {
+		b := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+		b.signIn(who)
+		if res := b.do("GET", "/app/deals/"+id+"/comparison/csv", nil); res.status != status {
+			t.Errorf("%s downloading the comparison: %d, want %d", who, res.status, status)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/tradeloop/tradeloop/internal/dealview"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/sheet"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -454,4 +456,19 @@ func (s *Server) compareQuotes(c echo.Context) error {
 		return c.JSON(http.StatusOK, cmp)
 	}
 	return sendFile(c, f, "quotes-"+st.DealID, marketplace.ComparisonDocument(cmp, time.Now()))
+}
+
+// Comparison is deal id's quote comparison as a document (the one
+// compareQuotes sends as CSV, XLSX or PDF), for a viewer who may see the
+// deal, or errNotFound.
+func (s *Server) Comparison(ctx context.Context, viewer dealview.Viewer, id string) (sheet.Document, error) {
+	st, err := s.DealFor(ctx, viewer, id)
+	if err != nil {
+		return sheet.Document{}, err
+	}
+	cmp, err := s.market.CompareQuotes(ctx, st)
+	if err != nil {
+		return sheet.Document{}, err
+	}
+	return marketplace.ComparisonDocument(cmp, time.Now()), nil
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/preferences"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/internal/sheet"
 	"github.com/tradeloop/tradeloop/internal/signin"
 	"github.com/tradeloop/tradeloop/internal/tracing"
 	"github.com/tradeloop/tradeloop/internal/webhooks"
@@ -278,6 +279,10 @@ func NewHandlers(d Deps) Handlers {
 		Deal: func(ctx context.Context, v dealview.Viewer, id string) (workflows.DealState, error) {
 			st, err := s.DealFor(ctx, v, id)
 			return st, forConsole(err, d.Logger)
+		},
+		Comparison: func(ctx context.Context, v dealview.Viewer, id string) (sheet.Document, error) {
+			doc, err := s.Comparison(ctx, v, id)
+			return doc, forConsole(err, d.Logger)
 		},
 		Acting: console.Acting{
 			Act: func(ctx context.Context, w signin.Who, id, update string, build func(workflows.Actor) any) (workflows.DealState, error) {

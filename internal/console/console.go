@@ -28,6 +28,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/inbox"
 	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/internal/sheet"
 	"github.com/tradeloop/tradeloop/internal/signin"
 	"github.com/tradeloop/tradeloop/internal/texts"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -46,6 +47,9 @@ type Deps struct {
 	// Deal is the deal id as viewer sees it (the API's own rule), or
 	// ErrNotFound.
 	Deal func(ctx context.Context, viewer dealview.Viewer, id string) (workflows.DealState, error)
+	// Comparison is the quote comparison of deal id as a document (the
+	// API's), or ErrNotFound.
+	Comparison func(ctx context.Context, viewer dealview.Viewer, id string) (sheet.Document, error)
 	// Acting acts on deals.
 	Acting Acting
 	Logger *slog.Logger
@@ -108,6 +112,7 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("/inquiries/new", c.inquiryForm, only(string(workflows.RoleBuyer)))
 	in.POST("/inquiries", c.sendInquiry, only(string(workflows.RoleBuyer)))
 	in.GET("/deals/:id", c.deal)
+	in.GET("/deals/:id/comparison/:format", c.comparison, only(string(workflows.RoleBuyer)))
 	in.POST("/deals/:id/quote", c.act(workflows.UpdateSubmitQuote, quoteForm))
 	in.POST("/deals/:id/quotes/:qid/accept", c.act(workflows.UpdateAcceptQuote, acceptForm))
 	in.POST("/deals/:id/sign", c.act(workflows.UpdateSignContract, signForm))

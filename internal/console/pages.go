@@ -1,7 +1,9 @@
 package console
 
 import (
+	"bytes"
 	"cmp"
+	"fmt"
 	"errors"
 	"net/http"
 	"slices"
@@ -15,6 +17,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/identity"
 	"github.com/tradeloop/tradeloop/internal/inbox"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/internal/sheet"
 	"github.com/tradeloop/tradeloop/internal/signin"
 	"github.com/tradeloop/tradeloop/internal/texts"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -249,6 +252,28 @@ func (c *Console) showDealWith(ec echo.Context, status int, st workflows.DealSta
 		}
 	}
 	return c.render(ec, status, "deal", st.Inquiry.Product, data)
+}
+
+// comparisonFormats are the quote comparison's downloads: a spreadsheet
+// to work with, a table for Excel and a PDF to forward.
+var comparisonFormats = []sheet.Format{sheet.CSV, sheet.XLSX, sheet.PDF}
+
+// comparison sends the deal's quote comparison as a file to download.
+func (c *Console) comparison(ec echo.Context) error {
+	f := sheet.Format(ec.Param("format"))
+	if !slices.Contains(comparisonFormats, f) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	doc, err := c.d.Comparison(ec.Request().Context(), viewerOf(who(ec)), ec.Param("id"))
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := sheet.Write(&buf, f, doc); err != nil {
+		return fmt.Errorf("render the quote comparison as %s: %w", f, err)
+	}
+	ec.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="quotes-%s.%s"`, ec.Param("id"), f))
+	return ec.Blob(http.StatusOK, f.ContentType(), buf.Bytes())
 }
 
 // ---- notifications ----

@@ -3,8 +3,8 @@ package console
 import (
 	"bytes"
 	"cmp"
-	"fmt"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"

@@ -41,8 +41,14 @@ import (
 // Its version 4 (dealCarriesFacts): notifications carry their facts and no
 // words (internal/texts words them for each reader), and a round's size
 // counts the facts; earlier deals also carry the English text they carried
-// then (legacyText), whose length steered their rounds. A change to come
-// takes version 5.
+// then (legacyText), whose length steered their rounds.
+//
+// Its version 5 (dealResendsReturns): a round sends again every part of
+// the deal that a round made since the last confirmed one sent changed
+// (deal.resend), so a part that came back to its confirmed value (a stage
+// CONTRACT → SAMPLE → CONTRACT, a contract away and back) is not left at
+// the value the read model last had. Earlier deals left it there until a
+// later change to that part. A change to come takes version 6.
 const versionDeal = "deal"
 
 // dealRecordedRounds is versionDeal's version 2.
@@ -59,6 +65,9 @@ const (
 
 // dealCarriesFacts is versionDeal's version 4.
 const dealCarriesFacts workflow.Version = 4
+
+// dealResendsReturns is versionDeal's version 5.
+const dealResendsReturns workflow.Version = 5
 
 // has reports whether the deal makes the change marked by the version
 // named change: every deal with versionDeal does.
@@ -243,9 +252,16 @@ func (d *deal) bookRoundAt(now time.Time) (activities.Books, booksMark, error) {
 	if d.conf.sent < len(d.outbox) {
 		b.Notifications = slices.Clone(d.outbox[d.conf.sent:])
 	}
-	p, marks, err := d.projectionFrom(now, d.conf.projected, d.conf.marks)
+	var again map[string]bool
+	if d.features >= dealResendsReturns {
+		again = d.resend
+	}
+	p, marks, err := d.projectionFrom(now, d.conf.projected, d.conf.marks, again)
 	if err != nil {
 		return b, booksMark{}, err
+	}
+	if d.features >= dealResendsReturns {
+		d.resend = d.conf.marks.differing(marks, d.resend)
 	}
 	b.Projection = &p
 	mark := booksMark{projected: p.LastSeq, sent: len(d.outbox), marks: marks}
@@ -363,6 +379,8 @@ func (d *deal) confirm(round int, mark booksMark) {
 	d.confirmed, d.conf = round, mark
 	if d.confirmed >= d.rounds {
 		d.confirmNow, d.handedBytes = false, 0
+		// Every round made is confirmed: none between holds other values.
+		d.resend = nil
 	}
 }
 
@@ -483,12 +501,13 @@ func awaitWithin(ctx workflow.Context, wait time.Duration, summary string, cond 
 // projection is the deal's projection now, and the marks to keep once the
 // read model has it.
 func (d *deal) projection(ctx workflow.Context) (activities.DealProjection, projectionMarks, error) {
-	return d.projectionFrom(workflow.Now(ctx), d.projected, d.marks)
+	return d.projectionFrom(workflow.Now(ctx), d.projected, d.marks, nil)
 }
 
 // projectionFrom is the deal's projection of what changed since the
-// timeline's first `projected` entries and the marks.
-func (d *deal) projectionFrom(now time.Time, projected int, marks projectionMarks) (activities.DealProjection, projectionMarks, error) {
+// timeline's first `projected` entries and the marks, and of the parts
+// again names whatever their value.
+func (d *deal) projectionFrom(now time.Time, projected int, marks projectionMarks, again map[string]bool) (activities.DealProjection, projectionMarks, error) {
 	upto := len(d.state.Timeline)
 	p := activities.DealProjection{
 		DealID: d.in.DealID, Stage: string(d.state.Stage), BuyerOrgID: d.in.Inquiry.BuyerOrgID,
@@ -500,7 +519,7 @@ func (d *deal) projectionFrom(now time.Time, projected int, marks projectionMark
 		e := d.state.Timeline[i]
 		p.Events = append(p.Events, activities.ProjectedEvent{Seq: i + 1, At: e.At, Type: string(e.Type), Actor: e.Actor, About: e.About, Detail: e.Detail})
 	}
-	details, sections, marks := marks.changes(&d.state)
+	details, sections, marks := marks.changes(&d.state, again)
 	if !details.Empty() {
 		// encoding/json writes a struct the same way every time.
 		raw, err := json.Marshal(details) //workflowcheck:ignore
@@ -710,7 +729,7 @@ func (d *deal) resumeInput() DealInput {
 
 // dealFeatures is the deal's versionDeal, asked before any other version.
 func dealFeatures(ctx workflow.Context) workflow.Version {
-	return workflow.GetVersion(ctx, versionDeal, workflow.DefaultVersion, dealCarriesFacts)
+	return workflow.GetVersion(ctx, versionDeal, workflow.DefaultVersion, dealResendsReturns)
 }
 
 // resumeDeal takes a deal over from its previous run.

@@ -128,6 +128,12 @@ type deal struct {
 	confirmNow  bool
 	handoffs    int
 	handedBytes int
+	// resend names the parts of the deal (rows and sections, by their
+	// marks' keys) that a round made since the last confirmed one sent
+	// with a value other than the confirmed one: the rounds after it send
+	// them again, even when they are back at the confirmed value, since
+	// the read model may hold a round between (dealResendsReturns).
+	resend map[string]bool
 	// quickRunning counts the ledger postings running as local
 	// activities (quick.go).
 	quickRunning int

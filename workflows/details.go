@@ -138,15 +138,16 @@ var rowFields = []string{"timeline", "invitations", "quotes", "payments", "shipm
 
 // changes returns the details that changed since m was last committed,
 // the sections that changed (a section the state no longer has is null),
-// and the marks to commit once the read model has them.
-func (m projectionMarks) changes(st *DealState) (DealDetails, map[string]json.RawMessage, projectionMarks) {
+// and the marks to commit once the read model has them. The parts again
+// names count as changed whatever their value.
+func (m projectionMarks) changes(st *DealState, again map[string]bool) (DealDetails, map[string]json.RawMessage, projectionMarks) {
 	next := projectionMarks{rows: make(map[string]uint64, len(m.rows)), events: make(map[string]int, len(m.events))}
 	var out DealDetails
 	changed := func(key string, row any) bool {
 		f := fingerprint(row)
 		next.rows[key] = f
 		old, ok := m.rows[key]
-		return !ok || old != f
+		return !ok || old != f || again[key]
 	}
 	for _, inv := range st.Invitations {
 		if changed("invitation/"+inv.SupplierID, inv) {
@@ -226,7 +227,38 @@ func (m projectionMarks) changes(st *DealState) (DealDetails, map[string]json.Ra
 			sections[name] = json.RawMessage("null")
 		}
 	}
+	//workflowcheck:ignore
+	for k := range again {
+		if name, ok := strings.CutPrefix(k, "section/"); ok && current[name] == nil {
+			sections[name] = json.RawMessage("null")
+		}
+	}
 	return out, sections, next
+}
+
+// differing adds to into the parts (rows and sections) whose marks differ
+// between m and next, a part in only one of them included, and returns it.
+func (m projectionMarks) differing(next projectionMarks, into map[string]bool) map[string]bool {
+	add := func(k string) {
+		if into == nil {
+			into = map[string]bool{}
+		}
+		into[k] = true
+	}
+	// Both loops only fill a set: their order changes nothing.
+	//workflowcheck:ignore
+	for k, f := range next.rows {
+		if old, ok := m.rows[k]; !ok || old != f {
+			add(k)
+		}
+	}
+	//workflowcheck:ignore
+	for k := range m.rows {
+		if _, ok := next.rows[k]; !ok {
+			add(k)
+		}
+	}
+	return into
 }
 
 // clone is a copy of m that forgetSections may change.

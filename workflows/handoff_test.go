@@ -2,8 +2,10 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -352,4 +354,72 @@ func TestWhichRoundsAreWrittenByALocalActivity(t *testing.T) {
 		h.run(dealInput())
 		h.ok("quote", "accept")
 	})
+}
+
+// readModelOf is what the read model keeps of the deal after the
+// projections written, in the order written: each applied as the read
+// model applies it, unless a newer one is there already.
+func readModelOf(t *testing.T, written []activities.DealProjection) DealState {
+	t.Helper()
+	var kept DealState
+	var last activities.DealProjection
+	for i, p := range written {
+		if i > 0 && (last.LastSeq > p.LastSeq || last.LastSeq == p.LastSeq && last.Round > p.Round) {
+			continue
+		}
+		var details DealDetails
+		if len(p.Details) > 0 {
+			if err := json.Unmarshal(p.Details, &details); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var err error
+		if kept, err = ApplyProjection(kept, p.State, p.Sections, details); err != nil {
+			t.Fatalf("projection %d: %v", i, err)
+		}
+		last = p
+	}
+	return kept
+}
+
+// A part of the deal that leaves a value and comes back to it between two
+// confirmed rounds is in the round that brings it back: the read model,
+// which has the handed-off rounds between, would otherwise keep the value
+// it left for. Here the stage goes CONTRACT → SAMPLE → CONTRACT and the
+// contract away and back (the buyer asks for a free sample after its
+// contract was made, once the contract's round was confirmed).
+func TestTheReadModelFollowsAPartThatComesBack(t *testing.T) {
+	h := newHarness(t)
+	var (
+		mu      sync.Mutex
+		written []activities.DealProjection
+	)
+	h.mem.FailProjections(func(p activities.DealProjection) error {
+		mu.Lock()
+		defer mu.Unlock()
+		written = append(written, p)
+		return nil
+	})
+	free := h.quote(supA)
+	free.SamplePrice = 0
+	h.update(10*m, "quote", UpdateSubmitQuote, free)
+	h.update(20*m, "accept", UpdateAcceptQuote, AcceptInput{Actor: buyer, QuoteID: "q1"})
+	// Quiet for more than confirmBooksAfter: the contract's round is
+	// confirmed.
+	h.update(2*time.Hour, "ask sample", UpdateRequestSample, ActorInput{Actor: buyer})
+	h.update(2*time.Hour+10*m, "ship sample", UpdateShipSample, ShipmentInput{Actor: supA, Carrier: "ups", TrackingNumber: "S1"})
+	h.update(2*time.Hour+20*m, "approve", UpdateApproveSample, ActorInput{Actor: buyer})
+	for _, at := range []time.Duration{2*time.Hour + 5*m, 2*time.Hour + 25*m} {
+		h.check(at, func(st DealState) {
+			mu.Lock()
+			kept := readModelOf(t, written)
+			mu.Unlock()
+			if kept.Stage != st.Stage || (kept.Contract == nil) != (st.Contract == nil) || kept.Sample == nil || kept.Sample.Status != st.Sample.Status {
+				t.Errorf("at %s the read model has stage %s, contract %v, sample %+v; the deal %s, contract %v, sample %+v",
+					at, kept.Stage, kept.Contract != nil, kept.Sample, st.Stage, st.Contract != nil, st.Sample)
+			}
+		})
+	}
+	h.run(dealInput())
+	h.ok("quote", "accept", "ask sample", "ship sample", "approve")
 }

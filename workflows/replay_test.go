@@ -28,8 +28,10 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 	}
 	want := map[string]bool{}
 	for _, name := range []string{"happy_path_with_sample", "dispute_with_split", "sla_miss_redispatch", "deal_continued_as_new"} {
-		// Recorded before versionDeal 2, at 2, and at 3.
-		want[name+".json"], want[name+"_deal2.json"], want[name+"_deal3.json"] = false, false, false
+		// Recorded before versionDeal 2, and at 2, 3, 4 and 5.
+		for _, at := range []string{"", "_deal2", "_deal3", "_deal4", "_deal5"} {
+			want[name+at+".json"] = false
+		}
 	}
 	for _, f := range files {
 		want[filepath.Base(f)] = true

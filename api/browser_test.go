@@ -279,11 +279,15 @@ func (b tab) stage(base, id, want string) {
 	}
 }
 
-// A whole deal by clicking: the supplier quotes from a phone (a price it
-// mistyped is refused next to the field), the buyer accepts at a desk,
-// both sign, the buyer pays the deposit and the balance in the sandbox,
-// the supplier marks the goods ready and ships them, and the buyer accepts
-// them once the carrier delivers.
+// A whole deal by clicking: the supplier quotes from a phone with a volume
+// price and a sample price (a price it mistyped, a volume price above the
+// unit price are refused next to their fields), the buyer counter-offers
+// and the supplier reads it, the buyer accepts at a desk, asks for a
+// sample, pays for it, the supplier ships it, the buyer approves it, both
+// sign, the buyer pays the deposit, the supplier reports its progress (150
+// % refused) and marks the goods ready, the buyer pays the balance, the
+// supplier ships, and the buyer accepts the goods once the carrier
+// delivers; the escrow is released.
 func TestAWholeDealByClicking(t *testing.T) {
 	p := newPlatform(t)
 	p.withPasswords("buyer", "supplier")
@@ -326,10 +330,29 @@ func TestAWholeDealByClicking(t *testing.T) {
 	if msg := supplier.text("#unit_price-error"); !strings.Contains(msg, "Type an amount such as USD 3.90") {
 		t.Errorf("a mistyped price: %q", msg)
 	}
-	supplier.do(chromedp.Clear(chromedp.ID("unit_price")), chromedp.SendKeys(chromedp.ID("unit_price"), "3.90"))
+	// A volume price must be below the unit price.
+	supplier.do(chromedp.Clear(chromedp.ID("unit_price")), chromedp.SendKeys(chromedp.ID("unit_price"), "4.20"),
+		chromedp.SendKeys(chromedp.ID("tier_quantity"), "1,000"), chromedp.SendKeys(chromedp.ID("tier_price"), "4.50"),
+		chromedp.SendKeys(chromedp.ID("sample_price"), "25"))
+	supplier.submit("#send-quote")
+	if msg := supplier.text("#tier_price-error"); !strings.Contains(msg, "below the unit price of USD 4.20") {
+		t.Errorf("a volume price above the unit price: %q", msg)
+	}
+	supplier.do(chromedp.Clear(chromedp.ID("tier_price")), chromedp.SendKeys(chromedp.ID("tier_price"), "3.90"))
 	supplier.submit("#send-quote")
 	if total := supplier.text("main table tbody td:nth-child(3)"); total != "USD 7,800.00" {
-		t.Errorf("the quote's total: %q", total)
+		t.Errorf("the quote's total at the volume price: %q", total)
+	}
+
+	// The buyer asks for a better price; the supplier reads the
+	// counter-offer.
+	buyer.do(chromedp.Navigate(deal), chromedp.WaitVisible(chromedp.ID("target_unit_price")))
+	buyer.accessible("the counter-offer")
+	buyer.do(chromedp.SendKeys(chromedp.ID("target_unit_price"), "3.70"), chromedp.SendKeys(chromedp.ID("message"), "for a repeat order"))
+	buyer.submit("#counter")
+	supplier.do(chromedp.Navigate(deal))
+	if got := supplier.text("ul.counter-offers li"); !strings.Contains(got, "USD 3.70") || !strings.Contains(got, "for a repeat order") {
+		t.Errorf("the supplier reads the counter-offer as %q", got)
 	}
 
 	buyer.do(chromedp.Navigate(deal))
@@ -339,13 +362,47 @@ func TestAWholeDealByClicking(t *testing.T) {
 	}
 	buyer.accessible("the contract")
 	buyer.shot("buyer-deal-contract")
+
+	// A sample first: asked, paid, shipped, approved.
+	buyer.submit("#request-sample")
+	if got := buyer.text("dd.stage"); got != "at the sample" {
+		t.Fatalf("after asking for a sample: %q", got)
+	}
+	buyer.submit("#pay")
+	for supplier.do(chromedp.Navigate(deal)); ; supplier.do(chromedp.Sleep(100*time.Millisecond), chromedp.Navigate(deal)) {
+		if n, _ := chromedp.Run(supplier.ctx, chromedp.Evaluate[int](`document.querySelectorAll('#ship-sample').length`)); n == 1 {
+			break
+		} else if supplier.ctx.Err() != nil {
+			t.Fatal("the paid sample was never offered for shipping")
+		}
+	}
+	supplier.do(chromedp.SendKeys(chromedp.ID("carrier"), "ups"), chromedp.SendKeys(chromedp.ID("tracking_number"), "SAMPLE-1"))
+	supplier.submit("#ship-sample")
+	buyer.do(chromedp.Navigate(deal))
+	if got := buyer.text("dd.sample-status"); got != "shipped" && got != "delivered" {
+		t.Errorf("the sample after shipping: %q", got)
+	}
+	buyer.submit("#approve-sample")
+	if got := buyer.text("dd.stage"); got != "at the contract, to be signed" {
+		t.Fatalf("after approving the sample: %q", got)
+	}
 	buyer.submit("#sign")
 	supplier.do(chromedp.Navigate(deal))
 	supplier.submit("#sign")
 	buyer.stage(p.url, id, "waiting for the deposit")
 	buyer.submit("#pay")
 	buyer.stage(p.url, id, "in production")
-	supplier.do(chromedp.Navigate(deal))
+	supplier.do(chromedp.Navigate(deal), chromedp.SendKeys(chromedp.ID("percent"), "150"))
+	supplier.submit("#report-progress")
+	if msg := supplier.text("#percent-error"); !strings.Contains(msg, "0 to 100") {
+		t.Errorf("150 %% done: %q", msg)
+	}
+	supplier.do(chromedp.Clear(chromedp.ID("percent")), chromedp.SendKeys(chromedp.ID("percent"), "60"), chromedp.SendKeys(chromedp.ID("note"), "dyeing done"))
+	supplier.submit("#report-progress")
+	buyer.do(chromedp.Navigate(deal))
+	if got := buyer.text("ol.progress li"); !strings.Contains(got, "60 % done") || !strings.Contains(got, "dyeing done") {
+		t.Errorf("the buyer reads the progress as %q", got)
+	}
 	supplier.submit("#ready")
 	buyer.stage(p.url, id, "waiting for the balance")
 	buyer.submit("#pay")
@@ -354,13 +411,17 @@ func TestAWholeDealByClicking(t *testing.T) {
 	supplier.do(chromedp.SendKeys(chromedp.ID("carrier"), "dhl"), chromedp.SendKeys(chromedp.ID("tracking_number"), "TRACK-1"))
 	supplier.submit("#ship")
 	buyer.stage(p.url, id, "delivered, in inspection")
+	if got := buyer.text("#shipment dd.shipment-status"); got != activities.TrackDelivered {
+		t.Errorf("the shipment as the carrier reports it: %q", got)
+	}
 	buyer.submit("#accept-goods")
 	if got := buyer.text("dd.stage"); got != "completed" {
 		t.Errorf("after accepting the goods: %q", got)
 	}
-	// The escrow is released to the supplier after the acceptance.
+	// The escrow (the goods USD 7,800.00 and the sample USD 25.00) is
+	// released to the supplier after the acceptance.
 	st := p.waitFor("buyer", id, func(s workflows.DealState) bool { return s.Escrow.Held == 0 })
-	if st.Stage != workflows.StageCompleted || st.Escrow.Released != 780_000 || st.Escrow.Commission == 0 {
+	if st.Stage != workflows.StageCompleted || st.Escrow.Released != 782_500 || st.Escrow.Commission == 0 {
 		t.Errorf("the deal through the API: %s, escrow %+v", st.Stage, st.Escrow)
 	}
 }

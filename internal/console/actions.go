@@ -83,6 +83,10 @@ type actions struct {
 	// proposes a settlement (and accepts the other's, on its line) or
 	// sends it to a mediator, who decides.
 	Dispute, Answer, Propose, Escalate, Decide bool
+	// Before the contract: the buyer's counter-offer to a quote, its
+	// request for a sample; then the supplier ships the sample, the buyer
+	// judges it; in production the supplier reports its progress.
+	Counter, RequestSample, ShipSample, JudgeSample, Progress bool
 	// Pay is the payment step the buyer owes now ("" for none).
 	Pay string
 }
@@ -94,6 +98,7 @@ func actionsFor(w signin.Who, st workflows.DealState) actions {
 	switch st.Stage {
 	case workflows.StageQuoting:
 		a.Accept = buyer && len(st.Quotes) > 0
+		a.Counter = a.Accept
 		for _, inv := range st.Invitations {
 			a.Quote = a.Quote || supplier && inv.SupplierID == w.OrgID.String() &&
 				(inv.Status == workflows.InvitationPending || inv.Status == workflows.InvitationQuoted)
@@ -101,6 +106,15 @@ func actionsFor(w signin.Who, st workflows.DealState) actions {
 	case workflows.StageContract:
 		if c := st.Contract; c != nil {
 			a.Sign = buyer && c.BuyerSignedAt.IsZero() || supplier && c.SupplierSignedAt.IsZero()
+			a.RequestSample = buyer && st.Sample == nil && c.BuyerSignedAt.IsZero() && c.SupplierSignedAt.IsZero()
+		}
+	case workflows.StageSample:
+		if sm := st.Sample; sm != nil {
+			if buyer && !sm.Paid && sm.Status == workflows.SampleRequested {
+				a.Pay = "sample"
+			}
+			a.ShipSample = supplier && sm.Paid && sm.Status == workflows.SampleRequested
+			a.JudgeSample = buyer && (sm.Status == workflows.SampleShipped || sm.Status == workflows.SampleDelivered)
 		}
 	case workflows.StageDeposit:
 		if buyer {
@@ -111,7 +125,7 @@ func actionsFor(w signin.Who, st workflows.DealState) actions {
 			a.Pay = "balance"
 		}
 	case workflows.StageProduction:
-		a.Ready = supplier
+		a.Ready, a.Progress = supplier, supplier
 	case workflows.StageShipping:
 		a.Ship = supplier && st.Shipment == nil
 		a.Dispute = buyer && st.Shipment != nil
@@ -208,10 +222,29 @@ func quoteForm(ec echo.Context, st workflows.DealState) (func(workflows.Actor) a
 	if err != nil || days < 1 || days > 3650 {
 		return nil, &fieldError{"lead_time_days", say(w, "console.act.days.bad", nil)}
 	}
+	tiers := []workflows.PriceTier{{MinQuantity: 1, UnitPrice: price}}
+	// A volume price: from a quantity on, a lower unit price.
+	if q, p := strings.TrimSpace(ec.FormValue("tier_quantity")), strings.TrimSpace(ec.FormValue("tier_price")); q != "" || p != "" {
+		qty, err := strconv.ParseInt(strings.ReplaceAll(q, ",", ""), 10, 64)
+		if err != nil || qty < 2 {
+			return nil, &fieldError{"tier_quantity", say(w, "console.act.quote.tier_quantity.bad", nil)}
+		}
+		tp, err := money.Parse(p, st.Currency)
+		if err != nil || tp < 1 || tp >= price {
+			return nil, &fieldError{"tier_price", say(w, "console.act.quote.tier_price.bad", money.Format(price, st.Currency))}
+		}
+		tiers = append(tiers, workflows.PriceTier{MinQuantity: qty, UnitPrice: tp})
+	}
+	var sample int64
+	if v := strings.TrimSpace(ec.FormValue("sample_price")); v != "" {
+		if sample, err = money.Parse(v, st.Currency); err != nil || sample < 0 {
+			return nil, &fieldError{"sample_price", say(w, "console.act.amount.bad", money.Format(2500, st.Currency))}
+		}
+	}
 	note := ec.FormValue("note")
 	validTill := time.Now().Add(quoteValidDays * 24 * time.Hour).UTC().Truncate(time.Second)
 	return func(a workflows.Actor) any {
-		return workflows.QuoteInput{Actor: a, Tiers: []workflows.PriceTier{{MinQuantity: 1, UnitPrice: price}}, LeadTimeDays: days, ValidTill: validTill, Note: note}
+		return workflows.QuoteInput{Actor: a, Tiers: tiers, LeadTimeDays: days, ValidTill: validTill, SamplePrice: sample, Note: note}
 	}, nil
 }
 
@@ -242,6 +275,42 @@ func shipmentForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor)
 	return func(a workflows.Actor) any {
 		return workflows.ShipmentInput{Actor: a, Carrier: carrier, TrackingNumber: tracking}
 	}, nil
+}
+
+func counterForm(ec echo.Context, st workflows.DealState) (func(workflows.Actor) any, *fieldError) {
+	w := who(ec)
+	supplier := ec.FormValue("supplier_id")
+	if !slices.ContainsFunc(st.Quotes, func(q workflows.Quote) bool { return q.SupplierID == supplier && q.Status == workflows.QuoteOpen }) {
+		return nil, &fieldError{"supplier_id", say(w, "console.counter.supplier.bad", nil)}
+	}
+	target, err := money.Parse(ec.FormValue("target_unit_price"), st.Currency)
+	if err != nil || target < 1 {
+		return nil, &fieldError{"target_unit_price", say(w, "console.act.amount.bad", money.Format(370, st.Currency))}
+	}
+	msg := ec.FormValue("message")
+	return func(a workflows.Actor) any {
+		return workflows.CounterOfferInput{Actor: a, SupplierID: supplier, TargetUnitPrice: target, Message: msg}
+	}, nil
+}
+
+func rejectSampleForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor) any, *fieldError) {
+	reason := strings.TrimSpace(ec.FormValue("reason"))
+	if reason == "" {
+		return nil, &fieldError{"reason", say(who(ec), "console.act.required", nil)}
+	}
+	resample := ec.FormValue("resample") == "1"
+	return func(a workflows.Actor) any {
+		return workflows.RejectSampleInput{Actor: a, Reason: reason, Resample: resample}
+	}, nil
+}
+
+func progressForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor) any, *fieldError) {
+	pct, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(ec.FormValue("percent")), "%"))
+	if err != nil || pct < 0 || pct > 100 {
+		return nil, &fieldError{"percent", say(who(ec), "console.production.percent.bad", nil)}
+	}
+	note := ec.FormValue("note")
+	return func(a workflows.Actor) any { return workflows.ProgressInput{Actor: a, Percent: pct, Note: note} }, nil
 }
 
 func disputeForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor) any, *fieldError) {

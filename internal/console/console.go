@@ -94,7 +94,8 @@ func New(d Deps) *Console {
 		if base == "layout" {
 			continue
 		}
-		pages[base] = template.Must(template.New("layout.html").Funcs(template.FuncMap{"field": formField, "list": func(v ...string) []string { return v }}).ParseFS(templateFiles, "templates/layout.html", n))
+		pages[base] = template.Must(template.New("layout.html").Funcs(template.FuncMap{"field": formField, "list": func(v ...string) []string { return v },
+			"pair": func(p page, v any) pageValue { return pageValue{Page: p, Value: v} }}).ParseFS(templateFiles, "templates/layout.html", n))
 	}
 	return &Console{d: d, pages: pages}
 }
@@ -115,7 +116,13 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("/deals/:id/comparison/:format", c.comparison, only(string(workflows.RoleBuyer)))
 	in.POST("/deals/:id/quote", c.act(workflows.UpdateSubmitQuote, quoteForm))
 	in.POST("/deals/:id/quotes/:qid/accept", c.act(workflows.UpdateAcceptQuote, acceptForm))
+	in.POST("/deals/:id/counter-offers", c.act(workflows.UpdateCounterOffer, counterForm))
 	in.POST("/deals/:id/sign", c.act(workflows.UpdateSignContract, signForm))
+	in.POST("/deals/:id/sample/request", c.act(workflows.UpdateRequestSample, noteForm))
+	in.POST("/deals/:id/sample/ship", c.act(workflows.UpdateShipSample, shipmentForm))
+	in.POST("/deals/:id/sample/approve", c.act(workflows.UpdateApproveSample, noteForm))
+	in.POST("/deals/:id/sample/reject", c.act(workflows.UpdateRejectSample, rejectSampleForm))
+	in.POST("/deals/:id/production", c.act(workflows.UpdateReportProgress, progressForm))
 	in.POST("/deals/:id/pay/:step", c.onDeal(c.pay))
 	in.POST("/deals/:id/ready", c.act(workflows.UpdateMarkReady, noteForm))
 	in.POST("/deals/:id/shipment", c.act(workflows.UpdateAddShipment, shipmentForm))
@@ -273,6 +280,13 @@ func formField(p page, name, label, mode string) inputField {
 		f.Value, f.Error = d.formValue(name), d.fieldError(name)
 	}
 	return f
+}
+
+// pageValue is a value a shared template shows, with the page it is on
+// (for the reader's words).
+type pageValue struct {
+	Page  page
+	Value any
 }
 
 // formData is a page's data that holds a form: what was typed in each

@@ -5,10 +5,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/tradeloop/tradeloop/internal/texts"
+	"github.com/tradeloop/tradeloop/workflows"
 )
 
 // A console page fails as a page, with the status the API would answer:
@@ -54,6 +60,53 @@ func TestSafeNext(t *testing.T) {
 	} {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Every phrase the console's pages and forms use is worded in every
+// language: the keys named in the templates and the Go code, and those
+// made from a value (an outcome, a sample's status, a payment step).
+func TestEveryPhraseOfTheConsoleIsWordedInEveryLanguage(t *testing.T) {
+	keys := map[string]bool{}
+	literal := regexp.MustCompile(`"((?:console|deadline|stage)\.[a-z_.]+[a-z_])"`)
+	for _, dir := range []string{"templates", "."} {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.IsDir() || !(strings.HasSuffix(e.Name(), ".html") || strings.HasSuffix(e.Name(), ".go") && !strings.HasSuffix(e.Name(), "_test.go")) {
+				continue
+			}
+			raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range literal.FindAllStringSubmatch(string(raw), -1) {
+				if m[1] != whoKey {
+					keys[m[1]] = true
+				}
+			}
+		}
+	}
+	for _, o := range []string{workflows.OutcomeRefund, workflows.OutcomeRelease, workflows.OutcomeSplit} {
+		keys["console.dispute.outcome."+o] = true
+	}
+	for _, s := range []workflows.SampleStatus{workflows.SampleRequested, workflows.SampleShipped, workflows.SampleDelivered, workflows.SampleApproved, workflows.SampleRejected} {
+		keys["console.sample.status."+string(s)] = true
+	}
+	for _, step := range []string{"sample", "deposit", "balance"} {
+		keys["console.act.pay."+step] = true
+	}
+	if len(keys) < 100 {
+		t.Fatalf("only %d phrases found: the scan is broken", len(keys))
+	}
+	for key := range keys {
+		for _, lang := range texts.Langs {
+			if !texts.HasPhrase(lang, key) {
+				t.Errorf("%s is not worded in %s", key, lang)
+			}
 		}
 	}
 }

@@ -210,7 +210,8 @@ type proposalLine struct {
 // dealFormFields are the deal page's form fields, shown again as typed
 // after an error.
 var dealFormFields = []string{"unit_price", "lead_time_days", "note", "carrier", "tracking_number",
-	"reason", "remedy", "evidence", "message", "release_amount", "outcome"}
+	"reason", "remedy", "evidence", "message", "release_amount", "outcome", "supplier_id", "target_unit_price", "percent",
+	"tier_quantity", "tier_price", "sample_price"}
 
 func (c *Console) deal(ec echo.Context) error {
 	st, err := c.d.Deal(ec.Request().Context(), viewerOf(who(ec)), ec.Param("id"))

@@ -109,6 +109,13 @@ func Has(lang Lang, kind string) bool {
 	return c != nil && c.Lookup(kind) != nil && c.Lookup(kind+".title") != nil
 }
 
+// HasPhrase reports whether lang's catalog words the phrase name (Phrase),
+// without falling back to English.
+func HasPhrase(lang Lang, name string) bool {
+	c := catalogs[lang]
+	return c != nil && c.Lookup(name) != nil
+}
+
 // Text is the text of a notification of kind stating facts, for r. A kind
 // r's language does not word reads in English; one no catalog words reads
 // as fallback (the text stored with notifications made before they carried

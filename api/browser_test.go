@@ -523,3 +523,65 @@ func TestADisputeDecidedByClicking(t *testing.T) {
 	}
 	p.balance("escrow:"+id, "USD", 0)
 }
+
+// A buyer finds a product and asks its supplier for a quote, by clicking:
+// products are one click from its home; a price range without a currency
+// is refused at the currency; the search with quantity, currency, price
+// and tier filters finds the gold supplier's bolt priced at the quantity;
+// its page shows the supplier and the price tiers; an order below the
+// minimum is refused at the quantity; the inquiry goes to that supplier
+// alone.
+func TestFindAProductAndInquireByClicking(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("buyer")
+	p.must(http.StatusOK, p.do("supplier", "POST", "/v1/products/import", catalogCSV, "Content-Type", "text/csv"))
+	p.must(http.StatusOK, p.do("supplier2", "POST", "/v1/products/import",
+		"sku,name,category,unit,moq,currency,price_tiers,lead_time_days,certifications,customizable,origin_region\n"+
+			"BOLT-M8,Zinc bolt M8,fasteners,piece,1000,USD,1000:8,30,,no,CN-GD\n", "Content-Type", "text/csv"))
+	buyer := tab{t: t, ctx: browser(t, 360, 740), name: "buyer"}
+	buyer.signIn(p.url, "buyer")
+	buyer.submit(`main a[href="/app/products"]`)
+	buyer.accessible("the product search")
+	buyer.fits("the product search")
+	buyer.do(chromedp.SendKeys(chromedp.ID("q"), "bolt"), chromedp.SendKeys(chromedp.ID("max_price"), "0.10"))
+	buyer.submit("#search")
+	if msg := buyer.text("#currency-error"); !strings.Contains(msg, "currency") {
+		t.Errorf("a price range without a currency: %q", msg)
+	}
+	buyer.do(
+		chromedp.SetValue(chromedp.ID("currency"), "USD"),
+		chromedp.SendKeys(chromedp.ID("quantity"), "10,000"),
+		chromedp.Click(chromedp.ID("tier-gold")),
+	)
+	buyer.submit("#search")
+	hits, err := chromedp.Run(buyer.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('li.hit')].map(e => e.textContent.replace(/\s+/g, ' ').trim())`))
+	if err != nil || len(hits) != 1 || !strings.Contains(hits[0], "Steel bolt M8") || !strings.Contains(hits[0], "USD 0.09 a unit") || !strings.Contains(hits[0], "gold") {
+		t.Fatalf("the gold suppliers' bolts up to USD 0.10 at 10,000: %q (%v)", hits, err)
+	}
+	buyer.fits("the search results")
+	buyer.submit("li.hit a")
+	buyer.accessible("the product page")
+	if got := buyer.text("dd.supplier"); !strings.HasPrefix(got, "supplier org") {
+		t.Errorf("the product's supplier: %q", got)
+	}
+	if got := buyer.text("table.tiers tbody"); !strings.Contains(got, "USD 0.12") || !strings.Contains(got, "USD 0.09") {
+		t.Errorf("the price tiers: %q", got)
+	}
+	buyer.do(chromedp.Clear(chromedp.ID("quantity")), chromedp.SendKeys(chromedp.ID("quantity"), "500"))
+	buyer.submit("#inquire")
+	if msg := buyer.text("#quantity-error"); !strings.Contains(msg, "at least 1000") {
+		t.Errorf("an order below the minimum: %q", msg)
+	}
+	buyer.do(chromedp.Clear(chromedp.ID("quantity")), chromedp.SendKeys(chromedp.ID("quantity"), "20,000"))
+	buyer.submit("#inquire")
+	url, err := chromedp.Run(buyer.ctx, chromedp.Location())
+	if err != nil || !strings.HasPrefix(url, p.url+"/app/deals/") {
+		t.Fatalf("after the inquiry: %q %v", url, err)
+	}
+	id := strings.TrimPrefix(url, p.url+"/app/deals/")
+	p.projected(id)
+	st := p.deal("buyer", id)
+	if len(st.Invitations) != 1 || st.Invitations[0].SupplierID != p.orgs["supplier"].String() || st.Inquiry.Quantity != 20_000 || st.Inquiry.Product != "Steel bolt M8" {
+		t.Fatalf("the inquiry: %d invitations %+v, %d of %q", len(st.Invitations), st.Invitations, st.Inquiry.Quantity, st.Inquiry.Product)
+	}
+}

@@ -275,7 +275,7 @@ func NewHandlers(d Deps) Handlers {
 		ErrorHandler: func(c echo.Context, err error) error { return err },
 	})
 	app = console.New(console.Deps{
-		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Inbox: s.inbox, Logger: d.Logger,
+		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Market: s.market, Inbox: s.inbox, Logger: d.Logger,
 		Deal: func(ctx context.Context, v dealview.Viewer, id string) (workflows.DealState, error) {
 			st, err := s.DealFor(ctx, v, id)
 			return st, forConsole(err, d.Logger)
@@ -293,6 +293,7 @@ func NewHandlers(d Deps) Handlers {
 			Create: func(ctx context.Context, w signin.Who, in console.Inquiry) (workflows.DealState, error) {
 				st, err := s.Create(ctx, principalOf(w), CreateDealRequest{
 					Product: in.Product, Category: in.Category, Quantity: in.Quantity, Unit: in.Unit, Currency: in.Currency, TargetUnitPrice: in.TargetUnitPrice,
+					Suppliers: in.Suppliers, WantsSample: in.WantsSample,
 				})
 				return st, forConsole(err, d.Logger)
 			},

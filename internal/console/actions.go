@@ -73,6 +73,11 @@ type Inquiry struct {
 	Quantity                          int64
 	// TargetUnitPrice is in minor units of Currency; 0 for none.
 	TargetUnitPrice int64
+	// Suppliers are the organizations invited to quote; none: the
+	// platform's dispatch picks them.
+	Suppliers []string
+	// WantsSample asks for a sample before the contract.
+	WantsSample bool
 }
 
 // actions are what the deal page offers its viewer now; the workflow

@@ -26,6 +26,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/dealview"
 	"github.com/tradeloop/tradeloop/internal/identity"
 	"github.com/tradeloop/tradeloop/internal/inbox"
+	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/sheet"
@@ -43,6 +44,7 @@ type Deps struct {
 	SignIn   *signin.Service
 	Identity *identity.Service
 	Lists    *readmodel.Store
+	Market   *marketplace.Market
 	Inbox    *inbox.Service
 	// Deal is the deal id as viewer sees it (the API's own rule), or
 	// ErrNotFound.
@@ -112,6 +114,9 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("/", c.home)
 	in.GET("/inquiries/new", c.inquiryForm, only(string(workflows.RoleBuyer)))
 	in.POST("/inquiries", c.sendInquiry, only(string(workflows.RoleBuyer)))
+	in.GET("/products", c.products)
+	in.GET("/products/:pid", c.product)
+	in.POST("/products/:pid/inquiry", c.inquireProduct, only(string(workflows.RoleBuyer)))
 	in.GET("/deals/:id", c.deal)
 	in.GET("/deals/:id/comparison/:format", c.comparison, only(string(workflows.RoleBuyer)))
 	in.POST("/deals/:id/quote", c.act(workflows.UpdateSubmitQuote, quoteForm))

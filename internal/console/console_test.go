@@ -13,7 +13,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/texts"
+	"github.com/tradeloop/tradeloop/internal/tier"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -98,6 +100,15 @@ func TestEveryPhraseOfTheConsoleIsWordedInEveryLanguage(t *testing.T) {
 	}
 	for _, step := range []string{"sample", "deposit", "balance"} {
 		keys["console.act.pay."+step] = true
+	}
+	for _, t := range tier.All {
+		keys["console.tier."+string(t)] = true
+	}
+	for _, v := range []string{"any", "yes", "no"} {
+		keys["console.search.customizable."+v] = true
+	}
+	for _, v := range []string{marketplace.SortRelevance, marketplace.SortPrice, marketplace.SortLeadTime} {
+		keys["console.search.sort."+v] = true
 	}
 	if len(keys) < 100 {
 		t.Fatalf("only %d phrases found: the scan is broken", len(keys))

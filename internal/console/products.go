@@ -12,8 +12,8 @@ import (
 
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/money"
-	"github.com/tradeloop/tradeloop/internal/tier"
 	"github.com/tradeloop/tradeloop/internal/signin"
+	"github.com/tradeloop/tradeloop/internal/tier"
 )
 
 // searchFields are the product search's filters, as its form names them.

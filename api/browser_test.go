@@ -585,3 +585,40 @@ func TestFindAProductAndInquireByClicking(t *testing.T) {
 		t.Fatalf("the inquiry: %d invitations %+v, %d of %q", len(st.Invitations), st.Invitations, st.Inquiry.Quantity, st.Inquiry.Product)
 	}
 }
+
+// A supplier imports its catalog by clicking: a file with a wrong row
+// imports nothing and the report names the row, its line and field; the
+// same file with "the right rows" lists them; the standing and the
+// products show.
+func TestCatalogImportByClicking(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("supplier")
+	file := filepath.Join(t.TempDir(), "catalog.csv")
+	if err := os.WriteFile(file, []byte(catalogCSV+"BAD,No price,fasteners,piece,10,USD,,7,,no,CN\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	supplier := tab{t: t, ctx: browser(t, 1280, 900), name: "supplier"}
+	supplier.signIn(p.url, "supplier")
+	supplier.submit(`nav a[href="/app/catalog"]`)
+	supplier.accessible("the catalog")
+	if got := supplier.text("dd.tier"); !strings.HasPrefix(got, "gold") {
+		t.Errorf("the supplier's tier: %q", got)
+	}
+	supplier.do(chromedp.SetUploadFiles(chromedp.ID("file"), []string{file}))
+	supplier.submit("#import")
+	if got := supplier.text("#report p.summary"); !strings.Contains(got, "1 of 3 rows are wrong: nothing was imported") {
+		t.Errorf("the all-or-nothing report: %q", got)
+	}
+	if got := supplier.text("table.rejected tbody tr"); !strings.Contains(got, "4") || !strings.Contains(got, "BAD") || !strings.Contains(got, "price_tiers") {
+		t.Errorf("the rejected row: %q", got)
+	}
+	supplier.accessible("the import report")
+	supplier.do(chromedp.SetUploadFiles(chromedp.ID("file"), []string{file}), chromedp.Click(chromedp.ID("mode-partial")))
+	supplier.submit("#import")
+	if got := supplier.text("#report p.summary"); !strings.Contains(got, "3 rows: 2 products listed, 0 updated, 1 rejected") {
+		t.Errorf("the partial report: %q", got)
+	}
+	if n, _ := chromedp.Run(supplier.ctx, chromedp.Evaluate[int](`document.querySelectorAll('table.products tbody tr').length`)); n != 2 {
+		t.Errorf("%d products listed, want 2", n)
+	}
+}

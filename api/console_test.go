@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -318,5 +320,61 @@ func TestConsoleDownloadsTheQuoteComparison(t *testing.T) {
 		if res := b.do("GET", "/app/deals/"+id+"/comparison/csv", nil); res.status != status {
 			t.Errorf("%s downloading the comparison: %d, want %d", who, res.status, status)
 		}
+	}
+}
+
+// The console's catalog upload keeps the API's rules: a file that is not
+// CSV or Excel, one larger than an import may be, and one named with a
+// path are refused or read by their name's extension alone, and nothing
+// of a refused file is stored; only suppliers import.
+func TestConsoleCatalogUploadsAreChecked(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("supplier", "buyer")
+	b := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	csrf := b.signIn("supplier")
+	upload := func(b *browserless, csrf, name string, content []byte) page {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		_ = mw.WriteField("csrf", csrf)
+		fw, _ := mw.CreateFormFile("file", name)
+		_, _ = fw.Write(content)
+		_ = mw.Close()
+		req, _ := http.NewRequest("POST", b.base+"/app/catalog/import", &body)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		for k, v := range b.cookies {
+			req.AddCookie(&http.Cookie{Name: k, Value: v})
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return page{status: resp.StatusCode, body: string(raw)}
+	}
+	for name, tc := range map[string]struct {
+		file    string
+		content []byte
+		status  int
+	}{
+		"an executable":       {"catalog.exe", []byte("MZ\x90\x00"), http.StatusUnsupportedMediaType},
+		"no extension":        {"catalog", []byte(catalogCSV), http.StatusUnsupportedMediaType},
+		"a file of 17 MB":     {"catalog.csv", append([]byte(catalogCSV), bytes.Repeat([]byte("x"), 17<<20)...), http.StatusRequestEntityTooLarge},
+		"an xlsx that is CSV": {"catalog.xlsx", []byte(catalogCSV), http.StatusBadRequest},
+	} {
+		if res := upload(b, csrf, tc.file, tc.content); res.status != tc.status {
+			t.Errorf("%s: %d, want %d: %.300s", name, res.status, tc.status, res.body)
+		}
+	}
+	var n int
+	if err := p.pool.QueryRow(t.Context(), "SELECT count(*) FROM products").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d products stored from refused files (%v)", n, err)
+	}
+	if res := upload(b, csrf, "../../etc/catalog.csv", []byte(catalogCSV)); res.status != http.StatusOK || !strings.Contains(res.body, "2 products listed") {
+		t.Errorf("a file named with a path: %d %.300s", res.status, res.body)
+	}
+	buyer := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	if res := upload(buyer, buyer.signIn("buyer"), "catalog.csv", []byte(catalogCSV)); res.status != http.StatusForbidden {
+		t.Errorf("a buyer importing: %d", res.status)
 	}
 }

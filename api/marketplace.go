@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"io"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/tradeloop/tradeloop/internal/console"
 	"github.com/tradeloop/tradeloop/internal/dealview"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/sheet"
@@ -232,30 +234,9 @@ func (s *Server) importProducts(c echo.Context) error {
 		return apiErr(http.StatusUnsupportedMediaType, "unsupported_media_type",
 			"send the catalog as text/csv or as an .xlsx file (%s)", sheet.XLSX.ContentType())
 	}
-	select {
-	case s.imports <- struct{}{}:
-		defer func() { <-s.imports }()
-	default:
-		c.Response().Header().Set("Retry-After", strconv.Itoa(importRetryAfter))
-		return apiErr(http.StatusServiceUnavailable, "import_busy",
-			"%d catalog imports are running on this server, the most it runs at once: retry in a few seconds", cap(s.imports))
-	}
-	body, err := readBody(c)
+	rep, err := s.ImportCatalog(c.Request().Context(), principal(c).OrgID, f, c.Request().Body, marketplace.ImportMode(c.QueryParam("mode")))
 	if err != nil {
 		return err
-	}
-	t, err := sheet.Read(bytes.NewReader(body), f, marketplace.ImportLimits)
-	switch {
-	case errors.Is(err, sheet.ErrTooManyRows):
-		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "a catalog file may have at most %d rows: split it", marketplace.MaxImportRows)
-	case errors.Is(err, sheet.ErrTooLarge):
-		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "%v", err)
-	case err != nil:
-		return marketErr(err)
-	}
-	rep, err := s.market.Import(c.Request().Context(), principal(c).OrgID, t, marketplace.ImportMode(c.QueryParam("mode")))
-	if err != nil {
-		return marketErr(err)
 	}
 	if !rep.Applied && len(rep.Rejected) > 0 {
 		e := apiErr(http.StatusUnprocessableEntity, "import_rejected",
@@ -266,8 +247,53 @@ func (s *Server) importProducts(c echo.Context) error {
 	return c.JSON(http.StatusOK, rep)
 }
 
+// ImportCatalog lists or replaces supplier org's products from a catalog
+// file in format f (marketplace.Import), for the API and the console: at
+// most cap(s.imports) run at once, their files read and held included
+// (one more is a 503 import_busy with Retry-After); a file too large or
+// with too many rows is a 413. A file with rejected rows is a report, not
+// an error.
+func (s *Server) ImportCatalog(ctx context.Context, org uuid.UUID, f sheet.Format, file io.Reader, mode marketplace.ImportMode) (marketplace.ImportReport, error) {
+	select {
+	case s.imports <- struct{}{}:
+		defer func() { <-s.imports }()
+	default:
+		e := apiErr(http.StatusServiceUnavailable, "import_busy",
+			"%d catalog imports are running on this server, the most it runs at once: retry in a few seconds", cap(s.imports))
+		e.RetryAfter = importRetryAfter
+		return marketplace.ImportReport{}, e
+	}
+	body, err := io.ReadAll(io.LimitReader(file, maxImportBody+1))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return marketplace.ImportReport{}, apiErr(http.StatusRequestEntityTooLarge, "too_large", "the request body is too large")
+		}
+		return marketplace.ImportReport{}, apiErr(http.StatusBadRequest, "malformed", "could not read the catalog file")
+	}
+	if len(body) > maxImportBody {
+		return marketplace.ImportReport{}, apiErr(http.StatusRequestEntityTooLarge, "too_large", "a catalog file may have at most %d MB", maxImportBody>>20)
+	}
+	t, err := sheet.Read(bytes.NewReader(body), f, marketplace.ImportLimits)
+	switch {
+	case errors.Is(err, sheet.ErrTooManyRows):
+		return marketplace.ImportReport{}, apiErr(http.StatusRequestEntityTooLarge, "too_large", "a catalog file may have at most %d rows: split it", marketplace.MaxImportRows)
+	case errors.Is(err, sheet.ErrTooLarge):
+		return marketplace.ImportReport{}, apiErr(http.StatusRequestEntityTooLarge, "too_large", "%v", err)
+	case err != nil:
+		return marketplace.ImportReport{}, marketErr(err)
+	}
+	rep, err := s.market.Import(ctx, org, t, mode)
+	if err != nil {
+		return marketplace.ImportReport{}, marketErr(err)
+	}
+	return rep, nil
+}
+
 // importBodyLimit lets catalog imports be larger than other requests.
-func importBodyLimit(path string) bool { return path == "/v1/products/import" }
+func importBodyLimit(path string) bool {
+	return path == "/v1/products/import" || path == console.CatalogImportPath
+}
 
 // ---- suppliers ----
 

@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -283,6 +284,10 @@ func NewHandlers(d Deps) Handlers {
 		Comparison: func(ctx context.Context, v dealview.Viewer, id string) (sheet.Document, error) {
 			doc, err := s.Comparison(ctx, v, id)
 			return doc, forConsole(err, d.Logger)
+		},
+		ImportCatalog: func(ctx context.Context, w signin.Who, f sheet.Format, file io.Reader, mode marketplace.ImportMode) (marketplace.ImportReport, error) {
+			rep, err := s.ImportCatalog(ctx, w.OrgID, f, file, mode)
+			return rep, forConsole(err, d.Logger)
 		},
 		Acting: console.Acting{
 			Act: func(ctx context.Context, w signin.Who, id, update string, build func(workflows.Actor) any) (workflows.DealState, error) {

@@ -13,6 +13,7 @@ import (
 	"embed"
 	"errors"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -54,6 +55,9 @@ type Deps struct {
 	Comparison func(ctx context.Context, viewer dealview.Viewer, id string) (sheet.Document, error)
 	// Acting acts on deals.
 	Acting Acting
+	// ImportCatalog lists or replaces who's products from a catalog file
+	// (the API's import, with its limits), or a *Refused.
+	ImportCatalog func(ctx context.Context, who signin.Who, f sheet.Format, file io.Reader, mode marketplace.ImportMode) (marketplace.ImportReport, error)
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -114,6 +118,9 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("/", c.home)
 	in.GET("/inquiries/new", c.inquiryForm, only(string(workflows.RoleBuyer)))
 	in.POST("/inquiries", c.sendInquiry, only(string(workflows.RoleBuyer)))
+	in.GET("/catalog", c.catalog, only(string(workflows.RoleSupplier)))
+	in.GET("/catalog/export/:format", c.exportCatalog, only(string(workflows.RoleSupplier)))
+	in.POST("/catalog/import", c.importCatalog, only(string(workflows.RoleSupplier)))
 	in.GET("/products", c.products)
 	in.GET("/products/:pid", c.product)
 	in.POST("/products/:pid/inquiry", c.inquireProduct, only(string(workflows.RoleBuyer)))

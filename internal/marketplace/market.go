@@ -82,15 +82,28 @@ func (m *Market) DeleteProduct(ctx context.Context, supplier, id uuid.UUID) erro
 // Export is a supplier's whole catalog as a file table in Columns order;
 // importing it again changes nothing.
 func (m *Market) Export(ctx context.Context, supplier uuid.UUID) (sheet.Table, error) {
-	rows, err := store.New(m.db).ListSupplierProducts(ctx, supplier)
+	products, err := m.Catalog(ctx, supplier)
 	if err != nil {
-		return sheet.Table{}, fmt.Errorf("list products of %s: %w", supplier, err)
+		return sheet.Table{}, err
 	}
-	t := sheet.Table{Header: Columns, Rows: make([][]string, len(rows))}
-	for i, r := range rows {
-		t.Rows[i] = productFromRow(store.GetProductRow(r)).Row()
+	t := sheet.Table{Header: Columns, Rows: make([][]string, len(products))}
+	for i, p := range products {
+		t.Rows[i] = p.Row()
 	}
 	return t, nil
+}
+
+// Catalog is a supplier's whole catalog, in SKU order.
+func (m *Market) Catalog(ctx context.Context, supplier uuid.UUID) ([]Product, error) {
+	rows, err := store.New(m.db).ListSupplierProducts(ctx, supplier)
+	if err != nil {
+		return nil, fmt.Errorf("list products of %s: %w", supplier, err)
+	}
+	out := make([]Product, len(rows))
+	for i, r := range rows {
+		out[i] = productFromRow(store.GetProductRow(r))
+	}
+	return out, nil
 }
 
 // ImportMode says what an import does with a file that has rejected rows.

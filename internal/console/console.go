@@ -58,7 +58,7 @@ type Deps struct {
 	// ImportCatalog lists or replaces who's products from a catalog file
 	// (the API's import, with its limits), or a *Refused.
 	ImportCatalog func(ctx context.Context, who signin.Who, f sheet.Format, file io.Reader, mode marketplace.ImportMode) (marketplace.ImportReport, error)
-	Logger *slog.Logger
+	Logger        *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }

@@ -622,3 +622,56 @@ func TestCatalogImportByClicking(t *testing.T) {
 		t.Errorf("%d products listed, want 2", n)
 	}
 }
+
+// Finance by clicking, after a deal completed through the API: the
+// ledger's lines of the day, filtered to the commission account with its
+// balance, and their CSV; the escrow watchdog with nothing open; the
+// funnel drawn as a chart with the deal in it. Each page is two clicks
+// from finance's home and passes the accessibility check; a buyer may not
+// open them.
+func TestFinanceByClicking(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("finance", "buyer")
+	id := p.delivered("GOODS-5")
+	p.must(http.StatusOK, p.do("buyer", "POST", p.path(id, "/accept"), nil))
+	p.waitFor("finance", id, func(s workflows.DealState) bool { return s.Resolution != nil && s.Resolution.Done })
+	fin := tab{t: t, ctx: browser(t, 1280, 900), name: "finance"}
+	fin.signIn(p.url, "finance")
+	fin.submit(`nav a[href="/app/finance/ledger"]`)
+	fin.accessible("the ledger")
+	if n, _ := chromedp.Run(fin.ctx, chromedp.Evaluate[int](`document.querySelectorAll('table.ledger tbody tr').length`)); n < 4 {
+		t.Errorf("%d ledger lines today after a completed deal", n)
+	}
+	fin.do(chromedp.SendKeys(chromedp.ID("account"), "platform:commission"))
+	fin.submit("#filter")
+	if got := fin.text("li.balance"); !strings.HasPrefix(got, "USD 156.00") {
+		t.Errorf("the commission's balance: %q", got)
+	}
+	href, err := chromedp.Run(fin.ctx, chromedp.Evaluate[string](`document.getElementById('ledger-csv').href`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	b.signIn("finance")
+	csv := b.do("GET", strings.TrimPrefix(href, p.url), nil)
+	if csv.status != http.StatusOK || !strings.HasPrefix(csv.body, "posting_id,posted_at") || !strings.Contains(csv.body, "platform:commission") {
+		t.Errorf("the ledger's CSV: %d %.300s", csv.status, csv.body)
+	}
+	fin.submit(`nav.subnav a[href="/app/finance/watchdog"]`)
+	fin.accessible("the watchdog")
+	if got, _ := chromedp.Run(fin.ctx, chromedp.Evaluate[string](`document.querySelector('main').innerText`)); !strings.Contains(got, "every escrow adds up") {
+		t.Errorf("the watchdog: %q", got)
+	}
+	fin.submit(`nav.subnav a[href="/app/finance/funnel"]`)
+	fin.accessible("the funnel")
+	if got, _ := chromedp.Run(fin.ctx, chromedp.Evaluate[string](`document.querySelector('svg.chart desc').textContent`)); !strings.Contains(got, "inquiries: 1") || !strings.Contains(got, "completed: 1") {
+		t.Errorf("the funnel chart: %q", got)
+	}
+	buyer := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	buyer.signIn("buyer")
+	for _, page := range []string{"/app/finance/ledger", "/app/finance/ledger.csv", "/app/finance/watchdog", "/app/finance/funnel"} {
+		if res := buyer.do("GET", page, nil); res.status != http.StatusForbidden {
+			t.Errorf("a buyer opening %s: %d", page, res.status)
+		}
+	}
+}

@@ -1,13 +1,13 @@
 package api
 
 import (
-	"encoding/csv"
 	"net/http"
 	"regexp"
-	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/tradeloop/tradeloop/internal/ledger"
 )
 
 var accountRE = regexp.MustCompile(`^[a-z]+:[A-Za-z0-9_-]+$`)
@@ -46,18 +46,5 @@ func (s *Server) exportLedger(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="ledger.csv"`)
 	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
-	_ = w.Write([]string{"posting_id", "posted_at", "idempotency_key", "deal_id", "kind", "line_no", "account", "currency", "amount_minor", "memo"})
-	for _, r := range rows {
-		deal := ""
-		if r.DealID != nil {
-			deal = *r.DealID
-		}
-		_ = w.Write([]string{
-			strconv.FormatInt(r.PostingID, 10), r.PostedAt.UTC().Format(time.RFC3339Nano), r.IdempotencyKey, deal, r.Kind,
-			strconv.Itoa(int(r.LineNo)), r.Account, r.Currency, strconv.FormatInt(r.Amount, 10), r.Memo,
-		})
-	}
-	w.Flush()
-	return w.Error()
+	return ledger.WriteCSV(c.Response(), rows)
 }

@@ -276,7 +276,7 @@ func NewHandlers(d Deps) Handlers {
 		ErrorHandler: func(c echo.Context, err error) error { return err },
 	})
 	app = console.New(console.Deps{
-		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Market: s.market, Inbox: s.inbox, Logger: d.Logger,
+		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Market: s.market, Ledger: s.ledger, Finance: s.finance, Inbox: s.inbox, Logger: d.Logger,
 		Deal: func(ctx context.Context, v dealview.Viewer, id string) (workflows.DealState, error) {
 			st, err := s.DealFor(ctx, v, id)
 			return st, forConsole(err, d.Logger)

@@ -9,15 +9,18 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +28,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tradeloop/tradeloop/internal/dealview"
+	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/identity"
 	"github.com/tradeloop/tradeloop/internal/inbox"
+	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
@@ -46,6 +51,8 @@ type Deps struct {
 	Identity *identity.Service
 	Lists    *readmodel.Store
 	Market   *marketplace.Market
+	Ledger   *ledger.Ledger
+	Finance  *finance.Service
 	Inbox    *inbox.Service
 	// Deal is the deal id as viewer sees it (the API's own rule), or
 	// ErrNotFound.
@@ -101,7 +108,13 @@ func New(d Deps) *Console {
 			continue
 		}
 		pages[base] = template.Must(template.New("layout.html").Funcs(template.FuncMap{"field": formField, "list": func(v ...string) []string { return v },
-			"pair": func(p page, v any) pageValue { return pageValue{Page: p, Value: v} }}).ParseFS(templateFiles, "templates/layout.html", n))
+			"pair": func(p page, v any) pageValue { return pageValue{Page: p, Value: v} },
+		// For the charts drawn on the server: a chart's height for n bars,
+		// a coordinate moved by d, a rate as a percentage.
+		"chartHeight": func(n int) int { return n*32 + 8 },
+		"hasPrefix":   strings.HasPrefix,
+		"plus":        func(d, v int) int { return v + d },
+		"percent":     func(r float64) string { return strconv.FormatFloat(r*100, 'f', 1, 64) + " %" }}).ParseFS(templateFiles, "templates/layout.html", n))
 	}
 	return &Console{d: d, pages: pages}
 }
@@ -121,6 +134,11 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("/catalog", c.catalog, only(string(workflows.RoleSupplier)))
 	in.GET("/catalog/export/:format", c.exportCatalog, only(string(workflows.RoleSupplier)))
 	in.POST("/catalog/import", c.importCatalog, only(string(workflows.RoleSupplier)))
+	analysts := only(string(workflows.RoleFinance), string(workflows.RoleAdmin))
+	in.GET("/finance/ledger", c.ledgerPage, analysts)
+	in.GET("/finance/ledger.csv", c.ledgerCSV, analysts)
+	in.GET("/finance/watchdog", c.watchdog, analysts)
+	in.GET("/finance/funnel", c.funnel, analysts)
 	in.GET("/products", c.products)
 	in.GET("/products/:pid", c.product)
 	in.POST("/products/:pid/inquiry", c.inquireProduct, only(string(workflows.RoleBuyer)))
@@ -214,10 +232,10 @@ func (c *Console) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // only lets users of role through, and shows the others a refusal.
-func only(role string) echo.MiddlewareFunc {
+func only(roles ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(ec echo.Context) error {
-			if who(ec).Role != role {
+			if !slices.Contains(roles, who(ec).Role) {
 				return echo.NewHTTPError(http.StatusForbidden)
 			}
 			return next(ec)
@@ -320,10 +338,14 @@ func (c *Console) render(ec echo.Context, status int, name, title string, data a
 	if !ok {
 		return errors.New("console: no page " + name)
 	}
-	ec.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	// Rendered whole before anything is sent: a page that fails to
+	// render is an error page, not half a page.
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, p); err != nil {
+		return fmt.Errorf("render the %s page: %w", name, err)
+	}
 	ec.Response().Header().Set("Cache-Control", "no-store")
-	ec.Response().WriteHeader(status)
-	return t.Execute(ec.Response(), p)
+	return ec.HTMLBlob(status, buf.Bytes())
 }
 
 // fail shows a page saying the catalog's phrase msg.

@@ -121,3 +121,29 @@ func TestEveryPhraseOfTheConsoleIsWordedInEveryLanguage(t *testing.T) {
 		}
 	}
 }
+
+// Every template a page invokes is defined where that page is rendered
+// (its own file and the layout): one defined in another page's file would
+// fail the page at every request.
+func TestEveryPageDefinesTheTemplatesItInvokes(t *testing.T) {
+	c := New(Deps{Logger: slog.New(slog.DiscardHandler)})
+	invoke := regexp.MustCompile(`\{\{-?\s*template\s+"([^"]+)"`)
+	layout, err := os.ReadFile(filepath.Join("templates", "layout.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.pages) < 10 {
+		t.Fatalf("only %d pages", len(c.pages))
+	}
+	for name, tmpl := range c.pages {
+		own, err := os.ReadFile(filepath.Join("templates", name+".html"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range invoke.FindAllStringSubmatch(string(layout)+string(own), -1) {
+			if tmpl.Lookup(m[1]) == nil {
+				t.Errorf("the %s page invokes %q, which is not defined for it", name, m[1])
+			}
+		}
+	}
+}

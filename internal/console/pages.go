@@ -114,7 +114,9 @@ const maxInquiries = 20
 func (c *Console) home(ec echo.Context) error {
 	w := who(ec)
 	data := homeData{Role: w.Role, Now: c.d.Now()}
-	if w.Role == string(workflows.RoleAdmin) {
+	if w.Role == string(workflows.RoleAdmin) || w.Role == string(workflows.RoleFinance) {
+		// No deal list of their own: their pages are finance's (and
+		// administration's).
 		return c.render(ec, http.StatusOK, "home", "", data)
 	}
 	ctx := ec.Request().Context()

@@ -8,9 +8,12 @@ package ledger
 
 import (
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -122,4 +125,26 @@ func (l *Ledger) Export(ctx context.Context, from, to time.Time) ([]store.Export
 		return nil, fmt.Errorf("export postings: %w", err)
 	}
 	return rows, nil
+}
+
+// CSVHeader is the ledger export's header line.
+var CSVHeader = []string{"posting_id", "posted_at", "idempotency_key", "deal_id", "kind", "line_no", "account", "currency", "amount_minor", "memo"}
+
+// WriteCSV writes rows (Export's) as CSV with CSVHeader: finance's export,
+// one line per ledger line, amounts in minor units.
+func WriteCSV(w io.Writer, rows []store.ExportPostingsRow) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(CSVHeader)
+	for _, r := range rows {
+		deal := ""
+		if r.DealID != nil {
+			deal = *r.DealID
+		}
+		_ = cw.Write([]string{
+			strconv.FormatInt(r.PostingID, 10), r.PostedAt.UTC().Format(time.RFC3339Nano), r.IdempotencyKey, deal, r.Kind,
+			strconv.Itoa(int(r.LineNo)), r.Account, r.Currency, strconv.FormatInt(r.Amount, 10), r.Memo,
+		})
+	}
+	cw.Flush()
+	return cw.Error()
 }

@@ -109,12 +109,12 @@ func New(d Deps) *Console {
 		}
 		pages[base] = template.Must(template.New("layout.html").Funcs(template.FuncMap{"field": formField, "list": func(v ...string) []string { return v },
 			"pair": func(p page, v any) pageValue { return pageValue{Page: p, Value: v} },
-		// For the charts drawn on the server: a chart's height for n bars,
-		// a coordinate moved by d, a rate as a percentage.
-		"chartHeight": func(n int) int { return n*32 + 8 },
-		"hasPrefix":   strings.HasPrefix,
-		"plus":        func(d, v int) int { return v + d },
-		"percent":     func(r float64) string { return strconv.FormatFloat(r*100, 'f', 1, 64) + " %" }}).ParseFS(templateFiles, "templates/layout.html", n))
+			// For the charts drawn on the server: a chart's height for n bars,
+			// a coordinate moved by d, a rate as a percentage.
+			"chartHeight": func(n int) int { return n*32 + 8 },
+			"hasPrefix":   strings.HasPrefix,
+			"plus":        func(d, v int) int { return v + d },
+			"percent":     func(r float64) string { return strconv.FormatFloat(r*100, 'f', 1, 64) + " %" }}).ParseFS(templateFiles, "templates/layout.html", n))
 	}
 	return &Console{d: d, pages: pages}
 }

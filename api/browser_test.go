@@ -675,3 +675,107 @@ func TestFinanceByClicking(t *testing.T) {
 		}
 	}
 }
+
+// mailedLink is the link the last mail of kind to email holds (read from
+// the notifications outbox, where the mail is queued).
+func (p *platform) mailedLink(kind, email string) string {
+	p.t.Helper()
+	var link string
+	err := p.pool.QueryRow(context.Background(), `SELECT n.facts->>'ref' FROM notification_outbox n JOIN users u ON u.id = n.user_id
+		WHERE n.kind = $1 AND lower(u.email) = lower($2) ORDER BY n.created_at DESC LIMIT 1`, kind, email).Scan(&link)
+	if err != nil {
+		p.t.Fatalf("no %s mail to %s: %v", kind, email, err)
+	}
+	return link
+}
+
+// A new user joins by clicking, without the API: the admin creates its
+// organization (a blank name refused at the field) and adds it, which
+// mails it an invitation; the link's page refuses two different passwords
+// and a short one, sets the password, and the user signs in and finds
+// products; the link works once. Then the user forgets its password: the
+// sign-in page mails a reset link (an unknown address gets the same
+// answer and no mail), which sets a new one.
+func TestANewUserJoinsByClicking(t *testing.T) {
+	p := newPlatform(t, func(d *Deps) { d.PublicURL = "https://tradeloop.example" })
+	p.withPasswords("admin")
+	admin := tab{t: t, ctx: browser(t, 1280, 900), name: "admin"}
+	admin.signIn(p.url, "admin")
+	admin.submit(`nav a[href="/app/admin"]`)
+	admin.accessible("the organizations")
+	admin.submit("#create-org")
+	if msg := admin.text("#name-error"); !strings.Contains(msg, "required") {
+		t.Errorf("an organization without a name: %q", msg)
+	}
+	admin.do(chromedp.SendKeys(chromedp.ID("name"), "Acme Buying"))
+	admin.submit("#create-org")
+	admin.do(chromedp.SendKeys(chromedp.ID("name"), "Nia Buyer"), chromedp.SendKeys(chromedp.ID("email"), "nia@acme.example"))
+	admin.submit("#add-user")
+	if got := admin.text("#invited"); !strings.Contains(got, "nia@acme.example") {
+		t.Errorf("after adding the user: %q", got)
+	}
+	admin.accessible("an organization")
+	if got := admin.text("table.members tbody tr"); !strings.Contains(got, "invited, no password yet") {
+		t.Errorf("the new user's line: %q", got)
+	}
+
+	link := p.mailedLink("account_invitation", "nia@acme.example")
+	if !strings.HasPrefix(link, "https://tradeloop.example/app/link?") {
+		t.Fatalf("the invitation's link starts with %q, not the platform's public address", link)
+	}
+	local := p.url + strings.TrimPrefix(link, "https://tradeloop.example")
+	nia := tab{t: t, ctx: browser(t, 360, 740), name: "nia"}
+	nia.do(chromedp.Navigate(local))
+	if got := nia.text("h1"); got != "Welcome to Tradeloop" {
+		t.Errorf("the invitation's page: %q", got)
+	}
+	nia.accessible("the invitation")
+	for _, pw := range [][2]string{{"a-long-password-1", "a-long-password-2"}, {"short", "short"}} {
+		nia.do(chromedp.SendKeys(chromedp.ID("password"), pw[0]), chromedp.SendKeys(chromedp.ID("again"), pw[1]))
+		nia.submit("#set-password")
+		if got := nia.text("#password-error"); got == "" {
+			t.Errorf("passwords %q and %q: no error", pw[0], pw[1])
+		}
+	}
+	nia.do(chromedp.SendKeys(chromedp.ID("password"), "nia-first-password"), chromedp.SendKeys(chromedp.ID("again"), "nia-first-password"))
+	nia.submit("#set-password")
+	if got := nia.text("p.done"); !strings.Contains(got, "Your password is set") {
+		t.Errorf("after setting the password: %q", got)
+	}
+	signInAs := func(b tab, email, password string) {
+		t.Helper()
+		b.do(chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), password))
+		b.submit("main button[type=submit]")
+		if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('nav[aria-label="main"]').length`)); err != nil || n != 1 {
+			t.Fatalf("%s did not sign in with %q", email, password)
+		}
+	}
+	signInAs(nia, "nia@acme.example", "nia-first-password")
+	nia.submit(`main a[href="/app/products"]`)
+	nia.do(chromedp.Navigate(local))
+	if got := nia.text("#link-bad"); !strings.Contains(got, "does not work any more") {
+		t.Errorf("the invitation used twice: %q", got)
+	}
+
+	// A forgotten password.
+	nia.do(chromedp.Navigate(p.url + "/app"))
+	nia.submit(`form.signout button`)
+	nia.submit("#forgot")
+	nia.do(chromedp.SendKeys(chromedp.ID("email"), "nobody@acme.example"))
+	nia.submit("#send-reset")
+	unknown := nia.text("p.done")
+	nia.do(chromedp.Clear(chromedp.ID("email")), chromedp.SendKeys(chromedp.ID("email"), "NIA@acme.example"))
+	nia.submit("#send-reset")
+	if known := nia.text("p.done"); known != unknown || !strings.Contains(known, "If an account has this address") {
+		t.Errorf("the answers for an unknown and a known address differ: %q, %q", unknown, known)
+	}
+	var resets int
+	if err := p.pool.QueryRow(t.Context(), `SELECT count(*) FROM notification_outbox WHERE kind = 'password_reset'`).Scan(&resets); err != nil || resets != 1 {
+		t.Fatalf("%d reset mails queued, want 1 (%v)", resets, err)
+	}
+	reset := p.url + strings.TrimPrefix(p.mailedLink("password_reset", "nia@acme.example"), "https://tradeloop.example")
+	nia.do(chromedp.Navigate(reset))
+	nia.do(chromedp.SendKeys(chromedp.ID("password"), "nia-second-password"), chromedp.SendKeys(chromedp.ID("again"), "nia-second-password"))
+	nia.submit("#set-password")
+	signInAs(nia, "nia@acme.example", "nia-second-password")
+}

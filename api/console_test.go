@@ -3,7 +3,11 @@ package api
 import (
 	"bytes"
 	"context"
+	"errors"
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/outbox"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -376,5 +380,64 @@ func TestConsoleCatalogUploadsAreChecked(t *testing.T) {
 	buyer := &browserless{t: t, base: p.url, cookies: map[string]string{}}
 	if res := upload(buyer, buyer.signIn("buyer"), "catalog.csv", []byte(catalogCSV)); res.status != http.StatusForbidden {
 		t.Errorf("a buyer importing: %d", res.status)
+	}
+}
+
+// A sign-in link's mail is its user's alone: delivered, it is in no inbox
+// and no webhook delivery of its organization, its link is no longer
+// kept in the outbox, and its stored text holds no link; a reset is
+// queued at most once a minute per user; a link of a user set at
+// once ends the older one.
+func TestSignInLinksGoToTheirUserAlone(t *testing.T) {
+	p := newPlatform(t)
+	ctx := context.Background()
+	if _, err := p.pool.Exec(ctx, `INSERT INTO webhook_endpoints (org_id, url, secret) VALUES ($1, 'https://hooks.example/x', 's')`, p.orgs["buyer"]); err != nil {
+		t.Fatal(err)
+	}
+	s := signin.New(p.pool)
+	for range 3 {
+		if err := s.SendReset(ctx, "buyer@example.com", "https://tradeloop.example"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var queued int
+	var text string
+	if err := p.pool.QueryRow(ctx, `SELECT count(*), max(text) FROM notification_outbox WHERE kind = 'password_reset'`).Scan(&queued, &text); err != nil || queued != 1 {
+		t.Fatalf("%d resets queued for three asks within a minute (%v)", queued, err)
+	}
+	if strings.Contains(text, "http") {
+		t.Errorf("the outbox's text holds the link: %q", text)
+	}
+	first := p.mailedLink("password_reset", "buyer@example.com")
+	u, err := store.New(p.pool).GetUserByEmail(ctx, "buyer@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendLink(ctx, u.ID, signin.Reset, "https://tradeloop.example"); err != nil {
+		t.Fatal(err)
+	}
+	token := func(link string) string {
+		parsed, err := url.Parse(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return parsed.Query().Get("token")
+	}
+	if _, err := s.UseLink(ctx, token(first), signin.Reset, "a-new-password-1"); !errors.Is(err, signin.ErrBadLink) {
+		t.Errorf("an older link after a newer one: %v", err)
+	}
+	d := &outbox.Dispatcher{Pool: p.pool, Notifier: activities.LogNotifier{Logger: slog.New(slog.DiscardHandler)}}
+	if _, err := d.DeliverDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var inboxed, hooked, kept int
+	if err := p.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM inbox i JOIN notification_outbox n ON n.key = i.key WHERE n.kind = 'password_reset'),
+		(SELECT count(*) FROM webhook_deliveries w JOIN notification_outbox n ON n.key = w.key WHERE n.kind = 'password_reset'),
+		(SELECT count(*) FROM notification_outbox WHERE kind = 'password_reset' AND facts IS NOT NULL)`).Scan(&inboxed, &hooked, &kept); err != nil {
+		t.Fatal(err)
+	}
+	if inboxed != 0 || hooked != 0 || kept != 0 {
+		t.Errorf("after delivery: %d inbox entries, %d webhook deliveries, %d links kept; want none", inboxed, hooked, kept)
 	}
 }

@@ -267,14 +267,10 @@ func (s *Server) DealFor(ctx context.Context, viewer dealview.Viewer, id string)
 	return s.freshDealFor(ctx, viewer, id)
 }
 
-// freshDeal is visibleDeal asked of the workflow first, for a decision
-// that must not act on a read model that is behind (its projection
-// failing while a party's action went through): the read model answers
-// only once the workflow is gone.
-func (s *Server) freshDeal(c echo.Context) (workflows.DealState, error) {
-	return s.freshDealFor(c.Request().Context(), viewerOf(principal(c)), c.Param("id"))
-}
-
+// freshDealFor is the deal as viewer sees it, asked of the workflow
+// first, for a decision that must not act on a read model that is behind
+// (its projection failing while a party's action went through): the read
+// model answers only once the workflow is gone.
 func (s *Server) freshDealFor(ctx context.Context, viewer dealview.Viewer, id string) (workflows.DealState, error) {
 	if _, err := uuid.Parse(id); err != nil && !validDealID(id) {
 		return workflows.DealState{}, errNotFound
@@ -305,11 +301,6 @@ func validDealID(id string) bool {
 		}
 	}
 	return true
-}
-
-// viewOf is what the caller sees of st (internal/dealview), or 404.
-func viewOf(c echo.Context, st workflows.DealState) (workflows.DealState, error) {
-	return view(viewerOf(principal(c)), st)
 }
 
 // viewerOf is the deal viewer p is.

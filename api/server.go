@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -53,6 +54,9 @@ func (f PingerFunc) Ping(ctx context.Context) error { return f(ctx) }
 // Deps are what the handlers need.
 type Deps struct {
 	Logger *slog.Logger
+	// PublicURL is the platform's address (config PUBLIC_URL), which the
+	// links it mails start with.
+	PublicURL string
 	// Tracing, when on, opens a span for each request; Temporal's client
 	// must then carry tracing's interceptor, for the spans to follow the
 	// request into the deal's workflow.
@@ -276,7 +280,7 @@ func NewHandlers(d Deps) Handlers {
 		ErrorHandler: func(c echo.Context, err error) error { return err },
 	})
 	app = console.New(console.Deps{
-		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Market: s.market, Ledger: s.ledger, Finance: s.finance, Inbox: s.inbox, Logger: d.Logger,
+		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Market: s.market, Ledger: s.ledger, Finance: s.finance, Inbox: s.inbox, Logger: d.Logger, PublicURL: d.PublicURL,
 		Deal: func(ctx context.Context, v dealview.Viewer, id string) (workflows.DealState, error) {
 			st, err := s.DealFor(ctx, v, id)
 			return st, forConsole(err, d.Logger)
@@ -288,6 +292,16 @@ func NewHandlers(d Deps) Handlers {
 		ImportCatalog: func(ctx context.Context, w signin.Who, f sheet.Format, file io.Reader, mode marketplace.ImportMode) (marketplace.ImportReport, error) {
 			rep, err := s.ImportCatalog(ctx, w.OrgID, f, file, mode)
 			return rep, forConsole(err, d.Logger)
+		},
+		Admin: console.Admin{
+			CreateOrganization: func(ctx context.Context, name string) (uuid.UUID, error) {
+				org, err := s.CreateOrganization(ctx, name)
+				return org.ID, forConsole(err, d.Logger)
+			},
+			CreateUser: func(ctx context.Context, org uuid.UUID, u console.NewUser) (uuid.UUID, error) {
+				user, _, err := s.CreateUser(ctx, org, CreateUserRequest{Email: u.Email, Name: u.Name, Role: u.Role, Language: u.Language})
+				return user.ID, forConsole(err, d.Logger)
+			},
 		},
 		Acting: console.Acting{
 			Act: func(ctx context.Context, w signin.Who, id, update string, build func(workflows.Actor) any) (workflows.DealState, error) {

@@ -72,3 +72,13 @@ SELECT EXISTS (SELECT 1 FROM api_keys WHERE secret_hash = $1 AND revoked_at IS N
 -- The language and time zone a user reads notifications in.
 UPDATE users SET language = @language, time_zone = @time_zone WHERE id = @id
 RETURNING *;
+
+-- name: ListOrganizations :many
+-- Organizations by name, with how many users each has (the admin's list).
+SELECT o.id, o.name, o.created_at, (SELECT count(*) FROM users u WHERE u.org_id = o.id) AS users
+FROM organizations o ORDER BY o.name, o.id LIMIT @max_count;
+
+-- name: ListOrgUsers :many
+-- An organization's users, and whether each has a password yet.
+SELECT id, email, name, role, created_at, (password_hash IS NOT NULL)::boolean AS has_password
+FROM users WHERE org_id = $1 ORDER BY email;

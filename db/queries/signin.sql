@@ -34,3 +34,36 @@ DELETE FROM console_sessions WHERE token_hash = @token_hash;
 
 -- name: DeleteUserConsoleSessions :execrows
 DELETE FROM console_sessions WHERE user_id = @user_id;
+
+-- name: EndSigninLinks :exec
+-- A newer link of a purpose ends the user's older ones.
+UPDATE signin_links SET used_at = @at WHERE user_id = @user_id AND purpose = @purpose AND used_at IS NULL;
+
+-- name: InsertSigninLink :exec
+INSERT INTO signin_links (token_hash, user_id, purpose, created_at, expires_at)
+VALUES (@token_hash, @user_id, @purpose, @created_at, @expires_at);
+
+-- name: UseSigninLink :one
+-- Takes the link once: unused, unexpired, of the purpose.
+UPDATE signin_links SET used_at = @at
+WHERE token_hash = @token_hash AND purpose = @purpose AND used_at IS NULL AND expires_at > @at
+RETURNING user_id;
+
+-- name: SigninLinkUser :one
+-- The user a live link is for, to greet them on its page.
+SELECT u.id, u.name, u.email FROM signin_links l JOIN users u ON u.id = l.user_id
+WHERE l.token_hash = @token_hash AND l.purpose = @purpose AND l.used_at IS NULL AND l.expires_at > @at;
+
+-- name: QueueUserNotification :exec
+-- A notification for one user alone (a sign-in link's mail).
+INSERT INTO notification_outbox (key, deal_id, org_id, user_id, kind, text, facts)
+VALUES (@key, '', @org_id, @user_id, @kind, @text, @facts);
+
+-- name: RecentSigninLinks :one
+-- The user's links of a purpose made since @since (a reset is mailed at
+-- most once a minute).
+SELECT count(*) FROM signin_links WHERE user_id = @user_id AND purpose = @purpose AND created_at > @since;
+
+-- name: ForgetNotificationFacts :exec
+-- A sign-in link's mail, once mailed, keeps no link.
+UPDATE notification_outbox SET facts = NULL WHERE key = @key;

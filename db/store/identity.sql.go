@@ -302,6 +302,86 @@ func (q *Queries) ListAPIKeys(ctx context.Context, arg ListAPIKeysParams) ([]Lis
 	return items, nil
 }
 
+const listOrgUsers = `-- name: ListOrgUsers :many
+SELECT id, email, name, role, created_at, (password_hash IS NOT NULL)::boolean AS has_password
+FROM users WHERE org_id = $1 ORDER BY email
+`
+
+type ListOrgUsersRow struct {
+	ID          uuid.UUID `json:"id"`
+	Email       string    `json:"email"`
+	Name        string    `json:"name"`
+	Role        UserRole  `json:"role"`
+	CreatedAt   time.Time `json:"created_at"`
+	HasPassword bool      `json:"has_password"`
+}
+
+// An organization's users, and whether each has a password yet.
+func (q *Queries) ListOrgUsers(ctx context.Context, orgID uuid.UUID) ([]ListOrgUsersRow, error) {
+	rows, err := q.db.Query(ctx, listOrgUsers, orgID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListOrgUsersRow{}
+	for rows.Next() {
+		var i ListOrgUsersRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Email,
+			&i.Name,
+			&i.Role,
+			&i.CreatedAt,
+			&i.HasPassword,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listOrganizations = `-- name: ListOrganizations :many
+SELECT o.id, o.name, o.created_at, (SELECT count(*) FROM users u WHERE u.org_id = o.id) AS users
+FROM organizations o ORDER BY o.name, o.id LIMIT $1
+`
+
+type ListOrganizationsRow struct {
+	ID        uuid.UUID `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	Users     int64     `json:"users"`
+}
+
+// Organizations by name, with how many users each has (the admin's list).
+func (q *Queries) ListOrganizations(ctx context.Context, maxCount int32) ([]ListOrganizationsRow, error) {
+	rows, err := q.db.Query(ctx, listOrganizations, maxCount)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListOrganizationsRow{}
+	for rows.Next() {
+		var i ListOrganizationsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.CreatedAt,
+			&i.Users,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const retireAPIKey = `-- name: RetireAPIKey :one
 UPDATE api_keys
 SET expires_at = least(coalesce(expires_at, 'infinity'::timestamptz), now() + make_interval(secs => $3::float8))

@@ -245,17 +245,18 @@ type MailSent struct {
 }
 
 type NotificationOutbox struct {
-	Key           string     `json:"key"`
-	DealID        string     `json:"deal_id"`
-	OrgID         string     `json:"org_id"`
-	Kind          string     `json:"kind"`
-	Text          string     `json:"text"`
-	CreatedAt     time.Time  `json:"created_at"`
-	NextAttemptAt *time.Time `json:"next_attempt_at"`
-	Attempts      int32      `json:"attempts"`
-	LastError     string     `json:"last_error"`
-	DeliveredAt   *time.Time `json:"delivered_at"`
-	Facts         []byte     `json:"facts"`
+	Key           string      `json:"key"`
+	DealID        string      `json:"deal_id"`
+	OrgID         string      `json:"org_id"`
+	Kind          string      `json:"kind"`
+	Text          string      `json:"text"`
+	CreatedAt     time.Time   `json:"created_at"`
+	NextAttemptAt *time.Time  `json:"next_attempt_at"`
+	Attempts      int32       `json:"attempts"`
+	LastError     string      `json:"last_error"`
+	DeliveredAt   *time.Time  `json:"delivered_at"`
+	Facts         []byte      `json:"facts"`
+	UserID        pgtype.UUID `json:"user_id"`
 }
 
 type NotificationPreference struct {
@@ -353,6 +354,15 @@ type Shipment struct {
 	Status         string     `json:"status"`
 	ShippedAt      time.Time  `json:"shipped_at"`
 	DeliveredAt    *time.Time `json:"delivered_at"`
+}
+
+type SigninLink struct {
+	TokenHash []byte     `json:"token_hash"`
+	UserID    uuid.UUID  `json:"user_id"`
+	Purpose   string     `json:"purpose"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	UsedAt    *time.Time `json:"used_at"`
 }
 
 type StripeEvent struct {

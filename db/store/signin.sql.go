@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const clearSignInFailures = `-- name: ClearSignInFailures :exec
@@ -108,6 +109,102 @@ func (q *Queries) DeleteUserConsoleSessions(ctx context.Context, userID uuid.UUI
 	return result.RowsAffected(), nil
 }
 
+const endSigninLinks = `-- name: EndSigninLinks :exec
+UPDATE signin_links SET used_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL
+`
+
+type EndSigninLinksParams struct {
+	At      *time.Time `json:"at"`
+	UserID  uuid.UUID  `json:"user_id"`
+	Purpose string     `json:"purpose"`
+}
+
+// A newer link of a purpose ends the user's older ones.
+func (q *Queries) EndSigninLinks(ctx context.Context, arg EndSigninLinksParams) error {
+	_, err := q.db.Exec(ctx, endSigninLinks, arg.At, arg.UserID, arg.Purpose)
+	return err
+}
+
+const forgetNotificationFacts = `-- name: ForgetNotificationFacts :exec
+UPDATE notification_outbox SET facts = NULL WHERE key = $1
+`
+
+// A sign-in link's mail, once mailed, keeps no link.
+func (q *Queries) ForgetNotificationFacts(ctx context.Context, key string) error {
+	_, err := q.db.Exec(ctx, forgetNotificationFacts, key)
+	return err
+}
+
+const insertSigninLink = `-- name: InsertSigninLink :exec
+INSERT INTO signin_links (token_hash, user_id, purpose, created_at, expires_at)
+VALUES ($1, $2, $3, $4, $5)
+`
+
+type InsertSigninLinkParams struct {
+	TokenHash []byte    `json:"token_hash"`
+	UserID    uuid.UUID `json:"user_id"`
+	Purpose   string    `json:"purpose"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (q *Queries) InsertSigninLink(ctx context.Context, arg InsertSigninLinkParams) error {
+	_, err := q.db.Exec(ctx, insertSigninLink,
+		arg.TokenHash,
+		arg.UserID,
+		arg.Purpose,
+		arg.CreatedAt,
+		arg.ExpiresAt,
+	)
+	return err
+}
+
+const queueUserNotification = `-- name: QueueUserNotification :exec
+INSERT INTO notification_outbox (key, deal_id, org_id, user_id, kind, text, facts)
+VALUES ($1, '', $2, $3, $4, $5, $6)
+`
+
+type QueueUserNotificationParams struct {
+	Key    string      `json:"key"`
+	OrgID  string      `json:"org_id"`
+	UserID pgtype.UUID `json:"user_id"`
+	Kind   string      `json:"kind"`
+	Text   string      `json:"text"`
+	Facts  []byte      `json:"facts"`
+}
+
+// A notification for one user alone (a sign-in link's mail).
+func (q *Queries) QueueUserNotification(ctx context.Context, arg QueueUserNotificationParams) error {
+	_, err := q.db.Exec(ctx, queueUserNotification,
+		arg.Key,
+		arg.OrgID,
+		arg.UserID,
+		arg.Kind,
+		arg.Text,
+		arg.Facts,
+	)
+	return err
+}
+
+const recentSigninLinks = `-- name: RecentSigninLinks :one
+SELECT count(*) FROM signin_links WHERE user_id = $1 AND purpose = $2 AND created_at > $3
+`
+
+type RecentSigninLinksParams struct {
+	UserID  uuid.UUID `json:"user_id"`
+	Purpose string    `json:"purpose"`
+	Since   time.Time `json:"since"`
+}
+
+// The user's links of a purpose made since @since (a reset is mailed at
+// most once a minute).
+func (q *Queries) RecentSigninLinks(ctx context.Context, arg RecentSigninLinksParams) (int64, error) {
+	row := q.db.QueryRow(ctx, recentSigninLinks, arg.UserID, arg.Purpose, arg.Since)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const recordSignInFailure = `-- name: RecordSignInFailure :one
 UPDATE users SET
     failed_signins = CASE WHEN failed_signins + 1 >= $1::int THEN 0 ELSE failed_signins + 1 END,
@@ -148,6 +245,31 @@ func (q *Queries) SetPasswordHash(ctx context.Context, arg SetPasswordHashParams
 	return result.RowsAffected(), nil
 }
 
+const signinLinkUser = `-- name: SigninLinkUser :one
+SELECT u.id, u.name, u.email FROM signin_links l JOIN users u ON u.id = l.user_id
+WHERE l.token_hash = $1 AND l.purpose = $2 AND l.used_at IS NULL AND l.expires_at > $3
+`
+
+type SigninLinkUserParams struct {
+	TokenHash []byte    `json:"token_hash"`
+	Purpose   string    `json:"purpose"`
+	At        time.Time `json:"at"`
+}
+
+type SigninLinkUserRow struct {
+	ID    uuid.UUID `json:"id"`
+	Name  string    `json:"name"`
+	Email string    `json:"email"`
+}
+
+// The user a live link is for, to greet them on its page.
+func (q *Queries) SigninLinkUser(ctx context.Context, arg SigninLinkUserParams) (SigninLinkUserRow, error) {
+	row := q.db.QueryRow(ctx, signinLinkUser, arg.TokenHash, arg.Purpose, arg.At)
+	var i SigninLinkUserRow
+	err := row.Scan(&i.ID, &i.Name, &i.Email)
+	return i, err
+}
+
 const touchConsoleSession = `-- name: TouchConsoleSession :exec
 UPDATE console_sessions SET last_seen_at = $1 WHERE token_hash = $2
 `
@@ -160,6 +282,26 @@ type TouchConsoleSessionParams struct {
 func (q *Queries) TouchConsoleSession(ctx context.Context, arg TouchConsoleSessionParams) error {
 	_, err := q.db.Exec(ctx, touchConsoleSession, arg.Now, arg.TokenHash)
 	return err
+}
+
+const useSigninLink = `-- name: UseSigninLink :one
+UPDATE signin_links SET used_at = $1
+WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1
+RETURNING user_id
+`
+
+type UseSigninLinkParams struct {
+	At        *time.Time `json:"at"`
+	TokenHash []byte     `json:"token_hash"`
+	Purpose   string     `json:"purpose"`
+}
+
+// Takes the link once: unused, unexpired, of the purpose.
+func (q *Queries) UseSigninLink(ctx context.Context, arg UseSigninLinkParams) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, useSigninLink, arg.At, arg.TokenHash, arg.Purpose)
+	var user_id uuid.UUID
+	err := row.Scan(&user_id)
+	return user_id, err
 }
 
 const userForSignIn = `-- name: UserForSignIn :one

@@ -70,6 +70,11 @@ type Postgres struct {
 // HTTP configures the API's listeners and what it allows.
 type HTTP struct {
 	Addr string `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	// PublicURL is the address people reach the API and the console at
+	// (scheme://host[:port], no path): the links the platform mails
+	// (invitations, password resets) start with it, never with a request's
+	// Host header, which anyone can write. The dev stack sets its own.
+	PublicURL string `env:"PUBLIC_URL" envDefault:"http://127.0.0.1:8080"`
 	// CodecOrigins are the Temporal UI origins (scheme://host:port) whose
 	// browsers may call the codec endpoint (/codec/decode, /codec/encode).
 	// The dev stack adds its own UI.
@@ -264,6 +269,9 @@ func (c Config) validate() error {
 			// pgx's message may quote the URL, password included: keep it out.
 			errs = append(errs, errors.New("DATABASE_URL is not a valid PostgreSQL URL or DSN"))
 		}
+	}
+	if u, err := url.Parse(c.HTTP.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
+		errs = append(errs, fmt.Errorf("PUBLIC_URL %q: want scheme://host[:port], http or https, without a path", c.HTTP.PublicURL))
 	}
 	if c.Postgres.MaxConns < 1 {
 		errs = append(errs, fmt.Errorf("DATABASE_MAX_CONNS %d: want at least 1", c.Postgres.MaxConns))

@@ -62,10 +62,15 @@ type Deps struct {
 	Comparison func(ctx context.Context, viewer dealview.Viewer, id string) (sheet.Document, error)
 	// Acting acts on deals.
 	Acting Acting
+	// Admin administers organizations and users.
+	Admin Admin
 	// ImportCatalog lists or replaces who's products from a catalog file
 	// (the API's import, with its limits), or a *Refused.
 	ImportCatalog func(ctx context.Context, who signin.Who, f sheet.Format, file io.Reader, mode marketplace.ImportMode) (marketplace.ImportReport, error)
 	Logger        *slog.Logger
+	// PublicURL is the platform's address (config PUBLIC_URL): mailed
+	// links start with it.
+	PublicURL string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -126,6 +131,10 @@ func (c *Console) Register(e *echo.Echo) {
 	g.GET("/static/*", echo.WrapHandler(http.StripPrefix(Root+"/static/", cacheFor(time.Hour, http.FileServerFS(static)))))
 	g.GET("/signin", c.signInPage)
 	g.POST("/signin", c.signIn)
+	g.GET("/signin/forgot", c.forgotPage)
+	g.POST("/signin/forgot", c.sendReset)
+	g.GET("/link", c.linkPage)
+	g.POST("/link", c.useLink)
 	in := g.Group("", c.session, c.checkCSRF)
 	in.GET("", c.home)
 	in.GET("/", c.home)
@@ -134,6 +143,12 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("/catalog", c.catalog, only(string(workflows.RoleSupplier)))
 	in.GET("/catalog/export/:format", c.exportCatalog, only(string(workflows.RoleSupplier)))
 	in.POST("/catalog/import", c.importCatalog, only(string(workflows.RoleSupplier)))
+	admins := only(string(workflows.RoleAdmin))
+	in.GET("/admin", c.admin, admins)
+	in.POST("/admin/orgs", c.createOrganization, admins)
+	in.GET("/admin/orgs/:org", c.organization, admins)
+	in.POST("/admin/orgs/:org/users", c.addUser, admins)
+	in.POST("/admin/orgs/:org/users/:uid/invite", c.reinvite, admins)
 	analysts := only(string(workflows.RoleFinance), string(workflows.RoleAdmin))
 	in.GET("/finance/ledger", c.ledgerPage, analysts)
 	in.GET("/finance/ledger.csv", c.ledgerCSV, analysts)

@@ -28,12 +28,15 @@ import (
 // signInForm is the sign-in page's data.
 type signInForm struct {
 	Email, Next, CSRF, Error string
+	// PasswordSet: the user just set its password through a mailed link.
+	PasswordSet bool
 }
 
 func (c *Console) signInPage(ec echo.Context) error {
 	token := signin.NewToken()
 	ec.SetCookie(&http.Cookie{Name: signInCookie, Value: token, Path: signInPath, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode, MaxAge: 3600})
-	return c.render(ec, http.StatusOK, "signin", "", signInForm{Next: safeNext(ec.QueryParam("next")), CSRF: token})
+	return c.render(ec, http.StatusOK, "signin", "", signInForm{Next: safeNext(ec.QueryParam("next")), CSRF: token,
+		PasswordSet: ec.QueryParam("done") == "password"})
 }
 
 func (c *Console) signIn(ec echo.Context) error {

@@ -140,6 +140,8 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 		apiHost = "127.0.0.1"
 	}
 	codecURL := "http://" + net.JoinHostPort(apiHost, apiPort) + "/codec"
+	// The links the dev stack mails open its own console.
+	cfg.HTTP.PublicURL = "http://" + net.JoinHostPort(apiHost, apiPort)
 
 	ts, err := temporalserver.Start(ctx, temporalserver.Options{
 		DatabaseFile: filepath.Join(dataDir, "temporal.db"),

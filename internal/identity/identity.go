@@ -314,3 +314,58 @@ func (s *Service) RotateKey(ctx context.Context, userID, id uuid.UUID, grace tim
 	}
 	return old, made, nil
 }
+
+// OrgSummary is an organization on the admin's list.
+type OrgSummary struct {
+	Organization
+	CreatedAt time.Time
+	Users     int64
+}
+
+// MaxOrganizations bounds the admin's list of organizations.
+const MaxOrganizations = 500
+
+// Organizations lists the organizations by name, at most
+// MaxOrganizations.
+func (s *Service) Organizations(ctx context.Context) ([]OrgSummary, error) {
+	rows, err := store.New(s.pool).ListOrganizations(ctx, MaxOrganizations)
+	if err != nil {
+		return nil, fmt.Errorf("list organizations: %w", err)
+	}
+	out := make([]OrgSummary, len(rows))
+	for i, r := range rows {
+		out[i] = OrgSummary{Organization: Organization{ID: r.ID, Name: r.Name}, CreatedAt: r.CreatedAt, Users: r.Users}
+	}
+	return out, nil
+}
+
+// Member is a user on its organization's list: whether it has a
+// password yet (an invitation not taken up: not).
+type Member struct {
+	ID          uuid.UUID
+	Email, Name string
+	Role        Role
+	CreatedAt   time.Time
+	HasPassword bool
+}
+
+// Organization is the organization id with its users, or ErrNotFound.
+func (s *Service) Organization(ctx context.Context, id uuid.UUID) (Organization, []Member, error) {
+	q := store.New(s.pool)
+	org, err := q.GetOrganization(ctx, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Organization{}, nil, ErrNotFound
+	}
+	if err != nil {
+		return Organization{}, nil, fmt.Errorf("read organization %s: %w", id, err)
+	}
+	rows, err := q.ListOrgUsers(ctx, id)
+	if err != nil {
+		return Organization{}, nil, fmt.Errorf("list the users of %s: %w", id, err)
+	}
+	out := make([]Member, len(rows))
+	for i, r := range rows {
+		out[i] = Member{ID: r.ID, Email: r.Email, Name: r.Name, Role: Role(r.Role), CreatedAt: r.CreatedAt, HasPassword: r.HasPassword}
+	}
+	return Organization{ID: org.ID, Name: org.Name}, out, nil
+}

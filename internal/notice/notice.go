@@ -140,3 +140,14 @@ func Parts(d time.Duration) []Part {
 	}
 	return nil
 }
+
+// The kinds of notification for one user alone that carry a sign-in link
+// (internal/signin): they are mailed to that user and never put in an
+// inbox or a webhook, and their stored text does not hold the link.
+const (
+	KindInvitation    = "account_invitation"
+	KindPasswordReset = "password_reset"
+)
+
+// Private reports whether kind is one of those.
+func Private(kind string) bool { return kind == KindInvitation || kind == KindPasswordReset }

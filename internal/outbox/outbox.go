@@ -95,16 +95,20 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 		}
 		for _, r := range rows {
 			tried++
-			// The in-app inbox is written in this transaction: a
-			// notification is in its users' inboxes exactly when it is
-			// marked delivered, whatever the channels below do.
-			if err := inbox.Put(ctx, q, r.Key); err != nil {
-				return err
-			}
-			// So are its webhook deliveries, which the webhook
-			// dispatcher posts on its own schedule.
-			if err := webhooks.Put(ctx, q, r.Key, now); err != nil {
-				return err
+			// A sign-in link's mail is its user's alone: no inbox, no
+			// webhook (notice.Private).
+			if !notice.Private(r.Kind) {
+				// The in-app inbox is written in this transaction: a
+				// notification is in its users' inboxes exactly when it
+				// is marked delivered, whatever the channels below do.
+				if err := inbox.Put(ctx, q, r.Key); err != nil {
+					return err
+				}
+				// So are its webhook deliveries, which the webhook
+				// dispatcher posts on its own schedule.
+				if err := webhooks.Put(ctx, q, r.Key, now); err != nil {
+					return err
+				}
 			}
 			// Facts that do not decode (none this code writes) leave the
 			// stored text to say it.
@@ -123,6 +127,12 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 			at := d.now()
 			if err := q.MarkNotificationDelivered(ctx, store.MarkNotificationDeliveredParams{Key: r.Key, At: &at}); err != nil {
 				return fmt.Errorf("record the delivery of %s: %w", r.Key, err)
+			}
+			if notice.Private(r.Kind) {
+				// Mailed: the link is not kept where it was queued.
+				if err := q.ForgetNotificationFacts(ctx, r.Key); err != nil {
+					return fmt.Errorf("forget the link of %s: %w", r.Key, err)
+				}
 			}
 		}
 		return nil

@@ -256,6 +256,7 @@ func NewAPI(d Deps) api.Handlers {
 	return api.NewHandlers(api.Deps{
 		Codec:              codec,
 		CodecOrigins:       d.Config.HTTP.CodecOrigins,
+		PublicURL:          d.Config.HTTP.PublicURL,
 		ClientRateLimit:    clientRate,
 		ClientRateBurst:    d.Config.HTTP.ClientRateBurst,
 		TrustedProxies:     proxies,

@@ -1,0 +1,163 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/tradeloop/tradeloop/internal/identity"
+	"github.com/tradeloop/tradeloop/internal/signin"
+	"github.com/tradeloop/tradeloop/internal/texts"
+)
+
+// Admin is how the console administers, with the API's own rules.
+type Admin struct {
+	// CreateOrganization makes an organization, or a *Refused.
+	CreateOrganization func(ctx context.Context, name string) (uuid.UUID, error)
+	// CreateUser makes a user of org (with an API key nobody is shown),
+	// or a *Refused.
+	CreateUser func(ctx context.Context, org uuid.UUID, u NewUser) (uuid.UUID, error)
+}
+
+// NewUser is a user an admin adds: it gets an invitation by mail to set
+// its password.
+type NewUser struct {
+	Email, Name, Role, Language string
+}
+
+// adminData is the organizations page's.
+type adminData struct {
+	Orgs         []identity.OrgSummary
+	Form         map[string]string
+	Error, Field string
+}
+
+func (d adminData) formValue(name string) string { return d.Form[name] }
+func (d adminData) fieldError(name string) string {
+	if d.Field == name {
+		return d.Error
+	}
+	return ""
+}
+
+func (c *Console) admin(ec echo.Context) error {
+	return c.showAdmin(ec, http.StatusOK, adminData{Form: map[string]string{}})
+}
+
+func (c *Console) showAdmin(ec echo.Context, status int, data adminData) error {
+	orgs, err := c.d.Identity.Organizations(ec.Request().Context())
+	if err != nil {
+		return err
+	}
+	data.Orgs = orgs
+	return c.render(ec, status, "admin", "", data)
+}
+
+func (c *Console) createOrganization(ec echo.Context) error {
+	name := strings.TrimSpace(ec.FormValue("name"))
+	id, err := c.d.Admin.CreateOrganization(ec.Request().Context(), name)
+	var r *Refused
+	if errors.As(err, &r) {
+		return c.showAdmin(ec, r.Status, adminData{Form: map[string]string{"name": name}, Field: "name", Error: say(who(ec), "console.act.refused", r.Message)})
+	}
+	if err != nil {
+		return err
+	}
+	return ec.Redirect(http.StatusSeeOther, Root+"/admin/orgs/"+id.String())
+}
+
+// orgData is an organization's page: its users and the form to add one.
+type orgData struct {
+	Org          identity.Organization
+	Members      []identity.Member
+	Roles        []string
+	Langs        []texts.Lang
+	Form         map[string]string
+	Error, Field string
+	// Invited names the user just invited.
+	Invited string
+}
+
+func (d orgData) formValue(name string) string { return d.Form[name] }
+func (d orgData) fieldError(name string) string {
+	if d.Field == name {
+		return d.Error
+	}
+	return ""
+}
+
+func (c *Console) organization(ec echo.Context) error {
+	return c.showOrganization(ec, http.StatusOK, orgData{Form: map[string]string{"role": "buyer", "language": "en"}, Invited: ec.QueryParam("invited")})
+}
+
+func (c *Console) showOrganization(ec echo.Context, status int, data orgData) error {
+	id, err := uuid.Parse(ec.Param("org"))
+	if err != nil {
+		return ErrNotFound
+	}
+	org, members, err := c.d.Identity.Organization(ec.Request().Context(), id)
+	if errors.Is(err, identity.ErrNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	data.Org, data.Members, data.Langs = org, members, texts.Langs
+	data.Roles = []string{"buyer", "supplier", "mediator", "finance", "admin"}
+	return c.render(ec, status, "org", org.Name, data)
+}
+
+// addUser makes the user and mails it an invitation to set its password.
+func (c *Console) addUser(ec echo.Context) error {
+	w := who(ec)
+	org, err := uuid.Parse(ec.Param("org"))
+	if err != nil {
+		return ErrNotFound
+	}
+	u := NewUser{Email: strings.TrimSpace(ec.FormValue("email")), Name: strings.TrimSpace(ec.FormValue("name")),
+		Role: ec.FormValue("role"), Language: ec.FormValue("language")}
+	form := map[string]string{"email": u.Email, "name": u.Name, "role": u.Role, "language": u.Language}
+	ctx := ec.Request().Context()
+	id, err := c.d.Admin.CreateUser(ctx, org, u)
+	var r *Refused
+	if errors.As(err, &r) {
+		return c.showOrganization(ec, r.Status, orgData{Form: form, Field: r.Field, Error: say(w, "console.act.refused", r.Message)})
+	}
+	if err != nil {
+		return err
+	}
+	if err := c.d.SignIn.SendLink(ctx, id, signin.Invitation, c.d.PublicURL); err != nil {
+		return err
+	}
+	return ec.Redirect(http.StatusSeeOther, Root+"/admin/orgs/"+org.String()+"?invited="+u.Email)
+}
+
+// reinvite mails a user without a password a new invitation (the older
+// one stops working).
+func (c *Console) reinvite(ec echo.Context) error {
+	org, err1 := uuid.Parse(ec.Param("org"))
+	user, err2 := uuid.Parse(ec.Param("uid"))
+	if err1 != nil || err2 != nil {
+		return ErrNotFound
+	}
+	_, members, err := c.d.Identity.Organization(ec.Request().Context(), org)
+	if errors.Is(err, identity.ErrNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		if m.ID == user && !m.HasPassword {
+			if err := c.d.SignIn.SendLink(ec.Request().Context(), user, signin.Invitation, c.d.PublicURL); err != nil {
+				return err
+			}
+			return ec.Redirect(http.StatusSeeOther, Root+"/admin/orgs/"+org.String()+"?invited="+m.Email)
+		}
+	}
+	return ErrNotFound
+}

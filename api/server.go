@@ -355,7 +355,9 @@ func forConsole(err error, logger *slog.Logger) error {
 	}
 	e := toError(err, logger, "")
 	switch {
-	case e.Status == http.StatusNotFound:
+	case e.Status == http.StatusNotFound && e.Code != "item_not_found":
+		// The deal (or page) is not the viewer's; a thing named inside a
+		// deal it sees (a quote, a proposal) is a refusal in words.
 		return console.ErrNotFound
 	case e.Status < 500:
 		field, _ := e.Details["field"].(string)

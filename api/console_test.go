@@ -41,7 +41,7 @@ func (p *platform) withPasswords(who ...string) {
 // keeps its cookies by hand (Go's cookie jar sends no Secure cookie over
 // plain HTTP, which browsers do for loopback addresses).
 type browserless struct {
-	t       *testing.T
+	t       testing.TB
 	base    string
 	cookies map[string]string
 }
@@ -439,5 +439,51 @@ func TestSignInLinksGoToTheirUserAlone(t *testing.T) {
 	}
 	if inboxed != 0 || hooked != 0 || kept != 0 {
 		t.Errorf("after delivery: %d inbox entries, %d webhook deliveries, %d links kept; want none", inboxed, hooked, kept)
+	}
+}
+
+// A party downloads the deal's summary (CSV, Excel, PDF) and its contract
+// (PDF) from the deal's page, with the organizations' names and money as
+// people read them; a supplier not awarded gets no contract, a stranger
+// nothing.
+func TestConsoleDealDocuments(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("buyer", "supplier", "supplier2", "buyer2")
+	id := p.delivered("GOODS-4")
+	p.must(http.StatusOK, p.do("buyer", "POST", p.path(id, "/accept"), nil))
+	base := "/app/deals/" + id + "/documents/"
+	buyer := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	buyer.signIn("buyer")
+	if page := buyer.do("GET", "/app/deals/"+id, nil); !strings.Contains(page.body, base+"contract/pdf") {
+		t.Fatalf("the deal page has no contract download")
+	}
+	csv := buyer.do("GET", base+"summary/csv", nil)
+	for _, want := range []string{"buyer org", "supplier org", "USD 7,800.00", "USD 2,340.00"} {
+		if csv.status != http.StatusOK || !strings.Contains(csv.body, want) {
+			t.Errorf("the summary lacks %q: %d %.500s", want, csv.status, csv.body)
+		}
+	}
+	for path, magic := range map[string]string{"summary/xlsx": "PK\x03\x04", "summary/pdf": "%PDF-", "contract/pdf": "%PDF-"} {
+		if res := buyer.do("GET", base+path, nil); res.status != http.StatusOK || !strings.HasPrefix(res.body, magic) {
+			t.Errorf("%s: %d", path, res.status)
+		}
+	}
+	for _, path := range []string{"contract/csv", "summary/exe", "invoice/pdf"} {
+		if res := buyer.do("GET", base+path, nil); res.status != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", path, res.status)
+		}
+	}
+	other := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	other.signIn("supplier2")
+	if res := other.do("GET", base+"contract/pdf", nil); res.status != http.StatusNotFound {
+		t.Errorf("a supplier not awarded downloading the contract: %d", res.status)
+	}
+	if res := other.do("GET", base+"summary/csv", nil); strings.Contains(res.body, "USD 7,800.00") {
+		t.Errorf("a supplier not awarded reads the deal's money: %.300s", res.body)
+	}
+	stranger := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	stranger.signIn("buyer2")
+	if res := stranger.do("GET", base+"summary/pdf", nil); res.status != http.StatusNotFound {
+		t.Errorf("another buyer downloading the summary: %d", res.status)
 	}
 }

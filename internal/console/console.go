@@ -159,6 +159,7 @@ func (c *Console) Register(e *echo.Echo) {
 	in.POST("/products/:pid/inquiry", c.inquireProduct, only(string(workflows.RoleBuyer)))
 	in.GET("/deals/:id", c.deal)
 	in.GET("/deals/:id/comparison/:format", c.comparison, only(string(workflows.RoleBuyer)))
+	in.GET("/deals/:id/documents/:doc/:format", c.dealDocument)
 	in.POST("/deals/:id/quote", c.act(workflows.UpdateSubmitQuote, quoteForm))
 	in.POST("/deals/:id/quotes/:qid/accept", c.act(workflows.UpdateAcceptQuote, acceptForm))
 	in.POST("/deals/:id/counter-offers", c.act(workflows.UpdateCounterOffer, counterForm))

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/tradeloop/tradeloop/internal/dealdoc"
 	"github.com/tradeloop/tradeloop/internal/dealview"
 	"github.com/tradeloop/tradeloop/internal/identity"
 	"github.com/tradeloop/tradeloop/internal/inbox"
@@ -279,6 +280,43 @@ func (c *Console) comparison(ec echo.Context) error {
 		return fmt.Errorf("render the quote comparison as %s: %w", f, err)
 	}
 	ec.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="quotes-%s.%s"`, ec.Param("id"), f))
+	return ec.Blob(http.StatusOK, f.ContentType(), buf.Bytes())
+}
+
+// dealDocument sends the deal's summary (CSV, Excel, PDF) or its contract
+// (PDF), as the viewer sees the deal.
+func (c *Console) dealDocument(ec echo.Context) error {
+	ctx := ec.Request().Context()
+	st, err := c.d.Deal(ctx, viewerOf(who(ec)), ec.Param("id"))
+	if err != nil {
+		return err
+	}
+	names, err := c.d.Identity.OrgNames(ctx, st.Inquiry.BuyerOrgID, st.SupplierID)
+	if err != nil {
+		return err
+	}
+	now := c.d.Now()
+	var doc sheet.Document
+	f := sheet.Format(ec.Param("format"))
+	switch ec.Param("doc") {
+	case "summary":
+		if !slices.Contains(comparisonFormats, f) {
+			return echo.NewHTTPError(http.StatusNotFound)
+		}
+		doc = dealdoc.Summary(st, names, now)
+	case "contract":
+		var ok bool
+		if doc, ok = dealdoc.Contract(st, names, now); !ok || f != sheet.PDF {
+			return echo.NewHTTPError(http.StatusNotFound)
+		}
+	default:
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	var buf bytes.Buffer
+	if err := sheet.Write(&buf, f, doc); err != nil {
+		return fmt.Errorf("render the deal's %s as %s: %w", ec.Param("doc"), f, err)
+	}
+	ec.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s.%s"`, ec.Param("doc"), st.DealID, f))
 	return ec.Blob(http.StatusOK, f.ContentType(), buf.Bytes())
 }
 

@@ -369,3 +369,25 @@ func (s *Service) Organization(ctx context.Context, id uuid.UUID) (Organization,
 	}
 	return Organization{ID: org.ID, Name: org.Name}, out, nil
 }
+
+// OrgNames are the names of the organizations ids (as strings) that
+// exist; others are left out.
+func (s *Service) OrgNames(ctx context.Context, ids ...string) (map[string]string, error) {
+	q := store.New(s.pool)
+	out := map[string]string{}
+	for _, id := range ids {
+		u, err := uuid.Parse(id)
+		if err != nil {
+			continue
+		}
+		org, err := q.GetOrganization(ctx, u)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read organization %s: %w", id, err)
+		}
+		out[id] = org.Name
+	}
+	return out, nil
+}

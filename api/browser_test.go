@@ -424,6 +424,33 @@ func TestAWholeDealByClicking(t *testing.T) {
 	if st.Stage != workflows.StageCompleted || st.Escrow.Released != 782_500 || st.Escrow.Commission == 0 {
 		t.Errorf("the deal through the API: %s, escrow %+v", st.Stage, st.Escrow)
 	}
+
+	// The buyer rates the supplier, once (without stars it is refused at
+	// the field).
+	buyer.do(chromedp.Navigate(deal))
+	buyer.submit("#rate-supplier")
+	if msg := buyer.text("#stars-error"); !strings.Contains(msg, "1 to 5") {
+		t.Errorf("a rating without stars: %q", msg)
+	}
+	buyer.do(chromedp.Click(chromedp.ID("stars-5")), chromedp.SendKeys(chromedp.ID("comment"), "on time, as sampled"))
+	buyer.submit("#rate-supplier")
+	var stars int
+	if err := p.pool.QueryRow(t.Context(), `SELECT stars FROM supplier_ratings WHERE deal_id = $1`, id).Scan(&stars); err != nil || stars != 5 {
+		t.Errorf("the rating kept: %d stars (%v)", stars, err)
+	}
+	buyer.do(chromedp.Click(chromedp.ID("stars-1")))
+	buyer.submit("#rate-supplier")
+	if got := buyer.text("p.error"); !strings.Contains(got, "rated already") {
+		t.Errorf("a second rating: %q", got)
+	}
+
+	// The buyer's deals by stage.
+	for stage, want := range map[string]int{"COMPLETED": 1, "QUOTING": 0} {
+		buyer.do(chromedp.Navigate(p.url + "/app?stage=" + stage))
+		if n, _ := chromedp.Run(buyer.ctx, chromedp.Evaluate[int](`document.querySelectorAll('main table tbody tr').length`)); n != want {
+			t.Errorf("%d deals at %s, want %d", n, stage, want)
+		}
+	}
 }
 
 // A dispute by clicking, with the deal delivered through the API: the

@@ -398,37 +398,47 @@ type RatingRequest struct {
 }
 
 func (s *Server) rateDeal(c echo.Context) error {
-	st, err := s.visibleDeal(c)
-	if err != nil {
-		return err
-	}
 	var in RatingRequest
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	if in.Stars < 1 || in.Stars > 5 {
-		return invalid("stars", "1 to 5")
-	}
-	if err := checkBounds(boundedText{"comment", in.Comment, workflows.MaxNote}); err != nil {
-		return err
-	}
-	if st.Stage != workflows.StageCompleted && st.Stage != workflows.StageResolved {
-		return apiErr(http.StatusConflict, "wrong_stage", "a deal can be rated once it is completed or resolved; it is %s", st.Stage)
-	}
-	supplier, err := uuid.Parse(st.SupplierID)
-	if err != nil {
-		return apiErr(http.StatusConflict, "wrong_stage", "the deal has no supplier to rate")
-	}
-	err = s.market.Rate(c.Request().Context(), marketplace.Rating{
-		DealID: st.DealID, Supplier: supplier, Buyer: principal(c).OrgID, Stars: in.Stars, Comment: in.Comment,
-	})
-	if errors.Is(err, marketplace.ErrRatedAlready) {
-		return apiErr(http.StatusConflict, "already_rated", "this deal was rated already")
-	}
+	st, err := s.RateDeal(c.Request().Context(), principal(c), c.Param("id"), in)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"deal_id": st.DealID, "supplier_id": st.SupplierID, "stars": in.Stars})
+}
+
+// RateDeal keeps buyer p's rating of the supplier of deal id, once the deal
+// is completed or resolved, once (for the API and the console).
+func (s *Server) RateDeal(ctx context.Context, p Principal, id string, in RatingRequest) (workflows.DealState, error) {
+	st, err := s.DealFor(ctx, viewerOf(p), id)
+	if err != nil {
+		return workflows.DealState{}, err
+	}
+	if in.Stars < 1 || in.Stars > 5 {
+		return workflows.DealState{}, invalid("stars", "1 to 5")
+	}
+	if err := checkBounds(boundedText{"comment", in.Comment, workflows.MaxNote}); err != nil {
+		return workflows.DealState{}, err
+	}
+	if st.Stage != workflows.StageCompleted && st.Stage != workflows.StageResolved {
+		return workflows.DealState{}, apiErr(http.StatusConflict, "wrong_stage", "a deal can be rated once it is completed or resolved; it is %s", st.Stage)
+	}
+	supplier, err := uuid.Parse(st.SupplierID)
+	if err != nil {
+		return workflows.DealState{}, apiErr(http.StatusConflict, "wrong_stage", "the deal has no supplier to rate")
+	}
+	err = s.market.Rate(ctx, marketplace.Rating{
+		DealID: st.DealID, Supplier: supplier, Buyer: p.OrgID, Stars: in.Stars, Comment: in.Comment,
+	})
+	if errors.Is(err, marketplace.ErrRatedAlready) {
+		return workflows.DealState{}, apiErr(http.StatusConflict, "already_rated", "this deal was rated already")
+	}
+	if err != nil {
+		return workflows.DealState{}, err
+	}
+	return st, nil
 }
 
 // ---- funnel ----

@@ -320,6 +320,10 @@ func NewHandlers(d Deps) Handlers {
 				st, err := s.Pay(ctx, principalOf(w), id, step)
 				return st, forConsole(err, d.Logger)
 			},
+			Rate: func(ctx context.Context, w signin.Who, id string, stars int, comment string) error {
+				_, err := s.RateDeal(ctx, principalOf(w), id, RatingRequest{Stars: stars, Comment: comment})
+				return forConsole(err, d.Logger)
+			},
 			Decide: func(ctx context.Context, w signin.Who, id string, dec console.Decision) (workflows.DealState, error) {
 				st, err := s.Decide(ctx, principalOf(w), id, DecisionRequest{Outcome: dec.Outcome, ReleaseAmount: dec.ReleaseAmount, Note: dec.Note})
 				return st, forConsole(err, d.Logger)

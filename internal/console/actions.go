@@ -51,6 +51,9 @@ type Acting struct {
 	// Create sends who's inquiry and answers with the new deal, or a
 	// *Refused.
 	Create func(ctx context.Context, who signin.Who, in Inquiry) (workflows.DealState, error)
+	// Rate keeps the buyer's rating (1 to 5 stars, a comment) of the
+	// supplier of a finished deal, once, or a *Refused.
+	Rate func(ctx context.Context, who signin.Who, id string, stars int, comment string) error
 	// Decide sends mediator who's decision on the deal's dispute, with the
 	// same answers as Act.
 	Decide func(ctx context.Context, who signin.Who, id string, d Decision) (workflows.DealState, error)
@@ -92,6 +95,8 @@ type actions struct {
 	// request for a sample; then the supplier ships the sample, the buyer
 	// judges it; in production the supplier reports its progress.
 	Counter, RequestSample, ShipSample, JudgeSample, Progress bool
+	// Rate: the buyer rates the supplier of a finished deal.
+	Rate bool
 	// Pay is the payment step the buyer owes now ("" for none).
 	Pay string
 }
@@ -139,6 +144,8 @@ func actionsFor(w signin.Who, st workflows.DealState) actions {
 	case workflows.StageDispute:
 		a.Answer = supplier && st.Dispute != nil && st.Dispute.Status == workflows.DisputeOpen
 		a.Propose, a.Escalate = party, party
+	case workflows.StageCompleted, workflows.StageResolved:
+		a.Rate = buyer && st.SupplierID != ""
 	case workflows.StageMediation:
 		a.Propose = party
 		a.Decide = w.Role == string(workflows.RoleMediator)
@@ -369,6 +376,15 @@ func releaseAmount(ec echo.Context, st workflows.DealState) (int64, *fieldError)
 func acceptProposalForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor) any, *fieldError) {
 	id := ec.Param("pid")
 	return func(a workflows.Actor) any { return workflows.AcceptProposalInput{Actor: a, ProposalID: id} }, nil
+}
+
+// rate keeps the buyer's rating of the deal's supplier.
+func (c *Console) rate(ec echo.Context, w signin.Who, st workflows.DealState) error {
+	stars, err := strconv.Atoi(ec.FormValue("stars"))
+	if err != nil || stars < 1 || stars > 5 {
+		return &fieldError{"stars", say(w, "console.rate.stars.bad", nil)}
+	}
+	return c.d.Acting.Rate(ec.Request().Context(), w, st.DealID, stars, ec.FormValue("comment"))
 }
 
 // decisionReview is a mediator's decision shown in money before it is

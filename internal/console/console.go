@@ -179,6 +179,7 @@ func (c *Console) Register(e *echo.Echo) {
 	in.POST("/deals/:id/dispute/proposals/:pid/accept", c.act(workflows.UpdateAcceptSettlement, acceptProposalForm))
 	in.POST("/deals/:id/dispute/escalate", c.act(workflows.UpdateEscalateDispute, noteForm))
 	in.POST("/deals/:id/decision", c.onDeal(c.decide), only(string(workflows.RoleMediator)))
+	in.POST("/deals/:id/rating", c.onDeal(c.rate), only(string(workflows.RoleBuyer)))
 	in.GET("/notifications", c.notifications)
 	in.POST("/notifications/read", c.markAllRead)
 	in.POST("/notifications/:nid/read", c.markRead)

@@ -105,7 +105,10 @@ type dealLine struct {
 }
 
 type homeData struct {
-	Role      string
+	Role string
+	// Stage filters the deals ("" for all); Stages are those to choose.
+	Stage     workflows.Stage
+	Stages    []workflows.Stage
 	Inquiries []dealLine
 	Deals     []dealLine
 	Now       time.Time
@@ -124,7 +127,12 @@ func (c *Console) home(ec echo.Context) error {
 		return c.render(ec, http.StatusOK, "home", "", data)
 	}
 	ctx := ec.Request().Context()
-	page, err := c.d.Lists.List(ctx, readmodel.Viewer{Role: workflows.Role(w.Role), OrgID: w.OrgID.String()}, readmodel.Filter{Limit: 100})
+	data.Stages = workflows.Stages
+	if st := workflows.Stage(ec.QueryParam("stage")); slices.Contains(workflows.Stages, st) {
+		data.Stage = st
+	}
+	page, err := c.d.Lists.List(ctx, readmodel.Viewer{Role: workflows.Role(w.Role), OrgID: w.OrgID.String()},
+		readmodel.Filter{Limit: 100, Stage: string(data.Stage)})
 	if err != nil {
 		return err
 	}
@@ -217,7 +225,7 @@ type proposalLine struct {
 // after an error.
 var dealFormFields = []string{"unit_price", "lead_time_days", "note", "carrier", "tracking_number",
 	"reason", "remedy", "evidence", "message", "release_amount", "outcome", "supplier_id", "target_unit_price", "percent",
-	"tier_quantity", "tier_price", "sample_price"}
+	"tier_quantity", "tier_price", "sample_price", "stars", "comment"}
 
 func (c *Console) deal(ec echo.Context) error {
 	st, err := c.d.Deal(ec.Request().Context(), viewerOf(who(ec)), ec.Param("id"))

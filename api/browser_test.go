@@ -746,6 +746,36 @@ func TestANewUserJoinsByClicking(t *testing.T) {
 		t.Errorf("the new user's line: %q", got)
 	}
 
+	// The admin makes Nia an API key (a bad duration refused at its
+	// field), sees its secret once, and revokes it: it stops at once.
+	admin.submit(`table.members a`)
+	admin.accessible("a user's API keys")
+	admin.do(chromedp.SendKeys(chromedp.ID("label"), "erp"), chromedp.SendKeys(chromedp.ID("days"), "forever"))
+	admin.submit("#create-key")
+	if msg := admin.text("#days-error"); !strings.Contains(msg, "whole number of days") {
+		t.Errorf("a key for ever: %q", msg)
+	}
+	admin.do(chromedp.Clear(chromedp.ID("days")), chromedp.SendKeys(chromedp.ID("days"), "30"))
+	admin.submit("#create-key")
+	secret := admin.text("#secret")
+	me := func() int {
+		req, _ := http.NewRequest("GET", p.url+"/v1/users/me", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := me(); got != http.StatusOK {
+		t.Errorf("the new key: %d", got)
+	}
+	admin.submit("button.revoke")
+	if got := me(); got != http.StatusUnauthorized {
+		t.Errorf("the revoked key: %d", got)
+	}
+
 	link := p.mailedLink("account_invitation", "nia@acme.example")
 	if !strings.HasPrefix(link, "https://tradeloop.example/app/link?") {
 		t.Fatalf("the invitation's link starts with %q, not the platform's public address", link)

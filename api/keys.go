@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -115,24 +116,35 @@ func (s *Server) createKey(c echo.Context) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	if err := checkBounds(r); err != nil {
-		return err
-	}
-	if r.ExpiresAt != nil && !r.ExpiresAt.After(time.Now()) {
-		return invalid("expires_at", "must be in the future")
-	}
-	key, err := apikey.New()
-	if err != nil {
-		return err
-	}
-	made, err := s.identity.CreateKey(c.Request().Context(), u.ID, identity.NewKey{Label: r.Label, ExpiresAt: r.ExpiresAt}, key, MaxLiveKeys)
-	if errors.Is(err, identity.ErrTooManyKeys) {
-		return apiErr(http.StatusConflict, "limit_reached", "a user has at most %d working API keys: revoke one first", MaxLiveKeys)
-	}
+	made, key, err := s.CreateKey(c.Request().Context(), u.ID, r)
 	if err != nil {
 		return err
 	}
 	return s.showOnce(c, http.StatusCreated, key, map[string]any{"key": keyView(made, u.Role)})
+}
+
+// CreateKey makes an API key for user, held to the API's rules (for the
+// API and the console): its secret is in the apikey.Key returned, to be
+// shown once.
+func (s *Server) CreateKey(ctx context.Context, user uuid.UUID, r CreateKeyRequest) (identity.Key, apikey.Key, error) {
+	if err := checkBounds(r); err != nil {
+		return identity.Key{}, apikey.Key{}, err
+	}
+	if r.ExpiresAt != nil && !r.ExpiresAt.After(time.Now()) {
+		return identity.Key{}, apikey.Key{}, invalid("expires_at", "must be in the future")
+	}
+	key, err := apikey.New()
+	if err != nil {
+		return identity.Key{}, apikey.Key{}, err
+	}
+	made, err := s.identity.CreateKey(ctx, user, identity.NewKey{Label: r.Label, ExpiresAt: r.ExpiresAt}, key, MaxLiveKeys)
+	if errors.Is(err, identity.ErrTooManyKeys) {
+		return identity.Key{}, apikey.Key{}, apiErr(http.StatusConflict, "limit_reached", "a user has at most %d working API keys: revoke one first", MaxLiveKeys)
+	}
+	if err != nil {
+		return identity.Key{}, apikey.Key{}, err
+	}
+	return made, key, nil
 }
 
 // showOnce answers with body plus the key's secret, and keeps body without

@@ -298,6 +298,15 @@ func NewHandlers(d Deps) Handlers {
 				org, err := s.CreateOrganization(ctx, name)
 				return org.ID, forConsole(err, d.Logger)
 			},
+			CreateKey: func(ctx context.Context, user uuid.UUID, label string, days int) (string, error) {
+				r := CreateKeyRequest{Label: label}
+				if days > 0 {
+					at := time.Now().Add(time.Duration(days) * 24 * time.Hour)
+					r.ExpiresAt = &at
+				}
+				_, key, err := s.CreateKey(ctx, user, r)
+				return key.Plain, forConsole(err, d.Logger)
+			},
 			CreateUser: func(ctx context.Context, org uuid.UUID, u console.NewUser) (uuid.UUID, error) {
 				user, _, err := s.CreateUser(ctx, org, CreateUserRequest{Email: u.Email, Name: u.Name, Role: u.Role, Language: u.Language})
 				return user.ID, forConsole(err, d.Logger)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -21,6 +22,9 @@ type Admin struct {
 	// CreateUser makes a user of org (with an API key nobody is shown),
 	// or a *Refused.
 	CreateUser func(ctx context.Context, org uuid.UUID, u NewUser) (uuid.UUID, error)
+	// CreateKey makes an API key for user, labelled, working days days
+	// (0: until revoked), and returns its secret, or a *Refused.
+	CreateKey func(ctx context.Context, user uuid.UUID, label string, days int) (secret string, err error)
 }
 
 // NewUser is a user an admin adds: it gets an invitation by mail to set
@@ -160,4 +164,94 @@ func (c *Console) reinvite(ec echo.Context) error {
 		}
 	}
 	return ErrNotFound
+}
+
+// keysData is a user's API keys page: its keys, the form for a new one,
+// and a new key's secret, shown this once.
+type keysData struct {
+	User         identity.User
+	Keys         []identity.Key
+	Secret       string
+	Form         map[string]string
+	Error, Field string
+}
+
+func (d keysData) formValue(name string) string { return d.Form[name] }
+func (d keysData) fieldError(name string) string {
+	if d.Field == name {
+		return d.Error
+	}
+	return ""
+}
+
+func (c *Console) keys(ec echo.Context) error {
+	return c.showKeys(ec, http.StatusOK, keysData{Form: map[string]string{}})
+}
+
+func (c *Console) showKeys(ec echo.Context, status int, data keysData) error {
+	id, err := uuid.Parse(ec.Param("uid"))
+	if err != nil {
+		return ErrNotFound
+	}
+	ctx := ec.Request().Context()
+	u, err := c.d.Identity.User(ctx, id)
+	if errors.Is(err, identity.ErrNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if data.Keys, err = c.d.Identity.Keys(ctx, u.ID, maxKeysShown); err != nil {
+		return err
+	}
+	data.User = u
+	// A page with a secret on it is not kept by the browser.
+	ec.Response().Header().Set("Cache-Control", "no-store")
+	return c.render(ec, status, "keys", u.Name, data)
+}
+
+// maxKeysShown bounds the keys a user's page lists.
+const maxKeysShown = 100
+
+// createKey makes a key for the user and shows its secret once.
+func (c *Console) createKey(ec echo.Context) error {
+	w := who(ec)
+	user, err := uuid.Parse(ec.Param("uid"))
+	if err != nil {
+		return ErrNotFound
+	}
+	label := strings.TrimSpace(ec.FormValue("label"))
+	form := map[string]string{"label": label, "days": strings.TrimSpace(ec.FormValue("days"))}
+	var days int
+	if form["days"] != "" {
+		if days, err = strconv.Atoi(form["days"]); err != nil || days < 1 || days > 3650 {
+			return c.showKeys(ec, http.StatusUnprocessableEntity, keysData{Form: form, Field: "days", Error: say(w, "console.keys.days.bad", nil)})
+		}
+	}
+	secret, err := c.d.Admin.CreateKey(ec.Request().Context(), user, label, days)
+	var r *Refused
+	if errors.As(err, &r) {
+		return c.showKeys(ec, r.Status, keysData{Form: form, Field: r.Field, Error: say(w, "console.act.refused", r.Message)})
+	}
+	if err != nil {
+		return err
+	}
+	return c.showKeys(ec, http.StatusCreated, keysData{Form: map[string]string{}, Secret: secret})
+}
+
+// revokeKey stops one of the user's keys at once.
+func (c *Console) revokeKey(ec echo.Context) error {
+	user, err1 := uuid.Parse(ec.Param("uid"))
+	key, err2 := uuid.Parse(ec.Param("kid"))
+	if err1 != nil || err2 != nil {
+		return ErrNotFound
+	}
+	_, err := c.d.Identity.RevokeKey(ec.Request().Context(), user, key)
+	if errors.Is(err, identity.ErrNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return ec.Redirect(http.StatusSeeOther, Root+"/admin/users/"+user.String()+"/keys")
 }

@@ -536,6 +536,7 @@ func TestADisputeDecidedByClicking(t *testing.T) {
 		t.Errorf("the decision reviewed: %q", got)
 	}
 	mediator.accessible("the decision's review")
+	mediator.shot("mediator-decision-review")
 	mediator.submit("#confirm-decision")
 	if got := mediator.text("dd.stage"); got != "resolved" {
 		t.Fatalf("after the decision: %q", got)
@@ -586,6 +587,7 @@ func TestFindAProductAndInquireByClicking(t *testing.T) {
 		t.Fatalf("the gold suppliers' bolts up to USD 0.10 at 10,000: %q (%v)", hits, err)
 	}
 	buyer.fits("the search results")
+	buyer.shot("buyer-search-phone")
 	buyer.submit("li.hit a")
 	buyer.accessible("the product page")
 	if got := buyer.text("dd.supplier"); !strings.HasPrefix(got, "supplier org") {
@@ -691,6 +693,7 @@ func TestFinanceByClicking(t *testing.T) {
 	}
 	fin.submit(`nav.subnav a[href="/app/finance/funnel"]`)
 	fin.accessible("the funnel")
+	fin.shot("finance-funnel")
 	if got, _ := chromedp.Run(fin.ctx, chromedp.Evaluate[string](`document.querySelector('svg.chart desc').textContent`)); !strings.Contains(got, "inquiries: 1") || !strings.Contains(got, "completed: 1") {
 		t.Errorf("the funnel chart: %q", got)
 	}

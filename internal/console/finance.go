@@ -226,7 +226,11 @@ func (c *Console) funnel(ec echo.Context) error {
 	var labels []string
 	var values []int64
 	for _, m := range f.SLAMissByCategory {
-		labels, values = append(labels, m.Key), append(values, m.Count)
+		label := m.Key
+		if label == "" {
+			label = say(w, "console.funnel.no_category", nil)
+		}
+		labels, values = append(labels, label), append(values, m.Count)
 	}
 	data.Misses = bars(labels, values)
 	return c.render(ec, http.StatusOK, "funnel", "", data)

@@ -163,15 +163,23 @@ func (b tab) shot(name string) {
 // unless the page it loads is a signed-in one.
 func (b tab) signIn(base, who string) {
 	b.t.Helper()
+	b.do(chromedp.Navigate(base + "/app"))
+	b.signInAs(who+"@example.com", consolePassword)
+}
+
+// signInAs fills and sends the sign-in form on the page with email and
+// password, and fails the test unless the page it loads is a signed-in
+// one.
+func (b tab) signInAs(email, password string) {
+	b.t.Helper()
 	b.do(
-		chromedp.Navigate(base+"/app"),
 		chromedp.WaitVisible(chromedp.ID("email")),
-		chromedp.SendKeys(chromedp.ID("email"), who+"@example.com"),
-		chromedp.SendKeys(chromedp.ID("password"), consolePassword),
+		chromedp.SendKeys(chromedp.ID("email"), email),
+		chromedp.SendKeys(chromedp.ID("password"), password),
 	)
 	b.submit("main button[type=submit]")
 	if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('nav[aria-label="main"]').length`)); err != nil || n != 1 {
-		b.t.Fatalf("%s: signing in as %s did not reach a signed-in page (%v): %s", b.name, who, err, b.text("main"))
+		b.t.Fatalf("%s: signing in as %s did not reach a signed-in page (%v): %s", b.name, email, err, b.text("main"))
 	}
 }
 
@@ -802,15 +810,7 @@ func TestANewUserJoinsByClicking(t *testing.T) {
 	if got := nia.text("p.done"); !strings.Contains(got, "Your password is set") {
 		t.Errorf("after setting the password: %q", got)
 	}
-	signInAs := func(b tab, email, password string) {
-		t.Helper()
-		b.do(chromedp.SendKeys(chromedp.ID("email"), email), chromedp.SendKeys(chromedp.ID("password"), password))
-		b.submit("main button[type=submit]")
-		if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll('nav[aria-label="main"]').length`)); err != nil || n != 1 {
-			t.Fatalf("%s did not sign in with %q", email, password)
-		}
-	}
-	signInAs(nia, "nia@acme.example", "nia-first-password")
+	nia.signInAs("nia@acme.example", "nia-first-password")
 	nia.submit(`main a[href="/app/products"]`)
 	nia.do(chromedp.Navigate(local))
 	if got := nia.text("#link-bad"); !strings.Contains(got, "does not work any more") {
@@ -837,5 +837,5 @@ func TestANewUserJoinsByClicking(t *testing.T) {
 	nia.do(chromedp.Navigate(reset))
 	nia.do(chromedp.SendKeys(chromedp.ID("password"), "nia-second-password"), chromedp.SendKeys(chromedp.ID("again"), "nia-second-password"))
 	nia.submit("#set-password")
-	signInAs(nia, "nia@acme.example", "nia-second-password")
+	nia.signInAs("nia@acme.example", "nia-second-password")
 }

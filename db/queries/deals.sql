@@ -83,9 +83,6 @@ SELECT * FROM deals WHERE id = $1;
 -- name: ListDealEvents :many
 SELECT * FROM deal_events WHERE deal_id = $1 ORDER BY seq;
 
--- name: ListTrackingEvents :many
-SELECT * FROM tracking_events WHERE deal_id = $1 ORDER BY kind, tracking_number, seq;
-
 -- name: ListDealPayments :many
 SELECT * FROM payments WHERE deal_id = $1 ORDER BY created_at, payment_id;
 

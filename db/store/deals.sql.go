@@ -554,39 +554,6 @@ func (q *Queries) ListDealsInDispute(ctx context.Context, arg ListDealsInDispute
 	return items, nil
 }
 
-const listTrackingEvents = `-- name: ListTrackingEvents :many
-SELECT deal_id, kind, tracking_number, seq, at, status, location, description FROM tracking_events WHERE deal_id = $1 ORDER BY kind, tracking_number, seq
-`
-
-func (q *Queries) ListTrackingEvents(ctx context.Context, dealID string) ([]TrackingEvent, error) {
-	rows, err := q.db.Query(ctx, listTrackingEvents, dealID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []TrackingEvent{}
-	for rows.Next() {
-		var i TrackingEvent
-		if err := rows.Scan(
-			&i.DealID,
-			&i.Kind,
-			&i.TrackingNumber,
-			&i.Seq,
-			&i.At,
-			&i.Status,
-			&i.Location,
-			&i.Description,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const markNotificationDelivered = `-- name: MarkNotificationDelivered :exec
 UPDATE notification_outbox SET delivered_at = $1, next_attempt_at = NULL, attempts = attempts + 1, last_error = ''
 WHERE key = $2

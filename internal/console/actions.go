@@ -437,27 +437,17 @@ func (*reviewDecision) Error() string { return "review the decision" }
 // inquiryData is the inquiry form's: what the buyer typed, and what is
 // wrong with it.
 type inquiryData struct {
-	Form       map[string]string
+	formState
 	Currencies []string
-	Error      string
-	Field      string
-}
-
-func (d inquiryData) formValue(name string) string { return d.Form[name] }
-func (d inquiryData) fieldError(name string) string {
-	if d.Field == name {
-		return d.Error
-	}
-	return ""
 }
 
 func (c *Console) inquiryForm(ec echo.Context) error {
-	return c.render(ec, http.StatusOK, "inquiry", "", inquiryData{Form: map[string]string{"currency": "USD", "unit": "pcs"}, Currencies: money.Currencies()})
+	return c.render(ec, http.StatusOK, "inquiry", "", inquiryData{formState: formState{Form: map[string]string{"currency": "USD", "unit": "pcs"}}, Currencies: money.Currencies()})
 }
 
 func (c *Console) sendInquiry(ec echo.Context) error {
 	w := who(ec)
-	data := inquiryData{Form: map[string]string{}, Currencies: money.Currencies()}
+	data := inquiryData{formState: formState{Form: map[string]string{}}, Currencies: money.Currencies()}
 	for _, f := range []string{"product", "category", "quantity", "unit", "currency", "target_unit_price"} {
 		data.Form[f] = strings.TrimSpace(ec.FormValue(f))
 	}

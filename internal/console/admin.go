@@ -35,21 +35,12 @@ type NewUser struct {
 
 // adminData is the organizations page's.
 type adminData struct {
-	Orgs         []identity.OrgSummary
-	Form         map[string]string
-	Error, Field string
-}
-
-func (d adminData) formValue(name string) string { return d.Form[name] }
-func (d adminData) fieldError(name string) string {
-	if d.Field == name {
-		return d.Error
-	}
-	return ""
+	formState
+	Orgs []identity.OrgSummary
 }
 
 func (c *Console) admin(ec echo.Context) error {
-	return c.showAdmin(ec, http.StatusOK, adminData{Form: map[string]string{}})
+	return c.showAdmin(ec, http.StatusOK, adminData{formState: formState{Form: map[string]string{}}})
 }
 
 func (c *Console) showAdmin(ec echo.Context, status int, data adminData) error {
@@ -66,7 +57,7 @@ func (c *Console) createOrganization(ec echo.Context) error {
 	id, err := c.d.Admin.CreateOrganization(ec.Request().Context(), name)
 	var r *Refused
 	if errors.As(err, &r) {
-		return c.showAdmin(ec, r.Status, adminData{Form: map[string]string{"name": name}, Field: "name", Error: say(who(ec), "console.act.refused", r.Message)})
+		return c.showAdmin(ec, r.Status, adminData{formState: formState{Form: map[string]string{"name": name}, Field: "name", Error: say(who(ec), "console.act.refused", r.Message)}})
 	}
 	if err != nil {
 		return err
@@ -76,26 +67,17 @@ func (c *Console) createOrganization(ec echo.Context) error {
 
 // orgData is an organization's page: its users and the form to add one.
 type orgData struct {
-	Org          identity.Organization
-	Members      []identity.Member
-	Roles        []string
-	Langs        []texts.Lang
-	Form         map[string]string
-	Error, Field string
+	Org     identity.Organization
+	Members []identity.Member
+	Roles   []string
+	Langs   []texts.Lang
+	formState
 	// Invited names the user just invited.
 	Invited string
 }
 
-func (d orgData) formValue(name string) string { return d.Form[name] }
-func (d orgData) fieldError(name string) string {
-	if d.Field == name {
-		return d.Error
-	}
-	return ""
-}
-
 func (c *Console) organization(ec echo.Context) error {
-	return c.showOrganization(ec, http.StatusOK, orgData{Form: map[string]string{"role": "buyer", "language": "en"}, Invited: ec.QueryParam("invited")})
+	return c.showOrganization(ec, http.StatusOK, orgData{formState: formState{Form: map[string]string{"role": "buyer", "language": "en"}}, Invited: ec.QueryParam("invited")})
 }
 
 func (c *Console) showOrganization(ec echo.Context, status int, data orgData) error {
@@ -129,7 +111,7 @@ func (c *Console) addUser(ec echo.Context) error {
 	id, err := c.d.Admin.CreateUser(ctx, org, u)
 	var r *Refused
 	if errors.As(err, &r) {
-		return c.showOrganization(ec, r.Status, orgData{Form: form, Field: r.Field, Error: say(w, "console.act.refused", r.Message)})
+		return c.showOrganization(ec, r.Status, orgData{formState: formState{Form: form, Field: r.Field, Error: say(w, "console.act.refused", r.Message)}})
 	}
 	if err != nil {
 		return err
@@ -169,23 +151,14 @@ func (c *Console) reinvite(ec echo.Context) error {
 // keysData is a user's API keys page: its keys, the form for a new one,
 // and a new key's secret, shown this once.
 type keysData struct {
-	User         identity.User
-	Keys         []identity.Key
-	Secret       string
-	Form         map[string]string
-	Error, Field string
-}
-
-func (d keysData) formValue(name string) string { return d.Form[name] }
-func (d keysData) fieldError(name string) string {
-	if d.Field == name {
-		return d.Error
-	}
-	return ""
+	User   identity.User
+	Keys   []identity.Key
+	Secret string
+	formState
 }
 
 func (c *Console) keys(ec echo.Context) error {
-	return c.showKeys(ec, http.StatusOK, keysData{Form: map[string]string{}})
+	return c.showKeys(ec, http.StatusOK, keysData{formState: formState{Form: map[string]string{}}})
 }
 
 func (c *Console) showKeys(ec echo.Context, status int, data keysData) error {
@@ -225,18 +198,18 @@ func (c *Console) createKey(ec echo.Context) error {
 	var days int
 	if form["days"] != "" {
 		if days, err = strconv.Atoi(form["days"]); err != nil || days < 1 || days > 3650 {
-			return c.showKeys(ec, http.StatusUnprocessableEntity, keysData{Form: form, Field: "days", Error: say(w, "console.keys.days.bad", nil)})
+			return c.showKeys(ec, http.StatusUnprocessableEntity, keysData{formState: formState{Form: form, Field: "days", Error: say(w, "console.keys.days.bad", nil)}})
 		}
 	}
 	secret, err := c.d.Admin.CreateKey(ec.Request().Context(), user, label, days)
 	var r *Refused
 	if errors.As(err, &r) {
-		return c.showKeys(ec, r.Status, keysData{Form: form, Field: r.Field, Error: say(w, "console.act.refused", r.Message)})
+		return c.showKeys(ec, r.Status, keysData{formState: formState{Form: form, Field: r.Field, Error: say(w, "console.act.refused", r.Message)}})
 	}
 	if err != nil {
 		return err
 	}
-	return c.showKeys(ec, http.StatusCreated, keysData{Form: map[string]string{}, Secret: secret})
+	return c.showKeys(ec, http.StatusCreated, keysData{formState: formState{Form: map[string]string{}}, Secret: secret})
 }
 
 // revokeKey stops one of the user's keys at once.

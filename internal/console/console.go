@@ -346,6 +346,22 @@ type formData interface {
 	fieldError(name string) string
 }
 
+// formState is the formData of a page's data that embeds it: Form is what
+// the user typed, Error what is wrong, and Field the field it is about
+// ("" for the whole form).
+type formState struct {
+	Form         map[string]string
+	Error, Field string
+}
+
+func (f formState) formValue(name string) string { return f.Form[name] }
+func (f formState) fieldError(name string) string {
+	if f.Field == name {
+		return f.Error
+	}
+	return ""
+}
+
 // render renders the template name with data for the request's user.
 func (c *Console) render(ec echo.Context, status int, name, title string, data any) error {
 	p := page{Title: title, Data: data, Path: ec.Request().URL.Path, Reader: texts.Default, Lang: string(texts.English), now: c.d.Now()}

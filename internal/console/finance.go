@@ -34,19 +34,8 @@ var accountRE = regexp.MustCompile(`^[a-z]+:[A-Za-z0-9_-]{1,64}$`)
 // rangeForm is a page's date range: days in the reader's time zone, to
 // included.
 type rangeForm struct {
-	Form       map[string]string
-	From, To   time.Time
-	Error      string
-	Field      string
-	readerZone *time.Location
-}
-
-func (d rangeForm) formValue(name string) string { return d.Form[name] }
-func (d rangeForm) fieldError(name string) string {
-	if d.Field == name {
-		return d.Error
-	}
-	return ""
+	formState
+	From, To time.Time
 }
 
 // dateRange reads the from and to days of q (the last days days by
@@ -57,9 +46,9 @@ func dateRange(w signin.Who, q url.Values, now time.Time, days int, maxRange tim
 		zone = time.UTC
 	}
 	today := now.In(zone)
-	r := rangeForm{Form: map[string]string{
+	r := rangeForm{formState: formState{Form: map[string]string{
 		"from": today.AddDate(0, 0, -days).Format(time.DateOnly), "to": today.Format(time.DateOnly),
-	}, readerZone: zone}
+	}}}
 	for _, f := range []string{"from", "to"} {
 		if v := strings.TrimSpace(q.Get(f)); v != "" {
 			r.Form[f] = v

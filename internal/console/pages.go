@@ -197,19 +197,9 @@ type dealData struct {
 	Proposals []proposalLine
 	// Review is a mediator's decision to confirm, in money.
 	Review *decisionReview
-	// Error says why the last action was not done; Field is the form
-	// field it is about ("" for the whole action).
-	Error, Field string
-	// Form is what the viewer typed, shown again after an error.
-	Form map[string]string
-}
-
-func (d dealData) formValue(name string) string { return d.Form[name] }
-func (d dealData) fieldError(name string) string {
-	if d.Field == name {
-		return d.Error
-	}
-	return ""
+	// Why the last action was not done, and what the viewer typed,
+	// shown again after an error.
+	formState
 }
 
 // proposalLine is one settlement proposal: who made it, what it gives
@@ -243,7 +233,7 @@ func (c *Console) showDeal(ec echo.Context, status int, st workflows.DealState, 
 // showDealWith renders the deal page with what set adds to it.
 func (c *Console) showDealWith(ec echo.Context, status int, st workflows.DealState, set func(*dealData)) error {
 	w := who(ec)
-	data := dealData{Deal: st, Actions: actionsFor(w, st), Held: st.GoodsHeld(), Form: map[string]string{}}
+	data := dealData{Deal: st, Actions: actionsFor(w, st), Held: st.GoodsHeld(), formState: formState{Form: map[string]string{}}}
 	set(&data)
 	for name, at := range st.Deadlines {
 		words := say(w, "deadline."+name, nil)

@@ -23,23 +23,13 @@ var searchFields = []string{"q", "category", "quantity", "currency", "min_price"
 // searchData is the product search page's: the filters as typed, the
 // hits, and the next page's address.
 type searchData struct {
-	Form       map[string]string
+	formState
 	Tiers      []tier.Tier
 	Chosen     map[tier.Tier]bool
 	Currencies []string
 	Searched   bool
 	Hits       []marketplace.Hit
 	Next       string
-	Error      string
-	Field      string
-}
-
-func (d searchData) formValue(name string) string { return d.Form[name] }
-func (d searchData) fieldError(name string) string {
-	if d.Field == name {
-		return d.Error
-	}
-	return ""
 }
 
 // products searches the catalog with every filter of the API's search:
@@ -48,7 +38,7 @@ func (d searchData) fieldError(name string) string {
 func (c *Console) products(ec echo.Context) error {
 	w := who(ec)
 	q := ec.QueryParams()
-	data := searchData{Form: map[string]string{}, Tiers: tier.All, Chosen: map[tier.Tier]bool{}, Currencies: money.Currencies()}
+	data := searchData{formState: formState{Form: map[string]string{}}, Tiers: tier.All, Chosen: map[tier.Tier]bool{}, Currencies: money.Currencies()}
 	for _, f := range searchFields {
 		data.Form[f] = strings.TrimSpace(q.Get(f))
 	}
@@ -158,17 +148,8 @@ func searchFrom(w signin.Who, q url.Values, form map[string]string) (marketplace
 type productData struct {
 	Product  marketplace.Product
 	Supplier marketplace.Supplier
-	// Inquiry is the inquiry form's: what the buyer typed, what is wrong.
-	Form         map[string]string
-	Error, Field string
-}
-
-func (d productData) formValue(name string) string { return d.Form[name] }
-func (d productData) fieldError(name string) string {
-	if d.Field == name {
-		return d.Error
-	}
-	return ""
+	// The inquiry form's: what the buyer typed, what is wrong.
+	formState
 }
 
 func (c *Console) product(ec echo.Context) error {
@@ -197,7 +178,7 @@ func (c *Console) productPage(ec echo.Context) (productData, error) {
 	if err != nil && !errors.Is(err, marketplace.ErrNotFound) {
 		return productData{}, err
 	}
-	return productData{Product: p, Supplier: s, Form: map[string]string{}}, nil
+	return productData{Product: p, Supplier: s, formState: formState{Form: map[string]string{}}}, nil
 }
 
 // inquireProduct sends the buyer's inquiry for a product to its supplier

@@ -8,29 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/marketplace/catalogseed"
 	"github.com/tradeloop/tradeloop/internal/testenv"
 )
-
-// Volumes of the search benchmark: 100,000 products of 500 suppliers in 20
-// categories (catalogseed).
-const (
-	benchProducts   = catalogseed.Products
-	benchSuppliers  = catalogseed.Suppliers
-	benchCategories = catalogseed.Categories
-)
-
-var (
-	benchAdjectives = catalogseed.Adjectives
-	benchNouns      = catalogseed.Nouns
-	benchCerts      = catalogseed.Certifications
-	benchRegions    = catalogseed.Regions
-)
-
-func seedProducts(b *testing.B, pool *pgxpool.Pool) { catalogseed.Seed(b, pool) }
 
 // BenchmarkSearch100k times product searches with combined filters on
 // 100,000 products and reports their latency percentiles:
@@ -39,12 +20,12 @@ func seedProducts(b *testing.B, pool *pgxpool.Pool) { catalogseed.Seed(b, pool) 
 func BenchmarkSearch100k(b *testing.B) {
 	pool := testenv.Postgres(b)
 	t0 := time.Now()
-	seedProducts(b, pool)
-	b.Logf("seeded %d products of %d suppliers in %s", benchProducts, benchSuppliers, time.Since(t0).Round(time.Millisecond))
+	catalogseed.Seed(b, pool)
+	b.Logf("seeded %d products of %d suppliers in %s", catalogseed.Products, catalogseed.Suppliers, time.Since(t0).Round(time.Millisecond))
 	m := marketplace.New(pool)
 	ctx := context.Background()
 	word := func(i int, list []string) string { return list[i*7919%len(list)] }
-	cat := func(i int) string { return fmt.Sprintf("cat-%02d", i*31%benchCategories) }
+	cat := func(i int) string { return fmt.Sprintf("cat-%02d", i*31%catalogseed.Categories) }
 	yes := true
 
 	for _, c := range []struct {
@@ -52,25 +33,25 @@ func BenchmarkSearch100k(b *testing.B) {
 		params func(i int) marketplace.SearchParams
 	}{
 		{"Keywords", func(i int) marketplace.SearchParams {
-			return marketplace.SearchParams{Query: word(i, benchAdjectives) + " " + word(i+1, benchNouns)}
+			return marketplace.SearchParams{Query: word(i, catalogseed.Adjectives) + " " + word(i+1, catalogseed.Nouns)}
 		}},
 		{"KeywordsCategoryCertLeadTime", func(i int) marketplace.SearchParams {
-			return marketplace.SearchParams{Query: word(i, benchNouns), Category: cat(i), Certifications: []string{word(i, benchCerts)}, MaxLeadTimeDays: 30}
+			return marketplace.SearchParams{Query: word(i, catalogseed.Nouns), Category: cat(i), Certifications: []string{word(i, catalogseed.Certifications)}, MaxLeadTimeDays: 30}
 		}},
 		{"CategoryPriceAtQuantitySortedByPrice", func(i int) marketplace.SearchParams {
 			return marketplace.SearchParams{Category: cat(i), Quantity: 1000, MinPrice: 5_000, MaxPrice: 50_000, Currency: "USD", Sort: marketplace.SortPrice}
 		}},
 		{"KeywordsRegionTierRatingCustomizable", func(i int) marketplace.SearchParams {
-			return marketplace.SearchParams{Query: word(i, benchAdjectives), Regions: []string{"CN"}, Tiers: []string{"gold", "platinum"},
+			return marketplace.SearchParams{Query: word(i, catalogseed.Adjectives), Regions: []string{"CN"}, Tiers: []string{"gold", "platinum"},
 				MinResponseRating: 3, Customizable: &yes, MaxMOQ: 500}
 		}},
 		{"EveryFilterSortedByLeadTime", func(i int) marketplace.SearchParams {
-			return marketplace.SearchParams{Query: word(i, benchNouns), Category: cat(i), Quantity: 500, MaxPrice: 80_000, Currency: "USD",
-				MaxMOQ: 500, MaxLeadTimeDays: 60, Certifications: []string{word(i, benchCerts)}, Regions: []string{word(i, benchRegions)[:2]},
+			return marketplace.SearchParams{Query: word(i, catalogseed.Nouns), Category: cat(i), Quantity: 500, MaxPrice: 80_000, Currency: "USD",
+				MaxMOQ: 500, MaxLeadTimeDays: 60, Certifications: []string{word(i, catalogseed.Certifications)}, Regions: []string{word(i, catalogseed.Regions)[:2]},
 				Tiers: []string{"silver", "gold", "platinum"}, Sort: marketplace.SortLeadTime}
 		}},
 		{"SecondPageOfKeywords", func(i int) marketplace.SearchParams {
-			p := marketplace.SearchParams{Query: word(i, benchNouns)}
+			p := marketplace.SearchParams{Query: word(i, catalogseed.Nouns)}
 			first, err := m.Search(ctx, p)
 			if err != nil {
 				b.Fatal(err)

@@ -894,14 +894,32 @@ func (s *Server) Decide(ctx context.Context, p Principal, id string, r DecisionR
 	if err := s.deals.Signal(ctx, st.DealID, workflows.SignalMediatorDecision, dec); err != nil {
 		return workflows.DealState{}, err
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	st, err = s.awaitDecision(ctx, st.DealID)
+	if err != nil {
+		return workflows.DealState{}, err
+	}
+	return view(viewerOf(p), st)
+}
+
+// awaitDecision is the deal once the read model has the mediator's
+// decision. A decision is a signal (DESIGN §4), whose change the deal's
+// bookkeeping activity writes, not the API: the mediator's answer waits
+// for it there, so the mediator, and the console's next page, read the
+// decision they made, as a party reads an action's. A read model that has
+// not got it within decisionWait (the worker or PostgreSQL slow, or the
+// signal ignored) gives way to the workflow's own state.
+func (s *Server) awaitDecision(ctx context.Context, dealID string) (workflows.DealState, error) {
+	deadline := time.Now().Add(decisionWait)
 	for {
-		st, err = s.deals.State(ctx, st.DealID)
+		st, err := s.dealAfter(ctx, dealID, true)
 		if err != nil {
 			return workflows.DealState{}, err
 		}
-		if (st.Dispute != nil && st.Dispute.Decision != nil) || time.Now().After(deadline) {
-			return view(viewerOf(p), st)
+		if st.Dispute != nil && st.Dispute.Decision != nil {
+			return st, nil
+		}
+		if time.Now().After(deadline) {
+			return s.deals.State(ctx, dealID)
 		}
 		select {
 		case <-ctx.Done():
@@ -910,3 +928,7 @@ func (s *Server) Decide(ctx context.Context, p Principal, id string, r DecisionR
 		}
 	}
 }
+
+// decisionWait bounds how long a decision's answer waits for the read
+// model.
+const decisionWait = 10 * time.Second

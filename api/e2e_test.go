@@ -1,7 +1,10 @@
 package api
 
 import (
+	"context"
 	"encoding/csv"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -206,4 +209,65 @@ func TestDisputeDecidedByMediatorOverHTTP(t *testing.T) {
 	p.balance("supplier:"+p.orgs["supplier"].String(), "USD", 490_000)
 	p.balance("buyer:"+p.orgs["buyer"].String(), "USD", -500_000)
 	p.must(http.StatusConflict, p.do("buyer", "POST", p.path(id, "/cancel"), nil))
+}
+
+// A mediator's decision is a signal, whose change the deal's bookkeeping
+// writes to the read model, not the API: the decision's answer still
+// waits until the read model has it, so the mediator, and the page the
+// console shows next, read the decision just made. The worker's writes are
+// held until the workflow has decided, long enough for an answer that did
+// not wait to come and show the old stage.
+func TestAMediatorReadsTheDecisionJustMade(t *testing.T) {
+	p := newPlatform(t)
+	id := p.delivered("GOODS-4")
+	p.must(200, p.do("buyer", "POST", p.path(id, "/dispute"), map[string]any{"reason": "wrong colour"}))
+	p.must(200, p.do("buyer", "POST", p.path(id, "/dispute/escalate"), nil))
+	release := p.projections.hold()
+	defer release()
+	type reads struct {
+		status        int
+		answer, after workflows.DealState
+		errs          []error
+	}
+	done := make(chan reads, 1)
+	go func() {
+		var r reads
+		res := p.do("mediator", "POST", p.path(id, "/dispute/decision"), map[string]any{"outcome": "refund"})
+		r.status = res.status
+		r.errs = append(r.errs, json.Unmarshal(res.body, &r.answer))
+		r.errs = append(r.errs, json.Unmarshal(p.do("mediator", "GET", p.path(id, ""), nil).body, &r.after))
+		done <- r
+	}()
+	wf := func() workflows.DealState {
+		v, err := p.tc.Client.QueryWorkflow(context.Background(), workflows.DealWorkflowID(id), "", workflows.QueryState)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st workflows.DealState
+		if err := v.Get(&st); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	for wf().Stage != workflows.StageResolved {
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case <-p.projections.tried:
+	case <-time.After(time.Minute):
+		t.Fatal("the workflow wrote nothing of its decision to the read model")
+	}
+	// The wait gives an answer that does not wait for the read model the
+	// time to come; a right answer waits up to 10 s, far longer.
+	time.Sleep(300 * time.Millisecond)
+	release()
+	r := <-done
+	if r.status != http.StatusOK || errors.Join(r.errs...) != nil {
+		t.Fatalf("the decision: %d %v", r.status, errors.Join(r.errs...))
+	}
+	for name, st := range map[string]workflows.DealState{"its answer": r.answer, "the deal read next": r.after} {
+		if st.Stage != workflows.StageResolved || st.Dispute == nil || st.Dispute.Decision == nil || st.Dispute.Decision.Outcome != workflows.OutcomeRefund {
+			t.Errorf("%s: %s %+v", name, st.Stage, st.Dispute)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,6 +55,8 @@ type platform struct {
 
 	// provider is mem as the worker's payment provider, counting its calls.
 	provider *countingProvider
+	// projections is the worker's read model, which a test may hold.
+	projections *heldProjection
 	// stopBackground stops the API's background work (Handlers.Start),
 	// which ends the live notification streams.
 	stopBackground func()
@@ -91,7 +94,8 @@ func newPlatform(t testing.TB, opts ...func(*Deps)) *platform {
 	workflows.Register(w)
 	workflows.RegisterFinance(w)
 	rm := readmodel.New(pool)
-	w.RegisterActivity(&activities.Activities{Payments: provider, Ledger: ledger.New(pool), Projection: rm, Tracker: mem, Notifier: mem,
+	projections := &heldProjection{Projection: rm}
+	w.RegisterActivity(&activities.Activities{Payments: provider, Ledger: ledger.New(pool), Projection: projections, Tracker: mem, Notifier: mem,
 		Alerts: fin, Escrows: fin, Logger: slog.New(slog.DiscardHandler), PaymentIndex: rm})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
@@ -112,7 +116,7 @@ func newPlatform(t testing.TB, opts ...func(*Deps)) *platform {
 	}
 	t.Cleanup(stopBackground)
 
-	p := &platform{t: t, url: srv.URL, metricsURL: metricsSrv.URL, pool: pool, tc: tc, mem: mem, provider: provider, worker: w, keys: map[string]string{}, orgs: map[string]uuid.UUID{},
+	p := &platform{t: t, url: srv.URL, metricsURL: metricsSrv.URL, pool: pool, tc: tc, mem: mem, provider: provider, projections: projections, worker: w, keys: map[string]string{}, orgs: map[string]uuid.UUID{},
 		stopBackground: stopBackground}
 	ctx := context.Background()
 	q := store.New(pool)
@@ -335,3 +339,61 @@ func (p *platform) projected(id string) {
 }
 
 func (p *platform) path(id, rest string) string { return fmt.Sprintf("/v1/deals/%s%s", id, rest) }
+
+// heldProjection is the worker's read model, whose writes a test can hold
+// (hold) to see what the API answers while the workflow's bookkeeping has
+// not reached the read model.
+type heldProjection struct {
+	activities.Projection
+	mu   sync.Mutex
+	gate chan struct{} // closed to let held writes through; nil: not held
+	// tried has a value for every write that found the gate shut.
+	tried chan struct{}
+}
+
+// hold shuts the gate until release is called (once or more).
+func (h *heldProjection) hold() (release func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	gate := make(chan struct{})
+	h.gate, h.tried = gate, make(chan struct{}, 100)
+	return sync.OnceFunc(func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		close(gate)
+		h.gate = nil
+	})
+}
+
+func (h *heldProjection) wait(ctx context.Context) error {
+	h.mu.Lock()
+	gate, tried := h.gate, h.tried
+	h.mu.Unlock()
+	if gate == nil {
+		return nil
+	}
+	select {
+	case tried <- struct{}{}:
+	default:
+	}
+	select {
+	case <-gate:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *heldProjection) Project(ctx context.Context, dp activities.DealProjection) error {
+	if err := h.wait(ctx); err != nil {
+		return err
+	}
+	return h.Projection.Project(ctx, dp)
+}
+
+func (h *heldProjection) WriteBooks(ctx context.Context, b activities.Books) error {
+	if err := h.wait(ctx); err != nil {
+		return err
+	}
+	return h.Projection.WriteBooks(ctx, b)
+}

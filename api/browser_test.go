@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -346,10 +347,20 @@ func TestAWholeDealByClicking(t *testing.T) {
 	if msg := supplier.text("#tier_price-error"); !strings.Contains(msg, "below the unit price of USD 4.20") {
 		t.Errorf("a volume price above the unit price: %q", msg)
 	}
-	supplier.do(chromedp.Clear(chromedp.ID("tier_price")), chromedp.SendKeys(chromedp.ID("tier_price"), "3.90"))
+	// A second volume row must start above the first.
+	supplier.do(chromedp.Clear(chromedp.ID("tier_price")), chromedp.SendKeys(chromedp.ID("tier_price"), "3.90"),
+		chromedp.SendKeys(chromedp.ID("tier_quantity_2"), "500"), chromedp.SendKeys(chromedp.ID("tier_price_2"), "3.50"))
+	supplier.submit("#send-quote")
+	if msg := supplier.text("#tier_quantity_2-error"); !strings.Contains(msg, "more than 1000") {
+		t.Errorf("a second volume row below the first: %q", msg)
+	}
+	supplier.do(chromedp.Clear(chromedp.ID("tier_quantity_2")), chromedp.SendKeys(chromedp.ID("tier_quantity_2"), "5,000"))
 	supplier.submit("#send-quote")
 	if total := supplier.text("main table tbody td:nth-child(3)"); total != "USD 7,800.00" {
 		t.Errorf("the quote's total at the volume price: %q", total)
+	}
+	if q := p.deal("supplier", id).Quotes; len(q) != 1 || !slices.Equal(q[0].Tiers, []workflows.PriceTier{{MinQuantity: 1, UnitPrice: 420}, {MinQuantity: 1000, UnitPrice: 390}, {MinQuantity: 5000, UnitPrice: 350}}) {
+		t.Errorf("the quote's tiers: %+v", q)
 	}
 
 	// The buyer asks for a better price; the supplier reads the
@@ -364,6 +375,9 @@ func TestAWholeDealByClicking(t *testing.T) {
 	}
 
 	buyer.do(chromedp.Navigate(deal))
+	if got := buyer.text("td.volume"); got != "from 1000 units · USD 3.90\nfrom 5000 units · USD 3.50" {
+		t.Errorf("the buyer reads the volume prices as %q", got)
+	}
 	buyer.submit("button.accept-quote")
 	if got := buyer.text("dd.stage"); got != "at the contract, to be signed" {
 		t.Fatalf("after accepting the quote: %q", got)

@@ -234,18 +234,9 @@ func quoteForm(ec echo.Context, st workflows.DealState) (func(workflows.Actor) a
 	if err != nil || days < 1 || days > 3650 {
 		return nil, &fieldError{"lead_time_days", say(w, "console.act.days.bad", nil)}
 	}
-	tiers := []workflows.PriceTier{{MinQuantity: 1, UnitPrice: price}}
-	// A volume price: from a quantity on, a lower unit price.
-	if q, p := strings.TrimSpace(ec.FormValue("tier_quantity")), strings.TrimSpace(ec.FormValue("tier_price")); q != "" || p != "" {
-		qty, err := strconv.ParseInt(strings.ReplaceAll(q, ",", ""), 10, 64)
-		if err != nil || qty < 2 {
-			return nil, &fieldError{"tier_quantity", say(w, "console.act.quote.tier_quantity.bad", nil)}
-		}
-		tp, err := money.Parse(p, st.Currency)
-		if err != nil || tp < 1 || tp >= price {
-			return nil, &fieldError{"tier_price", say(w, "console.act.quote.tier_price.bad", money.Format(price, st.Currency))}
-		}
-		tiers = append(tiers, workflows.PriceTier{MinQuantity: qty, UnitPrice: tp})
+	tiers, ferr := volumeTiers(ec, st.Currency, price)
+	if ferr != nil {
+		return nil, ferr
 	}
 	var sample int64
 	if v := strings.TrimSpace(ec.FormValue("sample_price")); v != "" {
@@ -259,6 +250,41 @@ func quoteForm(ec echo.Context, st workflows.DealState) (func(workflows.Actor) a
 		return workflows.QuoteInput{Actor: a, Tiers: tiers, LeadTimeDays: days, ValidTill: validTill, SamplePrice: sample, Note: note}
 	}, nil
 }
+
+// volumeRows are the suffixes of the quote form's volume price rows
+// (tier_quantity, tier_price; tier_quantity_2, …).
+var volumeRows = []string{"", "_2", "_3"}
+
+// volumeTiers are a quote's price tiers: price from one unit, then each
+// volume row filled in, from a larger quantity on at a lower price than
+// the row before. A row left empty is skipped.
+func volumeTiers(ec echo.Context, currency string, price int64) ([]workflows.PriceTier, *fieldError) {
+	w := who(ec)
+	tiers := []workflows.PriceTier{{MinQuantity: 1, UnitPrice: price}}
+	for _, row := range volumeRows {
+		q, p := strings.TrimSpace(ec.FormValue("tier_quantity"+row)), strings.TrimSpace(ec.FormValue("tier_price"+row))
+		if q == "" && p == "" {
+			continue
+		}
+		last := tiers[len(tiers)-1]
+		qty, err := strconv.ParseInt(strings.ReplaceAll(q, ",", ""), 10, 64)
+		if err != nil || qty <= last.MinQuantity || qty > maxUnits {
+			if len(tiers) == 1 {
+				return nil, &fieldError{"tier_quantity" + row, say(w, "console.act.quote.tier_quantity.bad", nil)}
+			}
+			return nil, &fieldError{"tier_quantity" + row, say(w, "console.act.quote.tier_quantity.more", last.MinQuantity)}
+		}
+		tp, err := money.Parse(p, currency)
+		if err != nil || tp < 1 || tp >= last.UnitPrice {
+			return nil, &fieldError{"tier_price" + row, say(w, "console.act.quote.tier_price.bad", money.Format(last.UnitPrice, currency))}
+		}
+		tiers = append(tiers, workflows.PriceTier{MinQuantity: qty, UnitPrice: tp})
+	}
+	return tiers, nil
+}
+
+// maxUnits bounds a quantity typed into a form (a billion units).
+const maxUnits = 1_000_000_000
 
 func acceptForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor) any, *fieldError) {
 	id := ec.Param("qid")

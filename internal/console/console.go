@@ -290,6 +290,18 @@ func (p page) T(name string, data ...any) string {
 // Stage is a deal's stage in the reader's words.
 func (p page) Stage(s workflows.Stage) string { return texts.StageName(p.Reader, string(s)) }
 
+// Word is a value the deal names in code (a timeline entry's type, a
+// quote's, a proposal's or a shipment's status) in the reader's words:
+// the catalog's phrase set+"."+value, or the value itself with spaces for
+// one the catalogs do not word (a payment provider's event).
+func (p page) Word(set string, value any) string {
+	v := fmt.Sprint(value)
+	if out := texts.Phrase(p.Reader, set+"."+v, nil); out != "" {
+		return out
+	}
+	return strings.ReplaceAll(v, "_", " ")
+}
+
 // At is a time in the reader's zone and words.
 func (p page) At(t time.Time) string {
 	if t.IsZero() {
@@ -324,8 +336,8 @@ type inputField struct {
 
 // formField is the field name of the form page p shows, labelled with the
 // catalog's phrase label.
-func formField(p page, name, label, mode string) inputField {
-	f := inputField{Name: name, Label: p.T(label), Mode: mode}
+func formField(p page, name, label, mode string, labelData ...any) inputField {
+	f := inputField{Name: name, Label: p.T(label, labelData...), Mode: mode}
 	if d, ok := p.Data.(formData); ok {
 		f.Value, f.Error = d.formValue(name), d.fieldError(name)
 	}

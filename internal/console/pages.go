@@ -215,7 +215,7 @@ type proposalLine struct {
 // after an error.
 var dealFormFields = []string{"unit_price", "lead_time_days", "note", "carrier", "tracking_number",
 	"reason", "remedy", "evidence", "message", "release_amount", "outcome", "supplier_id", "target_unit_price", "percent",
-	"tier_quantity", "tier_price", "sample_price", "stars", "comment"}
+	"tier_quantity", "tier_price", "tier_quantity_2", "tier_price_2", "tier_quantity_3", "tier_price_3", "sample_price", "stars", "comment"}
 
 func (c *Console) deal(ec echo.Context) error {
 	st, err := c.d.Deal(ec.Request().Context(), viewerOf(who(ec)), ec.Param("id"))

@@ -1,12 +1,18 @@
 package texts
 
 import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 
+	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/internal/notice"
 	"github.com/tradeloop/tradeloop/internal/preferences"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -197,5 +203,58 @@ func TestFactsAreSaidAsTyped(t *testing.T) {
 	got := Text(Default, "dispute_opened", notice.Facts{Reason: "<b>{{.Deal}}</b>", Within: time.Hour}, "")
 	if got != "A dispute was opened (<b>{{.Deal}}</b>): answer within 1 hour." {
 		t.Errorf("%q", got)
+	}
+}
+
+// Every timeline entry the deal workflow makes (each EventType constant
+// in workflows/events.go, and the entries of a shipment that ended
+// without delivery), every quote's and proposal's status and every
+// shipment status is worded in every language: the console's deal page
+// shows them.
+func TestEveryEntryAndStatusOfADealIsWordedInEveryLanguage(t *testing.T) {
+	parsed, err := parser.ParseFile(token.NewFileSet(), "../../workflows/events.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	ast.Inspect(parsed, func(n ast.Node) bool {
+		spec, ok := n.(*ast.ValueSpec)
+		if !ok || spec.Type == nil || fmt.Sprint(spec.Type) != "EventType" {
+			return true
+		}
+		for _, v := range spec.Values {
+			if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				value, _ := strconv.Unquote(lit.Value)
+				names = append(names, "event."+value)
+			}
+		}
+		return true
+	})
+	if len(names) < 50 {
+		t.Fatalf("only %d event types found in workflows/events.go: the scan is broken", len(names))
+	}
+	for _, status := range []string{activities.TrackException, activities.TrackExpired, activities.TrackStalled} {
+		names = append(names, "event."+string(workflows.EventShipmentEnded(status)))
+	}
+	for _, s := range []workflows.QuoteStatus{workflows.QuoteOpen, workflows.QuoteAccepted, workflows.QuoteClosed} {
+		names = append(names, "quote.status."+string(s))
+	}
+	for _, s := range []workflows.ProposalStatus{workflows.ProposalOpen, workflows.ProposalAccepted, workflows.ProposalSuperseded} {
+		names = append(names, "proposal.status."+string(s))
+	}
+	for _, s := range []string{activities.TrackPending, activities.TrackInfoReceived, activities.TrackInTransit, activities.TrackOutForDelivery,
+		activities.TrackDelivered, activities.TrackException, activities.TrackAttemptFailed, activities.TrackAtPickup, activities.TrackExpired,
+		activities.TrackStalled} {
+		names = append(names, "track.status."+s)
+	}
+	for _, name := range names {
+		for _, lang := range Langs {
+			if !HasPhrase(lang, name) {
+				t.Errorf("%s is not worded in %s", name, lang)
+			}
+		}
+	}
+	if got := Phrase(ReaderOf("zh", "Asia/Shanghai"), "event.quote_accepted", nil); got != "报价已接受" {
+		t.Errorf("a Chinese reader reads quote_accepted as %q", got)
 	}
 }

@@ -2,18 +2,16 @@ package readmodel
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/keyset"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -219,9 +217,14 @@ func (s *Store) List(ctx context.Context, v Viewer, f Filter) (Page, error) {
 	if f.Limit <= 0 || f.Limit > MaxPage {
 		f.Limit = 50
 	}
-	afterAt, afterID, err := decodeCursor(f.Cursor)
+	after, ok, err := keyset.Decode(f.Cursor, 1)
 	if err != nil {
-		return Page{}, err
+		return Page{}, ErrBadCursor
+	}
+	var afterAt *time.Time
+	var afterID *string
+	if ok {
+		afterAt, afterID = &after.At, &after.Keys[0]
 	}
 	opt := func(s string) *string {
 		if s == "" {
@@ -277,7 +280,7 @@ func (s *Store) List(ctx context.Context, v Viewer, f Filter) (Page, error) {
 	if len(rows) > f.Limit {
 		page.Deals = rows[:f.Limit]
 		last := page.Deals[f.Limit-1]
-		page.Next = encodeCursor(last.CreatedAt, last.ID)
+		page.Next = keyset.Encode(last.CreatedAt, last.ID)
 	}
 	return page, nil
 }
@@ -287,25 +290,4 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-func encodeCursor(at time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at.UnixMicro(), 10) + "|" + id))
-}
-
-func decodeCursor(c string) (*time.Time, *string, error) {
-	if c == "" {
-		return nil, nil, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return nil, nil, ErrBadCursor
-	}
-	micros, id, ok := strings.Cut(string(b), "|")
-	us, err := strconv.ParseInt(micros, 10, 64)
-	if !ok || err != nil || id == "" {
-		return nil, nil, ErrBadCursor
-	}
-	at := time.UnixMicro(us).UTC()
-	return &at, &id, nil
 }

@@ -10,11 +10,8 @@ package webhooks
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,6 +20,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/bounds"
+	"github.com/tradeloop/tradeloop/internal/keyset"
 )
 
 // Limits on what an organization registers.
@@ -242,11 +240,15 @@ func (s *Service) Deliveries(ctx context.Context, org, endpoint uuid.UUID, curso
 	}
 	p := store.ListWebhookDeliveriesParams{EndpointID: endpoint, MaxCount: int32(limit + 1)}
 	if cursor != "" {
-		at, id, err := parseCursor(cursor)
+		after, _, err := keyset.Decode(cursor, 1)
 		if err != nil {
-			return DeliveryPage{}, err
+			return DeliveryPage{}, ErrBadCursor
 		}
-		p.After, p.AfterAt, p.AfterID = true, at, id
+		id, err := uuid.Parse(after.Keys[0])
+		if err != nil {
+			return DeliveryPage{}, ErrBadCursor
+		}
+		p.After, p.AfterAt, p.AfterID = true, after.At, id
 	}
 	rows, err := q.ListWebhookDeliveries(ctx, p)
 	if err != nil {
@@ -256,7 +258,7 @@ func (s *Service) Deliveries(ctx context.Context, org, endpoint uuid.UUID, curso
 	if len(rows) > limit {
 		rows = rows[:limit]
 		last := rows[limit-1]
-		page.Next = makeCursor(last.CreatedAt, last.ID)
+		page.Next = keyset.Encode(last.CreatedAt, last.ID.String())
 	}
 	ids := make([]uuid.UUID, 0, len(rows))
 	for _, r := range rows {
@@ -303,31 +305,4 @@ func (s *Service) Replay(ctx context.Context, org, endpoint, delivery uuid.UUID)
 		return fmt.Errorf("replay webhook delivery: %w", err)
 	}
 	return nil
-}
-
-// maxCursor bounds a cursor's length; the ones given out are ~70.
-const maxCursor = 200
-
-func makeCursor(at time.Time, id uuid.UUID) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d|%s", at.UnixMicro(), id)))
-}
-
-func parseCursor(c string) (time.Time, uuid.UUID, error) {
-	if len(c) > maxCursor {
-		return time.Time{}, uuid.Nil, ErrBadCursor
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return time.Time{}, uuid.Nil, ErrBadCursor
-	}
-	micros, id, ok := strings.Cut(string(raw), "|")
-	us, err := strconv.ParseInt(micros, 10, 64)
-	if err != nil || !ok {
-		return time.Time{}, uuid.Nil, ErrBadCursor
-	}
-	u, err := uuid.Parse(id)
-	if err != nil {
-		return time.Time{}, uuid.Nil, ErrBadCursor
-	}
-	return time.UnixMicro(us), u, nil
 }

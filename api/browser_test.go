@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -708,6 +709,26 @@ func TestFinanceByClicking(t *testing.T) {
 	if csv.status != http.StatusOK || !strings.HasPrefix(csv.body, "posting_id,posted_at") || !strings.Contains(csv.body, "platform:commission") {
 		t.Errorf("the ledger's CSV: %d %.300s", csv.status, csv.body)
 	}
+	for name, q := range map[string]string{
+		"a deal that is no ID": "deal=" + url.QueryEscape("x' OR '1'='1"), "a kind that is none": "kind=gift",
+		"a cursor not given out": "cursor=" + strings.Repeat("A", 2000), "days backwards": "from=2026-12-02&to=2026-11-01",
+	} {
+		if res := b.do("GET", "/app/finance/payments?"+q, nil); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, `class="error"`) {
+			t.Errorf("payments with %s: %d", name, res.status)
+		}
+	}
+	// The payments: the deal's two charges and their payouts, then the
+	// charges alone, with their total in money.
+	fin.submit(`nav.subnav a[href="/app/finance/payments"]`)
+	fin.accessible("the payments")
+	if n, _ := chromedp.Run(fin.ctx, chromedp.Evaluate[int](`document.querySelectorAll('table.payments tbody tr').length`)); n != 4 {
+		t.Errorf("%d payments after a completed deal (deposit and balance, each charged and paid out)", n)
+	}
+	fin.do(chromedp.SetValue(chromedp.ID("kind"), "charge"))
+	fin.submit("#filter")
+	if got := fin.text("table.totals tbody tr"); got != "charge\tsucceeded\t2\tUSD 7,800.00" {
+		t.Errorf("the charges' total: %q", got)
+	}
 	fin.submit(`nav.subnav a[href="/app/finance/watchdog"]`)
 	fin.accessible("the watchdog")
 	if got, _ := chromedp.Run(fin.ctx, chromedp.Evaluate[string](`document.querySelector('main').innerText`)); !strings.Contains(got, "every escrow adds up") {
@@ -721,7 +742,7 @@ func TestFinanceByClicking(t *testing.T) {
 	}
 	buyer := &browserless{t: t, base: p.url, cookies: map[string]string{}}
 	buyer.signIn("buyer")
-	for _, page := range []string{"/app/finance/ledger", "/app/finance/ledger.csv", "/app/finance/watchdog", "/app/finance/funnel"} {
+	for _, page := range []string{"/app/finance/ledger", "/app/finance/ledger.csv", "/app/finance/payments", "/app/finance/watchdog", "/app/finance/funnel"} {
 		if res := buyer.do("GET", page, nil); res.status != http.StatusForbidden {
 			t.Errorf("a buyer opening %s: %d", page, res.status)
 		}

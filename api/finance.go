@@ -1,12 +1,14 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"regexp"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 )
 
@@ -47,4 +49,30 @@ func (s *Server) exportLedger(c echo.Context) error {
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="ledger.csv"`)
 	c.Response().WriteHeader(http.StatusOK)
 	return ledger.WriteCSV(c.Response(), rows)
+}
+
+// listPayments lists the payments across deals that match the query, a
+// page at a time, with the totals of all of them.
+func (s *Server) listPayments(c echo.Context) error {
+	f := finance.PaymentFilter{Kind: c.QueryParam("kind"), Status: c.QueryParam("status"), Step: c.QueryParam("step"),
+		Currency: c.QueryParam("currency"), DealID: c.QueryParam("deal"), Cursor: c.QueryParam("cursor")}
+	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		t, err := time.Parse(time.RFC3339, c.QueryParam(name))
+		if err != nil {
+			return invalid(name, "is required, as an RFC 3339 time")
+		}
+		*dst = t
+	}
+	var err error
+	if f.Limit, err = limitParam(c, finance.MaxPayments); err != nil {
+		return err
+	}
+	page, err := s.finance.Payments(c.Request().Context(), f)
+	if fe := (*finance.FilterError)(nil); errors.As(err, &fe) {
+		return invalid(fe.Field, "%s", fe.Rule)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, page)
 }

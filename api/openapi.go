@@ -148,6 +148,13 @@ func schemas() obj {
 				"money": arrayOf(object(obj{"currency": str(), "completed_deals": integer(), "gmv": integer(), "average_order_value": integer(), "commission_revenue": integer()},
 					"currency", "completed_deals", "gmv", "average_order_value", "commission_revenue")),
 			}},
+		"PaymentList": object(obj{
+			"payments": arrayOf(object(obj{"deal_id": str(), "id": str(), "kind": payment["properties"].(obj)["kind"], "step": str(), "amount": integer(),
+				"currency": str(), "status": str(), "provider": str(), "provider_id": str(), "reason": str(), "created_at": timestamp(), "updated_at": timestamp()},
+				"deal_id", "id", "kind", "step", "amount", "currency", "status", "provider", "created_at", "updated_at")),
+			"totals": arrayOf(object(obj{"kind": str(), "status": str(), "currency": str(), "payments": integer(), "amount": integer()},
+				"kind", "status", "currency", "payments", "amount")),
+			"next_cursor": str()}, "payments", "totals"),
 		"Alerts": object(obj{"alerts": arrayOf(object(obj{"id": integer(), "kind": str(), "deal_id": str(), "subject": str(), "detail": str(),
 			"currency": str(), "ledger_amount": integer(), "deal_amount": integer(), "first_seen_at": timestamp(), "last_seen_at": timestamp(),
 			"times_seen": integer(), "open": boolean(), "resolved_at": timestamp()},

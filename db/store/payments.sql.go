@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -63,6 +64,99 @@ func (q *Queries) ForgetStripeEvent(ctx context.Context, id string) error {
 	return err
 }
 
+const listPayments = `-- name: ListPayments :many
+SELECT deal_id, payment_id, kind, step, provider, provider_id, amount_minor, currency, status, reason, created_at, updated_at
+FROM payments
+WHERE created_at >= $1 AND created_at < $2
+  AND ($3::text IS NULL OR kind = $3)
+  AND ($4::text IS NULL OR status = $4)
+  AND ($5::text IS NULL OR step = $5)
+  AND ($6::text IS NULL OR currency = $6)
+  AND ($7::text IS NULL OR deal_id = $7)
+  AND (NOT $8::bool OR (created_at, deal_id, payment_id) < ($9::timestamptz, $10::text, $11::text))
+ORDER BY created_at DESC, deal_id DESC, payment_id DESC
+LIMIT $12
+`
+
+type ListPaymentsParams struct {
+	FromAt       time.Time `json:"from_at"`
+	ToAt         time.Time `json:"to_at"`
+	Kind         *string   `json:"kind"`
+	Status       *string   `json:"status"`
+	Step         *string   `json:"step"`
+	Currency     *string   `json:"currency"`
+	DealID       *string   `json:"deal_id"`
+	After        bool      `json:"after"`
+	AfterAt      time.Time `json:"after_at"`
+	AfterDeal    string    `json:"after_deal"`
+	AfterPayment string    `json:"after_payment"`
+	MaxCount     int32     `json:"max_count"`
+}
+
+type ListPaymentsRow struct {
+	DealID      string    `json:"deal_id"`
+	PaymentID   string    `json:"payment_id"`
+	Kind        string    `json:"kind"`
+	Step        string    `json:"step"`
+	Provider    string    `json:"provider"`
+	ProviderID  string    `json:"provider_id"`
+	AmountMinor int64     `json:"amount_minor"`
+	Currency    string    `json:"currency"`
+	Status      string    `json:"status"`
+	Reason      string    `json:"reason"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Payments made in [from_at, to_at) across deals, newest first, matching
+// the filters given (NULL: any), after the row (after_at, after_deal,
+// after_payment) when after is set.
+func (q *Queries) ListPayments(ctx context.Context, arg ListPaymentsParams) ([]ListPaymentsRow, error) {
+	rows, err := q.db.Query(ctx, listPayments,
+		arg.FromAt,
+		arg.ToAt,
+		arg.Kind,
+		arg.Status,
+		arg.Step,
+		arg.Currency,
+		arg.DealID,
+		arg.After,
+		arg.AfterAt,
+		arg.AfterDeal,
+		arg.AfterPayment,
+		arg.MaxCount,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListPaymentsRow{}
+	for rows.Next() {
+		var i ListPaymentsRow
+		if err := rows.Scan(
+			&i.DealID,
+			&i.PaymentID,
+			&i.Kind,
+			&i.Step,
+			&i.Provider,
+			&i.ProviderID,
+			&i.AmountMinor,
+			&i.Currency,
+			&i.Status,
+			&i.Reason,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const setSupplierStripeAccount = `-- name: SetSupplierStripeAccount :exec
 UPDATE supplier_profiles SET stripe_account_id = $2, updated_at = now() WHERE org_id = $1
 `
@@ -75,6 +169,73 @@ type SetSupplierStripeAccountParams struct {
 func (q *Queries) SetSupplierStripeAccount(ctx context.Context, arg SetSupplierStripeAccountParams) error {
 	_, err := q.db.Exec(ctx, setSupplierStripeAccount, arg.OrgID, arg.StripeAccountID)
 	return err
+}
+
+const sumPayments = `-- name: SumPayments :many
+SELECT kind, status, currency, count(*)::bigint AS payments, sum(amount_minor)::bigint AS amount_minor
+FROM payments
+WHERE created_at >= $1 AND created_at < $2
+  AND ($3::text IS NULL OR kind = $3)
+  AND ($4::text IS NULL OR status = $4)
+  AND ($5::text IS NULL OR step = $5)
+  AND ($6::text IS NULL OR currency = $6)
+  AND ($7::text IS NULL OR deal_id = $7)
+GROUP BY kind, status, currency
+ORDER BY kind, status, currency
+`
+
+type SumPaymentsParams struct {
+	FromAt   time.Time `json:"from_at"`
+	ToAt     time.Time `json:"to_at"`
+	Kind     *string   `json:"kind"`
+	Status   *string   `json:"status"`
+	Step     *string   `json:"step"`
+	Currency *string   `json:"currency"`
+	DealID   *string   `json:"deal_id"`
+}
+
+type SumPaymentsRow struct {
+	Kind        string `json:"kind"`
+	Status      string `json:"status"`
+	Currency    string `json:"currency"`
+	Payments    int64  `json:"payments"`
+	AmountMinor int64  `json:"amount_minor"`
+}
+
+// The totals of the payments ListPayments matches (every page), by kind,
+// status and currency.
+func (q *Queries) SumPayments(ctx context.Context, arg SumPaymentsParams) ([]SumPaymentsRow, error) {
+	rows, err := q.db.Query(ctx, sumPayments,
+		arg.FromAt,
+		arg.ToAt,
+		arg.Kind,
+		arg.Status,
+		arg.Step,
+		arg.Currency,
+		arg.DealID,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SumPaymentsRow{}
+	for rows.Next() {
+		var i SumPaymentsRow
+		if err := rows.Scan(
+			&i.Kind,
+			&i.Status,
+			&i.Currency,
+			&i.Payments,
+			&i.AmountMinor,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const supplierStripeAccount = `-- name: SupplierStripeAccount :one

@@ -155,6 +155,7 @@ func (c *Console) Register(e *echo.Echo) {
 	analysts := only(string(workflows.RoleFinance), string(workflows.RoleAdmin))
 	in.GET("/finance/ledger", c.ledgerPage, analysts)
 	in.GET("/finance/ledger.csv", c.ledgerCSV, analysts)
+	in.GET("/finance/payments", c.payments, analysts)
 	in.GET("/finance/watchdog", c.watchdog, analysts)
 	in.GET("/finance/funnel", c.funnel, analysts)
 	in.GET("/products", c.products)

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
+	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/signin"
 	"github.com/tradeloop/tradeloop/internal/texts"
 )
@@ -141,6 +143,56 @@ func (c *Console) ledgerCSV(ec echo.Context) error {
 	ec.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="ledger-`+r.Form["from"]+`-`+r.Form["to"]+`.csv"`)
 	ec.Response().WriteHeader(http.StatusOK)
 	return ledger.WriteCSV(ec.Response(), rows)
+}
+
+// paymentsData is the payments page's: the filters, a page of the
+// payments that match with their totals, and the link to the next page.
+type paymentsData struct {
+	rangeForm
+	Page       finance.PaymentPage
+	Currencies []string
+	Next       string
+}
+
+// paymentFilters are the payments page's filters besides its days.
+var paymentFilters = []string{"kind", "status", "step", "currency", "deal"}
+
+// payments lists the payments of every deal that match the filters
+// (finance's service, as the API's GET /v1/payments), 100 a page.
+func (c *Console) payments(ec echo.Context) error {
+	w := who(ec)
+	q := ec.QueryParams()
+	data := paymentsData{rangeForm: dateRange(w, q, c.d.Now(), 7, finance.MaxPaymentRange), Currencies: money.Currencies()}
+	for _, f := range paymentFilters {
+		data.Form[f] = strings.TrimSpace(q.Get(f))
+	}
+	if data.Error != "" {
+		return c.render(ec, http.StatusUnprocessableEntity, "payments", "", data)
+	}
+	page, err := c.d.Finance.Payments(ec.Request().Context(), finance.PaymentFilter{From: data.From, To: data.To,
+		Kind: data.Form["kind"], Status: data.Form["status"], Step: data.Form["step"], Currency: data.Form["currency"], DealID: data.Form["deal"],
+		Cursor: q.Get("cursor"), Limit: 100})
+	if fe := (*finance.FilterError)(nil); errors.As(err, &fe) {
+		data.Field, data.Error = fe.Field, say(w, "console.finance.filter.bad", nil)
+		if fe.Field == "cursor" {
+			data.Field = ""
+		}
+		return c.render(ec, http.StatusUnprocessableEntity, "payments", "", data)
+	}
+	if err != nil {
+		return err
+	}
+	data.Page = page
+	if page.Next != "" {
+		next := url.Values{"from": {data.Form["from"]}, "to": {data.Form["to"]}, "cursor": {page.Next}}
+		for _, f := range paymentFilters {
+			if v := data.Form[f]; v != "" {
+				next.Set(f, v)
+			}
+		}
+		data.Next = Root + "/finance/payments?" + next.Encode()
+	}
+	return c.render(ec, http.StatusOK, "payments", "", data)
 }
 
 // watchdogData is the escrow watchdog page's.

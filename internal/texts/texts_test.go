@@ -209,8 +209,8 @@ func TestFactsAreSaidAsTyped(t *testing.T) {
 // Every timeline entry the deal workflow makes (each EventType constant
 // in workflows/events.go, and the entries of a shipment that ended
 // without delivery), every quote's and proposal's status and every
-// shipment status is worded in every language: the console's deal page
-// shows them.
+// shipment status and every payment's kind and status is worded in
+// every language: the console's deal and payments pages show them.
 func TestEveryEntryAndStatusOfADealIsWordedInEveryLanguage(t *testing.T) {
 	parsed, err := parser.ParseFile(token.NewFileSet(), "../../workflows/events.go", nil, 0)
 	if err != nil {
@@ -246,6 +246,12 @@ func TestEveryEntryAndStatusOfADealIsWordedInEveryLanguage(t *testing.T) {
 		activities.TrackDelivered, activities.TrackException, activities.TrackAttemptFailed, activities.TrackAtPickup, activities.TrackExpired,
 		activities.TrackStalled} {
 		names = append(names, "track.status."+s)
+	}
+	for _, k := range []workflows.PaymentKind{workflows.PaymentCharge, workflows.PaymentRefund, workflows.PaymentTransfer} {
+		names = append(names, "payment.kind."+string(k))
+	}
+	for _, s := range []workflows.PaymentStatus{workflows.PaymentInitiating, workflows.PaymentPending, workflows.PaymentSucceeded, workflows.PaymentDeclined} {
+		names = append(names, "payment.status."+string(s))
 	}
 	for _, name := range names {
 		for _, lang := range Langs {

@@ -24,7 +24,7 @@ var (
 	// The load generator and what only it uses.
 	benchOnly = []string{"internal/bench", "internal/bench/baseline", "internal/dealclient", "internal/childproc"}
 	// Code only tests import.
-	testOnly = []string{"internal/testenv", "internal/stripefake", "internal/faults"}
+	testOnly = []string{"internal/testenv", "internal/stripefake", "internal/faults", "internal/pdftext"}
 	// The one binary that carries the dev stack and the bench.
 	devBinaries = []string{"cmd/tradeloop"}
 	// Leaf libraries: they import nothing of ours.

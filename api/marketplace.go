@@ -201,9 +201,9 @@ func fileFormat(c echo.Context, allowed ...sheet.Format) (sheet.Format, error) {
 	return f, nil
 }
 
-func sendFile(c echo.Context, f sheet.Format, name string, d sheet.Document) error {
+func (s *Server) sendFile(c echo.Context, f sheet.Format, name string, d sheet.Document) error {
 	var buf bytes.Buffer
-	if err := sheet.Write(&buf, f, d); err != nil {
+	if err := s.sheets.Write(&buf, f, d); err != nil {
 		return fmt.Errorf("render %s: %w", name, err)
 	}
 	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s.%s"`, name, f))
@@ -219,7 +219,7 @@ func (s *Server) exportProducts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return sendFile(c, f, "catalog", sheet.Document{Title: "Catalog", Table: t})
+	return s.sendFile(c, f, "catalog", sheet.Document{Title: "Catalog", Table: t})
 }
 
 // importProducts takes a CSV or XLSX catalog file as the request body.
@@ -491,7 +491,7 @@ func (s *Server) compareQuotes(c echo.Context) error {
 	if f == "json" {
 		return c.JSON(http.StatusOK, cmp)
 	}
-	return sendFile(c, f, "quotes-"+st.DealID, marketplace.ComparisonDocument(cmp, time.Now()))
+	return s.sendFile(c, f, "quotes-"+st.DealID, marketplace.ComparisonDocument(cmp, time.Now()))
 }
 
 // Comparison is deal id's quote comparison as a document (the one

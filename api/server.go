@@ -109,6 +109,28 @@ type Deps struct {
 	// WebhooksAllowLocal lets organizations register http endpoints and
 	// endpoints at private addresses (webhooks.CheckURL): dev and tests.
 	WebhooksAllowLocal bool
+	// PDFFont is the TrueType font file PDFs print Chinese in (config
+	// PDF_FONT), read once by NewHandlers; empty: none. A file it cannot
+	// use is logged as a warning, and PDFs then print such text as "?".
+	PDFFont string
+}
+
+// pdfFont loads the font at path for PDFs, or, with a warning, none: PDFs
+// then print in the core fonts, Chinese as "?".
+func pdfFont(path string, logger *slog.Logger) *sheet.Font {
+	if path == "" {
+		return nil
+	}
+	font, err := sheet.LoadFont(path)
+	if err != nil {
+		if logger == nil {
+			logger = slog.Default()
+		}
+		logger.Warn("PDFs will print Chinese (and all text beyond Windows-1252) as ?: install fonts-droid-fallback (Debian, Ubuntu) or set PDF_FONT to a TrueType font with Chinese glyphs",
+			"PDF_FONT", path, "error", err)
+		return nil
+	}
+	return font
 }
 
 // DefaultDealTimeout bounds a deal's query: it answers in milliseconds
@@ -149,6 +171,8 @@ type Server struct {
 	idempotencyLease time.Duration
 	// keyRotationGrace is how long a rotated API key keeps working.
 	keyRotationGrace time.Duration
+	// sheets writes the files the API sends, PDFs in Deps.PDFFont.
+	sheets sheet.Writer
 }
 
 // Handlers are what the API serves, on two listeners: the API itself, and
@@ -209,7 +233,7 @@ func NewHandlers(d Deps) Handlers {
 	}
 	s := &Server{views: newDealViews(dealViewsBytes), logger: d.Logger, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy,
 		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports),
-		keyRotationGrace: d.KeyRotationGrace}
+		keyRotationGrace: d.KeyRotationGrace, sheets: sheet.Writer{Font: pdfFont(d.PDFFont, d.Logger)}}
 	if d.Temporal != nil {
 		s.deals = deals.New(d.Temporal, d.TaskQueue, d.DealTimeout)
 	}
@@ -281,6 +305,7 @@ func NewHandlers(d Deps) Handlers {
 	})
 	app = console.New(console.Deps{
 		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Market: s.market, Ledger: s.ledger, Finance: s.finance, Inbox: s.inbox, Logger: d.Logger, PublicURL: d.PublicURL,
+		PDFFont: s.sheets.Font,
 		Deal: func(ctx context.Context, v dealview.Viewer, id string) (workflows.DealState, error) {
 			st, err := s.DealFor(ctx, v, id)
 			return st, forConsole(err, d.Logger)

@@ -43,6 +43,12 @@ type Config struct {
 	// ShutdownTimeout bounds how long a service drains in-flight work on
 	// SIGINT/SIGTERM before it exits anyway.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	// PDFFont is the TrueType font (.ttf with glyf outlines) PDFs print
+	// Chinese and other text beyond Windows-1252 in; the default is where
+	// Debian's fonts-droid-fallback installs its font. The API reads it
+	// once at start; without it, PDFs print such text as "?" and the API
+	// logs a warning.
+	PDFFont string `env:"PDF_FONT" envDefault:"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"`
 }
 
 // Temporal says where the Temporal frontend is.

@@ -20,6 +20,9 @@ func TestDefaults(t *testing.T) {
 	if cfg.Dev.UIPort != 8233 || cfg.Dev.DataDir != ".tradeloop" {
 		t.Errorf("dev %+v", cfg.Dev)
 	}
+	if cfg.PDFFont != "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf" {
+		t.Errorf("PDF font %q, want fonts-droid-fallback's", cfg.PDFFont)
+	}
 	if cfg.PaymentsProvider() != "sandbox" {
 		t.Errorf("payments %q without a Stripe key, want sandbox", cfg.PaymentsProvider())
 	}

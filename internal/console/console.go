@@ -73,6 +73,8 @@ type Deps struct {
 	PublicURL string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// PDFFont prints the PDFs' Chinese; nil: they print it as "?".
+	PDFFont *sheet.Font
 }
 
 // Console serves the pages.

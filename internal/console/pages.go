@@ -274,7 +274,7 @@ func (c *Console) comparison(ec echo.Context) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := sheet.Write(&buf, f, doc); err != nil {
+	if err := (sheet.Writer{Font: c.d.PDFFont}).Write(&buf, f, doc); err != nil {
 		return fmt.Errorf("render the quote comparison as %s: %w", f, err)
 	}
 	ec.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="quotes-%s.%s"`, ec.Param("id"), f))
@@ -311,7 +311,7 @@ func (c *Console) dealDocument(ec echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	var buf bytes.Buffer
-	if err := sheet.Write(&buf, f, doc); err != nil {
+	if err := (sheet.Writer{Font: c.d.PDFFont}).Write(&buf, f, doc); err != nil {
 		return fmt.Errorf("render the deal's %s as %s: %w", ec.Param("doc"), f, err)
 	}
 	ec.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s-%s.%s"`, ec.Param("doc"), st.DealID, f))

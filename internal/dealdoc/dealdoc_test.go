@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tradeloop/tradeloop/internal/pdftext"
 	"github.com/tradeloop/tradeloop/internal/sheet"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -70,5 +71,44 @@ func TestContractDocument(t *testing.T) {
 	st.Contract = nil
 	if _, ok := Contract(st, nil, time.Now()); ok {
 		t.Error("a deal without a contract made a document")
+	}
+}
+
+// The summary and the contract of a deal between Chinese organizations,
+// for a product named in Chinese, print the names as written (in the PDF
+// font, embedded, each character with its glyph), not as "?".
+func TestDocumentsPrintChineseNames(t *testing.T) {
+	font, err := sheet.LoadFont(pdftext.DroidFontPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := completed()
+	st.Inquiry.Product = "纯棉T恤"
+	st.Contract.Text = "买卖双方同意以下条款。\n货物须符合样品质量。"
+	names := Names{"b1": "上海纺织品进出口有限公司", "s1": "深圳华强电子有限公司"}
+	at := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
+	contract, _ := Contract(st, names, at)
+	for doc, d := range map[string]sheet.Document{"summary": Summary(st, names, at), "contract": contract} {
+		var buf bytes.Buffer
+		if err := (sheet.Writer{Font: font}).Write(&buf, sheet.PDF, d); err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		pieces, err := pdftext.Read(buf.Bytes())
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		text := pdftext.Text(pieces)
+		want := []string{"上海纺织品进出口有限公司", "深圳华强电子有限公司", "纯棉T恤"}
+		if doc == "contract" {
+			want = append(want, "买卖双方同意以下条款。", "货物须符合样品质量。")
+		}
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("the %s lacks %q:\n%s", doc, w, text)
+			}
+		}
+		if strings.ContainsAny(text, "?\uFFFD") {
+			t.Errorf("the %s prints a character as ? or without its glyph:\n%s", doc, text)
+		}
 	}
 }

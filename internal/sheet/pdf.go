@@ -3,6 +3,8 @@ package sheet
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/go-pdf/fpdf"
@@ -20,10 +22,12 @@ const (
 	pdfMaxWeight    = 40
 )
 
-func writePDF(w io.Writer, d Document) error {
+// writePDF writes d as a PDF, the texts the core fonts cannot print in
+// font when there is one.
+func writePDF(w io.Writer, d Document, font *Font) error {
 	pdf := fpdf.New("L", "mm", "A4", "")
 	pdf.SetMargins(pdfMargin, pdfMargin, pdfMargin)
-	pdf.SetAutoPageBreak(false, 0) // rows are placed by hand, see table.row
+	pdf.SetAutoPageBreak(false, 0) // rows and lines are placed by hand, see pdfTable.row and pdfWriter.paragraph
 	pdf.AliasNbPages("")
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-pdfFooterHeight)
@@ -31,19 +35,20 @@ func writePDF(w io.Writer, d Document) error {
 		pdf.SetTextColor(96, 96, 96)
 		pdf.CellFormat(0, 5, fmt.Sprintf("Page %d of {nb}", pdf.PageNo()), "", 0, "C", false, 0, "")
 	})
-	enc := newCP1252(pdf)
+	p := &pdfWriter{pdf: pdf, enc: newCP1252(pdf), font: font, glyph: map[rune]bool{}}
+	if err := p.addFontFor(d); err != nil {
+		return err
+	}
 	pdf.AddPage()
 
-	pdf.SetFont("Helvetica", "B", 14)
-	pdf.MultiCell(0, 7, enc.text(d.Title), "", "L", false)
-	pdf.SetFont("Helvetica", "", 9)
+	p.paragraph(d.Title, "B", 14, 7)
 	for _, note := range d.Notes {
-		pdf.MultiCell(0, 4.5, enc.text(note), "", "L", false)
+		p.paragraph(note, "", 9, 4.5)
 	}
 	pdf.Ln(3)
 
 	if len(d.Table.Header) > 0 {
-		t := pdfTable{pdf: pdf, enc: enc, doc: &d}
+		t := pdfTable{p: p, pdf: pdf, doc: &d}
 		t.layout()
 		t.header()
 		for i := range d.Table.Rows {
@@ -56,36 +61,216 @@ func writePDF(w io.Writer, d Document) error {
 	return nil
 }
 
+// pdfWriter prints the texts of a document, each character in Helvetica
+// (a core font, Windows-1252 only) when it can, in the TrueType font
+// otherwise: the Latin look stays, and a font of Chinese alone (as
+// fonts-droid-fallback's is) serves.
+type pdfWriter struct {
+	pdf  *fpdf.Fpdf
+	enc  *cp1252
+	font *Font // nil: Helvetica alone
+	// glyph caches font.has for the document's characters.
+	glyph map[rune]bool
+}
+
+// addFontFor adds to the PDF the part of the TrueType font that d's texts
+// need, if any.
+func (p *pdfWriter) addFontFor(d Document) error {
+	if p.font == nil {
+		return nil
+	}
+	chars := map[rune]bool{}
+	add := func(s string) {
+		for _, r := range s {
+			if p.inFont(r) {
+				chars[r] = true
+			}
+		}
+	}
+	add(d.Title)
+	for _, n := range d.Notes {
+		add(n)
+	}
+	for _, h := range d.Table.Header {
+		add(h)
+	}
+	for _, row := range d.Table.Rows {
+		for j, c := range row {
+			if j < len(d.Table.Header) {
+				add(c)
+			}
+		}
+	}
+	if len(chars) == 0 {
+		return nil
+	}
+	return addTrueType(p.pdf, p.font, slices.Collect(maps.Keys(chars)))
+}
+
+// inFont reports whether r prints in the TrueType font: Windows-1252
+// lacks it and the font has it.
+func (p *pdfWriter) inFont(r rune) bool {
+	if p.font == nil || p.enc.has(r) {
+		return false
+	}
+	ok, seen := p.glyph[r]
+	if !seen {
+		ok = p.font.has(r)
+		p.glyph[r] = ok
+	}
+	return ok
+}
+
+// set takes s as printed in style ("" or "B") and size: control characters
+// other than "\n" as spaces, and a character neither font has as "?".
+func (p *pdfWriter) set(s, style string, size float64) fontText {
+	t := fontText{style: style, size: size}
+	var enc strings.Builder
+	anyInFont := false
+	for _, r := range s {
+		t.at = append(t.at, enc.Len())
+		inFont := false
+		switch {
+		case r == '\n':
+		case r < ' ' || r == 0x7F:
+			r = ' '
+		case p.inFont(r):
+			inFont, anyInFont = true, true
+		case !p.enc.has(r):
+			r = '?'
+		}
+		t.runes = append(t.runes, r)
+		t.inFont = append(t.inFont, inFont)
+		if inFont {
+			enc.WriteRune(r)
+		} else {
+			enc.WriteByte(p.enc.byteOf(r))
+		}
+	}
+	t.at = append(t.at, enc.Len())
+	t.enc = enc.String()
+	t.width = make([]float64, len(t.runes))
+	p.pdf.SetFont("Helvetica", style, size)
+	t.dots = p.pdf.GetStringWidth("...")
+	for i, inFont := range t.inFont {
+		if !inFont {
+			t.width[i] = p.pdf.GetStringWidth(t.text(i, i+1))
+		}
+	}
+	if anyInFont {
+		p.pdf.SetFont(pdfTrueType, "", size)
+		for i, inFont := range t.inFont {
+			if inFont {
+				t.width[i] = p.pdf.GetStringWidth(t.text(i, i+1))
+			}
+		}
+	}
+	return t
+}
+
+// show prints line l of t in a cell of width w and height h whose top left
+// corner is (x, y), aligned "L" or "R", as fpdf's CellFormat would: each
+// run of characters of one font in that font, the TrueType font's in bold
+// made from its regular face (it has no bold).
+func (p *pdfWriter) show(t fontText, l textLine, x, y, w, h float64, align string) {
+	width := t.widthOf(l.from, l.to)
+	if l.dots {
+		width += t.dots
+	}
+	margin := p.pdf.GetCellMargin()
+	if align == "R" {
+		x += w - margin - width
+	} else {
+		x += margin
+	}
+	p.pdf.SetFont("Helvetica", t.style, t.size)
+	_, unit := p.pdf.GetFontSize()
+	baseline := y + h/2 + 0.3*unit
+	for from := l.from; from < l.to; {
+		to := from + 1
+		for to < l.to && t.inFont[to] == t.inFont[from] {
+			to++
+		}
+		if t.inFont[from] {
+			p.pdf.SetFont(pdfTrueType, "", t.size)
+			p.fauxBold(t.style == "B", func() { p.pdf.Text(x, baseline, t.text(from, to)) })
+		} else {
+			p.pdf.SetFont("Helvetica", t.style, t.size)
+			p.pdf.Text(x, baseline, t.text(from, to))
+		}
+		x += t.widthOf(from, to)
+		from = to
+	}
+	if l.dots {
+		p.pdf.SetFont("Helvetica", t.style, t.size)
+		p.pdf.Text(x, baseline, "...")
+	}
+}
+
+// fauxBold calls print, in bold when on: each glyph filled, then outlined
+// in the text's colour with a line of 3 % of the font size.
+func (p *pdfWriter) fauxBold(on bool, print func()) {
+	if !on {
+		print()
+		return
+	}
+	lw := p.pdf.GetLineWidth()
+	dr, dg, db := p.pdf.GetDrawColor()
+	_, unit := p.pdf.GetFontSize()
+	p.pdf.SetDrawColor(p.pdf.GetTextColor())
+	p.pdf.SetLineWidth(unit * 0.03)
+	p.pdf.SetTextRenderingMode(2)
+	print()
+	p.pdf.SetTextRenderingMode(0)
+	p.pdf.SetLineWidth(lw)
+	p.pdf.SetDrawColor(dr, dg, db)
+}
+
+// paragraph prints s across the page in lines of height h, on the next
+// page when the page is full.
+func (p *pdfWriter) paragraph(s, style string, size, h float64) {
+	t := p.set(s, style, size)
+	pageWidth, pageHeight := p.pdf.GetPageSize()
+	width := pageWidth - 2*pdfMargin
+	for _, l := range t.wrap(width - 2*p.pdf.GetCellMargin()) {
+		if p.pdf.GetY()+h > pageHeight-pdfMargin-pdfFooterHeight {
+			p.pdf.AddPage()
+		}
+		p.show(t, l, pdfMargin, p.pdf.GetY(), width, h, "L")
+		p.pdf.SetXY(pdfMargin, p.pdf.GetY()+h)
+	}
+}
+
 // pdfTable draws the document's table; columns beyond the header are not
 // printed.
 type pdfTable struct {
+	p      *pdfWriter
 	pdf    *fpdf.Fpdf
-	enc    *cp1252
 	doc    *Document
 	widths []float64
 }
 
+func cellStyle(bold bool) string {
+	if bold {
+		return "B"
+	}
+	return ""
+}
+
 // layout shares the page width between the columns: each gets at least
-// its longest word (so no word is broken across lines while the page can
-// hold them all) and, when not every text fits on one line, a share of the
-// rest in proportion to how much more its longest text needs (each text
-// counted up to pdfMaxWeight characters).
+// its widest word (so no word is broken across lines while the page can
+// hold them all; in Chinese, Japanese and Korean text a character is a
+// word) and, when not every text fits on one line, a share of the rest in
+// proportion to how much more its longest text needs (each text counted up
+// to pdfMaxWeight characters).
 func (t *pdfTable) layout() {
 	n := len(t.doc.Table.Header)
 	least, want := make([]float64, n), make([]float64, n)
 	pad := 2*t.pdf.GetCellMargin() + 0.5
 	measure := func(j int, text string, bold bool) {
-		t.setCellFont(bold)
-		enc := t.enc.text(text)
-		for word := range strings.FieldsSeq(enc) {
-			least[j] = max(least[j], t.pdf.GetStringWidth(word)+pad)
-		}
-		for line := range strings.SplitSeq(enc, "\n") {
-			if len(line) > pdfMaxWeight {
-				line = line[:pdfMaxWeight]
-			}
-			want[j] = max(want[j], t.pdf.GetStringWidth(line)+pad)
-		}
+		s := t.p.set(text, cellStyle(bold), pdfFontSize)
+		least[j] = max(least[j], s.widestWord()+pad)
+		want[j] = max(want[j], s.longestLine(pdfMaxWeight)+pad)
 	}
 	for j, h := range t.doc.Table.Header {
 		measure(j, h, true)
@@ -94,6 +279,7 @@ func (t *pdfTable) layout() {
 				measure(j, row[j], t.doc.Highlight[[2]int{i, j}])
 			}
 		}
+		t.pdf.SetFont("Helvetica", "", pdfFontSize)
 		least[j] = max(least[j], pdfMinWeight*t.pdf.GetStringWidth("0")+pad)
 		want[j] = max(want[j], least[j])
 	}
@@ -118,7 +304,6 @@ func (t *pdfTable) layout() {
 }
 
 func (t *pdfTable) header() {
-	t.pdf.SetFont("Helvetica", "B", pdfFontSize)
 	t.draw(t.doc.Table.Header, func(int) (bool, [3]int) { return true, [3]int{217, 217, 217} })
 }
 
@@ -144,30 +329,21 @@ func (t *pdfTable) row(i int) {
 func (t *pdfTable) height(cells []string, i int) float64 {
 	lines := 1
 	for j, c := range cells {
-		t.setCellFont(t.doc.Highlight[[2]int{i, j}])
-		lines = max(lines, len(t.lines(c, t.widths[j])))
+		_, ls := t.lines(c, t.widths[j], t.doc.Highlight[[2]int{i, j}])
+		lines = max(lines, len(ls))
 	}
 	return float64(lines)*pdfLineHeight + 2*pdfCellPadding
-}
-
-func (t *pdfTable) setCellFont(bold bool) {
-	style := ""
-	if bold {
-		style = "B"
-	}
-	t.pdf.SetFont("Helvetica", style, pdfFontSize)
 }
 
 // draw draws one row of cells at the current position, with a bold font and
 // the fill colour for the cells fill says so.
 func (t *pdfTable) draw(cells []string, fill func(j int) (bool, [3]int)) {
-	bold := make([]bool, len(cells))
-	lines := make([][]string, len(cells))
+	texts := make([]fontText, len(cells))
+	lines := make([][]textLine, len(cells))
 	n := 1
 	for j, c := range cells {
-		bold[j], _ = fill(j)
-		t.setCellFont(bold[j])
-		lines[j] = t.lines(c, t.widths[j])
+		bold, _ := fill(j)
+		texts[j], lines[j] = t.lines(c, t.widths[j], bold)
 		n = max(n, len(lines[j]))
 	}
 	height := float64(n)*pdfLineHeight + 2*pdfCellPadding
@@ -180,69 +356,65 @@ func (t *pdfTable) draw(cells []string, fill func(j int) (bool, [3]int)) {
 			style = "FD"
 		}
 		t.pdf.Rect(x, y, t.widths[j], height, style)
-		t.setCellFont(bold[j])
 		align := "L"
 		if isNumber(c) {
 			align = "R"
 		}
 		for k, line := range lines[j] {
-			t.pdf.SetXY(x, y+pdfCellPadding+float64(k)*pdfLineHeight)
-			t.pdf.CellFormat(t.widths[j], pdfLineHeight, line, "", 0, align, false, 0, "")
+			t.p.show(texts[j], line, x, y+pdfCellPadding+float64(k)*pdfLineHeight, t.widths[j], pdfLineHeight, align)
 		}
 		x += t.widths[j]
 	}
 	t.pdf.SetXY(pdfMargin, y+height)
 }
 
-// lines wraps s to the width w in the current font, in at most pdfMaxLines
-// lines, the last one cut with "..." if the text does not fit.
-func (t *pdfTable) lines(s string, w float64) []string {
-	raw := t.pdf.SplitLines([]byte(t.enc.text(s)), w)
-	lines := make([]string, 0, min(len(raw), pdfMaxLines))
-	for _, l := range raw[:min(len(raw), pdfMaxLines)] {
-		lines = append(lines, string(l))
+// lines wraps s to the width w, in at most pdfMaxLines lines, the last one
+// cut with "..." if the text does not fit.
+func (t *pdfTable) lines(s string, w float64, bold bool) (fontText, []textLine) {
+	text := t.p.set(s, cellStyle(bold), pdfFontSize)
+	room := w - 2*t.pdf.GetCellMargin()
+	lines := text.wrap(room)
+	if len(lines) <= pdfMaxLines {
+		return text, lines
 	}
-	if len(raw) > pdfMaxLines {
-		last := lines[pdfMaxLines-1]
-		room := w - 2*t.pdf.GetCellMargin()
-		for last != "" && t.pdf.GetStringWidth(last+"...") > room {
-			last = last[:len(last)-1] // one byte is one character in cp1252
-		}
-		lines[pdfMaxLines-1] = last + "..."
+	last := lines[pdfMaxLines-1]
+	for last.to > last.from && text.widthOf(last.from, last.to)+text.dots > room {
+		last.to--
 	}
-	return lines
+	last.dots = true
+	lines[pdfMaxLines-1] = last
+	return text, lines[:pdfMaxLines]
 }
 
-// cp1252 converts UTF-8 text for fpdf's core fonts, which only know
-// Windows-1252: characters outside it become "?", control characters spaces.
+// cp1252 encodes text for fpdf's core fonts, which only know Windows-1252.
 type cp1252 struct {
 	translate func(string) string
-	known     map[rune]bool
+	// code is the byte of each character seen beyond ASCII, -1 for those
+	// Windows-1252 lacks.
+	code map[rune]int
 }
 
 func newCP1252(pdf *fpdf.Fpdf) *cp1252 {
-	return &cp1252{translate: pdf.UnicodeTranslatorFromDescriptor(""), known: map[rune]bool{}}
+	return &cp1252{translate: pdf.UnicodeTranslatorFromDescriptor(""), code: map[rune]int{}}
 }
 
-func (c *cp1252) text(s string) string {
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n':
-			return r
-		case r < ' ' || r == 0x7F:
-			return ' '
-		case r < 0x80:
-			return r
+// has reports whether Windows-1252 has r.
+func (c *cp1252) has(r rune) bool { return c.lookUp(r) >= 0 }
+
+// byteOf is r in Windows-1252, which must have it.
+func (c *cp1252) byteOf(r rune) byte { return byte(c.lookUp(r)) }
+
+func (c *cp1252) lookUp(r rune) int {
+	if r < 0x80 {
+		return int(r)
+	}
+	code, seen := c.code[r]
+	if !seen {
+		code = -1
+		if b := c.translate(string(r)); b != "." && len(b) == 1 { // "." is fpdf's mark for "cannot encode"
+			code = int(b[0])
 		}
-		ok, seen := c.known[r]
-		if !seen {
-			ok = c.translate(string(r)) != "." // fpdf's mark for "cannot encode"
-			c.known[r] = ok
-		}
-		if !ok {
-			return '?'
-		}
-		return r
-	}, s)
-	return c.translate(s)
+		c.code[r] = code
+	}
+	return code
 }

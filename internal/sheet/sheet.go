@@ -196,16 +196,32 @@ func Read(r io.Reader, f Format, lim Limits) (Table, error) {
 // return that is not a number is prefixed with ' against formula injection.
 //
 // PDF is A4 landscape with the title, the notes, and the table with its
-// header repeated on every page; cells wrap to at most three lines, and text
-// outside Windows-1252 (e.g. Chinese) is printed as "?".
+// header repeated on every page; cells wrap to at most three lines, at
+// spaces and between Chinese, Japanese or Korean characters. Write prints
+// PDFs in the core fonts, which know only Windows-1252: other characters
+// (e.g. Chinese) are printed as "?". A Writer with a Font prints them.
 func Write(w io.Writer, f Format, d Document) error {
+	return Writer{}.Write(w, f, d)
+}
+
+// Writer writes documents as Write does, and prints the text of PDFs that
+// the core fonts cannot in its Font. The zero Writer is Write.
+type Writer struct {
+	// Font, when not nil, prints the characters of a PDF that
+	// Windows-1252 lacks and Font has (the PDF embeds their glyphs); the
+	// others keep Helvetica. A character neither has prints as "?".
+	Font *Font
+}
+
+// Write writes the document as CSV, XLSX or PDF.
+func (wr Writer) Write(w io.Writer, f Format, d Document) error {
 	switch f {
 	case CSV:
 		return writeCSV(w, d.Table)
 	case XLSX:
 		return writeXLSX(w, d)
 	case PDF:
-		return writePDF(w, d)
+		return writePDF(w, d, wr.Font)
 	}
 	return fmt.Errorf("write %q: unsupported format", f)
 }

@@ -270,6 +270,7 @@ func NewAPI(d Deps) api.Handlers {
 		Policy:             Policy(d.Config),
 		WebhookSecret:      d.Config.Stripe.WebhookSecret,
 		WebhooksAllowLocal: d.Config.WebhooksAllowLocal,
+		PDFFont:            d.Config.PDFFont,
 		Checks: map[string]api.Pinger{
 			"postgres": d.DB,
 			"temporal": api.PingerFunc(func(ctx context.Context) error {

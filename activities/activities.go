@@ -92,6 +92,9 @@ type Activities struct {
 	// PaymentIndex finds a payment's deal; only the delivery of provider
 	// events uses it.
 	PaymentIndex PaymentIndex
+	// Mediators chooses the mediator of a dispute that reaches mediation
+	// (ChooseMediator); without it, disputes reach mediation unassigned.
+	Mediators Mediators
 	// Idempotency purges the API's kept responses older than
 	// IdempotencyRetention; only the scheduled purge uses them.
 	Idempotency          IdempotencyPurger

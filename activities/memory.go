@@ -38,6 +38,7 @@ type Memory struct {
 	polls         map[string]int
 	notifications map[string]Notification
 	alerts        []Alert // open ones, in the order first raised
+	mediators     []string
 }
 
 // NewMemory returns empty in-memory providers.
@@ -83,7 +84,25 @@ func (m *Memory) Script(trackingNumber string, statuses ...string) {
 
 // Activities returns Activities backed entirely by m.
 func (m *Memory) Activities() *Activities {
-	return &Activities{Payments: m, Ledger: m, Projection: m, Tracker: m, Notifier: m, Alerts: m}
+	return &Activities{Payments: m, Ledger: m, Projection: m, Tracker: m, Notifier: m, Alerts: m, Mediators: m}
+}
+
+// SetMediators sets the platform's mediators, the least busy first.
+func (m *Memory) SetMediators(userIDs ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.mediators = userIDs
+}
+
+// LeastBusyMediator implements Mediators: the first of SetMediators, or
+// "" without any.
+func (m *Memory) LeastBusyMediator(context.Context) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.mediators) == 0 {
+		return "", nil
+	}
+	return m.mediators[0], nil
 }
 
 // Charge implements Payments.

@@ -487,3 +487,47 @@ func TestConsoleDealDocuments(t *testing.T) {
 		t.Errorf("another buyer downloading the summary: %d", res.status)
 	}
 }
+
+// A dispute that reached mediation when no mediator could be chosen
+// shows to every mediator with a button to take it; the mediator who
+// takes it has it alone: the other no longer lists or opens it, and
+// cannot take it any more.
+func TestConsoleMediatorTakesADisputeAssignedToNoOne(t *testing.T) {
+	p := newPlatform(t)
+	p.addUser("mediator2", "mediator", "")
+	p.withPasswords("mediator", "mediator2")
+	id := p.delivered("GOODS-T1")
+	p.mediators.none.Store(true)
+	p.must(http.StatusOK, p.do("buyer", "POST", p.path(id, "/dispute"), map[string]any{"reason": "wrong colour"}))
+	p.must(http.StatusOK, p.do("buyer", "POST", p.path(id, "/dispute/escalate"), nil))
+	first := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	firstToken := first.signIn("mediator")
+	second := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	secondToken := second.signIn("mediator2")
+	for _, b := range []*browserless{first, second} {
+		if page := b.do("GET", "/app/mediation", nil); !strings.Contains(page.body, id) {
+			t.Fatalf("an unassigned dispute missing from a mediator's list: %.300s", page.body)
+		}
+		if page := b.do("GET", "/app/deals/"+id, nil); !strings.Contains(page.body, `id="take-case"`) {
+			t.Fatalf("no button to take the dispute: %.300s", page.body)
+		}
+	}
+	if res := second.do("POST", "/app/deals/"+id+"/dispute/take", url.Values{"csrf": {secondToken}}); res.status != http.StatusSeeOther {
+		t.Fatalf("taking the dispute: %d %.300s", res.status, res.body)
+	}
+	if page := second.do("GET", "/app/deals/"+id, nil); page.status != http.StatusOK || strings.Contains(page.body, `id="take-case"`) || !strings.Contains(page.body, `id="decide"`) {
+		t.Errorf("the deal page of the mediator who took it: %d", page.status)
+	}
+	if page := first.do("GET", "/app/mediation", nil); strings.Contains(page.body, id) {
+		t.Errorf("a dispute taken by another still in the mediator's list")
+	}
+	if page := first.do("GET", "/app/deals/"+id, nil); page.status != http.StatusNotFound {
+		t.Errorf("a dispute taken by another opens: %d", page.status)
+	}
+	if res := first.do("POST", "/app/deals/"+id+"/dispute/take", url.Values{"csrf": {firstToken}}); res.status != http.StatusNotFound {
+		t.Errorf("taking a dispute another took: %d", res.status)
+	}
+	if st := p.deal("buyer", id); st.Dispute.MediatorID != p.users["mediator2"].String() {
+		t.Errorf("the dispute is assigned to %q", st.Dispute.MediatorID)
+	}
+}

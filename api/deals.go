@@ -18,6 +18,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/bounds"
 	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/internal/dealview"
+	"github.com/tradeloop/tradeloop/internal/identity"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
@@ -442,7 +443,7 @@ func (s *Server) listDeals(c echo.Context) error {
 	if f.Limit, err = limitParam(c, readmodel.MaxPage); err != nil {
 		return err
 	}
-	page, err := s.reads.List(c.Request().Context(), readmodel.Viewer{Role: p.Role, OrgID: p.OrgID.String()}, f)
+	page, err := s.reads.List(c.Request().Context(), readmodel.Viewer{Role: p.Role, OrgID: p.OrgID.String(), UserID: p.UserID.String()}, f)
 	if errors.Is(err, readmodel.ErrBadCursor) {
 		return invalid("cursor", "is not a cursor this API gave out")
 	}
@@ -899,6 +900,63 @@ func (s *Server) Decide(ctx context.Context, p Principal, id string, r DecisionR
 		return workflows.DealState{}, err
 	}
 	return view(viewerOf(p), st)
+}
+
+// AssignMediatorRequest names the mediator a dispute goes to; a mediator
+// taking a dispute may leave it empty (itself).
+type AssignMediatorRequest struct {
+	MediatorID string `json:"mediator_id"`
+}
+
+// assignMediator gives a dispute in mediation to a mediator: an admin to
+// any mediator (checked to be one), a mediator to itself when the dispute
+// is assigned to no one (it sees only those and its own). The workflow's
+// validator holds the stage and who may.
+func (s *Server) assignMediator(c echo.Context) error {
+	ctx, p, id := c.Request().Context(), principal(c), c.Param("id")
+	var r AssignMediatorRequest
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	if !validDealID(id) {
+		return errNotFound
+	}
+	if p.Role == workflows.RoleMediator {
+		if r.MediatorID == "" {
+			r.MediatorID = p.UserID.String()
+		}
+		if r.MediatorID != p.UserID.String() {
+			return apiErr(http.StatusForbidden, workflows.RejectNotAllowed, "a mediator takes a dispute for itself; an admin assigns it to another")
+		}
+		if _, err := s.DealFor(ctx, viewerOf(p), id); err != nil {
+			return err
+		}
+	} else {
+		uid, err := uuid.Parse(r.MediatorID)
+		if err != nil {
+			return invalid("mediator_id", "must be a mediator's user ID")
+		}
+		u, err := s.identity.User(ctx, uid)
+		if errors.Is(err, identity.ErrNotFound) || err == nil && u.Role != identity.Role(workflows.RoleMediator) {
+			return invalid("mediator_id", "must be a mediator's user ID")
+		}
+		if err != nil {
+			return err
+		}
+		// An admin sees no deal: the read model tells one that exists.
+		if _, _, err := s.reads.Version(ctx, id); errors.Is(err, readmodel.ErrNotFound) {
+			return errNotFound
+		} else if err != nil {
+			return err
+		}
+	}
+	in := workflows.AssignMediatorInput{Actor: p.Actor(), MediatorID: r.MediatorID}
+	var res workflows.ActionResult
+	if err := s.send(ctx, id, workflows.UpdateAssignMediator, updateID(c, workflows.UpdateAssignMediator), in, &res); err != nil {
+		return err
+	}
+	s.writeBooks(ctx, id, res.Books)
+	return c.JSON(http.StatusOK, map[string]string{"deal_id": id, "mediator_id": r.MediatorID})
 }
 
 // awaitDecision is the deal once the read model has the mediator's

@@ -186,6 +186,8 @@ func schemas() obj {
 		"Dispute":            object(obj{"reason": str(), "remedy": str(), "evidence": arrayOf(str())}, "reason"),
 		"Answer":             object(obj{"message": str()}, "message"),
 		"Proposal":           object(obj{"release_amount": integer(), "note": str()}, "release_amount"),
+		"AssignMediator":     object(obj{"mediator_id": str()}),
+		"Assignment":         object(obj{"deal_id": str(), "mediator_id": str()}, "deal_id", "mediator_id"),
 		"Decision":           object(obj{"outcome": obj{"type": "string", "enum": []string{"refund", "release", "split"}}, "release_amount": integer(), "note": str()}, "outcome"),
 		"CreateOrganization": object(obj{"name": str()}, "name"),
 		"CreateAPIKey":       object(obj{"label": str(), "expires_at": timestamp()}),

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,11 +53,15 @@ type platform struct {
 	router     routers.Router
 	keys       map[string]string    // who → API key
 	orgs       map[string]uuid.UUID // who → organization
+	users      map[string]uuid.UUID // who → user
 
 	// provider is mem as the worker's payment provider, counting its calls.
 	provider *countingProvider
 	// projections is the worker's read model, which a test may hold.
 	projections *heldProjection
+	// mediators chooses the mediator of a dispute; a test may have it
+	// choose none.
+	mediators *choosableMediators
 	// stopBackground stops the API's background work (Handlers.Start),
 	// which ends the live notification streams.
 	stopBackground func()
@@ -95,8 +100,9 @@ func newPlatform(t testing.TB, opts ...func(*Deps)) *platform {
 	workflows.RegisterFinance(w)
 	rm := readmodel.New(pool)
 	projections := &heldProjection{Projection: rm}
+	mediators := &choosableMediators{Mediators: rm}
 	w.RegisterActivity(&activities.Activities{Payments: provider, Ledger: ledger.New(pool), Projection: projections, Tracker: mem, Notifier: mem,
-		Alerts: fin, Escrows: fin, Logger: slog.New(slog.DiscardHandler), PaymentIndex: rm})
+		Alerts: fin, Escrows: fin, Logger: slog.New(slog.DiscardHandler), PaymentIndex: rm, Mediators: mediators})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -116,32 +122,13 @@ func newPlatform(t testing.TB, opts ...func(*Deps)) *platform {
 	}
 	t.Cleanup(stopBackground)
 
-	p := &platform{t: t, url: srv.URL, metricsURL: metricsSrv.URL, pool: pool, tc: tc, mem: mem, provider: provider, projections: projections, worker: w, keys: map[string]string{}, orgs: map[string]uuid.UUID{},
+	p := &platform{t: t, url: srv.URL, metricsURL: metricsSrv.URL, pool: pool, tc: tc, mem: mem, provider: provider, projections: projections, mediators: mediators, worker: w, keys: map[string]string{}, orgs: map[string]uuid.UUID{}, users: map[string]uuid.UUID{},
 		stopBackground: stopBackground}
-	ctx := context.Background()
-	q := store.New(pool)
 	for _, u := range []struct{ who, role, tier string }{
 		{"buyer", "buyer", ""}, {"buyer2", "buyer", ""}, {"supplier", "supplier", "gold"}, {"supplier2", "supplier", ""}, {"supplier3", "supplier", ""},
 		{"mediator", "mediator", ""}, {"finance", "finance", ""}, {"admin", "admin", ""},
 	} {
-		org, err := q.CreateOrganization(ctx, u.who+" org")
-		if err != nil {
-			t.Fatal(err)
-		}
-		user, err := q.CreateUser(ctx, store.CreateUserParams{OrgID: org.ID, Email: u.who + "@example.com", Name: u.who, Role: store.UserRole(u.role)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if u.tier != "" {
-			if err := q.UpsertSupplierProfile(ctx, store.UpsertSupplierProfileParams{OrgID: org.ID, Categories: []string{}, Regions: []string{}, Tier: u.tier}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		key, _ := apikey.New()
-		if _, err := q.CreateAPIKey(ctx, store.CreateAPIKeyParams{UserID: user.ID, Prefix: key.Prefix, SecretHash: key.Hash[:]}); err != nil {
-			t.Fatal(err)
-		}
-		p.keys[u.who], p.orgs[u.who] = key.Plain, org.ID
+		p.addUser(u.who, u.role, u.tier)
 	}
 
 	resp, err := http.Get(srv.URL + "/openapi.json")
@@ -162,6 +149,33 @@ func newPlatform(t testing.TB, opts ...func(*Deps)) *platform {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// addUser makes who (its e-mail who@example.com) a user with role in an
+// organization of its own (a supplier of tier, when tier is given), with
+// an API key.
+func (p *platform) addUser(who, role, tier string) {
+	p.t.Helper()
+	ctx := context.Background()
+	q := store.New(p.pool)
+	org, err := q.CreateOrganization(ctx, who+" org")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	user, err := q.CreateUser(ctx, store.CreateUserParams{OrgID: org.ID, Email: who + "@example.com", Name: who, Role: store.UserRole(role)})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if tier != "" {
+		if err := q.UpsertSupplierProfile(ctx, store.UpsertSupplierProfileParams{OrgID: org.ID, Categories: []string{}, Regions: []string{}, Tier: tier}); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+	key, _ := apikey.New()
+	if _, err := q.CreateAPIKey(ctx, store.CreateAPIKeyParams{UserID: user.ID, Prefix: key.Prefix, SecretHash: key.Hash[:]}); err != nil {
+		p.t.Fatal(err)
+	}
+	p.keys[who], p.orgs[who], p.users[who] = key.Plain, org.ID, user.ID
 }
 
 type response struct {
@@ -396,4 +410,18 @@ func (h *heldProjection) WriteBooks(ctx context.Context, b activities.Books) err
 		return err
 	}
 	return h.Projection.WriteBooks(ctx, b)
+}
+
+// choosableMediators is the read model's choice of mediators, or none
+// while none is set (a platform whose mediators came later).
+type choosableMediators struct {
+	activities.Mediators
+	none atomic.Bool
+}
+
+func (c *choosableMediators) LeastBusyMediator(ctx context.Context) (string, error) {
+	if c.none.Load() {
+		return "", nil
+	}
+	return c.Mediators.LeastBusyMediator(ctx)
 }

@@ -48,7 +48,12 @@ import (
 // (deal.resend), so a part that came back to its confirmed value (a stage
 // CONTRACT → SAMPLE → CONTRACT, a contract away and back) is not left at
 // the value the read model last had. Earlier deals left it there until a
-// later change to that part. A change to come takes version 6.
+// later change to that part.
+//
+// Its version 6 (dealAssignsMediators): a dispute that reaches mediation
+// is assigned to a mediator (dispute.go), who alone sees and decides it.
+// Earlier deals reach mediation unassigned: any mediator sees them and
+// may take one. A change to come takes version 7.
 const versionDeal = "deal"
 
 // dealRecordedRounds is versionDeal's version 2.
@@ -68,6 +73,9 @@ const dealCarriesFacts workflow.Version = 4
 
 // dealResendsReturns is versionDeal's version 5.
 const dealResendsReturns workflow.Version = 5
+
+// dealAssignsMediators is versionDeal's version 6.
+const dealAssignsMediators workflow.Version = 6
 
 // has reports whether the deal makes the change marked by the version
 // named change: every deal with versionDeal does.
@@ -729,7 +737,7 @@ func (d *deal) resumeInput() DealInput {
 
 // dealFeatures is the deal's versionDeal, asked before any other version.
 func dealFeatures(ctx workflow.Context) workflow.Version {
-	return workflow.GetVersion(ctx, versionDeal, workflow.DefaultVersion, dealResendsReturns)
+	return workflow.GetVersion(ctx, versionDeal, workflow.DefaultVersion, dealAssignsMediators)
 }
 
 // resumeDeal takes a deal over from its previous run.

@@ -73,6 +73,9 @@ const (
 	UpdateAcceptSettlement  = "accept-settlement"
 	UpdateEscalateDispute   = "escalate-dispute"
 	UpdateCancel            = "cancel"
+	// UpdateAssignMediator gives a dispute in mediation to a mediator: an
+	// admin assigns or reassigns it; a mediator takes one not assigned.
+	UpdateAssignMediator = "assign-mediator"
 	// UpdateReportTracking is a tracker's news (ShipmentUpdate), from its
 	// FollowShipment activity, which writes the round it hands back; no
 	// party sends it, and the API has no route to it.
@@ -445,6 +448,13 @@ const (
 	OutcomeSplit   = "split"   // ReleaseAmount to the supplier, the rest refunded
 )
 
+// AssignMediatorInput gives a dispute in mediation to the mediator
+// MediatorID (a user ID).
+type AssignMediatorInput struct {
+	Actor      Actor  `json:"actor"`
+	MediatorID string `json:"mediator_id"`
+}
+
 // MediatorDecision is a mediator's ruling on a dispute in mediation.
 type MediatorDecision struct {
 	Actor         Actor  `json:"actor"`
@@ -721,6 +731,11 @@ type Dispute struct {
 	Proposals []Proposal    `json:"proposals"`
 	Decision  *Decision     `json:"decision,omitempty"`
 	OpenedAt  time.Time     `json:"opened_at"`
+	// MediatorID is the mediator (a user) the dispute is assigned to once
+	// in mediation, who alone sees and decides it. Empty: not assigned (a
+	// deal from before versionDeal 6, or no mediator could be chosen), and
+	// any mediator may take it (UpdateAssignMediator).
+	MediatorID string `json:"mediator_id,omitempty"`
 }
 
 // Proposal is one party's offer to settle.

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -678,5 +679,84 @@ func TestADealStartsOnlyInASupportedCurrency(t *testing.T) {
 		if err := ValidateDealInput(in); err != nil {
 			t.Errorf("currency %q refused: %v", c, err)
 		}
+	}
+}
+
+// A dispute that reaches mediation goes to one mediator, the least busy:
+// another mediator can neither take nor decide it; an admin reassigns it,
+// and then only the new mediator's decision counts.
+func TestADisputeInMediationIsAssignedToOneMediator(t *testing.T) {
+	h := newHarness(t)
+	h.mem.SetMediators(med.UserID, "u-med2")
+	med2 := Actor{UserID: "u-med2", OrgID: "mediation", Role: RoleMediator}
+	admin := Actor{UserID: "u-admin", OrgID: "platform", Role: RoleAdmin}
+	h.toInspection()
+	h.update(7*time.Hour, "dispute", UpdateOpenDispute, DisputeInput{Actor: buyer, Reason: "short shipment"})
+	h.update(9*time.Hour, "escalate", UpdateEscalateDispute, ActorInput{Actor: buyer})
+	h.check(9*time.Hour+m, func(st DealState) {
+		if st.Stage != StageMediation || st.Dispute.MediatorID != med.UserID {
+			t.Errorf("after escalation: stage %s, assigned to %q", st.Stage, st.Dispute.MediatorID)
+		}
+	})
+	h.update(9*time.Hour+2*m, "take another's", UpdateAssignMediator, AssignMediatorInput{Actor: med2, MediatorID: med2.UserID})
+	h.update(9*time.Hour+3*m, "assign by a buyer", UpdateAssignMediator, AssignMediatorInput{Actor: buyer, MediatorID: buyer.UserID})
+	h.update(9*time.Hour+4*m, "assign hostile", UpdateAssignMediator, AssignMediatorInput{Actor: admin, MediatorID: strings.Repeat("u", 41)})
+	h.signal(10*time.Hour, SignalMediatorDecision, MediatorDecision{Actor: med2, Outcome: OutcomeRelease})
+	h.update(11*time.Hour, "reassign", UpdateAssignMediator, AssignMediatorInput{Actor: admin, MediatorID: med2.UserID})
+	h.signal(12*time.Hour, SignalMediatorDecision, MediatorDecision{Actor: med, Outcome: OutcomeRelease})
+	h.signal(13*time.Hour, SignalMediatorDecision, MediatorDecision{Actor: med2, Outcome: OutcomeRefund})
+	st := h.run(dealInput())
+	h.ok("dispute", "escalate", "reassign")
+	h.rejected("take another's", RejectNotAllowed)
+	h.rejected("assign by a buyer", RejectNotAllowed)
+	h.rejected("assign hostile", RejectInvalid)
+	if st.Stage != StageResolved || st.Dispute.Decision == nil || st.Dispute.Decision.MediatorID != med2.UserID || st.Dispute.Decision.Outcome != OutcomeRefund {
+		t.Fatalf("stage %s dispute %+v", st.Stage, st.Dispute)
+	}
+	assigned, ignored := 0, 0
+	for _, e := range st.Timeline {
+		switch e.Type {
+		case EventMediatorAssigned:
+			assigned++
+		case EventDecisionIgnored:
+			ignored++
+		}
+	}
+	if assigned != 2 || ignored != 2 {
+		t.Fatalf("%d assignments (want the choice and the admin's), %d decisions ignored (want both of the mediator not assigned)", assigned, ignored)
+	}
+	if want := (Escrow{Refunded: 1_000_000}); st.Escrow != want {
+		t.Fatalf("escrow %+v, want %+v", st.Escrow, want)
+	}
+}
+
+// A deal that reaches mediation when no mediator can be chosen (here a
+// buyer who never paid its balance, on a platform without mediators) is
+// assigned to no one: the first mediator to take it has it, and the
+// others may then neither take it nor decide it.
+func TestADisputeNoMediatorWasChosenForIsTakenByOne(t *testing.T) {
+	h := newHarness(t)
+	med2 := Actor{UserID: "u-med2", OrgID: "mediation", Role: RoleMediator}
+	h.toBalance()
+	due := 3*time.Hour + 3*day
+	h.check(due+time.Hour, func(st DealState) {
+		if st.Stage != StageMediation || st.Dispute.MediatorID != "" {
+			t.Errorf("after the default: stage %s, assigned to %q", st.Stage, st.Dispute.MediatorID)
+		}
+	})
+	h.update(due+time.Hour+m, "take", UpdateAssignMediator, AssignMediatorInput{Actor: med2, MediatorID: med2.UserID})
+	h.update(due+time.Hour+2*m, "take too", UpdateAssignMediator, AssignMediatorInput{Actor: med, MediatorID: med.UserID})
+	h.update(due+time.Hour+3*m, "take for another", UpdateAssignMediator, AssignMediatorInput{Actor: med, MediatorID: "u-med3"})
+	h.signal(due+2*time.Hour, SignalMediatorDecision, MediatorDecision{Actor: med, Outcome: OutcomeRelease})
+	h.signal(due+3*time.Hour, SignalMediatorDecision, MediatorDecision{Actor: med2, Outcome: OutcomeRefund})
+	st := h.run(dealInput())
+	h.ok("take")
+	h.rejected("take too", RejectNotAllowed)
+	h.rejected("take for another", RejectNotAllowed)
+	if !h.hasEvent(EventMediatorUnchosen) || st.Stage != StageResolved || st.Dispute.Decision.MediatorID != med2.UserID {
+		t.Fatalf("stage %s dispute %+v", st.Stage, st.Dispute)
+	}
+	if want := (Escrow{Refunded: 300_000}); st.Escrow != want {
+		t.Fatalf("escrow %+v, want %+v", st.Escrow, want)
 	}
 }

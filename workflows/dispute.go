@@ -2,7 +2,9 @@ package workflows
 
 import (
 	"fmt"
+	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tradeloop/tradeloop/internal/bounds"
@@ -44,6 +46,7 @@ func (d *deal) buyerDefault(ctx workflow.Context) {
 	d.event(ctx, EventBuyerDefault, "", "the balance was not paid in time; the deposit goes to mediation")
 	d.notify("mediation", "mediation_needed", notice.Facts{Case: "buyer_default"})
 	d.setStage(ctx, StageMediation)
+	d.chooseMediator(ctx)
 }
 
 func (d *deal) isParty(a Actor) bool { return d.isBuyer(a) || d.isAwardedSupplier(a) }
@@ -174,6 +177,67 @@ func (d *deal) escalate(ctx workflow.Context, by, why string) {
 	d.event(ctx, EventDisputeEscalated, by, why)
 	d.notify("mediation", "mediation_needed", notice.Facts{Case: "dispute"})
 	d.setStage(ctx, StageMediation)
+	d.chooseMediator(ctx)
+}
+
+// mediatorOptions: choosing a mediator is a read of the platform's users
+// and cases, tried for a minute; a dispute whose choice fails stays
+// unassigned, for any mediator to take.
+var mediatorOptions = workflow.ActivityOptions{
+	StartToCloseTimeout:    10 * time.Second,
+	ScheduleToCloseTimeout: time.Minute,
+	RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Second},
+}
+
+// chooseMediator assigns a dispute that reached mediation to the least
+// busy mediator (dealAssignsMediators): from then on only that mediator
+// sees and decides it, unless an admin reassigns it.
+func (d *deal) chooseMediator(ctx workflow.Context) {
+	if d.features < dealAssignsMediators {
+		return
+	}
+	var id string
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(withSummary(ctx, "choose a mediator"), mediatorOptions), acts.ChooseMediator, d.in.DealID).Get(ctx, &id)
+	if err != nil || id == "" {
+		why := "no mediator on the platform"
+		if err != nil {
+			why = err.Error()
+		}
+		workflow.GetLogger(ctx).Warn("dispute in mediation not assigned", "deal_id", d.in.DealID, "why", why)
+		d.event(ctx, EventMediatorUnchosen, "", "no mediator chosen: any mediator may take the dispute")
+		return
+	}
+	d.assignMediator(ctx, id, "")
+}
+
+func (d *deal) assignMediator(ctx workflow.Context, mediatorID, by string) {
+	d.state.Dispute.MediatorID = mediatorID
+	d.event(ctx, EventMediatorAssigned, by, mediatorID)
+}
+
+// checkAssignMediator: a dispute in mediation, not decided; an admin
+// assigns it to any mediator (the API checks the user is one), a
+// mediator takes one assigned to no one, for itself.
+func (d *deal) checkAssignMediator(_ workflow.Context, in AssignMediatorInput) error {
+	if err := d.needStage(StageMediation); err != nil {
+		return err
+	}
+	switch {
+	case in.Actor.Role == RoleAdmin:
+	case in.Actor.Role == RoleMediator && in.MediatorID == in.Actor.UserID && d.state.Dispute.MediatorID == "":
+	case in.Actor.Role == RoleMediator && in.MediatorID == in.Actor.UserID:
+		return reject(RejectNotAllowed, "the dispute is assigned to another mediator")
+	default:
+		return reject(RejectNotAllowed, "an admin assigns a dispute; a mediator takes one assigned to no one, for itself")
+	}
+	if d.state.Dispute.MediatorID == in.MediatorID {
+		return reject(RejectWrongStage, "the dispute is already assigned to that mediator")
+	}
+	return nil
+}
+
+func (d *deal) assignMediatorUpdate(ctx workflow.Context, in AssignMediatorInput) {
+	d.assignMediator(ctx, in.MediatorID, in.Actor.UserID)
 }
 
 // mediatorDecision applies a mediator's ruling. A signal cannot be refused,
@@ -188,6 +252,8 @@ func (d *deal) mediatorDecision(ctx workflow.Context, m MediatorDecision) {
 		problem = "the deal is " + string(d.state.Stage)
 	case m.Actor.Role != RoleMediator:
 		problem = "not from a mediator"
+	case d.state.Dispute.MediatorID != "" && m.Actor.UserID != d.state.Dispute.MediatorID:
+		problem = "not from the mediator the dispute is assigned to"
 	case m.Outcome == OutcomeRefund:
 		release = 0
 	case m.Outcome == OutcomeRelease:

@@ -84,6 +84,8 @@ const (
 	EventDisputeEscalated   EventType = "dispute_escalated"
 	EventSettlementProposed EventType = "settlement_proposed"
 	EventDisputeSettled     EventType = "dispute_settled"
+	EventMediatorAssigned   EventType = "mediator_assigned"
+	EventMediatorUnchosen   EventType = "mediator_unchosen" // no mediator could be chosen: any may take it
 	EventMediatorDecision   EventType = "mediator_decision"
 	EventDecisionIgnored    EventType = "decision_ignored"
 )

@@ -112,6 +112,9 @@ func (d *deal) registerHandlers(ctx workflow.Context) error {
 		func() error { return onUpdate(ctx, d, UpdateEscalateDispute, d.checkEscalate, d.escalateUpdate) },
 		func() error { return onUpdate(ctx, d, UpdateCancel, d.checkCancel, d.cancel) },
 		func() error {
+			return onUpdate(ctx, d, UpdateAssignMediator, d.checkAssignMediator, d.assignMediatorUpdate)
+		},
+		func() error {
 			return onUpdate(ctx, d, UpdateReportTracking, d.checkTrackingReport, d.shipmentUpdate)
 		},
 		func() error {

@@ -96,6 +96,11 @@ func (in QuoteInput) Validate() error {
 	return first(bounds.List("tiers", len(in.Tiers), MaxPriceTiers), bounds.Text("note", in.Note, MaxNote))
 }
 
+// Validate checks the mediator named: one line, as long as an ID at most.
+func (in AssignMediatorInput) Validate() error {
+	return bounds.Required("mediator_id", in.MediatorID, MaxCode, false)
+}
+
 // Validate checks the reason for declining.
 func (in DeclineInput) Validate() error { return bounds.Text("reason", in.Reason, MaxNote) }
 

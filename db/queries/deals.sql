@@ -116,11 +116,13 @@ ORDER BY i.deal_created_at DESC, i.deal_id DESC
 LIMIT sqlc.arg(page_size);
 
 -- name: ListDealsInDispute :many
--- What mediators work on: deals whose dispute was escalated to mediation
--- and is not decided yet, newest first.
+-- What a mediator works on: deals whose dispute was escalated to
+-- mediation and is not decided yet, assigned to that mediator or to no
+-- one, newest first.
 SELECT id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency, created_at, updated_at
 FROM deals
 WHERE stage = 'MEDIATION'
+  AND COALESCE(state->'dispute'->>'mediator_id', '') IN ('', @mediator_id::text)
   AND (sqlc.narg(stage)::text IS NULL OR stage = sqlc.narg(stage))
   AND (sqlc.narg(after_created_at)::timestamptz IS NULL
        OR (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::text))
@@ -153,3 +155,11 @@ WHERE key = @key;
 -- name: DealNotifications :many
 SELECT key, org_id, kind, text, facts, attempts, delivered_at FROM notification_outbox
 WHERE deal_id = @deal_id ORDER BY created_at, key;
+
+-- name: LeastBusyMediator :one
+-- The mediator with the fewest disputes in mediation assigned to it, the
+-- longest-standing first among equals.
+SELECT u.id FROM users u
+WHERE u.role = 'mediator'
+ORDER BY (SELECT count(*) FROM deals d WHERE d.stage = 'MEDIATION' AND d.state->'dispute'->>'mediator_id' = u.id::text), u.created_at, u.id
+LIMIT 1;

@@ -8,6 +8,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 const claimNotifications = `-- name: ClaimNotifications :many
@@ -256,6 +258,22 @@ func (q *Queries) InsertTrackingEvent(ctx context.Context, arg InsertTrackingEve
 	return err
 }
 
+const leastBusyMediator = `-- name: LeastBusyMediator :one
+SELECT u.id FROM users u
+WHERE u.role = 'mediator'
+ORDER BY (SELECT count(*) FROM deals d WHERE d.stage = 'MEDIATION' AND d.state->'dispute'->>'mediator_id' = u.id::text), u.created_at, u.id
+LIMIT 1
+`
+
+// The mediator with the fewest disputes in mediation assigned to it, the
+// longest-standing first among equals.
+func (q *Queries) LeastBusyMediator(ctx context.Context) (uuid.UUID, error) {
+	row := q.db.QueryRow(ctx, leastBusyMediator)
+	var id uuid.UUID
+	err := row.Scan(&id)
+	return id, err
+}
+
 const listDealEvents = `-- name: ListDealEvents :many
 SELECT deal_id, seq, at, type, actor, detail, about FROM deal_events WHERE deal_id = $1 ORDER BY seq
 `
@@ -489,14 +507,16 @@ const listDealsInDispute = `-- name: ListDealsInDispute :many
 SELECT id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency, created_at, updated_at
 FROM deals
 WHERE stage = 'MEDIATION'
-  AND ($1::text IS NULL OR stage = $1)
-  AND ($2::timestamptz IS NULL
-       OR (created_at, id) < ($2::timestamptz, $3::text))
+  AND COALESCE(state->'dispute'->>'mediator_id', '') IN ('', $1::text)
+  AND ($2::text IS NULL OR stage = $2)
+  AND ($3::timestamptz IS NULL
+       OR (created_at, id) < ($3::timestamptz, $4::text))
 ORDER BY created_at DESC, id DESC
-LIMIT $4
+LIMIT $5
 `
 
 type ListDealsInDisputeParams struct {
+	MediatorID     string     `json:"mediator_id"`
 	Stage          *string    `json:"stage"`
 	AfterCreatedAt *time.Time `json:"after_created_at"`
 	AfterID        *string    `json:"after_id"`
@@ -516,10 +536,12 @@ type ListDealsInDisputeRow struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
-// What mediators work on: deals whose dispute was escalated to mediation
-// and is not decided yet, newest first.
+// What a mediator works on: deals whose dispute was escalated to
+// mediation and is not decided yet, assigned to that mediator or to no
+// one, newest first.
 func (q *Queries) ListDealsInDispute(ctx context.Context, arg ListDealsInDisputeParams) ([]ListDealsInDisputeRow, error) {
 	rows, err := q.db.Query(ctx, listDealsInDispute,
+		arg.MediatorID,
 		arg.Stage,
 		arg.AfterCreatedAt,
 		arg.AfterID,

@@ -91,6 +91,8 @@ type actions struct {
 	// proposes a settlement (and accepts the other's, on its line) or
 	// sends it to a mediator, who decides.
 	Dispute, Answer, Propose, Escalate, Decide bool
+	// Take: a mediator may take a dispute assigned to no one.
+	Take bool
 	// Before the contract: the buyer's counter-offer to a quote, its
 	// request for a sample; then the supplier ships the sample, the buyer
 	// judges it; in production the supplier reports its progress.
@@ -149,6 +151,7 @@ func actionsFor(w signin.Who, st workflows.DealState) actions {
 	case workflows.StageMediation:
 		a.Propose = party
 		a.Decide = w.Role == string(workflows.RoleMediator)
+		a.Take = a.Decide && st.Dispute != nil && st.Dispute.MediatorID == ""
 	}
 	return a
 }
@@ -285,6 +288,11 @@ func volumeTiers(ec echo.Context, currency string, price int64) ([]workflows.Pri
 
 // maxUnits bounds a quantity typed into a form (a billion units).
 const maxUnits = 1_000_000_000
+
+// takeForm: the mediator signed in takes the dispute for itself.
+func takeForm(echo.Context, workflows.DealState) (func(workflows.Actor) any, *fieldError) {
+	return func(a workflows.Actor) any { return workflows.AssignMediatorInput{Actor: a, MediatorID: a.UserID} }, nil
+}
 
 func acceptForm(ec echo.Context, _ workflows.DealState) (func(workflows.Actor) any, *fieldError) {
 	id := ec.Param("qid")

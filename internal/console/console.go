@@ -185,6 +185,7 @@ func (c *Console) Register(e *echo.Echo) {
 	in.POST("/deals/:id/dispute/proposals/:pid/accept", c.act(workflows.UpdateAcceptSettlement, acceptProposalForm))
 	in.POST("/deals/:id/dispute/escalate", c.act(workflows.UpdateEscalateDispute, noteForm))
 	in.POST("/deals/:id/decision", c.onDeal(c.decide), only(string(workflows.RoleMediator)))
+	in.POST("/deals/:id/dispute/take", c.act(workflows.UpdateAssignMediator, takeForm), only(string(workflows.RoleMediator)))
 	in.POST("/deals/:id/rating", c.onDeal(c.rate), only(string(workflows.RoleBuyer)))
 	in.GET("/notifications", c.notifications)
 	in.POST("/notifications/read", c.markAllRead)

@@ -131,7 +131,7 @@ func (c *Console) home(ec echo.Context) error {
 	if st := workflows.Stage(ec.QueryParam("stage")); slices.Contains(workflows.Stages, st) {
 		data.Stage = st
 	}
-	page, err := c.d.Lists.List(ctx, readmodel.Viewer{Role: workflows.Role(w.Role), OrgID: w.OrgID.String()},
+	page, err := c.d.Lists.List(ctx, readmodel.Viewer{Role: workflows.Role(w.Role), OrgID: w.OrgID.String(), UserID: w.UserID.String()},
 		readmodel.Filter{Limit: 100, Stage: string(data.Stage)})
 	if err != nil {
 		return err
@@ -165,7 +165,7 @@ func viewerOf(w signin.Who) dealview.Viewer {
 // mediation lists the deals waiting for a mediator (mediators only).
 func (c *Console) mediation(ec echo.Context) error {
 	w := who(ec)
-	page, err := c.d.Lists.List(ec.Request().Context(), readmodel.Viewer{Role: workflows.RoleMediator, OrgID: w.OrgID.String()},
+	page, err := c.d.Lists.List(ec.Request().Context(), readmodel.Viewer{Role: workflows.RoleMediator, OrgID: w.OrgID.String(), UserID: w.UserID.String()},
 		readmodel.Filter{Stage: string(workflows.StageMediation), Limit: 100})
 	if err != nil {
 		return err

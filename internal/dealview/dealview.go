@@ -9,9 +9,11 @@
 //     only that the inquiry closed (stage CLOSED).
 //   - The awarded supplier sees the deal from the award on, without the
 //     other suppliers' invitations, quotes, counter-offers and entries.
-//   - A mediator sees a deal while its dispute is in mediation, and the
-//     mediator who decided it sees it afterwards; neither sees the suppliers
-//     that were not awarded.
+//   - A mediator sees a deal while its dispute is in mediation and
+//     assigned to it (or to no one: a deal from before disputes were
+//     assigned, or none could be chosen), and the mediator who decided it
+//     sees it afterwards; neither sees the suppliers that were not
+//     awarded.
 //   - Finance sees the money (quotes, payments, escrow, ledger-relevant
 //     entries) and no private text: notes, messages, contract text,
 //     dispute statements and evidence.
@@ -48,7 +50,8 @@ func Of(st workflows.DealState, v Viewer) (workflows.DealState, bool) {
 		return forSupplier(st, v.OrgID)
 	case workflows.RoleMediator:
 		decidedByMe := st.Dispute != nil && st.Dispute.Decision != nil && st.Dispute.Decision.MediatorID == v.UserID
-		if st.Stage != workflows.StageMediation && !decidedByMe {
+		mine := st.Stage == workflows.StageMediation && st.Dispute != nil && (st.Dispute.MediatorID == "" || st.Dispute.MediatorID == v.UserID)
+		if !mine && !decidedByMe {
 			return workflows.DealState{}, false
 		}
 		return awardedOnly(st), true

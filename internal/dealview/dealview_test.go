@@ -111,6 +111,9 @@ func TestEachViewerSeesItsOwnBusiness(t *testing.T) {
 		{"supplier not invited", deal(workflows.StageMediation, ""), Viewer{Role: workflows.RoleSupplier, OrgID: "sup-d"}, false, nil, nil},
 		{"mediator, in mediation", deal(workflows.StageMediation, ""), Viewer{Role: workflows.RoleMediator, UserID: "m1"}, true,
 			awardTerms, secretsOfB},
+		{"mediator the dispute is assigned to", assigned(deal(workflows.StageMediation, ""), "m1"), Viewer{Role: workflows.RoleMediator, UserID: "m1"}, true,
+			awardTerms, secretsOfB},
+		{"another mediator than the one assigned", assigned(deal(workflows.StageMediation, ""), "m1"), Viewer{Role: workflows.RoleMediator, UserID: "m2"}, false, nil, nil},
 		{"mediator, before escalation", deal(workflows.StageDispute, ""), Viewer{Role: workflows.RoleMediator, UserID: "m1"}, false, nil, nil},
 		{"mediator who decided", deal(workflows.StageResolved, "m1"), Viewer{Role: workflows.RoleMediator, UserID: "m1"}, true,
 			[]string{decisionNote}, secretsOfB},
@@ -214,4 +217,12 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// assigned is st with its dispute assigned to the mediator id.
+func assigned(st workflows.DealState, id string) workflows.DealState {
+	d := *st.Dispute
+	d.MediatorID = id
+	st.Dispute = &d
+	return st
 }

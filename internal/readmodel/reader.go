@@ -177,6 +177,8 @@ func (s *Store) Payments(ctx context.Context, id string) ([]store.Payment, error
 type Viewer struct {
 	Role  workflows.Role
 	OrgID string
+	// UserID is a mediator's: it lists the disputes assigned to it.
+	UserID string
 }
 
 // Filter narrows a deal list. Zero fields do not filter.
@@ -261,7 +263,7 @@ func (s *Store) List(ctx context.Context, v Viewer, f Filter) (Page, error) {
 	case workflows.RoleMediator:
 		var rs []store.ListDealsInDisputeRow
 		rs, err = q.ListDealsInDispute(ctx, store.ListDealsInDisputeParams{
-			Stage: opt(f.Stage), AfterCreatedAt: afterAt, AfterID: afterID, PageSize: limit,
+			MediatorID: v.UserID, Stage: opt(f.Stage), AfterCreatedAt: afterAt, AfterID: afterID, PageSize: limit,
 		})
 		for _, r := range rs {
 			found = append(found, store.ListDealsForBuyerRow(r))
@@ -290,4 +292,17 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// LeastBusyMediator implements activities.Mediators: the mediator with the
+// fewest disputes in mediation assigned to it, "" when there is none.
+func (s *Store) LeastBusyMediator(ctx context.Context) (string, error) {
+	id, err := store.New(s.pool).LeastBusyMediator(ctx)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("least busy mediator: %w", err)
+	}
+	return id.String(), nil
 }

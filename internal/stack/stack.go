@@ -166,6 +166,7 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 		Escrows:      fin,
 		Logger:       d.Logger.With("component", "finance"),
 		PaymentIndex: readmodel.New(d.DB),
+		Mediators:    readmodel.New(d.DB),
 		Idempotency: func(ctx context.Context, olderThan time.Duration) (int64, error) {
 			return store.New(d.DB).PurgeIdempotencyKeys(ctx, olderThan.Seconds())
 		},

@@ -104,6 +104,22 @@ func (b tab) do(steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// swap clicks what css selects where htmx replaces part of the page
+// instead of loading another, and waits for the part to settle: the page
+// itself stays (a value set on window before is still there), and its
+// address follows the part.
+func (b tab) swap(css string) {
+	b.t.Helper()
+	b.do(chromedp.Evaluate[chromedp.Void](`window.__samePage = true; window.__settled = false;
+		document.addEventListener('htmx:afterSettle', () => { window.__settled = true }, {once: true})`),
+		chromedp.Click(chromedp.CSS(css)))
+	// On another page __samePage is gone: the poll ends there too.
+	b.do(chromedp.Poll[chromedp.Void](`window.__settled === true || window.__samePage !== true`))
+	if same, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`window.__samePage === true`)); err != nil || !same {
+		b.t.Fatalf("%s: %s loaded another page instead of swapping a part (%v)", b.name, css, err)
+	}
+}
+
 // text is the text of the first element css selects, once visible.
 func (b tab) text(css string) string {
 	b.t.Helper()
@@ -594,8 +610,10 @@ func TestFindAProductAndInquireByClicking(t *testing.T) {
 	buyer.submit(`main a[href="/app/products"]`)
 	buyer.accessible("the product search")
 	buyer.fits("the product search")
+	// The search swaps its part of the page (htmx), a refused filter
+	// included.
 	buyer.do(chromedp.SendKeys(chromedp.ID("q"), "bolt"), chromedp.SendKeys(chromedp.ID("max_price"), "0.10"))
-	buyer.submit("#search")
+	buyer.swap("#search")
 	if msg := buyer.text("#currency-error"); !strings.Contains(msg, "currency") {
 		t.Errorf("a price range without a currency: %q", msg)
 	}
@@ -604,7 +622,10 @@ func TestFindAProductAndInquireByClicking(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("quantity"), "10,000"),
 		chromedp.Click(chromedp.ID("tier-gold")),
 	)
-	buyer.submit("#search")
+	buyer.swap("#search")
+	if at, _ := chromedp.Run(buyer.ctx, chromedp.Evaluate[string](`location.search`)); !strings.Contains(at, "q=bolt") || !strings.Contains(at, "tiers=gold") {
+		t.Errorf("the address after the search: %q", at)
+	}
 	hits, err := chromedp.Run(buyer.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('li.hit')].map(e => e.textContent.replace(/\s+/g, ' ').trim())`))
 	if err != nil || len(hits) != 1 || !strings.Contains(hits[0], "Steel bolt M8") || !strings.Contains(hits[0], "USD 0.09 a unit") || !strings.Contains(hits[0], "gold") {
 		t.Fatalf("the gold suppliers' bolts up to USD 0.10 at 10,000: %q (%v)", hits, err)
@@ -873,4 +894,47 @@ func TestANewUserJoinsByClicking(t *testing.T) {
 	nia.do(chromedp.SendKeys(chromedp.ID("password"), "nia-second-password"), chromedp.SendKeys(chromedp.ID("again"), "nia-second-password"))
 	nia.submit("#set-password")
 	nia.signInAs("nia@acme.example", "nia-second-password")
+}
+
+// A deal page follows its deal while it is open: what the other party
+// does (the supplier's production progress) shows in its timeline in
+// place, the page staying; when the stage changes (the goods are ready),
+// the page loads again with the new stage's action (paying the balance).
+func TestADealPageFollowsItsDeal(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("buyer")
+	id := p.newDeal(false, "supplier")
+	var st workflows.DealState
+	p.must(http.StatusOK, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody())).json(t, &st)
+	p.must(http.StatusOK, p.do("buyer", "POST", p.path(id, "/quotes/"+st.Quotes[0].ID+"/accept"), nil)).json(t, &st)
+	p.must(http.StatusOK, p.do("buyer", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
+	p.must(http.StatusOK, p.do("supplier", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
+	p.must(http.StatusOK, p.do("buyer", "POST", p.path(id, "/payments/deposit"), nil))
+	buyer := tab{t: t, ctx: browser(t, 1280, 900), name: "buyer"}
+	buyer.signIn(p.url, "buyer")
+	buyer.do(chromedp.Navigate(p.url+"/app/deals/"+id), chromedp.WaitVisible(chromedp.CSS("#live dd.stage")))
+	if got := buyer.text("#live dd.stage"); got != "in production" {
+		t.Fatalf("the deal page's stage: %q", got)
+	}
+	// Each action below has answered, so the read model has it: one
+	// refresh of the live part finds it.
+	p.must(http.StatusOK, p.do("supplier", "POST", p.path(id, "/production"), map[string]any{"percent": 50, "note": "half the bolts made"}))
+	buyer.do(chromedp.Evaluate[chromedp.Void](`window.__samePage = true; window.__settled = false;
+		document.addEventListener('htmx:afterSettle', () => { window.__settled = true }, {once: true});
+		htmx.trigger('#live', 'refresh')`))
+	buyer.do(chromedp.Poll[chromedp.Void](`window.__settled === true`))
+	if got := buyer.text("#timeline"); !strings.Contains(got, "production progress — 50% half the bolts made") {
+		t.Errorf("the timeline after the supplier's progress: %q", got)
+	}
+	if same, _ := chromedp.Run(buyer.ctx, chromedp.Evaluate[bool](`window.__samePage === true`)); !same {
+		t.Errorf("the page loaded again for a change within its stage")
+	}
+	p.must(http.StatusOK, p.do("supplier", "POST", p.path(id, "/ready"), nil))
+	if _, err := chromedp.Run(buyer.ctx, chromedp.WaitEvent(cdppage.LoadEventFired, nil, chromedp.Evaluate[chromedp.Void](`htmx.trigger('#live', 'refresh')`))); err != nil {
+		t.Fatalf("the page after the stage changed: %v", err)
+	}
+	if got := buyer.text("#pay"); got != "Pay the balance" {
+		t.Errorf("the action after the goods are ready: %q", got)
+	}
+	buyer.accessible("a deal page that follows its deal")
 }

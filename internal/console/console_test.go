@@ -1,7 +1,9 @@
 package console
 
 import (
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -145,5 +147,26 @@ func TestEveryPageDefinesTheTemplatesItInvokes(t *testing.T) {
 				t.Errorf("the %s page invokes %q, which is not defined for it", name, m[1])
 			}
 		}
+	}
+}
+
+// The partial-update library is the file published as htmx 2.0.11
+// (npm's htmx.org, dist/htmx.min.js), unchanged, with its licence beside
+// it, and the layout loads that file.
+func TestHtmxIsThePinnedReleaseWithItsLicence(t *testing.T) {
+	raw, err := staticFiles.ReadFile("static/htmx-2.0.11.min.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := fmt.Sprintf("%x", sha256.Sum256(raw)); sum != "d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717" {
+		t.Errorf("static/htmx-2.0.11.min.js is not the published file: sha256 %s", sum)
+	}
+	licence, err := staticFiles.ReadFile("static/htmx-2.0.11.LICENSE")
+	if err != nil || !strings.Contains(string(licence), "Zero-Clause BSD") {
+		t.Errorf("htmx's licence: %v %.40q", err, licence)
+	}
+	layout, err := templateFiles.ReadFile("templates/layout.html")
+	if err != nil || !strings.Contains(string(layout), `<script src="/app/static/htmx-2.0.11.min.js" defer>`) {
+		t.Errorf("the layout does not load the pinned htmx: %v", err)
 	}
 }

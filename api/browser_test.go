@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -937,4 +938,37 @@ func TestADealPageFollowsItsDeal(t *testing.T) {
 		t.Errorf("the action after the goods are ready: %q", got)
 	}
 	buyer.accessible("a deal page that follows its deal")
+}
+
+// With payments at Stripe, the buyer's pay button leads to Stripe's form
+// on a page of its own; where Stripe.js cannot load (blocked here, as a
+// network without Stripe would), the page says so and offers no button
+// that would do nothing.
+func TestPayingAtStripeByClicking(t *testing.T) {
+	p := stripePlatform(t, "pk_test_console")
+	p.withPasswords("buyer")
+	id := p.newDeal(false, "supplier")
+	var st workflows.DealState
+	p.must(http.StatusOK, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody())).json(t, &st)
+	p.must(http.StatusOK, p.do("buyer", "POST", p.path(id, "/quotes/q1/accept"), nil)).json(t, &st)
+	p.must(http.StatusOK, p.do("buyer", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
+	p.must(http.StatusOK, p.do("supplier", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
+	buyer := tab{t: t, ctx: browser(t, 360, 740), name: "buyer"}
+	if _, err := chromedp.Call(buyer.ctx, network.SetBlockedURLs, network.SetBlockedURLsParams{
+		URLPatterns: []*network.BlockPattern{{URLPattern: "https://js.stripe.com/*", Block: true}}}); err != nil {
+		t.Fatal(err)
+	}
+	buyer.signIn(p.url, "buyer")
+	buyer.do(chromedp.Navigate(p.url+"/app/deals/"+id), chromedp.WaitVisible(chromedp.ID("pay")))
+	buyer.submit("#pay")
+	if got := buyer.text("p.amount"); got != "Amount: USD 2,340.00" {
+		t.Errorf("the payment page's amount: %q", got)
+	}
+	if got := buyer.text("#payment-error"); !strings.Contains(got, "did not load") {
+		t.Errorf("the payment page without Stripe.js: %q", got)
+	}
+	if off, _ := chromedp.Run(buyer.ctx, chromedp.Evaluate[bool](`document.getElementById('stripe-pay').disabled`)); !off {
+		t.Errorf("the pay button works without Stripe.js")
+	}
+	buyer.accessible("the payment page")
 }

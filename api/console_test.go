@@ -50,6 +50,7 @@ type page struct {
 	status   int
 	location string
 	body     string
+	header   http.Header
 }
 
 func (b *browserless) do(method, path string, form url.Values) page {
@@ -79,7 +80,7 @@ func (b *browserless) do(method, path string, form url.Values) page {
 			b.cookies[c.Name] = c.Value
 		}
 	}
-	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(raw)}
+	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(raw), header: resp.Header}
 }
 
 // signIn signs who in and returns its session's CSRF token (from a page).
@@ -529,5 +530,52 @@ func TestConsoleMediatorTakesADisputeAssignedToNoOne(t *testing.T) {
 	}
 	if st := p.deal("buyer", id); st.Dispute.MediatorID != p.users["mediator2"].String() {
 		t.Errorf("the dispute is assigned to %q", st.Dispute.MediatorID)
+	}
+}
+
+// With payments at Stripe, the console's pay button leads to Stripe's
+// own form: a page, never cached, whose CSP lets Stripe.js alone in,
+// holding the payment's client secret, the platform's publishable key and
+// the way back to the deal; the deal's page itself never holds the
+// secret. Without a publishable key the page says where to pay instead.
+func TestConsolePaysThroughStripesForm(t *testing.T) {
+	for _, key := range []string{"pk_test_console", ""} {
+		p := stripePlatform(t, key)
+		p.withPasswords("buyer")
+		id := p.newDeal(false, "supplier")
+		var st workflows.DealState
+		p.must(http.StatusOK, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody())).json(t, &st)
+		p.must(http.StatusOK, p.do("buyer", "POST", p.path(id, "/quotes/q1/accept"), nil)).json(t, &st)
+		p.must(http.StatusOK, p.do("buyer", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
+		p.must(http.StatusOK, p.do("supplier", "POST", p.path(id, "/contract/sign"), map[string]string{"terms_sha256": st.Contract.TermsSHA256}))
+		buyer := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+		csrf := buyer.signIn("buyer")
+		res := buyer.do("POST", "/app/deals/"+id+"/pay/deposit", url.Values{"csrf": {csrf}})
+		if res.status != http.StatusOK || res.header.Get("Cache-Control") != "no-store" {
+			t.Fatalf("the payment page: %d, Cache-Control %q", res.status, res.header.Get("Cache-Control"))
+		}
+		if key == "" {
+			if !strings.Contains(res.body, `id="pay-elsewhere"`) || strings.Contains(res.body, "_secret_stub") {
+				t.Errorf("without a publishable key: %.400s", res.body)
+			}
+			continue
+		}
+		csp := res.header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self' https://js.stripe.com;") || strings.Contains(csp, "unsafe") {
+			t.Errorf("the payment page's CSP: %q", csp)
+		}
+		for _, want := range []string{`data-publishable-key="pk_test_console"`, `_secret_stub"`, `data-return-url="https://trade.example/app/deals/` + id + `"`,
+			`<script src="https://js.stripe.com/v3/" defer>`, "USD 2,340.00"} {
+			if !strings.Contains(res.body, want) {
+				t.Errorf("the payment page lacks %s: %.600s", want, res.body)
+			}
+		}
+		page := buyer.do("GET", "/app/deals/"+id, nil)
+		if strings.Contains(page.body, "_secret_stub") || strings.Contains(page.header.Get("Content-Security-Policy"), "stripe") {
+			t.Errorf("the deal's page holds the secret or lets Stripe in")
+		}
+		if st := p.deal("buyer", id); st.Stage != workflows.StageDeposit || len(st.Payments) != 1 || st.Payments[0].Status != workflows.PaymentPending {
+			t.Errorf("the deposit waits at Stripe: %s %+v", st.Stage, st.Payments)
+		}
 	}
 }

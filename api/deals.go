@@ -799,13 +799,13 @@ func (s *Server) pay(c echo.Context) error {
 		return err
 	}
 	payment := map[string]any{"id": r.PaymentID, "provider": r.Provider, "status": r.Status, "sandbox": r.Provider != "stripe"}
-	if r.Provider == "stripe" && r.Status == workflows.PaymentPending && s.stripe != nil {
+	secret, err := s.clientSecret(c.Request().Context(), r)
+	if err != nil {
+		return err
+	}
+	if secret != "" {
 		// The secret goes to the buyer's client only: never into history,
 		// nor into the response kept for a repeat of this request.
-		secret, err := s.stripe.ClientSecret(c.Request().Context(), r.ProviderPaymentID)
-		if err != nil {
-			return err
-		}
 		withheld := map[string]any{"id": r.PaymentID, "provider": r.Provider, "status": r.Status, "sandbox": false, "secret_withheld": secretWithheld}
 		if err := keepWithoutSecret(c, map[string]any{"deal": st, "payment": withheld}); err != nil {
 			return err
@@ -815,15 +815,41 @@ func (s *Server) pay(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"deal": st, "payment": payment})
 }
 
+// clientSecret is what the buyer's client needs to complete a payment
+// pending at Stripe (fetched from Stripe, so it never enters the deal's
+// history), or "" for one that needs nothing more.
+func (s *Server) clientSecret(ctx context.Context, r workflows.PayResult) (string, error) {
+	if r.Provider != "stripe" || r.Status != workflows.PaymentPending || s.stripe == nil {
+		return "", nil
+	}
+	return s.stripe.ClientSecret(ctx, r.ProviderPaymentID)
+}
+
+// Checkout is how a buyer's browser completes a payment pending at
+// Stripe: the PaymentIntent's client secret and the platform's
+// publishable key (empty: the platform has none, and the buyer pays
+// through an API client).
+type Checkout struct {
+	ClientSecret, PublishableKey string
+}
+
 // Pay starts the payment of step (sample, deposit, balance) of deal id as
 // its buyer p, for callers other than the API's handlers (the console):
-// the deal must be visible to p; the answer is the deal as p now sees it.
-func (s *Server) Pay(ctx context.Context, p Principal, id, step string) (workflows.DealState, error) {
+// the deal must be visible to p; the answer is the deal as p now sees it,
+// with what its browser needs to complete a payment pending at Stripe.
+func (s *Server) Pay(ctx context.Context, p Principal, id, step string) (workflows.DealState, *Checkout, error) {
 	if _, err := s.DealFor(ctx, viewerOf(p), id); err != nil {
-		return workflows.DealState{}, err
+		return workflows.DealState{}, nil, err
 	}
-	_, st, err := s.payStep(ctx, p, id, step, "")
-	return st, err
+	r, st, err := s.payStep(ctx, p, id, step, "")
+	if err != nil {
+		return workflows.DealState{}, nil, err
+	}
+	secret, err := s.clientSecret(ctx, r)
+	if err != nil || secret == "" {
+		return st, nil, err
+	}
+	return st, &Checkout{ClientSecret: secret, PublishableKey: s.publishableKey}, nil
 }
 
 // payStep starts a payment of a deal p may see and returns its outcome and

@@ -239,15 +239,20 @@ func (s stripeLike) Charge(ctx context.Context, in activities.ChargeInput) (acti
 	return r, err
 }
 
-// A repeat of a payment request gets the payment without its client secret.
-func TestRepeatOfAPaymentCarriesNoClientSecret(t *testing.T) {
+// stripePlatform is a platform whose charges wait at "Stripe" (the memory
+// provider saying it is Stripe, a stub answering the client secret
+// "<id>_secret_stub"), with publishable as the console's Stripe key.
+func stripePlatform(t *testing.T, publishable string) *platform {
 	stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := strings.TrimPrefix(r.URL.Path, "/v1/payment_intents/")
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "object": "payment_intent", "client_secret": id + "_secret_stub"})
 	}))
 	t.Cleanup(stub.Close)
-	p := newPlatform(t, func(d *Deps) { d.Stripe = payments.NewStripe("sk_test_stub", stub.URL, nil) })
+	p := newPlatform(t, func(d *Deps) {
+		d.Stripe, d.StripePublishableKey = payments.NewStripe("sk_test_stub", stub.URL, nil), publishable
+		d.PublicURL = "https://trade.example"
+	})
 	// The platform's worker gives way to one whose charges say Stripe.
 	p.worker.Stop()
 	w := worker.New(p.tc.Client, p.tc.TaskQueue, worker.Options{})
@@ -260,7 +265,12 @@ func TestRepeatOfAPaymentCarriesNoClientSecret(t *testing.T) {
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	p.mem.ChargesPending(true)
+	return p
+}
 
+// A repeat of a payment request gets the payment without its client secret.
+func TestRepeatOfAPaymentCarriesNoClientSecret(t *testing.T) {
+	p := stripePlatform(t, "")
 	id := p.newDeal(false, "supplier")
 	var st workflows.DealState
 	p.must(200, p.do("supplier", "POST", p.path(id, "/quotes"), quoteBody())).json(t, &st)

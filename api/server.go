@@ -92,6 +92,9 @@ type Deps struct {
 	// PaymentIntent's client secret; WebhookSecret verifies Stripe's events.
 	Stripe        *payments.Stripe
 	WebhookSecret string
+	// StripePublishableKey lets the console's buyers pay in Stripe's own
+	// form (Stripe.js) when payments go through Stripe.
+	StripePublishableKey string
 	// Policy holds the deadlines new deals start with; zero fields take
 	// workflows.DefaultPolicy's.
 	Policy workflows.Policy
@@ -169,6 +172,8 @@ type Server struct {
 	// idempotencyLease is how long a request holds its Idempotency-Key
 	// before a repeat may take it over.
 	idempotencyLease time.Duration
+	// publishableKey is Stripe's for the console's payment form.
+	publishableKey string
 	// keyRotationGrace is how long a rotated API key keeps working.
 	keyRotationGrace time.Duration
 	// sheets writes the files the API sends, PDFs in Deps.PDFFont.
@@ -231,7 +236,7 @@ func NewHandlers(d Deps) Handlers {
 	if d.MaxImports <= 0 {
 		d.MaxImports = DefaultMaxImports
 	}
-	s := &Server{views: newDealViews(dealViewsBytes), logger: d.Logger, stripe: d.Stripe, webhook: d.WebhookSecret, policy: d.Policy,
+	s := &Server{views: newDealViews(dealViewsBytes), logger: d.Logger, stripe: d.Stripe, publishableKey: d.StripePublishableKey, webhook: d.WebhookSecret, policy: d.Policy,
 		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports),
 		keyRotationGrace: d.KeyRotationGrace, sheets: sheet.Writer{Font: pdfFont(d.PDFFont, d.Logger)}}
 	if d.Temporal != nil {
@@ -350,9 +355,12 @@ func NewHandlers(d Deps) Handlers {
 				})
 				return st, forConsole(err, d.Logger)
 			},
-			Pay: func(ctx context.Context, w signin.Who, id, step string) (workflows.DealState, error) {
-				st, err := s.Pay(ctx, principalOf(w), id, step)
-				return st, forConsole(err, d.Logger)
+			Pay: func(ctx context.Context, w signin.Who, id, step string) (workflows.DealState, *console.Checkout, error) {
+				st, checkout, err := s.Pay(ctx, principalOf(w), id, step)
+				if checkout == nil {
+					return st, nil, forConsole(err, d.Logger)
+				}
+				return st, &console.Checkout{ClientSecret: checkout.ClientSecret, PublishableKey: checkout.PublishableKey}, forConsole(err, d.Logger)
 			},
 			Rate: func(ctx context.Context, w signin.Who, id string, stars int, comment string) error {
 				_, err := s.RateDeal(ctx, principalOf(w), id, RatingRequest{Stars: stars, Comment: comment})

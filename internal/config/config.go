@@ -118,6 +118,10 @@ type Keys struct {
 type Stripe struct {
 	SecretKey     string `env:"STRIPE_SECRET_KEY"`
 	WebhookSecret string `env:"STRIPE_WEBHOOK_SECRET"`
+	// PublishableKey (pk_…) lets the console's buyers pay in Stripe's
+	// own payment form (Stripe.js); without it they pay through an API
+	// client.
+	PublishableKey string `env:"STRIPE_PUBLISHABLE_KEY"`
 	// APIBase points the client at another Stripe endpoint (stripe-mock in tests).
 	APIBase string `env:"STRIPE_API_BASE"`
 	// SandboxDelay makes sandbox payments confirm after a while instead of at
@@ -304,6 +308,9 @@ func (c Config) validate() error {
 	}
 	if k := c.Stripe.SecretKey; k != "" && !strings.HasPrefix(k, "sk_") && !strings.HasPrefix(k, "rk_") {
 		errs = append(errs, errors.New("STRIPE_SECRET_KEY must be a secret (sk_…) or restricted (rk_…) key"))
+	}
+	if k := c.Stripe.PublishableKey; k != "" && !strings.HasPrefix(k, "pk_") {
+		errs = append(errs, errors.New("STRIPE_PUBLISHABLE_KEY must be a publishable key (pk_…)"))
 	}
 	if w := c.Stripe.WebhookSecret; w != "" && !strings.HasPrefix(w, "whsec_") {
 		errs = append(errs, errors.New("STRIPE_WEBHOOK_SECRET must start with whsec_"))

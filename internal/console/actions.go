@@ -45,9 +45,10 @@ type Acting struct {
 	// *Refused when the platform refuses it, ErrNotFound when who may
 	// not see the deal.
 	Act func(ctx context.Context, who signin.Who, id, update string, build func(workflows.Actor) any) (workflows.DealState, error)
-	// Pay starts the payment of step (deposit, balance) as the deal's
-	// buyer, with the same answers.
-	Pay func(ctx context.Context, who signin.Who, id, step string) (workflows.DealState, error)
+	// Pay starts the payment of step (sample, deposit, balance) as the
+	// deal's buyer, with the same answers, and with what the buyer's
+	// browser needs when the payment waits for it at Stripe (nil: nothing).
+	Pay func(ctx context.Context, who signin.Who, id, step string) (workflows.DealState, *Checkout, error)
 	// Create sends who's inquiry and answers with the new deal, or a
 	// *Refused.
 	Create func(ctx context.Context, who signin.Who, in Inquiry) (workflows.DealState, error)
@@ -57,6 +58,14 @@ type Acting struct {
 	// Decide sends mediator who's decision on the deal's dispute, with the
 	// same answers as Act.
 	Decide func(ctx context.Context, who signin.Who, id string, d Decision) (workflows.DealState, error)
+}
+
+// Checkout is how a buyer's browser completes a payment pending at
+// Stripe: the PaymentIntent's client secret, shown once on the payment
+// page and never kept, and the platform's publishable key ("": none, the
+// buyer pays through an API client).
+type Checkout struct {
+	ClientSecret, PublishableKey string
 }
 
 // Decision is a mediator's ruling: Outcome is workflows.OutcomeRefund,
@@ -173,10 +182,47 @@ func (c *Console) act(update string, build func(ec echo.Context, st workflows.De
 	})
 }
 
-// pay starts the payment the form names.
+// pay starts the payment the form names; one that waits for the buyer
+// at Stripe goes on in Stripe's payment form (checkoutPage).
 func (c *Console) pay(ec echo.Context, w signin.Who, st workflows.DealState) error {
-	_, err := c.d.Acting.Pay(ec.Request().Context(), w, st.DealID, ec.Param("step"))
-	return err
+	now, checkout, err := c.d.Acting.Pay(ec.Request().Context(), w, st.DealID, ec.Param("step"))
+	if err != nil || checkout == nil {
+		return err
+	}
+	page := checkoutPage{Checkout: *checkout, DealID: st.DealID, Step: ec.Param("step"), Currency: now.Currency,
+		ReturnURL: strings.TrimSuffix(c.d.PublicURL, "/") + Root + "/deals/" + st.DealID}
+	for _, p := range now.Payments {
+		if p.Kind == workflows.PaymentCharge && p.Step == page.Step {
+			page.Amount = p.Amount
+		}
+	}
+	return &page
+}
+
+// checkoutPage is the page where a buyer completes a payment pending at
+// Stripe, in Stripe's own form (static/stripe-pay.js); it comes back to
+// the deal's page (ReturnURL), which learns of the payment from Stripe's
+// webhook.
+type checkoutPage struct {
+	Checkout
+	DealID, Step, Currency, ReturnURL string
+	Amount                            int64
+}
+
+func (p *checkoutPage) Error() string { return "the payment continues at Stripe" }
+
+// stripeCSP lets the payment page load Stripe.js and its frames, and
+// nothing else beyond the console's own.
+const stripeCSP = "default-src 'self'; script-src 'self' https://js.stripe.com; frame-src https://js.stripe.com https://hooks.stripe.com; " +
+	"connect-src 'self' https://api.stripe.com; img-src 'self' data: https://*.stripe.com; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// showCheckout shows the payment page: never cached (it holds the
+// payment's client secret), its CSP open to Stripe.js alone.
+func (c *Console) showCheckout(ec echo.Context, p *checkoutPage) error {
+	h := ec.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", stripeCSP)
+	return c.render(ec, http.StatusOK, "pay", "", p)
 }
 
 // onDeal runs an action on the deal of the request's path, as its viewer
@@ -192,7 +238,10 @@ func (c *Console) onDeal(action func(ec echo.Context, w signin.Who, st workflows
 		err = action(ec, w, st)
 		var bad *fieldError
 		var review *reviewDecision
+		var checkout *checkoutPage
 		switch {
+		case errors.As(err, &checkout):
+			return c.showCheckout(ec, checkout)
 		case errors.As(err, &review):
 			return c.showDealWith(ec, http.StatusOK, st, func(d *dealData) { d.Review = &review.decisionReview })
 		case errors.As(err, &bad):

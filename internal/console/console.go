@@ -294,6 +294,31 @@ func (p page) T(name string, data ...any) string {
 // Stage is a deal's stage in the reader's words.
 func (p page) Stage(s workflows.Stage) string { return texts.StageName(p.Reader, string(s)) }
 
+// EventDetail is what the deal page says after a timeline entry's words:
+// what a person wrote with it (a reason, a note, a carrier and tracking
+// number), a stage or shipment status in the reader's words, or nothing
+// for the entries whose detail the workflow writes for operators (amounts
+// in minor units, IDs, hashes): the page shows those in its own sections,
+// as people read them.
+func (p page) EventDetail(e workflows.Event) string {
+	switch e.Type {
+	case workflows.EventStageChanged:
+		return p.Stage(workflows.Stage(e.Detail))
+	case workflows.EventShipmentTracking, workflows.EventSampleTracking, workflows.EventSampleShipmentFailed:
+		return p.Word("track.status", e.Detail)
+	case workflows.EventDisputeEscalated:
+		if e.Actor == "system" || e.Actor == "" {
+			return ""
+		}
+		return e.Detail
+	case workflows.EventCancelRequested, workflows.EventDisputeOpened, workflows.EventDisputeAnswered, workflows.EventProductionProgress,
+		workflows.EventReadyToShip, workflows.EventQuoteDeclined, workflows.EventSampleApproved, workflows.EventSampleRejected,
+		workflows.EventGoodsAccepted, workflows.EventSampleShipped, workflows.EventGoodsShipped, workflows.EventTrackingCorrected:
+		return e.Detail
+	}
+	return ""
+}
+
 // Word is a value the deal names in code (a timeline entry's type, a
 // quote's, a proposal's or a shipment's status) in the reader's words:
 // the catalog's phrase set+"."+value, or the value itself with spaces for

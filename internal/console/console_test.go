@@ -170,3 +170,30 @@ func TestHtmxIsThePinnedReleaseWithItsLicence(t *testing.T) {
 		t.Errorf("the layout does not load the pinned htmx: %v", err)
 	}
 }
+
+// A timeline entry's detail shows what people wrote and stages and
+// statuses in the reader's words; the workflow's operator details
+// (amounts in minor units, organization IDs, hashes) do not reach the
+// page.
+func TestTimelineDetailsAreForPeople(t *testing.T) {
+	en, zh := page{Reader: texts.ReaderOf("en", "UTC")}, page{Reader: texts.ReaderOf("zh", "Asia/Shanghai")}
+	for _, c := range []struct {
+		p    page
+		e    workflows.Event
+		want string
+	}{
+		{en, workflows.Event{Type: workflows.EventProductionProgress, Detail: "50% half the bolts made"}, "50% half the bolts made"},
+		{en, workflows.Event{Type: workflows.EventStageChanged, Detail: "CONTRACT"}, "at the contract, to be signed"},
+		{zh, workflows.Event{Type: workflows.EventStageChanged, Detail: "CONTRACT"}, "合同待签署"},
+		{zh, workflows.Event{Type: workflows.EventShipmentTracking, Detail: "in_transit"}, "运输中"},
+		{en, workflows.Event{Type: workflows.EventQuoteAccepted, Detail: "q1 from 5f0e…: 780000 USD (deposit 234000, balance 546000)"}, ""},
+		{en, workflows.Event{Type: workflows.EventPayout, Detail: "deposit-1: 229320 to supplier, 4680 commission, 0 refunded"}, ""},
+		{en, workflows.Event{Type: workflows.EventContractReady, Detail: "terms sha256 e4f5"}, ""},
+		{en, workflows.Event{Type: workflows.EventDisputeEscalated, Actor: "system", Detail: "dispute_answer_due"}, ""},
+		{en, workflows.Event{Type: workflows.EventDisputeEscalated, Actor: "org-1", Detail: "no answer in a week"}, "no answer in a week"},
+	} {
+		if got := c.p.EventDetail(c.e); got != c.want {
+			t.Errorf("%s %q reads %q, want %q", c.e.Type, c.e.Detail, got, c.want)
+		}
+	}
+}

@@ -242,6 +242,13 @@ func (c *Console) showDealWith(ec echo.Context, status int, st workflows.DealSta
 		}
 		data.Deadlines = append(data.Deadlines, deadline{Name: words, At: at})
 	}
+	// Each quote still awaited (the viewer sees its own invitation, or a
+	// buyer every supplier's) is due by its SLA.
+	for _, inv := range st.Invitations {
+		if inv.Status == workflows.InvitationPending && st.Stage == workflows.StageQuoting {
+			data.Deadlines = append(data.Deadlines, deadline{Name: say(w, "console.deal.quote_due", nil), At: inv.DueAt})
+		}
+	}
 	slices.SortFunc(data.Deadlines, func(a, b deadline) int { return a.At.Compare(b.At) })
 	if d := st.Dispute; d != nil {
 		party := st.Inquiry.BuyerOrgID == w.OrgID.String() || st.SupplierID == w.OrgID.String()

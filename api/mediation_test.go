@@ -1,8 +1,12 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -27,6 +31,25 @@ func TestADisputeIsSeenAndDecidedByTheMediatorItIsAssignedTo(t *testing.T) {
 		t.Fatalf("the first dispute is assigned to %+v", st.Dispute)
 	}
 	second := escalated("GOODS-M2")
+	told := func(id string) []string {
+		rows, err := p.pool.Query(context.Background(), `SELECT r.email FROM notification_recipients r JOIN notification_outbox n USING (key)
+			WHERE n.deal_id = $1 AND n.kind = 'mediation_needed' ORDER BY n.created_at, r.email`, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		emails, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return emails
+	}
+	// Each mediator is told of its own dispute only.
+	if got := told(first); !slices.Equal(got, []string{"mediator@example.com"}) {
+		t.Errorf("told of the first dispute: %v", got)
+	}
+	if got := told(second); !slices.Equal(got, []string{"mediator2@example.com"}) {
+		t.Errorf("told of the second dispute: %v", got)
+	}
 	lists := func(who string) []string {
 		var page struct{ Deals []struct{ ID string } }
 		p.must(http.StatusOK, p.do(who, "GET", "/v1/deals", nil)).json(t, &page)
@@ -64,6 +87,9 @@ func TestADisputeIsSeenAndDecidedByTheMediatorItIsAssignedTo(t *testing.T) {
 	p.must(http.StatusNotFound, p.do("admin", "POST", p.path("no-such-deal", "/dispute/mediator"), map[string]any{"mediator_id": p.users["mediator2"].String()}))
 	p.must(http.StatusOK, p.do("admin", "POST", p.path(first, "/dispute/mediator"), map[string]any{"mediator_id": p.users["mediator2"].String()}))
 	p.must(http.StatusConflict, p.do("admin", "POST", p.path(first, "/dispute/mediator"), map[string]any{"mediator_id": p.users["mediator2"].String()}))
+	if got := told(first); !slices.Equal(got, []string{"mediator@example.com", "mediator2@example.com"}) {
+		t.Errorf("told of the reassigned dispute: %v", got)
+	}
 	p.must(http.StatusNotFound, p.do("mediator", "GET", p.path(first, ""), nil))
 	p.must(http.StatusNotFound, p.do("mediator", "POST", p.path(first, "/dispute/decision"), map[string]any{"outcome": "release"}))
 	if got := lists("mediator2"); len(got) != 2 {

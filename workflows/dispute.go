@@ -44,9 +44,7 @@ func (d *deal) startDispute(ctx workflow.Context, by, reason, remedy string, evi
 func (d *deal) buyerDefault(ctx workflow.Context) {
 	d.state.Dispute = &Dispute{OpenedBy: "system", Reason: "buyer_default", Remedy: "the balance was not paid in time", Status: DisputeMediation, OpenedAt: workflow.Now(ctx)}
 	d.event(ctx, EventBuyerDefault, "", "the balance was not paid in time; the deposit goes to mediation")
-	d.notify("mediation", "mediation_needed", notice.Facts{Case: "buyer_default"})
-	d.setStage(ctx, StageMediation)
-	d.chooseMediator(ctx)
+	d.toMediation(ctx, "buyer_default")
 }
 
 func (d *deal) isParty(a Actor) bool { return d.isBuyer(a) || d.isAwardedSupplier(a) }
@@ -175,9 +173,34 @@ func (d *deal) escalate(ctx workflow.Context, by, why string) {
 	delete(d.state.Deadlines, DeadlineDisputeAnswerDue)
 	delete(d.state.Deadlines, DeadlineDisputeSettleBy)
 	d.event(ctx, EventDisputeEscalated, by, why)
-	d.notify("mediation", "mediation_needed", notice.Facts{Case: "dispute"})
+	d.toMediation(ctx, "dispute")
+}
+
+// toMediation sends the dispute to mediation, and tells who mediates it:
+// the mediator it is assigned to (dealAssignsMediators), or every
+// mediator (the mediation desk) when none was chosen and for earlier
+// deals, which told the desk before the stage changed.
+func (d *deal) toMediation(ctx workflow.Context, why string) {
+	if d.features < dealAssignsMediators {
+		d.notify(mediationDesk, "mediation_needed", notice.Facts{Case: why})
+		d.setStage(ctx, StageMediation)
+		return
+	}
 	d.setStage(ctx, StageMediation)
 	d.chooseMediator(ctx)
+	d.notify(d.mediators(), "mediation_needed", notice.Facts{Case: why})
+}
+
+// mediationDesk addresses a notification to every mediator.
+const mediationDesk = "mediation"
+
+// mediators addresses a notification to whoever mediates the dispute: its
+// mediator ("mediator:<user ID>", notification_recipients), or the desk.
+func (d *deal) mediators() string {
+	if id := d.state.Dispute.MediatorID; id != "" {
+		return "mediator:" + id
+	}
+	return mediationDesk
 }
 
 // mediatorOptions: choosing a mediator is a read of the platform's users
@@ -238,6 +261,10 @@ func (d *deal) checkAssignMediator(_ workflow.Context, in AssignMediatorInput) e
 
 func (d *deal) assignMediatorUpdate(ctx workflow.Context, in AssignMediatorInput) {
 	d.assignMediator(ctx, in.MediatorID, in.Actor.UserID)
+	if in.MediatorID != in.Actor.UserID {
+		// An admin gave it to a mediator, who learns of it.
+		d.notify(d.mediators(), "mediation_needed", notice.Facts{Case: "dispute"})
+	}
 }
 
 // mediatorDecision applies a mediator's ruling. A signal cannot be refused,

@@ -369,7 +369,7 @@ func TestAWholeDealByClicking(t *testing.T) {
 	supplier.do(chromedp.Clear(chromedp.ID("tier_price")), chromedp.SendKeys(chromedp.ID("tier_price"), "3.90"),
 		chromedp.SendKeys(chromedp.ID("tier_quantity_2"), "500"), chromedp.SendKeys(chromedp.ID("tier_price_2"), "3.50"))
 	supplier.submit("#send-quote")
-	if msg := supplier.text("#tier_quantity_2-error"); !strings.Contains(msg, "more than 1000") {
+	if msg := supplier.text("#tier_quantity_2-error"); !strings.Contains(msg, "more than 1,000") {
 		t.Errorf("a second volume row below the first: %q", msg)
 	}
 	supplier.do(chromedp.Clear(chromedp.ID("tier_quantity_2")), chromedp.SendKeys(chromedp.ID("tier_quantity_2"), "5,000"))
@@ -393,7 +393,7 @@ func TestAWholeDealByClicking(t *testing.T) {
 	}
 
 	buyer.do(chromedp.Navigate(deal))
-	if got := buyer.text("td.volume"); got != "from 1000 units · USD 3.90\nfrom 5000 units · USD 3.50" {
+	if got := buyer.text("td.volume"); got != "from 1,000 units · USD 3.90\nfrom 5,000 units · USD 3.50" {
 		t.Errorf("the buyer reads the volume prices as %q", got)
 	}
 	buyer.submit("button.accept-quote")

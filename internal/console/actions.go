@@ -324,7 +324,7 @@ func volumeTiers(ec echo.Context, currency string, price int64) ([]workflows.Pri
 			if len(tiers) == 1 {
 				return nil, &fieldError{"tier_quantity" + row, say(w, "console.act.quote.tier_quantity.bad", nil)}
 			}
-			return nil, &fieldError{"tier_quantity" + row, say(w, "console.act.quote.tier_quantity.more", last.MinQuantity)}
+			return nil, &fieldError{"tier_quantity" + row, say(w, "console.act.quote.tier_quantity.more", money.Count(last.MinQuantity))}
 		}
 		tp, err := money.Parse(p, currency)
 		if err != nil || tp < 1 || tp >= last.UnitPrice {

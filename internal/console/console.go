@@ -352,6 +352,9 @@ func (p page) Countdown(t time.Time) string {
 // Money is an amount of currency as people write it.
 func (p page) Money(amount int64, currency string) string { return money.Format(amount, currency) }
 
+// Count is a quantity as people write it ("20,000").
+func (p page) Count(n int64) string { return money.Count(n) }
+
 // say is the catalog's phrase name, with data, in w's language.
 func say(w signin.Who, name string, data any) string {
 	return texts.Phrase(texts.ReaderOf(w.Language, w.TimeZone), name, data)

@@ -28,15 +28,25 @@ func (s *Server) getAccount(c echo.Context) error {
 
 const maxExportRange = 366 * 24 * time.Hour
 
+// timeRange reads the query's from and to, both required, as RFC 3339
+// times.
+func timeRange(c echo.Context) (from, to time.Time, err error) {
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if *p.dst, err = time.Parse(time.RFC3339, c.QueryParam(p.name)); err != nil {
+			return time.Time{}, time.Time{}, invalid(p.name, "is required, as an RFC 3339 time")
+		}
+	}
+	return from, to, nil
+}
+
 // exportLedger streams every ledger line posted in [from, to) as CSV.
 func (s *Server) exportLedger(c echo.Context) error {
-	var from, to time.Time
-	for name, dst := range map[string]*time.Time{"from": &from, "to": &to} {
-		t, err := time.Parse(time.RFC3339, c.QueryParam(name))
-		if err != nil {
-			return invalid(name, "is required, as an RFC 3339 time")
-		}
-		*dst = t
+	from, to, err := timeRange(c)
+	if err != nil {
+		return err
 	}
 	if !to.After(from) || to.Sub(from) > maxExportRange {
 		return invalid("to", "must be after from, at most 366 days later")
@@ -56,14 +66,10 @@ func (s *Server) exportLedger(c echo.Context) error {
 func (s *Server) listPayments(c echo.Context) error {
 	f := finance.PaymentFilter{Kind: c.QueryParam("kind"), Status: c.QueryParam("status"), Step: c.QueryParam("step"),
 		Currency: c.QueryParam("currency"), DealID: c.QueryParam("deal"), Cursor: c.QueryParam("cursor")}
-	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
-		t, err := time.Parse(time.RFC3339, c.QueryParam(name))
-		if err != nil {
-			return invalid(name, "is required, as an RFC 3339 time")
-		}
-		*dst = t
-	}
 	var err error
+	if f.From, f.To, err = timeRange(c); err != nil {
+		return err
+	}
 	if f.Limit, err = limitParam(c, finance.MaxPayments); err != nil {
 		return err
 	}

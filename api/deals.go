@@ -255,7 +255,7 @@ func (s *Server) visibleDeal(c echo.Context) (workflows.DealState, error) {
 // DealFor is the deal id as viewer sees it, or errNotFound: visibleDeal for
 // callers other than the JSON API's handlers (the console).
 func (s *Server) DealFor(ctx context.Context, viewer dealview.Viewer, id string) (workflows.DealState, error) {
-	if _, err := uuid.Parse(id); err != nil && !validDealID(id) {
+	if _, err := uuid.Parse(id); err != nil && !readmodel.ValidDealID(id) {
 		return workflows.DealState{}, errNotFound
 	}
 	kept, err := s.reads.Kept(ctx, id)
@@ -273,7 +273,7 @@ func (s *Server) DealFor(ctx context.Context, viewer dealview.Viewer, id string)
 // (its projection failing while a party's action went through): the read
 // model answers only once the workflow is gone.
 func (s *Server) freshDealFor(ctx context.Context, viewer dealview.Viewer, id string) (workflows.DealState, error) {
-	if _, err := uuid.Parse(id); err != nil && !validDealID(id) {
+	if _, err := uuid.Parse(id); err != nil && !readmodel.ValidDealID(id) {
 		return workflows.DealState{}, errNotFound
 	}
 	st, err := s.deals.State(ctx, id)
@@ -290,18 +290,6 @@ func (s *Server) freshDealFor(ctx context.Context, viewer dealview.Viewer, id st
 		return workflows.DealState{}, err
 	}
 	return view(viewer, st)
-}
-
-func validDealID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for _, r := range id {
-		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
 }
 
 // viewerOf is the deal viewer p is.
@@ -361,7 +349,7 @@ const booksWriteTimeout = 10 * time.Second
 // view made now and kept.
 func (s *Server) getDeal(c echo.Context) error {
 	ctx, id, viewer := c.Request().Context(), c.Param("id"), viewerOf(principal(c))
-	if !validDealID(id) {
+	if !readmodel.ValidDealID(id) {
 		return errNotFound
 	}
 	version, whole, err := s.reads.Version(ctx, id)
@@ -825,31 +813,21 @@ func (s *Server) clientSecret(ctx context.Context, r workflows.PayResult) (strin
 	return s.stripe.ClientSecret(ctx, r.ProviderPaymentID)
 }
 
-// Checkout is how a buyer's browser completes a payment pending at
-// Stripe: the PaymentIntent's client secret and the platform's
-// publishable key (empty: the platform has none, and the buyer pays
-// through an API client).
-type Checkout struct {
-	ClientSecret, PublishableKey string
-}
-
 // Pay starts the payment of step (sample, deposit, balance) of deal id as
 // its buyer p, for callers other than the API's handlers (the console):
 // the deal must be visible to p; the answer is the deal as p now sees it,
-// with what its browser needs to complete a payment pending at Stripe.
-func (s *Server) Pay(ctx context.Context, p Principal, id, step string) (workflows.DealState, *Checkout, error) {
+// with the client secret its browser needs to complete a payment pending
+// at Stripe ("" for one that needs nothing more).
+func (s *Server) Pay(ctx context.Context, p Principal, id, step string) (workflows.DealState, string, error) {
 	if _, err := s.DealFor(ctx, viewerOf(p), id); err != nil {
-		return workflows.DealState{}, nil, err
+		return workflows.DealState{}, "", err
 	}
 	r, st, err := s.payStep(ctx, p, id, step, "")
 	if err != nil {
-		return workflows.DealState{}, nil, err
+		return workflows.DealState{}, "", err
 	}
 	secret, err := s.clientSecret(ctx, r)
-	if err != nil || secret == "" {
-		return st, nil, err
-	}
-	return st, &Checkout{ClientSecret: secret, PublishableKey: s.publishableKey}, nil
+	return st, secret, err
 }
 
 // payStep starts a payment of a deal p may see and returns its outcome and
@@ -944,7 +922,7 @@ func (s *Server) assignMediator(c echo.Context) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	if !validDealID(id) {
+	if !readmodel.ValidDealID(id) {
 		return errNotFound
 	}
 	if p.Role == workflows.RoleMediator {

@@ -356,11 +356,11 @@ func NewHandlers(d Deps) Handlers {
 				return st, forConsole(err, d.Logger)
 			},
 			Pay: func(ctx context.Context, w signin.Who, id, step string) (workflows.DealState, *console.Checkout, error) {
-				st, checkout, err := s.Pay(ctx, principalOf(w), id, step)
-				if checkout == nil {
+				st, secret, err := s.Pay(ctx, principalOf(w), id, step)
+				if secret == "" {
 					return st, nil, forConsole(err, d.Logger)
 				}
-				return st, &console.Checkout{ClientSecret: checkout.ClientSecret, PublishableKey: checkout.PublishableKey}, forConsole(err, d.Logger)
+				return st, &console.Checkout{ClientSecret: secret, PublishableKey: s.publishableKey}, forConsole(err, d.Logger)
 			},
 			Rate: func(ctx context.Context, w signin.Who, id string, stars int, comment string) error {
 				_, err := s.RateDeal(ctx, principalOf(w), id, RatingRequest{Stars: stars, Comment: comment})

@@ -202,6 +202,9 @@ type dealData struct {
 	formState
 }
 
+// VolumeRows are the suffixes of the quote form's volume price rows.
+func (dealData) VolumeRows() []string { return volumeRows }
+
 // proposalLine is one settlement proposal: who made it, what it gives
 // each side, and whether the viewer may accept it.
 type proposalLine struct {
@@ -213,9 +216,19 @@ type proposalLine struct {
 
 // dealFormFields are the deal page's form fields, shown again as typed
 // after an error.
-var dealFormFields = []string{"unit_price", "lead_time_days", "note", "carrier", "tracking_number",
+var dealFormFields = append([]string{"unit_price", "lead_time_days", "note", "carrier", "tracking_number",
 	"reason", "remedy", "evidence", "message", "release_amount", "outcome", "supplier_id", "target_unit_price", "percent",
-	"tier_quantity", "tier_price", "tier_quantity_2", "tier_price_2", "tier_quantity_3", "tier_price_3", "sample_price", "stars", "comment"}
+	"sample_price", "stars", "comment"}, volumeFields()...)
+
+// volumeFields are the quote form's volume price fields, each row's
+// quantity and price.
+func volumeFields() []string {
+	var out []string
+	for _, row := range volumeRows {
+		out = append(out, "tier_quantity"+row, "tier_price"+row)
+	}
+	return out
+}
 
 func (c *Console) deal(ec echo.Context) error {
 	st, err := c.d.Deal(ec.Request().Context(), viewerOf(who(ec)), ec.Param("id"))

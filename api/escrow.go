@@ -11,6 +11,7 @@ import (
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/internal/finance"
+	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -102,7 +103,7 @@ type OverrideResponse struct {
 // again.
 func (s *Server) overrideDeal(c echo.Context) error {
 	id := c.Param("id")
-	if !validDealID(id) {
+	if !readmodel.ValidDealID(id) {
 		return errNotFound
 	}
 	var r OverrideRequest

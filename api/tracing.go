@@ -11,6 +11,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/tracing"
 )
 
@@ -50,7 +51,7 @@ func traced(t tracing.Tracing) echo.MiddlewareFunc {
 			if route == "" {
 				route = "unmatched"
 			}
-			if id := c.Param("id"); strings.HasPrefix(route, "/v1/deals/:id") && validDealID(id) {
+			if id := c.Param("id"); strings.HasPrefix(route, "/v1/deals/:id") && readmodel.ValidDealID(id) {
 				ctx = tracing.WithDeal(ctx, id)
 			}
 			ctx, span := tracer.Start(ctx, req.Method+" "+route, trace.WithSpanKind(trace.SpanKindServer),

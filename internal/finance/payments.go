@@ -10,6 +10,7 @@ import (
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/keyset"
 	"github.com/tradeloop/tradeloop/internal/money"
+	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -70,10 +71,7 @@ type FilterError struct{ Field, Rule string }
 
 func (e *FilterError) Error() string { return e.Field + " " + e.Rule }
 
-var (
-	stepRE   = regexp.MustCompile(`^[a-z_]{1,32}$`)
-	dealIDRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-)
+var stepRE = regexp.MustCompile(`^[a-z_]{1,32}$`)
 
 // check refuses a filter no payment could match for its form (a kind or
 // status that does not exist, a range backwards or over a year).
@@ -90,7 +88,7 @@ func (f PaymentFilter) check() error {
 		return &FilterError{"step", "must be a step such as deposit"}
 	case f.Currency != "" && !money.KnownCurrency(f.Currency):
 		return &FilterError{"currency", "must be a currency the platform trades in"}
-	case f.DealID != "" && !dealIDRE.MatchString(f.DealID):
+	case f.DealID != "" && !readmodel.ValidDealID(f.DealID):
 		return &FilterError{"deal", "must be a deal's ID"}
 	}
 	return nil

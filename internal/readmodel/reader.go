@@ -19,7 +19,7 @@ import (
 var ErrNotFound = errors.New("deal not found")
 
 // ErrBadCursor means a page cursor was not made by this package.
-var ErrBadCursor = errors.New("malformed page cursor")
+var ErrBadCursor = keyset.ErrBadCursor
 
 // Kept is a deal as the read model keeps it.
 type Kept struct {
@@ -221,7 +221,7 @@ func (s *Store) List(ctx context.Context, v Viewer, f Filter) (Page, error) {
 	}
 	after, ok, err := keyset.Decode(f.Cursor, 1)
 	if err != nil {
-		return Page{}, ErrBadCursor
+		return Page{}, err
 	}
 	var afterAt *time.Time
 	var afterID *string
@@ -305,4 +305,19 @@ func (s *Store) LeastBusyMediator(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("least busy mediator: %w", err)
 	}
 	return id.String(), nil
+}
+
+// ValidDealID reports whether id can name a deal: 1 to 64 letters, digits,
+// '-' and '_'. Anything else is no deal's, and asks nothing of the
+// database or Temporal.
+func ValidDealID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
 }

@@ -35,7 +35,7 @@ const (
 var (
 	ErrNotFound     = errors.New("no such webhook endpoint or delivery")
 	ErrTooMany      = fmt.Errorf("at most %d webhook endpoints per organization", MaxEndpointsPerOrg)
-	ErrBadCursor    = errors.New("malformed page cursor")
+	ErrBadCursor    = keyset.ErrBadCursor
 	ErrDisabled     = errors.New("the endpoint is disabled: enable it first")
 	ErrInvalidInput = errors.New("invalid webhook endpoint")
 )
@@ -242,7 +242,7 @@ func (s *Service) Deliveries(ctx context.Context, org, endpoint uuid.UUID, curso
 	if cursor != "" {
 		after, _, err := keyset.Decode(cursor, 1)
 		if err != nil {
-			return DeliveryPage{}, ErrBadCursor
+			return DeliveryPage{}, err
 		}
 		id, err := uuid.Parse(after.Keys[0])
 		if err != nil {

@@ -91,6 +91,13 @@ type ConsoleSession struct {
 	ExpiresAt  time.Time `json:"expires_at"`
 }
 
+type CustomsCountry struct {
+	Country       string    `json:"country"`
+	Valuation     string    `json:"valuation"`
+	DefaultRateBp int32     `json:"default_rate_bp"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
 type Deal struct {
 	ID              string    `json:"id"`
 	Stage           string    `json:"stage"`
@@ -164,6 +171,13 @@ type DisputeProposal struct {
 	At           time.Time `json:"at"`
 }
 
+type DutyRate struct {
+	Country   string    `json:"country"`
+	Category  string    `json:"category"`
+	RateBp    int32     `json:"rate_bp"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
 type EscrowOverride struct {
 	ID               int64      `json:"id"`
 	DealID           string     `json:"deal_id"`
@@ -183,6 +197,12 @@ type EscrowOverride struct {
 	Error            string     `json:"error"`
 	RequestedAt      time.Time  `json:"requested_at"`
 	FinishedAt       *time.Time `json:"finished_at"`
+}
+
+type ExchangeRate struct {
+	Currency     string      `json:"currency"`
+	PerUsdMicros int64       `json:"per_usd_micros"`
+	AsOf         pgtype.Date `json:"as_of"`
 }
 
 type FinanceAlert struct {
@@ -354,6 +374,16 @@ type Shipment struct {
 	Status         string     `json:"status"`
 	ShippedAt      time.Time  `json:"shipped_at"`
 	DeliveredAt    *time.Time `json:"delivered_at"`
+}
+
+type ShippingRate struct {
+	Mode           string    `json:"mode"`
+	Currency       string    `json:"currency"`
+	PerKgMinor     int64     `json:"per_kg_minor"`
+	MinimumMinor   int64     `json:"minimum_minor"`
+	OriginFeeMinor int64     `json:"origin_fee_minor"`
+	InsuranceBp    int32     `json:"insurance_bp"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 type SigninLink struct {

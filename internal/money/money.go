@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/big"
 	"math/bits"
 	"slices"
 	"strings"
@@ -60,6 +61,34 @@ func BasisPoints(amount int64, bp int64) (int64, error) {
 		return 0, fmt.Errorf("%d basis points of %d: out of range", bp, amount)
 	}
 	return amount/10000*bp + amount%10000*bp/10000, nil
+}
+
+// RateScale is the fixed point of exchange rates: a rate of 7_100_000 is
+// 7.1 units of a currency per US dollar.
+const RateScale = 1_000_000
+
+// Convert turns amount minor units of from into minor units of to, given
+// how many units of each one US dollar buys (in millionths, RateScale),
+// rounded half up to to's minor unit: one rounding, however far apart
+// the two currencies' decimals are.
+func Convert(amount int64, from, to string, fromPerUSD, toPerUSD int64) (int64, error) {
+	if amount < 0 || fromPerUSD < 1 || toPerUSD < 1 {
+		return 0, fmt.Errorf("convert %d %s at %d/%d: negative amount or rate not positive", amount, from, fromPerUSD, toPerUSD)
+	}
+	if from == to {
+		return amount, nil
+	}
+	// amount × toPerUSD × 10^dec(to) / (fromPerUSD × 10^dec(from)), exact.
+	num := new(big.Int).Mul(big.NewInt(amount), big.NewInt(toPerUSD))
+	num.Mul(num, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(Decimals(to))), nil))
+	den := new(big.Int).Mul(big.NewInt(fromPerUSD), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(Decimals(from))), nil))
+	// ⌊(2·num + den) / (2·den)⌋ is num/den rounded half up.
+	num.Add(num.Lsh(num, 1), den)
+	q := num.Quo(num, den.Lsh(den, 1))
+	if !q.IsInt64() {
+		return 0, ErrOverflow
+	}
+	return q.Int64(), nil
 }
 
 // Tier is one step of a quantity price list.

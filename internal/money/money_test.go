@@ -169,3 +169,36 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func TestConvert(t *testing.T) {
+	for _, c := range []struct {
+		amount     int64
+		from, to   string
+		fromR, toR int64
+		want       int64
+	}{
+		{100_00, "USD", "CNY", 1_000_000, 7_100_000, 710_00},   // USD 100.00 → CNY 710.00
+		{710_00, "CNY", "USD", 7_100_000, 1_000_000, 100_00},   // and back
+		{100_00, "USD", "JPY", 1_000_000, 155_000_000, 15_500}, // 2 decimals to none
+		{15_500, "JPY", "USD", 155_000_000, 1_000_000, 100_00}, // none to 2
+		{1, "USD", "EUR", 1_000_000, 865_000, 1},               // 0.865 cent: half up to 1
+		{1, "USD", "EUR", 1_000_000, 400_000, 0},               // 0.4 cent: down to 0
+		{1, "USD", "EUR", 1_000_000, 500_000, 1},               // exactly half: up
+		{0, "USD", "KRW", 1_000_000, 1_465_000_000, 0},
+		{12_345, "EUR", "EUR", 865_000, 865_000, 12_345},
+		{math.MaxInt64, "USD", "USD", 1, 1, math.MaxInt64},
+	} {
+		got, err := Convert(c.amount, c.from, c.to, c.fromR, c.toR)
+		if err != nil || got != c.want {
+			t.Errorf("Convert(%d %s → %s) = %d, %v; want %d", c.amount, c.from, c.to, got, err, c.want)
+		}
+	}
+	if _, err := Convert(math.MaxInt64/2, "USD", "VND", 1_000_000, 26_350_000_000); !errors.Is(err, ErrOverflow) {
+		t.Errorf("overflow: %v", err)
+	}
+	for _, bad := range [][3]int64{{-1, 1, 1}, {1, 0, 1}, {1, 1, -5}} {
+		if _, err := Convert(bad[0], "USD", "EUR", bad[1], bad[2]); err == nil {
+			t.Errorf("Convert(%v) accepted", bad)
+		}
+	}
+}

@@ -50,11 +50,32 @@ type Request struct {
 	Currency    string
 }
 
-// FieldError says what is wrong with one field of a request.
+// FieldError says what is wrong with one field of a request: its code
+// for a program (and the console's words), its message for a person.
 type FieldError struct {
 	Field   string `json:"field"`
+	Code    Code   `json:"code"`
 	Message string `json:"message"`
 }
+
+// Code is the kind of a field's refusal.
+type Code string
+
+// The codes of refusals.
+const (
+	// Malformed is a value that is missing, not of the field's form, or
+	// out of its range.
+	Malformed Code = "malformed"
+	// SeaOnly is an incoterm for sea freight with another mode.
+	SeaOnly Code = "sea_only"
+	// BelowMOQ is a quantity under the product's minimum order.
+	BelowMOQ Code = "below_moq"
+	// TooLarge is a request whose amounts do not fit in int64 minor units.
+	TooLarge Code = "too_large"
+	// NoRate is a mode, destination or currency the platform keeps no
+	// rate for.
+	NoRate Code = "no_rate"
+)
 
 func (e FieldError) Error() string { return e.Field + ": " + e.Message }
 
@@ -66,8 +87,8 @@ func (e *InvalidError) Error() string {
 	return fmt.Sprintf("invalid landed-cost request: %v", e.Fields)
 }
 
-func invalidField(field, format string, args ...any) *InvalidError {
-	return &InvalidError{Fields: []FieldError{{Field: field, Message: fmt.Sprintf(format, args...)}}}
+func invalidField(field string, code Code, format string, args ...any) *InvalidError {
+	return &InvalidError{Fields: []FieldError{{Field: field, Code: code, Message: fmt.Sprintf(format, args...)}}}
 }
 
 // ErrNotFound is a product that does not exist.
@@ -88,11 +109,12 @@ var (
 func Parse(in Input) (Request, error) {
 	var r Request
 	var errs []FieldError
-	add := func(field, format string, args ...any) {
+	addCode := func(field string, code Code, format string, args ...any) {
 		if !slices.ContainsFunc(errs, func(e FieldError) bool { return e.Field == field }) {
-			errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+			errs = append(errs, FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
 		}
 	}
+	add := func(field, format string, args ...any) { addCode(field, Malformed, format, args...) }
 	fields := []struct {
 		name string
 		v    *string
@@ -160,7 +182,7 @@ func Parse(in Input) (Request, error) {
 	case !slices.Contains(Incoterms, r.Incoterm):
 		add("incoterm", "one of %s", list(Incoterms))
 	case sea && r.Mode != "" && r.Mode != Sea && slices.Contains(Modes, r.Mode):
-		add("incoterm", "%s is for sea freight: %s is its counterpart by %s", r.Incoterm, other, r.Mode)
+		addCode("incoterm", SeaOnly, "%s is for sea freight: %s is its counterpart by %s", r.Incoterm, other, r.Mode)
 	}
 
 	r.Destination = strings.ToUpper(in.Destination)

@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/google/uuid"
+
 	"github.com/tradeloop/tradeloop/internal/money"
 )
 
@@ -181,7 +183,8 @@ type Line struct {
 
 // Estimate is a product's landed cost.
 type Estimate struct {
-	Quantity int64 `json:"quantity"`
+	ProductID uuid.UUID `json:"product_id"`
+	Quantity  int64     `json:"quantity"`
 	// UnitPrice is the catalog's, at Quantity, in ProductCurrency.
 	UnitPrice       int64    `json:"unit_price"`
 	ProductCurrency string   `json:"product_currency"`
@@ -219,11 +222,11 @@ const insuredMarkupBP = 1000
 // the product's minimum, amounts beyond int64) is an *InvalidError.
 func Compute(p Product, r Request, rates Rates) (Estimate, error) {
 	if r.Quantity < p.MOQ {
-		return Estimate{}, invalidField("quantity", "this supplier sells at least %s", money.Count(p.MOQ))
+		return Estimate{}, invalidField("quantity", BelowMOQ, "this supplier sells at least %s", money.Count(p.MOQ))
 	}
 	goodsNative, unit, err := money.TieredTotal(r.Quantity, p.Tiers)
 	if err != nil {
-		return Estimate{}, invalidField("quantity", "the goods' price at this quantity is too large to compute")
+		return Estimate{}, invalidField("quantity", TooLarge, "the goods' price at this quantity is too large to compute")
 	}
 	cur := r.Currency
 	if cur == "" {
@@ -243,7 +246,7 @@ func Compute(p Product, r Request, rates Rates) (Estimate, error) {
 		return money.Convert(amount, from, cur, fromR, toR)
 	}
 	tooLarge := func(field string) error {
-		return invalidField(field, "the amounts are too large to compute")
+		return invalidField(field, TooLarge, "the amounts are too large to compute")
 	}
 	goods, err := convert(goodsNative, p.Currency)
 	if err != nil {
@@ -254,7 +257,7 @@ func Compute(p Product, r Request, rates Rates) (Estimate, error) {
 	grams := r.Grams
 	if r.PerUnit {
 		if grams, err = money.Mul(grams, r.Quantity); err != nil || grams > MaxGrams {
-			return Estimate{}, invalidField("unit_weight_kg", "the goods weigh more than %s kg together", money.Count(MaxGrams/1000))
+			return Estimate{}, invalidField("unit_weight_kg", TooLarge, "the goods weigh more than %s kg together", money.Count(MaxGrams/1000))
 		}
 	}
 	e.ChargeableKg = grams / 1000
@@ -343,7 +346,7 @@ func (e *noRateError) Error() string {
 func currencyOr(err, tooLarge error) error {
 	var nr *noRateError
 	if errors.As(err, &nr) {
-		return invalidField("currency", "%s", nr.Error())
+		return invalidField("currency", NoRate, "%s", nr.Error())
 	}
 	return tooLarge
 }

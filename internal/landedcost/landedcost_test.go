@@ -178,6 +178,9 @@ func TestAnotherCurrency(t *testing.T) {
 	noYen.PerUSD = map[string]int64{"USD": 1_000_000}
 	_, err := Compute(bolts, request(t, Input{Quantity: "20000", Mode: "sea", WeightKg: "1", Incoterm: "EXW", Destination: "DE", Currency: "JPY"}), noYen)
 	wantField(t, err, "currency", "exchange rate")
+	if c := codeOf(err); c != NoRate {
+		t.Errorf("no rate: code %q", c)
+	}
 }
 
 func TestAmountsBeyondInt64AreRefused(t *testing.T) {
@@ -185,6 +188,9 @@ func TestAmountsBeyondInt64AreRefused(t *testing.T) {
 	huge.Tiers = []money.Tier{{MinQuantity: 1, UnitPrice: math.MaxInt64 / 2}}
 	_, err := Compute(huge, request(t, Input{Quantity: "3000", Mode: "sea", WeightKg: "1", Incoterm: "EXW", Destination: "DE"}), seaToGermany)
 	wantField(t, err, "quantity", "too large")
+	if c := codeOf(err); c != TooLarge {
+		t.Errorf("too large: code %q", c)
+	}
 	// The goods fit, the goods and freight do not.
 	huge.Tiers = []money.Tier{{MinQuantity: 1, UnitPrice: math.MaxInt64 / 1000}}
 	_, err = Compute(huge, request(t, Input{Quantity: "1000", Mode: "sea", WeightKg: "1", Incoterm: "DDP", Destination: "DE"}), seaToGermany)
@@ -207,6 +213,17 @@ func TestAmountsBeyondInt64AreRefused(t *testing.T) {
 func TestBelowTheMinimumOrder(t *testing.T) {
 	_, err := Compute(bolts, request(t, Input{Quantity: "999", Mode: "sea", WeightKg: "1", Incoterm: "EXW", Destination: "DE"}), seaToGermany)
 	wantField(t, err, "quantity", "at least 1,000")
+	if c := codeOf(err); c != BelowMOQ {
+		t.Errorf("below the MOQ: code %q", c)
+	}
+}
+
+func codeOf(err error) Code {
+	var inv *InvalidError
+	if !errors.As(err, &inv) {
+		return ""
+	}
+	return inv.Fields[0].Code
 }
 
 // Every hostile or mistaken field is refused, named, with why.
@@ -258,6 +275,12 @@ func TestParseRefuses(t *testing.T) {
 	} {
 		_, err := Parse(c.in)
 		wantField(t, err, c.field, c.says)
+	}
+	if _, err := Parse(with(func(i *Input) { i.Incoterm, i.Mode = "FOB", "road" })); codeOf(err) != SeaOnly {
+		t.Errorf("FOB by road: %v", err)
+	}
+	if _, err := Parse(with(func(i *Input) { i.Quantity = "0" })); codeOf(err) != Malformed {
+		t.Errorf("quantity 0: %v", err)
 	}
 	// Every wrong field at once, in the form's order.
 	_, err := Parse(Input{Quantity: "x", Mode: "x", WeightKg: "x", Incoterm: "x", Destination: "x", Currency: "x"})

@@ -49,7 +49,9 @@ func (s *Service) Estimate(ctx context.Context, id uuid.UUID, in Input) (Estimat
 	if err != nil {
 		return Estimate{}, err
 	}
-	return Compute(prod, r, rates)
+	e, err := Compute(prod, r, rates)
+	e.ProductID = id
+	return e, err
 }
 
 // ProductOf is what the calculator needs of a catalog product.
@@ -67,7 +69,7 @@ func (s *Service) rates(ctx context.Context, p Product, r Request) (Rates, error
 	var out Rates
 	sr, err := q.ShippingRate(ctx, string(r.Mode))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Rates{}, invalidField("mode", "the platform has no freight rate for %s", r.Mode)
+		return Rates{}, invalidField("mode", NoRate, "the platform has no freight rate for %s", r.Mode)
 	}
 	if err != nil {
 		return Rates{}, fmt.Errorf("shipping rate of %s: %w", r.Mode, err)
@@ -79,7 +81,7 @@ func (s *Service) rates(ctx context.Context, p Product, r Request) (Rates, error
 		if err != nil {
 			return Rates{}, fmt.Errorf("customs countries: %w", err)
 		}
-		return Rates{}, invalidField("destination", "the platform keeps no duty rates for %s; it does for %s", countryOf(r.Destination), strings.Join(countries, ", "))
+		return Rates{}, invalidField("destination", NoRate, "the platform keeps no duty rates for %s; it does for %s", countryOf(r.Destination), strings.Join(countries, ", "))
 	}
 	if err != nil {
 		return Rates{}, fmt.Errorf("duty rate of %s: %w", r.Destination, err)
@@ -112,7 +114,7 @@ func (s *Service) rates(ctx context.Context, p Product, r Request) (Rates, error
 	}
 	for _, c := range need {
 		if out.PerUSD[c] == 0 {
-			return Rates{}, invalidField("currency", "the platform keeps no exchange rate for %s", c)
+			return Rates{}, invalidField("currency", NoRate, "the platform keeps no exchange rate for %s", c)
 		}
 	}
 	return out, nil

@@ -28,6 +28,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/idempotency"
 	"github.com/tradeloop/tradeloop/internal/identity"
 	"github.com/tradeloop/tradeloop/internal/inbox"
+	"github.com/tradeloop/tradeloop/internal/landedcost"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
@@ -157,6 +158,7 @@ type Server struct {
 	webhook  string
 	policy   workflows.Policy
 	market   *marketplace.Market
+	landed   *landedcost.Service
 	finance  *finance.Service
 	identity *identity.Service
 	keys     *idempotency.Keys
@@ -244,6 +246,7 @@ func NewHandlers(d Deps) Handlers {
 	}
 	if d.DB != nil {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
+		s.landed = landedcost.New(d.DB, s.market)
 		s.finance = finance.New(d.DB, d.Temporal)
 		s.identity, s.keys, s.events = identity.New(d.DB), idempotency.New(d.DB), payments.NewEvents(d.DB)
 		s.inbox, s.hub = inbox.New(d.DB), inbox.NewHub(d.DB, d.Logger)
@@ -309,7 +312,7 @@ func NewHandlers(d Deps) Handlers {
 		ErrorHandler: func(c echo.Context, err error) error { return err },
 	})
 	app = console.New(console.Deps{
-		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Market: s.market, Ledger: s.ledger, Finance: s.finance, Inbox: s.inbox, Logger: d.Logger, PublicURL: d.PublicURL,
+		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Market: s.market, LandedCost: s.landed, Ledger: s.ledger, Finance: s.finance, Inbox: s.inbox, Logger: d.Logger, PublicURL: d.PublicURL,
 		PDFFont: s.sheets.Font,
 		Deal: func(ctx context.Context, v dealview.Viewer, id string) (workflows.DealState, error) {
 			st, err := s.DealFor(ctx, v, id)

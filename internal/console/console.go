@@ -31,6 +31,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/identity"
 	"github.com/tradeloop/tradeloop/internal/inbox"
+	"github.com/tradeloop/tradeloop/internal/landedcost"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/money"
@@ -51,9 +52,11 @@ type Deps struct {
 	Identity *identity.Service
 	Lists    *readmodel.Store
 	Market   *marketplace.Market
-	Ledger   *ledger.Ledger
-	Finance  *finance.Service
-	Inbox    *inbox.Service
+	// LandedCost prices products delivered (the API's calculator).
+	LandedCost *landedcost.Service
+	Ledger     *ledger.Ledger
+	Finance    *finance.Service
+	Inbox      *inbox.Service
 	// Deal is the deal id as viewer sees it (the API's own rule), or
 	// ErrNotFound.
 	Deal func(ctx context.Context, viewer dealview.Viewer, id string) (workflows.DealState, error)
@@ -162,6 +165,7 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("/finance/funnel", c.funnel, analysts)
 	in.GET("/products", c.products)
 	in.GET("/products/:pid", c.product)
+	in.GET("/products/:pid/landed-cost", c.landedCost)
 	in.POST("/products/:pid/inquiry", c.inquireProduct, only(string(workflows.RoleBuyer)))
 	in.GET("/deals/:id", c.deal)
 	in.GET("/deals/:id/comparison/:format", c.comparison, only(string(workflows.RoleBuyer)))

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tradeloop/tradeloop/internal/dealview"
+	"github.com/tradeloop/tradeloop/internal/landedcost"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -20,6 +21,15 @@ func boolean() obj          { return obj{"type": "boolean"} }
 func timestamp() obj        { return obj{"type": "string", "format": "date-time"} }
 func arrayOf(items obj) obj { return obj{"type": "array", "items": items} }
 func ref(name string) obj   { return obj{"$ref": "#/components/schemas/" + name} }
+
+// enum is a string schema of the values vs.
+func enum[T ~string](vs []T) obj {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return obj{"type": "string", "enum": out}
+}
 func object(props obj, required ...string) obj {
 	o := obj{"type": "object", "properties": props, "additionalProperties": false}
 	if len(required) > 0 {
@@ -95,8 +105,17 @@ func schemas() obj {
 			"target_unit_price": integer(), "currency": str(), "destination": str(), "incoterm": str(), "ship_by": timestamp(),
 			"wants_sample": boolean(), "specs": str(), "suppliers": arrayOf(str()), "regions": arrayOf(str()),
 			"certifications": arrayOf(str())}, "product", "quantity", "currency"),
-		"ProductInput":   object(productProps(), "sku", "name", "category", "unit", "moq", "currency", "price_tiers", "lead_time_days", "origin_region"),
-		"Product":        product,
+		"ProductInput": object(productProps(), "sku", "name", "category", "unit", "moq", "currency", "price_tiers", "lead_time_days", "origin_region"),
+		"Product":      product,
+		"LandedCost": object(obj{"product_id": str(), "quantity": integer(), "unit_price": integer(), "product_currency": str(),
+			"mode": enum(landedcost.Modes), "incoterm": enum(landedcost.Incoterms), "destination": str(), "chargeable_kg": integer(),
+			"currency": str(), "insured_value": integer(), "customs_value": integer(),
+			"valuation": enum([]landedcost.Valuation{landedcost.ValueCIF, landedcost.ValueFOB}), "duty_rate_bp": integer(), "domestic": boolean(),
+			"lines": arrayOf(object(obj{"kind": enum(landedcost.Kinds), "cost": integer(), "paid_by": enum([]landedcost.Payer{landedcost.Buyer, landedcost.Supplier}),
+				"amount": integer()}, "kind", "cost", "paid_by", "amount")),
+			"total": integer(), "rates_as_of": obj{"type": "string", "format": "date"}},
+			"product_id", "quantity", "unit_price", "product_currency", "mode", "incoterm", "destination", "chargeable_kg", "currency",
+			"insured_value", "customs_value", "valuation", "duty_rate_bp", "domestic", "lines", "total"),
 		"ProductPage":    object(obj{"items": arrayOf(hit), "next_cursor": str()}, "items"),
 		"ProductList":    object(obj{"items": arrayOf(hit)}, "items"),
 		"RecentSearches": object(obj{"searches": arrayOf(object(obj{"params": obj{"type": "object"}, "searched_at": timestamp()}, "params", "searched_at"))}, "searches"),

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tradeloop/tradeloop/internal/landedcost"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -120,6 +121,9 @@ func (s *Server) routeTable() []route {
 			response: "Product", status: http.StatusOK, handler: s.getProduct},
 		{method: http.MethodDelete, path: "/products/:pid", op: "deleteProduct", summary: "Remove one of the caller's products",
 			roles: supplierOnly, response: "Deleted", status: http.StatusOK, handler: s.deleteProduct},
+		{method: http.MethodGet, path: "/products/:pid/landed-cost", op: "landedCost",
+			summary:  "What a quantity of the product costs delivered to a destination: each cost line (goods, origin, freight, insurance, duty), who pays it under the incoterm, and the total",
+			response: "LandedCost", status: http.StatusOK, query: landedcost.Fields, handler: s.landedCost},
 		{method: http.MethodGet, path: "/products/:pid/similar", op: "similarProducts", summary: "Products like this one",
 			response: "ProductList", status: http.StatusOK, handler: s.similarProducts},
 		{method: http.MethodGet, path: "/suppliers/:org", op: "getSupplier", summary: "A supplier's profile: tier, rating, response statistics",

@@ -598,7 +598,7 @@ func TestADisputeDecidedByClicking(t *testing.T) {
 // and tier filters finds the gold supplier's bolt priced at the quantity;
 // its page shows the supplier and the price tiers; an order below the
 // minimum is refused at the quantity; the inquiry goes to that supplier
-// alone.
+// alone. On the way, the buyer estimates the product's landed cost.
 func TestFindAProductAndInquireByClicking(t *testing.T) {
 	p := newPlatform(t)
 	p.withPasswords("buyer")
@@ -641,6 +641,20 @@ func TestFindAProductAndInquireByClicking(t *testing.T) {
 	if got := buyer.text("table.tiers tbody"); !strings.Contains(got, "USD 0.12") || !strings.Contains(got, "USD 0.09") {
 		t.Errorf("the price tiers: %q", got)
 	}
+	// The landed cost, from the product page and back: 1,000 bolts of
+	// 50 kg by sea, FOB (the form's choice) to Germany: goods 120.00,
+	// the 150.00 minimum freight, insurance 0.89, duty 10.02.
+	buyer.submit("#landed-cost-link")
+	buyer.accessible("the landed-cost calculator")
+	buyer.fits("the landed-cost calculator")
+	buyer.do(chromedp.SendKeys(chromedp.ID("weight_kg"), "50"), chromedp.SetValue(chromedp.ID("destination"), "DE"))
+	buyer.submit("#estimate")
+	if got := buyer.text("#landed-total"); got != "USD 280.91" {
+		t.Errorf("the landed cost's total: %q", got)
+	}
+	buyer.accessible("the landed cost")
+	buyer.fits("the landed cost")
+	buyer.submit("#back-to-product")
 	buyer.do(chromedp.Clear(chromedp.ID("quantity")), chromedp.SendKeys(chromedp.ID("quantity"), "500"))
 	buyer.submit("#inquire")
 	if msg := buyer.text("#quantity-error"); !strings.Contains(msg, "at least 1000") {

@@ -12,7 +12,7 @@ STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 GOTEST_FLAGS ?=
 
-.PHONY: dev build test bench bench-load bench-latency bench-readmodel bench-search vet fmt-check lint workflowcheck generate generate-check tools clean
+.PHONY: dev build test bench bench-load bench-latency bench-readmodel bench-search bench-funnel vet fmt-check lint workflowcheck generate generate-check tools clean
 
 ## dev: the whole stack in one process (Temporal + UI, PostgreSQL, worker, API)
 dev: build
@@ -34,7 +34,7 @@ test: vet fmt-check lint workflowcheck generate-check $(STRIPE_MOCK)
 	$(GO) test -run '^$$' -fuzz FuzzDecodeCreateDeal -fuzztime 5000x ./api
 
 ## bench: every benchmark, one after the other (figures in the README)
-bench: bench-load bench-latency bench-readmodel bench-search
+bench: bench-load bench-latency bench-readmodel bench-search bench-funnel
 
 ## bench-load: `tradeloop bench`: whole deals through the API of a dev stack it starts, then the baseline workflow, and the ratio; BENCH_FLAGS adds options
 BENCH_FLAGS ?=
@@ -52,6 +52,10 @@ bench-readmodel:
 ## bench-search: the product search on 100,000 products
 bench-search:
 	$(GO) test -run '^$$' -bench Search100k -benchtime 300x ./internal/marketplace
+
+## bench-funnel: the funnel's figures on a year of 1,000,000 product views and 100,000 deals
+bench-funnel:
+	$(GO) test -run '^$$' -bench Funnel1M -benchtime 50x ./internal/marketplace
 
 vet:
 	$(GO) vet ./...

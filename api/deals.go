@@ -45,6 +45,10 @@ type CreateDealRequest struct {
 	Suppliers      []string `json:"suppliers"`
 	Regions        []string `json:"regions"`
 	Certifications []string `json:"certifications"`
+	// ProductID is the catalog product the buyer inquires from, if any: its
+	// category is the inquiry's when the request names none, and the
+	// funnel counts the inquiry as the product's.
+	ProductID string `json:"product_id"`
 }
 
 // Limits of an inquiry's dispatch criteria; the inquiry's own text is held
@@ -114,6 +118,11 @@ func (r CreateDealRequest) validate() error {
 			return invalid("regions", "%q is not a region code such as CN or CN-ZJ", reg)
 		}
 	}
+	if r.ProductID != "" {
+		if _, err := uuid.Parse(r.ProductID); err != nil {
+			return invalid("product_id", "is a product's ID")
+		}
+	}
 	seen := map[string]bool{}
 	for _, s := range r.Suppliers {
 		if _, err := uuid.Parse(s); err != nil || seen[s] {
@@ -153,6 +162,21 @@ func (s *Server) create(ctx context.Context, p Principal, req CreateDealRequest,
 	if err := req.validate(); err != nil {
 		return workflows.DealState{}, err
 	}
+	var product *uuid.UUID
+	if req.ProductID != "" {
+		id := uuid.MustParse(req.ProductID)
+		listed, err := s.market.Product(ctx, id)
+		if errors.Is(err, marketplace.ErrNotFound) {
+			return workflows.DealState{}, invalid("product_id", "no product %s is listed", id)
+		}
+		if err != nil {
+			return workflows.DealState{}, err
+		}
+		if req.Category == "" {
+			req.Category = listed.Category
+		}
+		product = &id
+	}
 	if len(req.Suppliers) == 0 {
 		ranked, why, err := s.market.Dispatch(ctx, marketplace.DispatchCriteria{
 			Category: req.Category, Regions: req.Regions, Certifications: req.Certifications, Limit: dispatchListLength,
@@ -163,7 +187,7 @@ func (s *Server) create(ctx context.Context, p Principal, req CreateDealRequest,
 		if len(ranked) == 0 {
 			return workflows.DealState{}, apiErr(http.StatusUnprocessableEntity, "no_suppliers", "no supplier on the platform matches: %s", why)
 		}
-		return s.startDeal(ctx, p, req, ranked, why, identity)
+		return s.startDeal(ctx, p, req, product, ranked, why, identity)
 	}
 	ranked := make([]marketplace.Ranked, len(req.Suppliers))
 	for i, id := range req.Suppliers {
@@ -176,7 +200,7 @@ func (s *Server) create(ctx context.Context, p Principal, req CreateDealRequest,
 		}
 		ranked[i] = sup
 	}
-	return s.startDeal(ctx, p, req, ranked, "", identity)
+	return s.startDeal(ctx, p, req, product, ranked, "", identity)
 }
 
 // dealIDSpace is the UUID namespace of deal IDs derived from a request's
@@ -187,8 +211,10 @@ var dealIDSpace = uuid.MustParse("0b9f4a52-6c1e-4f55-9a0e-3d0c2f6f7e11")
 // ones are invited, the rest replace those who decline or miss the SLA.
 const dispatchListLength = 10
 
-// startDeal starts the deal's workflow with its dispatch list.
-func (s *Server) startDeal(ctx context.Context, p Principal, req CreateDealRequest, ranked []marketplace.Ranked, dispatch, identity string) (workflows.DealState, error) {
+// startDeal starts the deal's workflow with its dispatch list, having
+// recorded what brought the inquiry (product is the catalog product it
+// came from, if any).
+func (s *Server) startDeal(ctx context.Context, p Principal, req CreateDealRequest, product *uuid.UUID, ranked []marketplace.Ranked, dispatch, identity string) (workflows.DealState, error) {
 	suppliers := make([]workflows.Supplier, len(ranked))
 	for i, r := range ranked {
 		suppliers[i] = workflows.Supplier{OrgID: r.OrgID, Name: r.Name, Tier: r.Tier, Reason: r.Reason}
@@ -213,6 +239,15 @@ func (s *Server) startDeal(ctx context.Context, p Principal, req CreateDealReque
 	}
 	if err := workflows.ValidateDealInput(in); err != nil {
 		return workflows.DealState{}, err
+	}
+	// What brought the inquiry, for the funnel: recorded before the deal
+	// starts, so no started deal lacks it (a row whose deal did not start
+	// joins no deal). A failure costs the figures one inquiry's channel,
+	// not the buyer its inquiry.
+	if _, err := s.market.RecordOrigin(ctx, marketplace.Origin{
+		DealID: dealID, BuyerOrg: p.OrgID, Product: product, Category: req.Category, At: in.OpenedAt,
+	}); err != nil {
+		s.logger.WarnContext(ctx, "an inquiry's origin was not recorded", "deal_id", dealID, "error", err)
 	}
 	// One trip: the deal opens at in.OpenedAt, so its first state is
 	// Opening's and the answer needs nothing from the workflow.

@@ -84,11 +84,30 @@ func (s *Server) getProduct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.market.Product(c.Request().Context(), id)
+	via, ok := marketplace.ParseChannel(c.QueryParam("via"))
+	if !ok {
+		return invalid("via", "is direct, matching, reactivation or referral: the platform's link the buyer came by")
+	}
+	ctx := c.Request().Context()
+	p, err := s.market.Product(ctx, id)
 	if err != nil {
 		return marketErr(err)
 	}
+	s.RecordView(ctx, principal(c), p, via)
 	return c.JSON(http.StatusOK, p)
+}
+
+// RecordView logs buyer p's look at a product for the funnel figures (other
+// roles' looks are not the funnel's). The product is shown even when the
+// log cannot be written: the failure is logged.
+func (s *Server) RecordView(ctx context.Context, p Principal, product marketplace.Product, via marketplace.Channel) {
+	if p.Role != workflows.RoleBuyer {
+		return
+	}
+	err := s.market.RecordView(ctx, marketplace.View{Product: product, ViewerOrg: p.OrgID, ViewerUser: p.UserID, Channel: via, At: time.Now()})
+	if err != nil {
+		s.logger.WarnContext(ctx, "a product view was not logged", "product_id", product.ID, "error", err)
+	}
 }
 
 func (s *Server) deleteProduct(c echo.Context) error {

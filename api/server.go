@@ -345,6 +345,9 @@ func NewHandlers(d Deps) Handlers {
 				return user.ID, forConsole(err, d.Logger)
 			},
 		},
+		RecordView: func(ctx context.Context, w signin.Who, p marketplace.Product, via marketplace.Channel) {
+			s.RecordView(ctx, principalOf(w), p, via)
+		},
 		Acting: console.Acting{
 			Act: func(ctx context.Context, w signin.Who, id, update string, build func(workflows.Actor) any) (workflows.DealState, error) {
 				p := principalOf(w)
@@ -354,7 +357,7 @@ func NewHandlers(d Deps) Handlers {
 			Create: func(ctx context.Context, w signin.Who, in console.Inquiry) (workflows.DealState, error) {
 				st, err := s.Create(ctx, principalOf(w), CreateDealRequest{
 					Product: in.Product, Category: in.Category, Quantity: in.Quantity, Unit: in.Unit, Currency: in.Currency, TargetUnitPrice: in.TargetUnitPrice,
-					Suppliers: in.Suppliers, WantsSample: in.WantsSample,
+					Suppliers: in.Suppliers, WantsSample: in.WantsSample, ProductID: in.ProductID,
 				})
 				return st, forConsole(err, d.Logger)
 			},

@@ -136,6 +136,15 @@ type DealInvitation struct {
 	DealCreatedAt time.Time `json:"deal_created_at"`
 }
 
+type DealOrigin struct {
+	DealID     string      `json:"deal_id"`
+	BuyerOrgID uuid.UUID   `json:"buyer_org_id"`
+	ProductID  pgtype.UUID `json:"product_id"`
+	Category   string      `json:"category"`
+	Channel    string      `json:"channel"`
+	CreatedAt  time.Time   `json:"created_at"`
+}
+
 type Dispute struct {
 	DealID   string    `json:"deal_id"`
 	OpenedBy string    `json:"opened_by"`
@@ -348,6 +357,16 @@ type ProductSearch struct {
 	UserID     uuid.UUID `json:"user_id"`
 	Params     []byte    `json:"params"`
 	SearchedAt time.Time `json:"searched_at"`
+}
+
+type ProductView struct {
+	ProductID    uuid.UUID `json:"product_id"`
+	ViewerOrgID  uuid.UUID `json:"viewer_org_id"`
+	ViewerUserID uuid.UUID `json:"viewer_user_id"`
+	Category     string    `json:"category"`
+	Channel      string    `json:"channel"`
+	Hour         time.Time `json:"hour"`
+	ViewedAt     time.Time `json:"viewed_at"`
 }
 
 type Quote struct {

@@ -90,6 +90,8 @@ type Inquiry struct {
 	Suppliers []string
 	// WantsSample asks for a sample before the contract.
 	WantsSample bool
+	// ProductID is the catalog product the buyer inquires from, if any.
+	ProductID string
 }
 
 // actions are what the deal page offers its viewer now; the workflow

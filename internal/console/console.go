@@ -63,6 +63,9 @@ type Deps struct {
 	// Comparison is the quote comparison of deal id as a document (the
 	// API's), or ErrNotFound.
 	Comparison func(ctx context.Context, viewer dealview.Viewer, id string) (sheet.Document, error)
+	// RecordView logs who's look at a product for the funnel (the API's
+	// rule: buyers' looks count), by the platform's link it came by.
+	RecordView func(ctx context.Context, who signin.Who, p marketplace.Product, via marketplace.Channel)
 	// Acting acts on deals.
 	Acting Acting
 	// Admin administers organizations and users.
@@ -296,7 +299,7 @@ func (p page) T(name string, data ...any) string {
 }
 
 // Stage is a deal's stage in the reader's words.
-func (p page) Stage(s workflows.Stage) string { return texts.StageName(p.Reader, string(s)) }
+func (p page) Stage(s any) string { return texts.StageName(p.Reader, fmt.Sprint(s)) }
 
 // EventDetail is what the deal page says after a timeline entry's words:
 // what a person wrote with it (a reason, a note, a carrier and tracking

@@ -158,6 +158,13 @@ func (c *Console) product(ec echo.Context) error {
 		return err
 	}
 	data.Form["quantity"] = strconv.FormatInt(data.Product.MOQ, 10)
+	// A link the platform sent (a matching offer, a reactivation message)
+	// names its channel; anything else is a direct look.
+	via, ok := marketplace.ParseChannel(ec.QueryParam("via"))
+	if !ok {
+		via = marketplace.ChannelDirect
+	}
+	c.d.RecordView(ec.Request().Context(), who(ec), data.Product, via)
 	return c.render(ec, http.StatusOK, "product", data.Product.Name, data)
 }
 
@@ -205,7 +212,8 @@ func (c *Console) inquireProduct(ec echo.Context) error {
 		return bad("quantity", say(w, "console.product.moq.bad", strconv.FormatInt(p.MOQ, 10)))
 	}
 	in := Inquiry{Product: p.Name, Category: p.Category, Quantity: qty, Unit: p.Unit, Currency: p.Currency,
-		Suppliers: []string{p.SupplierID.String()}, WantsSample: data.Form["wants_sample"] == "1" && p.SampleAvailable}
+		Suppliers: []string{p.SupplierID.String()}, WantsSample: data.Form["wants_sample"] == "1" && p.SampleAvailable,
+		ProductID: p.ID.String()}
 	if t := data.Form["target_unit_price"]; t != "" {
 		if in.TargetUnitPrice, err = money.Parse(t, p.Currency); err != nil || in.TargetUnitPrice < 1 {
 			return bad("target_unit_price", say(w, "console.act.amount.bad", money.Format(p.FromUnitPrice, p.Currency)))

@@ -655,6 +655,15 @@ func TestFindAProductAndInquireByClicking(t *testing.T) {
 	buyer.accessible("the landed cost")
 	buyer.fits("the landed cost")
 	buyer.submit("#back-to-product")
+	// Following the price (at the MOQ, alerted at 5 % by default) leads to
+	// the watchlist, whose entry leads back to the product.
+	buyer.submit("#follow-price")
+	buyer.accessible("the watchlist")
+	buyer.fits("the watchlist")
+	if got := buyer.text("table.watches tbody tr"); !strings.Contains(got, "Steel bolt M8") || !strings.Contains(got, "5.0 %") {
+		t.Errorf("the watchlist: %q", got)
+	}
+	buyer.submit("table.watches a")
 	buyer.do(chromedp.Clear(chromedp.ID("quantity")), chromedp.SendKeys(chromedp.ID("quantity"), "500"))
 	buyer.submit("#inquire")
 	if msg := buyer.text("#quantity-error"); !strings.Contains(msg, "at least 1000") {

@@ -75,6 +75,9 @@ func schemas() obj {
 		"last_used_at": timestamp(), "expires_at": timestamp(), "revoked_at": timestamp()}, "id", "prefix", "label", "role", "created_at")
 	webhookEndpoint := object(obj{"id": str(), "url": str(), "description": str(), "enabled": boolean(), "disabled_at": timestamp(),
 		"disabled_why": str(), "failing_since": timestamp(), "created_at": timestamp()}, "id", "url", "description", "enabled", "created_at")
+	watch := object(obj{"id": str(), "product_id": str(), "product_name": str(), "category": str(), "quantity": integer(), "unit": str(),
+		"drop_bp": integer(), "unit_price": integer(), "baseline_unit_price": integer(), "currency": str(), "alerts": integer(), "created_at": timestamp()},
+		"id", "category", "alerts", "created_at")
 	rateSchema := object(obj{"count": integer(), "of": integer(), "rate": obj{"type": "number"}}, "count", "of", "rate")
 	return obj{
 		"Error": object(obj{"error": object(obj{"code": str(), "message": str(), "details": obj{"type": "object"}}, "code", "message")}, "error"),
@@ -123,8 +126,12 @@ func schemas() obj {
 			"created": integer(), "updated": integer(), "rejected": arrayOf(object(obj{"line": integer(), "sku": str(),
 				"errors": arrayOf(object(obj{"field": str(), "message": str()}, "field", "message"))}, "line", "sku", "errors"))},
 			"mode", "applied", "rows", "created", "updated", "rejected"),
-		"File":    obj{"type": "string", "format": "binary"},
-		"Deleted": object(obj{"id": str(), "deleted": boolean()}, "id", "deleted"),
+		"File":      obj{"type": "string", "format": "binary"},
+		"Deleted":   object(obj{"id": str(), "deleted": boolean()}, "id", "deleted"),
+		"Follow":    object(obj{"product_id": str(), "quantity": integer(), "drop_bp": integer(), "category": str()}),
+		"Watch":     watch,
+		"WatchList": object(obj{"watches": arrayOf(watch)}, "watches"),
+
 		"NotificationPage": object(obj{"notifications": arrayOf(object(obj{"id": str(), "deal_id": str(), "kind": str(), "title": str(), "text": str(),
 			"facts": obj{"type": "object"}, "created_at": timestamp(), "read_at": timestamp()}, "id", "deal_id", "kind", "title", "text", "created_at")),
 			"unread": integer(), "next": str()}, "notifications", "unread"),

@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -37,6 +38,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/sheet"
 	"github.com/tradeloop/tradeloop/internal/signin"
 	"github.com/tradeloop/tradeloop/internal/tracing"
+	"github.com/tradeloop/tradeloop/internal/watchlist"
 	"github.com/tradeloop/tradeloop/internal/webhooks"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -159,6 +161,7 @@ type Server struct {
 	policy   workflows.Policy
 	market   *marketplace.Market
 	landed   *landedcost.Service
+	watches  *watchlist.Service
 	finance  *finance.Service
 	identity *identity.Service
 	keys     *idempotency.Keys
@@ -247,6 +250,7 @@ func NewHandlers(d Deps) Handlers {
 	if d.DB != nil {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 		s.landed = landedcost.New(d.DB, s.market)
+		s.watches = watchlist.New(d.DB)
 		s.finance = finance.New(d.DB, d.Temporal)
 		s.identity, s.keys, s.events = identity.New(d.DB), idempotency.New(d.DB), payments.NewEvents(d.DB)
 		s.inbox, s.hub = inbox.New(d.DB), inbox.NewHub(d.DB, d.Logger)
@@ -347,6 +351,22 @@ func NewHandlers(d Deps) Handlers {
 		},
 		RecordView: func(ctx context.Context, w signin.Who, p marketplace.Product, via marketplace.Channel) {
 			s.RecordView(ctx, principalOf(w), p, via)
+		},
+		Watching: console.Watching{
+			Follow: func(ctx context.Context, w signin.Who, product, category string, quantity int64, dropBP int) (watchlist.Watch, error) {
+				watch, _, err := s.Follow(ctx, principalOf(w), FollowRequest{ProductID: product, Category: category, Quantity: quantity, DropBP: dropBP})
+				return watch, forConsole(err, d.Logger)
+			},
+			List: func(ctx context.Context, w signin.Who) ([]watchlist.Watch, error) {
+				return s.watches.List(ctx, w.UserID)
+			},
+			Unfollow: func(ctx context.Context, w signin.Who, id uuid.UUID) error {
+				err := s.watches.Unfollow(ctx, w.UserID, id)
+				if errors.Is(err, watchlist.ErrNotFound) {
+					return console.ErrNotFound
+				}
+				return err
+			},
 		},
 		Acting: console.Acting{
 			Act: func(ctx context.Context, w signin.Who, id, update string, build func(workflows.Actor) any) (workflows.DealState, error) {

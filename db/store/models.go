@@ -82,6 +82,12 @@ type ApiKey struct {
 	ExpiresAt  *time.Time `json:"expires_at"`
 }
 
+type CategorySupplier struct {
+	Category      string    `json:"category"`
+	SupplierOrgID uuid.UUID `json:"supplier_org_id"`
+	FirstListedAt time.Time `json:"first_listed_at"`
+}
+
 type ConsoleSession struct {
 	TokenHash  []byte    `json:"token_hash"`
 	UserID     uuid.UUID `json:"user_id"`
@@ -473,6 +479,19 @@ type User struct {
 	PasswordHash  *string    `json:"password_hash"`
 	FailedSignins int32      `json:"failed_signins"`
 	LockedUntil   *time.Time `json:"locked_until"`
+}
+
+type Watch struct {
+	ID                uuid.UUID   `json:"id"`
+	UserID            uuid.UUID   `json:"user_id"`
+	OrgID             uuid.UUID   `json:"org_id"`
+	ProductID         pgtype.UUID `json:"product_id"`
+	Category          *string     `json:"category"`
+	Quantity          *int64      `json:"quantity"`
+	DropBp            *int32      `json:"drop_bp"`
+	BaselineUnitMinor *int64      `json:"baseline_unit_minor"`
+	Alerts            int32       `json:"alerts"`
+	CreatedAt         time.Time   `json:"created_at"`
 }
 
 type WebhookAttempt struct {

@@ -66,6 +66,8 @@ type Deps struct {
 	// RecordView logs who's look at a product for the funnel (the API's
 	// rule: buyers' looks count), by the platform's link it came by.
 	RecordView func(ctx context.Context, who signin.Who, p marketplace.Product, via marketplace.Channel)
+	// Watching is the buyers' watchlist (the API's rules).
+	Watching Watching
 	// Acting acts on deals.
 	Acting Acting
 	// Admin administers organizations and users.
@@ -127,7 +129,9 @@ func New(d Deps) *Console {
 			"chartHeight": func(n int) int { return n*32 + 8 },
 			"hasPrefix":   strings.HasPrefix,
 			"plus":        func(d, v int) int { return v + d },
-			"percent":     func(r float64) string { return strconv.FormatFloat(r*100, 'f', 1, 64) + " %" }}).ParseFS(templateFiles, "templates/layout.html", n))
+			"percent":     func(r float64) string { return strconv.FormatFloat(r*100, 'f', 1, 64) + " %" },
+			// A share in basis points as the rate percent reads.
+			"bp": func(n int) float64 { return float64(n) / 10000 }}).ParseFS(templateFiles, "templates/layout.html", n))
 	}
 	return &Console{d: d, pages: pages}
 }
@@ -194,6 +198,11 @@ func (c *Console) Register(e *echo.Echo) {
 	in.POST("/deals/:id/decision", c.onDeal(c.decide), only(string(workflows.RoleMediator)))
 	in.POST("/deals/:id/dispute/take", c.act(workflows.UpdateAssignMediator, takeForm), only(string(workflows.RoleMediator)))
 	in.POST("/deals/:id/rating", c.onDeal(c.rate), only(string(workflows.RoleBuyer)))
+	buyers := only(string(workflows.RoleBuyer))
+	in.GET("/watches", c.watches, buyers)
+	in.POST("/products/:pid/follow", c.followProduct, buyers)
+	in.POST("/watches/category", c.followCategory, buyers)
+	in.POST("/watches/:wid/delete", c.unfollow, buyers)
 	in.GET("/notifications", c.notifications)
 	in.POST("/notifications/read", c.markAllRead)
 	in.POST("/notifications/:nid/read", c.markRead)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/sheet"
+	"github.com/tradeloop/tradeloop/internal/watchlist"
 )
 
 // Market reads and writes the marketplace's tables.
@@ -41,15 +42,22 @@ func (m *Market) SaveProduct(ctx context.Context, supplier uuid.UUID, in Product
 	if errs := in.Validate(); len(errs) > 0 {
 		return Product{}, false, &InvalidError{Fields: errs}
 	}
-	q := store.New(m.db)
-	if err := q.EnsureSupplierProfile(ctx, supplier); err != nil {
-		return Product{}, false, fmt.Errorf("supplier profile of %s: %w", supplier, err)
-	}
 	var row store.UpsertProductBatchRow
-	q.UpsertProductBatch(ctx, []store.UpsertProductBatchParams{in.upsertParams(supplier)}).QueryRow(
-		func(_ int, r store.UpsertProductBatchRow, e error) { row, err = r, e })
+	err = pgx.BeginFunc(ctx, m.db, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		if err := q.EnsureSupplierProfile(ctx, supplier); err != nil {
+			return fmt.Errorf("supplier profile of %s: %w", supplier, err)
+		}
+		var err error
+		q.UpsertProductBatch(ctx, []store.UpsertProductBatchParams{in.upsertParams(supplier)}).QueryRow(
+			func(_ int, r store.UpsertProductBatchRow, e error) { row, err = r, e })
+		if err != nil {
+			return fmt.Errorf("save product %s: %w", in.SKU, err)
+		}
+		return watchlist.Saved(ctx, q, supplier, []uuid.UUID{row.ID}, []string{in.Category})
+	})
 	if err != nil {
-		return Product{}, false, fmt.Errorf("save product %s: %w", in.SKU, err)
+		return Product{}, false, err
 	}
 	p, err = m.Product(ctx, row.ID)
 	return p, row.Created, err
@@ -210,6 +218,7 @@ func (m *Market) Import(ctx context.Context, supplier uuid.UUID, t sheet.Table, 
 			return fmt.Errorf("supplier profile of %s: %w", supplier, err)
 		}
 		res := store.New(tx).UpsertProductBatch(ctx, valid)
+		saved := make([]uuid.UUID, 0, len(valid))
 		res.QueryRow(func(i int, r store.UpsertProductBatchRow, err error) {
 			switch {
 			case batchErr != nil:
@@ -220,11 +229,21 @@ func (m *Market) Import(ctx context.Context, supplier uuid.UUID, t sheet.Table, 
 			default:
 				rep.Updated++
 			}
+			saved = append(saved, r.ID)
 		})
 		if err := res.Close(); err != nil && batchErr == nil {
 			batchErr = err
 		}
-		return batchErr
+		if batchErr != nil {
+			return batchErr
+		}
+		categories := make([]string, 0, len(valid))
+		for _, v := range valid {
+			if !slices.Contains(categories, v.Category) {
+				categories = append(categories, v.Category)
+			}
+		}
+		return watchlist.Saved(ctx, store.New(tx), supplier, saved, categories)
 	})
 	if err != nil {
 		return ImportReport{}, fmt.Errorf("import %d products: %w", len(valid), err)

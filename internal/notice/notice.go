@@ -15,8 +15,10 @@ import (
 // templates in internal/texts say which); the others stay zero and are
 // left out of the JSON.
 type Facts struct {
-	// Amount is in minor units of Currency.
+	// Amount is in minor units of Currency; Was is what it was before
+	// (a price that dropped).
 	Amount   int64  `json:"amount,omitempty"`
+	Was      int64  `json:"was,omitempty"`
 	Currency string `json:"currency,omitempty"`
 	// Quantity, Unit and Product are the goods asked for.
 	Quantity int64  `json:"quantity,omitempty"`
@@ -60,7 +62,7 @@ func (f Facts) Size() int {
 			n += len(s) + 16
 		}
 	}
-	for _, v := range []int64{f.Amount, f.Quantity, int64(f.Within), int64(f.Left), int64(f.Count)} {
+	for _, v := range []int64{f.Amount, f.Was, f.Quantity, int64(f.Within), int64(f.Left), int64(f.Count)} {
 		if v != 0 {
 			n += 32
 		}

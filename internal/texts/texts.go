@@ -213,6 +213,12 @@ type reading struct {
 // Money is the facts' amount in their currency: "USD 2,340.00".
 func (r reading) Money() string { return money.Format(r.Amount, r.Currency) }
 
+// WasMoney is the facts' former amount in their currency.
+func (r reading) WasMoney() string { return money.Format(r.Was, r.Currency) }
+
+// Many is the facts' quantity as people write it: "20,000".
+func (r reading) Many() string { return money.Count(r.Quantity) }
+
 // For is d in words, in its two largest units: "1 day 12 hours",
 // "1天12小时".
 func (r reading) For(d time.Duration) string {

@@ -256,6 +256,10 @@ var paramRE = regexp.MustCompile(`:([a-z]+)`)
 // fileTypes are the content types of the file downloads.
 var fileTypes = []string{"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pdf"}
 
+// documentTypes are the content types of the documents to print or edit
+// (the contract template).
+var documentTypes = []string{"application/pdf", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
 // openAPIDocument describes the routes as they are registered, so the
 // document cannot drift from the server.
 func openAPIDocument(routes []route) []byte {
@@ -294,6 +298,11 @@ func openAPIDocument(routes []route) []byte {
 			content = obj{}
 			for _, t := range fileTypes {
 				content[t] = obj{"schema": ref(r.response)}
+			}
+		case "Document":
+			content = obj{}
+			for _, t := range documentTypes {
+				content[t] = obj{"schema": ref("File")}
 			}
 		}
 		if r.op == "compareQuotes" {

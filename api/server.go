@@ -37,6 +37,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/sheet"
 	"github.com/tradeloop/tradeloop/internal/signin"
+	"github.com/tradeloop/tradeloop/internal/texts"
 	"github.com/tradeloop/tradeloop/internal/tracing"
 	"github.com/tradeloop/tradeloop/internal/watchlist"
 	"github.com/tradeloop/tradeloop/internal/webhooks"
@@ -326,6 +327,11 @@ func NewHandlers(d Deps) Handlers {
 			doc, err := s.Comparison(ctx, v, id)
 			return doc, forConsole(err, d.Logger)
 		},
+		ContractTemplate: func(ctx context.Context, v dealview.Viewer, id string, r texts.Reader) (sheet.Document, error) {
+			doc, err := s.ContractTemplate(ctx, v, id, r)
+			return doc, forConsole(err, d.Logger)
+		},
+		BlankContractTemplate: s.BlankContractTemplate,
 		ImportCatalog: func(ctx context.Context, w signin.Who, f sheet.Format, file io.Reader, mode marketplace.ImportMode) (marketplace.ImportReport, error) {
 			rep, err := s.ImportCatalog(ctx, w.OrgID, f, file, mode)
 			return rep, forConsole(err, d.Logger)

@@ -63,6 +63,12 @@ type Deps struct {
 	// Comparison is the quote comparison of deal id as a document (the
 	// API's), or ErrNotFound.
 	Comparison func(ctx context.Context, viewer dealview.Viewer, id string) (sheet.Document, error)
+	// ContractTemplate is the contract template filled from deal id as
+	// viewer sees it, for r (the API's), or ErrNotFound.
+	ContractTemplate func(ctx context.Context, viewer dealview.Viewer, id string, r texts.Reader) (sheet.Document, error)
+	// BlankContractTemplate is the platform's contract template with
+	// blanks, for r (the API's).
+	BlankContractTemplate func(r texts.Reader) sheet.Document
 	// RecordView logs who's look at a product for the funnel (the API's
 	// rule: buyers' looks count), by the platform's link it came by.
 	RecordView func(ctx context.Context, who signin.Who, p marketplace.Product, via marketplace.Channel)
@@ -177,6 +183,8 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("/deals/:id", c.deal)
 	in.GET("/deals/:id/comparison/:format", c.comparison, only(string(workflows.RoleBuyer)))
 	in.GET("/deals/:id/documents/:doc/:format", c.dealDocument)
+	in.GET("/deals/:id/contract-template/:format", c.contractTemplate)
+	in.GET("/contract-template/:format", c.contractTemplate)
 	in.POST("/deals/:id/quote", c.act(workflows.UpdateSubmitQuote, quoteForm))
 	in.POST("/deals/:id/quotes/:qid/accept", c.act(workflows.UpdateAcceptQuote, acceptForm))
 	in.POST("/deals/:id/counter-offers", c.act(workflows.UpdateCounterOffer, counterForm))

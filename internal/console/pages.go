@@ -338,6 +338,33 @@ func (c *Console) dealDocument(ec echo.Context) error {
 	return ec.Blob(http.StatusOK, f.ContentType(), buf.Bytes())
 }
 
+// contractTemplate sends the platform's contract template, filled from
+// the deal when the path names one, in the reader's language, as PDF or
+// DOCX.
+func (c *Console) contractTemplate(ec echo.Context) error {
+	f := sheet.Format(ec.Param("format"))
+	if f != sheet.PDF && f != sheet.DOCX {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	w := who(ec)
+	r := texts.ReaderOf(w.Language, w.TimeZone)
+	name := "contract-template-" + string(r.Lang)
+	doc := c.d.BlankContractTemplate(r)
+	if id := ec.Param("id"); id != "" {
+		var err error
+		if doc, err = c.d.ContractTemplate(ec.Request().Context(), viewerOf(w), id, r); err != nil {
+			return err
+		}
+		name = "contract-" + id + "-" + string(r.Lang) // an ID the deal's lookup accepted: letters, digits, - and _
+	}
+	var buf bytes.Buffer
+	if err := (sheet.Writer{Font: c.d.PDFFont}).Write(&buf, f, doc); err != nil {
+		return fmt.Errorf("render the contract template as %s: %w", f, err)
+	}
+	ec.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="%s.%s"`, name, f))
+	return ec.Blob(http.StatusOK, f.ContentType(), buf.Bytes())
+}
+
 // ---- notifications ----
 
 type notificationsData struct {

@@ -1,7 +1,9 @@
 // Package dealdoc makes a deal's documents a buyer or supplier forwards to
 // a manager: the deal's summary and its contract, as the viewer sees the
 // deal (internal/dealview), in words and money as people read them, for
-// internal/sheet to write as CSV, XLSX or PDF.
+// internal/sheet to write as CSV, XLSX or PDF; and the platform's contract
+// template with its standard clauses (worded in internal/texts' catalogs),
+// blank or filled from a deal, for internal/sheet to write as PDF or DOCX.
 package dealdoc
 
 import (

@@ -42,7 +42,12 @@ func writePDF(w io.Writer, d Document, font *Font) error {
 	pdf.AddPage()
 
 	p.paragraph(d.Title, "B", 14, 7)
-	for _, note := range d.Notes {
+	for i, note := range d.Notes {
+		if d.Headings[i] {
+			pdf.Ln(2)
+			p.paragraph(note, "B", 10, 5)
+			continue
+		}
 		p.paragraph(note, "", 9, 4.5)
 	}
 	pdf.Ln(3)

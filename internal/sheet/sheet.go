@@ -1,5 +1,6 @@
 // Package sheet reads and writes the platform's tabular files: CSV, Excel
-// .xlsx, and PDF for printing.
+// .xlsx, and PDF for printing; and writes documents of paragraphs and a
+// table as Word .docx, for a party to edit.
 package sheet
 
 import (
@@ -16,11 +17,12 @@ import (
 // Format is a tabular file format.
 type Format string
 
-// The supported formats. PDF can only be written.
+// The supported formats. PDF and DOCX can only be written.
 const (
 	CSV  Format = "csv"
 	XLSX Format = "xlsx"
 	PDF  Format = "pdf"
+	DOCX Format = "docx"
 )
 
 const xlsxContentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,6 +37,8 @@ func (f Format) ContentType() string {
 		return xlsxContentType
 	case PDF:
 		return "application/pdf"
+	case DOCX:
+		return docxContentType
 	}
 	return ""
 }
@@ -117,8 +121,12 @@ type Table struct {
 type Document struct {
 	// Title names the XLSX sheet and heads the PDF; CSV ignores it.
 	Title string
-	// Notes are printed under the title in the PDF; CSV and XLSX ignore them.
+	// Notes are printed under the title in the PDF and DOCX, one paragraph
+	// each; CSV and XLSX ignore them.
 	Notes []string
+	// Headings marks the notes, by index, that head a section (PDF: bold;
+	// DOCX: in the Heading 1 style).
+	Headings map[int]bool
 	// Table is the content; RowLine is ignored.
 	Table Table
 	// Highlight marks cells to emphasise (PDF: bold and a light fill; XLSX:
@@ -185,7 +193,7 @@ func Read(r io.Reader, f Format, lim Limits) (Table, error) {
 	return Table{}, fmt.Errorf("read %q: unsupported format", f)
 }
 
-// Write writes the document as CSV, XLSX or PDF.
+// Write writes the document as CSV, XLSX, PDF or DOCX.
 //
 // CSV starts with a UTF-8 byte order mark so that Excel shows non-ASCII text
 // correctly. XLSX has one sheet named after the title, a bold frozen header
@@ -200,6 +208,10 @@ func Read(r io.Reader, f Format, lim Limits) (Table, error) {
 // spaces and between Chinese, Japanese or Korean characters. Write prints
 // PDFs in the core fonts, which know only Windows-1252: other characters
 // (e.g. Chinese) are printed as "?". A Writer with a Font prints them.
+//
+// DOCX is the title, the notes as paragraphs (line feeds as line breaks,
+// other control characters as spaces) and the table with its header row
+// repeated on every page; every text is escaped as XML character data.
 func Write(w io.Writer, f Format, d Document) error {
 	return Writer{}.Write(w, f, d)
 }
@@ -213,7 +225,7 @@ type Writer struct {
 	Font *Font
 }
 
-// Write writes the document as CSV, XLSX or PDF.
+// Write writes the document as CSV, XLSX, PDF or DOCX.
 func (wr Writer) Write(w io.Writer, f Format, d Document) error {
 	switch f {
 	case CSV:
@@ -222,6 +234,8 @@ func (wr Writer) Write(w io.Writer, f Format, d Document) error {
 		return writeXLSX(w, d)
 	case PDF:
 		return writePDF(w, d, wr.Font)
+	case DOCX:
+		return writeDOCX(w, d)
 	}
 	return fmt.Errorf("write %q: unsupported format", f)
 }

@@ -164,6 +164,12 @@ func Time(r Reader, t time.Time) string {
 	return r.reading(r.Lang, notice.Facts{}).At(t)
 }
 
+// Day is t's date in r's time zone and words ("2026-03-02",
+// "2026年3月2日").
+func Day(r Reader, t time.Time) string {
+	return r.reading(r.Lang, notice.Facts{}).Day(t)
+}
+
 // first runs the template name in r's language, else in English, over the
 // data data gives for that language; ok is false when neither catalog
 // words it.

@@ -99,6 +99,9 @@ type Activities struct {
 	// IdempotencyRetention; only the scheduled purge uses them.
 	Idempotency          IdempotencyPurger
 	IdempotencyRetention time.Duration
+	// Reactivate messages the buyers gone quiet; only the scheduled
+	// reactivation uses it.
+	Reactivate Reactivator
 }
 
 // ErrLedgerRejected marks a posting the ledger refuses for good (unbalanced,

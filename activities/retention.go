@@ -23,3 +23,21 @@ func (a *Activities) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
 	a.logger().InfoContext(ctx, "purged kept API responses", "deleted", n, "older_than", a.IdempotencyRetention)
 	return n, nil
 }
+
+// Reactivator messages, as of now, the buyers gone quiet that have not
+// been messaged lately, and reports how many it messaged.
+type Reactivator func(ctx context.Context, now time.Time) (int, error)
+
+// ReactivateBuyers messages the buyers gone quiet (internal/reactivation):
+// each at most once in its period, however often it runs.
+func (a *Activities) ReactivateBuyers(ctx context.Context) (int, error) {
+	if a.Reactivate == nil {
+		return 0, errors.New("reactivation: not configured")
+	}
+	n, err := a.Reactivate(ctx, time.Now())
+	if err != nil {
+		return 0, fmt.Errorf("reactivate buyers: %w", err)
+	}
+	a.logger().InfoContext(ctx, "messaged quiet buyers", "messaged", n)
+	return n, nil
+}

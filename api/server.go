@@ -34,6 +34,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/preferences"
+	"github.com/tradeloop/tradeloop/internal/reactivation"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/sheet"
 	"github.com/tradeloop/tradeloop/internal/signin"
@@ -151,26 +152,28 @@ const DefaultIdempotencyLease = 90 * time.Second
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	logger   *slog.Logger
-	deals    *deals.Client
-	events   *payments.Events
-	reads    *readmodel.Store
-	ledger   *ledger.Ledger
-	routes   []route
-	stripe   *payments.Stripe
-	webhook  string
-	policy   workflows.Policy
-	market   *marketplace.Market
-	landed   *landedcost.Service
-	watches  *watchlist.Service
-	finance  *finance.Service
-	identity *identity.Service
-	keys     *idempotency.Keys
-	inbox    *inbox.Service
-	hooks    *webhooks.Service
-	prefs    *preferences.Service
-	signin   *signin.Service
-	hub      *inbox.Hub
+	logger  *slog.Logger
+	deals   *deals.Client
+	events  *payments.Events
+	reads   *readmodel.Store
+	ledger  *ledger.Ledger
+	routes  []route
+	stripe  *payments.Stripe
+	webhook string
+	policy  workflows.Policy
+	market  *marketplace.Market
+	landed  *landedcost.Service
+	watches *watchlist.Service
+	// reactivation records the clicks of reactivation messages.
+	reactivation *reactivation.Service
+	finance      *finance.Service
+	identity     *identity.Service
+	keys         *idempotency.Keys
+	inbox        *inbox.Service
+	hooks        *webhooks.Service
+	prefs        *preferences.Service
+	signin       *signin.Service
+	hub          *inbox.Hub
 	// views keeps the deals getDeal served, by version.
 	views *dealViews
 	// imports holds a token for each catalog import running.
@@ -252,6 +255,7 @@ func NewHandlers(d Deps) Handlers {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 		s.landed = landedcost.New(d.DB, s.market)
 		s.watches = watchlist.New(d.DB)
+		s.reactivation = reactivation.New(d.DB, "")
 		s.finance = finance.New(d.DB, d.Temporal)
 		s.identity, s.keys, s.events = identity.New(d.DB), idempotency.New(d.DB), payments.NewEvents(d.DB)
 		s.inbox, s.hub = inbox.New(d.DB), inbox.NewHub(d.DB, d.Logger)
@@ -357,6 +361,13 @@ func NewHandlers(d Deps) Handlers {
 		},
 		RecordView: func(ctx context.Context, w signin.Who, p marketplace.Product, via marketplace.Channel) {
 			s.RecordView(ctx, principalOf(w), p, via)
+		},
+		Reactivated: func(ctx context.Context, w signin.Who, id uuid.UUID) error {
+			err := s.reactivation.Clicked(ctx, w.UserID, id, time.Now())
+			if errors.Is(err, reactivation.ErrNotFound) {
+				return console.ErrNotFound
+			}
+			return err
 		},
 		Watching: console.Watching{
 			Follow: func(ctx context.Context, w signin.Who, product, category string, quantity int64, dropBP int) (watchlist.Watch, error) {

@@ -391,6 +391,16 @@ type Quote struct {
 	CreatedAt    time.Time `json:"created_at"`
 }
 
+type ReactivationMessage struct {
+	ID         uuid.UUID  `json:"id"`
+	UserID     uuid.UUID  `json:"user_id"`
+	SentAt     time.Time  `json:"sent_at"`
+	QuietSince time.Time  `json:"quiet_since"`
+	Drops      int32      `json:"drops"`
+	Suppliers  int32      `json:"suppliers"`
+	ClickedAt  *time.Time `json:"clicked_at"`
+}
+
 type Shipment struct {
 	DealID         string     `json:"deal_id"`
 	Kind           string     `json:"kind"`

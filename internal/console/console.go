@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/tradeloop/tradeloop/internal/dealview"
@@ -74,6 +75,9 @@ type Deps struct {
 	RecordView func(ctx context.Context, who signin.Who, p marketplace.Product, via marketplace.Channel)
 	// Watching is the buyers' watchlist (the API's rules).
 	Watching Watching
+	// Reactivated records that who followed the link of reactivation
+	// message id, or ErrNotFound (not its message).
+	Reactivated func(ctx context.Context, who signin.Who, id uuid.UUID) error
 	// Acting acts on deals.
 	Acting Acting
 	// Admin administers organizations and users.
@@ -211,6 +215,7 @@ func (c *Console) Register(e *echo.Echo) {
 	in.POST("/products/:pid/follow", c.followProduct, buyers)
 	in.POST("/watches/category", c.followCategory, buyers)
 	in.POST("/watches/:wid/delete", c.unfollow, buyers)
+	in.GET("/r/:mid", c.reactivated, buyers)
 	in.GET("/notifications", c.notifications)
 	in.POST("/notifications/read", c.markAllRead)
 	in.POST("/notifications/:nid/read", c.markRead)

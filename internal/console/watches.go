@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/signin"
 	"github.com/tradeloop/tradeloop/internal/watchlist"
@@ -30,6 +31,9 @@ type Watching struct {
 // watchesData is the watchlist page's.
 type watchesData struct {
 	Watches []watchlist.Watch
+	// Via is the platform's link the buyer came by (a reactivation
+	// message): its product links carry it, so the funnel credits it.
+	Via marketplace.Channel
 }
 
 func (c *Console) watches(ec echo.Context) error {
@@ -37,7 +41,25 @@ func (c *Console) watches(ec echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.render(ec, http.StatusOK, "watches", "", watchesData{Watches: list})
+	via, ok := marketplace.ParseChannel(ec.QueryParam("via"))
+	if !ok {
+		via = marketplace.ChannelDirect
+	}
+	return c.render(ec, http.StatusOK, "watches", "", watchesData{Watches: list, Via: via})
+}
+
+// reactivated is a reactivation message's link: it records the click and
+// shows the buyer what it follows, its product links credited to the
+// message.
+func (c *Console) reactivated(ec echo.Context) error {
+	id, err := uuid.Parse(ec.Param("mid"))
+	if err != nil {
+		return ErrNotFound
+	}
+	if err := c.d.Reactivated(ec.Request().Context(), who(ec), id); err != nil {
+		return err
+	}
+	return ec.Redirect(http.StatusSeeOther, Root+"/watches?via="+string(marketplace.ChannelReactivation))
 }
 
 // followProduct follows the product page's price at the buyer's quantity

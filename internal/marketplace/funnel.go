@@ -85,6 +85,16 @@ type Funnel struct {
 	// most completed first, with their last deals.
 	Churn       Churn        `json:"churn"`
 	QuietBuyers []QuietBuyer `json:"quiet_buyers"`
+	// Reactivation is the messages sent to quiet buyers in the range
+	// (internal/reactivation) and their return rate: those whose console
+	// link was followed.
+	Reactivation Reactivation `json:"reactivation"`
+}
+
+// Reactivation is the reactivation messages of a range.
+type Reactivation struct {
+	Sent       int64 `json:"sent"`
+	ReturnRate Rate  `json:"return_rate"`
 }
 
 // CategoryFunnel is one category's funnel in the range.
@@ -237,6 +247,11 @@ func funnel(ctx context.Context, q *store.Queries, from, to time.Time) (Funnel, 
 	if err := churn(ctx, q, &f); err != nil {
 		return Funnel{}, err
 	}
+	r, err := q.ReactivationFigures(ctx, store.ReactivationFiguresParams{FromAt: f.From, ToAt: f.To})
+	if err != nil {
+		return Funnel{}, fmt.Errorf("reactivation figures: %w", err)
+	}
+	f.Reactivation = Reactivation{Sent: r.Sent, ReturnRate: rate(r.Clicked, r.Sent)}
 	return f, nil
 }
 

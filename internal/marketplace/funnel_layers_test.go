@@ -105,8 +105,21 @@ func TestFunnelLayersWorkedOutByHand(t *testing.T) {
 	s.exec(`INSERT INTO shipments (deal_id, kind, carrier, tracking_number, status, shipped_at) VALUES ('d0', 'goods', 'ups', '1Z1', 'in_transit', $1)`, at(3, 20, 9, 0))
 	s.quote("dfeb", s5, at(2, 10, 9, 0), time.Hour, "OPEN")
 
+	// Reactivation messages: three sent in March (one followed), one in
+	// February.
+	for i, sent := range []time.Time{at(3, 2, 9, 0), at(3, 9, 9, 0), at(3, 30, 9, 0), at(2, 2, 9, 0)} {
+		var clicked *time.Time
+		if i == 1 {
+			c := sent.Add(time.Hour)
+			clicked = &c
+		}
+		s.exec(`INSERT INTO reactivation_messages (user_id, sent_at, quiet_since, clicked_at) SELECT id, $2::timestamptz, $2::timestamptz - interval '40 days', $3 FROM users WHERE org_id = $1`,
+			q1, sent, clicked)
+	}
+
 	f, err := m.Funnel(ctx, at(3, 1, 0, 0), at(4, 1, 0, 0))
 	require.NoError(t, err)
+	assert.Equal(t, marketplace.Reactivation{Sent: 3, ReturnRate: marketplace.Rate{Count: 1, Of: 3, Rate: 0.3333}}, f.Reactivation)
 
 	assert.Equal(t, int64(7), f.Views)
 	assert.Equal(t, int64(4), f.Viewers)                                               // B1–B4

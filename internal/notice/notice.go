@@ -37,8 +37,10 @@ type Facts struct {
 	Step string `json:"step,omitempty"`
 	// Stage is the deal's stage (workflows.Stage).
 	Stage string `json:"stage,omitempty"`
-	// Count is how many (suppliers the inquiry went on to).
+	// Count is how many (suppliers the inquiry went on to, suppliers new
+	// in a buyer's categories); Drops is how many price drops.
 	Count int `json:"count,omitempty"`
+	Drops int `json:"drops,omitempty"`
 	// Carrier and Tracking identify a shipment.
 	Carrier  string `json:"carrier,omitempty"`
 	Tracking string `json:"tracking,omitempty"`
@@ -62,7 +64,7 @@ func (f Facts) Size() int {
 			n += len(s) + 16
 		}
 	}
-	for _, v := range []int64{f.Amount, f.Was, f.Quantity, int64(f.Within), int64(f.Left), int64(f.Count)} {
+	for _, v := range []int64{f.Amount, f.Was, f.Quantity, int64(f.Within), int64(f.Left), int64(f.Count), int64(f.Drops)} {
 		if v != 0 {
 			n += 32
 		}

@@ -82,6 +82,34 @@ func EnsurePurgeSchedule(ctx context.Context, c client.Client, taskQueue string)
 	return ensureEvery(ctx, c, PurgeScheduleID(taskQueue), PurgeEvery, workflows.IdempotencyPurgeWorkflowName, taskQueue)
 }
 
+// ReactivationScheduleID is the ID of the buyers' reactivation schedule
+// of the workers of a task queue: buyer-reactivation for the platform's
+// own, one per other task queue, as for the tiers.
+func ReactivationScheduleID(taskQueue string) string {
+	return scheduleID(workflows.BuyerReactivationScheduleID, taskQueue)
+}
+
+// EnsureReactivationSchedule creates the daily reactivation of quiet
+// buyers unless it exists (then it is left as it is, paused or not): at
+// 09:00 UTC, morning in Europe and afternoon in China; a missed run is
+// caught up within the day, and a run messages no buyer twice in its
+// period however often it runs.
+func EnsureReactivationSchedule(ctx context.Context, c client.Client, taskQueue string) error {
+	id := ReactivationScheduleID(taskQueue)
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: id,
+		Spec: client.ScheduleSpec{Calendars: []client.ScheduleCalendarSpec{{
+			Hour: []client.ScheduleRange{{Start: 9}}, Minute: []client.ScheduleRange{{Start: 0}},
+		}}},
+		Action:        &client.ScheduleWorkflowAction{ID: id + "/run", Workflow: workflows.BuyerReactivationWorkflowName, TaskQueue: taskQueue},
+		CatchupWindow: 24 * time.Hour,
+	})
+	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return fmt.Errorf("create schedule %s: %w", id, err)
+	}
+	return nil
+}
+
 // scheduleID is a schedule's ID for the workers of a task queue: base for
 // the platform's own, base@queue for any other.
 func scheduleID(base, taskQueue string) string {

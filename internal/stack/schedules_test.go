@@ -14,6 +14,7 @@ import (
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
+	"github.com/tradeloop/tradeloop/internal/reactivation"
 	"github.com/tradeloop/tradeloop/internal/testenv"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -136,4 +137,61 @@ func TestPurgeScheduleDeletesOldKeptResponses(t *testing.T) {
 		return err == nil && len(left) == 2
 	}, 30*time.Second, 100*time.Millisecond, "the triggered run never purged")
 	assert.Equal(t, []string{"fresh", "new"}, left)
+}
+
+// The reactivation schedule exists once, daily at 09:00 UTC; a run it
+// starts messages the quiet buyer through the outbox, and a second run
+// does not message it again.
+func TestReactivationScheduleMessagesQuietBuyers(t *testing.T) {
+	pool := testenv.Postgres(t)
+	tc := testenv.NewTemporal(t)
+	ctx := context.Background()
+	var user string
+	require.NoError(t, pool.QueryRow(ctx, `WITH o AS (INSERT INTO organizations (name) VALUES ('Quiet Co') RETURNING id)
+		INSERT INTO users (org_id, email, name, role, created_at) SELECT id, 'quiet@example.com', 'Quiet', 'buyer', now() - interval '60 days' FROM o
+		RETURNING id::text`).Scan(&user))
+
+	w := worker.New(tc.Client, tc.TaskQueue, worker.Options{})
+	workflows.RegisterGrowth(w)
+	w.RegisterActivity(&activities.Activities{Reactivate: reactivation.New(pool, "https://tradeloop.example").Run})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	for range 2 {
+		require.NoError(t, EnsureReactivationSchedule(ctx, tc.Client, tc.TaskQueue))
+	}
+	h := tc.Client.ScheduleClient().GetHandle(ctx, ReactivationScheduleID(tc.TaskQueue))
+	t.Cleanup(func() { _ = h.Delete(context.Background()) })
+	desc, err := h.Describe(ctx)
+	require.NoError(t, err)
+	cal := desc.Schedule.Spec.Calendars
+	require.Len(t, cal, 1)
+	assert.Equal(t, 9, cal[0].Hour[0].Start)
+	action, ok := desc.Schedule.Action.(*client.ScheduleWorkflowAction)
+	require.True(t, ok)
+	assert.Equal(t, workflows.BuyerReactivationWorkflowName, action.Workflow)
+	assert.Equal(t, "buyer-reactivation", ReactivationScheduleID(workflows.TaskQueue))
+
+	count := func() (n int) {
+		_ = pool.QueryRow(ctx, `SELECT count(*) FROM notification_outbox WHERE kind = 'reactivation' AND user_id = $1`, user).Scan(&n)
+		return n
+	}
+	runs := func() (n int) {
+		_ = pool.QueryRow(ctx, `SELECT count(*) FROM reactivation_messages`).Scan(&n)
+		return n
+	}
+	require.NoError(t, h.Trigger(ctx, client.ScheduleTriggerOptions{}))
+	require.Eventually(t, func() bool { return count() == 1 }, 30*time.Second, 100*time.Millisecond, "the triggered run never messaged the quiet buyer")
+	// A second run, after the first completed, messages no one.
+	require.Eventually(t, func() bool {
+		d, err := h.Describe(ctx)
+		return err == nil && len(d.Info.RecentActions) == 1 && len(d.Info.RunningWorkflows) == 0
+	}, 30*time.Second, 100*time.Millisecond)
+	require.NoError(t, h.Trigger(ctx, client.ScheduleTriggerOptions{}))
+	require.Eventually(t, func() bool {
+		d, err := h.Describe(ctx)
+		return err == nil && len(d.Info.RecentActions) == 2 && len(d.Info.RunningWorkflows) == 0
+	}, 30*time.Second, 100*time.Millisecond)
+	assert.Equal(t, 1, count())
+	assert.Equal(t, 1, runs())
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/outbox"
 	"github.com/tradeloop/tradeloop/internal/payments"
+	"github.com/tradeloop/tradeloop/internal/reactivation"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/tracing"
 	"github.com/tradeloop/tradeloop/internal/tracking"
@@ -149,6 +150,7 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 	workflows.Register(w)
 	workflows.RegisterFinance(w)
 	workflows.RegisterRetention(w)
+	workflows.RegisterGrowth(w)
 	for _, register := range extra {
 		register(w, d.Temporal)
 	}
@@ -171,6 +173,7 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 			return store.New(d.DB).PurgeIdempotencyKeys(ctx, olderThan.Seconds())
 		},
 		IdempotencyRetention: d.Config.Keys.IdempotencyRetention,
+		Reactivate:           reactivation.New(d.DB, d.Config.HTTP.PublicURL).Run,
 	})
 	trackedBy := "simulated carrier, one status per " + d.Config.Tracking.SimStep.String()
 	if d.Config.Tracking.SeventeenTrackToken != "" {
@@ -358,6 +361,9 @@ func RunWorker(ctx context.Context, cfg config.Config, extra ...func(worker.Regi
 	})
 	go ensureSchedules(ctx, deps.Logger, "idempotency purge", func(ctx context.Context) error {
 		return EnsurePurgeSchedule(ctx, deps.Temporal, TaskQueue(cfg))
+	})
+	go ensureSchedules(ctx, deps.Logger, "buyer reactivation", func(ctx context.Context) error {
+		return EnsureReactivationSchedule(ctx, deps.Temporal, TaskQueue(cfg))
 	})
 	<-ctx.Done()
 	deps.Logger.Info("worker stopping")

@@ -608,6 +608,18 @@ func TestFindAProductAndInquireByClicking(t *testing.T) {
 			"BOLT-M8,Zinc bolt M8,fasteners,piece,1000,USD,1000:8,30,,no,CN-GD\n", "Content-Type", "text/csv"))
 	buyer := tab{t: t, ctx: browser(t, 360, 740), name: "buyer"}
 	buyer.signIn(p.url, "buyer")
+	// First the buyer says what it buys and gets its matched offers.
+	buyer.submit(`nav a[href="/app/buying"]`)
+	buyer.accessible("what the buyer buys")
+	buyer.do(chromedp.SendKeys(chromedp.ID("categories"), "fasteners"), chromedp.SendKeys(chromedp.ID("budget"), "100"))
+	buyer.submit("#save-buying")
+	buyer.accessible("the matched offers")
+	buyer.fits("the matched offers")
+	// Each supplier's cheapest fastener that fits, the gold one first.
+	if got := buyer.text("ul.offers"); !strings.HasPrefix(got, "Steel nut M8 · supplier org") || !strings.Contains(got, "Zinc bolt M8 · supplier2 org") {
+		t.Errorf("the matched offers: %q", got)
+	}
+	buyer.submit(`nav a[href="/app"]`)
 	buyer.submit(`main a[href="/app/products"]`)
 	buyer.accessible("the product search")
 	buyer.fits("the product search")

@@ -78,6 +78,8 @@ func schemas() obj {
 	watch := object(obj{"id": str(), "product_id": str(), "product_name": str(), "category": str(), "quantity": integer(), "unit": str(),
 		"drop_bp": integer(), "unit_price": integer(), "baseline_unit_price": integer(), "currency": str(), "alerts": integer(), "created_at": timestamp()},
 		"id", "category", "alerts", "created_at")
+	buyerProfile := object(obj{"categories": arrayOf(str()), "budget_per_order": integer(), "currency": str(), "max_lead_time_days": integer(),
+		"regions": arrayOf(str())}, "categories", "currency")
 	rateSchema := object(obj{"count": integer(), "of": integer(), "rate": obj{"type": "number"}}, "count", "of", "rate")
 	return obj{
 		"Error": object(obj{"error": object(obj{"code": str(), "message": str(), "details": obj{"type": "object"}}, "code", "message")}, "error"),
@@ -126,8 +128,13 @@ func schemas() obj {
 			"created": integer(), "updated": integer(), "rejected": arrayOf(object(obj{"line": integer(), "sku": str(),
 				"errors": arrayOf(object(obj{"field": str(), "message": str()}, "field", "message"))}, "line", "sku", "errors"))},
 			"mode", "applied", "rows", "created", "updated", "rejected"),
-		"File":      obj{"type": "string", "format": "binary"},
-		"Deleted":   object(obj{"id": str(), "deleted": boolean()}, "id", "deleted"),
+		"File":         obj{"type": "string", "format": "binary"},
+		"Deleted":      object(obj{"id": str(), "deleted": boolean()}, "id", "deleted"),
+		"BuyerProfile": buyerProfile,
+		"Matches": object(obj{"profile": buyerProfile, "offers": arrayOf(object(obj{"product_id": str(), "product": str(), "category": str(),
+			"supplier_id": str(), "supplier": str(), "moq": integer(), "unit": str(), "unit_price": integer(), "currency": str(),
+			"lead_time_days": integer(), "why": str()}, "product_id", "product", "category", "supplier_id", "supplier", "moq", "unit", "unit_price", "currency", "lead_time_days", "why"))},
+			"profile", "offers"),
 		"Follow":    object(obj{"product_id": str(), "quantity": integer(), "drop_bp": integer(), "category": str()}),
 		"Watch":     watch,
 		"WatchList": object(obj{"watches": arrayOf(watch)}, "watches"),

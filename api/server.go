@@ -32,6 +32,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/landedcost"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
+	"github.com/tradeloop/tradeloop/internal/matching"
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/preferences"
 	"github.com/tradeloop/tradeloop/internal/reactivation"
@@ -164,6 +165,8 @@ type Server struct {
 	market  *marketplace.Market
 	landed  *landedcost.Service
 	watches *watchlist.Service
+	// matching matches buyers' profiles with offers.
+	matching *matching.Service
 	// reactivation records the clicks of reactivation messages.
 	reactivation *reactivation.Service
 	finance      *finance.Service
@@ -255,6 +258,7 @@ func NewHandlers(d Deps) Handlers {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 		s.landed = landedcost.New(d.DB, s.market)
 		s.watches = watchlist.New(d.DB)
+		s.matching = matching.New(d.DB, s.market, d.PublicURL)
 		s.reactivation = reactivation.New(d.DB, "")
 		s.finance = finance.New(d.DB, d.Temporal)
 		s.identity, s.keys, s.events = identity.New(d.DB), idempotency.New(d.DB), payments.NewEvents(d.DB)
@@ -368,6 +372,15 @@ func NewHandlers(d Deps) Handlers {
 				return console.ErrNotFound
 			}
 			return err
+		},
+		Buying: console.Buying{
+			Profile: func(ctx context.Context, w signin.Who) (matching.Profile, []matching.Offer, error) {
+				return s.matching.Of(ctx, w.OrgID)
+			},
+			Save: func(ctx context.Context, w signin.Who, p matching.Profile) (matching.Profile, []matching.Offer, error) {
+				m, err := s.SetBuyerProfile(ctx, principalOf(w), p)
+				return m.Profile, m.Offers, forConsole(err, d.Logger)
+			},
 		},
 		Watching: console.Watching{
 			Follow: func(ctx context.Context, w signin.Who, product, category string, quantity int64, dropBP int) (watchlist.Watch, error) {

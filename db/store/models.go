@@ -82,6 +82,16 @@ type ApiKey struct {
 	ExpiresAt  *time.Time `json:"expires_at"`
 }
 
+type BuyerProfile struct {
+	OrgID           uuid.UUID `json:"org_id"`
+	Categories      []string  `json:"categories"`
+	BudgetMinor     int64     `json:"budget_minor"`
+	Currency        string    `json:"currency"`
+	MaxLeadTimeDays int32     `json:"max_lead_time_days"`
+	Regions         []string  `json:"regions"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
 type CategorySupplier struct {
 	Category      string    `json:"category"`
 	SupplierOrgID uuid.UUID `json:"supplier_org_id"`

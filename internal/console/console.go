@@ -75,6 +75,8 @@ type Deps struct {
 	RecordView func(ctx context.Context, who signin.Who, p marketplace.Product, via marketplace.Channel)
 	// Watching is the buyers' watchlist (the API's rules).
 	Watching Watching
+	// Buying is what buyers buy and the offers matched to it.
+	Buying Buying
 	// Reactivated records that who followed the link of reactivation
 	// message id, or ErrNotFound (not its message).
 	Reactivated func(ctx context.Context, who signin.Who, id uuid.UUID) error
@@ -216,6 +218,8 @@ func (c *Console) Register(e *echo.Echo) {
 	in.POST("/watches/category", c.followCategory, buyers)
 	in.POST("/watches/:wid/delete", c.unfollow, buyers)
 	in.GET("/r/:mid", c.reactivated, buyers)
+	in.GET("/buying", c.buying, buyers)
+	in.POST("/buying", c.saveBuying, buyers)
 	in.GET("/notifications", c.notifications)
 	in.POST("/notifications/read", c.markAllRead)
 	in.POST("/notifications/:nid/read", c.markRead)

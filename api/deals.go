@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -215,9 +216,18 @@ const dispatchListLength = 10
 // recorded what brought the inquiry (product is the catalog product it
 // came from, if any).
 func (s *Server) startDeal(ctx context.Context, p Principal, req CreateDealRequest, product *uuid.UUID, ranked []marketplace.Ranked, dispatch, identity string) (workflows.DealState, error) {
+	ids := make([]string, len(ranked))
+	for i, r := range ranked {
+		ids[i] = r.OrgID
+	}
+	// A supplier the buyer has had a deal with may not offer a trial.
+	dealt, err := s.reads.DealtWith(ctx, p.OrgID.String(), ids)
+	if err != nil {
+		return workflows.DealState{}, err
+	}
 	suppliers := make([]workflows.Supplier, len(ranked))
 	for i, r := range ranked {
-		suppliers[i] = workflows.Supplier{OrgID: r.OrgID, Name: r.Name, Tier: r.Tier, Reason: r.Reason}
+		suppliers[i] = workflows.Supplier{OrgID: r.OrgID, Name: r.Name, Tier: r.Tier, Reason: r.Reason, FirstDeal: !slices.Contains(dealt, r.OrgID)}
 	}
 	dealID := uuid.NewString()
 	if identity != "" {
@@ -581,6 +591,9 @@ type (
 		ValidTill    time.Time             `json:"valid_till"`
 		SamplePrice  int64                 `json:"sample_price"`
 		Note         string                `json:"note"`
+		// Trial quotes the inquiry's quantity below the MOQ as a trial
+		// order (a first deal between the buyer and the supplier only).
+		Trial bool `json:"trial"`
 	}
 	CounterOfferRequest struct {
 		SupplierID      string `json:"supplier_id"`
@@ -657,7 +670,7 @@ func quoteInput(c echo.Context, a workflows.Actor) (any, error) {
 		return nil, invalid("quote", "moq and sample_price must not be negative, lead_time_days must be positive")
 	}
 	return workflows.QuoteInput{Actor: a, Tiers: r.Tiers, MOQ: r.MOQ, LeadTimeDays: r.LeadTimeDays,
-		ValidTill: r.ValidTill, SamplePrice: r.SamplePrice, Note: r.Note}, nil
+		ValidTill: r.ValidTill, SamplePrice: r.SamplePrice, Note: r.Note, Trial: r.Trial}, nil
 }
 
 func counterInput(c echo.Context, a workflows.Actor) (any, error) {

@@ -226,7 +226,7 @@ func schemas() obj {
 				"deal_id", "outcome", "stage", "currency", "released", "commission", "refunded", "escrow")},
 			"deal_id", "workflow_id", "status"),
 		"Quote": object(obj{"tiers": arrayOf(tier), "moq": integer(), "lead_time_days": integer(), "valid_till": timestamp(),
-			"sample_price": integer(), "note": str()}, "tiers", "lead_time_days", "valid_till"),
+			"sample_price": integer(), "note": str(), "trial": boolean()}, "tiers", "lead_time_days", "valid_till"),
 		"Reason":             object(obj{"reason": str()}),
 		"Note":               note,
 		"CounterOffer":       object(obj{"supplier_id": str(), "target_unit_price": integer(), "message": str()}, "supplier_id", "target_unit_price"),

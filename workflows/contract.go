@@ -29,6 +29,9 @@ func (d *deal) startContract(ctx workflow.Context) {
 		LateDeliveryRule: "If the goods are not ready to ship by the ship-by date, the buyer may extend it " +
 			"or cancel the deal with a full refund of the deposit.",
 	}
+	if q.Trial {
+		terms.TrialBelowMOQ = q.MOQ
+	}
 	// A struct without maps encodes the same bytes every time; workflowcheck
 	// cannot see that through encoding/json's reflection.
 	canonical, _ := json.Marshal(terms) //workflowcheck:ignore
@@ -46,6 +49,9 @@ func renderContract(t ContractTerms) string {
 	b.WriteString(fmt.Sprintf("PURCHASE CONTRACT — deal %s\n\n", t.DealID))
 	b.WriteString(fmt.Sprintf("Buyer: %s\nSupplier: %s\n\n", t.BuyerOrgID, t.SupplierOrgID))
 	b.WriteString(fmt.Sprintf("Goods: %d %s of %s\n", t.Quantity, t.Unit, t.Product))
+	if t.TrialBelowMOQ > 0 {
+		b.WriteString(fmt.Sprintf("Trial order: %d %s, below the supplier's minimum order of %d, for the parties' first deal\n", t.Quantity, t.Unit, t.TrialBelowMOQ))
+	}
 	if t.Specs != "" {
 		b.WriteString(fmt.Sprintf("Specifications: %s\n", t.Specs))
 	}

@@ -182,7 +182,15 @@ type Policy struct {
 	// the deal from its cache replays at most the carried state and this
 	// much. 0 takes the default.
 	HistoryBytes int `json:"history_bytes,omitempty"`
+	// TrialPercent is the least trial quantity, as a percentage of the
+	// supplier's MOQ, a supplier may quote on a first deal with a buyer;
+	// 0 takes the default (DefaultTrialPercent).
+	TrialPercent int `json:"trial_percent,omitempty"`
 }
+
+// DefaultTrialPercent is the least trial quantity unless the policy says:
+// half the MOQ.
+const DefaultTrialPercent = 50
 
 // DefaultPolicy returns the platform's default deadlines (the README's "Deals").
 func DefaultPolicy() Policy {
@@ -243,6 +251,9 @@ type Supplier struct {
 	// Reason is why dispatch ranked the supplier here, when the inquiry
 	// named a category instead of suppliers.
 	Reason string `json:"reason,omitempty"`
+	// FirstDeal says the buyer has had no deal with this supplier yet: the
+	// supplier may quote a trial quantity below its MOQ.
+	FirstDeal bool `json:"first_deal,omitempty"`
 }
 
 // DealInput starts a deal workflow.
@@ -304,6 +315,10 @@ type QuoteInput struct {
 	ValidTill    time.Time   `json:"valid_till"`
 	SamplePrice  int64       `json:"sample_price"`
 	Note         string      `json:"note"`
+	// Trial offers the inquiry's quantity, below the supplier's MOQ, as a
+	// trial order: only on a first deal between the buyer and the
+	// supplier, and for at least the policy's TrialPercent of the MOQ.
+	Trial bool `json:"trial,omitempty"`
 }
 
 // DeclineInput is a supplier declining to quote.
@@ -523,6 +538,8 @@ type Quote struct {
 	ValidTill    time.Time   `json:"valid_till"`
 	SamplePrice  int64       `json:"sample_price"`
 	Note         string      `json:"note,omitempty"`
+	// Trial marks a trial order: the inquiry's quantity below the MOQ.
+	Trial bool `json:"trial,omitempty"`
 	// UnitPrice and Total price the inquiry's quantity at this quote's tiers.
 	UnitPrice int64       `json:"unit_price"`
 	Total     int64       `json:"total"`
@@ -582,6 +599,9 @@ type ContractTerms struct {
 	Balance          int64     `json:"balance"`
 	InspectionDays   int       `json:"inspection_days"`
 	LateDeliveryRule string    `json:"late_delivery_rule"`
+	// TrialBelowMOQ is the supplier's MOQ when the order is a trial below
+	// it (0: not a trial; absent from the terms, and their hash, then).
+	TrialBelowMOQ int64 `json:"trial_below_moq,omitempty"`
 }
 
 // Contract is the rendered contract and its signatures.

@@ -760,3 +760,41 @@ func TestADisputeNoMediatorWasChosenForIsTakenByOne(t *testing.T) {
 		t.Fatalf("escrow %+v, want %+v", st.Escrow, want)
 	}
 }
+
+// A trial order: on a first deal with the buyer a supplier may quote the
+// inquiry's 1,000 units below its MOQ, down to half of it; the quote and
+// the contract say it is a trial. Another supplier, with earlier deals
+// with the buyer, may not; too small a share, or a "trial" at or above
+// the MOQ, is refused.
+func TestATrialOrderBelowTheMOQOnAFirstDeal(t *testing.T) {
+	h := newHarness(t)
+	in := dealInput()
+	in.Policy.InitialInvites = 2
+	in.Suppliers[0].FirstDeal = true
+	trial := func(a Actor, moq int64) QuoteInput {
+		q := h.quote(a)
+		q.MOQ, q.Trial = moq, true
+		return q
+	}
+	h.update(5*m, "trial not first", UpdateSubmitQuote, trial(supB, 2_000))
+	h.update(6*m, "trial too small", UpdateSubmitQuote, trial(supA, 2_001))
+	h.update(7*m, "trial at the MOQ", UpdateSubmitQuote, trial(supA, 1_000))
+	plain := h.quote(supA)
+	plain.MOQ = 2_000
+	h.update(8*m, "over the MOQ without trial", UpdateSubmitQuote, plain)
+	h.update(10*m, "trial", UpdateSubmitQuote, trial(supA, 2_000))
+	h.update(20*m, "accept", UpdateAcceptQuote, AcceptInput{Actor: buyer, QuoteID: "q1"})
+	st := h.run(in)
+	h.ok("trial", "accept")
+	h.rejected("trial not first", RejectNotAllowed)
+	h.rejected("trial too small", RejectInvalid)
+	h.rejected("trial at the MOQ", RejectInvalid)
+	h.rejected("over the MOQ without trial", RejectInvalid)
+	if len(st.Quotes) != 1 || !st.Quotes[0].Trial || st.Quotes[0].MOQ != 2_000 || st.Total != 1_000_000 {
+		t.Fatalf("quotes %+v, total %d", st.Quotes, st.Total)
+	}
+	if st.Contract == nil || st.Contract.Terms.TrialBelowMOQ != 2_000 ||
+		!strings.Contains(st.Contract.Text, "Trial order: 1000 pcs, below the supplier's minimum order of 2000, for the parties' first deal") {
+		t.Fatalf("contract %+v", st.Contract)
+	}
+}

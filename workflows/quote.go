@@ -153,8 +153,37 @@ func (d *deal) checkQuote(ctx workflow.Context, q QuoteInput) error {
 		return reject(RejectInvalid, "lead time must be at least one day")
 	case q.SamplePrice < 0:
 		return reject(RejectInvalid, "sample price must not be negative")
+	case q.Trial:
+		return d.checkTrial(q)
 	case q.MOQ < 0 || q.MOQ > d.in.Inquiry.Quantity:
 		return reject(RejectInvalid, "MOQ %d must be between 0 and the inquiry's quantity %d", q.MOQ, d.in.Inquiry.Quantity)
+	}
+	return nil
+}
+
+// checkTrial checks a trial quote: the inquiry's quantity below the
+// supplier's MOQ, at least the policy's share of it, on the first deal
+// between the buyer and this supplier (as the platform knew when the
+// inquiry was sent).
+func (d *deal) checkTrial(q QuoteInput) error {
+	first := false
+	for _, s := range d.in.Suppliers {
+		if s.OrgID == q.Actor.OrgID {
+			first = s.FirstDeal
+		}
+	}
+	pct := int64(d.in.Policy.TrialPercent)
+	if pct <= 0 {
+		pct = DefaultTrialPercent
+	}
+	qty := d.in.Inquiry.Quantity
+	switch {
+	case !first:
+		return reject(RejectNotAllowed, "a trial order is for a first deal between a buyer and a supplier")
+	case q.MOQ <= qty:
+		return reject(RejectInvalid, "a trial is a quantity below the MOQ: %d is not above the inquiry's %d, so quote without trial", q.MOQ, qty)
+	case q.MOQ > qty*100/pct:
+		return reject(RejectInvalid, "a trial quantity is at least %d%% of the MOQ: %d is too little for an MOQ of %d", pct, qty, q.MOQ)
 	}
 	return nil
 }
@@ -188,7 +217,7 @@ func (d *deal) submitQuote(ctx workflow.Context, q QuoteInput) {
 	d.state.Quotes = append(d.state.Quotes, Quote{
 		ID: fmt.Sprintf("q%d", d.quoteSeq), SupplierID: q.Actor.OrgID, Revision: revision,
 		Tiers: q.Tiers, MOQ: q.MOQ, LeadTimeDays: q.LeadTimeDays, ValidTill: q.ValidTill,
-		SamplePrice: q.SamplePrice, Note: q.Note, UnitPrice: unit, Total: total,
+		SamplePrice: q.SamplePrice, Note: q.Note, Trial: q.Trial, UnitPrice: unit, Total: total,
 		Status: QuoteOpen, CreatedAt: workflow.Now(ctx),
 	})
 	inv.Status = InvitationQuoted

@@ -163,3 +163,9 @@ SELECT u.id FROM users u
 WHERE u.role = 'mediator'
 ORDER BY (SELECT count(*) FROM deals d WHERE d.stage = 'MEDIATION' AND d.state->'dispute'->>'mediator_id' = u.id::text), u.created_at, u.id
 LIMIT 1;
+
+-- name: SuppliersDealtWith :many
+-- Those of the suppliers a buyer has been awarded a deal with already: a
+-- trial order is for a first deal.
+SELECT DISTINCT supplier_org_id::text AS supplier_org_id FROM deals
+WHERE buyer_org_id = @buyer_org_id AND supplier_org_id = ANY(@suppliers::text[]);

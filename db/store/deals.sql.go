@@ -621,6 +621,38 @@ func (q *Queries) SetDealState(ctx context.Context, arg SetDealStateParams) erro
 	return err
 }
 
+const suppliersDealtWith = `-- name: SuppliersDealtWith :many
+SELECT DISTINCT supplier_org_id::text AS supplier_org_id FROM deals
+WHERE buyer_org_id = $1 AND supplier_org_id = ANY($2::text[])
+`
+
+type SuppliersDealtWithParams struct {
+	BuyerOrgID string   `json:"buyer_org_id"`
+	Suppliers  []string `json:"suppliers"`
+}
+
+// Those of the suppliers a buyer has been awarded a deal with already: a
+// trial order is for a first deal.
+func (q *Queries) SuppliersDealtWith(ctx context.Context, arg SuppliersDealtWithParams) ([]string, error) {
+	rows, err := q.db.Query(ctx, suppliersDealtWith, arg.BuyerOrgID, arg.Suppliers)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var supplier_org_id string
+		if err := rows.Scan(&supplier_org_id); err != nil {
+			return nil, err
+		}
+		items = append(items, supplier_org_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const upsertDeal = `-- name: UpsertDeal :one
 INSERT INTO deals (id, stage, buyer_org_id, supplier_org_id, product, quantity, total_minor, currency,
                    state, last_event_seq, projection_round, created_at, updated_at)

@@ -298,10 +298,17 @@ func quoteForm(ec echo.Context, st workflows.DealState) (func(workflows.Actor) a
 			return nil, &fieldError{"sample_price", say(w, "console.act.amount.bad", money.Format(2500, st.Currency))}
 		}
 	}
+	var moq int64
+	if v := strings.ReplaceAll(strings.TrimSpace(ec.FormValue("moq")), ",", ""); v != "" {
+		if moq, err = strconv.ParseInt(v, 10, 64); err != nil || moq < 0 {
+			return nil, &fieldError{"moq", say(w, "console.act.quantity.bad", nil)}
+		}
+	}
+	trial := ec.FormValue("trial") == "1"
 	note := ec.FormValue("note")
 	validTill := time.Now().Add(quoteValidDays * 24 * time.Hour).UTC().Truncate(time.Second)
 	return func(a workflows.Actor) any {
-		return workflows.QuoteInput{Actor: a, Tiers: tiers, LeadTimeDays: days, ValidTill: validTill, SamplePrice: sample, Note: note}
+		return workflows.QuoteInput{Actor: a, Tiers: tiers, MOQ: moq, LeadTimeDays: days, ValidTill: validTill, SamplePrice: sample, Note: note, Trial: trial}
 	}, nil
 }
 

@@ -218,7 +218,7 @@ type proposalLine struct {
 // after an error.
 var dealFormFields = append([]string{"unit_price", "lead_time_days", "note", "carrier", "tracking_number",
 	"reason", "remedy", "evidence", "message", "release_amount", "outcome", "supplier_id", "target_unit_price", "percent",
-	"sample_price", "stars", "comment"}, volumeFields()...)
+	"sample_price", "moq", "trial", "stars", "comment"}, volumeFields()...)
 
 // volumeFields are the quote form's volume price fields, each row's
 // quantity and price.

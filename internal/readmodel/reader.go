@@ -307,6 +307,16 @@ func (s *Store) LeastBusyMediator(ctx context.Context) (string, error) {
 	return id.String(), nil
 }
 
+// DealtWith is those of suppliers the buyer has been awarded a deal with
+// already (a trial order is for a first deal).
+func (s *Store) DealtWith(ctx context.Context, buyer string, suppliers []string) ([]string, error) {
+	ids, err := store.New(s.pool).SuppliersDealtWith(ctx, store.SuppliersDealtWithParams{BuyerOrgID: buyer, Suppliers: suppliers})
+	if err != nil {
+		return nil, fmt.Errorf("the suppliers %s dealt with: %w", buyer, err)
+	}
+	return ids, nil
+}
+
 // ValidDealID reports whether id can name a deal: 1 to 64 letters, digits,
 // '-' and '_'. Anything else is no deal's, and asks nothing of the
 // database or Temporal.

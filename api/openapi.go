@@ -19,6 +19,7 @@ func str() obj              { return obj{"type": "string"} }
 func integer() obj          { return obj{"type": "integer", "format": "int64"} }
 func boolean() obj          { return obj{"type": "boolean"} }
 func timestamp() obj        { return obj{"type": "string", "format": "date-time"} }
+func date() obj             { return obj{"type": "string", "format": "date"} }
 func arrayOf(items obj) obj { return obj{"type": "array", "items": items} }
 func ref(name string) obj   { return obj{"$ref": "#/components/schemas/" + name} }
 
@@ -126,8 +127,14 @@ func schemas() obj {
 			"created": integer(), "updated": integer(), "rejected": arrayOf(object(obj{"line": integer(), "sku": str(),
 				"errors": arrayOf(object(obj{"field": str(), "message": str()}, "field", "message"))}, "line", "sku", "errors"))},
 			"mode", "applied", "rows", "created", "updated", "rejected"),
-		"File":      obj{"type": "string", "format": "binary"},
-		"Deleted":   object(obj{"id": str(), "deleted": boolean()}, "id", "deleted"),
+		"File":    obj{"type": "string", "format": "binary"},
+		"Deleted": object(obj{"id": str(), "deleted": boolean()}, "id", "deleted"),
+		"PriceTrend": object(obj{"category": str(), "currency": str(), "days": integer(), "from": date(), "to": date(),
+			"series": arrayOf(object(obj{"day": date(), "index": integer(), "products": integer(), "quote_median": integer(), "quotes": integer()},
+				"day", "products", "quotes")),
+			"marks": object(obj{"historic_low": boolean(), "rising": boolean(), "falling": boolean(), "change_bp": integer(), "latest": date()},
+				"historic_low", "rising", "falling")},
+			"category", "currency", "days", "from", "to", "series", "marks"),
 		"Follow":    object(obj{"product_id": str(), "quantity": integer(), "drop_bp": integer(), "category": str()}),
 		"Watch":     watch,
 		"WatchList": object(obj{"watches": arrayOf(watch)}, "watches"),

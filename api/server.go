@@ -34,6 +34,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/preferences"
+	"github.com/tradeloop/tradeloop/internal/pricetrend"
 	"github.com/tradeloop/tradeloop/internal/reactivation"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/sheet"
@@ -164,6 +165,8 @@ type Server struct {
 	market  *marketplace.Market
 	landed  *landedcost.Service
 	watches *watchlist.Service
+	// trends reads the daily price index per category.
+	trends *pricetrend.Service
 	// reactivation records the clicks of reactivation messages.
 	reactivation *reactivation.Service
 	finance      *finance.Service
@@ -255,6 +258,7 @@ func NewHandlers(d Deps) Handlers {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 		s.landed = landedcost.New(d.DB, s.market)
 		s.watches = watchlist.New(d.DB)
+		s.trends = pricetrend.New(d.DB)
 		s.reactivation = reactivation.New(d.DB, "")
 		s.finance = finance.New(d.DB, d.Temporal)
 		s.identity, s.keys, s.events = identity.New(d.DB), idempotency.New(d.DB), payments.NewEvents(d.DB)

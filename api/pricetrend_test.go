@@ -3,6 +3,8 @@ package api
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,4 +109,53 @@ func TestAnyRoleReadsACategorysPriceTrend(t *testing.T) {
 	r = p.do("buyer", "GET", "/v1/categories/led-lighting/price-trend?currency=USD&currency=EUR", nil)
 	assert.Equal(t, 422, r.status)
 	assert.Contains(t, r.errMessage(), "currency")
+}
+
+// The product page draws its category's trend in its currency: an
+// accessible chart whose description gives the figures, the marks in
+// words, the days in a table, the other windows as links; in Chinese for
+// a reader who chose it.
+func TestTheProductPageShowsTheCategorysPriceTrend(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("supplier2")
+	today := takeToday(t, p)
+	day := func(back int) string { return today.AddDate(0, 0, -back).Format(time.DateOnly) }
+	var usd, eur string
+	require.NoError(t, p.pool.QueryRow(context.Background(), `SELECT id::text FROM products WHERE sku = 'PANEL-0'`).Scan(&usd))
+	require.NoError(t, p.pool.QueryRow(context.Background(), `SELECT id::text FROM products WHERE sku = 'LAMP'`).Scan(&eur))
+
+	b := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	csrf := b.signIn("supplier2")
+	page := b.do("GET", "/app/products/"+usd, nil)
+	require.Equal(t, 200, page.status, page.body)
+	for _, want := range []string{
+		`<h2 id="trend-title">Price trend of led-lighting in USD</h2>`,
+		`role="img" aria-labelledby="trend-title trend-desc"`,
+		fmt.Sprintf(`<desc id="trend-desc">13 days with an index from %s to %s: lowest USD 12.00 on %s, highest USD 15.00 on %s, latest USD 12.00 on %s.</desc>`,
+			day(89), day(0), day(0), day(13), day(0)),
+		`<li id="mark-low">Historic low: the latest index is the lowest of these 90 days.</li>`,
+		`<li id="mark-falling">Falling: the last 7 days&#39; average is 2.86 % below the 7 days&#39; before.</li>`,
+		fmt.Sprintf(`<tr><td>%s</td><td class="num">USD 12.00</td><td class="num">3</td><td class="num">–</td><td class="num">0</td></tr>`, day(0)),
+		fmt.Sprintf(`href="/app/products/%s?trend=30#price-trend"`, usd),
+	} {
+		assert.Contains(t, page.body, want)
+	}
+	assert.NotContains(t, page.body, "<td>"+day(9)+"</td>", "a gap is left out")
+	assert.Equal(t, 13, strings.Count(page.body, "<circle "))
+
+	// The EUR lamp: its own currency's single day, too few for a
+	// comparison.
+	page = b.do("GET", "/app/products/"+eur+"?trend=30", nil)
+	require.Equal(t, 200, page.status)
+	assert.Contains(t, page.body, "Price trend of led-lighting in EUR")
+	assert.Contains(t, page.body, "latest EUR 8.00 on "+day(0))
+	assert.Contains(t, page.body, "Too few days yet to compare this week with the last.")
+	assert.NotContains(t, page.body, "mark-low")
+
+	// In Chinese.
+	require.Equal(t, 303, b.do("POST", "/app/settings", url.Values{"language": {"zh"}, "time_zone": {"Asia/Shanghai"}, "csrf": {csrf}}).status)
+	page = b.do("GET", "/app/products/"+usd, nil)
+	assert.Contains(t, page.body, "led-lighting 的价格走势（USD）")
+	assert.Contains(t, page.body, "历史低点：最新指数是这 90 天中最低的。")
+	assert.Contains(t, page.body, "下跌：最近 7 天的平均值比之前 7 天低 2.86 %。")
 }

@@ -325,7 +325,7 @@ func NewHandlers(d Deps) Handlers {
 		ErrorHandler: func(c echo.Context, err error) error { return err },
 	})
 	app = console.New(console.Deps{
-		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Market: s.market, LandedCost: s.landed, Ledger: s.ledger, Finance: s.finance, Inbox: s.inbox, Logger: d.Logger, PublicURL: d.PublicURL,
+		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Market: s.market, PriceTrends: s.trends, LandedCost: s.landed, Ledger: s.ledger, Finance: s.finance, Inbox: s.inbox, Logger: d.Logger, PublicURL: d.PublicURL,
 		PDFFont: s.sheets.Font,
 		Deal: func(ctx context.Context, v dealview.Viewer, id string) (workflows.DealState, error) {
 			st, err := s.DealFor(ctx, v, id)

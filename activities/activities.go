@@ -102,6 +102,9 @@ type Activities struct {
 	// Reactivate messages the buyers gone quiet; only the scheduled
 	// reactivation uses it.
 	Reactivate Reactivator
+	// PriceIndex takes a day of the price index per category; only the
+	// scheduled snapshot uses it.
+	PriceIndex PriceIndexer
 }
 
 // ErrLedgerRejected marks a posting the ledger refuses for good (unbalanced,

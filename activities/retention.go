@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
 )
 
 // IdempotencyPurger deletes the API's kept responses older than olderThan
@@ -39,5 +41,27 @@ func (a *Activities) ReactivateBuyers(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("reactivate buyers: %w", err)
 	}
 	a.logger().InfoContext(ctx, "messaged quiet buyers", "messaged", n)
+	return n, nil
+}
+
+// PriceIndexer takes day of the price index, the catalog read as of now,
+// and reports how many rows it wrote.
+type PriceIndexer func(ctx context.Context, day, now time.Time) (int64, error)
+
+// SnapshotPriceIndex takes day (YYYY-MM-DD, UTC) of the price index per
+// category (internal/pricetrend); taken again, the day is replaced.
+func (a *Activities) SnapshotPriceIndex(ctx context.Context, day string) (int64, error) {
+	if a.PriceIndex == nil {
+		return 0, errors.New("price index: not configured")
+	}
+	d, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		return 0, temporal.NewNonRetryableApplicationError("the day is YYYY-MM-DD", "BadDay", err)
+	}
+	n, err := a.PriceIndex(ctx, d, time.Now())
+	if err != nil {
+		return 0, fmt.Errorf("take the price index of %s: %w", day, err)
+	}
+	a.logger().InfoContext(ctx, "took the price index", "day", day, "rows", n)
 	return n, nil
 }

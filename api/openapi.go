@@ -19,6 +19,7 @@ func str() obj              { return obj{"type": "string"} }
 func integer() obj          { return obj{"type": "integer", "format": "int64"} }
 func boolean() obj          { return obj{"type": "boolean"} }
 func timestamp() obj        { return obj{"type": "string", "format": "date-time"} }
+func date() obj             { return obj{"type": "string", "format": "date"} }
 func arrayOf(items obj) obj { return obj{"type": "array", "items": items} }
 func ref(name string) obj   { return obj{"$ref": "#/components/schemas/" + name} }
 
@@ -135,6 +136,12 @@ func schemas() obj {
 			"supplier_id": str(), "supplier": str(), "moq": integer(), "unit": str(), "unit_price": integer(), "currency": str(),
 			"lead_time_days": integer(), "why": str()}, "product_id", "product", "category", "supplier_id", "supplier", "moq", "unit", "unit_price", "currency", "lead_time_days", "why"))},
 			"profile", "offers"),
+		"PriceTrend": object(obj{"category": str(), "currency": str(), "days": integer(), "from": date(), "to": date(),
+			"series": arrayOf(object(obj{"day": date(), "index": integer(), "products": integer(), "quote_median": integer(), "quotes": integer()},
+				"day", "products", "quotes")),
+			"marks": object(obj{"historic_low": boolean(), "rising": boolean(), "falling": boolean(), "change_bp": integer(), "latest": date()},
+				"historic_low", "rising", "falling")},
+			"category", "currency", "days", "from", "to", "series", "marks"),
 		"Follow":    object(obj{"product_id": str(), "quantity": integer(), "drop_bp": integer(), "category": str()}),
 		"Watch":     watch,
 		"WatchList": object(obj{"watches": arrayOf(watch)}, "watches"),

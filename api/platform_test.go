@@ -30,6 +30,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/apikey"
 	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/ledger"
+	"github.com/tradeloop/tradeloop/internal/pricetrend"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/testenv"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -98,11 +99,13 @@ func newPlatform(t testing.TB, opts ...func(*Deps)) *platform {
 	w := worker.New(d.Temporal, tc.TaskQueue, worker.Options{})
 	workflows.Register(w)
 	workflows.RegisterFinance(w)
+	workflows.RegisterPriceTrends(w)
 	rm := readmodel.New(pool)
 	projections := &heldProjection{Projection: rm}
 	mediators := &choosableMediators{Mediators: rm}
 	w.RegisterActivity(&activities.Activities{Payments: provider, Ledger: ledger.New(pool), Projection: projections, Tracker: mem, Notifier: mem,
-		Alerts: fin, Escrows: fin, Logger: slog.New(slog.DiscardHandler), PaymentIndex: rm, Mediators: mediators})
+		Alerts: fin, Escrows: fin, Logger: slog.New(slog.DiscardHandler), PaymentIndex: rm, Mediators: mediators,
+		PriceIndex: pricetrend.New(pool).Snapshot})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

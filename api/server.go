@@ -35,6 +35,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/matching"
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/preferences"
+	"github.com/tradeloop/tradeloop/internal/pricetrend"
 	"github.com/tradeloop/tradeloop/internal/reactivation"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/sheet"
@@ -167,6 +168,8 @@ type Server struct {
 	watches *watchlist.Service
 	// matching matches buyers' profiles with offers.
 	matching *matching.Service
+	// trends reads the daily price index per category.
+	trends *pricetrend.Service
 	// reactivation records the clicks of reactivation messages.
 	reactivation *reactivation.Service
 	finance      *finance.Service
@@ -259,6 +262,7 @@ func NewHandlers(d Deps) Handlers {
 		s.landed = landedcost.New(d.DB, s.market)
 		s.watches = watchlist.New(d.DB)
 		s.matching = matching.New(d.DB, s.market, d.PublicURL)
+		s.trends = pricetrend.New(d.DB)
 		s.reactivation = reactivation.New(d.DB, "")
 		s.finance = finance.New(d.DB, d.Temporal)
 		s.identity, s.keys, s.events = identity.New(d.DB), idempotency.New(d.DB), payments.NewEvents(d.DB)
@@ -325,7 +329,7 @@ func NewHandlers(d Deps) Handlers {
 		ErrorHandler: func(c echo.Context, err error) error { return err },
 	})
 	app = console.New(console.Deps{
-		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Market: s.market, LandedCost: s.landed, Ledger: s.ledger, Finance: s.finance, Inbox: s.inbox, Logger: d.Logger, PublicURL: d.PublicURL,
+		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Market: s.market, PriceTrends: s.trends, LandedCost: s.landed, Ledger: s.ledger, Finance: s.finance, Inbox: s.inbox, Logger: d.Logger, PublicURL: d.PublicURL,
 		PDFFont: s.sheets.Font,
 		Deal: func(ctx context.Context, v dealview.Viewer, id string) (workflows.DealState, error) {
 			st, err := s.DealFor(ctx, v, id)

@@ -344,6 +344,17 @@ type Payment struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
+type PriceIndex struct {
+	Day              pgtype.Date `json:"day"`
+	Category         string      `json:"category"`
+	Currency         string      `json:"currency"`
+	IndexMinor       *int64      `json:"index_minor"`
+	Products         int32       `json:"products"`
+	QuoteMedianMinor *int64      `json:"quote_median_minor"`
+	Quotes           int32       `json:"quotes"`
+	TakenAt          time.Time   `json:"taken_at"`
+}
+
 type Product struct {
 	ID               uuid.UUID   `json:"id"`
 	SupplierOrgID    uuid.UUID   `json:"supplier_org_id"`

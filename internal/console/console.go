@@ -36,6 +36,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/money"
+	"github.com/tradeloop/tradeloop/internal/pricetrend"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/sheet"
 	"github.com/tradeloop/tradeloop/internal/signin"
@@ -53,6 +54,9 @@ type Deps struct {
 	Identity *identity.Service
 	Lists    *readmodel.Store
 	Market   *marketplace.Market
+	// PriceTrends reads the daily price index per category; nil: the
+	// product page shows no trend.
+	PriceTrends *pricetrend.Service
 	// LandedCost prices products delivered (the API's calculator).
 	LandedCost *landedcost.Service
 	Ledger     *ledger.Ledger

@@ -148,6 +148,8 @@ func searchFrom(w signin.Who, q url.Values, form map[string]string) (marketplace
 type productData struct {
 	Product  marketplace.Product
 	Supplier marketplace.Supplier
+	// Trend is the price trend of the product's category in its currency.
+	Trend *trendView
 	// The inquiry form's: what the buyer typed, what is wrong.
 	formState
 }
@@ -185,7 +187,11 @@ func (c *Console) productPage(ec echo.Context) (productData, error) {
 	if err != nil && !errors.Is(err, marketplace.ErrNotFound) {
 		return productData{}, err
 	}
-	return productData{Product: p, Supplier: s, formState: formState{Form: map[string]string{}}}, nil
+	trend, err := c.trendOf(ec, p.Category, p.Currency)
+	if err != nil {
+		return productData{}, err
+	}
+	return productData{Product: p, Supplier: s, Trend: trend, formState: formState{Form: map[string]string{}}}, nil
 }
 
 // inquireProduct sends the buyer's inquiry for a product to its supplier

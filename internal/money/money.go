@@ -273,3 +273,39 @@ func Parse(s, currency string) (int64, error) {
 	}
 	return n, nil
 }
+
+// MeanChangeBP is how far the mean of amounts now stands from the mean of
+// amounts before, in basis points of the latter, rounded down (+200: 2 %
+// higher). Exact whatever the sums: a price trend compares weeks of
+// prices with it.
+func MeanChangeBP(now, before []int64) (int64, error) {
+	if len(now) == 0 || len(before) == 0 {
+		return 0, errors.New("mean change: an empty set of amounts")
+	}
+	sum := func(xs []int64) (*big.Int, error) {
+		s := new(big.Int)
+		for _, x := range xs {
+			if x < 0 {
+				return nil, fmt.Errorf("mean change: negative amount %d", x)
+			}
+			s.Add(s, big.NewInt(x))
+		}
+		return s, nil
+	}
+	a, err := sum(now)
+	if err != nil {
+		return 0, err
+	}
+	b, err := sum(before)
+	if err != nil {
+		return 0, err
+	}
+	if b.Sign() == 0 {
+		return 0, errors.New("mean change: the earlier mean is zero")
+	}
+	// (a/len(now)) / (b/len(before)) - 1, in basis points.
+	num := a.Mul(a, big.NewInt(int64(len(before))*10000))
+	den := b.Mul(b, big.NewInt(int64(len(now))))
+	q := new(big.Int).Div(num, den).Int64()
+	return q - 10000, nil
+}

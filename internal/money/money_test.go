@@ -202,3 +202,28 @@ func TestConvert(t *testing.T) {
 		}
 	}
 }
+
+func TestMeanChangeBP(t *testing.T) {
+	for _, c := range []struct {
+		now, before []int64
+		want        int64
+	}{
+		{[]int64{102, 102}, []int64{100, 100, 100}, 200},
+		{[]int64{101}, []int64{100}, 100},
+		{[]int64{98}, []int64{100, 100}, -200},
+		// 100.5 against 100.25: +24.9… bp, rounded down.
+		{[]int64{100, 101}, []int64{100, 100, 100, 101}, 24},
+		{[]int64{99}, []int64{100}, -100},
+		{[]int64{math.MaxInt64, math.MaxInt64}, []int64{math.MaxInt64}, 0},
+	} {
+		got, err := MeanChangeBP(c.now, c.before)
+		if err != nil || got != c.want {
+			t.Errorf("MeanChangeBP(%v, %v) = %d, %v; want %d", c.now, c.before, got, err, c.want)
+		}
+	}
+	for _, bad := range [][2][]int64{{nil, {1}}, {{1}, nil}, {{1}, {0}}, {{-1}, {1}}} {
+		if _, err := MeanChangeBP(bad[0], bad[1]); err == nil {
+			t.Errorf("MeanChangeBP(%v, %v): no error", bad[0], bad[1])
+		}
+	}
+}

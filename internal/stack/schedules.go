@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -102,6 +104,52 @@ func EnsureReactivationSchedule(ctx context.Context, c client.Client, taskQueue 
 			Hour: []client.ScheduleRange{{Start: 9}}, Minute: []client.ScheduleRange{{Start: 0}},
 		}}},
 		Action:        &client.ScheduleWorkflowAction{ID: id + "/run", Workflow: workflows.BuyerReactivationWorkflowName, TaskQueue: taskQueue},
+		CatchupWindow: 24 * time.Hour,
+	})
+	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return fmt.Errorf("create schedule %s: %w", id, err)
+	}
+	return nil
+}
+
+// PriceIndexScheduleID is the ID of the daily price index's schedule of
+// the workers of a task queue: price-index-daily for the platform's own,
+// one per other task queue, as for the tiers.
+func PriceIndexScheduleID(taskQueue string) string {
+	return scheduleID(workflows.PriceIndexScheduleID, taskQueue)
+}
+
+// EnsurePriceIndexSchedule creates the daily price index's schedule
+// unless it exists (then it is left as it is, paused or not): at 00:05
+// UTC each run takes the day just ended; a missed run is caught up within
+// the day. When it creates the schedule, it first takes today as of now
+// (the backfill), so a new platform has a first point; today's row is
+// replaced by the complete day at the next run. now is the clock.
+func EnsurePriceIndexSchedule(ctx context.Context, c client.Client, taskQueue string, now time.Time) error {
+	id := PriceIndexScheduleID(taskQueue)
+	var missing *serviceerror.NotFound
+	if _, err := c.ScheduleClient().GetHandle(ctx, id).Describe(ctx); err == nil {
+		return nil
+	} else if !errors.As(err, &missing) {
+		return fmt.Errorf("describe schedule %s: %w", id, err)
+	}
+	today := now.UTC().Format(time.DateOnly)
+	// One backfill per day, however many workers create the schedule at
+	// once.
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: id + "/backfill/" + today, TaskQueue: taskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.PriceIndexWorkflowName, workflows.PriceIndexInput{Day: today})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return fmt.Errorf("start the backfill of %s: %w", today, err)
+	}
+	_, err = c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: id,
+		Spec: client.ScheduleSpec{Calendars: []client.ScheduleCalendarSpec{{
+			Hour: []client.ScheduleRange{{Start: 0}}, Minute: []client.ScheduleRange{{Start: 5}},
+		}}},
+		Action:        &client.ScheduleWorkflowAction{ID: id + "/run", Workflow: workflows.PriceIndexWorkflowName, TaskQueue: taskQueue, Args: []any{workflows.PriceIndexInput{}}},
 		CatchupWindow: 24 * time.Hour,
 	})
 	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {

@@ -14,6 +14,7 @@ import (
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
+	"github.com/tradeloop/tradeloop/internal/pricetrend"
 	"github.com/tradeloop/tradeloop/internal/reactivation"
 	"github.com/tradeloop/tradeloop/internal/testenv"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -194,4 +195,59 @@ func TestReactivationScheduleMessagesQuietBuyers(t *testing.T) {
 	}, 30*time.Second, 100*time.Millisecond)
 	assert.Equal(t, 1, count())
 	assert.Equal(t, 1, runs())
+}
+
+// The price index's schedule exists once, daily at 00:05 UTC; creating it
+// takes today at once (the backfill), and a run it starts takes the day
+// just ended; each day holds one row per category and currency.
+func TestPriceIndexScheduleTakesTheDays(t *testing.T) {
+	pool := testenv.Postgres(t)
+	tc := testenv.NewTemporal(t)
+	ctx := context.Background()
+	_, err := pool.Exec(ctx, `WITH o AS (INSERT INTO organizations (name) VALUES ('Lamps Co') RETURNING id)
+		INSERT INTO products (supplier_org_id, sku, name, category, unit, moq, currency, tier_min_qty, tier_unit_minor, from_unit_minor, lead_time_days, origin_region)
+		SELECT id, 'L-' || n, 'Lamp ' || n, 'led-lighting', 'piece', 1, 'USD', '{1}', ARRAY[n * 100], n * 100, 10, 'CN' FROM o, generate_series(1, 3) n`)
+	require.NoError(t, err)
+
+	w := worker.New(tc.Client, tc.TaskQueue, worker.Options{})
+	workflows.RegisterPriceTrends(w)
+	w.RegisterActivity(&activities.Activities{PriceIndex: pricetrend.New(pool).Snapshot})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	now := time.Now().UTC()
+	for range 2 {
+		require.NoError(t, EnsurePriceIndexSchedule(ctx, tc.Client, tc.TaskQueue, now))
+	}
+	h := tc.Client.ScheduleClient().GetHandle(ctx, PriceIndexScheduleID(tc.TaskQueue))
+	t.Cleanup(func() { _ = h.Delete(context.Background()) })
+	desc, err := h.Describe(ctx)
+	require.NoError(t, err)
+	cal := desc.Schedule.Spec.Calendars
+	require.Len(t, cal, 1)
+	assert.Equal(t, 0, cal[0].Hour[0].Start)
+	assert.Equal(t, 5, cal[0].Minute[0].Start)
+	action, ok := desc.Schedule.Action.(*client.ScheduleWorkflowAction)
+	require.True(t, ok)
+	assert.Equal(t, workflows.PriceIndexWorkflowName, action.Workflow)
+	assert.Equal(t, "price-index-daily", PriceIndexScheduleID(workflows.TaskQueue))
+
+	day := func(d time.Time) (index int64, products int) {
+		_ = pool.QueryRow(ctx, `SELECT index_minor, products FROM price_index WHERE day = $1::date AND category = 'led-lighting' AND currency = 'USD'`,
+			d.Format(time.DateOnly)).Scan(&index, &products)
+		return index, products
+	}
+	// The backfill: today, the lower median of 100, 200, 300.
+	require.Eventually(t, func() bool { i, _ := day(now); return i == 200 }, 30*time.Second, 100*time.Millisecond, "today was never taken")
+
+	require.NoError(t, h.Trigger(ctx, client.ScheduleTriggerOptions{}))
+	require.Eventually(t, func() bool { _, n := day(now.AddDate(0, 0, -1)); return n == 3 }, 30*time.Second, 100*time.Millisecond,
+		"the triggered run never took yesterday")
+	var rows int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM price_index`).Scan(&rows))
+	assert.Equal(t, 2, rows)
+	// The backfill was the workflow of the day's ID, given today.
+	var n int64
+	require.NoError(t, tc.Client.GetWorkflow(ctx, PriceIndexScheduleID(tc.TaskQueue)+"/backfill/"+now.Format(time.DateOnly), "").Get(ctx, &n))
+	assert.EqualValues(t, 1, n)
 }

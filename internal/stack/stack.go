@@ -34,6 +34,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/outbox"
 	"github.com/tradeloop/tradeloop/internal/payments"
+	"github.com/tradeloop/tradeloop/internal/pricetrend"
 	"github.com/tradeloop/tradeloop/internal/reactivation"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/tracing"
@@ -151,6 +152,7 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 	workflows.RegisterFinance(w)
 	workflows.RegisterRetention(w)
 	workflows.RegisterGrowth(w)
+	workflows.RegisterPriceTrends(w)
 	for _, register := range extra {
 		register(w, d.Temporal)
 	}
@@ -174,6 +176,7 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 		},
 		IdempotencyRetention: d.Config.Keys.IdempotencyRetention,
 		Reactivate:           reactivation.New(d.DB, d.Config.HTTP.PublicURL).Run,
+		PriceIndex:           pricetrend.New(d.DB).Snapshot,
 	})
 	trackedBy := "simulated carrier, one status per " + d.Config.Tracking.SimStep.String()
 	if d.Config.Tracking.SeventeenTrackToken != "" {
@@ -364,6 +367,9 @@ func RunWorker(ctx context.Context, cfg config.Config, extra ...func(worker.Regi
 	})
 	go ensureSchedules(ctx, deps.Logger, "buyer reactivation", func(ctx context.Context) error {
 		return EnsureReactivationSchedule(ctx, deps.Temporal, TaskQueue(cfg))
+	})
+	go ensureSchedules(ctx, deps.Logger, "price index", func(ctx context.Context) error {
+		return EnsurePriceIndexSchedule(ctx, deps.Temporal, TaskQueue(cfg), time.Now())
 	})
 	<-ctx.Done()
 	deps.Logger.Info("worker stopping")

@@ -28,9 +28,12 @@ func TestProductViewsAndTheirInquiriesReachTheFunnel(t *testing.T) {
 
 	// The buyer comes by a matching offer's link and reloads the page a
 	// thousand times; the supplier and an admin look too.
+	began := time.Now()
 	for range 1000 {
 		p.must(200, p.do("buyer", "GET", path+"?via=matching", nil))
 	}
+	// One view per hour: two if the loads crossed an hour's end.
+	hours := int64(time.Now().Truncate(time.Hour).Sub(began.Truncate(time.Hour))/time.Hour) + 1
 	p.must(200, p.do("supplier", "GET", path, nil))
 	p.must(200, p.do("admin", "GET", path+"?via=referral", nil))
 	// A channel that is not the platform's, or hostile, is refused by name.
@@ -66,11 +69,11 @@ func TestProductViewsAndTheirInquiriesReachTheFunnel(t *testing.T) {
 	to := time.Now().UTC().Add(time.Hour).Format(time.RFC3339)
 	var f marketplace.Funnel
 	p.must(200, p.do("finance", "GET", fmt.Sprintf("/v1/metrics/funnel?from=%s&to=%s", from, to), nil)).json(t, &f)
-	assert.Equal(t, int64(1), f.Views, "a thousand loads in an hour are one view; other roles' looks do not count")
+	assert.Equal(t, hours, f.Views, "a thousand loads in an hour are one view; other roles' looks do not count")
 	assert.Equal(t, int64(1), f.Viewers)
 	assert.Equal(t, marketplace.Rate{Count: 1, Of: 1, Rate: 1}, f.InquiryConversion)
 	require.Len(t, f.ByChannel, 4)
-	assert.Equal(t, marketplace.ChannelFunnel{Channel: marketplace.ChannelMatching, Views: 1, Viewers: 1, Inquiries: 1}, f.ByChannel[1])
+	assert.Equal(t, marketplace.ChannelFunnel{Channel: marketplace.ChannelMatching, Views: hours, Viewers: 1, Inquiries: 1}, f.ByChannel[1])
 	assert.Equal(t, int64(0), f.ByChannel[0].Inquiries, "nothing came directly")
 	var led *marketplace.CategoryFunnel
 	for i := range f.ByCategory {
@@ -79,7 +82,7 @@ func TestProductViewsAndTheirInquiriesReachTheFunnel(t *testing.T) {
 		}
 	}
 	require.NotNil(t, led, "%+v", f.ByCategory)
-	assert.Equal(t, int64(1), led.Views)
+	assert.Equal(t, hours, led.Views)
 	assert.Equal(t, int64(1), led.Inquiries)
 	require.Len(t, f.Months, 1+int(time.Now().UTC().Add(time.Hour).Month()-time.Now().UTC().Add(-time.Hour).Month()+12)%12)
 	assert.Equal(t, marketplace.Rate{Count: 0, Of: 1}, f.Months[len(f.Months)-1].BuyerRepeatRate, "the buyer's first inquiry")
@@ -98,6 +101,7 @@ func TestConsoleFunnelShowsEveryLayer(t *testing.T) {
 		"moq": 10, "currency": "USD", "price_tiers": []map[string]any{{"min_quantity": 10, "unit_price": 900}}, "lead_time_days": 10, "origin_region": "CN"})).json(t, &prod)
 	buyer := &browserless{t: t, base: p.url, cookies: map[string]string{}}
 	buyer.signIn("buyer")
+	began := time.Now()
 	for range 3 {
 		if res := buyer.do("GET", "/app/products/"+prod.ID.String()+"?via=reactivation", nil); res.status != 200 {
 			t.Fatalf("the product page: %d", res.status)
@@ -106,6 +110,9 @@ func TestConsoleFunnelShowsEveryLayer(t *testing.T) {
 	// A link with a channel the platform does not send is a direct look,
 	// in the same hour: still the one view.
 	buyer.do("GET", "/app/products/"+prod.ID.String()+"?via=%00nonsense", nil)
+	if time.Now().Truncate(time.Hour) != began.Truncate(time.Hour) {
+		t.Skip("the loads crossed an hour's end, which makes two views; TestProductViewsAndTheirInquiriesReachTheFunnel counts those")
+	}
 	fin := &browserless{t: t, base: p.url, cookies: map[string]string{}}
 	fin.signIn("finance")
 	fin.do("GET", "/app/products/"+prod.ID.String(), nil)

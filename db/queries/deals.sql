@@ -134,6 +134,14 @@ INSERT INTO notification_outbox (key, deal_id, org_id, kind, text, facts)
 VALUES (@key, @deal_id, @org_id, @kind, @text, @facts)
 ON CONFLICT (key) DO NOTHING;
 
+-- name: QueueNotice :exec
+-- A notification outside any deal (the watchlist's alerts, matched offers,
+-- reactivation messages): to one user, or to every user of org when
+-- user_id is NULL. A repeat of its key is a no-op.
+INSERT INTO notification_outbox (key, deal_id, org_id, user_id, kind, text, facts)
+VALUES (@key, '', @org_id, sqlc.narg(user_id), @kind, @text, @facts)
+ON CONFLICT (key) DO NOTHING;
+
 -- name: ClaimNotifications :many
 SELECT key, deal_id, org_id, kind, text, facts, attempts FROM notification_outbox
 WHERE delivered_at IS NULL AND next_attempt_at <= @now

@@ -23,7 +23,3 @@ WHERE p.supplier_org_id = ANY(@suppliers::uuid[]) AND p.category = @category
   AND (@budget_minor::bigint = 0 OR (p.currency = @currency::text AND p.moq::numeric * p.from_unit_minor <= @budget_minor::bigint))
 ORDER BY p.supplier_org_id, p.from_unit_minor, p.id;
 
--- name: QueueOrgOffer :exec
-INSERT INTO notification_outbox (key, deal_id, org_id, kind, text, facts)
-VALUES (@key, '', @org_id, @kind, @text, @facts)
-ON CONFLICT (key) DO NOTHING;

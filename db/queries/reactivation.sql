@@ -29,7 +29,7 @@ SELECT q.user_id, @now::timestamptz, q.last_seen,
            AND (c.category IN (SELECT w.category FROM watches w WHERE w.user_id = q.user_id AND w.category IS NOT NULL)
                 OR c.category IN (SELECT d.category FROM deals d WHERE d.buyer_org_id = q.org_id::text AND d.category IS NOT NULL)))
 FROM quiet q
-RETURNING id, user_id, quiet_since, drops, suppliers;
+RETURNING id, user_id, (SELECT q.org_id FROM quiet q WHERE q.user_id = reactivation_messages.user_id) AS org_id, quiet_since, drops, suppliers;
 
 -- name: DroppedSince :many
 -- The products of the price drops a user was told of since a time, newest
@@ -40,10 +40,6 @@ WHERE n.user_id = @user_id::uuid AND n.kind = 'price_drop' AND n.created_at > @s
 ORDER BY n.facts->>'ref', n.created_at DESC
 LIMIT 3;
 
--- name: QueueUserAlert :exec
-INSERT INTO notification_outbox (key, deal_id, org_id, user_id, kind, text, facts)
-SELECT @key, '', u.org_id::text, u.id, @kind, @text, @facts FROM users u WHERE u.id = @user_id
-ON CONFLICT (key) DO NOTHING;
 
 -- name: ClickReactivation :execrows
 -- The user followed its message's link (the first time counts).

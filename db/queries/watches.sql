@@ -71,10 +71,6 @@ FROM watches w
 WHERE w.category = ANY(@categories::text[])
 ON CONFLICT (key) DO NOTHING;
 
--- name: QueueWatchAlert :exec
-INSERT INTO notification_outbox (key, deal_id, org_id, user_id, kind, text, facts)
-VALUES (@key, '', @org_id, @user_id, @kind, @text, @facts)
-ON CONFLICT (key) DO NOTHING;
 
 -- name: LockWatchlist :exec
 -- Serialises one user's follows, so its count stays under the cap.

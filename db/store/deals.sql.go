@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const claimNotifications = `-- name: ClaimNotifications :many
@@ -604,6 +605,36 @@ type MarkNotificationFailedParams struct {
 
 func (q *Queries) MarkNotificationFailed(ctx context.Context, arg MarkNotificationFailedParams) error {
 	_, err := q.db.Exec(ctx, markNotificationFailed, arg.LastError, arg.NextAttemptAt, arg.Key)
+	return err
+}
+
+const queueNotice = `-- name: QueueNotice :exec
+INSERT INTO notification_outbox (key, deal_id, org_id, user_id, kind, text, facts)
+VALUES ($1, '', $2, $3, $4, $5, $6)
+ON CONFLICT (key) DO NOTHING
+`
+
+type QueueNoticeParams struct {
+	Key    string      `json:"key"`
+	OrgID  string      `json:"org_id"`
+	UserID pgtype.UUID `json:"user_id"`
+	Kind   string      `json:"kind"`
+	Text   string      `json:"text"`
+	Facts  []byte      `json:"facts"`
+}
+
+// A notification outside any deal (the watchlist's alerts, matched offers,
+// reactivation messages): to one user, or to every user of org when
+// user_id is NULL. A repeat of its key is a no-op.
+func (q *Queries) QueueNotice(ctx context.Context, arg QueueNoticeParams) error {
+	_, err := q.db.Exec(ctx, queueNotice,
+		arg.Key,
+		arg.OrgID,
+		arg.UserID,
+		arg.Kind,
+		arg.Text,
+		arg.Facts,
+	)
 	return err
 }
 

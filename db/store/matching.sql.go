@@ -100,31 +100,6 @@ func (q *Queries) OffersOf(ctx context.Context, arg OffersOfParams) ([]OffersOfR
 	return items, nil
 }
 
-const queueOrgOffer = `-- name: QueueOrgOffer :exec
-INSERT INTO notification_outbox (key, deal_id, org_id, kind, text, facts)
-VALUES ($1, '', $2, $3, $4, $5)
-ON CONFLICT (key) DO NOTHING
-`
-
-type QueueOrgOfferParams struct {
-	Key   string `json:"key"`
-	OrgID string `json:"org_id"`
-	Kind  string `json:"kind"`
-	Text  string `json:"text"`
-	Facts []byte `json:"facts"`
-}
-
-func (q *Queries) QueueOrgOffer(ctx context.Context, arg QueueOrgOfferParams) error {
-	_, err := q.db.Exec(ctx, queueOrgOffer,
-		arg.Key,
-		arg.OrgID,
-		arg.Kind,
-		arg.Text,
-		arg.Facts,
-	)
-	return err
-}
-
 const saveBuyerProfile = `-- name: SaveBuyerProfile :exec
 
 INSERT INTO buyer_profiles (org_id, categories, budget_minor, currency, max_lead_time_days, regions, updated_at)

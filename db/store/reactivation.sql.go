@@ -97,7 +97,7 @@ SELECT q.user_id, $1::timestamptz, q.last_seen,
            AND (c.category IN (SELECT w.category FROM watches w WHERE w.user_id = q.user_id AND w.category IS NOT NULL)
                 OR c.category IN (SELECT d.category FROM deals d WHERE d.buyer_org_id = q.org_id::text AND d.category IS NOT NULL)))
 FROM quiet q
-RETURNING id, user_id, quiet_since, drops, suppliers
+RETURNING id, user_id, (SELECT q.org_id FROM quiet q WHERE q.user_id = reactivation_messages.user_id) AS org_id, quiet_since, drops, suppliers
 `
 
 type QueueReactivationsParams struct {
@@ -110,6 +110,7 @@ type QueueReactivationsParams struct {
 type QueueReactivationsRow struct {
 	ID         uuid.UUID `json:"id"`
 	UserID     uuid.UUID `json:"user_id"`
+	OrgID      uuid.UUID `json:"org_id"`
 	QuietSince time.Time `json:"quiet_since"`
 	Drops      int32     `json:"drops"`
 	Suppliers  int32     `json:"suppliers"`
@@ -138,6 +139,7 @@ func (q *Queries) QueueReactivations(ctx context.Context, arg QueueReactivations
 		if err := rows.Scan(
 			&i.ID,
 			&i.UserID,
+			&i.OrgID,
 			&i.QuietSince,
 			&i.Drops,
 			&i.Suppliers,
@@ -150,31 +152,6 @@ func (q *Queries) QueueReactivations(ctx context.Context, arg QueueReactivations
 		return nil, err
 	}
 	return items, nil
-}
-
-const queueUserAlert = `-- name: QueueUserAlert :exec
-INSERT INTO notification_outbox (key, deal_id, org_id, user_id, kind, text, facts)
-SELECT $1, '', u.org_id::text, u.id, $2, $3, $4 FROM users u WHERE u.id = $5
-ON CONFLICT (key) DO NOTHING
-`
-
-type QueueUserAlertParams struct {
-	Key    string    `json:"key"`
-	Kind   string    `json:"kind"`
-	Text   string    `json:"text"`
-	Facts  []byte    `json:"facts"`
-	UserID uuid.UUID `json:"user_id"`
-}
-
-func (q *Queries) QueueUserAlert(ctx context.Context, arg QueueUserAlertParams) error {
-	_, err := q.db.Exec(ctx, queueUserAlert,
-		arg.Key,
-		arg.Kind,
-		arg.Text,
-		arg.Facts,
-		arg.UserID,
-	)
-	return err
 }
 
 const reactivationFigures = `-- name: ReactivationFigures :one

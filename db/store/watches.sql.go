@@ -174,33 +174,6 @@ func (q *Queries) NewCategorySuppliers(ctx context.Context, arg NewCategorySuppl
 	return items, nil
 }
 
-const queueWatchAlert = `-- name: QueueWatchAlert :exec
-INSERT INTO notification_outbox (key, deal_id, org_id, user_id, kind, text, facts)
-VALUES ($1, '', $2, $3, $4, $5, $6)
-ON CONFLICT (key) DO NOTHING
-`
-
-type QueueWatchAlertParams struct {
-	Key    string      `json:"key"`
-	OrgID  string      `json:"org_id"`
-	UserID pgtype.UUID `json:"user_id"`
-	Kind   string      `json:"kind"`
-	Text   string      `json:"text"`
-	Facts  []byte      `json:"facts"`
-}
-
-func (q *Queries) QueueWatchAlert(ctx context.Context, arg QueueWatchAlertParams) error {
-	_, err := q.db.Exec(ctx, queueWatchAlert,
-		arg.Key,
-		arg.OrgID,
-		arg.UserID,
-		arg.Kind,
-		arg.Text,
-		arg.Facts,
-	)
-	return err
-}
-
 const repriceWatches = `-- name: RepriceWatches :many
 WITH priced AS (
     SELECT w.id, w.baseline_unit_minor AS was,

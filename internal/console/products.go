@@ -122,16 +122,7 @@ func searchFrom(w signin.Who, q url.Values, form map[string]string) (marketplace
 			}
 		}
 	}
-	list := func(v string) []string {
-		var out []string
-		for s := range strings.SplitSeq(v, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	p.Certifications, p.Regions = list(form["certifications"]), list(form["regions"])
+	p.Certifications, p.Regions = splitList(form["certifications"]), splitList(form["regions"])
 	p.Tiers = append(p.Tiers, q["tiers"]...)
 	switch form["customizable"] {
 	case "yes":

@@ -159,7 +159,7 @@ func (s *Service) Save(ctx context.Context, org uuid.UUID, p Profile) (Profile, 
 			if err != nil {
 				return err
 			}
-			if err := q.QueueOrgOffer(ctx, store.QueueOrgOfferParams{
+			if err := q.QueueNotice(ctx, store.QueueNoticeParams{
 				Key: "match/" + org.String() + "/" + version + "/" + o.ProductID.String(), OrgID: org.String(), Kind: Kind,
 				Text: texts.Text(texts.Default, Kind, facts, ""), Facts: raw,
 			}); err != nil {

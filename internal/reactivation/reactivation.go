@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tradeloop/tradeloop/db/store"
@@ -82,8 +83,8 @@ func (s *Service) Run(ctx context.Context, now time.Time) (int, error) {
 			if err != nil {
 				return err
 			}
-			if err := q.QueueUserAlert(ctx, store.QueueUserAlertParams{
-				Key: Kind + "/" + r.ID.String(), UserID: r.UserID, Kind: Kind, Text: texts.Text(texts.Default, Kind, facts, ""), Facts: raw,
+			if err := q.QueueNotice(ctx, store.QueueNoticeParams{
+				Key: Kind + "/" + r.ID.String(), OrgID: r.OrgID.String(), UserID: pgtype.UUID{Bytes: r.UserID, Valid: true}, Kind: Kind, Text: texts.Text(texts.Default, Kind, facts, ""), Facts: raw,
 			}); err != nil {
 				return fmt.Errorf("queue the message to %s: %w", r.UserID, err)
 			}

@@ -238,7 +238,7 @@ func Saved(ctx context.Context, q *store.Queries, supplier uuid.UUID, products [
 		if err != nil {
 			return err
 		}
-		if err := q.QueueWatchAlert(ctx, store.QueueWatchAlertParams{
+		if err := q.QueueNotice(ctx, store.QueueNoticeParams{
 			Key: fmt.Sprintf("%s/%s/%d", KindPriceDrop, m.ID, m.Alerts), OrgID: m.OrgID.String(), UserID: pgtype.UUID{Bytes: m.UserID, Valid: true},
 			Kind: KindPriceDrop, Text: texts.Text(texts.Default, KindPriceDrop, facts, ""), Facts: raw,
 		}); err != nil {

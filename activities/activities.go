@@ -105,6 +105,13 @@ type Activities struct {
 	// PriceIndex takes a day of the price index per category; only the
 	// scheduled snapshot uses it.
 	PriceIndex PriceIndexer
+	// Coupons keeps referral coupons: a deal's deposit uses its buyer's,
+	// and a referred buyer's first completed deal issues its referrer's
+	// (activities/coupons.go). Without it, deals use and issue none.
+	Coupons Coupons
+	// ExpireCoupons expires the coupons past their date; only the
+	// scheduled expiry uses it.
+	CouponExpiry CouponExpirer
 }
 
 // ErrLedgerRejected marks a posting the ledger refuses for good (unbalanced,

@@ -171,8 +171,8 @@ func (m *Memory) Post(_ context.Context, p Posting) error {
 	}
 	for _, l := range p.Lines {
 		k := l.Account + "|" + l.Currency
-		if strings.HasPrefix(l.Account, "escrow:") && m.balances[k]+l.Amount < 0 {
-			return fmt.Errorf("%w: posting %s would take escrow %s below zero", ErrLedgerRejected, p.IdempotencyKey, l.Account)
+		if (strings.HasPrefix(l.Account, "escrow:") || strings.HasPrefix(l.Account, "coupon:")) && m.balances[k]+l.Amount < 0 {
+			return fmt.Errorf("%w: posting %s would take %s below zero", ErrLedgerRejected, p.IdempotencyKey, l.Account)
 		}
 	}
 	for _, l := range p.Lines {

@@ -53,7 +53,7 @@ func schemas() obj {
 	stages = append(stages, string(dealview.StageClosed)) // what an invited supplier sees once another is awarded
 	event := obj{"type": "object", "required": []string{"at", "type"}, "properties": obj{"at": timestamp(), "type": str(), "actor": str(), "detail": str()}}
 	payment := obj{"type": "object", "required": []string{"id", "kind", "step", "amount", "currency", "status", "idempotency_key"}, "properties": obj{
-		"id": str(), "kind": obj{"type": "string", "enum": []string{string(workflows.PaymentCharge), string(workflows.PaymentRefund), string(workflows.PaymentTransfer)}}, "step": str(),
+		"id": str(), "kind": obj{"type": "string", "enum": []string{string(workflows.PaymentCharge), string(workflows.PaymentRefund), string(workflows.PaymentTransfer), string(workflows.PaymentCoupon)}}, "step": str(),
 		"amount": integer(), "currency": str(), "status": str(), "provider": str(), "provider_id": str(),
 		"idempotency_key": str(), "reason": str(), "created_at": timestamp(), "posted": boolean(), "settled": boolean(),
 	}}
@@ -132,6 +132,14 @@ func schemas() obj {
 		"File":         obj{"type": "string", "format": "binary"},
 		"Deleted":      object(obj{"id": str(), "deleted": boolean()}, "id", "deleted"),
 		"BuyerProfile": buyerProfile,
+		"Referrals": object(obj{"code": str(), "link": str(), "reward_bp": integer(), "coupon_valid_days": integer(),
+			"referred": arrayOf(object(obj{"org_id": str(), "name": str(), "claimed_at": timestamp(), "rewarded": boolean()}, "org_id", "name", "claimed_at", "rewarded")),
+			"coupons": arrayOf(object(obj{"id": str(), "currency": str(), "value_minor": integer(), "balance_minor": integer(), "issued_at": timestamp(),
+				"expires_at": timestamp(), "status": obj{"type": "string", "enum": []string{"usable", "used", "expired"}}, "used_by": arrayOf(str())},
+				"id", "currency", "value_minor", "balance_minor", "issued_at", "expires_at", "status", "used_by"))},
+			"code", "link", "reward_bp", "coupon_valid_days", "referred", "coupons"),
+		"ClaimReferral": object(obj{"code": str()}, "code"),
+		"ReferralClaim": object(obj{"referrer": str()}, "referrer"),
 		"Matches": object(obj{"profile": buyerProfile, "offers": arrayOf(object(obj{"product_id": str(), "product": str(), "category": str(),
 			"supplier_id": str(), "supplier": str(), "moq": integer(), "unit": str(), "unit_price": integer(), "currency": str(),
 			"lead_time_days": integer(), "why": str()}, "product_id", "product", "category", "supplier_id", "supplier", "moq", "unit", "unit_price", "currency", "lead_time_days", "why"))},

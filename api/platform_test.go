@@ -32,6 +32,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/pricetrend"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/internal/referral"
 	"github.com/tradeloop/tradeloop/internal/testenv"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -105,7 +106,7 @@ func newPlatform(t testing.TB, opts ...func(*Deps)) *platform {
 	mediators := &choosableMediators{Mediators: rm}
 	w.RegisterActivity(&activities.Activities{Payments: provider, Ledger: ledger.New(pool), Projection: projections, Tracker: mem, Notifier: mem,
 		Alerts: fin, Escrows: fin, Logger: slog.New(slog.DiscardHandler), PaymentIndex: rm, Mediators: mediators,
-		PriceIndex: pricetrend.New(pool).Snapshot})
+		PriceIndex: pricetrend.New(pool).Snapshot, Coupons: referral.New(pool, referral.Config{})})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

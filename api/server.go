@@ -38,6 +38,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/pricetrend"
 	"github.com/tradeloop/tradeloop/internal/reactivation"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/internal/referral"
 	"github.com/tradeloop/tradeloop/internal/sheet"
 	"github.com/tradeloop/tradeloop/internal/signin"
 	"github.com/tradeloop/tradeloop/internal/texts"
@@ -61,6 +62,11 @@ func (f PingerFunc) Ping(ctx context.Context) error { return f(ctx) }
 // Deps are what the handlers need.
 type Deps struct {
 	Logger *slog.Logger
+	// ReferralRewardBP and CouponValidFor are what a referral coupon is
+	// worth and for how long (config REFERRAL_REWARD_BP, COUPON_VALID_FOR;
+	// zero: referral's defaults), as the buyers' referral page says.
+	ReferralRewardBP int64
+	CouponValidFor   time.Duration
 	// PublicURL is the platform's address (config PUBLIC_URL), which the
 	// links it mails start with.
 	PublicURL string
@@ -170,6 +176,10 @@ type Server struct {
 	matching *matching.Service
 	// trends reads the daily price index per category.
 	trends *pricetrend.Service
+	// referrals keeps buyers' referral codes and coupons; publicURL is
+	// where referral links point.
+	referrals *referral.Service
+	publicURL string
 	// reactivation records the clicks of reactivation messages.
 	reactivation *reactivation.Service
 	finance      *finance.Service
@@ -251,7 +261,7 @@ func NewHandlers(d Deps) Handlers {
 	if d.MaxImports <= 0 {
 		d.MaxImports = DefaultMaxImports
 	}
-	s := &Server{views: newDealViews(dealViewsBytes), logger: d.Logger, stripe: d.Stripe, publishableKey: d.StripePublishableKey, webhook: d.WebhookSecret, policy: d.Policy,
+	s := &Server{views: newDealViews(dealViewsBytes), logger: d.Logger, publicURL: d.PublicURL, stripe: d.Stripe, publishableKey: d.StripePublishableKey, webhook: d.WebhookSecret, policy: d.Policy,
 		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports),
 		keyRotationGrace: d.KeyRotationGrace, sheets: sheet.Writer{Font: pdfFont(d.PDFFont, d.Logger)}}
 	if d.Temporal != nil {
@@ -264,6 +274,7 @@ func NewHandlers(d Deps) Handlers {
 		s.matching = matching.New(d.DB, s.market, d.PublicURL)
 		s.trends = pricetrend.New(d.DB)
 		s.reactivation = reactivation.New(d.DB, "")
+		s.referrals = referral.New(d.DB, referral.Config{RewardBP: d.ReferralRewardBP, ValidFor: d.CouponValidFor})
 		s.finance = finance.New(d.DB, d.Temporal)
 		s.identity, s.keys, s.events = identity.New(d.DB), idempotency.New(d.DB), payments.NewEvents(d.DB)
 		s.inbox, s.hub = inbox.New(d.DB), inbox.NewHub(d.DB, d.Logger)
@@ -400,6 +411,26 @@ func NewHandlers(d Deps) Handlers {
 					return console.ErrNotFound
 				}
 				return err
+			},
+		},
+		Referring: console.Referring{
+			Summary: func(ctx context.Context, w signin.Who) (console.Referrals, error) {
+				r, err := s.Referrals(ctx, principalOf(w))
+				return console.Referrals{Link: r.Link, RewardBP: int(r.RewardBP), ValidDays: r.CouponValidDays, Referred: r.Referred, Coupons: r.Coupons}, err
+			},
+			Referrer: func(ctx context.Context, code string) (string, error) {
+				name, err := s.ReferrerName(ctx, code)
+				if errors.Is(err, referral.ErrUnknownCode) {
+					return "", console.ErrNotFound
+				}
+				return name, err
+			},
+			Claim: func(ctx context.Context, w signin.Who, code string) (string, error) {
+				c, err := s.ClaimReferral(ctx, principalOf(w), code)
+				return c.Referrer, forConsole(err, d.Logger)
+			},
+			Next: func(ctx context.Context, w signin.Who, currency string) (int64, error) {
+				return s.referrals.Next(ctx, w.OrgID, currency, time.Now())
 			},
 		},
 		Acting: console.Acting{

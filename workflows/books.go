@@ -53,7 +53,12 @@ import (
 // Its version 6 (dealAssignsMediators): a dispute that reaches mediation
 // is assigned to a mediator (dispute.go), who alone sees and decides it.
 // Earlier deals reach mediation unassigned: any mediator sees them and
-// may take one. A change to come takes version 7.
+// may take one.
+//
+// Its version 7 (dealRedeemsCoupons): the deposit uses the buyer's
+// referral coupon, and a referred buyer's first completed deal issues its
+// referrer's (coupon.go). Earlier deals do neither. A change to come takes
+// version 8.
 const versionDeal = "deal"
 
 // dealRecordedRounds is versionDeal's version 2.
@@ -76,6 +81,9 @@ const dealResendsReturns workflow.Version = 5
 
 // dealAssignsMediators is versionDeal's version 6.
 const dealAssignsMediators workflow.Version = 6
+
+// dealRedeemsCoupons is versionDeal's version 7.
+const dealRedeemsCoupons workflow.Version = 7
 
 // has reports whether the deal makes the change marked by the version
 // named change: every deal with versionDeal does.
@@ -737,7 +745,7 @@ func (d *deal) resumeInput() DealInput {
 
 // dealFeatures is the deal's versionDeal, asked before any other version.
 func dealFeatures(ctx workflow.Context) workflow.Version {
-	return workflow.GetVersion(ctx, versionDeal, workflow.DefaultVersion, dealAssignsMediators)
+	return workflow.GetVersion(ctx, versionDeal, workflow.DefaultVersion, dealRedeemsCoupons)
 }
 
 // resumeDeal takes a deal over from its previous run.

@@ -622,7 +622,15 @@ const (
 	PaymentCharge   PaymentKind = "charge"
 	PaymentRefund   PaymentKind = "refund"
 	PaymentTransfer PaymentKind = "transfer"
+	// PaymentCoupon is a buyer's referral coupon paying part of a step:
+	// money the platform puts into escrow for the buyer (its ProviderID
+	// is the coupon's ID).
+	PaymentCoupon PaymentKind = "coupon"
 )
+
+// HoldsEscrow reports whether a payment of kind k, once it succeeded, puts
+// money into the deal's escrow: a charge or a coupon.
+func (k PaymentKind) HoldsEscrow() bool { return k == PaymentCharge || k == PaymentCoupon }
 
 // PaymentStatus is where a money movement stands at its provider.
 type PaymentStatus string
@@ -673,7 +681,7 @@ func (p Payment) nextCheck(every time.Duration) time.Time {
 func (s DealState) GoodsHeld() int64 {
 	var held int64
 	for _, p := range s.Payments {
-		if p.Kind == PaymentCharge && p.Status == PaymentSucceeded && !p.Settled && !p.Excess && p.Step != activities.StepSample {
+		if p.Kind.HoldsEscrow() && p.Status == PaymentSucceeded && !p.Settled && !p.Excess && p.Step != activities.StepSample {
 			held += p.Amount
 		}
 	}

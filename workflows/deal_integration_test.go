@@ -198,10 +198,10 @@ func (d *liveDeal) historyOf(workflowID string) *historypb.History {
 
 // checkHistory replays the deal's history against today's code and, when
 // recording, saves it as a replay fixture.
-// recording names the deals a fixture recorded now holds (versionDeal 6);
+// recording names the deals a fixture recorded now holds (versionDeal 7);
 // the fixtures of earlier deals stay beside them, so their histories go
 // on replaying.
-const recording = "_deal6"
+const recording = "_deal7"
 
 func (d *liveDeal) checkHistory(fixture string) *historypb.History {
 	d.t.Helper()

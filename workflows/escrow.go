@@ -26,7 +26,7 @@ func (d *deal) amountDue(step string) (int64, error) {
 		}
 		return s.Price, nil
 	case activities.StepDeposit:
-		return d.state.Deposit, d.needStage(StageDeposit)
+		return d.state.Deposit - d.couponed(activities.StepDeposit), d.needStage(StageDeposit)
 	case activities.StepBalance:
 		return d.state.Balance, d.needStage(StageBalance)
 	}
@@ -82,6 +82,11 @@ func (d *deal) pay(ctx workflow.Context, in PayInput) (PayResult, error) {
 			}
 		}
 	} else {
+		if in.Step == activities.StepDeposit {
+			if amount = d.redeemCoupon(ctx, amount); amount == 0 {
+				return d.paidByCoupon(ctx, in)
+			}
+		}
 		attempt := 1
 		for _, p := range d.state.Payments {
 			if p.Kind == PaymentCharge && p.Step == in.Step {
@@ -142,28 +147,50 @@ func (d *deal) pay(ctx workflow.Context, in PayInput) (PayResult, error) {
 	return out, err
 }
 
+// paidByCoupon answers a deposit the buyer's coupon paid in full.
+func (d *deal) paidByCoupon(ctx workflow.Context, in PayInput) (PayResult, error) {
+	d.cause = ctx.Value(TraceSpanKey)
+	d.stepPaid(ctx, in.Step)
+	c := d.coupon()
+	out := PayResult{ActionResult: d.result(), PaymentID: c.ID, Provider: c.Provider, ProviderPaymentID: c.ProviderID, Status: c.Status}
+	var err error
+	if d.handOff {
+		out.Books, err = d.handOffBooks(ctx)
+	}
+	return out, err
+}
+
 // confirmCharge records captured money in escrow and moves the deal on.
 func (d *deal) confirmCharge(ctx workflow.Context, p *Payment) {
 	p.Status = PaymentSucceeded
 	d.state.Escrow.Held += p.Amount
 	d.event(ctx, EventPaymentSucceeded, "", fmt.Sprintf("%s %d %s (%s)", p.Step, p.Amount, p.Currency, p.ProviderID))
-	switch {
-	case p.Step == activities.StepSample && d.state.Stage == StageSample:
-		d.state.Sample.Paid = true
-		d.notify(d.state.SupplierID, "sample_paid", notice.Facts{})
-	case p.Step == activities.StepDeposit && d.state.Stage == StageDeposit:
-		delete(d.state.Deadlines, DeadlineDepositDue)
-		d.startProduction(ctx)
-	case p.Step == activities.StepBalance && d.state.Stage == StageBalance:
-		delete(d.state.Deadlines, DeadlineBalanceDue)
-		d.notify(d.state.SupplierID, "balance_paid", notice.Facts{})
-		d.setStage(ctx, StageShipping)
-	default:
+	if !d.stepPaid(ctx, p.Step) {
 		// A second payment of a step (an earlier attempt that succeeded
 		// after all), or one after its stage passed: returned in full.
 		p.Excess = true
 		d.event(ctx, EventPaymentAfterStage, "", p.ID+" arrived at "+string(d.state.Stage)+"; it is refunded")
 	}
+}
+
+// stepPaid moves the deal on from the stage that waited for step's
+// payment, and reports whether the deal was at that stage.
+func (d *deal) stepPaid(ctx workflow.Context, step string) bool {
+	switch {
+	case step == activities.StepSample && d.state.Stage == StageSample:
+		d.state.Sample.Paid = true
+		d.notify(d.state.SupplierID, "sample_paid", notice.Facts{})
+	case step == activities.StepDeposit && d.state.Stage == StageDeposit:
+		delete(d.state.Deadlines, DeadlineDepositDue)
+		d.startProduction(ctx)
+	case step == activities.StepBalance && d.state.Stage == StageBalance:
+		delete(d.state.Deadlines, DeadlineBalanceDue)
+		d.notify(d.state.SupplierID, "balance_paid", notice.Facts{})
+		d.setStage(ctx, StageShipping)
+	default:
+		return false
+	}
+	return true
 }
 
 func (d *deal) chargeByProviderID(id string) *Payment {
@@ -356,7 +383,7 @@ func (d *deal) settle(ctx workflow.Context) error {
 	}
 	var goods []string
 	for _, p := range d.state.Payments {
-		if p.Kind == PaymentCharge && p.Status == PaymentSucceeded && !p.Settled && !p.Excess && p.Step != activities.StepSample {
+		if p.Kind.HoldsEscrow() && p.Status == PaymentSucceeded && !p.Settled && !p.Excess && p.Step != activities.StepSample {
 			goods = append(goods, p.ID)
 		}
 	}
@@ -364,6 +391,9 @@ func (d *deal) settle(ctx workflow.Context) error {
 		if err := d.payout(ctx, goods, min(r.Release, d.goodsHeld())); err != nil {
 			return err
 		}
+	}
+	if err := d.rewardReferrer(ctx); err != nil {
+		return err
 	}
 	r.Done = true
 	d.event(ctx, EventEscrowSettled, "", fmt.Sprintf("released %d (commission %d), refunded %d %s",
@@ -388,11 +418,15 @@ func (d *deal) paymentByID(id string) *Payment {
 // at once and post the settlements when they are done; earlier histories
 // replay with one charge settled after the other.
 func (d *deal) payout(ctx workflow.Context, chargeIDs []string, release int64) error {
-	amounts := make([]int64, len(chargeIDs))
+	amounts, steps := make([]int64, len(chargeIDs)), make([]string, len(chargeIDs))
 	for i, id := range chargeIDs {
-		amounts[i] = d.paymentByID(id).Amount
+		p := d.paymentByID(id)
+		amounts[i], steps[i] = p.Amount, p.Step
 	}
-	allocs, err := money.Allocate(amounts, release, d.state.CommissionBP)
+	// Commission is taken on each step's release as a whole, so a deposit
+	// paid partly by coupon pays what it would have in one charge; a step
+	// in one charge (every deal without a coupon) pays what Allocate takes.
+	allocs, err := money.AllocateGrouped(amounts, steps, release, d.state.CommissionBP)
 	if err != nil {
 		return fmt.Errorf("allocate payout: %w", err)
 	}
@@ -459,16 +493,20 @@ func (d *deal) startTransfer(ctx workflow.Context, m moneyMoves) workflow.Future
 		return nil
 	}
 	cur := d.state.Currency
+	source := m.charge.ProviderID
+	if m.charge.Kind == PaymentCoupon {
+		source = "" // the platform's own money: from its balance
+	}
 	actx := workflow.WithActivityOptions(ctx, moneyOptions)
 	return workflow.ExecuteActivity(withSummary(actx, "pay out %s to the supplier (%s)", money.Format(m.alloc.Net, cur), m.charge.ID), acts.Transfer, activities.TransferInput{
-		DealID: d.in.DealID, SupplierOrgID: d.state.SupplierID, SourcePaymentID: m.charge.ProviderID,
+		DealID: d.in.DealID, SupplierOrgID: d.state.SupplierID, SourcePaymentID: source,
 		Amount: m.alloc.Net, Currency: cur, IdempotencyKey: m.charge.IdempotencyKey + "/transfer",
 	})
 }
 
 // startRefund starts the refund to the buyer, nil if there is none.
 func (d *deal) startRefund(ctx workflow.Context, m moneyMoves) workflow.Future {
-	if m.alloc.Refunded <= 0 {
+	if m.alloc.Refunded <= 0 || m.charge.Kind == PaymentCoupon { // a coupon's goes back to it in the settlement's posting
 		return nil
 	}
 	cur := d.state.Currency
@@ -495,6 +533,13 @@ func (d *deal) finishMoves(ctx workflow.Context, m *moneyMoves) error {
 			})
 		}
 	}
+	if m.charge.Kind == PaymentCoupon && a.Refunded > 0 {
+		d.state.Payments = append(d.state.Payments, Payment{
+			ID: charge.ID + "-refund", Kind: PaymentRefund, Step: charge.Step, Amount: a.Refunded, Currency: cur,
+			Status: PaymentSucceeded, Provider: charge.Provider, ProviderID: charge.ProviderID, IdempotencyKey: charge.IdempotencyKey + "/refund",
+			CreatedAt: workflow.Now(ctx), Posted: true, Settled: true,
+		})
+	}
 	if m.refund != nil {
 		var rf activities.RefundResult
 		key := charge.IdempotencyKey + "/refund"
@@ -516,10 +561,14 @@ func (d *deal) finishMoves(ctx workflow.Context, m *moneyMoves) error {
 func (d *deal) postSettlement(ctx workflow.Context, m moneyMoves) error {
 	cur, charge, a := d.state.Currency, m.charge, m.alloc
 	lines := []activities.Line{{Account: activities.EscrowAccount(d.in.DealID), Amount: -a.Charge, Currency: cur}}
+	refundTo := activities.BuyerAccount(d.in.Inquiry.BuyerOrgID)
+	if charge.Kind == PaymentCoupon {
+		refundTo = activities.CouponAccount(charge.ProviderID)
+	}
 	for _, l := range []activities.Line{
 		{Account: activities.SupplierAccount(d.state.SupplierID), Amount: a.Net, Currency: cur},
 		{Account: activities.CommissionAccount, Amount: a.Commission, Currency: cur},
-		{Account: activities.BuyerAccount(d.in.Inquiry.BuyerOrgID), Amount: a.Refunded, Currency: cur},
+		{Account: refundTo, Amount: a.Refunded, Currency: cur},
 	} {
 		if l.Amount != 0 {
 			lines = append(lines, l)

@@ -59,6 +59,7 @@ const (
 	EventBuyerDefault       EventType = "buyer_default"
 	EventPayout             EventType = "payout"
 	EventEscrowSettled      EventType = "escrow_settled"
+	EventCouponRedeemed     EventType = "coupon_redeemed"
 )
 
 // Timeline entries: production and shipping.

@@ -35,13 +35,16 @@ func newTestEnv(s *testsuite.WorkflowTestSuite) *testsuite.TestWorkflowEnvironme
 // harness runs one deal in the SDK's time-skipping environment, with every
 // party action scheduled at a time after the start.
 type harness struct {
-	t     *testing.T
-	env   *testsuite.TestWorkflowEnvironment
-	mem   *activities.Memory
-	start time.Time
-	errs  map[string]error
-	done  map[string]bool
-	state DealState
+	t   *testing.T
+	env *testsuite.TestWorkflowEnvironment
+	mem *activities.Memory
+	// coupons are the buyers' referral coupons, none unless a test gives
+	// them, each worth 1 % of the deal that earns it.
+	coupons *activities.MemoryCoupons
+	start   time.Time
+	errs    map[string]error
+	done    map[string]bool
+	state   DealState
 	// dropBooks: the rounds of bookkeeping actions hand off are lost, as
 	// if the API crashed before writing them.
 	dropBooks bool
@@ -97,12 +100,15 @@ func newHarness(t *testing.T) *harness {
 	var s testsuite.WorkflowTestSuite
 	env := newTestEnv(&s)
 	mem := activities.NewMemory()
+	coupons := activities.NewMemoryCoupons(mem, 100)
 	Register(env)
-	env.RegisterActivity(mem.Activities())
+	acts := mem.Activities()
+	acts.Coupons = coupons
+	env.RegisterActivity(acts)
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	env.SetStartTime(start)
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "deal-d1"})
-	return &harness{t: t, env: env, mem: mem, start: start, errs: map[string]error{}, done: map[string]bool{}}
+	return &harness{t: t, env: env, mem: mem, coupons: coupons, start: start, errs: map[string]error{}, done: map[string]bool{}}
 }
 
 func dealInput() DealInput {

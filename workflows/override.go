@@ -305,7 +305,7 @@ func SettlementState(f activities.EscrowFigures) (DealState, error) {
 	known := map[string]bool{}
 	for i := range st.Payments {
 		p := &st.Payments[i]
-		if p.Kind != PaymentCharge {
+		if !p.Kind.HoldsEscrow() {
 			continue
 		}
 		known[p.IdempotencyKey] = true
@@ -358,8 +358,12 @@ func SettlementState(f activities.EscrowFigures) (DealState, error) {
 	st.Escrow = Escrow{}
 	var inLedger int64
 	for _, p := range st.Payments {
-		if p.Kind != PaymentCharge || p.Status != PaymentSucceeded {
+		if !p.Kind.HoldsEscrow() || p.Status != PaymentSucceeded {
 			continue
+		}
+		refundTo := activities.BuyerAccount(st.Inquiry.BuyerOrgID)
+		if p.Kind == PaymentCoupon {
+			refundTo = activities.CouponAccount(p.ProviderID)
 		}
 		if !p.Settled {
 			st.Escrow.Held += p.Amount
@@ -373,13 +377,13 @@ func SettlementState(f activities.EscrowFigures) (DealState, error) {
 			switch l.Account {
 			case activities.CommissionAccount:
 				st.Escrow.Commission += l.Amount
-			case activities.BuyerAccount(st.Inquiry.BuyerOrgID):
+			case refundTo:
 				st.Escrow.Refunded += l.Amount
 			}
 		}
 	}
 	for _, p := range st.Payments {
-		if p.Kind == PaymentCharge && p.Settled {
+		if p.Kind.HoldsEscrow() && p.Settled {
 			st.Escrow.Released += p.Amount
 		}
 	}
@@ -419,6 +423,13 @@ func chargeFromPosting(wf, chargeKey string, p activities.EscrowPosting, amount 
 	if !ok || !ok2 || !ok3 || id == "" || strings.Contains(id, "/") || providerID == "" || amount <= 0 {
 		return Payment{}, fmt.Errorf("posting %s puts money into escrow for a charge the read model does not know, and does not say which: reconcile it by hand", p.IdempotencyKey)
 	}
+	if p.Kind == string(PaymentCoupon) {
+		// The buyer's coupon (redeemCoupon), which only a deposit uses.
+		return Payment{
+			ID: id, Kind: PaymentCoupon, Step: activities.StepDeposit, Amount: amount, Currency: currency, Status: PaymentSucceeded,
+			Provider: "coupon", ProviderID: providerID, IdempotencyKey: chargeKey, Posted: true,
+		}, nil
+	}
 	return Payment{
 		ID: id, Kind: PaymentCharge, Step: p.Kind, Amount: amount, Currency: currency, Status: PaymentSucceeded,
 		ProviderID: providerID, IdempotencyKey: chargeKey, Posted: true,
@@ -432,7 +443,7 @@ func chargeFromPosting(wf, chargeKey string, p activities.EscrowPosting, amount 
 func (s DealState) EscrowInLedger() []activities.Amount {
 	var out []activities.Amount
 	for _, p := range s.Payments {
-		if p.Kind != PaymentCharge || p.Status != PaymentSucceeded || !p.Posted || p.Settled {
+		if !p.Kind.HoldsEscrow() || p.Status != PaymentSucceeded || !p.Posted || p.Settled {
 			continue
 		}
 		i := slices.IndexFunc(out, func(a activities.Amount) bool { return a.Currency == p.Currency })

@@ -40,20 +40,30 @@ var quickTries = temporal.RetryPolicy{
 // waits for them (awaitBooksDue), so the round it makes has their result,
 // not a round before and another after.
 func quickly(ctx workflow.Context, local bool, running *int, opts workflow.ActivityOptions, summary string, activity any, arg any) error {
+	return quicklyInto(ctx, local, running, opts, summary, nil, activity, arg)
+}
+
+// quicklyInto is quickly for an activity with a result, which it decodes
+// into result (nil: none).
+func quicklyInto(ctx workflow.Context, local bool, running *int, opts workflow.ActivityOptions, summary string, result, activity, arg any) error {
 	if local {
-		err := quickLocal(ctx, running, opts, summary, activity, arg)
+		err := quickLocalInto(ctx, running, opts, summary, result, activity, arg)
 		if err == nil || final(err, opts) || ctx.Err() != nil {
 			return err
 		}
 		workflow.GetLogger(ctx).Warn("local bookkeeping failed; retrying it as a regular activity", "what", summary, "error", err)
 	}
 	actx := workflow.WithActivityOptions(ctx, opts)
-	return workflow.ExecuteActivity(withSummary(actx, "%s", summary), activity, arg).Get(ctx, nil)
+	return workflow.ExecuteActivity(withSummary(actx, "%s", summary), activity, arg).Get(ctx, result)
 }
 
 // quickLocal makes quickly's local attempts only, and returns the last
 // one's error.
 func quickLocal(ctx workflow.Context, running *int, opts workflow.ActivityOptions, summary string, activity any, arg any) error {
+	return quickLocalInto(ctx, running, opts, summary, nil, activity, arg)
+}
+
+func quickLocalInto(ctx workflow.Context, running *int, opts workflow.ActivityOptions, summary string, result, activity, arg any) error {
 	tries := quickTries
 	if opts.RetryPolicy != nil {
 		tries.NonRetryableErrorTypes = opts.RetryPolicy.NonRetryableErrorTypes
@@ -64,7 +74,7 @@ func quickLocal(ctx workflow.Context, running *int, opts workflow.ActivityOption
 	})
 	*running++
 	defer func() { *running-- }()
-	return workflow.ExecuteLocalActivity(lctx, activity, arg).Get(ctx, nil)
+	return workflow.ExecuteLocalActivity(lctx, activity, arg).Get(ctx, result)
 }
 
 // final reports whether retrying cannot cure err.

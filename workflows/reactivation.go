@@ -16,9 +16,11 @@ const (
 	BuyerReactivationScheduleID   = "buyer-reactivation"
 )
 
-// RegisterGrowth adds the buyers' reactivation to a worker.
+// RegisterGrowth adds the buyers' reactivation and the referral coupons'
+// expiry to a worker.
 func RegisterGrowth(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(BuyerReactivation, workflow.RegisterOptions{Name: BuyerReactivationWorkflowName})
+	r.RegisterWorkflowWithOptions(CouponExpiry, workflow.RegisterOptions{Name: CouponExpiryWorkflowName})
 }
 
 // BuyerReactivation messages the buyers gone quiet and returns how many it

@@ -28,8 +28,8 @@ func TestRecordedHistoriesReplay(t *testing.T) {
 	}
 	want := map[string]bool{}
 	for _, name := range []string{"happy_path_with_sample", "dispute_with_split", "sla_miss_redispatch", "deal_continued_as_new"} {
-		// Recorded before versionDeal 2, and at 2, 3, 4, 5 and 6.
-		for _, at := range []string{"", "_deal2", "_deal3", "_deal4", "_deal5", "_deal6"} {
+		// Recorded before versionDeal 2, and at 2, 3, 4, 5, 6 and 7.
+		for _, at := range []string{"", "_deal2", "_deal3", "_deal4", "_deal5", "_deal6", "_deal7"} {
 			want[name+at+".json"] = false
 		}
 	}

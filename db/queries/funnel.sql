@@ -43,14 +43,19 @@ ON CONFLICT (product_id, viewer_user_id, hour) DO NOTHING;
 
 -- name: RecordDealOrigin :one
 -- What brought an inquiry: the channel of the buyer's latest view in the
--- deal's category in the 30 days before, or direct. A repeat of the
--- request keeps the first answer.
+-- deal's category in the 30 days before; else, for the first inquiry of an
+-- organization another referred, the referral; else direct. A repeat of
+-- the request keeps the first answer.
 INSERT INTO deal_origins (deal_id, buyer_org_id, product_id, category, channel, created_at)
 VALUES (sqlc.arg(deal_id), sqlc.arg(buyer_org_id), sqlc.narg(product_id), sqlc.arg(category),
         coalesce((SELECT v.channel FROM product_views v
                   WHERE v.viewer_org_id = sqlc.arg(buyer_org_id) AND v.category = sqlc.arg(category)
                     AND v.viewed_at > sqlc.arg(created_at)::timestamptz - interval '30 days' AND v.viewed_at <= sqlc.arg(created_at)
-                  ORDER BY v.viewed_at DESC LIMIT 1), 'direct'),
+                  ORDER BY v.viewed_at DESC LIMIT 1),
+                 (SELECT 'referral' FROM referrals r
+                  WHERE r.referred_org_id = sqlc.arg(buyer_org_id)
+                    AND NOT EXISTS (SELECT 1 FROM deal_origins o WHERE o.buyer_org_id = sqlc.arg(buyer_org_id))),
+                 'direct'),
         sqlc.arg(created_at))
 ON CONFLICT (deal_id) DO UPDATE SET deal_id = EXCLUDED.deal_id
 RETURNING channel;

@@ -431,7 +431,11 @@ VALUES ($1, $2, $3, $4,
         coalesce((SELECT v.channel FROM product_views v
                   WHERE v.viewer_org_id = $2 AND v.category = $4
                     AND v.viewed_at > $5::timestamptz - interval '30 days' AND v.viewed_at <= $5
-                  ORDER BY v.viewed_at DESC LIMIT 1), 'direct'),
+                  ORDER BY v.viewed_at DESC LIMIT 1),
+                 (SELECT 'referral' FROM referrals r
+                  WHERE r.referred_org_id = $2
+                    AND NOT EXISTS (SELECT 1 FROM deal_origins o WHERE o.buyer_org_id = $2)),
+                 'direct'),
         $5)
 ON CONFLICT (deal_id) DO UPDATE SET deal_id = EXCLUDED.deal_id
 RETURNING channel
@@ -446,8 +450,9 @@ type RecordDealOriginParams struct {
 }
 
 // What brought an inquiry: the channel of the buyer's latest view in the
-// deal's category in the 30 days before, or direct. A repeat of the
-// request keeps the first answer.
+// deal's category in the 30 days before; else, for the first inquiry of an
+// organization another referred, the referral; else direct. A repeat of
+// the request keeps the first answer.
 func (q *Queries) RecordDealOrigin(ctx context.Context, arg RecordDealOriginParams) (string, error) {
 	row := q.db.QueryRow(ctx, recordDealOrigin,
 		arg.DealID,

@@ -107,6 +107,24 @@ type ConsoleSession struct {
 	ExpiresAt  time.Time `json:"expires_at"`
 }
 
+type Coupon struct {
+	ID            uuid.UUID `json:"id"`
+	OrgID         uuid.UUID `json:"org_id"`
+	ReferredOrgID uuid.UUID `json:"referred_org_id"`
+	EarnedDealID  string    `json:"earned_deal_id"`
+	Currency      string    `json:"currency"`
+	ValueMinor    int64     `json:"value_minor"`
+	IssuedAt      time.Time `json:"issued_at"`
+	ExpiresAt     time.Time `json:"expires_at"`
+}
+
+type CouponRedemption struct {
+	DealID      string    `json:"deal_id"`
+	CouponID    uuid.UUID `json:"coupon_id"`
+	AmountMinor int64     `json:"amount_minor"`
+	RedeemedAt  time.Time `json:"redeemed_at"`
+}
+
 type CustomsCountry struct {
 	Country       string    `json:"country"`
 	Valuation     string    `json:"valuation"`
@@ -420,6 +438,19 @@ type ReactivationMessage struct {
 	Drops      int32      `json:"drops"`
 	Suppliers  int32      `json:"suppliers"`
 	ClickedAt  *time.Time `json:"clicked_at"`
+}
+
+type Referral struct {
+	ReferredOrgID uuid.UUID `json:"referred_org_id"`
+	ReferrerOrgID uuid.UUID `json:"referrer_org_id"`
+	ClaimedBy     uuid.UUID `json:"claimed_by"`
+	ClaimedAt     time.Time `json:"claimed_at"`
+}
+
+type ReferralCode struct {
+	OrgID     uuid.UUID `json:"org_id"`
+	Code      string    `json:"code"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 type Shipment struct {

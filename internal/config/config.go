@@ -150,6 +150,11 @@ type Deals struct {
 	// quote SLA 72 s. For demos, tests and the load generator; tracking polls
 	// keep TRACKING_POLL and TRACKING_POLL_NEAR.
 	PolicyScale float64 `env:"DEAL_POLICY_SCALE" envDefault:"1"`
+	// ReferralRewardBP is what a referral coupon is worth, in basis points
+	// of the referred buyer's first completed deal (100: 1 %), and
+	// CouponValidFor how long the referrer may use it.
+	ReferralRewardBP int64         `env:"REFERRAL_REWARD_BP" envDefault:"100"`
+	CouponValidFor   time.Duration `env:"COUPON_VALID_FOR" envDefault:"8760h"`
 }
 
 // Tracing says where OpenTelemetry traces go: nowhere unless an OTLP
@@ -273,6 +278,12 @@ func (c Config) validate() error {
 	}
 	if !(c.Deals.PolicyScale > 0 && c.Deals.PolicyScale <= 1) {
 		errs = append(errs, fmt.Errorf("DEAL_POLICY_SCALE %v: want a factor above 0 and at most 1", c.Deals.PolicyScale))
+	}
+	if c.Deals.ReferralRewardBP < 1 || c.Deals.ReferralRewardBP > 10000 {
+		errs = append(errs, fmt.Errorf("REFERRAL_REWARD_BP %d: want basis points from 1 to 10000", c.Deals.ReferralRewardBP))
+	}
+	if c.Deals.CouponValidFor < time.Hour {
+		errs = append(errs, fmt.Errorf("COUPON_VALID_FOR %s: want at least an hour", c.Deals.CouponValidFor))
 	}
 	if c.Postgres.URL != "" {
 		if _, err := pgxpool.ParseConfig(c.Postgres.URL); err != nil {

@@ -79,6 +79,8 @@ type Deps struct {
 	RecordView func(ctx context.Context, who signin.Who, p marketplace.Product, via marketplace.Channel)
 	// Watching is the buyers' watchlist (the API's rules).
 	Watching Watching
+	// Referring is the buyers' referral links and coupons.
+	Referring Referring
 	// Buying is what buyers buy and the offers matched to it.
 	Buying Buying
 	// Reactivated records that who followed the link of reactivation
@@ -222,6 +224,9 @@ func (c *Console) Register(e *echo.Echo) {
 	in.POST("/watches/category", c.followCategory, buyers)
 	in.POST("/watches/:wid/delete", c.unfollow, buyers)
 	in.GET("/r/:mid", c.reactivated, buyers)
+	in.GET("/referrals", c.referrals, buyers)
+	in.GET("/join/:code", c.join, buyers)
+	in.POST("/join/:code", c.claim, buyers)
 	in.GET("/buying", c.buying, buyers)
 	in.POST("/buying", c.saveBuying, buyers)
 	in.GET("/notifications", c.notifications)

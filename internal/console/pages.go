@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/internal/dealdoc"
 	"github.com/tradeloop/tradeloop/internal/dealview"
 	"github.com/tradeloop/tradeloop/internal/identity"
@@ -197,6 +198,9 @@ type dealData struct {
 	Proposals []proposalLine
 	// Review is a mediator's decision to confirm, in money.
 	Review *decisionReview
+	// Coupon is the buyer's coupon its deposit would use, at most the
+	// deposit (0: none).
+	Coupon int64
 	// Why the last action was not done, and what the viewer typed,
 	// shown again after an error.
 	formState
@@ -248,6 +252,13 @@ func (c *Console) showDealWith(ec echo.Context, status int, st workflows.DealSta
 	w := who(ec)
 	data := dealData{Deal: st, Actions: actionsFor(w, st), Held: st.GoodsHeld(), formState: formState{Form: map[string]string{}}}
 	set(&data)
+	if data.Actions.Pay == activities.StepDeposit && c.d.Referring.Next != nil && !slices.ContainsFunc(st.Payments, func(p workflows.Payment) bool { return p.Kind == workflows.PaymentCoupon }) {
+		next, err := c.d.Referring.Next(ec.Request().Context(), w, st.Currency)
+		if err != nil {
+			return err
+		}
+		data.Coupon = min(next, st.Deposit)
+	}
 	for name, at := range st.Deadlines {
 		words := say(w, "deadline."+name, nil)
 		if words == "" {

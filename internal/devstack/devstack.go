@@ -231,6 +231,9 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 	if err := stack.EnsurePriceIndexSchedule(ctx, tc, stack.TaskQueue(cfg), time.Now()); err != nil {
 		return err
 	}
+	if err := stack.EnsureCouponExpirySchedule(ctx, tc, stack.TaskQueue(cfg)); err != nil {
+		return err
+	}
 
 	httpCtx, stopHTTP := context.WithCancel(context.Background())
 	httpDone := make(chan error, 1)

@@ -80,8 +80,8 @@ func (f PaymentFilter) check() error {
 	switch {
 	case f.From.IsZero() || f.To.IsZero() || !f.To.After(f.From) || f.To.Sub(f.From) > MaxPaymentRange:
 		return &FilterError{"to", "must be after from, at most 366 days"}
-	case !oneOf(f.Kind, string(workflows.PaymentCharge), string(workflows.PaymentRefund), string(workflows.PaymentTransfer)):
-		return &FilterError{"kind", "must be charge, refund or transfer"}
+	case !oneOf(f.Kind, string(workflows.PaymentCharge), string(workflows.PaymentRefund), string(workflows.PaymentTransfer), string(workflows.PaymentCoupon)):
+		return &FilterError{"kind", "must be charge, refund, transfer or coupon"}
 	case !oneOf(f.Status, string(workflows.PaymentInitiating), string(workflows.PaymentPending), string(workflows.PaymentSucceeded), string(workflows.PaymentDeclined)):
 		return &FilterError{"status", "must be initiating, pending, succeeded or failed"}
 	case f.Step != "" && !stepRE.MatchString(f.Step):

@@ -38,6 +38,16 @@ var _ activities.Ledger = (*Ledger)(nil)
 // same lines does nothing; with other lines it is refused, because a key
 // names one movement of money.
 func (l *Ledger) Post(ctx context.Context, p activities.Posting) error {
+	err := pgx.BeginTxFunc(ctx, l.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		return PostIn(ctx, tx, p)
+	})
+	return Refused(err)
+}
+
+// PostIn records p once within the caller's transaction, as Post does. The
+// database checks the posting's balance and its accounts at the
+// transaction's commit, whose error Refused tells apart.
+func PostIn(ctx context.Context, tx pgx.Tx, p activities.Posting) error {
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", activities.ErrLedgerRejected, err)
 	}
@@ -45,24 +55,28 @@ func (l *Ledger) Post(ctx context.Context, p activities.Posting) error {
 	if p.DealID != "" {
 		dealID = &p.DealID
 	}
-	err := pgx.BeginTxFunc(ctx, l.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
-		q := store.New(tx)
-		id, err := q.InsertPosting(ctx, store.InsertPostingParams{IdempotencyKey: p.IdempotencyKey, DealID: dealID, Kind: p.Kind, Memo: p.Memo})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return l.samePosting(ctx, q, p)
+	q := store.New(tx)
+	id, err := q.InsertPosting(ctx, store.InsertPostingParams{IdempotencyKey: p.IdempotencyKey, DealID: dealID, Kind: p.Kind, Memo: p.Memo})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return samePosting(ctx, q, p)
+	}
+	if err != nil {
+		return fmt.Errorf("insert posting %s: %w", p.IdempotencyKey, err)
+	}
+	for i, line := range p.Lines {
+		if err := q.InsertLine(ctx, store.InsertLineParams{
+			PostingID: id, LineNo: int16(i + 1), Account: line.Account, Currency: line.Currency, Amount: line.Amount,
+		}); err != nil {
+			return fmt.Errorf("insert line %d of %s: %w", i+1, p.IdempotencyKey, err)
 		}
-		if err != nil {
-			return fmt.Errorf("insert posting %s: %w", p.IdempotencyKey, err)
-		}
-		for i, line := range p.Lines {
-			if err := q.InsertLine(ctx, store.InsertLineParams{
-				PostingID: id, LineNo: int16(i + 1), Account: line.Account, Currency: line.Currency, Amount: line.Amount,
-			}); err != nil {
-				return fmt.Errorf("insert line %d of %s: %w", i+1, p.IdempotencyKey, err)
-			}
-		}
-		return nil
-	})
+	}
+	return nil
+}
+
+// Refused marks err as activities.ErrLedgerRejected when the database
+// refused a posting for good: unbalanced, an account that may not go
+// negative going negative, or a change to what is written.
+func Refused(err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && (pgErr.Code == "23514" || pgErr.Code == "23001") { // check or restrict violation
 		return fmt.Errorf("%w: %s", activities.ErrLedgerRejected, pgErr.Message)
@@ -71,7 +85,7 @@ func (l *Ledger) Post(ctx context.Context, p activities.Posting) error {
 }
 
 // samePosting checks that a repeated key carries the lines already posted.
-func (l *Ledger) samePosting(ctx context.Context, q *store.Queries, p activities.Posting) error {
+func samePosting(ctx context.Context, q *store.Queries, p activities.Posting) error {
 	rows, err := q.PostingLinesByKey(ctx, p.IdempotencyKey)
 	if err != nil {
 		return fmt.Errorf("read posting %s: %w", p.IdempotencyKey, err)

@@ -166,6 +166,35 @@ func Allocate(charges []int64, release, bp int64) ([]Allocation, error) {
 	return out, nil
 }
 
+// AllocateGrouped is Allocate with the commission taken on each group's
+// release as a whole (groups[i] names charge i's group): the charges of
+// one group pay, together, the commission one charge of their total
+// would, each its part as the release reaches it. A group of one charge
+// pays what Allocate takes.
+func AllocateGrouped(charges []int64, groups []string, release, bp int64) ([]Allocation, error) {
+	if len(groups) != len(charges) {
+		return nil, fmt.Errorf("%d groups for %d charges", len(groups), len(charges))
+	}
+	out, err := Allocate(charges, release, bp)
+	if err != nil {
+		return nil, err
+	}
+	released := map[string]int64{} // by group, so far
+	for i := range out {
+		before := released[groups[i]]
+		after := before + out[i].Released
+		hi, err := BasisPoints(after, bp)
+		if err != nil {
+			return nil, err
+		}
+		lo, _ := BasisPoints(before, bp)
+		released[groups[i]] = after
+		out[i].Commission = hi - lo
+		out[i].Net = out[i].Released - out[i].Commission
+	}
+	return out, nil
+}
+
 // supported are the ISO-4217 currencies the platform settles in.
 var supported = map[string]bool{
 	"AED": true, "AUD": true, "BRL": true, "CAD": true, "CHF": true, "CNY": true, "CZK": true, "DKK": true,

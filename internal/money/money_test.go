@@ -3,6 +3,7 @@ package money
 import (
 	"errors"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -225,5 +226,46 @@ func TestMeanChangeBP(t *testing.T) {
 		if _, err := MeanChangeBP(bad[0], bad[1]); err == nil {
 			t.Errorf("MeanChangeBP(%v, %v): no error", bad[0], bad[1])
 		}
+	}
+}
+
+func TestAllocateGroupedTakesOneStepsCommissionOnItsWhole(t *testing.T) {
+	// Charges of their own group: exactly Allocate.
+	for _, release := range []int64{0, 1, 299_999, 300_000, 650_001, 1_000_000} {
+		want, err := Allocate([]int64{300_000, 700_000}, release, 250)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := AllocateGrouped([]int64{300_000, 700_000}, []string{"deposit", "balance"}, release, 250)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("release %d: grouped %+v, Allocate %+v", release, got, want)
+		}
+	}
+	// A deposit of 300,001 paid as 10,333 + 289,668: the two parts pay,
+	// together, the commission of one charge of 300,001, whatever the
+	// release, and every part still adds up.
+	for _, release := range []int64{0, 7, 10_333, 10_334, 150_000, 300_001, 1_000_001} {
+		split, err := AllocateGrouped([]int64{10_333, 289_668, 700_000}, []string{"deposit", "deposit", "balance"}, release, 250)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, _ := Allocate([]int64{300_001, 700_000}, release, 250)
+		if c := split[0].Commission + split[1].Commission; c != whole[0].Commission {
+			t.Errorf("release %d: deposit's commission %d in parts, %d whole", release, c, whole[0].Commission)
+		}
+		if n := split[0].Net + split[1].Net + split[2].Net; n != whole[0].Net+whole[1].Net {
+			t.Errorf("release %d: supplier nets %d in parts, %d whole", release, n, whole[0].Net+whole[1].Net)
+		}
+		for i, a := range split {
+			if a.Net+a.Commission+a.Refunded != a.Charge || a.Net < 0 || a.Commission < 0 {
+				t.Errorf("release %d: part %d %+v does not add up", release, i, a)
+			}
+		}
+	}
+	if _, err := AllocateGrouped([]int64{1, 2}, []string{"a"}, 1, 100); err == nil {
+		t.Error("fewer groups than charges accepted")
 	}
 }

@@ -104,17 +104,12 @@ func (s *Stripe) Status(ctx context.Context, paymentID string) (string, error) {
 	return "pending", nil
 }
 
-// Transfer pays the supplier out of one captured charge.
+// Transfer pays the supplier out of one captured charge, or out of the
+// platform's balance when it names none.
 func (s *Stripe) Transfer(ctx context.Context, in activities.TransferInput) (activities.TransferResult, error) {
 	dest, err := s.account(ctx, in.SupplierOrgID)
 	if err != nil {
 		return activities.TransferResult{}, fmt.Errorf("connected account of supplier %s: %w", in.SupplierOrgID, err)
-	}
-	gp := &stripe.PaymentIntentParams{}
-	gp.Context = ctx
-	pi, err := s.api.PaymentIntents.Get(in.SourcePaymentID, gp)
-	if err != nil {
-		return activities.TransferResult{}, classify(err, false)
 	}
 	p := &stripe.TransferParams{
 		Amount:        stripe.Int64(in.Amount),
@@ -122,8 +117,18 @@ func (s *Stripe) Transfer(ctx context.Context, in activities.TransferInput) (act
 		Destination:   stripe.String(dest),
 		TransferGroup: stripe.String(workflows.DealWorkflowID(in.DealID)),
 	}
-	if pi.LatestCharge != nil && pi.LatestCharge.ID != "" {
-		p.SourceTransaction = stripe.String(pi.LatestCharge.ID)
+	// Money the platform put in itself (a buyer's coupon) has no charge
+	// and goes from the platform's balance.
+	if in.SourcePaymentID != "" {
+		gp := &stripe.PaymentIntentParams{}
+		gp.Context = ctx
+		pi, err := s.api.PaymentIntents.Get(in.SourcePaymentID, gp)
+		if err != nil {
+			return activities.TransferResult{}, classify(err, false)
+		}
+		if pi.LatestCharge != nil && pi.LatestCharge.ID != "" {
+			p.SourceTransaction = stripe.String(pi.LatestCharge.ID)
+		}
 	}
 	p.Context = ctx
 	p.SetIdempotencyKey(in.IdempotencyKey)

@@ -56,7 +56,7 @@ func Kinds() []Kind {
 	}
 	all := slices.Concat(
 		k(Money, "deposit_due", "deposit_due_soon", "deposit_secured", "balance_due", "balance_due_soon", "balance_paid",
-			"payment_failed", "payment_mismatch", "card_dispute", "sample_paid"),
+			"payment_failed", "payment_mismatch", "card_dispute", "sample_paid", "referral_coupon"),
 		k(Legal, "contract_ready", "contract_sign_soon", "dispute_opened", "dispute_answer_soon", "mediation_needed",
 			"settlement_proposed", "inspection_reminder", "webhook_endpoint_disabled"),
 		k(Deal, "invited_to_quote", "quote_due_soon", "invitation_closed", "inquiry_redispatched", "quote_submitted",

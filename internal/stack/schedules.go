@@ -84,6 +84,23 @@ func EnsurePurgeSchedule(ctx context.Context, c client.Client, taskQueue string)
 	return ensureEvery(ctx, c, PurgeScheduleID(taskQueue), PurgeEvery, workflows.IdempotencyPurgeWorkflowName, taskQueue)
 }
 
+// CouponExpiryEvery is how often coupons past their date are expired.
+const CouponExpiryEvery = time.Hour
+
+// CouponExpiryScheduleID is the ID of the referral coupons' expiry
+// schedule of the workers of a task queue: coupon-expiry for the
+// platform's own, one per other task queue, as for the tiers.
+func CouponExpiryScheduleID(taskQueue string) string {
+	return scheduleID(workflows.CouponExpiryScheduleID, taskQueue)
+}
+
+// EnsureCouponExpirySchedule creates the hourly expiry of referral
+// coupons unless it exists (then it is left as it is). Missed runs are not
+// caught up: the next run expires the same coupons.
+func EnsureCouponExpirySchedule(ctx context.Context, c client.Client, taskQueue string) error {
+	return ensureEvery(ctx, c, CouponExpiryScheduleID(taskQueue), CouponExpiryEvery, workflows.CouponExpiryWorkflowName, taskQueue)
+}
+
 // ReactivationScheduleID is the ID of the buyers' reactivation schedule
 // of the workers of a task queue: buyer-reactivation for the platform's
 // own, one per other task queue, as for the tiers.

@@ -13,9 +13,11 @@ import (
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/pricetrend"
 	"github.com/tradeloop/tradeloop/internal/reactivation"
+	"github.com/tradeloop/tradeloop/internal/referral"
 	"github.com/tradeloop/tradeloop/internal/testenv"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -250,4 +252,55 @@ func TestPriceIndexScheduleTakesTheDays(t *testing.T) {
 	var n int64
 	require.NoError(t, tc.Client.GetWorkflow(ctx, PriceIndexScheduleID(tc.TaskQueue)+"/backfill/"+now.Format(time.DateOnly), "").Get(ctx, &n))
 	assert.EqualValues(t, 1, n)
+}
+
+// The coupon expiry's schedule exists once, hourly; a run it starts
+// empties a coupon past its date back to the platform, once.
+func TestCouponExpiryScheduleExpiresCoupons(t *testing.T) {
+	pool := testenv.Postgres(t)
+	tc := testenv.NewTemporal(t)
+	ctx := context.Background()
+	var coupon string
+	require.NoError(t, pool.QueryRow(ctx, `WITH a AS (INSERT INTO organizations (name) VALUES ('Referrer') RETURNING id),
+		b AS (INSERT INTO organizations (name) VALUES ('Referred') RETURNING id),
+		u AS (INSERT INTO users (org_id, email, name, role) SELECT id, 'referred@example.com', 'R', 'buyer' FROM b RETURNING id, org_id),
+		r AS (INSERT INTO referrals (referred_org_id, referrer_org_id, claimed_by) SELECT u.org_id, a.id, u.id FROM a, u RETURNING referred_org_id, referrer_org_id)
+		INSERT INTO coupons (id, org_id, referred_org_id, earned_deal_id, currency, value_minor, issued_at, expires_at)
+		SELECT gen_random_uuid(), referrer_org_id, referred_org_id, 'd-earned', 'USD', 500, now() - interval '2 hours', now() - interval '1 hour' FROM r
+		RETURNING id::text`).Scan(&coupon))
+	l := ledger.New(pool)
+	require.NoError(t, l.Post(ctx, activities.Posting{IdempotencyKey: "coupon/" + coupon + "/issue", Kind: "coupon_issued", Lines: []activities.Line{
+		{Account: activities.ReferralRewardsAccount, Amount: -500, Currency: "USD"}, {Account: activities.CouponAccount(coupon), Amount: 500, Currency: "USD"},
+	}}))
+
+	w := worker.New(tc.Client, tc.TaskQueue, worker.Options{})
+	workflows.RegisterGrowth(w)
+	w.RegisterActivity(&activities.Activities{CouponExpiry: referral.New(pool, referral.Config{}).Expire})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	for range 2 {
+		require.NoError(t, EnsureCouponExpirySchedule(ctx, tc.Client, tc.TaskQueue))
+	}
+	h := tc.Client.ScheduleClient().GetHandle(ctx, CouponExpiryScheduleID(tc.TaskQueue))
+	t.Cleanup(func() { _ = h.Delete(context.Background()) })
+	desc, err := h.Describe(ctx)
+	require.NoError(t, err)
+	require.Len(t, desc.Schedule.Spec.Intervals, 1)
+	assert.Equal(t, time.Hour, desc.Schedule.Spec.Intervals[0].Every)
+	assert.Equal(t, "coupon-expiry", CouponExpiryScheduleID(workflows.TaskQueue))
+
+	for runs := 1; runs <= 2; runs++ {
+		require.NoError(t, h.Trigger(ctx, client.ScheduleTriggerOptions{}))
+		require.Eventually(t, func() bool {
+			d, err := h.Describe(ctx)
+			return err == nil && len(d.Info.RecentActions) == runs && len(d.Info.RunningWorkflows) == 0
+		}, 30*time.Second, 100*time.Millisecond)
+	}
+	left, err := l.Balance(ctx, activities.CouponAccount(coupon), "USD")
+	require.NoError(t, err)
+	assert.Zero(t, left, "the expired coupon still holds money")
+	spent, err := l.Balance(ctx, activities.ReferralRewardsAccount, "USD")
+	require.NoError(t, err)
+	assert.Zero(t, spent, "the expired coupon's money is back with the platform, once")
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/pricetrend"
 	"github.com/tradeloop/tradeloop/internal/reactivation"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
+	"github.com/tradeloop/tradeloop/internal/referral"
 	"github.com/tradeloop/tradeloop/internal/tracing"
 	"github.com/tradeloop/tradeloop/internal/tracking"
 	"github.com/tradeloop/tradeloop/internal/webhooks"
@@ -177,6 +178,8 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 		IdempotencyRetention: d.Config.Keys.IdempotencyRetention,
 		Reactivate:           reactivation.New(d.DB, d.Config.HTTP.PublicURL).Run,
 		PriceIndex:           pricetrend.New(d.DB).Snapshot,
+		Coupons:              Referrals(d),
+		CouponExpiry:         Referrals(d).Expire,
 	})
 	trackedBy := "simulated carrier, one status per " + d.Config.Tracking.SimStep.String()
 	if d.Config.Tracking.SeventeenTrackToken != "" {
@@ -184,6 +187,12 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 	}
 	d.Logger.Info("worker providers", "payments", d.Config.PaymentsProvider(), "tracking", trackedBy)
 	return w
+}
+
+// Referrals is the referral service on d's database, its coupons worth
+// and valid as configured.
+func Referrals(d Deps) *referral.Service {
+	return referral.New(d.DB, referral.Config{RewardBP: d.Config.Deals.ReferralRewardBP, ValidFor: d.Config.Deals.CouponValidFor})
 }
 
 // StartOutbox starts delivering the deals' notifications from the outbox
@@ -264,6 +273,8 @@ func NewAPI(d Deps) api.Handlers {
 		Codec:                codec,
 		CodecOrigins:         d.Config.HTTP.CodecOrigins,
 		PublicURL:            d.Config.HTTP.PublicURL,
+		ReferralRewardBP:     d.Config.Deals.ReferralRewardBP,
+		CouponValidFor:       d.Config.Deals.CouponValidFor,
 		ClientRateLimit:      clientRate,
 		ClientRateBurst:      d.Config.HTTP.ClientRateBurst,
 		TrustedProxies:       proxies,
@@ -367,6 +378,9 @@ func RunWorker(ctx context.Context, cfg config.Config, extra ...func(worker.Regi
 	})
 	go ensureSchedules(ctx, deps.Logger, "buyer reactivation", func(ctx context.Context) error {
 		return EnsureReactivationSchedule(ctx, deps.Temporal, TaskQueue(cfg))
+	})
+	go ensureSchedules(ctx, deps.Logger, "coupon expiry", func(ctx context.Context) error {
+		return EnsureCouponExpirySchedule(ctx, deps.Temporal, TaskQueue(cfg))
 	})
 	go ensureSchedules(ctx, deps.Logger, "price index", func(ctx context.Context) error {
 		return EnsurePriceIndexSchedule(ctx, deps.Temporal, TaskQueue(cfg), time.Now())

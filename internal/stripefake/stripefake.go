@@ -243,7 +243,7 @@ func (s *Server) newTransfer(key string, f url.Values) ([]byte, *apiError) {
 			charged = pi
 		}
 	}
-	if charged == nil {
+	if charged == nil && src != "" {
 		return nil, &apiError{http.StatusBadRequest, "invalid_request_error", "No such charge: '" + src + "'"}
 	}
 	var paid int64
@@ -252,7 +252,9 @@ func (s *Server) newTransfer(key string, f url.Values) ([]byte, *apiError) {
 			paid += t.Amount
 		}
 	}
-	if amount <= 0 || paid+amount > charged.Amount {
+	// Without a source, the transfer is from the platform's balance,
+	// which the fake does not keep.
+	if amount <= 0 || (charged != nil && paid+amount > charged.Amount) {
 		return nil, &apiError{http.StatusBadRequest, "invalid_request_error", "Insufficient funds in the source transaction"}
 	}
 	md := metadata(f)

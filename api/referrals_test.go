@@ -145,6 +145,11 @@ func TestAReferralCouponIsIssuedOnceAndUsedOnce(t *testing.T) {
 	p.must(200, p.do("buyer2", "POST", p.path(second, "/payments/deposit"), nil))
 	p.complete("buyer2", second, "REF-2")
 	assert.Len(t, p.referrals("buyer").Coupons, 1, "a second completed deal issues no second coupon")
+	for id, want := range map[string]string{first: "referral", second: "direct"} {
+		var channel string
+		require.NoError(t, p.pool.QueryRow(context.Background(), "SELECT channel FROM deal_origins WHERE deal_id = $1", id).Scan(&channel))
+		assert.Equal(t, want, channel, "the referred organization's first inquiry is the referral's, its next is not")
+	}
 	p.balance(activities.ReferralRewardsAccount, "USD", -7_800)
 
 	// The referrer's next two deals pay their deposits at once: one of

@@ -402,3 +402,38 @@ func TestOverrideOrderIsValidatedBeforeAnything(t *testing.T) {
 	}
 	h.calls(map[string]int{})
 }
+
+// The deal used a coupon for part of its deposit and stopped before
+// projecting it: the override finds the coupon in the ledger, gives its
+// part back to the coupon (not to the card) and refunds the card the rest.
+func TestOverrideGivesACouponOnlyTheLedgerKnowsBack(t *testing.T) {
+	h := newOverrideHarness(t)
+	h.state.Payments[0].Amount = 290_000
+	h.state.Escrow.Held = 990_000
+	h.intoEscrow("deposit-1", "deposit", "pay_1", 290_000)
+	h.intoEscrow("balance-1", "balance", "pay_2", 700_000)
+	if err := h.mem.Post(context.Background(), activities.Posting{
+		IdempotencyKey: "coupon/c1/issue", Kind: "coupon_issued",
+		Lines: []activities.Line{{Account: activities.ReferralRewardsAccount, Amount: -10_000, Currency: "USD"}, {Account: activities.CouponAccount("c1"), Amount: 10_000, Currency: "USD"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.mem.Post(context.Background(), activities.Posting{
+		IdempotencyKey: "deal-d1/coupon/escrow", DealID: "d1", Kind: "coupon", Memo: "coupon payment c1 into escrow",
+		Lines: []activities.Line{{Account: activities.CouponAccount("c1"), Amount: -10_000, Currency: "USD"}, {Account: activities.EscrowAccount("d1"), Amount: 10_000, Currency: "USD"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.run(order(OutcomeRefund, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Refunded != 1_000_000 {
+		t.Fatalf("result %+v", res)
+	}
+	h.calls(map[string]int{"deal-d1/deposit-1/refund": 1, "deal-d1/balance-1/refund": 1})
+	if got := h.mem.Balance(activities.CouponAccount("c1"), "USD"); got != 10_000 {
+		t.Fatalf("coupon holds %d, want its 10,000 back", got)
+	}
+	h.checkLedger(0, 0, 0, 0)
+}

@@ -135,3 +135,31 @@ func TestSandboxConfirmsLaterAndCanDecline(t *testing.T) {
 		t.Fatalf("after the decline %+v %v", r, err)
 	}
 }
+
+// A transfer of the platform's own money (a buyer's coupon) names no
+// charge: it is one request, from the platform's balance.
+func TestATransferWithoutASourceIsFromThePlatformsBalance(t *testing.T) {
+	var paths, forms []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		paths, forms = append(paths, r.URL.Path), append(forms, r.PostForm.Encode())
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id": "tr_1", "object": "transfer"}`))
+	}))
+	t.Cleanup(srv.Close)
+	s := NewStripe("sk_test_123", srv.URL, account)
+	tr, err := s.Transfer(context.Background(), activities.TransferInput{DealID: "d1", SupplierOrgID: "s1", Amount: 9_800, Currency: "USD", IdempotencyKey: "deal-d1/coupon/transfer"})
+	if err != nil || tr.TransferID != "tr_1" {
+		t.Fatalf("transfer %+v %v", tr, err)
+	}
+	if len(paths) != 1 || paths[0] != "/v1/transfers" {
+		t.Fatalf("requests %v", paths)
+	}
+	if strings.Contains(forms[0], "source_transaction") || !strings.Contains(forms[0], "amount=9800") {
+		t.Fatalf("transfer form %s", forms[0])
+	}
+	mock := NewStripe("sk_test_123", testenv.StripeMock(t), account)
+	if tr, err := mock.Transfer(context.Background(), activities.TransferInput{DealID: "d1", SupplierOrgID: "s1", Amount: 9_800, Currency: "USD", IdempotencyKey: "deal-d1/coupon/transfer"}); err != nil || !strings.HasPrefix(tr.TransferID, "tr_") {
+		t.Fatalf("stripe-mock transfer %+v %v", tr, err)
+	}
+}

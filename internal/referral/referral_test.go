@@ -76,8 +76,9 @@ func TestACouponIsIssuedUsedAndExpiredInTheLedger(t *testing.T) {
 	for i := range got {
 		wg.Go(func() {
 			deal := fmt.Sprintf("d%d", i)
-			got[i], err = s.Redeem(ctx, activities.RedeemInput{DealID: deal, BuyerOrgID: referrer.String(), Currency: "USD", Due: 1_000, Key: "deal-" + deal + "/coupon/escrow"})
+			r, err := s.Redeem(ctx, activities.RedeemInput{DealID: deal, BuyerOrgID: referrer.String(), Currency: "USD", Due: 1_000, Key: "deal-" + deal + "/coupon/escrow"})
 			assert.NoError(t, err)
+			got[i] = r
 		})
 	}
 	wg.Wait()

@@ -94,7 +94,11 @@ func (s *Server) getProduct(c echo.Context) error {
 		return marketErr(err)
 	}
 	s.RecordView(ctx, principal(c), p, via)
-	return c.JSON(http.StatusOK, p)
+	views, err := s.productMedia(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ProductWithMedia{Product: p, Media: views})
 }
 
 // RecordView logs buyer p's look at a product for the funnel figures (other

@@ -200,6 +200,10 @@ func TestProductMediaAreStoredCheckedAndServed(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, p.do("supplier", "DELETE", "/v1/products/"+pid+"/media/"+img.ID.String(), nil).status)
 	rows, blobs = p.stored()
 	assert.Equal(t, [2]int{3, 4}, [2]int{rows, blobs}, "the image's row and both its blobs are gone")
+	// A product deleted takes its media with it, blobs and all.
+	p.must(http.StatusOK, p.do("supplier", "DELETE", "/v1/products/"+pid, nil))
+	rows, blobs = p.stored()
+	assert.Equal(t, [2]int{0, 0}, [2]int{rows, blobs}, "a deleted product's media")
 }
 
 // Every refusal stores nothing: no row and no blob. The field it names is
@@ -268,4 +272,76 @@ func TestProductMediaRefusalsStoreNothing(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, "%s", r.body)
 	rows, blobs := p.stored()
 	assert.Equal(t, [2]int{20, 40}, [2]int{rows, blobs})
+}
+
+// consoleUpload sends a file to the console's upload form as b.
+func consoleUpload(t *testing.T, b *browserless, csrf, pid, kind, name string, content []byte) page {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("csrf", csrf)
+	_ = mw.WriteField("kind", kind)
+	fw, _ := mw.CreateFormFile("file", name)
+	_, _ = fw.Write(content)
+	_ = mw.Close()
+	req, _ := http.NewRequest("POST", b.base+"/app/products/"+pid+"/media", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	for k, v := range b.cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(raw)}
+}
+
+// The console's product page: its supplier uploads through a form with
+// the session's CSRF token, under the API's checks; everyone sees the
+// thumbnails (same-origin, as the console's CSP wants) and links to the
+// files, served under /app/media as under /v1/media.
+func TestConsoleProductPageShowsAndUploadsMedia(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("supplier", "buyer", "supplier2")
+	pid := p.listProduct("supplier", "M-3")
+	sup := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	csrf := sup.signIn("supplier")
+	page := sup.do("GET", "/app/products/"+pid, nil)
+	assert.Contains(t, page.body, `id="media-upload"`)
+	assert.Contains(t, page.body, `enctype="multipart/form-data"`)
+
+	assert.Equal(t, http.StatusForbidden, consoleUpload(t, sup, "not the token", pid, "image", "a.jpg", testJPEG(t, 40, 30)).status)
+	res := consoleUpload(t, sup, csrf, pid, "spec_sheet", "a.pdf", testJPEG(t, 40, 30))
+	assert.Equal(t, http.StatusUnprocessableEntity, res.status)
+	assert.Contains(t, res.body, `id="media-error"`)
+	rows, blobs := p.stored()
+	assert.Equal(t, [2]int{0, 0}, [2]int{rows, blobs})
+
+	res = consoleUpload(t, sup, csrf, pid, "image", "side.jpg", testJPEG(t, 400, 300))
+	require.Equal(t, http.StatusSeeOther, res.status, res.body)
+	var prod struct{ Media []MediaView }
+	p.must(http.StatusOK, p.do("supplier", "GET", "/v1/products/"+pid, nil)).json(t, &prod)
+	require.Len(t, prod.Media, 1)
+	id := prod.Media[0].ID.String()
+
+	buyer := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	buyer.signIn("buyer")
+	page = buyer.do("GET", "/app/products/"+pid, nil)
+	assert.Contains(t, page.body, `<img src="/app/media/`+id+`/thumbnail"`)
+	assert.Contains(t, page.body, `href="/app/media/`+id+`"`)
+	assert.NotContains(t, page.body, `id="media-upload"`)
+	file := buyer.do("GET", "/app/media/"+id, nil)
+	assert.Equal(t, http.StatusOK, file.status)
+	assert.Equal(t, "image/jpeg", file.header.Get("Content-Type"))
+	assert.Equal(t, `"`+prod.Media[0].SHA256+`"`, file.header.Get("ETag"))
+	assert.Equal(t, http.StatusOK, buyer.do("GET", "/app/media/"+id+"/thumbnail", nil).status)
+	assert.Equal(t, http.StatusNotFound, buyer.do("GET", "/app/media/nope", nil).status)
+	assert.Equal(t, http.StatusForbidden, consoleUpload(t, buyer, buyer.signIn("buyer"), pid, "image", "a.jpg", testJPEG(t, 40, 30)).status)
+
+	other := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	res = consoleUpload(t, other, other.signIn("supplier2"), pid, "image", "a.jpg", testJPEG(t, 40, 30))
+	assert.Equal(t, http.StatusNotFound, res.status)
+	rows, blobs = p.stored()
+	assert.Equal(t, [2]int{1, 2}, [2]int{rows, blobs})
 }

@@ -282,3 +282,11 @@ func (s *Service) Delete(ctx context.Context, org, product, id uuid.UUID) error 
 	s.deleteBlobs(ctx, fromRow(row))
 	return nil
 }
+
+// DeleteBlobs removes the blobs of items, whose rows are gone (their
+// product was deleted, and its media rows with it).
+func (s *Service) DeleteBlobs(ctx context.Context, items []Item) {
+	for _, it := range items {
+		s.deleteBlobs(ctx, it)
+	}
+}

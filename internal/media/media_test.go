@@ -1,6 +1,9 @@
 package media
 
 import (
+	"bytes"
+	"encoding/base64"
+	"image"
 	"strings"
 	"testing"
 )
@@ -65,5 +68,29 @@ func TestIfNoneMatch(t *testing.T) {
 		if matches(header, `"abc"`) != want {
 			t.Errorf("%q: %v", header, !want)
 		}
+	}
+}
+
+// A WebP image (1×1, lossless) is sniffed, decoded and thumbnailed as the
+// others are; a PNG claiming more than MaxPixels is refused from its
+// header.
+func TestThumbnailOfAWebP(t *testing.T) {
+	webp, err := base64.StdEncoding.DecodeString("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := sniff(webp); ct != TypeWebP {
+		t.Fatalf("sniffed %q", ct)
+	}
+	thumb, err := thumbnail(webp, TypeWebP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(thumb))
+	if err != nil || format != "jpeg" || cfg.Width != 1 || cfg.Height != 1 {
+		t.Fatalf("thumbnail %s %dx%d: %v", format, cfg.Width, cfg.Height, err)
+	}
+	if _, err := thumbnail(webp, TypePNG); err == nil {
+		t.Fatal("a WebP taken for a PNG")
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -263,11 +264,26 @@ func TestProductMediaRefusalsStoreNothing(t *testing.T) {
 	// Other routes keep the API's small limit.
 	assert.Equal(t, http.StatusRequestEntityTooLarge, p.do("supplier", "POST", "/v1/products", make([]byte, 2<<20)).status)
 
-	// The cap: twenty files a product, the twenty-first refused.
+	// The cap: twenty files a product. Eight uploads at once for the last
+	// four places: four are stored, four refused and their blobs removed.
 	small := testPNG(t, 4, 4)
-	for i := range 20 {
+	for i := range 16 {
 		p.must(http.StatusCreated, p.upload("supplier", pid, "factory_photo", fmt.Sprintf("f%d.png", i), "image/png", small))
 	}
+	statuses := make(chan int, 8)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			statuses <- p.upload("supplier", pid, "factory_photo", fmt.Sprintf("g%d.png", i), "image/png", small).status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	counts := map[int]int{}
+	for s := range statuses {
+		counts[s]++
+	}
+	assert.Equal(t, map[int]int{http.StatusCreated: 4, http.StatusUnprocessableEntity: 4}, counts)
 	r := p.upload("supplier", pid, "factory_photo", "f21.png", "image/png", small)
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, "%s", r.body)
 	rows, blobs := p.stored()

@@ -19,6 +19,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/console"
 	"github.com/tradeloop/tradeloop/internal/dealview"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
+	"github.com/tradeloop/tradeloop/internal/media"
 	"github.com/tradeloop/tradeloop/internal/sheet"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -94,7 +95,11 @@ func (s *Server) getProduct(c echo.Context) error {
 		return marketErr(err)
 	}
 	s.RecordView(ctx, principal(c), p, via)
-	return c.JSON(http.StatusOK, p)
+	views, err := s.productMedia(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ProductWithMedia{Product: p, Media: views})
 }
 
 // RecordView logs buyer p's look at a product for the funnel figures (other
@@ -115,8 +120,20 @@ func (s *Server) deleteProduct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.market.DeleteProduct(c.Request().Context(), principal(c).OrgID, id); err != nil {
+	ctx := c.Request().Context()
+	var files []media.Item
+	if s.media != nil {
+		// The product's media rows go with it; their blobs are deleted
+		// once it is.
+		if files, err = s.media.ForProduct(ctx, id); err != nil {
+			return err
+		}
+	}
+	if err := s.market.DeleteProduct(ctx, principal(c).OrgID, id); err != nil {
 		return marketErr(err)
+	}
+	if s.media != nil {
+		s.media.DeleteBlobs(ctx, files)
 	}
 	return c.JSON(http.StatusOK, map[string]any{"id": id, "deleted": true})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tradeloop/tradeloop/internal/dealview"
 	"github.com/tradeloop/tradeloop/internal/landedcost"
+	"github.com/tradeloop/tradeloop/internal/media"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -69,6 +70,13 @@ func schemas() obj {
 	product["properties"].(obj)["id"] = str()
 	product["properties"].(obj)["supplier_id"] = str()
 	product["properties"].(obj)["from_unit_price"] = integer()
+	mediaItem := object(obj{"id": str(), "kind": enum(media.Kinds), "name": str(), "content_type": enum(mediaTypes), "size": integer(),
+		"sha256": str(), "created_at": timestamp(), "url": str(), "thumbnail_url": str()},
+		"id", "kind", "name", "content_type", "size", "sha256", "created_at", "url")
+	productWithMedia := obj{"type": "object", "properties": obj{"media": arrayOf(mediaItem)}, "required": append([]string{"media"}, product["required"].([]string)...)}
+	for k, v := range product["properties"].(obj) {
+		productWithMedia["properties"].(obj)[k] = v
+	}
 	hit := obj{"type": "object", "properties": obj{"id": str(), "sku": str(), "supplier_id": str(), "supplier_name": str(), "supplier_tier": str(), "unit_price": integer(), "score": obj{"type": "number"}},
 		"required": []string{"id", "sku", "supplier_id", "supplier_tier", "unit_price"}}
 	escrowKind := obj{"type": "string", "enum": []string{"escrow_without_deal", "escrow_mismatch"}}
@@ -111,8 +119,11 @@ func schemas() obj {
 			"target_unit_price": integer(), "currency": str(), "destination": str(), "incoterm": str(), "ship_by": timestamp(),
 			"wants_sample": boolean(), "specs": str(), "suppliers": arrayOf(str()), "regions": arrayOf(str()),
 			"certifications": arrayOf(str()), "product_id": str()}, "product", "quantity", "currency"),
-		"ProductInput": object(productProps(), "sku", "name", "category", "unit", "moq", "currency", "price_tiers", "lead_time_days", "origin_region"),
-		"Product":      product,
+		"ProductInput":     object(productProps(), "sku", "name", "category", "unit", "moq", "currency", "price_tiers", "lead_time_days", "origin_region"),
+		"Product":          product,
+		"ProductWithMedia": productWithMedia,
+		"Media":            mediaItem,
+		"MediaUpload":      object(obj{"file": obj{"type": "string", "format": "binary"}, "kind": enum(media.Kinds)}, "file", "kind"),
 		"LandedCost": object(obj{"product_id": str(), "quantity": integer(), "unit_price": integer(), "product_currency": str(),
 			"mode": enum(landedcost.Modes), "incoterm": enum(landedcost.Incoterms), "destination": str(), "chargeable_kg": integer(),
 			"currency": str(), "insured_value": integer(), "customs_value": integer(),
@@ -279,6 +290,9 @@ var paramRE = regexp.MustCompile(`:([a-z]+)`)
 // fileTypes are the content types of the file downloads.
 var fileTypes = []string{"text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pdf"}
 
+// mediaTypes are the content types product media are served in.
+var mediaTypes = []string{media.TypeJPEG, media.TypePNG, media.TypeWebP, media.TypePDF, media.TypeMP4}
+
 // documentTypes are the content types of the documents to print or edit
 // (the contract template).
 var documentTypes = []string{"application/pdf", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
@@ -327,6 +341,11 @@ func openAPIDocument(routes []route) []byte {
 			for _, t := range documentTypes {
 				content[t] = obj{"schema": ref("File")}
 			}
+		case "MediaFile":
+			content = obj{}
+			for _, t := range mediaTypes {
+				content[t] = obj{"schema": ref("File")}
+			}
 		}
 		if r.op == "compareQuotes" {
 			for _, t := range fileTypes {
@@ -355,10 +374,15 @@ func openAPIDocument(routes []route) []byte {
 				"503": errResp,
 			},
 		}
+		if r.response == "MediaFile" {
+			op["responses"].(obj)["304"] = obj{"description": "not modified: the If-None-Match ETag is the file's"}
+		}
 		if len(params) > 0 {
 			op["parameters"] = params // never null: client generators refuse it
 		}
-		if r.request == "CatalogFile" {
+		if r.request == "MediaUpload" {
+			op["requestBody"] = obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": ref(r.request)}}}
+		} else if r.request == "CatalogFile" {
 			op["requestBody"] = obj{"required": true, "content": obj{
 				"text/csv": obj{"schema": ref("File")}, fileTypes[1]: obj{"schema": ref("File")},
 			}}

@@ -24,12 +24,14 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/worker"
+	"gocloud.dev/blob"
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/apikey"
 	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/ledger"
+	"github.com/tradeloop/tradeloop/internal/media"
 	"github.com/tradeloop/tradeloop/internal/pricetrend"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/referral"
@@ -67,6 +69,8 @@ type platform struct {
 	// stopBackground stops the API's background work (Handlers.Start),
 	// which ends the live notification streams.
 	stopBackground func()
+	// media is the API's media bucket: files in a temporary directory.
+	media *blob.Bucket
 }
 
 func newPlatform(t testing.TB, opts ...func(*Deps)) *platform {
@@ -77,6 +81,12 @@ func newPlatform(t testing.TB, opts ...func(*Deps)) *platform {
 	provider := &countingProvider{Memory: mem, calls: map[string]int{}}
 	d := Deps{Logger: slog.New(slog.DiscardHandler), Temporal: tc.Client, DB: pool, TaskQueue: tc.TaskQueue, RateLimit: 10_000, RateBurst: 10_000,
 		ClientRateLimit: 10_000, ClientRateBurst: 10_000}
+	bucket, err := media.OpenBucket(context.Background(), "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = bucket.Close() })
+	d.Media = bucket
 	for _, o := range opts {
 		o(&d)
 	}
@@ -127,7 +137,7 @@ func newPlatform(t testing.TB, opts ...func(*Deps)) *platform {
 	t.Cleanup(stopBackground)
 
 	p := &platform{t: t, url: srv.URL, metricsURL: metricsSrv.URL, pool: pool, tc: tc, mem: mem, provider: provider, projections: projections, mediators: mediators, worker: w, keys: map[string]string{}, orgs: map[string]uuid.UUID{}, users: map[string]uuid.UUID{},
-		stopBackground: stopBackground}
+		stopBackground: stopBackground, media: bucket}
 	for _, u := range []struct{ who, role, tier string }{
 		{"buyer", "buyer", ""}, {"buyer2", "buyer", ""}, {"supplier", "supplier", "gold"}, {"supplier2", "supplier", ""}, {"supplier3", "supplier", ""},
 		{"mediator", "mediator", ""}, {"finance", "finance", ""}, {"admin", "admin", ""},

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"gocloud.dev/blob"
 	"golang.org/x/time/rate"
 
 	"github.com/tradeloop/tradeloop/internal/console"
@@ -33,6 +35,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/matching"
+	"github.com/tradeloop/tradeloop/internal/media"
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/preferences"
 	"github.com/tradeloop/tradeloop/internal/pricetrend"
@@ -129,6 +132,10 @@ type Deps struct {
 	// PDF_FONT), read once by NewHandlers; empty: none. A file it cannot
 	// use is logged as a warning, and PDFs then print such text as "?".
 	PDFFont string
+	// Media is the bucket product media are stored in (config
+	// MEDIA_BUCKET_URL); nil: media requests are 503 media_unavailable and
+	// products show none.
+	Media *blob.Bucket
 }
 
 // pdfFont loads the font at path for PDFs, or, with a warning, none: PDFs
@@ -203,6 +210,8 @@ type Server struct {
 	keyRotationGrace time.Duration
 	// sheets writes the files the API sends, PDFs in Deps.PDFFont.
 	sheets sheet.Writer
+	// media stores and serves product media; nil without a bucket.
+	media *media.Service
 }
 
 // Handlers are what the API serves, on two listeners: the API itself, and
@@ -281,6 +290,9 @@ func NewHandlers(d Deps) Handlers {
 		s.hooks = webhooks.New(d.DB, d.WebhooksAllowLocal)
 		s.prefs = preferences.New(d.DB)
 		s.signin = signin.New(d.DB)
+		if d.Media != nil {
+			s.media = media.New(d.DB, d.Media, d.Logger)
+		}
 	}
 	m := newMetrics()
 	if d.DB != nil {
@@ -308,12 +320,18 @@ func NewHandlers(d Deps) Handlers {
 	}
 	e.Use(requestLogger(d.Logger))
 	e.Use(m.middleware)
-	// Catalog imports may be larger than any other request.
+	// Catalog imports and product media may be larger than any other
+	// request, each on its own routes only.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
-		Limit: d.MaxBody, Skipper: func(c echo.Context) bool { return importBodyLimit(c.Request().URL.Path) },
+		Limit: d.MaxBody, Skipper: func(c echo.Context) bool {
+			return importBodyLimit(c.Request().URL.Path) || mediaBodyLimit(c.Request().URL.Path)
+		},
 	}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit: strconv.Itoa(maxImportBody/(1<<20)) + "M", Skipper: func(c echo.Context) bool { return !importBodyLimit(c.Request().URL.Path) },
+	}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: strconv.Itoa(maxMediaBody/(1<<20)) + "M", Skipper: func(c echo.Context) bool { return !mediaBodyLimit(c.Request().URL.Path) },
 	}))
 
 	h := &health{checks: d.Checks, logger: d.Logger}
@@ -342,6 +360,11 @@ func NewHandlers(d Deps) Handlers {
 	app = console.New(console.Deps{
 		SignIn: s.signin, Identity: s.identity, Lists: s.reads, Market: s.market, PriceTrends: s.trends, LandedCost: s.landed, Ledger: s.ledger, Finance: s.finance, Inbox: s.inbox, Logger: d.Logger, PublicURL: d.PublicURL,
 		PDFFont: s.sheets.Font,
+		Media:   s.media,
+		AddMedia: func(ctx context.Context, w signin.Who, product uuid.UUID, kind string, fh *multipart.FileHeader) error {
+			_, err := s.AddMedia(ctx, w.OrgID, product, kind, fh)
+			return forConsole(err, d.Logger)
+		},
 		Deal: func(ctx context.Context, v dealview.Viewer, id string) (workflows.DealState, error) {
 			st, err := s.DealFor(ctx, v, id)
 			return st, forConsole(err, d.Logger)

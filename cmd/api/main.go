@@ -35,6 +35,12 @@ func run() error {
 		return err
 	}
 	defer closeDeps()
+	bucket, closeBucket, err := stack.OpenMedia(ctx, cfg.MediaBucketURL, deps.Logger)
+	if err != nil {
+		return err
+	}
+	defer closeBucket()
+	deps.Media = bucket
 
 	h := stack.NewAPI(deps)
 	// Metrics have a listener of their own (METRICS_ADDR), never the

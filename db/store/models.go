@@ -13,6 +13,63 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type MediaKind string
+
+const (
+	MediaKindImage        MediaKind = "image"
+	MediaKindSpecSheet    MediaKind = "spec_sheet"
+	MediaKindCertificate  MediaKind = "certificate"
+	MediaKindFactoryPhoto MediaKind = "factory_photo"
+	MediaKindFactoryVideo MediaKind = "factory_video"
+)
+
+func (e *MediaKind) Scan(src interface{}) error {
+	switch s := src.(type) {
+	case []byte:
+		*e = MediaKind(s)
+	case string:
+		*e = MediaKind(s)
+	default:
+		return fmt.Errorf("unsupported scan type for MediaKind: %T", src)
+	}
+	return nil
+}
+
+type NullMediaKind struct {
+	MediaKind MediaKind `json:"media_kind"`
+	Valid     bool      `json:"valid"` // Valid is true if MediaKind is not NULL
+}
+
+// Scan implements the Scanner interface.
+func (ns *NullMediaKind) Scan(value interface{}) error {
+	if value == nil {
+		ns.MediaKind, ns.Valid = "", false
+		return nil
+	}
+	ns.Valid = true
+	return ns.MediaKind.Scan(value)
+}
+
+// Value implements the driver Valuer interface.
+func (ns NullMediaKind) Value() (driver.Value, error) {
+	if !ns.Valid {
+		return nil, nil
+	}
+	return string(ns.MediaKind), nil
+}
+
+func (e MediaKind) Valid() bool {
+	switch e {
+	case MediaKindImage,
+		MediaKindSpecSheet,
+		MediaKindCertificate,
+		MediaKindFactoryPhoto,
+		MediaKindFactoryVideo:
+		return true
+	}
+	return false
+}
+
 type UserRole string
 
 const (
@@ -305,6 +362,19 @@ type MailSent struct {
 	Key    string    `json:"key"`
 	UserID uuid.UUID `json:"user_id"`
 	SentAt time.Time `json:"sent_at"`
+}
+
+type Medium struct {
+	ID            uuid.UUID `json:"id"`
+	SupplierOrgID uuid.UUID `json:"supplier_org_id"`
+	ProductID     uuid.UUID `json:"product_id"`
+	Kind          MediaKind `json:"kind"`
+	Name          string    `json:"name"`
+	ContentType   string    `json:"content_type"`
+	SizeBytes     int64     `json:"size_bytes"`
+	Sha256        string    `json:"sha256"`
+	HasThumbnail  bool      `json:"has_thumbnail"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 type NotificationOutbox struct {

@@ -49,6 +49,11 @@ type Config struct {
 	// once at start; without it, PDFs print such text as "?" and the API
 	// logs a warning.
 	PDFFont string `env:"PDF_FONT" envDefault:"/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"`
+	// MediaBucketURL is where product media are stored (gocloud.dev/blob):
+	// file:///dir in development, s3://bucket?region=…&endpoint=… in
+	// production. The dev stack uses a directory of its data dir when it is
+	// unset; the API then refuses media with 503.
+	MediaBucketURL string `env:"MEDIA_BUCKET_URL"`
 }
 
 // Temporal says where the Temporal frontend is.
@@ -264,6 +269,11 @@ func (c Config) validate() error {
 	if c.Temporal.HistoryKeys != "" {
 		if _, err := historycodec.ParseKeys(c.Temporal.HistoryKeys); err != nil {
 			errs = append(errs, fmt.Errorf("HISTORY_KEYS: %w", err))
+		}
+	}
+	if c.MediaBucketURL != "" {
+		if u, err := url.Parse(c.MediaBucketURL); err != nil || (u.Scheme != "file" && u.Scheme != "s3") || (u.Scheme == "file" && u.Path == "") || (u.Scheme == "s3" && u.Host == "") {
+			errs = append(errs, fmt.Errorf("MEDIA_BUCKET_URL %q: want file:///dir or s3://bucket?region=…", c.MediaBucketURL))
 		}
 	}
 	for _, o := range c.HTTP.CodecOrigins {

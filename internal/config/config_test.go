@@ -107,6 +107,8 @@ func TestInvalidValuesAreRejectedWithTheVariableNamed(t *testing.T) {
 		"smtp port out of range": {map[string]string{"SMTP_HOST": "mail.example", "SMTP_PORT": "0"}, "SMTP_PORT"},
 		"sender not an address":  {map[string]string{"SMTP_HOST": "mail.example", "MAIL_FROM": "Tradeloop"}, "MAIL_FROM"},
 		"sender with a newline":  {map[string]string{"SMTP_HOST": "mail.example", "MAIL_FROM": "a@b.example\r\nBcc: x@y.example"}, "MAIL_FROM"},
+		"media bucket gs":        {map[string]string{"MEDIA_BUCKET_URL": "gs://media"}, "MEDIA_BUCKET_URL"},
+		"media bucket no dir":    {map[string]string{"MEDIA_BUCKET_URL": "file://"}, "MEDIA_BUCKET_URL"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

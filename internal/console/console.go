@@ -18,6 +18,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"slices"
@@ -35,6 +36,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/landedcost"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
+	"github.com/tradeloop/tradeloop/internal/media"
 	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/pricetrend"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
@@ -101,6 +103,11 @@ type Deps struct {
 	Now func() time.Time
 	// PDFFont prints the PDFs' Chinese; nil: they print it as "?".
 	PDFFont *sheet.Font
+	// Media serves products' media; nil: products show none.
+	Media *media.Service
+	// AddMedia stores file fh as a medium of kind of who's product (the
+	// API's checks), or a *Refused.
+	AddMedia func(ctx context.Context, who signin.Who, product uuid.UUID, kind string, fh *multipart.FileHeader) error
 }
 
 // Console serves the pages.
@@ -192,6 +199,9 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("/products/:pid", c.product)
 	in.GET("/products/:pid/landed-cost", c.landedCost)
 	in.POST("/products/:pid/inquiry", c.inquireProduct, only(string(workflows.RoleBuyer)))
+	in.POST("/products/:pid/media", c.uploadMedia, only(string(workflows.RoleSupplier)))
+	in.GET("/media/:mid", c.serveMedia(false))
+	in.GET("/media/:mid/thumbnail", c.serveMedia(true))
 	in.GET("/deals/:id", c.deal)
 	in.GET("/deals/:id/comparison/:format", c.comparison, only(string(workflows.RoleBuyer)))
 	in.GET("/deals/:id/documents/:doc/:format", c.dealDocument)

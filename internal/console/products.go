@@ -141,6 +141,8 @@ type productData struct {
 	Supplier marketplace.Supplier
 	// Trend is the price trend of the product's category in its currency.
 	Trend *trendView
+	// Files are the product's media, and the upload form's kinds.
+	Files productMedia
 	// The inquiry form's: what the buyer typed, what is wrong.
 	formState
 }
@@ -182,7 +184,11 @@ func (c *Console) productPage(ec echo.Context) (productData, error) {
 	if err != nil {
 		return productData{}, err
 	}
-	return productData{Product: p, Supplier: s, Trend: trend, formState: formState{Form: map[string]string{}}}, nil
+	files, err := c.mediaOf(ec, p.ID, p.SupplierID)
+	if err != nil {
+		return productData{}, err
+	}
+	return productData{Product: p, Supplier: s, Trend: trend, Files: files, formState: formState{Form: map[string]string{}}}, nil
 }
 
 // inquireProduct sends the buyer's inquiry for a product to its supplier

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -204,6 +205,17 @@ func RunWith(ctx context.Context, cfg config.Config, logger *slog.Logger, opts O
 	}
 	stops = append(stops, tc.Close)
 	deps := stack.Deps{Temporal: tc, DB: pool, Logger: logger, Config: cfg, Tracing: tr}
+	mediaURL := cfg.MediaBucketURL
+	if mediaURL == "" {
+		// The dev stack keeps product media beside its other data.
+		mediaURL = (&url.URL{Scheme: "file", Path: filepath.Join(dataDir, "media")}).String()
+	}
+	bucket, closeBucket, err := stack.OpenMedia(ctx, mediaURL, logger)
+	if err != nil {
+		return err
+	}
+	stops = append(stops, closeBucket)
+	deps.Media = bucket
 	if !opts.NoWorker {
 		w := stack.NewWorker(deps)
 		if err := w.Start(); err != nil {

@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
+	"gocloud.dev/blob"
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/api"
@@ -32,6 +33,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/mail"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
+	"github.com/tradeloop/tradeloop/internal/media"
 	"github.com/tradeloop/tradeloop/internal/outbox"
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/pricetrend"
@@ -113,6 +115,9 @@ type Deps struct {
 	Config   config.Config
 	// Tracing is the service's (off unless an OTLP endpoint is set).
 	Tracing tracing.Tracing
+	// Media is the bucket of product media (the API's; OpenMedia), nil
+	// when none is configured.
+	Media *blob.Bucket
 }
 
 // Payments returns the configured provider: Stripe when a secret key is
@@ -290,6 +295,7 @@ func NewAPI(d Deps) api.Handlers {
 		StripePublishableKey: d.Config.Stripe.PublishableKey,
 		WebhooksAllowLocal:   d.Config.WebhooksAllowLocal,
 		PDFFont:              d.Config.PDFFont,
+		Media:                d.Media,
 		Checks: map[string]api.Pinger{
 			"postgres": d.DB,
 			"temporal": api.PingerFunc(func(ctx context.Context) error {
@@ -298,6 +304,24 @@ func NewAPI(d Deps) api.Handlers {
 			}),
 		},
 	})
+}
+
+// OpenMedia opens the media bucket at rawURL (config MEDIA_BUCKET_URL); an
+// empty URL is no bucket, with a warning: the API then refuses media.
+func OpenMedia(ctx context.Context, rawURL string, logger *slog.Logger) (bucket *blob.Bucket, closeBucket func(), err error) {
+	if rawURL == "" {
+		logger.Warn("product media are refused: set MEDIA_BUCKET_URL (file:///dir or s3://bucket?region=…)")
+		return nil, func() {}, nil
+	}
+	b, err := media.OpenBucket(ctx, rawURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("MEDIA_BUCKET_URL: %w", err)
+	}
+	return b, func() {
+		if err := b.Close(); err != nil {
+			logger.Warn("closing the media bucket", "error", err)
+		}
+	}, nil
 }
 
 // ServeHTTP serves h on addr until ctx is cancelled, then stops accepting

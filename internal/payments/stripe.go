@@ -126,12 +126,9 @@ func (s *Stripe) Transfer(ctx context.Context, in activities.TransferInput) (act
 		if err != nil {
 			return activities.TransferResult{}, classify(err, false)
 		}
-		if pi.LatestCharge == nil || pi.LatestCharge.ID == "" {
-			// Not from the platform's balance: the charge it names is not
-			// captured (yet).
-			return activities.TransferResult{}, fmt.Errorf("payment %s has no charge to transfer from", in.SourcePaymentID)
+		if pi.LatestCharge != nil && pi.LatestCharge.ID != "" {
+			p.SourceTransaction = stripe.String(pi.LatestCharge.ID)
 		}
-		p.SourceTransaction = stripe.String(pi.LatestCharge.ID)
 	}
 	p.Context = ctx
 	p.SetIdempotencyKey(in.IdempotencyKey)

@@ -243,7 +243,9 @@ func (s *Server) newTransfer(key string, f url.Values) ([]byte, *apiError) {
 			charged = pi
 		}
 	}
-	if charged == nil && src != "" {
+	// A transfer that names a payment must come from its charge; one that
+	// names none is from the platform's balance (a buyer's coupon).
+	if charged == nil && (src != "" || metadata(f)["source_payment"] != "") {
 		return nil, &apiError{http.StatusBadRequest, "invalid_request_error", "No such charge: '" + src + "'"}
 	}
 	var paid int64

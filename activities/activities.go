@@ -112,6 +112,9 @@ type Activities struct {
 	// ExpireCoupons expires the coupons past their date; only the
 	// scheduled expiry uses it.
 	CouponExpiry CouponExpirer
+	// Verifications keeps suppliers' verifications
+	// (activities/verification.go); only their workflow uses it.
+	Verifications Verifications
 }
 
 // ErrLedgerRejected marks a posting the ledger refuses for good (unbalanced,

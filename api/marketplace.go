@@ -99,7 +99,11 @@ func (s *Server) getProduct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ProductWithMedia{Product: p, Media: views})
+	verified, err := s.market.Verified(ctx, p.SupplierID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ProductWithMedia{Product: p, SupplierVerified: verified, Media: views})
 }
 
 // RecordView logs buyer p's look at a product for the funnel figures (other
@@ -352,18 +356,21 @@ func (s *Server) getSupplier(c echo.Context) error {
 // and how buyers rate it. Figures are its business: only the supplier
 // itself and admins get them.
 type SupplierProfile struct {
-	OrgID              uuid.UUID        `json:"org_id"`
-	Name               string           `json:"name"`
-	JoinedAt           time.Time        `json:"joined_at"`
-	Categories         []string         `json:"categories"`
-	Regions            []string         `json:"regions"`
-	Certifications     []string         `json:"certifications"`
-	Tier               string           `json:"tier"`
-	Rating             float64          `json:"rating"`
-	RatingsCount       int32            `json:"ratings_count"`
-	MedianResponseSecs *int32           `json:"median_response_secs"`
-	ResponseRating     *int16           `json:"response_rating"`
-	Figures            *SupplierFigures `json:"figures,omitempty"`
+	OrgID              uuid.UUID `json:"org_id"`
+	Name               string    `json:"name"`
+	JoinedAt           time.Time `json:"joined_at"`
+	Categories         []string  `json:"categories"`
+	Regions            []string  `json:"regions"`
+	Certifications     []string  `json:"certifications"`
+	Tier               string    `json:"tier"`
+	Rating             float64   `json:"rating"`
+	RatingsCount       int32     `json:"ratings_count"`
+	MedianResponseSecs *int32    `json:"median_response_secs"`
+	ResponseRating     *int16    `json:"response_rating"`
+	// VerifiedUntil is when its verification badge ends; null without
+	// one.
+	VerifiedUntil *time.Time       `json:"verified_until"`
+	Figures       *SupplierFigures `json:"figures,omitempty"`
 }
 
 // SupplierFigures are a supplier's sales volume and SLA record.
@@ -381,7 +388,7 @@ func supplierProfile(prof marketplace.Supplier, p Principal) SupplierProfile {
 	out := SupplierProfile{
 		OrgID: prof.OrgID, Name: prof.Name, JoinedAt: prof.JoinedAt, Categories: prof.Categories, Regions: prof.Regions, Certifications: prof.Certifications, Tier: prof.Tier,
 		Rating: prof.Rating, RatingsCount: prof.RatingsCount, MedianResponseSecs: prof.MedianResponseSecs,
-		ResponseRating: prof.ResponseRating,
+		ResponseRating: prof.ResponseRating, VerifiedUntil: prof.VerifiedUntil,
 	}
 	if p.OrgID == prof.OrgID || p.Role == workflows.RoleAdmin {
 		f := SupplierFigures(prof.Figures)

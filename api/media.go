@@ -59,7 +59,9 @@ func mediaView(it media.Item) MediaView {
 // shows it.
 type ProductWithMedia struct {
 	marketplace.Product
-	Media []MediaView `json:"media"`
+	// SupplierVerified is the supplier's verification badge.
+	SupplierVerified bool        `json:"supplier_verified"`
+	Media            []MediaView `json:"media"`
 }
 
 // errMediaUnavailable answers media requests of an API started without a
@@ -109,16 +111,9 @@ func (s *Server) uploadMedia(c echo.Context) error {
 	if !strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
 		return apiErr(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the file as multipart/form-data, in the field file, with the field kind")
 	}
-	fh, err := c.FormFile("file")
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "the request body is too large")
-	case err != nil:
-		// Go's multipart reader skips a part whose Content-Disposition
-		// it cannot parse, such as one with a control character in its
-		// file name: such a file is missing too.
-		return invalid("file", "is required: send the file in the multipart field file, named without control characters")
+	fh, err := formFile(c)
+	if err != nil {
+		return err
 	}
 	item, err := s.AddMedia(c.Request().Context(), principal(c).OrgID, pid, c.FormValue("kind"), fh)
 	if err != nil {
@@ -142,8 +137,31 @@ func (s *Server) AddMedia(ctx context.Context, org, product uuid.UUID, kind stri
 		return media.Item{}, invalid("file", "could not be read")
 	}
 	defer file.Close()
-	item, err := s.media.Add(ctx, org, product, media.Upload{Kind: kind, Name: sentName(fh), Size: fh.Size, File: file})
+	item, err := s.media.Add(ctx, org, product, mediaUpload(kind, fh, file))
 	return item, mediaErr(err)
+}
+
+// formFile is the request's multipart field file.
+func formFile(c echo.Context) (*multipart.FileHeader, error) {
+	fh, err := c.FormFile("file")
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, apiErr(http.StatusRequestEntityTooLarge, "too_large", "the request body is too large")
+	case err != nil:
+		// Go's multipart reader skips a part whose Content-Disposition
+		// it cannot parse, such as one with a control character in its
+		// file name: such a file is missing too.
+		return nil, invalid("file", "is required: send the file in the multipart field file, named without control characters")
+	}
+	return fh, nil
+}
+
+// mediaUpload is the uploaded file fh, opened as file, as internal/media
+// takes it: its name is the one the client sent, path and all, so that a
+// name with a path is refused rather than cut short.
+func mediaUpload(kind string, fh *multipart.FileHeader, file multipart.File) media.Upload {
+	return media.Upload{Kind: kind, Name: sentName(fh), Size: fh.Size, File: file}
 }
 
 // sentName is the file name in the part's Content-Disposition as the

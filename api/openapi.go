@@ -73,11 +73,22 @@ func schemas() obj {
 	mediaItem := object(obj{"id": str(), "kind": enum(media.Kinds), "name": str(), "content_type": enum(mediaTypes), "size": integer(),
 		"sha256": str(), "created_at": timestamp(), "url": str(), "thumbnail_url": str()},
 		"id", "kind", "name", "content_type", "size", "sha256", "created_at", "url")
-	productWithMedia := obj{"type": "object", "properties": obj{"media": arrayOf(mediaItem)}, "required": append([]string{"media"}, product["required"].([]string)...)}
+	verificationDocument := object(obj{"id": str(), "kind": enum(media.DocumentKinds), "title": str(), "name": str(), "content_type": enum(mediaTypes),
+		"size": integer(), "sha256": str(), "expires_at": timestamp(), "round": integer(), "created_at": timestamp()},
+		"id", "kind", "name", "content_type", "size", "sha256", "created_at")
+	verificationStates := []string{"in_review", "revision_requested", "approved", "rejected", "lapsed", "expired", "superseded"}
+	verificationView := object(obj{"id": str(), "supplier_org_id": str(), "supplier_name": str(), "status": enum(verificationStates), "round": integer(),
+		"submitted_at": timestamp(), "review_due_at": timestamp(), "revise_by": timestamp(), "decided_at": timestamp(), "verified_until": timestamp(),
+		"documents": arrayOf(verificationDocument),
+		"trail":     arrayOf(object(obj{"seq": integer(), "action": str(), "by": str(), "note": str(), "at": timestamp()}, "seq", "action", "at"))},
+		"id", "supplier_org_id", "status", "round", "submitted_at")
+	verificationStatus := object(obj{"status": enum(verificationStates), "round": integer(), "review_due": timestamp(), "revise_by": timestamp(),
+		"verified_until": timestamp()}, "status", "round")
+	productWithMedia := obj{"type": "object", "properties": obj{"media": arrayOf(mediaItem), "supplier_verified": boolean()}, "required": append([]string{"media"}, product["required"].([]string)...)}
 	for k, v := range product["properties"].(obj) {
 		productWithMedia["properties"].(obj)[k] = v
 	}
-	hit := obj{"type": "object", "properties": obj{"id": str(), "sku": str(), "supplier_id": str(), "supplier_name": str(), "supplier_tier": str(), "unit_price": integer(), "score": obj{"type": "number"}},
+	hit := obj{"type": "object", "properties": obj{"id": str(), "sku": str(), "supplier_id": str(), "supplier_name": str(), "supplier_tier": str(), "supplier_verified": boolean(), "unit_price": integer(), "score": obj{"type": "number"}},
 		"required": []string{"id", "sku", "supplier_id", "supplier_tier", "unit_price"}}
 	escrowKind := obj{"type": "string", "enum": []string{"escrow_without_deal", "escrow_mismatch"}}
 	apiKey := object(obj{"id": str(), "prefix": str(), "label": str(), "role": str(), "created_at": timestamp(),
@@ -140,9 +151,19 @@ func schemas() obj {
 			"created": integer(), "updated": integer(), "rejected": arrayOf(object(obj{"line": integer(), "sku": str(),
 				"errors": arrayOf(object(obj{"field": str(), "message": str()}, "field", "message"))}, "line", "sku", "errors"))},
 			"mode", "applied", "rows", "created", "updated", "rejected"),
-		"File":         obj{"type": "string", "format": "binary"},
-		"Deleted":      object(obj{"id": str(), "deleted": boolean()}, "id", "deleted"),
-		"BuyerProfile": buyerProfile,
+		"DocumentUpload": object(obj{"file": obj{"type": "string", "format": "binary"}, "kind": enum(media.DocumentKinds), "title": str(),
+			"expires_at": str()}, "file", "kind"),
+		"VerificationDocument": verificationDocument,
+		"MyVerification": object(obj{"verified_until": timestamp(), "drafts": arrayOf(verificationDocument), "verifications": arrayOf(verificationView),
+			"current": verificationView, "policy": obj{"type": "object"}}, "drafts", "verifications", "policy"),
+		"Verification":         verificationView,
+		"VerificationList":     object(obj{"verifications": arrayOf(verificationView)}, "verifications"),
+		"Submitted":            object(obj{"id": str(), "status": verificationStatus}, "id", "status"),
+		"VerificationDecision": object(obj{"decision": enum([]string{workflows.DecisionApprove, workflows.DecisionRevise, workflows.DecisionReject}), "note": str()}, "decision"),
+		"VerificationStatus":   verificationStatus,
+		"File":                 obj{"type": "string", "format": "binary"},
+		"Deleted":              object(obj{"id": str(), "deleted": boolean()}, "id", "deleted"),
+		"BuyerProfile":         buyerProfile,
 		"Referrals": object(obj{"code": str(), "link": str(), "reward_bp": integer(), "coupon_valid_days": integer(),
 			"referred": arrayOf(object(obj{"org_id": str(), "name": str(), "claimed_at": timestamp(), "rewarded": boolean()}, "org_id", "name", "claimed_at", "rewarded")),
 			"coupons": arrayOf(object(obj{"id": str(), "currency": str(), "value_minor": integer(), "balance_minor": integer(), "issued_at": timestamp(),
@@ -191,6 +212,7 @@ func schemas() obj {
 			"properties": obj{"org_id": str(), "name": str(), "joined_at": timestamp(), "tier": str(), "categories": arrayOf(str()),
 				"regions": arrayOf(str()), "certifications": arrayOf(str()), "rating": obj{"type": "number"}, "ratings_count": integer(),
 				"median_response_secs": obj{"type": "integer", "nullable": true}, "response_rating": obj{"type": "integer", "nullable": true},
+				"verified_until": obj{"type": "string", "format": "date-time", "nullable": true},
 				"figures": obj{"type": "object", "properties": obj{"gmv_minor": integer(), "quotes_on_time": integer(), "quotes_late": integer(),
 					"sla_misses_recent": integer(), "tier_reason": str(), "tier_computed_at": obj{"type": "string", "format": "date-time", "nullable": true}}}}},
 		"SupplierOffer": object(obj{"categories": arrayOf(str()), "regions": arrayOf(str()), "certifications": arrayOf(str())}),
@@ -198,7 +220,7 @@ func schemas() obj {
 		"Rated":         object(obj{"deal_id": str(), "supplier_id": str(), "stars": integer()}, "deal_id", "supplier_id", "stars"),
 		"QuoteComparison": object(obj{"deal_id": str(), "product": str(), "quantity": integer(), "currency": str(),
 			"quotes": arrayOf(obj{"type": "object", "required": []string{"supplier_id", "tier", "total", "lead_time_days", "lowest_total", "shortest_lead_time", "best_rated"},
-				"properties": obj{"supplier_id": str(), "supplier_name": str(), "tier": str(), "rating": obj{"type": "number", "nullable": true},
+				"properties": obj{"supplier_id": str(), "supplier_name": str(), "tier": str(), "verified": boolean(), "rating": obj{"type": "number", "nullable": true},
 					"total": integer(), "lead_time_days": integer(), "lowest_total": boolean(), "shortest_lead_time": boolean(), "best_rated": boolean()}})},
 			"deal_id", "product", "quantity", "currency", "quotes"),
 		"Funnel": obj{"type": "object", "required": []string{"from", "to", "inquiries", "quote_rate", "acceptance_rate", "completion_rate", "dispute_rate", "money", "sla_miss_rate",
@@ -380,7 +402,7 @@ func openAPIDocument(routes []route) []byte {
 		if len(params) > 0 {
 			op["parameters"] = params // never null: client generators refuse it
 		}
-		if r.request == "MediaUpload" {
+		if r.request == "MediaUpload" || r.request == "DocumentUpload" {
 			op["requestBody"] = obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": ref(r.request)}}}
 		} else if r.request == "CatalogFile" {
 			op["requestBody"] = obj{"required": true, "content": obj{

@@ -36,6 +36,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/referral"
 	"github.com/tradeloop/tradeloop/internal/testenv"
+	"github.com/tradeloop/tradeloop/internal/verification"
 	"github.com/tradeloop/tradeloop/workflows"
 )
 
@@ -111,12 +112,13 @@ func newPlatform(t testing.TB, opts ...func(*Deps)) *platform {
 	workflows.Register(w)
 	workflows.RegisterFinance(w)
 	workflows.RegisterPriceTrends(w)
+	workflows.RegisterVerification(w)
 	rm := readmodel.New(pool)
 	projections := &heldProjection{Projection: rm}
 	mediators := &choosableMediators{Mediators: rm}
 	w.RegisterActivity(&activities.Activities{Payments: provider, Ledger: ledger.New(pool), Projection: projections, Tracker: mem, Notifier: mem,
 		Alerts: fin, Escrows: fin, Logger: slog.New(slog.DiscardHandler), PaymentIndex: rm, Mediators: mediators,
-		PriceIndex: pricetrend.New(pool).Snapshot, Coupons: referral.New(pool, referral.Config{})})
+		PriceIndex: pricetrend.New(pool).Snapshot, Coupons: referral.New(pool, referral.Config{}), Verifications: verification.New(pool, nil)})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -46,6 +46,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/signin"
 	"github.com/tradeloop/tradeloop/internal/texts"
 	"github.com/tradeloop/tradeloop/internal/tracing"
+	"github.com/tradeloop/tradeloop/internal/verification"
 	"github.com/tradeloop/tradeloop/internal/watchlist"
 	"github.com/tradeloop/tradeloop/internal/webhooks"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -136,6 +137,9 @@ type Deps struct {
 	// MEDIA_BUCKET_URL); nil: media requests are 503 media_unavailable and
 	// products show none.
 	Media *blob.Bucket
+	// Verification holds the deadlines new supplier verifications start
+	// with; zero fields take workflows.DefaultVerificationPolicy's.
+	Verification workflows.VerificationPolicy
 }
 
 // pdfFont loads the font at path for PDFs, or, with a warning, none: PDFs
@@ -176,9 +180,11 @@ type Server struct {
 	stripe  *payments.Stripe
 	webhook string
 	policy  workflows.Policy
-	market  *marketplace.Market
-	landed  *landedcost.Service
-	watches *watchlist.Service
+	// verification is the deadlines new verifications start with.
+	verification workflows.VerificationPolicy
+	market       *marketplace.Market
+	landed       *landedcost.Service
+	watches      *watchlist.Service
 	// matching matches buyers' profiles with offers.
 	matching *matching.Service
 	// trends reads the daily price index per category.
@@ -212,6 +218,8 @@ type Server struct {
 	sheets sheet.Writer
 	// media stores and serves product media; nil without a bucket.
 	media *media.Service
+	// verify keeps suppliers' verifications and their documents.
+	verify *verification.Service
 }
 
 // Handlers are what the API serves, on two listeners: the API itself, and
@@ -270,7 +278,7 @@ func NewHandlers(d Deps) Handlers {
 	if d.MaxImports <= 0 {
 		d.MaxImports = DefaultMaxImports
 	}
-	s := &Server{views: newDealViews(dealViewsBytes), logger: d.Logger, publicURL: d.PublicURL, stripe: d.Stripe, publishableKey: d.StripePublishableKey, webhook: d.WebhookSecret, policy: d.Policy,
+	s := &Server{views: newDealViews(dealViewsBytes), logger: d.Logger, publicURL: d.PublicURL, stripe: d.Stripe, publishableKey: d.StripePublishableKey, webhook: d.WebhookSecret, policy: d.Policy, verification: d.Verification.WithDefaults(),
 		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports),
 		keyRotationGrace: d.KeyRotationGrace, sheets: sheet.Writer{Font: pdfFont(d.PDFFont, d.Logger)}}
 	if d.Temporal != nil {
@@ -293,6 +301,7 @@ func NewHandlers(d Deps) Handlers {
 		if d.Media != nil {
 			s.media = media.New(d.DB, d.Media, d.Logger)
 		}
+		s.verify = verification.New(d.DB, s.media)
 	}
 	m := newMetrics()
 	if d.DB != nil {
@@ -324,14 +333,16 @@ func NewHandlers(d Deps) Handlers {
 	// request, each on its own routes only.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit: d.MaxBody, Skipper: func(c echo.Context) bool {
-			return importBodyLimit(c.Request().URL.Path) || mediaBodyLimit(c.Request().URL.Path)
+			return importBodyLimit(c.Request().URL.Path) || mediaBodyLimit(c.Request().URL.Path) || verificationBodyLimit(c.Request().URL.Path)
 		},
 	}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit: strconv.Itoa(maxImportBody/(1<<20)) + "M", Skipper: func(c echo.Context) bool { return !importBodyLimit(c.Request().URL.Path) },
 	}))
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
-		Limit: strconv.Itoa(maxMediaBody/(1<<20)) + "M", Skipper: func(c echo.Context) bool { return !mediaBodyLimit(c.Request().URL.Path) },
+		Limit: strconv.Itoa(maxMediaBody/(1<<20)) + "M", Skipper: func(c echo.Context) bool {
+			return !mediaBodyLimit(c.Request().URL.Path) && !verificationBodyLimit(c.Request().URL.Path)
+		},
 	}))
 
 	h := &health{checks: d.Checks, logger: d.Logger}

@@ -41,7 +41,8 @@ WHERE user_id = $1 ORDER BY searched_at DESC, id DESC LIMIT $2;
 -- name: GetSupplierProfile :one
 SELECT p.org_id, o.name, o.created_at AS joined_at, p.categories, p.regions, p.certifications, p.tier,
        coalesce(p.rating, 0)::float8 AS rating, p.ratings_count, p.gmv_minor, p.quotes_on_time, p.quotes_late,
-       p.median_response_secs, p.sla_misses_recent, p.response_rating, p.tier_reason, p.tier_computed_at
+       p.median_response_secs, p.sla_misses_recent, p.response_rating, p.tier_reason, p.tier_computed_at,
+       p.verified_until
 FROM supplier_profiles p JOIN organizations o ON o.id = p.org_id
 WHERE p.org_id = $1;
 
@@ -55,7 +56,7 @@ WHERE org_id = $1;
 -- supplier without one has no tier here, no rating and no certifications).
 SELECT o.id AS org_id, o.name, p.tier, coalesce(p.rating, 0)::float8 AS rating,
        coalesce(p.ratings_count, 0)::int4 AS ratings_count, coalesce(p.certifications, '{}')::text[] AS certifications,
-       p.response_rating, p.median_response_secs
+       p.response_rating, p.median_response_secs, coalesce(p.verified_until > now(), false)::bool AS verified
 FROM organizations o LEFT JOIN supplier_profiles p ON p.org_id = o.id
 WHERE o.id = ANY(sqlc.arg(ids)::uuid[]);
 
@@ -77,7 +78,7 @@ SELECT p.org_id, o.name, o.created_at AS joined_at, p.tier, p.regions,
        count(i.*) FILTER (WHERE i.status IN ('QUOTED', 'AWARDED', 'CLOSED') AND i.invited_at >= sqlc.arg(stats_since)) AS answered,
        count(i.*) FILTER (WHERE i.status = 'LATE' AND i.invited_at >= sqlc.arg(stats_since)) AS late,
        count(i.*) FILTER (WHERE i.status = 'LATE' AND i.due_at >= sqlc.arg(misses_since)) AS recent_misses,
-       p.median_response_secs
+       p.median_response_secs, coalesce(p.verified_until > now(), false)::bool AS verified
 FROM supplier_profiles p
 JOIN organizations o ON o.id = p.org_id
 LEFT JOIN deal_invitations i ON i.supplier_id = p.org_id::text AND i.invited_at >= sqlc.arg(stats_since)
@@ -146,3 +147,7 @@ RETURNING id, (xmax = 0)::boolean AS created;
 -- name: EnsureSupplierProfile :exec
 -- A supplier that lists products has a profile (bronze until recalculated).
 INSERT INTO supplier_profiles (org_id) VALUES ($1) ON CONFLICT (org_id) DO NOTHING;
+
+-- name: SupplierVerified :one
+-- Whether the supplier's verification badge is current.
+SELECT coalesce((SELECT verified_until > now() FROM supplier_profiles WHERE org_id = $1), false)::bool;

@@ -55,7 +55,7 @@ SELECT p.org_id, o.name, o.created_at AS joined_at, p.tier, p.regions,
        count(i.*) FILTER (WHERE i.status IN ('QUOTED', 'AWARDED', 'CLOSED') AND i.invited_at >= $2) AS answered,
        count(i.*) FILTER (WHERE i.status = 'LATE' AND i.invited_at >= $2) AS late,
        count(i.*) FILTER (WHERE i.status = 'LATE' AND i.due_at >= $3) AS recent_misses,
-       p.median_response_secs
+       p.median_response_secs, coalesce(p.verified_until > now(), false)::bool AS verified
 FROM supplier_profiles p
 JOIN organizations o ON o.id = p.org_id
 LEFT JOIN deal_invitations i ON i.supplier_id = p.org_id::text AND i.invited_at >= $2
@@ -85,6 +85,7 @@ type DispatchCandidatesRow struct {
 	Late               int64     `json:"late"`
 	RecentMisses       int64     `json:"recent_misses"`
 	MedianResponseSecs *int32    `json:"median_response_secs"`
+	Verified           bool      `json:"verified"`
 }
 
 // Suppliers who sell in a category (by their profile or their catalog),
@@ -114,6 +115,7 @@ func (q *Queries) DispatchCandidates(ctx context.Context, arg DispatchCandidates
 			&i.Late,
 			&i.RecentMisses,
 			&i.MedianResponseSecs,
+			&i.Verified,
 		); err != nil {
 			return nil, err
 		}
@@ -199,7 +201,8 @@ const getSupplierProfile = `-- name: GetSupplierProfile :one
 
 SELECT p.org_id, o.name, o.created_at AS joined_at, p.categories, p.regions, p.certifications, p.tier,
        coalesce(p.rating, 0)::float8 AS rating, p.ratings_count, p.gmv_minor, p.quotes_on_time, p.quotes_late,
-       p.median_response_secs, p.sla_misses_recent, p.response_rating, p.tier_reason, p.tier_computed_at
+       p.median_response_secs, p.sla_misses_recent, p.response_rating, p.tier_reason, p.tier_computed_at,
+       p.verified_until
 FROM supplier_profiles p JOIN organizations o ON o.id = p.org_id
 WHERE p.org_id = $1
 `
@@ -222,6 +225,7 @@ type GetSupplierProfileRow struct {
 	ResponseRating     *int16     `json:"response_rating"`
 	TierReason         string     `json:"tier_reason"`
 	TierComputedAt     *time.Time `json:"tier_computed_at"`
+	VerifiedUntil      *time.Time `json:"verified_until"`
 }
 
 // ---- suppliers ----
@@ -246,6 +250,7 @@ func (q *Queries) GetSupplierProfile(ctx context.Context, orgID uuid.UUID) (GetS
 		&i.ResponseRating,
 		&i.TierReason,
 		&i.TierComputedAt,
+		&i.VerifiedUntil,
 	)
 	return i, err
 }
@@ -448,7 +453,7 @@ func (q *Queries) SetSupplierTier(ctx context.Context, arg SetSupplierTierParams
 const supplierProfilesByID = `-- name: SupplierProfilesByID :many
 SELECT o.id AS org_id, o.name, p.tier, coalesce(p.rating, 0)::float8 AS rating,
        coalesce(p.ratings_count, 0)::int4 AS ratings_count, coalesce(p.certifications, '{}')::text[] AS certifications,
-       p.response_rating, p.median_response_secs
+       p.response_rating, p.median_response_secs, coalesce(p.verified_until > now(), false)::bool AS verified
 FROM organizations o LEFT JOIN supplier_profiles p ON p.org_id = o.id
 WHERE o.id = ANY($1::uuid[])
 `
@@ -462,6 +467,7 @@ type SupplierProfilesByIDRow struct {
 	Certifications     []string  `json:"certifications"`
 	ResponseRating     *int16    `json:"response_rating"`
 	MedianResponseSecs *int32    `json:"median_response_secs"`
+	Verified           bool      `json:"verified"`
 }
 
 // The suppliers' names, and their profiles where they have one (a
@@ -484,6 +490,7 @@ func (q *Queries) SupplierProfilesByID(ctx context.Context, ids []uuid.UUID) ([]
 			&i.Certifications,
 			&i.ResponseRating,
 			&i.MedianResponseSecs,
+			&i.Verified,
 		); err != nil {
 			return nil, err
 		}
@@ -567,6 +574,18 @@ func (q *Queries) SupplierTierStats(ctx context.Context, arg SupplierTierStatsPa
 		return nil, err
 	}
 	return items, nil
+}
+
+const supplierVerified = `-- name: SupplierVerified :one
+SELECT coalesce((SELECT verified_until > now() FROM supplier_profiles WHERE org_id = $1), false)::bool
+`
+
+// Whether the supplier's verification badge is current.
+func (q *Queries) SupplierVerified(ctx context.Context, orgID uuid.UUID) (bool, error) {
+	row := q.db.QueryRow(ctx, supplierVerified, orgID)
+	var column_1 bool
+	err := row.Scan(&column_1)
+	return column_1, err
 }
 
 const trimProductSearches = `-- name: TrimProductSearches :exec

@@ -577,6 +577,8 @@ type SupplierProfile struct {
 	ResponseRating     *int16         `json:"response_rating"`
 	TierReason         string         `json:"tier_reason"`
 	TierComputedAt     *time.Time     `json:"tier_computed_at"`
+	VerifiedUntil      *time.Time     `json:"verified_until"`
+	VerificationID     pgtype.UUID    `json:"verification_id"`
 }
 
 type SupplierRating struct {
@@ -611,6 +613,45 @@ type User struct {
 	PasswordHash  *string    `json:"password_hash"`
 	FailedSignins int32      `json:"failed_signins"`
 	LockedUntil   *time.Time `json:"locked_until"`
+}
+
+type Verification struct {
+	ID            uuid.UUID  `json:"id"`
+	SupplierOrgID uuid.UUID  `json:"supplier_org_id"`
+	Status        string     `json:"status"`
+	Round         int32      `json:"round"`
+	SubmittedBy   uuid.UUID  `json:"submitted_by"`
+	SubmittedAt   time.Time  `json:"submitted_at"`
+	ReviewDueAt   *time.Time `json:"review_due_at"`
+	ReviseBy      *time.Time `json:"revise_by"`
+	DecidedAt     *time.Time `json:"decided_at"`
+	VerifiedUntil *time.Time `json:"verified_until"`
+	UpdatedAt     time.Time  `json:"updated_at"`
+}
+
+type VerificationDocument struct {
+	ID             uuid.UUID   `json:"id"`
+	SupplierOrgID  uuid.UUID   `json:"supplier_org_id"`
+	VerificationID pgtype.UUID `json:"verification_id"`
+	Round          *int32      `json:"round"`
+	Kind           string      `json:"kind"`
+	Title          string      `json:"title"`
+	Name           string      `json:"name"`
+	ContentType    string      `json:"content_type"`
+	SizeBytes      int64       `json:"size_bytes"`
+	Sha256         string      `json:"sha256"`
+	HasThumbnail   bool        `json:"has_thumbnail"`
+	ExpiresAt      *time.Time  `json:"expires_at"`
+	CreatedAt      time.Time   `json:"created_at"`
+}
+
+type VerificationEvent struct {
+	VerificationID uuid.UUID   `json:"verification_id"`
+	Seq            int32       `json:"seq"`
+	Action         string      `json:"action"`
+	ActorUserID    pgtype.UUID `json:"actor_user_id"`
+	Note           string      `json:"note"`
+	At             time.Time   `json:"at"`
 }
 
 type Watch struct {

@@ -25,6 +25,8 @@ type ComparedQuote struct {
 	Tier           string   `json:"tier"`
 	Rating         *float64 `json:"rating"`
 	Certifications []string `json:"certifications"`
+	// Verified is the supplier's verification badge.
+	Verified bool `json:"verified"`
 	workflows.Quote
 	Lowest   bool `json:"lowest_total"`
 	Shortest bool `json:"shortest_lead_time"`
@@ -75,7 +77,7 @@ func (m *Market) CompareQuotes(ctx context.Context, st workflows.DealState) (Quo
 		q := latest[id]
 		cq := ComparedQuote{SupplierID: id, Tier: string(tier.Bronze), Certifications: []string{}, Quote: q}
 		if p, ok := byID[id]; ok {
-			cq.SupplierName, cq.Certifications = p.Name, p.Certifications
+			cq.SupplierName, cq.Certifications, cq.Verified = p.Name, p.Certifications, p.Verified
 			if p.Tier != nil {
 				cq.Tier = *p.Tier
 			}

@@ -41,15 +41,19 @@ type Candidate struct {
 	RecentMisses   int // SLA misses in the last MissWindow
 	MedianResponse time.Duration
 	HasResponse    bool
+	// Verified is the supplier's verification badge.
+	Verified bool
 }
 
 // Ranked is a supplier chosen for an inquiry, its score and why.
 type Ranked struct {
-	OrgID  string `json:"org_id"`
-	Name   string `json:"name"`
-	Tier   string `json:"tier"`
-	Score  int    `json:"score"`
-	Reason string `json:"reason"`
+	OrgID string `json:"org_id"`
+	Name  string `json:"name"`
+	Tier  string `json:"tier"`
+	// Verified is the supplier's verification badge.
+	Verified bool   `json:"verified,omitempty"`
+	Score    int    `json:"score"`
+	Reason   string `json:"reason"`
 }
 
 // Ranking weights, in points. They are explained in the deal's timeline,
@@ -62,6 +66,7 @@ const (
 	maxMissPenalty      = 40
 	pointsNewSupplier   = 15 // during its first month on the platform
 	pointsPerRatingStar = 2  // × average rating (0–5), with ratings
+	PointsVerified      = 10 // a supplier whose verification badge is current
 	NewSupplierWindow   = 30 * 24 * time.Hour
 	MissWindow          = 30 * 24 * time.Hour
 	StatsWindow         = 180 * 24 * time.Hour
@@ -108,6 +113,9 @@ func Rank(now time.Time, c DispatchCriteria, candidates []Candidate) (ranked []R
 		if s.RatingsCount > 0 {
 			add(int(math.Round(s.Rating*pointsPerRatingStar)), fmt.Sprintf("rated %.1f", s.Rating))
 		}
+		if s.Verified {
+			add(PointsVerified, "verified")
+		}
 		list = append(list, scored{Candidate: s, score: score, reason: strings.Join(parts, ", ")})
 	}
 	slices.SortFunc(list, func(a, b scored) int {
@@ -123,7 +131,7 @@ func Rank(now time.Time, c DispatchCriteria, candidates []Candidate) (ranked []R
 		list = list[:c.Limit]
 	}
 	for _, s := range list {
-		ranked = append(ranked, Ranked{OrgID: s.OrgID, Name: s.Name, Tier: s.Tier, Score: s.score, Reason: fmt.Sprintf("%s: %s = %d", s.Name, s.reason, s.score)})
+		ranked = append(ranked, Ranked{OrgID: s.OrgID, Name: s.Name, Tier: s.Tier, Verified: s.Verified, Score: s.score, Reason: fmt.Sprintf("%s: %s = %d", s.Name, s.reason, s.score)})
 	}
 	return ranked, excluded
 }
@@ -182,13 +190,14 @@ func (m *Market) Dispatch(ctx context.Context, c DispatchCriteria) (ranked []Ran
 			OrgID: r.OrgID.String(), Name: r.Name, JoinedAt: r.JoinedAt, Tier: r.Tier,
 			Regions: r.ProductRegions, Certifications: r.Certifications, Rating: r.Rating,
 			RatingsCount: int(r.RatingsCount), Answered: int(r.Answered), Late: int(r.Late), RecentMisses: int(r.RecentMisses),
+			Verified: r.Verified,
 		}
 		if r.MedianResponseSecs != nil {
 			cands[i].MedianResponse, cands[i].HasResponse = time.Duration(*r.MedianResponseSecs)*time.Second, true
 		}
 	}
 	ranked, excluded := Rank(now, c, cands)
-	explanation = fmt.Sprintf("%d suppliers sell in %q; ranked by tier, region, quoting in time, recent SLA misses, new-supplier boost and rating", len(cands), c.Category)
+	explanation = fmt.Sprintf("%d suppliers sell in %q; ranked by tier, region, quoting in time, recent SLA misses, new-supplier boost, rating and verification", len(cands), c.Category)
 	if len(excluded) > 0 {
 		explanation += "; excluded for missing certifications: " + strings.Join(excluded, "; ")
 	}

@@ -63,6 +63,17 @@ func TestRankScoresExplainsAndBreaksTies(t *testing.T) {
 	ranked, _ = marketplace.Rank(now, marketplace.DispatchCriteria{Category: "x"}, tie)
 	require.Equal(t, ranked[0].Score, ranked[1].Score)
 	assert.Equal(t, "slow-clean", ranked[0].OrgID)
+
+	// A verified supplier ranks PointsVerified higher than its twin.
+	twins := []marketplace.Candidate{
+		{OrgID: "plain", Name: "P", Tier: "silver", JoinedAt: old},
+		{OrgID: "verified", Name: "V", Tier: "silver", JoinedAt: old, Verified: true},
+	}
+	ranked, _ = marketplace.Rank(now, marketplace.DispatchCriteria{Category: "x"}, twins)
+	assert.Equal(t, []string{"verified", "plain"}, []string{ranked[0].OrgID, ranked[1].OrgID})
+	assert.Equal(t, marketplace.PointsVerified, ranked[0].Score-ranked[1].Score)
+	assert.Equal(t, "V: silver +10, no quote history +10, verified +10 = 30", ranked[0].Reason)
+	assert.True(t, ranked[0].Verified)
 }
 
 func TestDispatchReadsCandidatesFromCatalogProfilesAndHistory(t *testing.T) {

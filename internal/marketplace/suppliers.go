@@ -26,7 +26,10 @@ type Supplier struct {
 	RatingsCount       int32
 	MedianResponseSecs *int32
 	ResponseRating     *int16
-	Figures            SupplierFigures
+	// VerifiedUntil is when its verification badge ends; nil without
+	// one.
+	VerifiedUntil *time.Time
+	Figures       SupplierFigures
 }
 
 // SupplierFigures are a supplier's sales volume and SLA record.
@@ -55,9 +58,27 @@ func supplier(ctx context.Context, q *store.Queries, org uuid.UUID) (Supplier, e
 	return Supplier{
 		OrgID: p.OrgID, Name: p.Name, JoinedAt: p.JoinedAt, Categories: p.Categories, Regions: p.Regions, Certifications: p.Certifications,
 		Tier: p.Tier, Rating: p.Rating, RatingsCount: p.RatingsCount, MedianResponseSecs: p.MedianResponseSecs, ResponseRating: p.ResponseRating,
+		VerifiedUntil: current(p.VerifiedUntil),
 		Figures: SupplierFigures{GMVMinor: p.GmvMinor, QuotesOnTime: p.QuotesOnTime, QuotesLate: p.QuotesLate, SLAMissesRecent: p.SlaMissesRecent,
 			TierReason: p.TierReason, TierComputedAt: p.TierComputedAt},
 	}, nil
+}
+
+// current is a badge's end if it is still ahead, nil otherwise.
+func current(until *time.Time) *time.Time {
+	if until == nil || !until.After(time.Now()) {
+		return nil
+	}
+	return until
+}
+
+// Verified reports whether supplier org's verification badge is current.
+func (m *Market) Verified(ctx context.Context, org uuid.UUID) (bool, error) {
+	ok, err := store.New(m.db).SupplierVerified(ctx, org)
+	if err != nil {
+		return false, fmt.Errorf("is %s verified: %w", org, err)
+	}
+	return ok, nil
 }
 
 // IsSupplier reports whether org has a supplier user on the platform.

@@ -27,10 +27,18 @@ const (
 	KindCertificate  Kind = "certificate"
 	KindFactoryPhoto Kind = "factory_photo"
 	KindFactoryVideo Kind = "factory_video"
+	// KindBusinessLicence is a supplier's licence, one of the documents
+	// of its verification (internal/verification), never a product's.
+	KindBusinessLicence Kind = "business_licence"
 )
 
-// Kinds are all the kinds, in the order forms list them.
+// Kinds are all the kinds a product's media have, in the order forms
+// list them.
 var Kinds = []Kind{KindImage, KindSpecSheet, KindCertificate, KindFactoryPhoto, KindFactoryVideo}
+
+// DocumentKinds are the kinds of a supplier's verification documents, in
+// the order forms list them.
+var DocumentKinds = []Kind{KindBusinessLicence, KindCertificate, KindFactoryPhoto, KindFactoryVideo}
 
 // The content types media may have, sniffed from their bytes.
 const (
@@ -83,7 +91,7 @@ func (k Kind) Accepts(ct string) bool {
 	switch k {
 	case KindImage, KindFactoryPhoto:
 		return isImage(ct)
-	case KindCertificate:
+	case KindCertificate, KindBusinessLicence:
 		return isImage(ct) || ct == TypePDF
 	case KindSpecSheet:
 		return ct == TypePDF
@@ -98,7 +106,7 @@ func (k Kind) accepted() string {
 	switch k {
 	case KindImage, KindFactoryPhoto:
 		return "a JPEG, PNG or WebP image"
-	case KindCertificate:
+	case KindCertificate, KindBusinessLicence:
 		return "a PDF or a JPEG, PNG or WebP image"
 	case KindSpecSheet:
 		return "a PDF"

@@ -32,6 +32,14 @@ func (s *Service) Serve(w http.ResponseWriter, r *http.Request, rawID string, th
 	if err != nil {
 		return err
 	}
+	return s.ServeItem(w, r, item, thumb)
+}
+
+// ServeItem writes item's file (its thumbnail when thumb) to w as Serve
+// does, for a caller that found the item and decided who may see it (a
+// supplier's verification documents).
+func (s *Service) ServeItem(w http.ResponseWriter, r *http.Request, item Item, thumb bool) error {
+	id := item.ID
 	key, contentType, etag := originalKey(id), item.ContentType, `"`+item.SHA256+`"`
 	if thumb {
 		if !item.HasThumbnail {

@@ -67,27 +67,41 @@ func (s *Service) Add(ctx context.Context, org, product uuid.UUID, in Upload) (I
 	if !ok {
 		return Item{}, refuse("kind", "is one of image, spec_sheet, certificate, factory_photo or factory_video")
 	}
+	if n, err := q.CountProductMedia(ctx, product); err != nil {
+		return Item{}, fmt.Errorf("count product %s's media: %w", product, err)
+	} else if n >= MaxPerProduct {
+		return Item{}, tooMany()
+	}
+	item, err := s.StoreFile(ctx, kind, in)
+	if err != nil {
+		return Item{}, err
+	}
+	item.SupplierID, item.ProductID = org, product
+	if err := s.insert(ctx, &item); err != nil {
+		s.deleteBlobs(context.WithoutCancel(ctx), item)
+		return Item{}, err
+	}
+	return item, nil
+}
+
+// StoreFile checks the file in as kind and stores its blobs (and an
+// image's thumbnail) under a new id, for a caller that keeps the row
+// (Add; a supplier's verification documents). A file refused is a
+// *Refusal, and nothing of it is stored; DeleteBlobs removes what the
+// caller cannot keep.
+func (s *Service) StoreFile(ctx context.Context, kind Kind, in Upload) (Item, error) {
 	if err := CheckName(in.Name); err != nil {
 		return Item{}, err
 	}
 	if err := checkSize(kind, in.Size); err != nil {
 		return Item{}, err
 	}
-	if n, err := q.CountProductMedia(ctx, product); err != nil {
-		return Item{}, fmt.Errorf("count product %s's media: %w", product, err)
-	} else if n >= MaxPerProduct {
-		return Item{}, tooMany()
-	}
 	file, err := s.check(kind, in)
 	if err != nil {
 		return Item{}, err
 	}
-	item := Item{ID: uuid.New(), SupplierID: org, ProductID: product, Kind: kind, Name: in.Name, ContentType: file.contentType}
+	item := Item{ID: uuid.New(), Kind: kind, Name: in.Name, ContentType: file.contentType}
 	if err := s.storeBlobs(ctx, &item, in, file); err != nil {
-		return Item{}, err
-	}
-	if err := s.insert(ctx, &item); err != nil {
-		s.deleteBlobs(context.WithoutCancel(ctx), item)
 		return Item{}, err
 	}
 	return item, nil

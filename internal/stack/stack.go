@@ -42,6 +42,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/referral"
 	"github.com/tradeloop/tradeloop/internal/tracing"
 	"github.com/tradeloop/tradeloop/internal/tracking"
+	"github.com/tradeloop/tradeloop/internal/verification"
 	"github.com/tradeloop/tradeloop/internal/webhooks"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -159,6 +160,7 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 	workflows.RegisterRetention(w)
 	workflows.RegisterGrowth(w)
 	workflows.RegisterPriceTrends(w)
+	workflows.RegisterVerification(w)
 	for _, register := range extra {
 		register(w, d.Temporal)
 	}
@@ -185,6 +187,7 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 		PriceIndex:           pricetrend.New(d.DB).Snapshot,
 		Coupons:              Referrals(d),
 		CouponExpiry:         Referrals(d).Expire,
+		Verifications:        verification.New(d.DB, nil),
 	})
 	trackedBy := "simulated carrier, one status per " + d.Config.Tracking.SimStep.String()
 	if d.Config.Tracking.SeventeenTrackToken != "" {

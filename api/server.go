@@ -467,6 +467,7 @@ func NewHandlers(d Deps) Handlers {
 				return s.referrals.Next(ctx, w.OrgID, currency, time.Now())
 			},
 		},
+		Verifying: s.consoleVerifying(d.Logger),
 		Acting: console.Acting{
 			Act: func(ctx context.Context, w signin.Who, id, update string, build func(workflows.Actor) any) (workflows.DealState, error) {
 				p := principalOf(w)

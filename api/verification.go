@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -12,10 +13,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tradeloop/tradeloop/activities"
-	"github.com/tradeloop/tradeloop/internal/bounds"
 	"github.com/tradeloop/tradeloop/internal/console"
 	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
+	"github.com/tradeloop/tradeloop/internal/signin"
 	"github.com/tradeloop/tradeloop/internal/verification"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -38,11 +39,8 @@ func verificationWorkflow() deals.Workflow {
 // MyVerification is a supplier's verification page: its badge, the
 // documents it uploaded and has not submitted, and its verifications.
 type MyVerification struct {
-	VerifiedUntil *time.Time                   `json:"verified_until,omitempty"`
-	Drafts        []verification.Document      `json:"drafts"`
-	Verifications []verification.Verification  `json:"verifications"`
-	Current       *verification.Verification   `json:"current,omitempty"`
-	Policy        workflows.VerificationPolicy `json:"policy"`
+	verification.Page
+	Policy workflows.VerificationPolicy `json:"policy"`
 }
 
 // verificationErr maps the verification service's errors to the API's.
@@ -63,28 +61,16 @@ func verificationErr(err error) error {
 // MyVerification is supplier p's verification page.
 func (s *Server) MyVerification(ctx context.Context, p Principal) (MyVerification, error) {
 	out := MyVerification{Policy: s.verification}
-	var err error
-	if out.Drafts, err = s.verify.Drafts(ctx, p.OrgID); err != nil {
-		return out, err
-	}
-	if out.Verifications, err = s.verify.ForSupplier(ctx, p.OrgID); err != nil {
-		return out, err
-	}
-	if len(out.Verifications) > 0 {
-		cur, err := s.verify.Get(ctx, out.Verifications[0].ID)
-		if err != nil {
-			return out, err
-		}
-		out.Current = &cur
-	}
+	var until *time.Time
 	sup, err := s.market.Supplier(ctx, p.OrgID)
 	switch {
 	case err == nil:
-		out.VerifiedUntil = sup.VerifiedUntil
+		until = sup.VerifiedUntil
 	case !errors.Is(err, marketplace.ErrNotFound):
 		return out, err
 	}
-	return out, nil
+	out.Page, err = s.verify.Page(ctx, p.OrgID, until)
+	return out, err
 }
 
 // UploadDocument stores the uploaded file fh in supplier p's draft, as a
@@ -280,12 +266,53 @@ func (s *Server) decideVerification(c echo.Context) error {
 	if err := decode(c, &body); err != nil {
 		return err
 	}
-	if err := bounds.Text("note", body.Note, workflows.MaxVerificationNote); err != nil {
-		return boundsError(err)
-	}
 	st, err := s.DecideVerification(c.Request().Context(), principal(c), id, body.Decision, body.Note)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, st)
+}
+
+// consoleVerifying is the console's verification pages on the API's own
+// calls and rules.
+func (s *Server) consoleVerifying(logger *slog.Logger) console.Verifying {
+	// seen is err as the console shows it, anything not found (another's
+	// verification or document) as its not-found page.
+	seen := func(err error) error {
+		err = forConsole(err, logger)
+		var r *console.Refused
+		if errors.As(err, &r) && r.Status == http.StatusNotFound {
+			return console.ErrNotFound
+		}
+		return err
+	}
+	return console.Verifying{
+		Mine: func(ctx context.Context, w signin.Who) (verification.Page, error) {
+			v, err := s.MyVerification(ctx, principalOf(w))
+			return v.Page, err
+		},
+		Upload: func(ctx context.Context, w signin.Who, fh *multipart.FileHeader, kind, title, expires string) error {
+			_, err := s.UploadDocument(ctx, principalOf(w), fh, kind, title, expires)
+			return forConsole(err, logger)
+		},
+		DeleteDraft: func(ctx context.Context, w signin.Who, id uuid.UUID) error {
+			return seen(verificationErr(s.verify.DeleteDraft(ctx, w.OrgID, id)))
+		},
+		Submit: func(ctx context.Context, w signin.Who) error {
+			_, _, err := s.SubmitVerification(ctx, principalOf(w))
+			return forConsole(err, logger)
+		},
+		ToReview: s.verify.ToReview,
+		Get: func(ctx context.Context, w signin.Who, id uuid.UUID) (verification.Verification, error) {
+			v, err := s.Verification(ctx, principalOf(w), id)
+			return v, seen(err)
+		},
+		Decide: func(ctx context.Context, w signin.Who, id uuid.UUID, decision, note string) error {
+			_, err := s.DecideVerification(ctx, principalOf(w), id, decision, note)
+			return forConsole(err, logger)
+		},
+		ServeDocument: func(rw http.ResponseWriter, r *http.Request, w signin.Who, id uuid.UUID) error {
+			return seen(s.ServeDocument(rw, r, principalOf(w), id))
+		},
+	}
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"mime/multipart"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -374,4 +376,95 @@ func TestVerificationDraftsAreCapped(t *testing.T) {
 	_, blobs := p.stored()
 	require.Equal(t, 20*2, blobs, "each photo and its thumbnail; no stray blob")
 	require.Len(t, p.myVerification("supplier").Drafts, 20)
+}
+
+// consoleDocument uploads a verification document through the console's
+// form.
+func consoleDocument(t *testing.T, b *browserless, csrf, name string, content []byte, fields map[string]string) page {
+	t.Helper()
+	all := map[string]string{"csrf": csrf}
+	for k, v := range fields {
+		all[k] = v
+	}
+	ct, body := documentForm(name, content, all)
+	req, _ := http.NewRequest("POST", b.base+"/app/verification/documents", bytes.NewReader(body))
+	req.Header.Set("Content-Type", ct)
+	for k, v := range b.cookies {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(raw)}
+}
+
+// The console: a supplier uploads and submits its documents, a refusal
+// shown on the form; staff find the verification in their queue, open its
+// documents, and approve it; the supplier's page, the product page and
+// search then show the Verified badge. Other roles get no such pages.
+func TestConsoleVerificationFromUploadToBadge(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("supplier", "admin", "buyer", "supplier2")
+	pid := p.listProduct("supplier", "BOLT-C1")
+	sup := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	csrf := sup.signIn("supplier")
+	page := sup.do("GET", "/app/verification", nil)
+	require.Equal(t, http.StatusOK, page.status)
+	assert.Contains(t, page.body, `id="document-upload"`)
+	assert.Contains(t, page.body, `id="no-badge"`)
+	assert.Contains(t, page.body, `href="/app/verification"`)
+
+	res := consoleDocument(t, sup, csrf, "iso.pdf", []byte(testPDF), map[string]string{"kind": "certificate", "title": "ISO 9001"})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.status)
+	assert.Contains(t, res.body, `id="upload-error"`)
+	assert.Contains(t, res.body, "expires_at")
+	assert.Equal(t, http.StatusForbidden, consoleDocument(t, sup, "not the token", "l.pdf", []byte(testPDF), map[string]string{"kind": "business_licence"}).status)
+	require.Equal(t, http.StatusSeeOther, consoleDocument(t, sup, csrf, "licence.pdf", []byte(testPDF), map[string]string{"kind": "business_licence", "expires_at": time.Now().AddDate(2, 0, 0).Format(time.DateOnly)}).status)
+	res = sup.do("POST", "/app/verification/submit", url.Values{"csrf": {csrf}})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.status)
+	assert.Contains(t, res.body, `id="submit-error"`)
+	require.Equal(t, http.StatusSeeOther, consoleDocument(t, sup, csrf, "factory.jpg", testJPEG(t, 40, 30), map[string]string{"kind": "factory_photo"}).status)
+	page = sup.do("GET", "/app/verification", nil)
+	assert.Contains(t, page.body, "licence.pdf")
+	assert.Contains(t, page.body, "factory.jpg")
+	require.Equal(t, http.StatusSeeOther, sup.do("POST", "/app/verification/submit", url.Values{"csrf": {csrf}}).status)
+	v := p.waitForStep("supplier", "submitted")
+
+	staff := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	staffCSRF := staff.signIn("admin")
+	queue := staff.do("GET", "/app/verifications", nil)
+	require.Equal(t, http.StatusOK, queue.status)
+	assert.Contains(t, queue.body, `href="/app/verifications/`+v.ID+`"`)
+	assert.Contains(t, queue.body, "supplier org")
+	review := staff.do("GET", "/app/verifications/"+v.ID, nil)
+	require.Equal(t, http.StatusOK, review.status)
+	assert.Contains(t, review.body, `id="decision"`)
+	for _, d := range v.Documents {
+		assert.Contains(t, review.body, `href="/app/verification/documents/`+d.ID+`"`)
+		assert.Equal(t, http.StatusOK, staff.do("GET", "/app/verification/documents/"+d.ID, nil).status)
+	}
+	res = staff.do("POST", "/app/verifications/"+v.ID+"/decision", url.Values{"csrf": {staffCSRF}, "decision": {"reject"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.status)
+	assert.Contains(t, res.body, `id="decision-error"`)
+	require.Equal(t, http.StatusSeeOther, staff.do("POST", "/app/verifications/"+v.ID+"/decision", url.Values{"csrf": {staffCSRF}, "decision": {"approve"}}).status)
+	review = staff.do("GET", "/app/verifications/"+v.ID, nil)
+	assert.NotContains(t, review.body, `id="decision"`)
+	assert.Contains(t, review.body, "admin@example.com")
+
+	page = sup.do("GET", "/app/verification", nil)
+	assert.Contains(t, page.body, `id="badge"`)
+	buyer := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	buyer.signIn("buyer")
+	assert.Contains(t, buyer.do("GET", "/app/products/"+pid, nil).body, `class="verified"`)
+	assert.Contains(t, buyer.do("GET", "/app/products?q=bolt", nil).body, `class="verified"`)
+
+	// Other roles and suppliers: no such pages, no such documents.
+	assert.Equal(t, http.StatusForbidden, buyer.do("GET", "/app/verification", nil).status)
+	assert.Equal(t, http.StatusForbidden, buyer.do("GET", "/app/verifications", nil).status)
+	assert.Equal(t, http.StatusForbidden, sup.do("GET", "/app/verifications/"+v.ID, nil).status)
+	other := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	other.signIn("supplier2")
+	assert.Equal(t, http.StatusNotFound, other.do("GET", "/app/verification/documents/"+v.Documents[0].ID, nil).status)
 }

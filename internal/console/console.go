@@ -83,6 +83,8 @@ type Deps struct {
 	Watching Watching
 	// Referring is the buyers' referral links and coupons.
 	Referring Referring
+	// Verifying is suppliers' verification and staff's review of it.
+	Verifying Verifying
 	// Buying is what buyers buy and the offers matched to it.
 	Buying Buying
 	// Reactivated records that who followed the link of reactivation
@@ -153,8 +155,15 @@ func New(d Deps) *Console {
 			// a coordinate moved by d, a rate as a percentage.
 			"chartHeight": func(n int) int { return n*32 + 8 },
 			"hasPrefix":   strings.HasPrefix,
-			"plus":        func(d, v int) int { return v + d },
-			"percent":     func(r float64) string { return strconv.FormatFloat(r*100, 'f', 1, 64) + " %" },
+			// A time that may be absent, as a time (zero when absent).
+			"deref": func(t *time.Time) time.Time {
+				if t == nil {
+					return time.Time{}
+				}
+				return *t
+			},
+			"plus":    func(d, v int) int { return v + d },
+			"percent": func(r float64) string { return strconv.FormatFloat(r*100, 'f', 1, 64) + " %" },
 			// A share in basis points as the rate percent reads.
 			"bp": func(n int) float64 { return float64(n) / 10000 }}).ParseFS(templateFiles, "templates/layout.html", n))
 	}
@@ -245,6 +254,15 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("/settings", c.settings)
 	in.POST("/settings", c.saveSettings)
 	in.GET("/mediation", c.mediation, only(string(workflows.RoleMediator)))
+	suppliers, staff := only(string(workflows.RoleSupplier)), only(string(workflows.RoleAdmin))
+	in.GET("/verification", c.verification, suppliers)
+	in.POST("/verification/documents", c.uploadDocument, suppliers)
+	in.POST("/verification/documents/:did/delete", c.deleteDocument, suppliers)
+	in.GET("/verification/documents/:did", c.serveDocument, only(string(workflows.RoleSupplier), string(workflows.RoleAdmin)))
+	in.POST("/verification/submit", c.submitVerification, suppliers)
+	in.GET("/verifications", c.verifications, staff)
+	in.GET("/verifications/:vid", c.reviewVerification, staff)
+	in.POST("/verifications/:vid/decision", c.decideVerification, staff)
 	in.POST("/signout", c.signOut)
 	in.POST("/signout-everywhere", c.signOutEverywhere)
 }
@@ -389,6 +407,14 @@ func (p page) At(t time.Time) string {
 		return ""
 	}
 	return texts.Time(p.Reader, t)
+}
+
+// Day is a time's date in the reader's zone and words.
+func (p page) Day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return texts.Day(p.Reader, t)
 }
 
 // Countdown is how long until t (or since, once passed), in the reader's

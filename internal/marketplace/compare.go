@@ -163,6 +163,9 @@ func ComparisonDocument(cmp QuoteComparison, at time.Time) sheet.Document {
 		if name == "" {
 			name = q.SupplierID
 		}
+		if q.Verified {
+			name += " (verified)"
+		}
 		sample := ""
 		if q.SamplePrice > 0 {
 			sample = amount(i, colSample, q.SamplePrice)

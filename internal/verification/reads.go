@@ -29,6 +29,37 @@ type Verification struct {
 	Trail         []Step     `json:"trail,omitempty"`
 }
 
+// Page is a supplier's verification page: its badge, the documents it
+// uploaded and has not submitted, its verifications (newest first) and the
+// latest one with its documents and trail.
+type Page struct {
+	VerifiedUntil *time.Time     `json:"verified_until,omitempty"`
+	Drafts        []Document     `json:"drafts"`
+	Verifications []Verification `json:"verifications"`
+	Current       *Verification  `json:"current,omitempty"`
+}
+
+// Page is supplier org's verification page; verifiedUntil is its badge's
+// end (the marketplace's), nil without one.
+func (s *Service) Page(ctx context.Context, org uuid.UUID, verifiedUntil *time.Time) (Page, error) {
+	out := Page{VerifiedUntil: verifiedUntil}
+	var err error
+	if out.Drafts, err = s.Drafts(ctx, org); err != nil {
+		return out, err
+	}
+	if out.Verifications, err = s.ForSupplier(ctx, org); err != nil {
+		return out, err
+	}
+	if len(out.Verifications) > 0 {
+		cur, err := s.Get(ctx, out.Verifications[0].ID)
+		if err != nil {
+			return out, err
+		}
+		out.Current = &cur
+	}
+	return out, nil
+}
+
 // Step is one step of the audit trail.
 type Step struct {
 	Seq    int       `json:"seq"`

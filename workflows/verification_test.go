@@ -107,7 +107,9 @@ func (v *verifying) run(expires time.Time) string {
 	return status
 }
 
-func dayAt(d int, hour int) time.Time { return thursday.AddDate(0, 0, d).Add(time.Duration(hour-10) * time.Hour) }
+func dayAt(d int, hour int) time.Time {
+	return thursday.AddDate(0, 0, d).Add(time.Duration(hour-10) * time.Hour)
+}
 
 // Submitted on a Thursday, due three working days later (Tuesday): staff
 // are reminded on Monday (one working day left), on Tuesday (due) and on
@@ -241,8 +243,8 @@ func TestAddWorkingDays(t *testing.T) {
 		want time.Time
 	}{
 		{thursday, 3, time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)}, // Thu → Tue
-		{fri, 1, time.Date(2026, 12, 7, 16, 30, 0, 0, time.UTC)},    // Fri → Mon
-		{sat, 3, time.Date(2026, 12, 10, 0, 0, 0, 0, time.UTC)},     // Sat counts from Mon 00:00 → Thu
+		{fri, 1, time.Date(2026, 12, 7, 16, 30, 0, 0, time.UTC)},     // Fri → Mon
+		{sat, 3, time.Date(2026, 12, 10, 0, 0, 0, 0, time.UTC)},      // Sat counts from Mon 00:00 → Thu
 		{sat, 0, time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)},
 		{thursday, 0, thursday},
 		{time.Date(2026, 12, 3, 18, 0, 0, 0, time.FixedZone("CST", 8*3600)), 1, time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)},

@@ -24,6 +24,7 @@ import (
 	"gocloud.dev/blob"
 	"golang.org/x/time/rate"
 
+	"github.com/tradeloop/tradeloop/internal/ads"
 	"github.com/tradeloop/tradeloop/internal/console"
 	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/internal/dealview"
@@ -212,6 +213,9 @@ type Server struct {
 	sheets sheet.Writer
 	// media stores and serves product media; nil without a bucket.
 	media *media.Service
+	// ads keeps suppliers' search ads, runs their auctions and charges
+	// their clicks.
+	ads *ads.Service
 }
 
 // Handlers are what the API serves, on two listeners: the API itself, and
@@ -280,6 +284,7 @@ func NewHandlers(d Deps) Handlers {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 		s.landed = landedcost.New(d.DB, s.market)
 		s.watches = watchlist.New(d.DB)
+		s.ads = ads.New(d.DB, d.Logger)
 		s.matching = matching.New(d.DB, s.market, d.PublicURL)
 		s.trends = pricetrend.New(d.DB)
 		s.reactivation = reactivation.New(d.DB, "")

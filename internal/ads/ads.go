@@ -152,6 +152,10 @@ func NormaliseKeyword(s string) (string, error) {
 		if unicode.IsControl(r) {
 			return "", &FieldError{"keyword", "has a control character"}
 		}
+		if r == utf8.RuneError {
+			// What a JSON decoder makes of bytes that are not UTF-8.
+			return "", &FieldError{"keyword", "is not valid UTF-8"}
+		}
 	}
 	k := strings.Join(strings.Fields(strings.ToLower(s)), " ")
 	if k == "" {

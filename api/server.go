@@ -441,6 +441,36 @@ func NewHandlers(d Deps) Handlers {
 				return err
 			},
 		},
+		Advertising: console.Advertising{
+			Sponsored: func(ctx context.Context, w signin.Who, p marketplace.SearchParams, page marketplace.Page) []ads.Sponsored {
+				return s.Sponsored(ctx, principalOf(w), p, page)
+			},
+			Click: func(ctx context.Context, w signin.Who, ad uuid.UUID, token string) (ads.Click, error) {
+				c, err := s.ClickAd(ctx, principalOf(w), ad, token)
+				return c, forConsole(err, d.Logger)
+			},
+			List: func(ctx context.Context, w signin.Who) ([]ads.Ad, error) {
+				return s.ads.List(ctx, w.OrgID)
+			},
+			Create: func(ctx context.Context, w signin.Who, product, keyword string, maxCPC, dailyBudget int64) (ads.Ad, error) {
+				a, err := s.CreateAd(ctx, principalOf(w), AdRequest{ProductID: product, Keyword: keyword, MaxCPC: maxCPC, DailyBudget: dailyBudget})
+				return a, forConsole(err, d.Logger)
+			},
+			SetActive: func(ctx context.Context, w signin.Who, id uuid.UUID, active bool) error {
+				_, err := s.ads.Update(ctx, w.OrgID, id, ads.Change{Active: &active})
+				if errors.Is(err, ads.ErrNotFound) {
+					return console.ErrNotFound
+				}
+				return err
+			},
+			Delete: func(ctx context.Context, w signin.Who, id uuid.UUID) error {
+				err := s.ads.Delete(ctx, w.OrgID, id)
+				if errors.Is(err, ads.ErrNotFound) {
+					return console.ErrNotFound
+				}
+				return err
+			},
+		},
 		Referring: console.Referring{
 			Summary: func(ctx context.Context, w signin.Who) (console.Referrals, error) {
 				r, err := s.Referrals(ctx, principalOf(w))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
@@ -102,45 +103,7 @@ func (s *Service) Auction(ctx context.Context, p marketplace.SearchParams, organ
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	currency := p.Currency
-	if currency == "" {
-		currency = DefaultCurrency
-	}
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	f := p.Filters(arg)
-	today := day(s.now())
-	dayArg := arg(today)
-	where := append([]string{
-		"a.active", "a.currency = " + arg(currency), "p.currency = a.currency",
-		"p.id <> " + arg(organicFirst),
-		"a.daily_budget_minor > (SELECT coalesce(sum(c.charged_minor), 0) FROM ad_clicks c WHERE c.ad_id = a.id AND c.day = " + dayArg + "::date)",
-	}, f.Where...)
-	inner := "SELECT " + marketplace.HitColumns + ", " + f.Price + " AS unit_price, " + f.Score + " AS score," +
-		" a.id AS ad_id, a.supplier_org_id AS ad_org, a.max_cpc_minor, a.created_at AS ad_created" +
-		" FROM (SELECT tsvector_to_array(to_tsvector('english', " + arg(terms) + ")) AS terms) qt" +
-		" JOIN ads a ON a.terms <@ qt.terms" +
-		" JOIN products p ON p.id = a.product_id JOIN supplier_profiles s ON s.org_id = p.supplier_org_id" +
-		" JOIN organizations o ON o.id = p.supplier_org_id" +
-		" WHERE " + strings.Join(where, " AND ") + " OFFSET 0"
-	ranked := "SELECT DISTINCT ON (h.ad_org) h.*, h.max_cpc_minor * greatest(1, floor(h.score * " +
-		strconv.Itoa(QualityScale) + " + 0.5))::bigint AS rank FROM (" + inner + ") h"
-	if len(f.Outer) > 0 {
-		ranked += " WHERE " + strings.Join(f.Outer, " AND ")
-	}
-	ranked += " ORDER BY h.ad_org, rank DESC, h.ad_created, h.ad_id"
-	sql := "WITH top AS (SELECT * FROM (" + ranked + ") r ORDER BY r.rank DESC, r.ad_created, r.ad_id LIMIT " + strconv.Itoa(Places+1) + ")"
-	if v.Buyer {
-		sql += ", shown AS (SELECT ad_id FROM top ORDER BY rank DESC, ad_created, ad_id LIMIT " + strconv.Itoa(Places) + ")" +
-			", counted AS (INSERT INTO ad_impressions (ad_id, day, impressions)" +
-			" SELECT ad_id, " + dayArg + "::date, 1 FROM shown ORDER BY ad_id" +
-			" ON CONFLICT (ad_id, day) DO UPDATE SET impressions = ad_impressions.impressions + 1)"
-	}
-	sql += " SELECT * FROM top ORDER BY rank DESC, ad_created, ad_id"
-
+	sql, args := auctionSQL(p, terms, organicFirst, v.Buyer, day(s.now()))
 	rows, err := s.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ad auction: %w", err)
@@ -179,6 +142,55 @@ func (s *Service) Auction(ctx context.Context, p marketplace.SearchParams, organ
 		shown[i].ClickToken = signClick(key, clickClaim{Ad: shown[i].AdID, User: v.User, Price: prices[i], IssuedAt: now.Unix()})
 	}
 	return shown, nil
+}
+
+// auctionSQL is the auction of search p (validated) whose query's terms
+// are terms: the best Places+1 ads' products as the search finds them,
+// with each ad's ID, organization, maximum, creation and rank; counting
+// the first Places' impressions on today when count is true.
+func auctionSQL(p marketplace.SearchParams, terms string, organicFirst uuid.UUID, count bool, today pgtype.Date) (string, []any) {
+	currency := p.Currency
+	if currency == "" {
+		currency = DefaultCurrency
+	}
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	f := p.Filters(arg)
+	dayArg := arg(today)
+	cur := arg(currency)
+	// The candidates come from the ads (few), each product then looked up
+	// by its key and held to the search's filters: the products' text
+	// index, which the organic search has just used, is not scanned again.
+	cand := "SELECT a.id, a.supplier_org_id, a.product_id, a.max_cpc_minor, a.created_at FROM ads a" +
+		" WHERE a.active AND a.currency = " + cur + " AND a.product_id <> " + arg(organicFirst) +
+		" AND a.terms <@ (SELECT tsvector_to_array(to_tsvector('english', " + arg(terms) + ")))" +
+		" AND a.daily_budget_minor > (SELECT coalesce(sum(c.charged_minor), 0) FROM ad_clicks c WHERE c.ad_id = a.id AND c.day = " + dayArg + "::date)"
+	where := append([]string{"p.id = cand.product_id", "p.currency = " + cur}, f.Where...)
+	product := "SELECT " + marketplace.HitColumns + ", " + f.Price + " AS unit_price, " + f.Score + " AS score" +
+		" FROM products p JOIN supplier_profiles s ON s.org_id = p.supplier_org_id JOIN organizations o ON o.id = p.supplier_org_id" +
+		" WHERE " + strings.Join(where, " AND ")
+	ranked := "SELECT DISTINCT ON (h.ad_org) h.*, h.max_cpc_minor * greatest(1, floor(h.score * " +
+		strconv.Itoa(QualityScale) + " + 0.5))::bigint AS rank" +
+		" FROM (SELECT x.*, cand.id AS ad_id, cand.supplier_org_id AS ad_org, cand.max_cpc_minor, cand.created_at AS ad_created" +
+		" FROM cand, LATERAL (" + product + ") x) h"
+	if len(f.Outer) > 0 {
+		ranked += " WHERE " + strings.Join(f.Outer, " AND ")
+	}
+	ranked += " ORDER BY h.ad_org, rank DESC, h.ad_created, h.ad_id"
+	sql := "WITH cand AS MATERIALIZED (" + cand + ")" +
+		", top AS (SELECT * FROM (" + ranked + ") r ORDER BY r.rank DESC, r.ad_created, r.ad_id LIMIT " + strconv.Itoa(Places+1) + ")"
+	if count {
+		sql += ", shown AS (SELECT ad_id FROM top ORDER BY rank DESC, ad_created, ad_id LIMIT " + strconv.Itoa(Places) + ")" +
+			", counted AS (INSERT INTO ad_impressions (ad_id, day, impressions)" +
+			" SELECT ad_id, " + dayArg + "::date, 1 FROM shown ORDER BY ad_id" +
+			" ON CONFLICT (ad_id, day) DO UPDATE SET impressions = ad_impressions.impressions + 1)"
+	}
+	sql += " SELECT * FROM top ORDER BY rank DESC, ad_created, ad_id"
+
+	return sql, args
 }
 
 // clickClaim is what a click token says: who may click which ad, at what

@@ -83,6 +83,9 @@ type Deps struct {
 	Watching Watching
 	// Referring is the buyers' referral links and coupons.
 	Referring Referring
+	// Advertising is the suppliers' search ads and the sponsored results
+	// of searches.
+	Advertising Advertising
 	// Buying is what buyers buy and the offers matched to it.
 	Buying Buying
 	// Reactivated records that who followed the link of reactivation
@@ -245,6 +248,15 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("/settings", c.settings)
 	in.POST("/settings", c.saveSettings)
 	in.GET("/mediation", c.mediation, only(string(workflows.RoleMediator)))
+	suppliers := only(string(workflows.RoleSupplier))
+	in.GET("/ads", c.ads, suppliers)
+	in.POST("/ads", c.createAd, suppliers)
+	in.POST("/ads/:aid/pause", c.setAdActive(false), suppliers)
+	in.POST("/ads/:aid/resume", c.setAdActive(true), suppliers)
+	in.POST("/ads/:aid/delete", c.deleteAd, suppliers)
+	// A GET, as it is a link; charging it is bounded by the link's token
+	// (its viewer's, for an hour) and one charge per buyer and hour.
+	in.GET("/ads/:aid/click", c.adClick)
 	in.POST("/signout", c.signOut)
 	in.POST("/signout-everywhere", c.signOutEverywhere)
 }

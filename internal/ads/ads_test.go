@@ -222,6 +222,14 @@ func TestTheAuctionRanksByBidTimesQualityAtSecondPrices(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, all)
 	assert.Equal(t, pd, all[0].ID)
+	// A price filter the products fail keeps every ad out; so does a
+	// query that excludes one of the keyword's words.
+	cheap, err := e.s.Auction(ctx, marketplace.SearchParams{Query: "LED panel", MaxPrice: 1000, Currency: "USD"}, uuid.Nil, buyer)
+	require.NoError(t, err)
+	assert.Empty(t, cheap, "every product costs 12.50, above the search's 10.00")
+	excluded, err := e.s.Auction(ctx, marketplace.SearchParams{Query: "LED -panel"}, uuid.Nil, buyer)
+	require.NoError(t, err)
+	assert.Empty(t, excluded)
 	// Another currency's search shows no USD ad.
 	eur, err := e.s.Auction(ctx, marketplace.SearchParams{Query: "LED panel", Currency: "EUR"}, uuid.Nil, buyer)
 	require.NoError(t, err)

@@ -213,12 +213,13 @@ func (s *Server) searchProducts(c echo.Context) error {
 	if err != nil {
 		return marketErr(err)
 	}
-	if pr := principal(c); pr.Role == workflows.RoleBuyer && p.Cursor == "" {
+	pr := principal(c)
+	if pr.Role == workflows.RoleBuyer && p.Cursor == "" {
 		if err := s.market.RecordSearch(ctx, pr.UserID, p); err != nil {
 			s.logger.Warn("recording a search failed", "user", pr.UserID, "err", err)
 		}
 	}
-	return c.JSON(http.StatusOK, page)
+	return c.JSON(http.StatusOK, SearchPage{Page: page, Sponsored: s.Sponsored(ctx, pr, p, page)})
 }
 
 func (s *Server) recentSearches(c echo.Context) error {

@@ -90,6 +90,19 @@ func schemas() obj {
 	}
 	hit := obj{"type": "object", "properties": obj{"id": str(), "sku": str(), "supplier_id": str(), "supplier_name": str(), "supplier_tier": str(), "supplier_verified": boolean(), "unit_price": integer(), "score": obj{"type": "number"}},
 		"required": []string{"id", "sku", "supplier_id", "supplier_tier", "unit_price"}}
+	// A sponsored result is a hit with its ad and the token its click
+	// carries; it says it is sponsored.
+	sponsored := obj{"type": "object", "properties": obj{"ad_id": str(), "sponsored": obj{"type": "boolean", "enum": []bool{true}}, "click_token": str()},
+		"required": append([]string{"ad_id", "sponsored", "click_token"}, hit["required"].([]string)...)}
+	for k, v := range hit["properties"].(obj) {
+		sponsored["properties"].(obj)[k] = v
+	}
+	ad := object(obj{"id": str(), "product_id": str(), "product_name": str(), "keyword": str(), "currency": str(), "max_cpc": integer(),
+		"daily_budget": integer(), "budget_left_today": integer(), "active": boolean(), "created_at": timestamp(), "updated_at": timestamp(),
+		"impressions_today": integer(), "impressions": integer(), "clicks_today": integer(), "clicks": integer(), "unbilled_clicks": integer(),
+		"spend_today": integer(), "spend": integer()},
+		"id", "product_id", "product_name", "keyword", "currency", "max_cpc", "daily_budget", "budget_left_today", "active", "created_at",
+		"impressions_today", "impressions", "clicks_today", "clicks", "unbilled_clicks", "spend_today", "spend")
 	escrowKind := obj{"type": "string", "enum": []string{"escrow_without_deal", "escrow_mismatch"}}
 	apiKey := object(obj{"id": str(), "prefix": str(), "label": str(), "role": str(), "created_at": timestamp(),
 		"last_used_at": timestamp(), "expires_at": timestamp(), "revoked_at": timestamp()}, "id", "prefix", "label", "role", "created_at")
@@ -144,7 +157,13 @@ func schemas() obj {
 			"total": integer(), "rates_as_of": obj{"type": "string", "format": "date"}},
 			"product_id", "quantity", "unit_price", "product_currency", "mode", "incoterm", "destination", "chargeable_kg", "currency",
 			"insured_value", "customs_value", "valuation", "duty_rate_bp", "domestic", "lines", "total"),
-		"ProductPage":    object(obj{"items": arrayOf(hit), "next_cursor": str()}, "items"),
+		"ProductPage":    object(obj{"items": arrayOf(hit), "next_cursor": str(), "sponsored": arrayOf(sponsored)}, "items", "sponsored"),
+		"AdRequest":      object(obj{"product_id": str(), "keyword": str(), "max_cpc": integer(), "daily_budget": integer(), "active": boolean()}, "product_id", "keyword", "max_cpc", "daily_budget"),
+		"AdChange":       object(obj{"max_cpc": integer(), "daily_budget": integer(), "active": boolean()}),
+		"Ad":             ad,
+		"AdList":         object(obj{"ads": arrayOf(ad)}, "ads"),
+		"AdClick":        object(obj{"token": str()}, "token"),
+		"AdClickResult":  object(obj{"click_id": str(), "product_id": str(), "url": str()}, "click_id", "product_id", "url"),
 		"ProductList":    object(obj{"items": arrayOf(hit)}, "items"),
 		"RecentSearches": object(obj{"searches": arrayOf(object(obj{"params": obj{"type": "object"}, "searched_at": timestamp()}, "params", "searched_at"))}, "searches"),
 		"ImportReport": object(obj{"mode": obj{"type": "string", "enum": []string{"all", "partial"}}, "applied": boolean(), "rows": integer(),

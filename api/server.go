@@ -24,6 +24,7 @@ import (
 	"gocloud.dev/blob"
 	"golang.org/x/time/rate"
 
+	"github.com/tradeloop/tradeloop/internal/ads"
 	"github.com/tradeloop/tradeloop/internal/console"
 	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/internal/dealview"
@@ -220,6 +221,9 @@ type Server struct {
 	media *media.Service
 	// verify keeps suppliers' verifications and their documents.
 	verify *verification.Service
+	// ads keeps suppliers' search ads, runs their auctions and charges
+	// their clicks.
+	ads *ads.Service
 }
 
 // Handlers are what the API serves, on two listeners: the API itself, and
@@ -288,6 +292,7 @@ func NewHandlers(d Deps) Handlers {
 		s.reads, s.ledger, s.market = readmodel.New(d.DB), ledger.New(d.DB), marketplace.New(d.DB)
 		s.landed = landedcost.New(d.DB, s.market)
 		s.watches = watchlist.New(d.DB)
+		s.ads = ads.New(d.DB, d.Logger)
 		s.matching = matching.New(d.DB, s.market, d.PublicURL)
 		s.trends = pricetrend.New(d.DB)
 		s.reactivation = reactivation.New(d.DB, "")
@@ -442,6 +447,36 @@ func NewHandlers(d Deps) Handlers {
 			Unfollow: func(ctx context.Context, w signin.Who, id uuid.UUID) error {
 				err := s.watches.Unfollow(ctx, w.UserID, id)
 				if errors.Is(err, watchlist.ErrNotFound) {
+					return console.ErrNotFound
+				}
+				return err
+			},
+		},
+		Advertising: console.Advertising{
+			Sponsored: func(ctx context.Context, w signin.Who, p marketplace.SearchParams, page marketplace.Page) []ads.Sponsored {
+				return s.Sponsored(ctx, principalOf(w), p, page)
+			},
+			Click: func(ctx context.Context, w signin.Who, ad uuid.UUID, token string) (ads.Click, error) {
+				c, err := s.ClickAd(ctx, principalOf(w), ad, token)
+				return c, forConsole(err, d.Logger)
+			},
+			List: func(ctx context.Context, w signin.Who) ([]ads.Ad, error) {
+				return s.ads.List(ctx, w.OrgID)
+			},
+			Create: func(ctx context.Context, w signin.Who, product, keyword string, maxCPC, dailyBudget int64) (ads.Ad, error) {
+				a, err := s.CreateAd(ctx, principalOf(w), AdRequest{ProductID: product, Keyword: keyword, MaxCPC: maxCPC, DailyBudget: dailyBudget})
+				return a, forConsole(err, d.Logger)
+			},
+			SetActive: func(ctx context.Context, w signin.Who, id uuid.UUID, active bool) error {
+				_, err := s.ads.Update(ctx, w.OrgID, id, ads.Change{Active: &active})
+				if errors.Is(err, ads.ErrNotFound) {
+					return console.ErrNotFound
+				}
+				return err
+			},
+			Delete: func(ctx context.Context, w signin.Who, id uuid.UUID) error {
+				err := s.ads.Delete(ctx, w.OrgID, id)
+				if errors.Is(err, ads.ErrNotFound) {
 					return console.ErrNotFound
 				}
 				return err

@@ -127,6 +127,43 @@ func (e UserRole) Valid() bool {
 	return false
 }
 
+type Ad struct {
+	ID               uuid.UUID `json:"id"`
+	SupplierOrgID    uuid.UUID `json:"supplier_org_id"`
+	ProductID        uuid.UUID `json:"product_id"`
+	Keyword          string    `json:"keyword"`
+	Terms            []string  `json:"terms"`
+	Currency         string    `json:"currency"`
+	MaxCpcMinor      int64     `json:"max_cpc_minor"`
+	DailyBudgetMinor int64     `json:"daily_budget_minor"`
+	Active           bool      `json:"active"`
+	CreatedAt        time.Time `json:"created_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
+}
+
+type AdClick struct {
+	ID           uuid.UUID   `json:"id"`
+	AdID         uuid.UUID   `json:"ad_id"`
+	UserID       uuid.UUID   `json:"user_id"`
+	OrgID        uuid.UUID   `json:"org_id"`
+	ClickedAt    time.Time   `json:"clicked_at"`
+	Day          pgtype.Date `json:"day"`
+	PriceMinor   int64       `json:"price_minor"`
+	ChargedMinor int64       `json:"charged_minor"`
+	Outcome      string      `json:"outcome"`
+}
+
+type AdClickKey struct {
+	One bool   `json:"one"`
+	Key []byte `json:"key"`
+}
+
+type AdImpression struct {
+	AdID        uuid.UUID   `json:"ad_id"`
+	Day         pgtype.Date `json:"day"`
+	Impressions int64       `json:"impressions"`
+}
+
 type ApiKey struct {
 	ID         uuid.UUID  `json:"id"`
 	UserID     uuid.UUID  `json:"user_id"`

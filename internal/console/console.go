@@ -85,6 +85,9 @@ type Deps struct {
 	Referring Referring
 	// Verifying is suppliers' verification and staff's review of it.
 	Verifying Verifying
+	// Advertising is the suppliers' search ads and the sponsored results
+	// of searches.
+	Advertising Advertising
 	// Buying is what buyers buy and the offers matched to it.
 	Buying Buying
 	// Reactivated records that who followed the link of reactivation
@@ -263,6 +266,14 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("/verifications", c.verifications, staff)
 	in.GET("/verifications/:vid", c.reviewVerification, staff)
 	in.POST("/verifications/:vid/decision", c.decideVerification, staff)
+	in.GET("/ads", c.ads, suppliers)
+	in.POST("/ads", c.createAd, suppliers)
+	in.POST("/ads/:aid/pause", c.setAdActive(false), suppliers)
+	in.POST("/ads/:aid/resume", c.setAdActive(true), suppliers)
+	in.POST("/ads/:aid/delete", c.deleteAd, suppliers)
+	// A GET, as it is a link; charging it is bounded by the link's token
+	// (its viewer's, for an hour) and one charge per buyer and hour.
+	in.GET("/ads/:aid/click", c.adClick)
 	in.POST("/signout", c.signOut)
 	in.POST("/signout-everywhere", c.signOutEverywhere)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/tradeloop/tradeloop/internal/ads"
 	"github.com/tradeloop/tradeloop/internal/marketplace"
 	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/signin"
@@ -29,7 +30,10 @@ type searchData struct {
 	Currencies []string
 	Searched   bool
 	Hits       []marketplace.Hit
-	Next       string
+	// Sponsored are the ads the search's first page shows above its
+	// results, labelled so.
+	Sponsored []ads.Sponsored
+	Next      string
 }
 
 // products searches the catalog with every filter of the API's search:
@@ -64,6 +68,9 @@ func (c *Console) products(ec echo.Context) error {
 			return err
 		default:
 			data.Searched, data.Hits = true, page.Items
+			if c.d.Advertising.Sponsored != nil {
+				data.Sponsored = c.d.Advertising.Sponsored(ec.Request().Context(), w, p, page)
+			}
 			if page.NextCursor != "" {
 				next := url.Values{}
 				for k, v := range q {

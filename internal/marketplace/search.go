@@ -156,55 +156,8 @@ func (m *Market) Search(ctx context.Context, p SearchParams) (Page, error) {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
 	}
-	price := "p.from_unit_minor"
-	if p.Quantity > 0 {
-		price = "product_unit_price_at(p.tier_min_qty, p.tier_unit_minor, " + arg(p.Quantity) + ")"
-	}
-	score := boostSQL
-	var where []string
-	if p.Query != "" {
-		tsq := "websearch_to_tsquery('english', " + arg(p.Query) + ")"
-		where = append(where, "p.search @@ "+tsq)
-		score = "(ts_rank_cd(p.search, " + tsq + ", 1)::float8 * " + boostSQL + ")"
-	}
-	if p.Category != "" {
-		where = append(where, "p.category = "+arg(p.Category))
-	}
-	if p.Quantity > 0 {
-		where = append(where, "p.moq <= "+arg(p.Quantity))
-	}
-	if p.Currency != "" {
-		where = append(where, "p.currency = "+arg(p.Currency))
-	}
-	var outer []string // on the computed columns of h
-	if p.MinPrice > 0 {
-		outer = append(outer, "h.unit_price >= "+arg(p.MinPrice))
-	}
-	if p.MaxPrice > 0 {
-		outer = append(outer, "h.unit_price <= "+arg(p.MaxPrice))
-	}
-	if p.MaxMOQ > 0 {
-		where = append(where, "p.moq <= "+arg(p.MaxMOQ))
-	}
-	if p.MaxLeadTimeDays > 0 {
-		where = append(where, "p.lead_time_days <= "+arg(p.MaxLeadTimeDays))
-	}
-	if len(p.Certifications) > 0 {
-		where = append(where, "p.certifications @> "+arg(p.Certifications)+"::text[]")
-	}
-	if p.Customizable != nil {
-		where = append(where, "p.customizable = "+arg(*p.Customizable))
-	}
-	if len(p.Regions) > 0 {
-		r := arg(p.Regions)
-		where = append(where, "(p.origin_region = ANY("+r+"::text[]) OR split_part(p.origin_region, '-', 1) = ANY("+r+"::text[]))")
-	}
-	if len(p.Tiers) > 0 {
-		where = append(where, "s.tier = ANY("+arg(p.Tiers)+"::text[])")
-	}
-	if p.MinResponseRating > 0 {
-		where = append(where, "s.response_rating >= "+arg(p.MinResponseRating))
-	}
+	f := p.Filters(arg)
+	price, score, where, outer := f.Price, f.Score, f.Where, f.Outer
 
 	// The scores and prices are computed in a subquery and filtered, paged
 	// and sorted outside it. When every matching row must be scored or
@@ -282,6 +235,74 @@ func (m *Market) Search(ctx context.Context, p SearchParams) (Page, error) {
 		page.NextCursor = encodeCursor(c)
 	}
 	return page, nil
+}
+
+// Filters is a search's conditions in SQL over products p, supplier
+// profiles s and organizations o, their arguments added with arg: Where
+// on the rows, Outer on the computed columns of the subquery h (its
+// unit_price), Price the unit price at the searched quantity, Score the
+// relevance (text rank times the supplier's tier boost), TSQuery the text
+// query ("" without keywords). The search ads' auction (internal/ads)
+// holds its ads' products to the same conditions.
+type Filters struct {
+	Price, Score, TSQuery string
+	Where, Outer          []string
+}
+
+// Filters builds p's conditions (p validated).
+func (p SearchParams) Filters(arg func(any) string) Filters {
+	price := "p.from_unit_minor"
+	if p.Quantity > 0 {
+		price = "product_unit_price_at(p.tier_min_qty, p.tier_unit_minor, " + arg(p.Quantity) + ")"
+	}
+	score := boostSQL
+	var where []string
+	tsq := ""
+	if p.Query != "" {
+		tsq = "websearch_to_tsquery('english', " + arg(p.Query) + ")"
+		where = append(where, "p.search @@ "+tsq)
+		score = "(ts_rank_cd(p.search, " + tsq + ", 1)::float8 * " + boostSQL + ")"
+	}
+	if p.Category != "" {
+		where = append(where, "p.category = "+arg(p.Category))
+	}
+	if p.Quantity > 0 {
+		where = append(where, "p.moq <= "+arg(p.Quantity))
+	}
+	if p.Currency != "" {
+		where = append(where, "p.currency = "+arg(p.Currency))
+	}
+	var outer []string // on the computed columns of h
+	if p.MinPrice > 0 {
+		outer = append(outer, "h.unit_price >= "+arg(p.MinPrice))
+	}
+	if p.MaxPrice > 0 {
+		outer = append(outer, "h.unit_price <= "+arg(p.MaxPrice))
+	}
+	if p.MaxMOQ > 0 {
+		where = append(where, "p.moq <= "+arg(p.MaxMOQ))
+	}
+	if p.MaxLeadTimeDays > 0 {
+		where = append(where, "p.lead_time_days <= "+arg(p.MaxLeadTimeDays))
+	}
+	if len(p.Certifications) > 0 {
+		where = append(where, "p.certifications @> "+arg(p.Certifications)+"::text[]")
+	}
+	if p.Customizable != nil {
+		where = append(where, "p.customizable = "+arg(*p.Customizable))
+	}
+	if len(p.Regions) > 0 {
+		r := arg(p.Regions)
+		where = append(where, "(p.origin_region = ANY("+r+"::text[]) OR split_part(p.origin_region, '-', 1) = ANY("+r+"::text[]))")
+	}
+	if len(p.Tiers) > 0 {
+		where = append(where, "s.tier = ANY("+arg(p.Tiers)+"::text[])")
+	}
+	if p.MinResponseRating > 0 {
+		where = append(where, "s.response_rating >= "+arg(p.MinResponseRating))
+	}
+
+	return Filters{Price: price, Score: score, TSQuery: tsq, Where: where, Outer: outer}
 }
 
 func encodeCursor(c cursor) string {
@@ -376,3 +397,12 @@ func scanHit(r pgx.CollectableRow, extra ...any) (Hit, error) {
 	h.Product = productFromRow(g)
 	return h, err
 }
+
+// HitColumns are the columns ScanHit reads first, over products p,
+// supplier profiles s and organizations o; the unit price and the score
+// follow them.
+const HitColumns = hitColumns
+
+// ScanHit reads a row of HitColumns, the unit price and the score, then
+// any further columns into extra.
+func ScanHit(r pgx.CollectableRow, extra ...any) (Hit, error) { return scanHit(r, extra...) }

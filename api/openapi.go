@@ -73,6 +73,9 @@ func schemas() obj {
 	mediaItem := object(obj{"id": str(), "kind": enum(media.Kinds), "name": str(), "content_type": enum(mediaTypes), "size": integer(),
 		"sha256": str(), "created_at": timestamp(), "url": str(), "thumbnail_url": str()},
 		"id", "kind", "name", "content_type", "size", "sha256", "created_at", "url")
+	productNotice := object(obj{"id": str(), "product_id": str(), "product": str(), "category": str(), "currency": str(), "fee": integer(),
+		"max_notices": integer(), "queued": integer(), "delivered": integer(), "charged": integer(), "created_at": timestamp()},
+		"id", "product_id", "product", "category", "currency", "fee", "max_notices", "queued", "delivered", "charged", "created_at")
 	verificationDocument := object(obj{"id": str(), "kind": enum(media.DocumentKinds), "title": str(), "name": str(), "content_type": enum(mediaTypes),
 		"size": integer(), "sha256": str(), "expires_at": timestamp(), "round": integer(), "created_at": timestamp()},
 		"id", "kind", "name", "content_type", "size", "sha256", "created_at")
@@ -180,6 +183,9 @@ func schemas() obj {
 		"Submitted":            object(obj{"id": str(), "status": verificationStatus}, "id", "status"),
 		"VerificationDecision": object(obj{"decision": enum([]string{workflows.DecisionApprove, workflows.DecisionRevise, workflows.DecisionReject}), "note": str()}, "decision"),
 		"VerificationStatus":   verificationStatus,
+		"ProductNoticeRequest": object(obj{"max_notices": integer()}, "max_notices"),
+		"ProductNotice":        productNotice,
+		"ProductNotices":       object(obj{"notices": arrayOf(productNotice)}, "notices"),
 		"File":                 obj{"type": "string", "format": "binary"},
 		"Deleted":              object(obj{"id": str(), "deleted": boolean()}, "id", "deleted"),
 		"BuyerProfile":         buyerProfile,

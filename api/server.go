@@ -40,6 +40,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/payments"
 	"github.com/tradeloop/tradeloop/internal/preferences"
 	"github.com/tradeloop/tradeloop/internal/pricetrend"
+	"github.com/tradeloop/tradeloop/internal/promotion"
 	"github.com/tradeloop/tradeloop/internal/reactivation"
 	"github.com/tradeloop/tradeloop/internal/readmodel"
 	"github.com/tradeloop/tradeloop/internal/referral"
@@ -221,6 +222,8 @@ type Server struct {
 	media *media.Service
 	// verify keeps suppliers' verifications and their documents.
 	verify *verification.Service
+	// promote sends suppliers' paid new-product notices.
+	promote *promotion.Service
 	// ads keeps suppliers' search ads, runs their auctions and charges
 	// their clicks.
 	ads *ads.Service
@@ -307,6 +310,7 @@ func NewHandlers(d Deps) Handlers {
 			s.media = media.New(d.DB, d.Media, d.Logger)
 		}
 		s.verify = verification.New(d.DB, s.media)
+		s.promote = promotion.New(d.DB, s.market)
 	}
 	m := newMetrics()
 	if d.DB != nil {
@@ -503,6 +507,16 @@ func NewHandlers(d Deps) Handlers {
 			},
 		},
 		Verifying: s.consoleVerifying(d.Logger),
+		Promoting: console.Promoting{
+			Send: func(ctx context.Context, w signin.Who, product uuid.UUID, max int) error {
+				_, err := s.SendProductNotice(ctx, principalOf(w), product, max)
+				return forConsole(err, d.Logger)
+			},
+			Sent: func(ctx context.Context, w signin.Who, product uuid.UUID) (*promotion.Notice, error) {
+				return s.promote.OfProduct(ctx, w.OrgID, product)
+			},
+			Fee: promotion.Fee,
+		},
 		Acting: console.Acting{
 			Act: func(ctx context.Context, w signin.Who, id, update string, build func(workflows.Actor) any) (workflows.DealState, error) {
 				p := principalOf(w)

@@ -414,6 +414,17 @@ type Medium struct {
 	CreatedAt     time.Time `json:"created_at"`
 }
 
+type NotificationCharge struct {
+	Key           string     `json:"key"`
+	DebitAccount  string     `json:"debit_account"`
+	CreditAccount string     `json:"credit_account"`
+	Currency      string     `json:"currency"`
+	AmountMinor   int64      `json:"amount_minor"`
+	Memo          string     `json:"memo"`
+	Source        uuid.UUID  `json:"source"`
+	ChargedAt     *time.Time `json:"charged_at"`
+}
+
 type NotificationOutbox struct {
 	Key           string      `json:"key"`
 	DealID        string      `json:"deal_id"`
@@ -502,6 +513,19 @@ type Product struct {
 	Search           interface{} `json:"search"`
 	CreatedAt        time.Time   `json:"created_at"`
 	UpdatedAt        time.Time   `json:"updated_at"`
+}
+
+type ProductNotice struct {
+	ID            uuid.UUID `json:"id"`
+	ProductID     uuid.UUID `json:"product_id"`
+	SupplierOrgID uuid.UUID `json:"supplier_org_id"`
+	Category      string    `json:"category"`
+	Currency      string    `json:"currency"`
+	FeeMinor      int64     `json:"fee_minor"`
+	MaxNotices    int32     `json:"max_notices"`
+	Queued        int32     `json:"queued"`
+	CreatedBy     uuid.UUID `json:"created_by"`
+	CreatedAt     time.Time `json:"created_at"`
 }
 
 type ProductSearch struct {

@@ -85,6 +85,8 @@ type Deps struct {
 	Referring Referring
 	// Verifying is suppliers' verification and staff's review of it.
 	Verifying Verifying
+	// Promoting is suppliers' paid new-product notices.
+	Promoting Promoting
 	// Advertising is the suppliers' search ads and the sponsored results
 	// of searches.
 	Advertising Advertising
@@ -212,6 +214,7 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("/products/:pid/landed-cost", c.landedCost)
 	in.POST("/products/:pid/inquiry", c.inquireProduct, only(string(workflows.RoleBuyer)))
 	in.POST("/products/:pid/media", c.uploadMedia, only(string(workflows.RoleSupplier)))
+	in.POST("/products/:pid/notices", c.sendNotice, only(string(workflows.RoleSupplier)))
 	in.GET("/media/:mid", c.serveMedia(false))
 	in.GET("/media/:mid/thumbnail", c.serveMedia(true))
 	in.GET("/deals/:id", c.deal)

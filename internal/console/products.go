@@ -150,6 +150,9 @@ type productData struct {
 	Trend *trendView
 	// Files are the product's media, and the upload form's kinds.
 	Files productMedia
+	// Notice is the product's paid notice to its category's followers,
+	// for its own supplier: Sent once it was.
+	Notice *productNotice
 	// The inquiry form's: what the buyer typed, what is wrong.
 	formState
 }
@@ -195,7 +198,15 @@ func (c *Console) productPage(ec echo.Context) (productData, error) {
 	if err != nil {
 		return productData{}, err
 	}
-	return productData{Product: p, Supplier: s, Trend: trend, Files: files, formState: formState{Form: map[string]string{}}}, nil
+	data := productData{Product: p, Supplier: s, Trend: trend, Files: files, formState: formState{Form: map[string]string{}}}
+	if who(ec).OrgID == p.SupplierID && c.d.Promoting.Sent != nil {
+		sent, err := c.d.Promoting.Sent(ctx, who(ec), p.ID)
+		if err != nil {
+			return productData{}, err
+		}
+		data.Notice = &productNotice{Sent: sent, Fee: c.d.Promoting.Fee(p.Currency)}
+	}
+	return data, nil
 }
 
 // inquireProduct sends the buyer's inquiry for a product to its supplier

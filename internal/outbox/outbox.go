@@ -10,6 +10,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/drain"
 	"github.com/tradeloop/tradeloop/internal/inbox"
+	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/notice"
 	"github.com/tradeloop/tradeloop/internal/webhooks"
 )
@@ -128,6 +130,9 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 			if err := q.MarkNotificationDelivered(ctx, store.MarkNotificationDeliveredParams{Key: r.Key, At: &at}); err != nil {
 				return fmt.Errorf("record the delivery of %s: %w", r.Key, err)
 			}
+			if err := chargeDelivered(ctx, tx, r.Key, at); err != nil {
+				return err
+			}
 			if notice.Private(r.Kind) {
 				// Mailed: the link is not kept where it was queued.
 				if err := q.ForgetNotificationFacts(ctx, r.Key); err != nil {
@@ -138,4 +143,29 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 		return nil
 	})
 	return tried, err
+}
+
+// ChargeKind names the ledger postings of the charges notifications
+// carry.
+const ChargeKind = "notification_charge"
+
+// chargeDelivered books the charge a delivered notification carries (a
+// supplier's paid notice, internal/promotion) to the ledger, in the
+// transaction that marks it delivered: once, however often it is
+// delivered, and never for one that is not.
+func chargeDelivered(ctx context.Context, tx pgx.Tx, key string, at time.Time) error {
+	c, err := store.New(tx).ClaimNotificationCharge(ctx, store.ClaimNotificationChargeParams{Key: key, At: &at})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("the charge of %s: %w", key, err)
+	}
+	return ledger.PostIn(ctx, tx, activities.Posting{
+		IdempotencyKey: "notification-charge/" + key, Kind: ChargeKind, Memo: c.Memo,
+		Lines: []activities.Line{
+			{Account: c.DebitAccount, Currency: c.Currency, Amount: -c.AmountMinor},
+			{Account: c.CreditAccount, Currency: c.Currency, Amount: c.AmountMinor},
+		},
+	})
 }

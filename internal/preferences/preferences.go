@@ -65,7 +65,7 @@ func Kinds() []Kind {
 			"quote_revised", "counter_offer", "quote_accepted", "sample_requested", "sample_shipped", "sample_delivered",
 			"sample_shipment_failed", "resample_requested", "production_late", "ship_by_extended", "goods_shipped",
 			"goods_delivered", "stage_changed"),
-		k(Marketing, "price_drop", "new_supplier_in_category", "reactivation", "matched_offer"),
+		k(Marketing, "price_drop", "new_supplier_in_category", "reactivation", "matched_offer", "new_product"),
 	)
 	slices.SortFunc(all, func(a, b Kind) int {
 		if a.Name < b.Name {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/tradeloop/tradeloop/internal/money"
 )
 
 // MemoryCoupons implements Coupons in memory for the workflow tests, as
@@ -98,7 +100,10 @@ func (c *MemoryCoupons) Reward(ctx context.Context, in RewardInput) (Reward, err
 	if r, ok := c.rewards[in.BuyerOrgID]; ok {
 		return r, nil
 	}
-	value := in.Total * c.rewardBP / 10000
+	value, err := money.BasisPoints(in.Total, c.rewardBP)
+	if err != nil {
+		return Reward{}, err
+	}
 	if value == 0 {
 		return Reward{}, nil
 	}

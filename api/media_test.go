@@ -293,14 +293,22 @@ func TestProductMediaRefusalsStoreNothing(t *testing.T) {
 // consoleUpload sends a file to the console's upload form as b.
 func consoleUpload(t *testing.T, b *browserless, csrf, pid, kind, name string, content []byte) page {
 	t.Helper()
+	return consoleFile(t, b, "/app/products/"+pid+"/media", name, content, map[string]string{"csrf": csrf, "kind": kind})
+}
+
+// consoleFile posts a console form with a file (the field file, named
+// name) and fields, as a browser does.
+func consoleFile(t *testing.T, b *browserless, path, name string, content []byte, fields map[string]string) page {
+	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	_ = mw.WriteField("csrf", csrf)
-	_ = mw.WriteField("kind", kind)
+	for k, v := range fields {
+		_ = mw.WriteField(k, v)
+	}
 	fw, _ := mw.CreateFormFile("file", name)
 	_, _ = fw.Write(content)
 	_ = mw.Close()
-	req, _ := http.NewRequest("POST", b.base+"/app/products/"+pid+"/media", &body)
+	req, _ := http.NewRequest("POST", b.base+path, &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	for k, v := range b.cookies {
 		req.AddCookie(&http.Cookie{Name: k, Value: v})

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -386,18 +385,7 @@ func consoleDocument(t *testing.T, b *browserless, csrf, name string, content []
 	for k, v := range fields {
 		all[k] = v
 	}
-	ct, body := documentForm(name, content, all)
-	req, _ := http.NewRequest("POST", b.base+"/app/verification/documents", bytes.NewReader(body))
-	req.Header.Set("Content-Type", ct)
-	for k, v := range b.cookies {
-		req.AddCookie(&http.Cookie{Name: k, Value: v})
-	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return page{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(raw)}
+	return consoleFile(t, b, "/app/verification/documents", name, content, all)
 }
 
 // The console: a supplier uploads and submits its documents, a refusal

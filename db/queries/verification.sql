@@ -29,9 +29,12 @@ SELECT * FROM verification_documents WHERE verification_id = $1 ORDER BY round, 
 -- name: InsertVerification :exec
 INSERT INTO verifications (id, supplier_org_id, status, submitted_by) VALUES ($1, $2, 'in_review', $3);
 
+-- name: DetachDocuments :exec
+-- A verification's documents, back in the supplier's draft.
+UPDATE verification_documents SET verification_id = NULL, round = NULL
+WHERE verification_id = @verification_id AND supplier_org_id = @supplier_org_id;
+
 -- name: DeleteVerification :exec
--- A submission whose workflow did not start, undone: its documents go
--- back to the draft.
 DELETE FROM verifications WHERE id = $1 AND supplier_org_id = $2;
 
 -- name: AttachDocuments :execrows

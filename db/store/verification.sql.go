@@ -103,10 +103,24 @@ type DeleteVerificationParams struct {
 	SupplierOrgID uuid.UUID `json:"supplier_org_id"`
 }
 
-// A submission whose workflow did not start, undone: its documents go
-// back to the draft.
 func (q *Queries) DeleteVerification(ctx context.Context, arg DeleteVerificationParams) error {
 	_, err := q.db.Exec(ctx, deleteVerification, arg.ID, arg.SupplierOrgID)
+	return err
+}
+
+const detachDocuments = `-- name: DetachDocuments :exec
+UPDATE verification_documents SET verification_id = NULL, round = NULL
+WHERE verification_id = $1 AND supplier_org_id = $2
+`
+
+type DetachDocumentsParams struct {
+	VerificationID pgtype.UUID `json:"verification_id"`
+	SupplierOrgID  uuid.UUID   `json:"supplier_org_id"`
+}
+
+// A verification's documents, back in the supplier's draft.
+func (q *Queries) DetachDocuments(ctx context.Context, arg DetachDocumentsParams) error {
+	_, err := q.db.Exec(ctx, detachDocuments, arg.VerificationID, arg.SupplierOrgID)
 	return err
 }
 

@@ -396,7 +396,14 @@ func (s *Service) complete(docs []Document) (Submission, error) {
 // Withdraw undoes a first submission whose workflow did not start: the
 // verification goes, its documents back to the draft.
 func (s *Service) Withdraw(ctx context.Context, org, id uuid.UUID) error {
-	if err := store.New(s.db).DeleteVerification(ctx, store.DeleteVerificationParams{ID: id, SupplierOrgID: org}); err != nil {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		q := store.New(tx)
+		if err := q.DetachDocuments(ctx, store.DetachDocumentsParams{VerificationID: pgUUID(id), SupplierOrgID: org}); err != nil {
+			return err
+		}
+		return q.DeleteVerification(ctx, store.DeleteVerificationParams{ID: id, SupplierOrgID: org})
+	})
+	if err != nil {
 		return fmt.Errorf("withdraw verification %s: %w", id, err)
 	}
 	return nil

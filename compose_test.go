@@ -486,3 +486,27 @@ func TestComposeRegistersTheDealSearchAttributes(t *testing.T) {
 		}
 	}
 }
+
+// The api keeps product media and verification documents on a volume of
+// its own, which media-init gives to its non-root user first.
+func TestComposeStoresMediaOnAVolume(t *testing.T) {
+	p := loadCompose(t)
+	api := p.Services["api"]
+	if v := api.Environment["MEDIA_BUCKET_URL"]; v == nil || *v != "file:///var/lib/tradeloop/media" {
+		t.Fatalf("api's MEDIA_BUCKET_URL is %v", v)
+	}
+	mounted := false
+	for _, v := range api.Volumes {
+		mounted = mounted || (v.Type == "volume" && v.Source == "media" && v.Target == "/var/lib/tradeloop/media")
+	}
+	if !mounted {
+		t.Errorf("api does not mount the media volume at /var/lib/tradeloop/media: %+v", api.Volumes)
+	}
+	if d, ok := api.DependsOn["media-init"]; !ok || d.Condition != "service_completed_successfully" {
+		t.Errorf("api does not wait for media-init: %+v", api.DependsOn)
+	}
+	initSvc := p.Services["media-init"]
+	if strings.Join(initSvc.Command, " ") != "chown 65532:65532 /media" || len(initSvc.Volumes) != 1 || initSvc.Volumes[0].Source != "media" {
+		t.Errorf("media-init does not give the media volume to uid 65532: %v %+v", initSvc.Command, initSvc.Volumes)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"net/textproto"
 	"strings"
 	"sync"
@@ -364,8 +365,17 @@ func TestConsoleProductPageShowsAndUploadsMedia(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, consoleUpload(t, buyer, buyer.signIn("buyer"), pid, "image", "a.jpg", testJPEG(t, 40, 30)).status)
 
 	other := &browserless{t: t, base: p.url, cookies: map[string]string{}}
-	res = consoleUpload(t, other, other.signIn("supplier2"), pid, "image", "a.jpg", testJPEG(t, 40, 30))
+	otherCSRF := other.signIn("supplier2")
+	res = consoleUpload(t, other, otherCSRF, pid, "image", "a.jpg", testJPEG(t, 40, 30))
 	assert.Equal(t, http.StatusNotFound, res.status)
 	rows, blobs = p.stored()
 	assert.Equal(t, [2]int{1, 2}, [2]int{rows, blobs})
+
+	// Only its supplier deletes a file, row and blobs.
+	assert.NotContains(t, buyer.do("GET", "/app/products/"+pid, nil).body, `class="inline delete-medium"`)
+	assert.Equal(t, http.StatusNotFound, other.do("POST", "/app/products/"+pid+"/media/"+id+"/delete", url.Values{"csrf": {otherCSRF}}).status)
+	assert.Contains(t, sup.do("GET", "/app/products/"+pid, nil).body, `action="/app/products/`+pid+`/media/`+id+`/delete"`)
+	assert.Equal(t, http.StatusSeeOther, sup.do("POST", "/app/products/"+pid+"/media/"+id+"/delete", url.Values{"csrf": {csrf}}).status)
+	rows, blobs = p.stored()
+	assert.Equal(t, [2]int{0, 0}, [2]int{rows, blobs})
 }

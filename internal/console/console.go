@@ -214,6 +214,7 @@ func (c *Console) Register(e *echo.Echo) {
 	in.GET("/products/:pid/landed-cost", c.landedCost)
 	in.POST("/products/:pid/inquiry", c.inquireProduct, only(string(workflows.RoleBuyer)))
 	in.POST("/products/:pid/media", c.uploadMedia, only(string(workflows.RoleSupplier)))
+	in.POST("/products/:pid/media/:mid/delete", c.deleteMedia, only(string(workflows.RoleSupplier)))
 	in.POST("/products/:pid/notices", c.sendNotice, only(string(workflows.RoleSupplier)))
 	in.GET("/media/:mid", c.serveMedia(false))
 	in.GET("/media/:mid/thumbnail", c.serveMedia(true))

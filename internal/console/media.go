@@ -84,3 +84,24 @@ func (c *Console) uploadMedia(ec echo.Context) error {
 	}
 	return ec.Redirect(http.StatusSeeOther, Root+"/products/"+data.Product.ID.String()+"#media")
 }
+
+// deleteMedia removes a file of the supplier's own product (row and
+// blobs, media.Service.Delete's rule: another's is not found).
+func (c *Console) deleteMedia(ec echo.Context) error {
+	product, err := uuid.Parse(ec.Param("pid"))
+	if err != nil || c.d.Media == nil {
+		return ErrNotFound
+	}
+	id, err := uuid.Parse(ec.Param("mid"))
+	if err != nil {
+		return ErrNotFound
+	}
+	err = c.d.Media.Delete(ec.Request().Context(), who(ec).OrgID, product, id)
+	if errors.Is(err, media.ErrNotFound) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return ec.Redirect(http.StatusSeeOther, Root+"/products/"+product.String()+"#media")
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/console"
 	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/internal/dealview"
+	"github.com/tradeloop/tradeloop/internal/deposits"
 	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/idempotency"
 	"github.com/tradeloop/tradeloop/internal/identity"
@@ -220,6 +221,9 @@ type Server struct {
 	media *media.Service
 	// verify keeps suppliers' verifications and their documents.
 	verify *verification.Service
+	// deposits keeps suppliers' security deposits and the categories
+	// that ask for them.
+	deposits *deposits.Service
 }
 
 // Handlers are what the API serves, on two listeners: the API itself, and
@@ -302,6 +306,7 @@ func NewHandlers(d Deps) Handlers {
 			s.media = media.New(d.DB, d.Media, d.Logger)
 		}
 		s.verify = verification.New(d.DB, s.media)
+		s.deposits = deposits.New(d.DB)
 	}
 	m := newMetrics()
 	if d.DB != nil {

@@ -29,9 +29,9 @@ var depositReaders = []workflows.Role{workflows.RoleAdmin, workflows.RoleFinance
 func depositErr(err error) error {
 	switch {
 	case errors.Is(err, deposits.ErrNotFound):
-		return apiErr(http.StatusNotFound, "not_found", "no such deposit")
+		return apiErr(http.StatusNotFound, "item_not_found", "no such deposit")
 	case errors.Is(err, deposits.ErrNoCategory):
-		return apiErr(http.StatusNotFound, "not_found", "the category asks for no security deposit")
+		return apiErr(http.StatusNotFound, "item_not_found", "the category asks for no security deposit")
 	case errors.Is(err, deposits.ErrInvalid):
 		return apiErr(http.StatusUnprocessableEntity, "invalid", "%v", err)
 	case errors.Is(err, deposits.ErrNothingToPay):
@@ -230,7 +230,7 @@ func (s *Server) checkQuoteDeposit(ctx context.Context, p Principal, id string) 
 func depositID(c echo.Context) (uuid.UUID, error) {
 	id, err := uuid.Parse(c.Param("did"))
 	if err != nil {
-		return uuid.Nil, apiErr(http.StatusNotFound, "not_found", "no such deposit")
+		return uuid.Nil, apiErr(http.StatusNotFound, "item_not_found", "no such deposit")
 	}
 	return id, nil
 }

@@ -110,6 +110,7 @@ func (s *Server) PayDeposit(ctx context.Context, p Principal, currency string) (
 	if err != nil {
 		return deposits.Deposit{}, depositErr(err)
 	}
+	in.PollEvery = s.depositPoll
 	id := uuid.MustParse(in.ID)
 	wf := s.deals.For(depositWorkflow())
 	if _, err := wf.StartWith(ctx, in.ID, in); err != nil {

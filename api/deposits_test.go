@@ -248,3 +248,33 @@ func TestADepositForfeitIsAMediatorsDecision(t *testing.T) {
 	assert.Equal(t, "wrong_stage", p.must(http.StatusConflict, p.do("mediator", "POST", path, decision(1, "late", deal))).errCode())
 	assert.Equal(t, int64(0), p.sumOfLedger(), "the ledger balances")
 }
+
+// A deposit's charge that the provider confirms later (the memory
+// provider answers "pending", as Stripe does) is held once the workflow's
+// poll of the provider finds it succeeded; the provider's webhook about it
+// is no deal's, and is answered as ignored rather than retried for days.
+func TestDepositChargeConfirmedLaterIsHeldAndItsWebhookIgnored(t *testing.T) {
+	p := newPlatform(t, func(d *Deps) { d.WebhookSecret, d.DepositPoll = testWebhookSecret, 200*time.Millisecond })
+	p.mem.ChargesPending(true)
+	p.markDepositCategory("led-lighting", 50_000)
+	d := p.payDeposit("supplier")
+	require.NotEmpty(t, d.PaymentID)
+	pi := map[string]any{"id": d.PaymentID, "object": "payment_intent", "amount": 50_000, "amount_received": 50_000, "currency": "usd",
+		"status": "succeeded", "metadata": map[string]string{"deal_id": "deposit-" + d.ID.String(), "step": activities.DepositStep}}
+	payload, sig := signedEvent(t, "evt_deposit", "payment_intent.succeeded", pi, time.Now(), testWebhookSecret)
+	r := p.must(http.StatusOK, p.deliver(payload, sig))
+	assert.Contains(t, string(r.body), "ignored")
+
+	// Paying answers once the charge has an outcome; a poll or two later.
+	deadline := time.Now().Add(30 * time.Second)
+	for d = p.deposit("supplier", d.ID.String()); d.Status != activities.DepositHeld; d = p.deposit("supplier", d.ID.String()) {
+		require.Equal(t, activities.DepositPending, d.Status)
+		if time.Now().After(deadline) {
+			t.Fatalf("the deposit was never held: %s", d.Status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.balance(activities.DepositAccount(d.ID.String()), "USD", 50_000)
+	deal := p.categoryDeal("led-lighting", "supplier")
+	p.must(http.StatusOK, p.do("supplier", "POST", "/v1/deals/"+deal+"/quotes", quoteBody()))
+}

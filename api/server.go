@@ -141,6 +141,9 @@ type Deps struct {
 	// Verification holds the deadlines new supplier verifications start
 	// with; zero fields take workflows.DefaultVerificationPolicy's.
 	Verification workflows.VerificationPolicy
+	// DepositPoll is how long a security deposit's pending charge waits
+	// before its workflow first asks the provider (0: 30 seconds).
+	DepositPoll time.Duration
 }
 
 // pdfFont loads the font at path for PDFs, or, with a warning, none: PDFs
@@ -183,6 +186,7 @@ type Server struct {
 	policy  workflows.Policy
 	// verification is the deadlines new verifications start with.
 	verification workflows.VerificationPolicy
+	depositPoll  time.Duration
 	market       *marketplace.Market
 	landed       *landedcost.Service
 	watches      *watchlist.Service
@@ -282,7 +286,7 @@ func NewHandlers(d Deps) Handlers {
 	if d.MaxImports <= 0 {
 		d.MaxImports = DefaultMaxImports
 	}
-	s := &Server{views: newDealViews(dealViewsBytes), logger: d.Logger, publicURL: d.PublicURL, stripe: d.Stripe, publishableKey: d.StripePublishableKey, webhook: d.WebhookSecret, policy: d.Policy, verification: d.Verification.WithDefaults(),
+	s := &Server{views: newDealViews(dealViewsBytes), logger: d.Logger, publicURL: d.PublicURL, stripe: d.Stripe, publishableKey: d.StripePublishableKey, webhook: d.WebhookSecret, policy: d.Policy, verification: d.Verification.WithDefaults(), depositPoll: d.DepositPoll,
 		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports),
 		keyRotationGrace: d.KeyRotationGrace, sheets: sheet.Writer{Font: pdfFont(d.PDFFont, d.Logger)}}
 	if d.Temporal != nil {

@@ -61,6 +61,10 @@ type DepositInput struct {
 	OrgID    string `json:"org_id"`
 	Amount   int64  `json:"amount"`
 	Currency string `json:"currency"`
+	// PollEvery is how long a pending charge waits before the provider
+	// is first asked how it stands (0: 30 seconds); each wait after
+	// doubles, up to an hour.
+	PollEvery time.Duration `json:"poll_every,omitempty"`
 }
 
 // DepositReturnRequest is the supplier's ask for its deposit back.
@@ -198,7 +202,10 @@ func (d *securityDeposit) charge(ctx workflow.Context) error {
 	d.provider, d.paymentID = res.Provider, res.PaymentID
 	status := res.Status
 	deadline := workflow.Now(ctx).Add(DepositConfirmWithin)
-	wait := 30 * time.Second
+	wait := d.in.PollEvery
+	if wait <= 0 {
+		wait = 30 * time.Second
+	}
 	for status != string(PaymentSucceeded) {
 		if status == "failed" {
 			return d.fail(ctx, "the payment provider failed the charge")

@@ -151,7 +151,9 @@ func (h *depositHarness) rejected(label, code string) {
 	require.Equal(h.t, code, RejectionCode(h.errs[label]), "%s: %v", label, h.errs[label])
 }
 
-func (h *depositHarness) held() int64 { return h.mem.Balance(activities.DepositAccount(depositID), "USD") }
+func (h *depositHarness) held() int64 {
+	return h.mem.Balance(activities.DepositAccount(depositID), "USD")
+}
 
 func TestADepositIsHeldThenRefundedOnItsSuppliersReturn(t *testing.T) {
 	h := newDepositHarness(t)

@@ -125,6 +125,9 @@ func (s *Server) PayDeposit(ctx context.Context, p Principal, currency string) (
 		s.logger.Warn("the outcome of a deposit's charge was not awaited", "deposit", in.ID, "error", err)
 	}
 	d, err := s.deposits.Get(ctx, id)
+	if err == nil && d.PaymentID == "" {
+		d.Provider, d.PaymentID = st.Provider, st.PaymentID // booked once held
+	}
 	return d, depositErr(err)
 }
 
@@ -245,7 +248,29 @@ func (s *Server) payDeposit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, d)
+	out := PaidDeposit{Deposit: d}
+	if d.Provider == "stripe" && d.Status == activities.DepositPending && s.stripe != nil {
+		// The supplier's client completes the payment at Stripe with the
+		// secret, fetched from Stripe so it never enters the workflow's
+		// history, nor the response kept for a repeat of this request.
+		secret, err := s.stripe.ClientSecret(c.Request().Context(), d.PaymentID)
+		if err != nil {
+			return err
+		}
+		if err := keepWithoutSecret(c, PaidDeposit{Deposit: d, SecretWithheld: secretWithheld}); err != nil {
+			return err
+		}
+		out.ClientSecret = secret
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+// PaidDeposit is a deposit just paid, with the client secret the
+// supplier's client needs to complete a charge pending at Stripe.
+type PaidDeposit struct {
+	deposits.Deposit
+	ClientSecret   string `json:"client_secret,omitempty"`
+	SecretWithheld string `json:"secret_withheld,omitempty"`
 }
 
 func (s *Server) listDeposits(c echo.Context) error {

@@ -59,6 +59,7 @@ func schemas() obj {
 		"status": enum([]string{activities.DepositPending, activities.DepositHeld, activities.DepositFailed, activities.DepositReturning,
 			activities.DepositReturned, activities.DepositForfeited}),
 		"reason": str(), "provider": str(), "provider_payment_id": str(), "refund_id": str(), "account": str(),
+		"client_secret": str(), "secret_withheld": str(),
 		"created_at": timestamp(), "updated_at": timestamp(),
 		"postings": arrayOf(object(obj{"idempotency_key": str(), "kind": str(), "memo": str(), "amount_minor": integer(), "currency": str(),
 			"posted_at": timestamp()}, "idempotency_key", "kind", "memo", "amount_minor", "currency", "posted_at")),

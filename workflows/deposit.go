@@ -106,14 +106,19 @@ type DepositStatus struct {
 	Held     int64  `json:"held"`
 	Forfeits int    `json:"forfeits"`
 	Reason   string `json:"reason,omitempty"`
+	// Provider and PaymentID name the charge once the provider has
+	// answered; Awaiting says it answered pending (the supplier's client
+	// completes it, as at Stripe).
+	Provider  string `json:"provider,omitempty"`
+	PaymentID string `json:"payment_id,omitempty"`
+	Awaiting  bool   `json:"awaiting,omitempty"`
 }
 
 // securityDeposit is a SecurityDeposit's state.
 type securityDeposit struct {
 	in DepositInput
 	DepositStatus
-	provider, paymentID string
-	mu                  workflow.Mutex
+	mu workflow.Mutex
 }
 
 // SecurityDeposit runs a supplier's deposit and answers its final status.
@@ -144,7 +149,7 @@ func (d *securityDeposit) handle(ctx workflow.Context) error {
 		return err
 	}
 	if err := workflow.SetUpdateHandler(ctx, UpdateDepositOutcome, func(ctx workflow.Context) (DepositStatus, error) {
-		_, err := workflow.AwaitWithTimeout(ctx, depositOutcomeWait, func() bool { return d.Status != activities.DepositPending })
+		_, err := workflow.AwaitWithTimeout(ctx, depositOutcomeWait, func() bool { return d.Status != activities.DepositPending || d.Awaiting })
 		return d.DepositStatus, err
 	}); err != nil {
 		return err
@@ -199,8 +204,9 @@ func (d *securityDeposit) charge(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
-	d.provider, d.paymentID = res.Provider, res.PaymentID
+	d.Provider, d.PaymentID = res.Provider, res.PaymentID
 	status := res.Status
+	d.Awaiting = status != string(PaymentSucceeded)
 	deadline := workflow.Now(ctx).Add(DepositConfirmWithin)
 	wait := d.in.PollEvery
 	if wait <= 0 {
@@ -227,7 +233,7 @@ func (d *securityDeposit) charge(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	d.Status, d.Held = activities.DepositHeld, d.in.Amount
+	d.Status, d.Held, d.Awaiting = activities.DepositHeld, d.in.Amount, false
 	return nil
 }
 
@@ -296,7 +302,7 @@ func (d *securityDeposit) refund(ctx workflow.Context) error {
 	if d.Held > 0 {
 		var res activities.RefundResult
 		if err := d.run(ctx, fmt.Sprintf("refund the deposit %s", money.Format(d.Held, d.in.Currency)), &res, acts.Refund, activities.RefundInput{
-			DealID: "deposit-" + d.in.ID, PaymentID: d.paymentID, Amount: d.Held, Currency: d.in.Currency, IdempotencyKey: d.key("return"),
+			DealID: "deposit-" + d.in.ID, PaymentID: d.PaymentID, Amount: d.Held, Currency: d.in.Currency, IdempotencyKey: d.key("return"),
 		}); err != nil {
 			return err
 		}

@@ -206,7 +206,7 @@ func TestAPendingDepositChargeIsHeldOnceTheProviderConfirmsIt(t *testing.T) {
 	h.update(2*time.Hour, "return", UpdateReturnDeposit, DepositReturnRequest{Actor: supA})
 	require.Equal(t, activities.DepositReturned, h.run())
 	h.ok("outcome", "return")
-	require.Equal(t, activities.DepositPending, h.got["outcome"].Status, "the outcome waits a bounded time, then says pending")
+	require.Equal(t, activities.DepositPending, h.got["outcome"].Status, "the outcome says pending as soon as the provider has answered so")
 	require.Equal(t, activities.DepositReturned, h.deps.get(depositID))
 	require.Len(t, h.mem.Refunds(), 1)
 }

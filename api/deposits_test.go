@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -277,4 +278,66 @@ func TestDepositChargeConfirmedLaterIsHeldAndItsWebhookIgnored(t *testing.T) {
 	p.balance(activities.DepositAccount(d.ID.String()), "USD", 50_000)
 	deal := p.categoryDeal("led-lighting", "supplier")
 	p.must(http.StatusOK, p.do("supplier", "POST", "/v1/deals/"+deal+"/quotes", quoteBody()))
+}
+
+// The console's security deposit page: a supplier's quote in a marked
+// category is refused until it pays on the page; a mediator forfeits
+// part of it there, held to the API's rules; the supplier gets the rest
+// back there once its deal has ended.
+func TestConsoleSecurityDepositPage(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("supplier", "mediator", "buyer")
+	p.markDepositCategory("led-lighting", 50_000)
+	deal := p.categoryDeal("led-lighting", "supplier")
+	sup := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	csrf := sup.signIn("supplier")
+	quote := url.Values{"unit_price": {"3.90"}, "lead_time_days": {"21"}, "csrf": {csrf}}
+	res := sup.do("POST", "/app/deals/"+deal+"/quote", quote)
+	require.Equal(t, http.StatusConflict, res.status, "%.300s", res.body)
+	assert.Contains(t, res.body, "USD 500.00")
+
+	res = sup.do("GET", "/app/deposits", nil)
+	require.Equal(t, http.StatusOK, res.status)
+	assert.Contains(t, res.body, "led-lighting")
+	assert.Contains(t, res.body, `id="pay-deposit"`)
+	assert.NotContains(t, sup.do("POST", "/app/deposits", url.Values{"currency": {"USD"}}).body, "deposit-done", "no CSRF token, no payment")
+	res = sup.do("POST", "/app/deposits", url.Values{"currency": {"USD"}, "csrf": {csrf}})
+	require.Equal(t, http.StatusOK, res.status, "%.300s", res.body)
+	assert.Contains(t, res.body, `id="deposit-done"`)
+	var list struct{ Deposits []deposits.Deposit }
+	p.must(http.StatusOK, p.do("supplier", "GET", "/v1/deposits", nil)).json(t, &list)
+	require.Len(t, list.Deposits, 1)
+	d := list.Deposits[0]
+	require.Equal(t, activities.DepositHeld, d.Status)
+	require.Equal(t, http.StatusSeeOther, sup.do("POST", "/app/deals/"+deal+"/quote", quote).status, "held, it quotes")
+
+	// The mediator's form; the buyer has no page.
+	buyer := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	buyer.signIn("buyer")
+	assert.Equal(t, http.StatusForbidden, buyer.do("GET", "/app/deposits", nil).status)
+	med := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	mcsrf := med.signIn("mediator")
+	assert.Contains(t, med.do("GET", "/app/deposits", nil).body, `class="forfeit-deposit"`)
+	forfeit := "/app/deposits/" + d.ID.String() + "/forfeit"
+	res = med.do("POST", forfeit, url.Values{"amount": {"600.00"}, "reason": {"fraud"}, "deal_id": {deal}, "csrf": {mcsrf}})
+	assert.Equal(t, http.StatusConflict, res.status, "more than held: %.300s", res.body)
+	res = med.do("POST", forfeit, url.Values{"amount": {"100.00"}, "reason": {""}, "deal_id": {deal}, "csrf": {mcsrf}})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.status, "no reason: %.300s", res.body)
+	res = med.do("POST", forfeit, url.Values{"amount": {"100.00"}, "reason": {"forged inspection report"}, "deal_id": {deal}, "csrf": {mcsrf}})
+	require.Equal(t, http.StatusOK, res.status, "%.300s", res.body)
+	assert.Contains(t, res.body, "forged inspection report", "the audit record is on the page")
+	p.balance(activities.DepositAccount(d.ID.String()), "USD", 40_000)
+	assert.Equal(t, http.StatusForbidden, sup.do("POST", forfeit, url.Values{"amount": {"1.00"}, "reason": {"x"}, "deal_id": {deal}, "csrf": {csrf}}).status)
+
+	// Returned from the page once the deal has ended.
+	ret := "/app/deposits/" + d.ID.String() + "/return"
+	res = sup.do("POST", ret, url.Values{"csrf": {csrf}})
+	assert.Equal(t, http.StatusConflict, res.status, "its deal still runs: %.300s", res.body)
+	assert.Contains(t, res.body, deal)
+	p.must(http.StatusOK, p.do("buyer", "POST", "/v1/deals/"+deal+"/cancel", nil))
+	res = sup.do("POST", ret, url.Values{"csrf": {csrf}})
+	require.Equal(t, http.StatusOK, res.status, "%.300s", res.body)
+	p.depositReturned(d.ID.String())
+	assert.Equal(t, int64(40_000), p.refundOf(d.ID.String()).Amount)
+	assert.Equal(t, int64(0), p.sumOfLedger())
 }

@@ -476,6 +476,32 @@ func NewHandlers(d Deps) Handlers {
 				return s.referrals.Next(ctx, w.OrgID, currency, time.Now())
 			},
 		},
+		Depositing: console.Depositing{
+			Categories: func(ctx context.Context) ([]deposits.Category, error) { return s.deposits.Categories(ctx) },
+			List: func(ctx context.Context, w signin.Who) ([]deposits.Deposit, error) {
+				return s.Deposits(ctx, principalOf(w))
+			},
+			Get: func(ctx context.Context, w signin.Who, id uuid.UUID) (deposits.Deposit, error) {
+				dep, err := s.Deposit(ctx, principalOf(w), id)
+				var e *Error
+				if errors.As(err, &e) && e.Status == http.StatusNotFound {
+					return dep, console.ErrNotFound
+				}
+				return dep, err
+			},
+			Pay: func(ctx context.Context, w signin.Who, currency string) (deposits.Deposit, error) {
+				dep, err := s.PayDeposit(ctx, principalOf(w), currency)
+				return dep, forConsole(err, d.Logger)
+			},
+			Return: func(ctx context.Context, w signin.Who, id uuid.UUID) error {
+				_, err := s.ReturnDeposit(ctx, principalOf(w), id, "")
+				return forConsole(err, d.Logger)
+			},
+			Forfeit: func(ctx context.Context, w signin.Who, id uuid.UUID, amount int64, reason, dealID string) error {
+				_, err := s.ForfeitDeposit(ctx, principalOf(w), id, ForfeitDepositRequest{Amount: amount, Reason: reason, DealID: dealID}, "")
+				return forConsole(err, d.Logger)
+			},
+		},
 		Acting: console.Acting{
 			Act: func(ctx context.Context, w signin.Who, id, update string, build func(workflows.Actor) any) (workflows.DealState, error) {
 				p := principalOf(w)

@@ -171,6 +171,14 @@ func TestDepositDispatchInvitesOnlySuppliersHoldingIt(t *testing.T) {
 	}
 	p.markDepositCategory("valves", 10_000)
 	p.payDeposit("supplier")
+	// supplier2's card is declined: its deposit failed, holds nothing and
+	// counts for nothing; it may try again.
+	p.mem.Decline(activities.DepositStep, 1)
+	failed := p.payDeposit("supplier2")
+	assert.Equal(t, activities.DepositFailed, failed.Status)
+	assert.Contains(t, failed.Reason, "declined")
+	assert.Equal(t, int64(0), failed.Held)
+	assert.Empty(t, failed.Postings)
 	deal := p.categoryDeal("valves")
 	st := p.deal("buyer", deal)
 	var invited []string
@@ -178,6 +186,7 @@ func TestDepositDispatchInvitesOnlySuppliersHoldingIt(t *testing.T) {
 		invited = append(invited, inv.SupplierID)
 	}
 	assert.Equal(t, []string{p.orgs["supplier"].String()}, invited, "supplier2 holds no deposit")
+	assert.Equal(t, int64(0), p.sumOfLedger())
 }
 
 // Only a mediator forfeits, never more than the deposit holds, with an

@@ -117,3 +117,8 @@ JOIN deposit_categories c ON c.category = @category
 WHERE coalesce((SELECT sum(l.amount) FROM security_deposits s
                 JOIN ledger_lines l ON l.account = 'deposit:' || s.id::text AND l.currency = s.currency
                 WHERE s.org_id = o.id AND s.currency = c.currency AND s.status = 'held'), 0) < c.amount_minor;
+
+-- name: SupplierOnDeal :one
+-- Whether the organization supplied, or was invited to quote on, the deal.
+SELECT EXISTS (SELECT 1 FROM deals d WHERE d.id = @deal_id AND (d.supplier_org_id = @org_id::text
+    OR EXISTS (SELECT 1 FROM deal_invitations i WHERE i.deal_id = d.id AND i.supplier_id = @org_id::text)))::bool AS party;

@@ -480,6 +480,24 @@ func (q *Queries) SetDepositStatus(ctx context.Context, arg SetDepositStatusPara
 	return err
 }
 
+const supplierOnDeal = `-- name: SupplierOnDeal :one
+SELECT EXISTS (SELECT 1 FROM deals d WHERE d.id = $1 AND (d.supplier_org_id = $2::text
+    OR EXISTS (SELECT 1 FROM deal_invitations i WHERE i.deal_id = d.id AND i.supplier_id = $2::text)))::bool AS party
+`
+
+type SupplierOnDealParams struct {
+	DealID string `json:"deal_id"`
+	OrgID  string `json:"org_id"`
+}
+
+// Whether the organization supplied, or was invited to quote on, the deal.
+func (q *Queries) SupplierOnDeal(ctx context.Context, arg SupplierOnDealParams) (bool, error) {
+	row := q.db.QueryRow(ctx, supplierOnDeal, arg.DealID, arg.OrgID)
+	var party bool
+	err := row.Scan(&party)
+	return party, err
+}
+
 const supplierRunningDeals = `-- name: SupplierRunningDeals :many
 SELECT d.id, d.stage FROM deals d
 WHERE d.stage NOT IN ('COMPLETED', 'RESOLVED', 'CANCELLED', 'EXPIRED')

@@ -353,9 +353,7 @@ func NotInGoodStanding(deals []string) error {
 
 // PartyOf reports whether org supplied, or was invited to quote on, deal.
 func (s *Service) PartyOf(ctx context.Context, dealID string, org uuid.UUID) (bool, error) {
-	var ok bool
-	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM deals d WHERE d.id = $1 AND (d.supplier_org_id = $2
-		OR EXISTS (SELECT 1 FROM deal_invitations i WHERE i.deal_id = d.id AND i.supplier_id = $2)))`, dealID, org.String()).Scan(&ok)
+	ok, err := store.New(s.db).SupplierOnDeal(ctx, store.SupplierOnDealParams{DealID: dealID, OrgID: org.String()})
 	if err != nil {
 		return false, fmt.Errorf("parties of deal %s: %w", dealID, err)
 	}

@@ -115,6 +115,9 @@ type Activities struct {
 	// Verifications keeps suppliers' verifications
 	// (activities/verification.go); only their workflow uses it.
 	Verifications Verifications
+	// Deposits keeps suppliers' security deposits (activities/deposits.go);
+	// only their workflow uses it.
+	Deposits Deposits
 }
 
 // ErrLedgerRejected marks a posting the ledger refuses for good (unbalanced,

@@ -171,7 +171,7 @@ func (m *Memory) Post(_ context.Context, p Posting) error {
 	}
 	for _, l := range p.Lines {
 		k := l.Account + "|" + l.Currency
-		if (strings.HasPrefix(l.Account, "escrow:") || strings.HasPrefix(l.Account, "coupon:")) && m.balances[k]+l.Amount < 0 {
+		if (strings.HasPrefix(l.Account, "escrow:") || strings.HasPrefix(l.Account, "coupon:") || strings.HasPrefix(l.Account, "deposit:")) && m.balances[k]+l.Amount < 0 {
 			return fmt.Errorf("%w: posting %s would take %s below zero", ErrLedgerRejected, p.IdempotencyKey, l.Account)
 		}
 	}

@@ -536,6 +536,11 @@ func (s *Server) act(ctx context.Context, p Principal, id, update, updateID stri
 			return workflows.DealState{}, err
 		}
 	}
+	if update == workflows.UpdateSubmitQuote {
+		if err := s.checkQuoteDeposit(ctx, p, id); err != nil {
+			return workflows.DealState{}, err
+		}
+	}
 	var res workflows.ActionResult
 	if err := s.send(ctx, id, update, updateID, arg, &res); err != nil {
 		return workflows.DealState{}, err

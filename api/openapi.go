@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/internal/dealview"
 	"github.com/tradeloop/tradeloop/internal/landedcost"
 	"github.com/tradeloop/tradeloop/internal/media"
@@ -52,6 +53,19 @@ func schemas() obj {
 		stages = append(stages, string(st))
 	}
 	stages = append(stages, string(dealview.StageClosed)) // what an invited supplier sees once another is awarded
+	depositCategory := object(obj{"category": str(), "currency": str(), "amount_minor": integer(), "set_by": str(), "updated_at": timestamp()},
+		"category", "currency", "amount_minor", "set_by", "updated_at")
+	deposit := object(obj{"id": str(), "org_id": str(), "org_name": str(), "currency": str(), "amount_minor": integer(), "held_minor": integer(),
+		"status": enum([]string{activities.DepositPending, activities.DepositHeld, activities.DepositFailed, activities.DepositReturning,
+			activities.DepositReturned, activities.DepositForfeited}),
+		"reason": str(), "provider": str(), "provider_payment_id": str(), "refund_id": str(), "account": str(),
+		"client_secret": str(), "secret_withheld": str(),
+		"created_at": timestamp(), "updated_at": timestamp(),
+		"postings": arrayOf(object(obj{"idempotency_key": str(), "kind": str(), "memo": str(), "amount_minor": integer(), "currency": str(),
+			"posted_at": timestamp()}, "idempotency_key", "kind", "memo", "amount_minor", "currency", "posted_at")),
+		"forfeits": arrayOf(object(obj{"seq": integer(), "amount_minor": integer(), "reason": str(), "deal_id": str(), "decided_by": str(),
+			"decided_at": timestamp()}, "seq", "amount_minor", "reason", "deal_id", "decided_by", "decided_at"))},
+		"id", "org_id", "org_name", "currency", "amount_minor", "held_minor", "status", "account", "created_at", "updated_at", "postings", "forfeits")
 	event := obj{"type": "object", "required": []string{"at", "type"}, "properties": obj{"at": timestamp(), "type": str(), "actor": str(), "detail": str()}}
 	payment := obj{"type": "object", "required": []string{"id", "kind", "step", "amount", "currency", "status", "idempotency_key"}, "properties": obj{
 		"id": str(), "kind": obj{"type": "string", "enum": []string{string(workflows.PaymentCharge), string(workflows.PaymentRefund), string(workflows.PaymentTransfer), string(workflows.PaymentCoupon)}}, "step": str(),
@@ -195,8 +209,15 @@ func schemas() obj {
 				"expires_at": timestamp(), "status": obj{"type": "string", "enum": []string{"usable", "used", "expired"}}, "used_by": arrayOf(str())},
 				"id", "currency", "value_minor", "balance_minor", "issued_at", "expires_at", "status", "used_by"))},
 			"code", "link", "reward_bp", "coupon_valid_days", "referred", "coupons"),
-		"ClaimReferral": object(obj{"code": str()}, "code"),
-		"ReferralClaim": object(obj{"referrer": str()}, "referrer"),
+		"ClaimReferral":        object(obj{"code": str()}, "code"),
+		"ReferralClaim":        object(obj{"referrer": str()}, "referrer"),
+		"DepositCategoryInput": object(obj{"currency": str(), "amount_minor": integer()}, "currency", "amount_minor"),
+		"DepositCategory":      depositCategory,
+		"DepositCategoryList":  object(obj{"categories": arrayOf(depositCategory)}, "categories"),
+		"PayDeposit":           object(obj{"currency": str()}, "currency"),
+		"Deposit":              deposit,
+		"DepositList":          object(obj{"deposits": arrayOf(deposit)}, "deposits"),
+		"ForfeitDeposit":       object(obj{"amount_minor": integer(), "reason": str(), "deal_id": str()}, "amount_minor", "reason", "deal_id"),
 		"Matches": object(obj{"profile": buyerProfile, "offers": arrayOf(object(obj{"product_id": str(), "product": str(), "category": str(),
 			"supplier_id": str(), "supplier": str(), "moq": integer(), "unit": str(), "unit_price": integer(), "currency": str(),
 			"lead_time_days": integer(), "why": str()}, "product_id", "product", "category", "supplier_id", "supplier", "moq", "unit", "unit_price", "currency", "lead_time_days", "why"))},

@@ -29,6 +29,7 @@ import (
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/apikey"
+	"github.com/tradeloop/tradeloop/internal/deposits"
 	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/media"
@@ -113,12 +114,14 @@ func newPlatform(t testing.TB, opts ...func(*Deps)) *platform {
 	workflows.RegisterFinance(w)
 	workflows.RegisterPriceTrends(w)
 	workflows.RegisterVerification(w)
+	workflows.RegisterDeposits(w)
 	rm := readmodel.New(pool)
 	projections := &heldProjection{Projection: rm}
 	mediators := &choosableMediators{Mediators: rm}
 	w.RegisterActivity(&activities.Activities{Payments: provider, Ledger: ledger.New(pool), Projection: projections, Tracker: mem, Notifier: mem,
 		Alerts: fin, Escrows: fin, Logger: slog.New(slog.DiscardHandler), PaymentIndex: rm, Mediators: mediators,
-		PriceIndex: pricetrend.New(pool).Snapshot, Coupons: referral.New(pool, referral.Config{}), Verifications: verification.New(pool, nil)})
+		PriceIndex: pricetrend.New(pool).Snapshot, Coupons: referral.New(pool, referral.Config{}), Verifications: verification.New(pool, nil),
+		Deposits: deposits.New(pool)})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/console"
 	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/internal/dealview"
+	"github.com/tradeloop/tradeloop/internal/deposits"
 	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/idempotency"
 	"github.com/tradeloop/tradeloop/internal/identity"
@@ -142,6 +143,9 @@ type Deps struct {
 	// Verification holds the deadlines new supplier verifications start
 	// with; zero fields take workflows.DefaultVerificationPolicy's.
 	Verification workflows.VerificationPolicy
+	// DepositPoll is how long a security deposit's pending charge waits
+	// before its workflow first asks the provider (0: 30 seconds).
+	DepositPoll time.Duration
 }
 
 // pdfFont loads the font at path for PDFs, or, with a warning, none: PDFs
@@ -184,6 +188,7 @@ type Server struct {
 	policy  workflows.Policy
 	// verification is the deadlines new verifications start with.
 	verification workflows.VerificationPolicy
+	depositPoll  time.Duration
 	market       *marketplace.Market
 	landed       *landedcost.Service
 	watches      *watchlist.Service
@@ -227,6 +232,9 @@ type Server struct {
 	// ads keeps suppliers' search ads, runs their auctions and charges
 	// their clicks.
 	ads *ads.Service
+	// deposits keeps suppliers' security deposits and the categories
+	// that ask for them.
+	deposits *deposits.Service
 }
 
 // Handlers are what the API serves, on two listeners: the API itself, and
@@ -285,7 +293,7 @@ func NewHandlers(d Deps) Handlers {
 	if d.MaxImports <= 0 {
 		d.MaxImports = DefaultMaxImports
 	}
-	s := &Server{views: newDealViews(dealViewsBytes), logger: d.Logger, publicURL: d.PublicURL, stripe: d.Stripe, publishableKey: d.StripePublishableKey, webhook: d.WebhookSecret, policy: d.Policy, verification: d.Verification.WithDefaults(),
+	s := &Server{views: newDealViews(dealViewsBytes), logger: d.Logger, publicURL: d.PublicURL, stripe: d.Stripe, publishableKey: d.StripePublishableKey, webhook: d.WebhookSecret, policy: d.Policy, verification: d.Verification.WithDefaults(), depositPoll: d.DepositPoll,
 		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports),
 		keyRotationGrace: d.KeyRotationGrace, sheets: sheet.Writer{Font: pdfFont(d.PDFFont, d.Logger)}}
 	if d.Temporal != nil {
@@ -311,6 +319,7 @@ func NewHandlers(d Deps) Handlers {
 		}
 		s.verify = verification.New(d.DB, s.media)
 		s.promote = promotion.New(d.DB, s.market)
+		s.deposits = deposits.New(d.DB)
 	}
 	m := newMetrics()
 	if d.DB != nil {
@@ -516,6 +525,32 @@ func NewHandlers(d Deps) Handlers {
 				return s.promote.OfProduct(ctx, w.OrgID, product)
 			},
 			Fee: promotion.Fee,
+		},
+		Depositing: console.Depositing{
+			Categories: func(ctx context.Context) ([]deposits.Category, error) { return s.deposits.Categories(ctx) },
+			List: func(ctx context.Context, w signin.Who) ([]deposits.Deposit, error) {
+				return s.Deposits(ctx, principalOf(w))
+			},
+			Get: func(ctx context.Context, w signin.Who, id uuid.UUID) (deposits.Deposit, error) {
+				dep, err := s.Deposit(ctx, principalOf(w), id)
+				var e *Error
+				if errors.As(err, &e) && e.Status == http.StatusNotFound {
+					return dep, console.ErrNotFound
+				}
+				return dep, err
+			},
+			Pay: func(ctx context.Context, w signin.Who, currency string) (deposits.Deposit, error) {
+				dep, err := s.PayDeposit(ctx, principalOf(w), currency)
+				return dep, forConsole(err, d.Logger)
+			},
+			Return: func(ctx context.Context, w signin.Who, id uuid.UUID) error {
+				_, err := s.ReturnDeposit(ctx, principalOf(w), id, "")
+				return forConsole(err, d.Logger)
+			},
+			Forfeit: func(ctx context.Context, w signin.Who, id uuid.UUID, amount int64, reason, dealID string) error {
+				_, err := s.ForfeitDeposit(ctx, principalOf(w), id, ForfeitDepositRequest{Amount: amount, Reason: reason, DealID: dealID}, "")
+				return forConsole(err, d.Logger)
+			},
 		},
 		Acting: console.Acting{
 			Act: func(ctx context.Context, w signin.Who, id, update string, build func(workflows.Actor) any) (workflows.DealState, error) {

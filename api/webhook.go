@@ -11,6 +11,7 @@ import (
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
 
+	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/workflows"
 )
@@ -147,12 +148,18 @@ func eventSignal(ev stripe.Event) (dealID, signal string, arg any) {
 		if ev.Data == nil || pi.UnmarshalJSON(ev.Data.Raw) != nil {
 			return "", "", nil
 		}
+		if pi.Metadata["step"] == activities.DepositStep {
+			return "", "", nil // a security deposit's: its workflow asks the provider itself
+		}
 		return pi.Metadata["deal_id"], workflows.SignalPaymentConfirmed, workflows.PaymentConfirmed{
 			ProviderPaymentID: pi.ID, Amount: pi.AmountReceived, Currency: strings.ToUpper(string(pi.Currency)),
 		}
 	case "payment_intent.payment_failed":
 		var pi stripe.PaymentIntent
 		if ev.Data == nil || pi.UnmarshalJSON(ev.Data.Raw) != nil {
+			return "", "", nil
+		}
+		if pi.Metadata["step"] == activities.DepositStep {
 			return "", "", nil
 		}
 		reason := "payment failed"

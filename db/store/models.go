@@ -273,6 +273,24 @@ type DealOrigin struct {
 	CreatedAt  time.Time   `json:"created_at"`
 }
 
+type DepositCategory struct {
+	Category    string    `json:"category"`
+	Currency    string    `json:"currency"`
+	AmountMinor int64     `json:"amount_minor"`
+	SetBy       uuid.UUID `json:"set_by"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+type DepositForfeit struct {
+	DepositID   uuid.UUID `json:"deposit_id"`
+	Seq         int32     `json:"seq"`
+	AmountMinor int64     `json:"amount_minor"`
+	Reason      string    `json:"reason"`
+	DealID      string    `json:"deal_id"`
+	DecidedBy   uuid.UUID `json:"decided_by"`
+	DecidedAt   time.Time `json:"decided_at"`
+}
+
 type Dispute struct {
 	DealID   string    `json:"deal_id"`
 	OpenedBy string    `json:"opened_by"`
@@ -582,6 +600,21 @@ type ReferralCode struct {
 	OrgID     uuid.UUID `json:"org_id"`
 	Code      string    `json:"code"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+type SecurityDeposit struct {
+	ID                uuid.UUID `json:"id"`
+	OrgID             uuid.UUID `json:"org_id"`
+	Currency          string    `json:"currency"`
+	AmountMinor       int64     `json:"amount_minor"`
+	Status            string    `json:"status"`
+	Reason            string    `json:"reason"`
+	Provider          string    `json:"provider"`
+	ProviderPaymentID string    `json:"provider_payment_id"`
+	RefundID          string    `json:"refund_id"`
+	PaidBy            uuid.UUID `json:"paid_by"`
+	CreatedAt         time.Time `json:"created_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
 }
 
 type Shipment struct {

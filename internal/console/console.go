@@ -90,6 +90,8 @@ type Deps struct {
 	// Advertising is the suppliers' search ads and the sponsored results
 	// of searches.
 	Advertising Advertising
+	// Depositing is suppliers' security deposits.
+	Depositing Depositing
 	// Buying is what buyers buy and the offers matched to it.
 	Buying Buying
 	// Reactivated records that who followed the link of reactivation
@@ -250,6 +252,10 @@ func (c *Console) Register(e *echo.Echo) {
 	in.POST("/watches/category", c.followCategory, buyers)
 	in.POST("/watches/:wid/delete", c.unfollow, buyers)
 	in.GET("/r/:mid", c.reactivated, buyers)
+	in.GET("/deposits", c.deposits, only(string(workflows.RoleSupplier), string(workflows.RoleMediator), string(workflows.RoleFinance), string(workflows.RoleAdmin)))
+	in.POST("/deposits", c.payDeposit, only(string(workflows.RoleSupplier)))
+	in.POST("/deposits/:did/return", c.returnDeposit, only(string(workflows.RoleSupplier)))
+	in.POST("/deposits/:did/forfeit", c.forfeitDeposit, only(string(workflows.RoleMediator)))
 	in.GET("/referrals", c.referrals, buyers)
 	in.GET("/join/:code", c.join, buyers)
 	in.POST("/join/:code", c.claim, buyers)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/tier"
 )
@@ -184,6 +186,25 @@ func (m *Market) Dispatch(ctx context.Context, c DispatchCriteria) (ranked []Ran
 	if err != nil {
 		return nil, "", fmt.Errorf("dispatch candidates for %s: %w", c.Category, err)
 	}
+	// A category that asks for a security deposit (internal/deposits)
+	// invites only suppliers who hold it: the others would be refused
+	// their quote.
+	ids := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.OrgID
+	}
+	lacking, err := store.New(m.db).SuppliersWithoutDeposit(ctx, store.SuppliersWithoutDepositParams{OrgIds: ids, Category: c.Category})
+	if err != nil {
+		return nil, "", fmt.Errorf("security deposits in %s: %w", c.Category, err)
+	}
+	var noDeposit []string
+	rows = slices.DeleteFunc(rows, func(r store.DispatchCandidatesRow) bool {
+		if slices.Contains(lacking, r.OrgID) {
+			noDeposit = append(noDeposit, r.Name)
+			return true
+		}
+		return false
+	})
 	cands := make([]Candidate, len(rows))
 	for i, r := range rows {
 		cands[i] = Candidate{
@@ -200,6 +221,9 @@ func (m *Market) Dispatch(ctx context.Context, c DispatchCriteria) (ranked []Ran
 	explanation = fmt.Sprintf("%d suppliers sell in %q; ranked by tier, region, quoting in time, recent SLA misses, new-supplier boost, rating and verification", len(cands), c.Category)
 	if len(excluded) > 0 {
 		explanation += "; excluded for missing certifications: " + strings.Join(excluded, "; ")
+	}
+	if len(noDeposit) > 0 {
+		explanation += "; excluded for holding no security deposit: " + strings.Join(noDeposit, "; ")
 	}
 	return ranked, explanation, nil
 }

@@ -56,7 +56,7 @@ func Kinds() []Kind {
 	}
 	all := slices.Concat(
 		k(Money, "deposit_due", "deposit_due_soon", "deposit_secured", "balance_due", "balance_due_soon", "balance_paid",
-			"payment_failed", "payment_mismatch", "card_dispute", "sample_paid", "referral_coupon"),
+			"payment_failed", "payment_mismatch", "card_dispute", "sample_paid", "referral_coupon", "deposit_forfeited"),
 		k(Legal, "contract_ready", "contract_sign_soon", "dispute_opened", "dispute_answer_soon", "mediation_needed",
 			"settlement_proposed", "inspection_reminder", "webhook_endpoint_disabled",
 			"verification_submitted", "verification_review_due", "verification_revision", "verification_revision_due",

@@ -28,6 +28,7 @@ import (
 	"github.com/tradeloop/tradeloop/db/migrations"
 	"github.com/tradeloop/tradeloop/db/store"
 	"github.com/tradeloop/tradeloop/internal/config"
+	"github.com/tradeloop/tradeloop/internal/deposits"
 	"github.com/tradeloop/tradeloop/internal/finance"
 	"github.com/tradeloop/tradeloop/internal/historycodec"
 	"github.com/tradeloop/tradeloop/internal/ledger"
@@ -161,6 +162,7 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 	workflows.RegisterGrowth(w)
 	workflows.RegisterPriceTrends(w)
 	workflows.RegisterVerification(w)
+	workflows.RegisterDeposits(w)
 	for _, register := range extra {
 		register(w, d.Temporal)
 	}
@@ -188,6 +190,7 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 		Coupons:              Referrals(d),
 		CouponExpiry:         Referrals(d).Expire,
 		Verifications:        verification.New(d.DB, nil),
+		Deposits:             deposits.New(d.DB),
 	})
 	trackedBy := "simulated carrier, one status per " + d.Config.Tracking.SimStep.String()
 	if d.Config.Tracking.SeventeenTrackToken != "" {

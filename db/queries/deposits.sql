@@ -36,15 +36,13 @@ WHERE org_id = @org_id AND currency = @currency AND status IN ('pending', 'held'
 -- One deposit with what it holds.
 SELECT d.id, d.org_id, o.name AS org_name, d.currency, d.amount_minor, d.status, d.reason, d.provider,
        d.provider_payment_id, d.refund_id, d.paid_by, d.created_at, d.updated_at,
-       (SELECT coalesce(sum(l.amount), 0) FROM ledger_lines l
-        WHERE l.account = 'deposit:' || d.id::text AND l.currency = d.currency)::bigint AS held
+       ledger_balance('deposit:' || d.id::text, d.currency) AS held
 FROM security_deposits d JOIN organizations o ON o.id = d.org_id
 WHERE d.id = $1;
 
 -- name: LockDeposit :one
 SELECT id, org_id, currency, amount_minor, status,
-       (SELECT coalesce(sum(l.amount), 0) FROM ledger_lines l
-        WHERE l.account = 'deposit:' || d.id::text AND l.currency = d.currency)::bigint AS held
+       ledger_balance('deposit:' || d.id::text, d.currency) AS held
 FROM security_deposits d WHERE d.id = $1 FOR UPDATE;
 
 -- name: Deposits :many
@@ -52,8 +50,7 @@ FROM security_deposits d WHERE d.id = $1 FOR UPDATE;
 -- with what each holds; at most @max_rows.
 SELECT d.id, d.org_id, o.name AS org_name, d.currency, d.amount_minor, d.status, d.reason, d.provider,
        d.provider_payment_id, d.refund_id, d.paid_by, d.created_at, d.updated_at,
-       (SELECT coalesce(sum(l.amount), 0) FROM ledger_lines l
-        WHERE l.account = 'deposit:' || d.id::text AND l.currency = d.currency)::bigint AS held
+       ledger_balance('deposit:' || d.id::text, d.currency) AS held
 FROM security_deposits d JOIN organizations o ON o.id = d.org_id
 WHERE (sqlc.narg(org_id)::uuid IS NULL OR d.org_id = sqlc.narg(org_id)::uuid)
 ORDER BY d.created_at DESC, d.id

@@ -45,10 +45,7 @@ SELECT coupon_id, amount_minor FROM coupon_redemptions WHERE deal_id = $1;
 -- on them, the one expiring first first, locked against another deal's use.
 SELECT c.id, b.balance::bigint AS balance
 FROM coupons c
-CROSS JOIN LATERAL (
-    SELECT coalesce(sum(l.amount), 0) AS balance FROM ledger_lines l
-    WHERE l.account = 'coupon:' || c.id::text AND l.currency = c.currency
-) b
+CROSS JOIN LATERAL (SELECT ledger_balance('coupon:' || c.id::text, c.currency) AS balance) b
 WHERE c.org_id = @org_id AND c.currency = @currency AND c.expires_at > @now AND b.balance > 0
 ORDER BY c.expires_at, c.issued_at, c.id
 FOR UPDATE OF c;
@@ -63,10 +60,7 @@ VALUES (@deal_id, @coupon_id, @amount_minor, @redeemed_at);
 SELECT c.id, c.currency, b.balance::bigint AS balance,
        (SELECT count(*) FROM ledger_lines x WHERE x.account = 'coupon:' || c.id::text AND x.amount < 0) AS debits
 FROM coupons c
-CROSS JOIN LATERAL (
-    SELECT coalesce(sum(l.amount), 0) AS balance FROM ledger_lines l
-    WHERE l.account = 'coupon:' || c.id::text AND l.currency = c.currency
-) b
+CROSS JOIN LATERAL (SELECT ledger_balance('coupon:' || c.id::text, c.currency) AS balance) b
 WHERE c.expires_at <= @now AND b.balance > 0
 ORDER BY c.expires_at, c.id
 LIMIT @max_coupons
@@ -79,10 +73,7 @@ SELECT c.id, c.currency, c.value_minor, c.issued_at, c.expires_at, c.earned_deal
        b.balance::bigint AS balance,
        coalesce((SELECT array_agg(r.deal_id ORDER BY r.redeemed_at) FROM coupon_redemptions r WHERE r.coupon_id = c.id), '{}')::text[] AS used_by
 FROM coupons c
-CROSS JOIN LATERAL (
-    SELECT coalesce(sum(l.amount), 0) AS balance FROM ledger_lines l
-    WHERE l.account = 'coupon:' || c.id::text AND l.currency = c.currency
-) b
+CROSS JOIN LATERAL (SELECT ledger_balance('coupon:' || c.id::text, c.currency) AS balance) b
 WHERE c.org_id = $1
 ORDER BY c.issued_at DESC, c.id
 LIMIT 200;
@@ -104,10 +95,7 @@ LIMIT 200;
 SELECT coalesce((
     SELECT b.balance::bigint
     FROM coupons c
-    CROSS JOIN LATERAL (
-        SELECT coalesce(sum(l.amount), 0) AS balance FROM ledger_lines l
-        WHERE l.account = 'coupon:' || c.id::text AND l.currency = c.currency
-    ) b
+    CROSS JOIN LATERAL (SELECT ledger_balance('coupon:' || c.id::text, c.currency) AS balance) b
     WHERE c.org_id = @org_id AND c.currency = @currency AND c.expires_at > @now AND b.balance > 0
     ORDER BY c.expires_at, c.issued_at, c.id
     LIMIT 1), 0)::bigint AS balance;

@@ -64,8 +64,7 @@ func (q *Queries) DeleteDepositCategory(ctx context.Context, category string) (i
 const deposit = `-- name: Deposit :one
 SELECT d.id, d.org_id, o.name AS org_name, d.currency, d.amount_minor, d.status, d.reason, d.provider,
        d.provider_payment_id, d.refund_id, d.paid_by, d.created_at, d.updated_at,
-       (SELECT coalesce(sum(l.amount), 0) FROM ledger_lines l
-        WHERE l.account = 'deposit:' || d.id::text AND l.currency = d.currency)::bigint AS held
+       ledger_balance('deposit:' || d.id::text, d.currency) AS held
 FROM security_deposits d JOIN organizations o ON o.id = d.org_id
 WHERE d.id = $1
 `
@@ -247,8 +246,7 @@ func (q *Queries) DepositPostings(ctx context.Context, account string) ([]Deposi
 const deposits = `-- name: Deposits :many
 SELECT d.id, d.org_id, o.name AS org_name, d.currency, d.amount_minor, d.status, d.reason, d.provider,
        d.provider_payment_id, d.refund_id, d.paid_by, d.created_at, d.updated_at,
-       (SELECT coalesce(sum(l.amount), 0) FROM ledger_lines l
-        WHERE l.account = 'deposit:' || d.id::text AND l.currency = d.currency)::bigint AS held
+       ledger_balance('deposit:' || d.id::text, d.currency) AS held
 FROM security_deposits d JOIN organizations o ON o.id = d.org_id
 WHERE ($1::uuid IS NULL OR d.org_id = $1::uuid)
 ORDER BY d.created_at DESC, d.id
@@ -422,8 +420,7 @@ func (q *Queries) LiveDeposit(ctx context.Context, arg LiveDepositParams) (LiveD
 
 const lockDeposit = `-- name: LockDeposit :one
 SELECT id, org_id, currency, amount_minor, status,
-       (SELECT coalesce(sum(l.amount), 0) FROM ledger_lines l
-        WHERE l.account = 'deposit:' || d.id::text AND l.currency = d.currency)::bigint AS held
+       ledger_balance('deposit:' || d.id::text, d.currency) AS held
 FROM security_deposits d WHERE d.id = $1 FOR UPDATE
 `
 

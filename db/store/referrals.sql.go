@@ -43,10 +43,7 @@ const expiredCoupons = `-- name: ExpiredCoupons :many
 SELECT c.id, c.currency, b.balance::bigint AS balance,
        (SELECT count(*) FROM ledger_lines x WHERE x.account = 'coupon:' || c.id::text AND x.amount < 0) AS debits
 FROM coupons c
-CROSS JOIN LATERAL (
-    SELECT coalesce(sum(l.amount), 0) AS balance FROM ledger_lines l
-    WHERE l.account = 'coupon:' || c.id::text AND l.currency = c.currency
-) b
+CROSS JOIN LATERAL (SELECT ledger_balance('coupon:' || c.id::text, c.currency) AS balance) b
 WHERE c.expires_at <= $1 AND b.balance > 0
 ORDER BY c.expires_at, c.id
 LIMIT $2
@@ -174,10 +171,7 @@ const nextCouponBalance = `-- name: NextCouponBalance :one
 SELECT coalesce((
     SELECT b.balance::bigint
     FROM coupons c
-    CROSS JOIN LATERAL (
-        SELECT coalesce(sum(l.amount), 0) AS balance FROM ledger_lines l
-        WHERE l.account = 'coupon:' || c.id::text AND l.currency = c.currency
-    ) b
+    CROSS JOIN LATERAL (SELECT ledger_balance('coupon:' || c.id::text, c.currency) AS balance) b
     WHERE c.org_id = $1 AND c.currency = $2 AND c.expires_at > $3 AND b.balance > 0
     ORDER BY c.expires_at, c.issued_at, c.id
     LIMIT 1), 0)::bigint AS balance
@@ -203,10 +197,7 @@ SELECT c.id, c.currency, c.value_minor, c.issued_at, c.expires_at, c.earned_deal
        b.balance::bigint AS balance,
        coalesce((SELECT array_agg(r.deal_id ORDER BY r.redeemed_at) FROM coupon_redemptions r WHERE r.coupon_id = c.id), '{}')::text[] AS used_by
 FROM coupons c
-CROSS JOIN LATERAL (
-    SELECT coalesce(sum(l.amount), 0) AS balance FROM ledger_lines l
-    WHERE l.account = 'coupon:' || c.id::text AND l.currency = c.currency
-) b
+CROSS JOIN LATERAL (SELECT ledger_balance('coupon:' || c.id::text, c.currency) AS balance) b
 WHERE c.org_id = $1
 ORDER BY c.issued_at DESC, c.id
 LIMIT 200
@@ -376,10 +367,7 @@ func (q *Queries) ReferrerOf(ctx context.Context, referredOrgID uuid.UUID) (uuid
 const usableCoupons = `-- name: UsableCoupons :many
 SELECT c.id, b.balance::bigint AS balance
 FROM coupons c
-CROSS JOIN LATERAL (
-    SELECT coalesce(sum(l.amount), 0) AS balance FROM ledger_lines l
-    WHERE l.account = 'coupon:' || c.id::text AND l.currency = c.currency
-) b
+CROSS JOIN LATERAL (SELECT ledger_balance('coupon:' || c.id::text, c.currency) AS balance) b
 WHERE c.org_id = $1 AND c.currency = $2 AND c.expires_at > $3 AND b.balance > 0
 ORDER BY c.expires_at, c.issued_at, c.id
 FOR UPDATE OF c

@@ -29,6 +29,12 @@ type Payments interface {
 	// Status asks the provider how a charge stands ("succeeded", "failed"
 	// or "pending"), for when its confirmation is late.
 	Status(ctx context.Context, providerPaymentID string) (string, error)
+	// ChargeSaved charges a payer again without them (off-session), with
+	// the payment method an earlier charge of theirs confirmed with
+	// SaveForLater kept at the provider: a yearly fee's renewal. A card
+	// the provider refuses, or one whose bank asks for the payer to
+	// authenticate, is Declined.
+	ChargeSaved(ctx context.Context, in SavedChargeInput) (ChargeResult, error)
 }
 
 // Ledger records money movements as balanced double-entry postings.
@@ -152,6 +158,19 @@ type ChargeInput struct {
 	Amount         int64  `json:"amount"`
 	Currency       string `json:"currency"`
 	IdempotencyKey string `json:"idempotency_key"`
+	// SaveForLater asks the provider to keep the payment method the payer
+	// confirms this charge with, for later charges made without them
+	// (ChargeSaved). The provider records the payer (ChargeResult.Payer).
+	SaveForLater bool `json:"save_for_later,omitempty"`
+}
+
+// SavedChargeInput is a charge made without the payer, with the payment
+// method their earlier charge SavedBy (confirmed with SaveForLater) kept
+// at the provider for Payer.
+type SavedChargeInput struct {
+	ChargeInput
+	Payer   string `json:"payer"`
+	SavedBy string `json:"saved_by"`
 }
 
 // ChargeResult is what the provider answered. Status is "succeeded" when the
@@ -162,6 +181,9 @@ type ChargeResult struct {
 	PaymentID    string `json:"payment_id"`
 	Status       string `json:"status"`
 	ClientSecret string `json:"-"` // handed to the buyer's client only, never recorded
+	// Payer is the provider's record of the payer (Stripe's customer),
+	// set for a charge that saves its payment method.
+	Payer string `json:"payer,omitempty"`
 }
 
 // RefundInput returns (part of) a captured charge to the buyer.
@@ -379,6 +401,18 @@ type PaymentStatusInput struct {
 // never stalls a deal.
 func (a *Activities) PaymentStatus(ctx context.Context, in PaymentStatusInput) (string, error) {
 	return a.Payments.Status(ctx, in.ProviderPaymentID)
+}
+
+// ChargeSaved charges a payer without them, with the payment method an
+// earlier charge saved (Payments.ChargeSaved).
+func (a *Activities) ChargeSaved(ctx context.Context, in SavedChargeInput) (ChargeResult, error) {
+	if in.Amount <= 0 {
+		return ChargeResult{}, Declined(fmt.Sprintf("charge of %d: amount must be positive", in.Amount))
+	}
+	if in.Payer == "" || in.SavedBy == "" {
+		return ChargeResult{}, Declined("no saved payment method to charge")
+	}
+	return a.Payments.ChargeSaved(ctx, in)
 }
 
 // Refund returns money from escrow to the buyer.

@@ -121,8 +121,29 @@ func (m *Memory) Charge(_ context.Context, in ChargeInput) (ChargeResult, error)
 		status = "pending"
 	}
 	r := ChargeResult{Provider: "memory", PaymentID: fmt.Sprintf("pay_%d", len(m.charges)+1), Status: status, ClientSecret: "memory_secret"}
+	if in.SaveForLater {
+		r.Payer = "memory_payer_" + in.BuyerOrgID
+	}
 	m.charges[in.IdempotencyKey] = r
 	m.chargeInputs[in.IdempotencyKey] = in
+	return r, nil
+}
+
+// ChargeSaved implements Payments: like Charge, declined by Decline of
+// its step, and never pending (nobody is there to confirm it).
+func (m *Memory) ChargeSaved(_ context.Context, in SavedChargeInput) (ChargeResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.charges[in.IdempotencyKey]; ok {
+		return r, nil
+	}
+	if m.declineCharges[in.Step] > 0 {
+		m.declineCharges[in.Step]--
+		return ChargeResult{}, Declined("card declined off-session (memory provider)")
+	}
+	r := ChargeResult{Provider: "memory", PaymentID: fmt.Sprintf("pay_%d", len(m.charges)+1), Status: "succeeded", Payer: in.Payer}
+	m.charges[in.IdempotencyKey] = r
+	m.chargeInputs[in.IdempotencyKey] = in.ChargeInput
 	return r, nil
 }
 

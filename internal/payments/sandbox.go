@@ -59,7 +59,28 @@ func (s *Sandbox) Charge(_ context.Context, in activities.ChargeInput) (activiti
 	if s.Delay > 0 && s.now().Sub(c.created) < s.Delay {
 		status = "pending"
 	}
-	return activities.ChargeResult{Provider: "sandbox", PaymentID: c.id, Status: status, ClientSecret: c.id + "_secret_sandbox"}, nil
+	res := activities.ChargeResult{Provider: "sandbox", PaymentID: c.id, Status: status, ClientSecret: c.id + "_secret_sandbox"}
+	if in.SaveForLater {
+		res.Payer = "sandbox_cus_" + in.BuyerOrgID
+	}
+	return res, nil
+}
+
+// ChargeSaved implements Payments: it succeeds at once, unless Decline
+// was told to refuse charges of its step.
+func (s *Sandbox) ChargeSaved(_ context.Context, in activities.SavedChargeInput) (activities.ChargeResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.charges[in.IdempotencyKey]
+	if !ok {
+		if s.decline[in.Step] > 0 {
+			s.decline[in.Step]--
+			return activities.ChargeResult{}, activities.Declined("sandbox: the saved card was declined")
+		}
+		c = sandboxCharge{id: fmt.Sprintf("sandbox_pi_%d", len(s.charges)+1), created: s.now().Add(-s.Delay)}
+		s.charges[in.IdempotencyKey] = c
+	}
+	return activities.ChargeResult{Provider: "sandbox", PaymentID: c.id, Status: "succeeded", Payer: in.Payer}, nil
 }
 
 // Status implements Payments.

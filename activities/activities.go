@@ -124,6 +124,9 @@ type Activities struct {
 	// Deposits keeps suppliers' security deposits (activities/deposits.go);
 	// only their workflow uses it.
 	Deposits Deposits
+	// Gold keeps suppliers' Gold certifications (activities/gold.go);
+	// only their workflow uses it.
+	Gold Gold
 }
 
 // ErrLedgerRejected marks a posting the ledger refuses for good (unbalanced,

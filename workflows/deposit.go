@@ -205,28 +205,18 @@ func (d *securityDeposit) charge(ctx workflow.Context) error {
 		return err
 	}
 	d.Provider, d.PaymentID = res.Provider, res.PaymentID
-	status := res.Status
-	d.Awaiting = status != string(PaymentSucceeded)
-	deadline := workflow.Now(ctx).Add(DepositConfirmWithin)
-	wait := d.in.PollEvery
-	if wait <= 0 {
-		wait = 30 * time.Second
-	}
-	for status != string(PaymentSucceeded) {
-		if status == "failed" {
-			return d.fail(ctx, "the payment provider failed the charge")
-		}
-		if !workflow.Now(ctx).Before(deadline) {
-			return d.fail(ctx, "the payment provider did not confirm the charge within 72 hours")
-		}
-		if err := sleep(ctx, wait, "until the deposit's charge is asked about again"); err != nil {
-			return err
-		}
-		wait = min(2*wait, time.Hour)
-		if err := d.run(ctx, "ask how the deposit's charge stands", &status, acts.PaymentStatus,
-			activities.PaymentStatusInput{DealID: "deposit-" + d.in.ID, ProviderPaymentID: res.PaymentID}); err != nil {
-			return err
-		}
+	d.Awaiting = res.Status != string(PaymentSucceeded)
+	final, err := pollPayment(ctx, paymentPoll{
+		What: "deposit's charge", Ref: "deposit-" + d.in.ID, PaymentID: res.PaymentID, Status: res.Status,
+		Within: DepositConfirmWithin, Every: d.in.PollEvery, Options: depositMoneyOptions,
+	})
+	switch {
+	case err != nil:
+		return err
+	case final == paymentFailed:
+		return d.fail(ctx, "the payment provider failed the charge")
+	case final == paymentExpired:
+		return d.fail(ctx, "the payment provider did not confirm the charge within 72 hours")
 	}
 	if err := d.run(ctx, fmt.Sprintf("hold %s", money.Format(d.in.Amount, d.in.Currency)), nil, acts.HoldDeposit, activities.DepositHold{
 		ID: d.in.ID, OrgID: d.in.OrgID, Amount: d.in.Amount, Currency: d.in.Currency, Provider: res.Provider, PaymentID: res.PaymentID,

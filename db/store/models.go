@@ -375,6 +375,35 @@ type FinanceAlert struct {
 	ResolvedAt   *time.Time `json:"resolved_at"`
 }
 
+type GoldCertification struct {
+	ID          uuid.UUID  `json:"id"`
+	OrgID       uuid.UUID  `json:"org_id"`
+	Status      string     `json:"status"`
+	FeeMinor    int64      `json:"fee_minor"`
+	Currency    string     `json:"currency"`
+	AutoRenew   bool       `json:"auto_renew"`
+	Years       int32      `json:"years"`
+	PaidUntil   *time.Time `json:"paid_until"`
+	PayBy       *time.Time `json:"pay_by"`
+	Reason      string     `json:"reason"`
+	RequestedBy uuid.UUID  `json:"requested_by"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+}
+
+type GoldEvent struct {
+	CertificationID   uuid.UUID   `json:"certification_id"`
+	Seq               int32       `json:"seq"`
+	Action            string      `json:"action"`
+	ActorUserID       pgtype.UUID `json:"actor_user_id"`
+	Year              int32       `json:"year"`
+	AmountMinor       int64       `json:"amount_minor"`
+	Provider          string      `json:"provider"`
+	ProviderPaymentID string      `json:"provider_payment_id"`
+	Reason            string      `json:"reason"`
+	At                time.Time   `json:"at"`
+}
+
 type IdempotencyKey struct {
 	UserID      uuid.UUID   `json:"user_id"`
 	Key         string      `json:"key"`
@@ -673,6 +702,7 @@ type SupplierProfile struct {
 	TierComputedAt     *time.Time     `json:"tier_computed_at"`
 	VerifiedUntil      *time.Time     `json:"verified_until"`
 	VerificationID     pgtype.UUID    `json:"verification_id"`
+	GoldUntil          *time.Time     `json:"gold_until"`
 }
 
 type SupplierRating struct {

@@ -163,6 +163,7 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 	workflows.RegisterPriceTrends(w)
 	workflows.RegisterVerification(w)
 	workflows.RegisterDeposits(w)
+	workflows.RegisterGold(w)
 	for _, register := range extra {
 		register(w, d.Temporal)
 	}

@@ -283,3 +283,27 @@ func TestSandboxChargesSavedAndCanDecline(t *testing.T) {
 		t.Fatalf("after the decline %+v, %v", r, err)
 	}
 }
+
+// stripe-mock accepts the parameters of a charge that saves its card and
+// of the off-session charge of that card. It keeps no state: its
+// PaymentIntents have no payment method, so ChargeSaved itself stops at
+// "nothing saved", and the off-session create is sent directly.
+func TestSavedChargesAgainstStripeMock(t *testing.T) {
+	ctx := context.Background()
+	s := NewStripe("sk_test_123", testenv.StripeMock(t), account)
+	first, err := s.Charge(ctx, activities.ChargeInput{Step: "fee", BuyerOrgID: "b1", Amount: 50_000, Currency: "USD", IdempotencyKey: "org-b1/fee-2026", SaveForLater: true})
+	if err != nil || !strings.HasPrefix(first.PaymentID, "pi_") || !strings.HasPrefix(first.Payer, "cus_") || first.ClientSecret == "" {
+		t.Fatalf("charge saving the card: %+v, %v", first, err)
+	}
+	in := activities.SavedChargeInput{
+		ChargeInput: activities.ChargeInput{Step: "fee", BuyerOrgID: "b1", Amount: 50_000, Currency: "USD", IdempotencyKey: "org-b1/fee-2027"},
+		Payer:       first.Payer, SavedBy: first.PaymentID,
+	}
+	if _, err := s.ChargeSaved(ctx, in); !declined(err) {
+		t.Fatalf("ChargeSaved of stripe-mock's method-less intent: %v, want declined", err)
+	}
+	pi, err := s.api.PaymentIntents.New(savedChargeParams(in, "pm_card_visa"))
+	if err != nil || !strings.HasPrefix(pi.ID, "pi_") {
+		t.Fatalf("off-session create: %+v, %v", pi, err)
+	}
+}

@@ -3,6 +3,7 @@ package payments
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,8 +14,16 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/stripefake"
 	"github.com/tradeloop/tradeloop/internal/testenv"
 )
+
+// declined reports whether err is the non-retryable PaymentDeclined the
+// workflows let the payer answer instead of retrying.
+func declined(err error) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.NonRetryable() && app.Type() == activities.ErrPaymentDeclined
+}
 
 func account(context.Context, string) (string, error) { return "acct_1Supplier", nil }
 
@@ -161,5 +170,140 @@ func TestATransferWithoutASourceIsFromThePlatformsBalance(t *testing.T) {
 	mock := NewStripe("sk_test_123", testenv.StripeMock(t), account)
 	if tr, err := mock.Transfer(context.Background(), activities.TransferInput{DealID: "d1", SupplierOrgID: "s1", Amount: 9_800, Currency: "USD", IdempotencyKey: "deal-d1/coupon/transfer"}); err != nil || !strings.HasPrefix(tr.TransferID, "tr_") {
 		t.Fatalf("stripe-mock transfer %+v %v", tr, err)
+	}
+}
+
+// A yearly fee: the first charge saves the payer's card (SaveForLater),
+// the payer confirms it, and the renewals charge the card without them
+// (ChargeSaved), once per idempotency key.
+func TestStripeChargesTheSavedCardOffSession(t *testing.T) {
+	ctx := context.Background()
+	fake := stripefake.New()
+	defer fake.Close()
+	s := NewStripe("sk_test_fake", fake.URL, account)
+
+	in := activities.ChargeInput{Step: "fee", BuyerOrgID: "b1", Amount: 50_000, Currency: "USD", IdempotencyKey: "org-b1/fee-2026", SaveForLater: true}
+	first, err := s.Charge(ctx, in)
+	if err != nil || first.Status != "pending" || first.ClientSecret == "" || !strings.HasPrefix(first.Payer, "cus_") {
+		t.Fatalf("first charge %+v, %v", first, err)
+	}
+	if again, err := s.Charge(ctx, in); err != nil || again.Payer != first.Payer || again.PaymentID != first.PaymentID {
+		t.Fatalf("a retried first charge made %+v, %v", again, err)
+	}
+	if cs := fake.Customers(); len(cs) != 1 || cs[0].ID != first.Payer || cs[0].Metadata["org_id"] != "b1" || cs[0].IdempotencyKey != "org-b1/fee-2026/customer" {
+		t.Fatalf("customers %+v", cs)
+	}
+	if pi := fake.Intents()[0]; pi.Customer != first.Payer || pi.SetupFutureUsage != "off_session" {
+		t.Fatalf("first intent %+v", pi)
+	}
+	// Before the payer confirmed, nothing is saved to charge.
+	renew := func(key string) activities.SavedChargeInput {
+		return activities.SavedChargeInput{
+			ChargeInput: activities.ChargeInput{Step: "fee", BuyerOrgID: "b1", Amount: 50_000, Currency: "USD", IdempotencyKey: key},
+			Payer:       first.Payer, SavedBy: first.PaymentID,
+		}
+	}
+	if _, err := s.ChargeSaved(ctx, renew("org-b1/fee-2027-early")); !declined(err) {
+		t.Fatalf("a saved charge before any card was saved: %v, want declined", err)
+	}
+	if err := fake.Confirm(first.PaymentID); err != nil {
+		t.Fatal(err)
+	}
+
+	r1, err := s.ChargeSaved(ctx, renew("org-b1/fee-2027"))
+	if err != nil || r1.Status != "succeeded" || r1.Provider != "stripe" || r1.PaymentID == first.PaymentID || !strings.HasPrefix(r1.PaymentID, "pi_") || r1.Payer != first.Payer {
+		t.Fatalf("renewal %+v, %v", r1, err)
+	}
+	r2, err := s.ChargeSaved(ctx, renew("org-b1/fee-2027"))
+	if err != nil || r2 != r1 || len(fake.Intents()) != 2 {
+		t.Fatalf("a retried renewal made %+v, %v (%d intents)", r2, err, len(fake.Intents()))
+	}
+	if pi := fake.Intents()[1]; !pi.OffSession || pi.Customer != first.Payer || pi.PaymentMethod != fake.Intents()[0].PaymentMethod || pi.Amount != 50_000 || pi.Step != "fee" {
+		t.Fatalf("renewal intent %+v", pi)
+	}
+	if st, err := s.Status(ctx, r1.PaymentID); err != nil || st != "succeeded" {
+		t.Fatalf("renewal status %q, %v", st, err)
+	}
+
+	// A card the bank declines, or wants its holder for, is declined: the
+	// workflow asks the payer instead of retrying.
+	for i, code := range []string{"card_declined", "authentication_required"} {
+		fake.DeclineOffSession(first.Payer, code)
+		_, err := s.ChargeSaved(ctx, renew(fmt.Sprintf("org-b1/fee-2028-%d", i)))
+		if !declined(err) {
+			t.Errorf("%s: %v, want a non-retryable %s", code, err, activities.ErrPaymentDeclined)
+		}
+	}
+	fake.DeclineOffSession(first.Payer, "")
+
+	// A payment the payer confirmed without saving its card has none to
+	// charge.
+	plain, err := s.Charge(ctx, activities.ChargeInput{Step: "fee", BuyerOrgID: "b1", Amount: 100, Currency: "USD", IdempotencyKey: "org-b1/plain"})
+	if err != nil || plain.Payer != "" {
+		t.Fatalf("plain charge %+v, %v", plain, err)
+	}
+	nosave := renew("org-b1/fee-nosave")
+	nosave.SavedBy = plain.PaymentID
+	if _, err := s.ChargeSaved(ctx, nosave); !declined(err) {
+		t.Fatalf("a charge of an unsaved payment's method: %v, want declined", err)
+	}
+	_ = fake.Confirm(plain.PaymentID)
+	if _, err := s.ChargeSaved(ctx, nosave); !declined(err) {
+		t.Fatalf("a charge of a method not saved for the payer: %v, want declined", err)
+	}
+}
+
+func TestSandboxChargesSavedAndCanDecline(t *testing.T) {
+	ctx := context.Background()
+	s := NewSandbox(time.Hour)
+	first, err := s.Charge(ctx, activities.ChargeInput{Step: "fee", BuyerOrgID: "b1", Amount: 10, IdempotencyKey: "fee-1", SaveForLater: true})
+	if err != nil || first.Payer == "" {
+		t.Fatalf("first charge %+v, %v", first, err)
+	}
+	in := activities.SavedChargeInput{ChargeInput: activities.ChargeInput{Step: "fee", BuyerOrgID: "b1", Amount: 10, IdempotencyKey: "fee-2"}, Payer: first.Payer, SavedBy: first.PaymentID}
+	r, err := s.ChargeSaved(ctx, in)
+	if err != nil || r.Status != "succeeded" || r.Provider != "sandbox" || r.Payer != first.Payer || r.PaymentID == first.PaymentID {
+		t.Fatalf("saved charge %+v, %v", r, err)
+	}
+	if st, _ := s.Status(ctx, r.PaymentID); st != "succeeded" {
+		t.Fatalf("status of a saved charge under a delay: %s", st)
+	}
+	if again, err := s.ChargeSaved(ctx, in); err != nil || again != r {
+		t.Fatalf("a retried saved charge made %+v, %v", again, err)
+	}
+	s.Decline("fee", 1)
+	if again, err := s.ChargeSaved(ctx, in); err != nil || again != r {
+		t.Fatalf("a decline changed an answered key: %+v, %v", again, err)
+	}
+	in.IdempotencyKey = "fee-3"
+	if _, err := s.ChargeSaved(ctx, in); !declined(err) {
+		t.Fatalf("declined saved charge: %v", err)
+	}
+	if r, err := s.ChargeSaved(ctx, in); err != nil || r.Status != "succeeded" {
+		t.Fatalf("after the decline %+v, %v", r, err)
+	}
+}
+
+// stripe-mock accepts the parameters of a charge that saves its card and
+// of the off-session charge of that card. It keeps no state: its
+// PaymentIntents have no payment method, so ChargeSaved itself stops at
+// "nothing saved", and the off-session create is sent directly.
+func TestSavedChargesAgainstStripeMock(t *testing.T) {
+	ctx := context.Background()
+	s := NewStripe("sk_test_123", testenv.StripeMock(t), account)
+	first, err := s.Charge(ctx, activities.ChargeInput{Step: "fee", BuyerOrgID: "b1", Amount: 50_000, Currency: "USD", IdempotencyKey: "org-b1/fee-2026", SaveForLater: true})
+	if err != nil || !strings.HasPrefix(first.PaymentID, "pi_") || !strings.HasPrefix(first.Payer, "cus_") || first.ClientSecret == "" {
+		t.Fatalf("charge saving the card: %+v, %v", first, err)
+	}
+	in := activities.SavedChargeInput{
+		ChargeInput: activities.ChargeInput{Step: "fee", BuyerOrgID: "b1", Amount: 50_000, Currency: "USD", IdempotencyKey: "org-b1/fee-2027"},
+		Payer:       first.Payer, SavedBy: first.PaymentID,
+	}
+	if _, err := s.ChargeSaved(ctx, in); !declined(err) {
+		t.Fatalf("ChargeSaved of stripe-mock's method-less intent: %v, want declined", err)
+	}
+	pi, err := s.api.PaymentIntents.New(savedChargeParams(in, "pm_card_visa"))
+	if err != nil || !strings.HasPrefix(pi.ID, "pi_") {
+		t.Fatalf("off-session create: %+v, %v", pi, err)
 	}
 }

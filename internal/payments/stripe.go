@@ -101,21 +101,8 @@ func (s *Stripe) ChargeSaved(ctx context.Context, in activities.SavedChargeInput
 	if saved.PaymentMethod == nil || saved.PaymentMethod.ID == "" {
 		return activities.ChargeResult{}, activities.Declined("no payment method was saved with payment " + in.SavedBy)
 	}
-	p := &stripe.PaymentIntentParams{
-		Amount:        stripe.Int64(in.Amount),
-		Currency:      stripe.String(strings.ToLower(in.Currency)),
-		Customer:      stripe.String(in.Payer),
-		PaymentMethod: stripe.String(saved.PaymentMethod.ID),
-		OffSession:    stripe.Bool(true),
-		Confirm:       stripe.Bool(true),
-		Description:   stripe.String(fmt.Sprintf("Tradeloop %s: %s", in.DealID, in.Step)),
-	}
+	p := savedChargeParams(in, saved.PaymentMethod.ID)
 	p.Context = ctx
-	p.SetIdempotencyKey(in.IdempotencyKey)
-	p.AddMetadata("deal_id", in.DealID)
-	p.AddMetadata("step", in.Step)
-	p.AddMetadata("buyer_org_id", in.BuyerOrgID)
-	p.AddMetadata("idempotency_key", in.IdempotencyKey)
 	pi, err := s.api.PaymentIntents.New(p)
 	if err != nil {
 		return activities.ChargeResult{}, classify(err, true)
@@ -124,6 +111,34 @@ func (s *Stripe) ChargeSaved(ctx context.Context, in activities.SavedChargeInput
 		return activities.ChargeResult{}, activities.Declined("the card needs its holder: " + string(pi.Status))
 	}
 	return activities.ChargeResult{Provider: "stripe", PaymentID: pi.ID, Status: intentStatus(pi), Payer: in.Payer}, nil
+}
+
+// savedChargeParams is the off-session PaymentIntent charging
+// paymentMethod, saved on in.Payer.
+func savedChargeParams(in activities.SavedChargeInput, paymentMethod string) *stripe.PaymentIntentParams {
+	p := &stripe.PaymentIntentParams{
+		Amount:        stripe.Int64(in.Amount),
+		Currency:      stripe.String(strings.ToLower(in.Currency)),
+		Customer:      stripe.String(in.Payer),
+		PaymentMethod: stripe.String(paymentMethod),
+		OffSession:    stripe.Bool(true),
+		Confirm:       stripe.Bool(true),
+		Description:   stripe.String(fmt.Sprintf("Tradeloop %s: %s", in.DealID, in.Step)),
+		// Since API version 2023-08-16 (stripe-go pins 2023-10-16) a
+		// PaymentIntent takes the Dashboard's payment methods, some of
+		// which redirect, and Stripe refuses confirm=true without a
+		// return_url. No payer is there to redirect.
+		AutomaticPaymentMethods: &stripe.PaymentIntentAutomaticPaymentMethodsParams{
+			Enabled:        stripe.Bool(true),
+			AllowRedirects: stripe.String(string(stripe.PaymentIntentAutomaticPaymentMethodsAllowRedirectsNever)),
+		},
+	}
+	p.SetIdempotencyKey(in.IdempotencyKey)
+	p.AddMetadata("deal_id", in.DealID)
+	p.AddMetadata("step", in.Step)
+	p.AddMetadata("buyer_org_id", in.BuyerOrgID)
+	p.AddMetadata("idempotency_key", in.IdempotencyKey)
+	return p
 }
 
 func intentStatus(pi *stripe.PaymentIntent) string {

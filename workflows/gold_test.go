@@ -199,7 +199,7 @@ func TestADeclinedRenewalIsPaidByTheSupplierWithinGrace(t *testing.T) {
 	r.update(day, "pay-early", UpdateGoldPay, GoldPayRequest{Actor: goldSupplier})
 	r.update(40*day+4*day, "rival", UpdateGoldPay, GoldPayRequest{Actor: goldRival})
 	r.update(40*day+4*day+time.Minute, "pay", UpdateGoldPay, GoldPayRequest{Actor: goldSupplier})
-	r.update(40*day+4*day+2*time.Minute, "pay-again", UpdateGoldPay, GoldPayRequest{Actor: goldSupplier})
+	r.update(40*day+4*day+time.Minute+10*time.Second, "pay-again", UpdateGoldPay, GoldPayRequest{Actor: goldSupplier})
 	_, next := r.run(goldInput(&GoldCarry{Seq: 1, Years: 1, PaidUntil: paidUntil, AutoRenew: true, Payer: "cus_a", SavedBy: "pay_0"}))
 	require.NotNil(t, next)
 	require.ErrorContains(t, r.errs["pay-early"], "nothing is due")
@@ -207,6 +207,7 @@ func TestADeclinedRenewalIsPaidByTheSupplierWithinGrace(t *testing.T) {
 	pay := r.out["pay"]
 	require.True(t, pay.Awaiting)
 	require.Equal(t, activities.GoldIsPastDue, pay.Status)
+	require.NotEmpty(t, pay.PaymentID)
 	require.Equal(t, pay.PaymentID, r.out["pay-again"].PaymentID, "asking again answers the same payment")
 	paidAt := paidUntil.Add(4*day + time.Minute + DefaultGoldPolicy.PollEvery)
 	require.Equal(t, []step{

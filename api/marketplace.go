@@ -99,11 +99,11 @@ func (s *Server) getProduct(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	verified, err := s.market.Verified(ctx, p.SupplierID)
+	badges, err := s.market.Badges(ctx, p.SupplierID)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ProductWithMedia{Product: p, SupplierVerified: verified, Media: views})
+	return c.JSON(http.StatusOK, ProductWithMedia{Product: p, Badges: badges, Media: views})
 }
 
 // RecordView logs buyer p's look at a product for the funnel figures (other
@@ -370,8 +370,10 @@ type SupplierProfile struct {
 	ResponseRating     *int16    `json:"response_rating"`
 	// VerifiedUntil is when its verification badge ends; null without
 	// one.
-	VerifiedUntil *time.Time       `json:"verified_until"`
-	Figures       *SupplierFigures `json:"figures,omitempty"`
+	VerifiedUntil *time.Time `json:"verified_until"`
+	// GoldUntil is when its Gold badge ends; null without one.
+	GoldUntil *time.Time       `json:"gold_until"`
+	Figures   *SupplierFigures `json:"figures,omitempty"`
 }
 
 // SupplierFigures are a supplier's sales volume and SLA record.
@@ -389,7 +391,7 @@ func supplierProfile(prof marketplace.Supplier, p Principal) SupplierProfile {
 	out := SupplierProfile{
 		OrgID: prof.OrgID, Name: prof.Name, JoinedAt: prof.JoinedAt, Categories: prof.Categories, Regions: prof.Regions, Certifications: prof.Certifications, Tier: prof.Tier,
 		Rating: prof.Rating, RatingsCount: prof.RatingsCount, MedianResponseSecs: prof.MedianResponseSecs,
-		ResponseRating: prof.ResponseRating, VerifiedUntil: prof.VerifiedUntil,
+		ResponseRating: prof.ResponseRating, VerifiedUntil: prof.VerifiedUntil, GoldUntil: prof.GoldUntil,
 	}
 	if p.OrgID == prof.OrgID || p.Role == workflows.RoleAdmin {
 		f := SupplierFigures(prof.Figures)

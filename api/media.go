@@ -59,9 +59,9 @@ func mediaView(it media.Item) MediaView {
 // shows it.
 type ProductWithMedia struct {
 	marketplace.Product
-	// SupplierVerified is the supplier's verification badge.
-	SupplierVerified bool        `json:"supplier_verified"`
-	Media            []MediaView `json:"media"`
+	// Badges are the supplier's verification and Gold badges.
+	marketplace.Badges
+	Media []MediaView `json:"media"`
 }
 
 // errMediaUnavailable answers media requests of an API started without a

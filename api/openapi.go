@@ -66,6 +66,22 @@ func schemas() obj {
 		"forfeits": arrayOf(object(obj{"seq": integer(), "amount_minor": integer(), "reason": str(), "deal_id": str(), "decided_by": str(),
 			"decided_at": timestamp()}, "seq", "amount_minor", "reason", "deal_id", "decided_by", "decided_at"))},
 		"id", "org_id", "org_name", "currency", "amount_minor", "held_minor", "status", "account", "created_at", "updated_at", "postings", "forfeits")
+	nullableTime := obj{"type": "string", "format": "date-time", "nullable": true}
+	goldProps := obj{"id": str(), "org_id": str(), "org_name": str(),
+		"status": enum([]string{activities.GoldIsPending, activities.GoldIsActive, activities.GoldIsPastDue, activities.GoldHasEnded,
+			activities.GoldHasLapsed, activities.GoldHasFailed}),
+		"fee_minor": integer(), "currency": str(), "auto_renew": boolean(), "years": integer(), "paid_until": nullableTime,
+		"pay_by": timestamp(), "reason": str(), "badge": boolean(), "requested_by": str(), "created_at": timestamp(), "updated_at": timestamp(),
+		"events": arrayOf(object(obj{"seq": integer(), "action": str(), "actor": str(), "year": integer(), "amount_minor": integer(),
+			"provider": str(), "provider_payment_id": str(), "reason": str(), "at": timestamp()}, "seq", "action", "year", "at"))}
+	goldRequired := []string{"id", "org_id", "org_name", "status", "fee_minor", "currency", "auto_renew", "years", "paid_until", "badge",
+		"requested_by", "created_at", "updated_at", "events"}
+	goldCertification := object(goldProps, goldRequired...)
+	goldPaymentProps := obj{"provider": str(), "payment_id": str(), "awaiting_payment": boolean(), "client_secret": str(), "secret_withheld": str()}
+	for k, v := range goldProps {
+		goldPaymentProps[k] = v
+	}
+	goldPayment := object(goldPaymentProps, append(goldRequired, "awaiting_payment")...)
 	event := obj{"type": "object", "required": []string{"at", "type"}, "properties": obj{"at": timestamp(), "type": str(), "actor": str(), "detail": str()}}
 	payment := obj{"type": "object", "required": []string{"id", "kind", "step", "amount", "currency", "status", "idempotency_key"}, "properties": obj{
 		"id": str(), "kind": obj{"type": "string", "enum": []string{string(workflows.PaymentCharge), string(workflows.PaymentRefund), string(workflows.PaymentTransfer), string(workflows.PaymentCoupon)}}, "step": str(),
@@ -101,11 +117,11 @@ func schemas() obj {
 		"id", "supplier_org_id", "status", "round", "submitted_at")
 	verificationStatus := object(obj{"status": enum(verificationStates), "round": integer(), "review_due": timestamp(), "revise_by": timestamp(),
 		"verified_until": timestamp()}, "status", "round")
-	productWithMedia := obj{"type": "object", "properties": obj{"media": arrayOf(mediaItem), "supplier_verified": boolean()}, "required": append([]string{"media"}, product["required"].([]string)...)}
+	productWithMedia := obj{"type": "object", "properties": obj{"media": arrayOf(mediaItem), "supplier_verified": boolean(), "supplier_gold": boolean()}, "required": append([]string{"media"}, product["required"].([]string)...)}
 	for k, v := range product["properties"].(obj) {
 		productWithMedia["properties"].(obj)[k] = v
 	}
-	hit := obj{"type": "object", "properties": obj{"id": str(), "sku": str(), "supplier_id": str(), "supplier_name": str(), "supplier_tier": str(), "supplier_verified": boolean(), "unit_price": integer(), "score": obj{"type": "number"}},
+	hit := obj{"type": "object", "properties": obj{"id": str(), "sku": str(), "supplier_id": str(), "supplier_name": str(), "supplier_tier": str(), "supplier_verified": boolean(), "supplier_gold": boolean(), "unit_price": integer(), "score": obj{"type": "number"}},
 		"required": []string{"id", "sku", "supplier_id", "supplier_tier", "unit_price"}}
 	// A sponsored result is a hit with its ad and the token its click
 	// carries; it says it is sponsored.
@@ -209,15 +225,26 @@ func schemas() obj {
 				"expires_at": timestamp(), "status": obj{"type": "string", "enum": []string{"usable", "used", "expired"}}, "used_by": arrayOf(str())},
 				"id", "currency", "value_minor", "balance_minor", "issued_at", "expires_at", "status", "used_by"))},
 			"code", "link", "reward_bp", "coupon_valid_days", "referred", "coupons"),
-		"ClaimReferral":        object(obj{"code": str()}, "code"),
-		"ReferralClaim":        object(obj{"referrer": str()}, "referrer"),
-		"DepositCategoryInput": object(obj{"currency": str(), "amount_minor": integer()}, "currency", "amount_minor"),
-		"DepositCategory":      depositCategory,
-		"DepositCategoryList":  object(obj{"categories": arrayOf(depositCategory)}, "categories"),
-		"PayDeposit":           object(obj{"currency": str()}, "currency"),
-		"Deposit":              deposit,
-		"DepositList":          object(obj{"deposits": arrayOf(deposit)}, "deposits"),
-		"ForfeitDeposit":       object(obj{"amount_minor": integer(), "reason": str(), "deal_id": str()}, "amount_minor", "reason", "deal_id"),
+		"ClaimReferral":         object(obj{"code": str()}, "code"),
+		"ReferralClaim":         object(obj{"referrer": str()}, "referrer"),
+		"DepositCategoryInput":  object(obj{"currency": str(), "amount_minor": integer()}, "currency", "amount_minor"),
+		"DepositCategory":       depositCategory,
+		"DepositCategoryList":   object(obj{"categories": arrayOf(depositCategory)}, "categories"),
+		"PayDeposit":            object(obj{"currency": str()}, "currency"),
+		"Deposit":               deposit,
+		"GoldCertification":     goldCertification,
+		"GoldCertificationList": object(obj{"certifications": arrayOf(goldCertification)}, "certifications"),
+		"GoldPayment":           goldPayment,
+		"GoldAutoRenew":         object(obj{"auto_renew": boolean()}, "auto_renew"),
+		"GoldOverview": object(obj{
+			"terms": object(obj{"fee_minor": integer(), "currency": str(), "period_days": integer(), "renewal_notice_days": integer(),
+				"grace_days": integer(), "retry_every_days": integer()},
+				"fee_minor", "currency", "period_days", "renewal_notice_days", "grace_days", "retry_every_days"),
+			"verified_until": nullableTime, "eligible": boolean(),
+			"certification": obj{"allOf": []any{goldCertification}, "nullable": true}},
+			"terms", "verified_until", "eligible", "certification"),
+		"DepositList":    object(obj{"deposits": arrayOf(deposit)}, "deposits"),
+		"ForfeitDeposit": object(obj{"amount_minor": integer(), "reason": str(), "deal_id": str()}, "amount_minor", "reason", "deal_id"),
 		"Matches": object(obj{"profile": buyerProfile, "offers": arrayOf(object(obj{"product_id": str(), "product": str(), "category": str(),
 			"supplier_id": str(), "supplier": str(), "moq": integer(), "unit": str(), "unit_price": integer(), "currency": str(),
 			"lead_time_days": integer(), "why": str()}, "product_id", "product", "category", "supplier_id", "supplier", "moq", "unit", "unit_price", "currency", "lead_time_days", "why"))},
@@ -259,6 +286,7 @@ func schemas() obj {
 				"regions": arrayOf(str()), "certifications": arrayOf(str()), "rating": obj{"type": "number"}, "ratings_count": integer(),
 				"median_response_secs": obj{"type": "integer", "nullable": true}, "response_rating": obj{"type": "integer", "nullable": true},
 				"verified_until": obj{"type": "string", "format": "date-time", "nullable": true},
+				"gold_until":     obj{"type": "string", "format": "date-time", "nullable": true},
 				"figures": obj{"type": "object", "properties": obj{"gmv_minor": integer(), "quotes_on_time": integer(), "quotes_late": integer(),
 					"sla_misses_recent": integer(), "tier_reason": str(), "tier_computed_at": obj{"type": "string", "format": "date-time", "nullable": true}}}}},
 		"SupplierOffer": object(obj{"categories": arrayOf(str()), "regions": arrayOf(str()), "certifications": arrayOf(str())}),
@@ -266,7 +294,7 @@ func schemas() obj {
 		"Rated":         object(obj{"deal_id": str(), "supplier_id": str(), "stars": integer()}, "deal_id", "supplier_id", "stars"),
 		"QuoteComparison": object(obj{"deal_id": str(), "product": str(), "quantity": integer(), "currency": str(),
 			"quotes": arrayOf(obj{"type": "object", "required": []string{"supplier_id", "tier", "total", "lead_time_days", "lowest_total", "shortest_lead_time", "best_rated"},
-				"properties": obj{"supplier_id": str(), "supplier_name": str(), "tier": str(), "verified": boolean(), "rating": obj{"type": "number", "nullable": true},
+				"properties": obj{"supplier_id": str(), "supplier_name": str(), "tier": str(), "verified": boolean(), "gold": boolean(), "rating": obj{"type": "number", "nullable": true},
 					"total": integer(), "lead_time_days": integer(), "lowest_total": boolean(), "shortest_lead_time": boolean(), "best_rated": boolean()}})},
 			"deal_id", "product", "quantity", "currency", "quotes"),
 		"Funnel": obj{"type": "object", "required": []string{"from", "to", "inquiries", "quote_rate", "acceptance_rate", "completion_rate", "dispute_rate", "money", "sla_miss_rate",

@@ -31,6 +31,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/apikey"
 	"github.com/tradeloop/tradeloop/internal/deposits"
 	"github.com/tradeloop/tradeloop/internal/finance"
+	"github.com/tradeloop/tradeloop/internal/gold"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/media"
 	"github.com/tradeloop/tradeloop/internal/pricetrend"
@@ -115,13 +116,14 @@ func newPlatform(t testing.TB, opts ...func(*Deps)) *platform {
 	workflows.RegisterPriceTrends(w)
 	workflows.RegisterVerification(w)
 	workflows.RegisterDeposits(w)
+	workflows.RegisterGold(w)
 	rm := readmodel.New(pool)
 	projections := &heldProjection{Projection: rm}
 	mediators := &choosableMediators{Mediators: rm}
 	w.RegisterActivity(&activities.Activities{Payments: provider, Ledger: ledger.New(pool), Projection: projections, Tracker: mem, Notifier: mem,
 		Alerts: fin, Escrows: fin, Logger: slog.New(slog.DiscardHandler), PaymentIndex: rm, Mediators: mediators,
 		PriceIndex: pricetrend.New(pool).Snapshot, Coupons: referral.New(pool, referral.Config{}), Verifications: verification.New(pool, nil),
-		Deposits: deposits.New(pool)})
+		Deposits: deposits.New(pool), Gold: gold.New(pool, gold.Terms{})})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/dealview"
 	"github.com/tradeloop/tradeloop/internal/deposits"
 	"github.com/tradeloop/tradeloop/internal/finance"
+	"github.com/tradeloop/tradeloop/internal/gold"
 	"github.com/tradeloop/tradeloop/internal/idempotency"
 	"github.com/tradeloop/tradeloop/internal/identity"
 	"github.com/tradeloop/tradeloop/internal/inbox"
@@ -146,6 +147,11 @@ type Deps struct {
 	// DepositPoll is how long a security deposit's pending charge waits
 	// before its workflow first asks the provider (0: 30 seconds).
 	DepositPoll time.Duration
+	// Gold is what a new Gold certification costs (zero:
+	// gold.DefaultTerms), GoldPolicy its deadlines (zero fields:
+	// workflows.DefaultGoldPolicy's).
+	Gold       gold.Terms
+	GoldPolicy workflows.GoldPolicy
 }
 
 // pdfFont loads the font at path for PDFs, or, with a warning, none: PDFs
@@ -189,6 +195,7 @@ type Server struct {
 	// verification is the deadlines new verifications start with.
 	verification workflows.VerificationPolicy
 	depositPoll  time.Duration
+	goldPolicy   workflows.GoldPolicy
 	market       *marketplace.Market
 	landed       *landedcost.Service
 	watches      *watchlist.Service
@@ -235,6 +242,8 @@ type Server struct {
 	// deposits keeps suppliers' security deposits and the categories
 	// that ask for them.
 	deposits *deposits.Service
+	// gold keeps suppliers' Gold certifications.
+	gold *gold.Service
 }
 
 // Handlers are what the API serves, on two listeners: the API itself, and
@@ -293,7 +302,7 @@ func NewHandlers(d Deps) Handlers {
 	if d.MaxImports <= 0 {
 		d.MaxImports = DefaultMaxImports
 	}
-	s := &Server{views: newDealViews(dealViewsBytes), logger: d.Logger, publicURL: d.PublicURL, stripe: d.Stripe, publishableKey: d.StripePublishableKey, webhook: d.WebhookSecret, policy: d.Policy, verification: d.Verification.WithDefaults(), depositPoll: d.DepositPoll,
+	s := &Server{views: newDealViews(dealViewsBytes), logger: d.Logger, publicURL: d.PublicURL, stripe: d.Stripe, publishableKey: d.StripePublishableKey, webhook: d.WebhookSecret, policy: d.Policy, verification: d.Verification.WithDefaults(), depositPoll: d.DepositPoll, goldPolicy: d.GoldPolicy.WithDefaults(),
 		idempotencyLease: d.IdempotencyLease, imports: make(chan struct{}, d.MaxImports),
 		keyRotationGrace: d.KeyRotationGrace, sheets: sheet.Writer{Font: pdfFont(d.PDFFont, d.Logger)}}
 	if d.Temporal != nil {
@@ -320,6 +329,7 @@ func NewHandlers(d Deps) Handlers {
 		s.verify = verification.New(d.DB, s.media)
 		s.promote = promotion.New(d.DB, s.market)
 		s.deposits = deposits.New(d.DB)
+		s.gold = gold.New(d.DB, d.Gold)
 	}
 	m := newMetrics()
 	if d.DB != nil {

@@ -168,7 +168,10 @@ type goldCertification struct {
 	// poll the wait after that.
 	nextPoll time.Time
 	poll     time.Duration
-	mu       workflow.Mutex
+	// started says the first charge's outcome is written (activated or
+	// failed): UpdateGoldOutcome answers once what it answers is stored.
+	started bool
+	mu      workflow.Mutex
 }
 
 // GoldCertification runs a supplier's Gold certification for a year (the
@@ -180,6 +183,7 @@ func GoldCertification(ctx workflow.Context, in GoldInput) (string, error) {
 	if c := in.Carry; c != nil {
 		g.Status, g.seq, g.Years, g.PaidUntil, g.AutoRenew = activities.GoldIsActive, c.Seq, c.Years, c.PaidUntil, c.AutoRenew
 		g.payer, g.savedBy = c.Payer, c.SavedBy
+		g.started = true
 	}
 	if err := g.handle(ctx); err != nil {
 		return "", err
@@ -210,7 +214,7 @@ func (g *goldCertification) handle(ctx workflow.Context) error {
 		return err
 	}
 	if err := workflow.SetUpdateHandler(ctx, UpdateGoldOutcome, func(ctx workflow.Context) (GoldStatus, error) {
-		_, err := workflow.AwaitWithTimeout(ctx, goldOutcomeWait, func() bool { return g.Status != activities.GoldIsPending || g.Awaiting })
+		_, err := workflow.AwaitWithTimeout(ctx, goldOutcomeWait, func() bool { return g.started || g.Awaiting })
 		return g.GoldStatus, err
 	}); err != nil {
 		return err
@@ -392,12 +396,16 @@ func (g *goldCertification) start(ctx workflow.Context) error {
 	}
 	g.payer, g.savedBy = res.Payer, res.PaymentID
 	g.Status, g.Years, g.PaidUntil, g.Awaiting = activities.GoldIsActive, 1, workflow.Now(ctx).Add(g.policy.Period), false
-	return g.record(ctx, activities.GoldActivated, g.in.RequestedBy, res)
+	err = g.record(ctx, activities.GoldActivated, g.in.RequestedBy, res)
+	g.started = err == nil
+	return err
 }
 
 func (g *goldCertification) fail(ctx workflow.Context, reason string) error {
 	g.Status, g.Reason, g.Awaiting = activities.GoldHasFailed, bounds.Clean(reason, 500), false
-	return g.record(ctx, activities.GoldFailed, "", activities.ChargeResult{})
+	err := g.record(ctx, activities.GoldFailed, "", activities.ChargeResult{})
+	g.started = err == nil
+	return err
 }
 
 // runYear reminds the supplier before the paid year ends, then at its end

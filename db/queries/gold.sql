@@ -51,5 +51,6 @@ INSERT INTO supplier_profiles (org_id, gold_until) VALUES (@org_id, @gold_until)
 ON CONFLICT (org_id) DO UPDATE SET gold_until = excluded.gold_until;
 
 -- name: SupplierVerifiedUntil :one
--- When the supplier's verification badge ends (NULL: not verified).
-SELECT (SELECT verified_until FROM supplier_profiles WHERE org_id = $1)::timestamptz;
+-- When the supplier's verification badge ends (NULL, or no row: not
+-- verified).
+SELECT verified_until FROM supplier_profiles WHERE org_id = $1;

@@ -42,7 +42,7 @@ WHERE user_id = $1 ORDER BY searched_at DESC, id DESC LIMIT $2;
 SELECT p.org_id, o.name, o.created_at AS joined_at, p.categories, p.regions, p.certifications, p.tier,
        coalesce(p.rating, 0)::float8 AS rating, p.ratings_count, p.gmv_minor, p.quotes_on_time, p.quotes_late,
        p.median_response_secs, p.sla_misses_recent, p.response_rating, p.tier_reason, p.tier_computed_at,
-       p.verified_until
+       p.verified_until, p.gold_until
 FROM supplier_profiles p JOIN organizations o ON o.id = p.org_id
 WHERE p.org_id = $1;
 
@@ -56,7 +56,8 @@ WHERE org_id = $1;
 -- supplier without one has no tier here, no rating and no certifications).
 SELECT o.id AS org_id, o.name, p.tier, coalesce(p.rating, 0)::float8 AS rating,
        coalesce(p.ratings_count, 0)::int4 AS ratings_count, coalesce(p.certifications, '{}')::text[] AS certifications,
-       p.response_rating, p.median_response_secs, coalesce(p.verified_until > now(), false)::bool AS verified
+       p.response_rating, p.median_response_secs, coalesce(p.verified_until > now(), false)::bool AS verified,
+       coalesce(p.gold_until > now() AND p.verified_until > now(), false)::bool AS gold
 FROM organizations o LEFT JOIN supplier_profiles p ON p.org_id = o.id
 WHERE o.id = ANY(sqlc.arg(ids)::uuid[]);
 
@@ -148,6 +149,9 @@ RETURNING id, (xmax = 0)::boolean AS created;
 -- A supplier that lists products has a profile (bronze until recalculated).
 INSERT INTO supplier_profiles (org_id) VALUES ($1) ON CONFLICT (org_id) DO NOTHING;
 
--- name: SupplierVerified :one
--- Whether the supplier's verification badge is current.
-SELECT coalesce((SELECT verified_until > now() FROM supplier_profiles WHERE org_id = $1), false)::bool;
+-- name: SupplierBadges :one
+-- The supplier's badges now: verified while its verification runs; Gold
+-- while its paid Gold time runs and it is verified.
+SELECT coalesce(bool_or(verified_until > now()), false)::bool AS verified,
+       coalesce(bool_or(gold_until > now() AND verified_until > now()), false)::bool AS gold
+FROM supplier_profiles WHERE org_id = $1;

@@ -347,15 +347,16 @@ func (q *Queries) SetGoldUntil(ctx context.Context, arg SetGoldUntilParams) erro
 }
 
 const supplierVerifiedUntil = `-- name: SupplierVerifiedUntil :one
-SELECT (SELECT verified_until FROM supplier_profiles WHERE org_id = $1)::timestamptz
+SELECT verified_until FROM supplier_profiles WHERE org_id = $1
 `
 
-// When the supplier's verification badge ends (NULL: not verified).
-func (q *Queries) SupplierVerifiedUntil(ctx context.Context, orgID uuid.UUID) (time.Time, error) {
+// When the supplier's verification badge ends (NULL, or no row: not
+// verified).
+func (q *Queries) SupplierVerifiedUntil(ctx context.Context, orgID uuid.UUID) (*time.Time, error) {
 	row := q.db.QueryRow(ctx, supplierVerifiedUntil, orgID)
-	var column_1 time.Time
-	err := row.Scan(&column_1)
-	return column_1, err
+	var verified_until *time.Time
+	err := row.Scan(&verified_until)
+	return verified_until, err
 }
 
 const updateGoldCertification = `-- name: UpdateGoldCertification :exec

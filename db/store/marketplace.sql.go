@@ -202,7 +202,7 @@ const getSupplierProfile = `-- name: GetSupplierProfile :one
 SELECT p.org_id, o.name, o.created_at AS joined_at, p.categories, p.regions, p.certifications, p.tier,
        coalesce(p.rating, 0)::float8 AS rating, p.ratings_count, p.gmv_minor, p.quotes_on_time, p.quotes_late,
        p.median_response_secs, p.sla_misses_recent, p.response_rating, p.tier_reason, p.tier_computed_at,
-       p.verified_until
+       p.verified_until, p.gold_until
 FROM supplier_profiles p JOIN organizations o ON o.id = p.org_id
 WHERE p.org_id = $1
 `
@@ -226,6 +226,7 @@ type GetSupplierProfileRow struct {
 	TierReason         string     `json:"tier_reason"`
 	TierComputedAt     *time.Time `json:"tier_computed_at"`
 	VerifiedUntil      *time.Time `json:"verified_until"`
+	GoldUntil          *time.Time `json:"gold_until"`
 }
 
 // ---- suppliers ----
@@ -251,6 +252,7 @@ func (q *Queries) GetSupplierProfile(ctx context.Context, orgID uuid.UUID) (GetS
 		&i.TierReason,
 		&i.TierComputedAt,
 		&i.VerifiedUntil,
+		&i.GoldUntil,
 	)
 	return i, err
 }
@@ -450,10 +452,31 @@ func (q *Queries) SetSupplierTier(ctx context.Context, arg SetSupplierTierParams
 	return err
 }
 
+const supplierBadges = `-- name: SupplierBadges :one
+SELECT coalesce(bool_or(verified_until > now()), false)::bool AS verified,
+       coalesce(bool_or(gold_until > now() AND verified_until > now()), false)::bool AS gold
+FROM supplier_profiles WHERE org_id = $1
+`
+
+type SupplierBadgesRow struct {
+	Verified bool `json:"verified"`
+	Gold     bool `json:"gold"`
+}
+
+// The supplier's badges now: verified while its verification runs; Gold
+// while its paid Gold time runs and it is verified.
+func (q *Queries) SupplierBadges(ctx context.Context, orgID uuid.UUID) (SupplierBadgesRow, error) {
+	row := q.db.QueryRow(ctx, supplierBadges, orgID)
+	var i SupplierBadgesRow
+	err := row.Scan(&i.Verified, &i.Gold)
+	return i, err
+}
+
 const supplierProfilesByID = `-- name: SupplierProfilesByID :many
 SELECT o.id AS org_id, o.name, p.tier, coalesce(p.rating, 0)::float8 AS rating,
        coalesce(p.ratings_count, 0)::int4 AS ratings_count, coalesce(p.certifications, '{}')::text[] AS certifications,
-       p.response_rating, p.median_response_secs, coalesce(p.verified_until > now(), false)::bool AS verified
+       p.response_rating, p.median_response_secs, coalesce(p.verified_until > now(), false)::bool AS verified,
+       coalesce(p.gold_until > now() AND p.verified_until > now(), false)::bool AS gold
 FROM organizations o LEFT JOIN supplier_profiles p ON p.org_id = o.id
 WHERE o.id = ANY($1::uuid[])
 `
@@ -468,6 +491,7 @@ type SupplierProfilesByIDRow struct {
 	ResponseRating     *int16    `json:"response_rating"`
 	MedianResponseSecs *int32    `json:"median_response_secs"`
 	Verified           bool      `json:"verified"`
+	Gold               bool      `json:"gold"`
 }
 
 // The suppliers' names, and their profiles where they have one (a
@@ -491,6 +515,7 @@ func (q *Queries) SupplierProfilesByID(ctx context.Context, ids []uuid.UUID) ([]
 			&i.ResponseRating,
 			&i.MedianResponseSecs,
 			&i.Verified,
+			&i.Gold,
 		); err != nil {
 			return nil, err
 		}
@@ -574,18 +599,6 @@ func (q *Queries) SupplierTierStats(ctx context.Context, arg SupplierTierStatsPa
 		return nil, err
 	}
 	return items, nil
-}
-
-const supplierVerified = `-- name: SupplierVerified :one
-SELECT coalesce((SELECT verified_until > now() FROM supplier_profiles WHERE org_id = $1), false)::bool
-`
-
-// Whether the supplier's verification badge is current.
-func (q *Queries) SupplierVerified(ctx context.Context, orgID uuid.UUID) (bool, error) {
-	row := q.db.QueryRow(ctx, supplierVerified, orgID)
-	var column_1 bool
-	err := row.Scan(&column_1)
-	return column_1, err
 }
 
 const trimProductSearches = `-- name: TrimProductSearches :exec

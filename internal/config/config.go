@@ -20,7 +20,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tradeloop/tradeloop/internal/historycodec"
+	"github.com/tradeloop/tradeloop/internal/money"
 )
+
+// maxGoldFeeMinor is workflows.MaxGoldFeeMinor, the most a Gold fee may be.
+const maxGoldFeeMinor = 100_000_000_000
 
 // Config is the whole configuration of the api, the worker and the dev stack.
 type Config struct {
@@ -160,6 +164,11 @@ type Deals struct {
 	// CouponValidFor how long the referrer may use it.
 	ReferralRewardBP int64         `env:"REFERRAL_REWARD_BP" envDefault:"100"`
 	CouponValidFor   time.Duration `env:"COUPON_VALID_FOR" envDefault:"8760h"`
+	// GoldFeeMinor is the yearly fee of a supplier's Gold certification,
+	// in minor units of GoldCurrency (120000 USD: USD 1,200.00). New
+	// certifications take it; a running one keeps the fee it began with.
+	GoldFeeMinor int64  `env:"GOLD_FEE_MINOR" envDefault:"120000"`
+	GoldCurrency string `env:"GOLD_CURRENCY" envDefault:"USD"`
 }
 
 // Tracing says where OpenTelemetry traces go: nowhere unless an OTLP
@@ -291,6 +300,12 @@ func (c Config) validate() error {
 	}
 	if c.Deals.ReferralRewardBP < 1 || c.Deals.ReferralRewardBP > 10000 {
 		errs = append(errs, fmt.Errorf("REFERRAL_REWARD_BP %d: want basis points from 1 to 10000", c.Deals.ReferralRewardBP))
+	}
+	if c.Deals.GoldFeeMinor < 1 || c.Deals.GoldFeeMinor > maxGoldFeeMinor {
+		errs = append(errs, fmt.Errorf("GOLD_FEE_MINOR %d: want 1 to %d minor units", c.Deals.GoldFeeMinor, int64(maxGoldFeeMinor)))
+	}
+	if !money.KnownCurrency(c.Deals.GoldCurrency) {
+		errs = append(errs, fmt.Errorf("GOLD_CURRENCY %q: want one of %s", c.Deals.GoldCurrency, strings.Join(money.Currencies(), ", ")))
 	}
 	if c.Deals.CouponValidFor < time.Hour {
 		errs = append(errs, fmt.Errorf("COUPON_VALID_FOR %s: want at least an hour", c.Deals.CouponValidFor))

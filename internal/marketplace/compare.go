@@ -25,8 +25,9 @@ type ComparedQuote struct {
 	Tier           string   `json:"tier"`
 	Rating         *float64 `json:"rating"`
 	Certifications []string `json:"certifications"`
-	// Verified is the supplier's verification badge.
+	// Verified is the supplier's verification badge, Gold its Gold badge.
 	Verified bool `json:"verified"`
+	Gold     bool `json:"gold"`
 	workflows.Quote
 	Lowest   bool `json:"lowest_total"`
 	Shortest bool `json:"shortest_lead_time"`
@@ -77,7 +78,7 @@ func (m *Market) CompareQuotes(ctx context.Context, st workflows.DealState) (Quo
 		q := latest[id]
 		cq := ComparedQuote{SupplierID: id, Tier: string(tier.Bronze), Certifications: []string{}, Quote: q}
 		if p, ok := byID[id]; ok {
-			cq.SupplierName, cq.Certifications, cq.Verified = p.Name, p.Certifications, p.Verified
+			cq.SupplierName, cq.Certifications, cq.Verified, cq.Gold = p.Name, p.Certifications, p.Verified, p.Gold
 			if p.Tier != nil {
 				cq.Tier = *p.Tier
 			}
@@ -165,6 +166,9 @@ func ComparisonDocument(cmp QuoteComparison, at time.Time) sheet.Document {
 		}
 		if q.Verified {
 			name += " (verified)"
+		}
+		if q.Gold {
+			name += " (gold)"
 		}
 		sample := ""
 		if q.SamplePrice > 0 {

@@ -114,8 +114,10 @@ type Hit struct {
 	SupplierName   string `json:"supplier_name"`
 	SupplierTier   string `json:"supplier_tier"`
 	ResponseRating *int16 `json:"response_rating"`
-	// SupplierVerified is the supplier's verification badge.
+	// SupplierVerified is the supplier's verification badge;
+	// SupplierGold its Gold badge.
 	SupplierVerified bool `json:"supplier_verified"`
+	SupplierGold     bool `json:"supplier_gold"`
 	// UnitPrice is the price at the searched quantity (at the MOQ without one).
 	UnitPrice int64   `json:"unit_price"`
 	Score     float64 `json:"score"`
@@ -141,7 +143,8 @@ var ErrBadCursor = errors.New("invalid cursor")
 const hitColumns = `p.id, p.supplier_org_id, p.sku, p.name, p.description, p.category, p.unit, p.moq, p.currency,
 	p.tier_min_qty, p.tier_unit_minor, p.from_unit_minor, p.lead_time_days, p.certifications, p.customizable,
 	p.origin_region, p.sample_available, p.sample_price_minor, p.created_at, p.updated_at,
-	o.name AS supplier_name, s.tier AS supplier_tier, s.response_rating, coalesce(s.verified_until > now(), false) AS supplier_verified`
+	o.name AS supplier_name, s.tier AS supplier_tier, s.response_rating, coalesce(s.verified_until > now(), false) AS supplier_verified,
+	coalesce(s.gold_until > now() AND s.verified_until > now(), false) AS supplier_gold`
 
 // boostSQL is the supplier's tier's search boost in SQL.
 var boostSQL = tier.BoostSQL("s.tier")
@@ -393,7 +396,7 @@ func scanHit(r pgx.CollectableRow, extra ...any) (Hit, error) {
 	err := r.Scan(append([]any{&g.ID, &g.SupplierOrgID, &g.Sku, &g.Name, &g.Description, &g.Category, &g.Unit, &g.Moq,
 		&g.Currency, &g.TierMinQty, &g.TierUnitMinor, &g.FromUnitMinor, &g.LeadTimeDays, &g.Certifications,
 		&g.Customizable, &g.OriginRegion, &g.SampleAvailable, &g.SamplePriceMinor, &g.CreatedAt, &g.UpdatedAt,
-		&h.SupplierName, &h.SupplierTier, &h.ResponseRating, &h.SupplierVerified, &h.UnitPrice, &h.Score}, extra...)...)
+		&h.SupplierName, &h.SupplierTier, &h.ResponseRating, &h.SupplierVerified, &h.SupplierGold, &h.UnitPrice, &h.Score}, extra...)...)
 	h.Product = productFromRow(g)
 	return h, err
 }

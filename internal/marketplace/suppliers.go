@@ -29,7 +29,10 @@ type Supplier struct {
 	// VerifiedUntil is when its verification badge ends; nil without
 	// one.
 	VerifiedUntil *time.Time
-	Figures       SupplierFigures
+	// GoldUntil is when its Gold badge ends; nil without one (Gold shows
+	// only while the supplier is verified).
+	GoldUntil *time.Time
+	Figures   SupplierFigures
 }
 
 // SupplierFigures are a supplier's sales volume and SLA record.
@@ -55,10 +58,15 @@ func supplier(ctx context.Context, q *store.Queries, org uuid.UUID) (Supplier, e
 	if err != nil {
 		return Supplier{}, fmt.Errorf("read supplier %s: %w", org, err)
 	}
+	verified := current(p.VerifiedUntil)
+	var gold *time.Time
+	if verified != nil {
+		gold = current(p.GoldUntil)
+	}
 	return Supplier{
 		OrgID: p.OrgID, Name: p.Name, JoinedAt: p.JoinedAt, Categories: p.Categories, Regions: p.Regions, Certifications: p.Certifications,
 		Tier: p.Tier, Rating: p.Rating, RatingsCount: p.RatingsCount, MedianResponseSecs: p.MedianResponseSecs, ResponseRating: p.ResponseRating,
-		VerifiedUntil: current(p.VerifiedUntil),
+		VerifiedUntil: verified, GoldUntil: gold,
 		Figures: SupplierFigures{GMVMinor: p.GmvMinor, QuotesOnTime: p.QuotesOnTime, QuotesLate: p.QuotesLate, SLAMissesRecent: p.SlaMissesRecent,
 			TierReason: p.TierReason, TierComputedAt: p.TierComputedAt},
 	}, nil
@@ -72,13 +80,21 @@ func current(until *time.Time) *time.Time {
 	return until
 }
 
-// Verified reports whether supplier org's verification badge is current.
-func (m *Market) Verified(ctx context.Context, org uuid.UUID) (bool, error) {
-	ok, err := store.New(m.db).SupplierVerified(ctx, org)
+// Badges are a supplier's badges now.
+type Badges struct {
+	// Verified: its verification runs. Gold: its paid Gold time runs and
+	// it is verified.
+	Verified bool `json:"supplier_verified"`
+	Gold     bool `json:"supplier_gold"`
+}
+
+// Badges are supplier org's badges now.
+func (m *Market) Badges(ctx context.Context, org uuid.UUID) (Badges, error) {
+	b, err := store.New(m.db).SupplierBadges(ctx, org)
 	if err != nil {
-		return false, fmt.Errorf("is %s verified: %w", org, err)
+		return Badges{}, fmt.Errorf("badges of %s: %w", org, err)
 	}
-	return ok, nil
+	return Badges{Verified: b.Verified, Gold: b.Gold}, nil
 }
 
 // IsSupplier reports whether org has a supplier user on the platform.

@@ -56,7 +56,8 @@ func Kinds() []Kind {
 	}
 	all := slices.Concat(
 		k(Money, "deposit_due", "deposit_due_soon", "deposit_secured", "balance_due", "balance_due_soon", "balance_paid",
-			"payment_failed", "payment_mismatch", "card_dispute", "sample_paid", "referral_coupon", "deposit_forfeited"),
+			"payment_failed", "payment_mismatch", "card_dispute", "sample_paid", "referral_coupon", "deposit_forfeited",
+			"gold_activated", "gold_failed", "gold_renewal_soon", "gold_renewed", "gold_payment_failed", "gold_ended", "gold_lapsed"),
 		k(Legal, "contract_ready", "contract_sign_soon", "dispute_opened", "dispute_answer_soon", "mediation_needed",
 			"settlement_proposed", "inspection_reminder", "webhook_endpoint_disabled",
 			"verification_submitted", "verification_review_due", "verification_revision", "verification_revision_due",

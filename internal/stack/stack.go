@@ -30,6 +30,7 @@ import (
 	"github.com/tradeloop/tradeloop/internal/config"
 	"github.com/tradeloop/tradeloop/internal/deposits"
 	"github.com/tradeloop/tradeloop/internal/finance"
+	"github.com/tradeloop/tradeloop/internal/gold"
 	"github.com/tradeloop/tradeloop/internal/historycodec"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/mail"
@@ -192,6 +193,7 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 		CouponExpiry:         Referrals(d).Expire,
 		Verifications:        verification.New(d.DB, nil),
 		Deposits:             deposits.New(d.DB),
+		Gold:                 Gold(d),
 	})
 	trackedBy := "simulated carrier, one status per " + d.Config.Tracking.SimStep.String()
 	if d.Config.Tracking.SeventeenTrackToken != "" {
@@ -199,6 +201,12 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 	}
 	d.Logger.Info("worker providers", "payments", d.Config.PaymentsProvider(), "tracking", trackedBy)
 	return w
+}
+
+// Gold is the Gold certification service on d's database, new
+// certifications at the configured fee.
+func Gold(d Deps) *gold.Service {
+	return gold.New(d.DB, gold.Terms{Fee: d.Config.Deals.GoldFeeMinor, Currency: d.Config.Deals.GoldCurrency})
 }
 
 // Referrals is the referral service on d's database, its coupons worth
@@ -286,6 +294,7 @@ func NewAPI(d Deps) api.Handlers {
 		CodecOrigins:         d.Config.HTTP.CodecOrigins,
 		PublicURL:            d.Config.HTTP.PublicURL,
 		ReferralRewardBP:     d.Config.Deals.ReferralRewardBP,
+		Gold:                 gold.Terms{Fee: d.Config.Deals.GoldFeeMinor, Currency: d.Config.Deals.GoldCurrency},
 		CouponValidFor:       d.Config.Deals.CouponValidFor,
 		ClientRateLimit:      clientRate,
 		ClientRateBurst:      d.Config.HTTP.ClientRateBurst,

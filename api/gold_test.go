@@ -1,0 +1,337 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tradeloop/tradeloop/activities"
+	"github.com/tradeloop/tradeloop/internal/gold"
+	"github.com/tradeloop/tradeloop/internal/tier"
+	"github.com/tradeloop/tradeloop/workflows"
+)
+
+// goldPolicy gives a platform's certifications short years.
+func goldPolicy(p workflows.GoldPolicy) func(*Deps) {
+	return func(d *Deps) { d.GoldPolicy = p }
+}
+
+// verify takes who through verification over the API: a licence and a
+// factory video submitted, approved by the admin.
+func (p *platform) verify(who string) {
+	p.t.Helper()
+	p.must(http.StatusCreated, p.uploadDocument(who, "licence.pdf", []byte(testPDF), map[string]string{"kind": "business_licence"}))
+	p.must(http.StatusCreated, p.uploadDocument(who, "tour.mp4", testMP4(), map[string]string{"kind": "factory_video"}))
+	var submitted struct{ ID string }
+	p.must(http.StatusCreated, p.do(who, "POST", "/v1/verification/submit", nil)).json(p.t, &submitted)
+	var st workflows.VerificationStatus
+	p.must(http.StatusOK, p.do("admin", "POST", "/v1/verifications/"+submitted.ID+"/decision", map[string]string{"decision": "approve"})).json(p.t, &st)
+	require.Equal(p.t, "approved", st.Status)
+}
+
+func (p *platform) goldPage(who string) GoldOverview {
+	p.t.Helper()
+	var g GoldOverview
+	p.must(http.StatusOK, p.do(who, "GET", "/v1/gold", nil)).json(p.t, &g)
+	return g
+}
+
+// waitForGold waits until who's certification satisfies ok.
+func (p *platform) waitForGold(who, what string, ok func(gold.Certification) bool) gold.Certification {
+	p.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		g := p.goldPage(who)
+		if g.Certification != nil && ok(*g.Certification) {
+			return *g.Certification
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("the Gold certification never %s: %+v", what, g.Certification)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func goldActions(c gold.Certification) []string {
+	out := make([]string, len(c.Events))
+	for i, e := range c.Events {
+		out[i] = e.Action
+	}
+	return out
+}
+
+// goldBadges is what buyers see of who's Gold badge: in a search hit, on
+// its product's page, in its profile and in a quote comparison's JSON
+// and CSV (dealID: a deal who quoted on).
+func (p *platform) goldBadges(who, pid, dealID string) (search, product bool, profile *time.Time, compared bool, csv string) {
+	p.t.Helper()
+	var page struct {
+		Items []struct {
+			ID           string `json:"id"`
+			SupplierGold bool   `json:"supplier_gold"`
+		}
+	}
+	p.must(http.StatusOK, p.do("buyer", "GET", "/v1/products?q=bolt", nil)).json(p.t, &page)
+	for _, it := range page.Items {
+		if it.ID == pid {
+			search = it.SupplierGold
+		}
+	}
+	var prod struct {
+		SupplierGold bool `json:"supplier_gold"`
+	}
+	p.must(http.StatusOK, p.do("buyer", "GET", "/v1/products/"+pid, nil)).json(p.t, &prod)
+	var sup struct {
+		GoldUntil *time.Time `json:"gold_until"`
+	}
+	p.must(http.StatusOK, p.do("buyer", "GET", "/v1/suppliers/"+p.orgs[who].String(), nil)).json(p.t, &sup)
+	var cmp struct {
+		Quotes []struct {
+			SupplierID string `json:"supplier_id"`
+			Gold       bool   `json:"gold"`
+		}
+	}
+	p.must(http.StatusOK, p.do("buyer", "GET", p.path(dealID, "/quotes/comparison"), nil)).json(p.t, &cmp)
+	for _, q := range cmp.Quotes {
+		if q.SupplierID == p.orgs[who].String() {
+			compared = q.Gold
+		}
+	}
+	csv = string(p.must(http.StatusOK, p.do("buyer", "GET", p.path(dealID, "/quotes/comparison?format=csv"), nil)).body)
+	return search, prod.SupplierGold, sup.GoldUntil, compared, csv
+}
+
+func (p *platform) goldFees() int64 {
+	p.t.Helper()
+	var sum int64
+	if err := p.pool.QueryRow(context.Background(),
+		`SELECT coalesce(sum(amount), 0)::bigint FROM ledger_lines WHERE account = $1 AND currency = 'USD'`, activities.GoldFeesAccount).Scan(&sum); err != nil {
+		p.t.Fatal(err)
+	}
+	return sum
+}
+
+// The done-when of Gold: a verified supplier pays the yearly fee and
+// carries the Gold badge everywhere buyers look; its card is charged
+// again at each year's end, each year a ledger posting of the fee; it
+// stops the renewal and the badge ends with the paid year. Its commission
+// tier is untouched. Years here are two seconds long.
+func TestAVerifiedSupplierBecomesGoldRenewsAndStops(t *testing.T) {
+	p := newPlatform(t, goldPolicy(workflows.GoldPolicy{Period: 2 * time.Second, RenewalNotice: time.Second, PollEvery: 100 * time.Millisecond}))
+	const fee = int64(120_000) // gold.DefaultTerms
+	pid := p.listProduct("supplier2", "BOLT-G1")
+	deal := p.newDeal(false, "supplier", "supplier2")
+	p.must(http.StatusOK, p.do("supplier", "POST", p.path(deal, "/quotes"), quoteBody()))
+	p.must(http.StatusOK, p.do("supplier2", "POST", p.path(deal, "/quotes"), quoteBody()))
+
+	// Only suppliers, and only verified ones.
+	for _, who := range []string{"buyer", "mediator", "finance", "admin"} {
+		p.must(http.StatusForbidden, p.do(who, "GET", "/v1/gold", nil))
+		p.must(http.StatusForbidden, p.do(who, "POST", "/v1/gold", nil))
+	}
+	g := p.goldPage("supplier2")
+	assert.Equal(t, GoldTerms{Fee: fee, Currency: "USD"}, GoldTerms{Fee: g.Terms.Fee, Currency: g.Terms.Currency})
+	assert.False(t, g.Eligible)
+	assert.Nil(t, g.Certification)
+	assert.Equal(t, "not_verified", p.must(http.StatusConflict, p.do("supplier2", "POST", "/v1/gold", nil)).errCode())
+	assert.Equal(t, "item_not_found", p.must(http.StatusNotFound, p.do("supplier2", "POST", "/v1/gold/auto-renew", map[string]bool{"auto_renew": false})).errCode())
+	assert.Zero(t, p.goldFees())
+
+	p.verify("supplier2")
+	require.True(t, p.goldPage("supplier2").Eligible)
+	for body, status := range map[string]int{
+		`{"plan":"platinum"}`: http.StatusBadRequest, // no such field
+		`[]`:                  http.StatusBadRequest,
+		`{"x":"` + strings.Repeat("a", 2<<20) + `"}`: http.StatusRequestEntityTooLarge,
+	} {
+		r := p.do("supplier2", "POST", "/v1/gold", body)
+		require.Equal(t, status, r.status, "%.40s: %s", body, r.body)
+	}
+
+	// Asked for: the first year is charged, the card kept.
+	before := time.Now()
+	var paid GoldPayment
+	p.must(http.StatusCreated, p.do("supplier2", "POST", "/v1/gold", nil)).json(t, &paid)
+	require.Equal(t, activities.GoldIsActive, paid.Status, "the memory provider succeeds at once: %+v", paid)
+	require.Equal(t, int32(1), paid.Years)
+	require.Equal(t, fee, paid.Fee)
+	require.True(t, paid.AutoRenew)
+	require.True(t, paid.Badge)
+	require.NotNil(t, paid.PaidUntil)
+	require.WithinRange(t, *paid.PaidUntil, before.Add(time.Second), time.Now().Add(3*time.Second))
+	require.Equal(t, []string{activities.GoldActivated}, goldActions(paid.Certification))
+	require.Equal(t, fee, paid.Events[0].Amount)
+	require.Equal(t, "supplier2@example.com", paid.Events[0].Actor)
+	charge := p.mem.Charges()[workflows.GoldWorkflowID(paid.ID.String())+"/year-1/pay-1"]
+	require.Equal(t, fee, charge.Amount, "the first year's charge: %+v", p.mem.Charges())
+	require.True(t, charge.SaveForLater, "the provider keeps the card for the renewals")
+	assert.Equal(t, "gold_exists", p.must(http.StatusConflict, p.do("supplier2", "POST", "/v1/gold", nil)).errCode())
+
+	// Buyers see the badge; the other supplier has none.
+	search, product, profile, compared, csv := p.goldBadges("supplier2", pid, deal)
+	assert.True(t, search, "search shows the Gold badge")
+	assert.True(t, product, "the product page shows it")
+	assert.NotNil(t, profile, "the profile shows it")
+	assert.True(t, compared, "the comparison shows it")
+	assert.Contains(t, csv, "(gold)")
+	_, _, other, _, _ := p.goldBadges("supplier", pid, deal)
+	assert.Nil(t, other)
+	assert.Equal(t, 1, strings.Count(csv, "(gold)"), "only the Gold supplier is marked: %s", csv)
+
+	// Only its supplier changes it; a rival has none to change.
+	assert.Equal(t, "item_not_found", p.must(http.StatusNotFound, p.do("supplier", "POST", "/v1/gold/auto-renew", map[string]bool{"auto_renew": false})).errCode())
+	p.must(http.StatusForbidden, p.do("buyer", "POST", "/v1/gold/auto-renew", map[string]bool{"auto_renew": false}))
+	for body, status := range map[string]int{
+		`{}`:                    http.StatusUnprocessableEntity,
+		`{"auto_renew":"no"}`:   http.StatusBadRequest,
+		`{"auto_renew":null}`:   http.StatusUnprocessableEntity,
+		`{"auto_renew":0}`:      http.StatusBadRequest,
+		`{"auto_renew":false,}`: http.StatusBadRequest,
+	} {
+		r := p.do("supplier2", "POST", "/v1/gold/auto-renew", body)
+		require.Equal(t, status, r.status, "%s: %s", body, r.body)
+	}
+	assert.Equal(t, workflows.RejectWrongStage, p.must(http.StatusConflict, p.do("supplier2", "POST", "/v1/gold/pay", nil)).errCode(), "nothing is due")
+
+	// Renewed at each year's end with the kept card: each year one
+	// posting of the fee, one notice.
+	renewed := p.waitForGold("supplier2", "renewed", func(c gold.Certification) bool { return c.Years >= 2 })
+	assert.Contains(t, goldActions(renewed), activities.GoldRenewalReminder)
+	assert.Contains(t, goldActions(renewed), activities.GoldRenewed)
+
+	// Stopped: the year runs out, nothing more is charged.
+	var stopped gold.Certification
+	p.must(http.StatusOK, p.do("supplier2", "POST", "/v1/gold/auto-renew", map[string]bool{"auto_renew": false})).json(t, &stopped)
+	require.False(t, stopped.AutoRenew)
+	years := stopped.Years
+	require.GreaterOrEqual(t, years, int32(2))
+	ended := p.waitForGold("supplier2", "ended", func(c gold.Certification) bool { return c.Status == activities.GoldHasEnded })
+	require.Equal(t, years, ended.Years, "no year is charged after the stop")
+	require.False(t, ended.Badge)
+	actions := goldActions(ended)
+	require.Equal(t, activities.GoldEnded, actions[len(actions)-1])
+	require.Equal(t, 1, strings.Count(strings.Join(actions, " "), activities.GoldAutoRenewOff))
+
+	org := p.orgs["supplier2"].String()
+	assert.Equal(t, int64(years)*fee, p.goldFees(), "one fee a paid year")
+	p.balance(activities.GoldFeesAccount, "USD", int64(years)*fee)
+	assert.Zero(t, p.sumOfLedger(), "the ledger balances")
+	assert.Equal(t, 1, p.notices("gold_activated", org))
+	assert.Equal(t, int(years)-1, p.notices("gold_renewed", org))
+	assert.Equal(t, int(years), p.notices("gold_renewal_soon", org))
+	assert.Equal(t, 1, p.notices("gold_ended", org))
+	renewals := 0
+	for key, c := range p.mem.Charges() {
+		if strings.HasPrefix(key, workflows.GoldWorkflowID(ended.ID.String())+"/") {
+			renewals++
+			assert.Equal(t, fee, c.Amount, key)
+		}
+	}
+	assert.Equal(t, int(years), renewals, "one charge a year: %v", p.mem.Charges())
+
+	search, product, profile, compared, _ = p.goldBadges("supplier2", pid, deal)
+	assert.False(t, search || product || compared, "the badge is gone")
+	assert.Nil(t, profile)
+	assert.Equal(t, workflows.RejectWrongStage, p.must(http.StatusConflict, p.do("supplier2", "POST", "/v1/gold/auto-renew", map[string]bool{"auto_renew": true})).errCode())
+	assert.True(t, p.goldPage("supplier2").Eligible, "it may ask again")
+
+	// The commission tier rules stay as they are: the Gold supplier's
+	// accepted quote carries its tier's commission.
+	var st workflows.DealState
+	p.must(http.StatusOK, p.do("buyer", "GET", p.path(deal, ""), nil)).json(t, &st)
+	var quoteID string
+	for _, q := range st.Quotes {
+		if q.SupplierID == org {
+			quoteID = q.ID
+		}
+	}
+	p.must(http.StatusOK, p.do("buyer", "POST", p.path(deal, "/quotes/"+quoteID+"/accept"), nil)).json(t, &st)
+	assert.Equal(t, tier.Bronze.CommissionBasisPoints(), st.CommissionBP, "supplier2 is bronze, Gold or not")
+
+	// Finance and admins see every certification; suppliers do not.
+	var list struct{ Certifications []gold.Certification }
+	p.must(http.StatusOK, p.do("finance", "GET", "/v1/gold/certifications", nil)).json(t, &list)
+	require.Len(t, list.Certifications, 1)
+	assert.Equal(t, ended.ID, list.Certifications[0].ID)
+	p.must(http.StatusForbidden, p.do("supplier2", "GET", "/v1/gold/certifications", nil))
+	p.must(http.StatusForbidden, p.do("buyer", "GET", "/v1/gold/certifications", nil))
+}
+
+// A declined renewal makes the certification past due: the badge goes,
+// the supplier pays with its client and the year is charged once; a
+// supplier whose card keeps failing lapses at the end of the grace.
+func TestADeclinedGoldRenewalIsPaidOrLapses(t *testing.T) {
+	p := newPlatform(t, goldPolicy(workflows.GoldPolicy{Period: 2 * time.Second, RenewalNotice: time.Second, Grace: time.Hour, RetryEvery: time.Hour,
+		PollEvery: 100 * time.Millisecond}))
+	const fee = int64(120_000)
+	p.verify("supplier2")
+	var paid GoldPayment
+	p.must(http.StatusCreated, p.do("supplier2", "POST", "/v1/gold", nil)).json(t, &paid)
+	require.Equal(t, activities.GoldIsActive, paid.Status)
+	p.mem.Decline(activities.GoldStep, 1)
+
+	due := p.waitForGold("supplier2", "went past due", func(c gold.Certification) bool { return c.Status == activities.GoldIsPastDue })
+	require.NotNil(t, due.PayBy)
+	require.False(t, due.Badge, "unpaid time shows no badge")
+	require.Equal(t, 1, p.notices("gold_payment_failed", p.orgs["supplier2"].String()))
+	require.Equal(t, fee, p.goldFees())
+
+	// A rival cannot pay it; the supplier's repeat is the same payment.
+	p.must(http.StatusNotFound, p.do("supplier", "POST", "/v1/gold/pay", nil))
+	var pay GoldPayment
+	p.must(http.StatusOK, p.do("supplier2", "POST", "/v1/gold/pay", nil)).json(t, &pay)
+	require.NotEmpty(t, pay.PaymentID)
+	// Asked again: the same payment while it is confirmed, nothing due
+	// once it is; never a second charge.
+	if r := p.do("supplier2", "POST", "/v1/gold/pay", nil); r.status == http.StatusOK {
+		var again GoldPayment
+		r.json(t, &again)
+		require.Equal(t, pay.PaymentID, again.PaymentID, "asking again answers the same payment")
+	} else {
+		require.Equal(t, workflows.RejectWrongStage, p.must(http.StatusConflict, r).errCode())
+	}
+
+	back := p.waitForGold("supplier2", "was paid", func(c gold.Certification) bool { return c.Years >= 2 })
+	require.Contains(t, []string{activities.GoldIsActive, activities.GoldIsPastDue}, back.Status)
+	charges := p.mem.Charges()
+	require.Contains(t, charges, workflows.GoldWorkflowID(paid.ID.String())+"/year-2/pay-1", "the supplier's own payment paid year 2")
+	require.NotContains(t, charges, workflows.GoldWorkflowID(paid.ID.String())+"/year-2/pay-2")
+	assert.Equal(t, int64(back.Years)*fee, p.goldFees(), "each paid year once")
+	assert.Zero(t, p.sumOfLedger())
+
+	// Stop it; then a supplier whose card is always declined lapses.
+	p.must(http.StatusOK, p.do("supplier2", "POST", "/v1/gold/auto-renew", map[string]bool{"auto_renew": false}))
+	p.waitForGold("supplier2", "ended", func(c gold.Certification) bool { return c.Status == activities.GoldHasEnded })
+}
+
+// A card that keeps failing: tried again while past due, and the
+// certification lapses when the grace runs out; nothing is booked.
+func TestAnUnpaidGoldRenewalLapses(t *testing.T) {
+	p := newPlatform(t, goldPolicy(workflows.GoldPolicy{Period: 2 * time.Second, RenewalNotice: time.Second, Grace: 2 * time.Second,
+		RetryEvery: 500 * time.Millisecond, PollEvery: 100 * time.Millisecond}))
+	const fee = int64(120_000)
+	p.verify("supplier2")
+	var paid GoldPayment
+	p.must(http.StatusCreated, p.do("supplier2", "POST", "/v1/gold", nil)).json(t, &paid)
+	require.Equal(t, activities.GoldIsActive, paid.Status)
+	p.mem.Decline(activities.GoldStep, 1_000)
+
+	lapsed := p.waitForGold("supplier2", "lapsed", func(c gold.Certification) bool { return c.Status == activities.GoldHasLapsed })
+	require.Equal(t, int32(1), lapsed.Years)
+	require.False(t, lapsed.Badge)
+	actions := goldActions(lapsed)
+	require.Equal(t, activities.GoldLapsed, actions[len(actions)-1])
+	require.NotEmpty(t, lapsed.Reason)
+	org := p.orgs["supplier2"].String()
+	require.Equal(t, 1, p.notices("gold_lapsed", org))
+	require.GreaterOrEqual(t, p.notices("gold_payment_failed", org), 1)
+	require.Equal(t, fee, p.goldFees(), "only the first year was paid")
+	require.Zero(t, p.sumOfLedger())
+	assert.Equal(t, workflows.RejectWrongStage, p.must(http.StatusConflict, p.do("supplier2", "POST", "/v1/gold/pay", nil)).errCode())
+	require.True(t, p.goldPage("supplier2").Eligible)
+}

@@ -144,8 +144,8 @@ type Certification struct {
 	PaidUntil *time.Time `json:"paid_until"`
 	PayBy     *time.Time `json:"pay_by,omitempty"`
 	Reason    string     `json:"reason,omitempty"`
-	// Badge says buyers see the Gold badge now: paid time runs and the
-	// supplier is verified.
+	// Badge says buyers see the Gold badge now: the certification is
+	// active, its paid time runs and the supplier is verified.
 	Badge       bool      `json:"badge"`
 	RequestedBy uuid.UUID `json:"requested_by"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -271,7 +271,7 @@ func (s *Service) withEvents(ctx context.Context, q *store.Queries, r store.Gold
 		AutoRenew: r.AutoRenew, Years: r.Years, PaidUntil: r.PaidUntil, PayBy: r.PayBy, Reason: r.Reason,
 		RequestedBy: r.RequestedBy, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Events: []Event{},
 	}
-	if c.PaidUntil != nil && c.PaidUntil.After(s.now()) {
+	if c.Status == activities.GoldIsActive && c.PaidUntil != nil && c.PaidUntil.After(s.now()) {
 		until, err := verifiedUntil(ctx, q, r.OrgID)
 		if err != nil {
 			return Certification{}, err

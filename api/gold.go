@@ -3,12 +3,14 @@ package api
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/tradeloop/tradeloop/internal/console"
 	"github.com/tradeloop/tradeloop/internal/deals"
 	"github.com/tradeloop/tradeloop/internal/gold"
 	"github.com/tradeloop/tradeloop/workflows"
@@ -36,29 +38,6 @@ func goldErr(err error) error {
 	return err
 }
 
-// GoldTerms are what Gold costs and its deadlines, as a supplier reads
-// them before it asks.
-type GoldTerms struct {
-	Fee      int64  `json:"fee_minor"`
-	Currency string `json:"currency"`
-	// PeriodDays is one paid year; RenewalNoticeDays how long before its
-	// end the supplier is told; GraceDays how long a declined renewal may
-	// be paid, the card tried again every RetryEveryDays.
-	PeriodDays        int `json:"period_days"`
-	RenewalNoticeDays int `json:"renewal_notice_days"`
-	GraceDays         int `json:"grace_days"`
-	RetryEveryDays    int `json:"retry_every_days"`
-}
-
-// GoldOverview is a supplier's Gold page: the terms, whether it may ask,
-// and its certification (its live one, else its latest; null if none).
-type GoldOverview struct {
-	Terms         GoldTerms           `json:"terms"`
-	VerifiedUntil *time.Time          `json:"verified_until"`
-	Eligible      bool                `json:"eligible"`
-	Certification *gold.Certification `json:"certification"`
-}
-
 // GoldPayment is a certification just asked for or paid, with the charge
 // the supplier's client is to confirm and, at Stripe, its client secret.
 type GoldPayment struct {
@@ -76,18 +55,9 @@ type GoldAutoRenewRequest struct {
 	AutoRenew *bool `json:"auto_renew"`
 }
 
-func days(d time.Duration) int { return int(d / (24 * time.Hour)) }
-
-// GoldTerms are what a new certification costs and its deadlines.
-func (s *Server) GoldTerms() GoldTerms {
-	t, p := s.gold.Terms(), s.goldPolicy
-	return GoldTerms{Fee: t.Fee, Currency: t.Currency, PeriodDays: days(p.Period), RenewalNoticeDays: days(p.RenewalNotice),
-		GraceDays: days(p.Grace), RetryEveryDays: days(p.RetryEvery)}
-}
-
 // Gold is supplier p's Gold page.
-func (s *Server) Gold(ctx context.Context, p Principal) (GoldOverview, error) {
-	out := GoldOverview{Terms: s.GoldTerms()}
+func (s *Server) Gold(ctx context.Context, p Principal) (gold.Overview, error) {
+	out := gold.Overview{Offer: gold.NewOffer(s.gold.Terms(), s.goldPolicy)}
 	until, err := s.gold.VerifiedUntil(ctx, p.OrgID.String())
 	if err != nil {
 		return out, err
@@ -193,15 +163,37 @@ func (s *Server) getGold(c echo.Context) error {
 	return c.JSON(http.StatusOK, g)
 }
 
-// answerGoldPayment answers a charge with the client secret a pending
-// Stripe charge needs, fetched from Stripe so it never enters the
-// workflow's history nor the response kept for a repeat of the request.
+// goldSecret is the client secret a Gold charge pending at Stripe needs,
+// fetched from Stripe so it never enters the workflow's history; "" for
+// a charge that waits for nobody.
+func (s *Server) goldSecret(ctx context.Context, g GoldPayment) (string, error) {
+	if g.Provider != "stripe" || !g.Awaiting || s.stripe == nil {
+		return "", nil
+	}
+	return s.stripe.ClientSecret(ctx, g.PaymentID)
+}
+
+// goldCheckout is what the console needs of a Gold charge: the
+// certification, and the checkout of a charge waiting at Stripe.
+func (s *Server) goldCheckout(ctx context.Context, g GoldPayment, err error, logger *slog.Logger) (gold.Certification, *console.Checkout, error) {
+	if err != nil {
+		return g.Certification, nil, forConsole(err, logger)
+	}
+	secret, err := s.goldSecret(ctx, g)
+	if err != nil || secret == "" {
+		return g.Certification, nil, forConsole(err, logger)
+	}
+	return g.Certification, &console.Checkout{ClientSecret: secret, PublishableKey: s.publishableKey}, nil
+}
+
+// answerGoldPayment answers a charge with its client secret, if it needs
+// one, kept out of the response kept for a repeat of the request.
 func (s *Server) answerGoldPayment(c echo.Context, status int, g GoldPayment) error {
-	if g.Provider == "stripe" && g.Awaiting && s.stripe != nil {
-		secret, err := s.stripe.ClientSecret(c.Request().Context(), g.PaymentID)
-		if err != nil {
-			return err
-		}
+	secret, err := s.goldSecret(c.Request().Context(), g)
+	if err != nil {
+		return err
+	}
+	if secret != "" {
 		kept := g
 		kept.SecretWithheld = secretWithheld
 		if err := keepWithoutSecret(c, kept); err != nil {

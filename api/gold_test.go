@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -34,9 +35,9 @@ func (p *platform) verify(who string) {
 	require.Equal(p.t, "approved", st.Status)
 }
 
-func (p *platform) goldPage(who string) GoldOverview {
+func (p *platform) goldPage(who string) gold.Overview {
 	p.t.Helper()
-	var g GoldOverview
+	var g gold.Overview
 	p.must(http.StatusOK, p.do(who, "GET", "/v1/gold", nil)).json(p.t, &g)
 	return g
 }
@@ -135,7 +136,7 @@ func TestAVerifiedSupplierBecomesGoldRenewsAndStops(t *testing.T) {
 		p.must(http.StatusForbidden, p.do(who, "POST", "/v1/gold", nil))
 	}
 	g := p.goldPage("supplier2")
-	assert.Equal(t, GoldTerms{Fee: fee, Currency: "USD"}, GoldTerms{Fee: g.Terms.Fee, Currency: g.Terms.Currency})
+	assert.Equal(t, gold.Offer{Fee: fee, Currency: "USD"}, gold.Offer{Fee: g.Offer.Fee, Currency: g.Offer.Currency})
 	assert.False(t, g.Eligible)
 	assert.Nil(t, g.Certification)
 	assert.Equal(t, "not_verified", p.must(http.StatusConflict, p.do("supplier2", "POST", "/v1/gold", nil)).errCode())
@@ -334,4 +335,68 @@ func TestAnUnpaidGoldRenewalLapses(t *testing.T) {
 	require.Zero(t, p.sumOfLedger())
 	assert.Equal(t, workflows.RejectWrongStage, p.must(http.StatusConflict, p.do("supplier2", "POST", "/v1/gold/pay", nil)).errCode())
 	require.True(t, p.goldPage("supplier2").Eligible)
+}
+
+// The Gold page: a supplier that is not verified is sent to verification;
+// verified, it asks from the page, sees its badge and stops the renewal;
+// finance sees every certification; buyers and mediators have no page.
+func TestConsoleGoldPage(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("supplier2", "finance", "buyer", "mediator")
+	pid := p.listProduct("supplier2", "BOLT-G2")
+	sup := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	csrf := sup.signIn("supplier2")
+
+	res := sup.do("GET", "/app/gold", nil)
+	require.Equal(t, http.StatusOK, res.status)
+	assert.Contains(t, res.body, "USD 1,200.00", "the fee")
+	assert.Contains(t, res.body, `id="gold-needs-verification"`)
+	assert.NotContains(t, res.body, `id="ask-gold"`)
+	res = sup.do("POST", "/app/gold", url.Values{"csrf": {csrf}})
+	assert.Equal(t, http.StatusConflict, res.status, "%.300s", res.body)
+	assert.Contains(t, res.body, `id="gold-error"`)
+
+	buyer := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	buyer.signIn("buyer")
+	assert.NotContains(t, buyer.do("GET", "/app/products?q=bolt", nil).body, `class="gold"`, "no badge before Gold")
+	p.verify("supplier2")
+	res = sup.do("GET", "/app/gold", nil)
+	assert.Contains(t, res.body, `id="ask-gold"`)
+	assert.NotContains(t, sup.do("POST", "/app/gold", url.Values{}).body, "gold-done", "no CSRF token, nothing asked")
+	res = sup.do("POST", "/app/gold", url.Values{"csrf": {csrf}})
+	require.Equal(t, http.StatusOK, res.status, "%.300s", res.body)
+	assert.Contains(t, res.body, `id="gold-done"`)
+	assert.Contains(t, res.body, `id="gold-badge"`)
+	assert.Contains(t, res.body, `data-status="active"`)
+	assert.Contains(t, res.body, `data-action="activated"`)
+	assert.Contains(t, res.body, `id="gold-stop"`)
+	assert.NotContains(t, res.body, `id="ask-gold"`, "one live certification")
+
+	// The badge beside the supplier's name in the catalog and on its
+	// product's page, for buyers.
+	assert.Contains(t, buyer.do("GET", "/app/products?q=bolt", nil).body, `class="gold"`)
+	assert.Contains(t, buyer.do("GET", "/app/products/"+pid, nil).body, `class="gold"`)
+	assert.Equal(t, http.StatusForbidden, buyer.do("GET", "/app/gold", nil).status)
+
+	for _, bad := range []string{"", "maybe", strings.Repeat("off", 1000)} {
+		res = sup.do("POST", "/app/gold/auto-renew", url.Values{"auto_renew": {bad}, "csrf": {csrf}})
+		assert.Equal(t, http.StatusUnprocessableEntity, res.status, "%q: %.300s", bad, res.body)
+	}
+	res = sup.do("POST", "/app/gold/auto-renew", url.Values{"auto_renew": {"off"}, "csrf": {csrf}})
+	require.Equal(t, http.StatusOK, res.status, "%.300s", res.body)
+	assert.Contains(t, res.body, `id="gold-resume"`)
+	assert.Contains(t, res.body, `data-action="auto_renew_off"`)
+	res = sup.do("POST", "/app/gold/pay", url.Values{"csrf": {csrf}})
+	assert.Equal(t, http.StatusConflict, res.status, "nothing is due: %.300s", res.body)
+
+	fin := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	fcsrf := fin.signIn("finance")
+	res = fin.do("GET", "/app/gold", nil)
+	require.Equal(t, http.StatusOK, res.status)
+	assert.Contains(t, res.body, "supplier2 org")
+	assert.Contains(t, res.body, "USD 1,200.00")
+	assert.Equal(t, http.StatusForbidden, fin.do("POST", "/app/gold", url.Values{"csrf": {fcsrf}}).status)
+	med := &browserless{t: t, base: p.url, cookies: map[string]string{}}
+	med.signIn("mediator")
+	assert.Equal(t, http.StatusForbidden, med.do("GET", "/app/gold", nil).status)
 }

@@ -562,6 +562,27 @@ func NewHandlers(d Deps) Handlers {
 				return forConsole(err, d.Logger)
 			},
 		},
+		Certifying: console.Certifying{
+			Page: func(ctx context.Context, w signin.Who) (gold.Overview, error) {
+				o, err := s.Gold(ctx, principalOf(w))
+				return o, forConsole(err, d.Logger)
+			},
+			List: func(ctx context.Context, w signin.Who) ([]gold.Certification, error) {
+				return s.gold.List(ctx)
+			},
+			Ask: func(ctx context.Context, w signin.Who) (gold.Certification, *console.Checkout, error) {
+				g, err := s.AskForGold(ctx, principalOf(w))
+				return s.goldCheckout(ctx, g, err, d.Logger)
+			},
+			AutoRenew: func(ctx context.Context, w signin.Who, on bool) error {
+				_, err := s.SetGoldAutoRenew(ctx, principalOf(w), on, "")
+				return forConsole(err, d.Logger)
+			},
+			Pay: func(ctx context.Context, w signin.Who) (gold.Certification, *console.Checkout, error) {
+				g, err := s.PayGold(ctx, principalOf(w), "")
+				return s.goldCheckout(ctx, g, err, d.Logger)
+			},
+		},
 		Acting: console.Acting{
 			Act: func(ctx context.Context, w signin.Who, id, update string, build func(workflows.Actor) any) (workflows.DealState, error) {
 				p := principalOf(w)

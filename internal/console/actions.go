@@ -191,7 +191,8 @@ func (c *Console) pay(ec echo.Context, w signin.Who, st workflows.DealState) err
 	if err != nil || checkout == nil {
 		return err
 	}
-	page := checkoutPage{Checkout: *checkout, DealID: st.DealID, Step: ec.Param("step"), Currency: now.Currency,
+	page := checkoutPage{Checkout: *checkout, Step: ec.Param("step"), Currency: now.Currency,
+		Back: Root + "/deals/" + st.DealID, BackText: "console.pay.back",
 		ReturnURL: strings.TrimSuffix(c.d.PublicURL, "/") + Root + "/deals/" + st.DealID}
 	for _, p := range now.Payments {
 		if p.Kind == workflows.PaymentCharge && p.Step == page.Step {
@@ -207,8 +208,10 @@ func (c *Console) pay(ec echo.Context, w signin.Who, st workflows.DealState) err
 // webhook.
 type checkoutPage struct {
 	Checkout
-	DealID, Step, Currency, ReturnURL string
-	Amount                            int64
+	Step, Currency, ReturnURL string
+	Amount                    int64
+	// Back is the page the payment is for, BackText its link's words.
+	Back, BackText string
 }
 
 func (p *checkoutPage) Error() string { return "the payment continues at Stripe" }

@@ -92,6 +92,8 @@ type Deps struct {
 	Advertising Advertising
 	// Depositing is suppliers' security deposits.
 	Depositing Depositing
+	// Certifying is suppliers' Gold certification.
+	Certifying Certifying
 	// Buying is what buyers buy and the offers matched to it.
 	Buying Buying
 	// Reactivated records that who followed the link of reactivation
@@ -256,6 +258,10 @@ func (c *Console) Register(e *echo.Echo) {
 	in.POST("/deposits", c.payDeposit, only(string(workflows.RoleSupplier)))
 	in.POST("/deposits/:did/return", c.returnDeposit, only(string(workflows.RoleSupplier)))
 	in.POST("/deposits/:did/forfeit", c.forfeitDeposit, only(string(workflows.RoleMediator)))
+	in.GET("/gold", c.gold, only(string(workflows.RoleSupplier), string(workflows.RoleFinance), string(workflows.RoleAdmin)))
+	in.POST("/gold", c.askForGold, only(string(workflows.RoleSupplier)))
+	in.POST("/gold/auto-renew", c.setGoldAutoRenew, only(string(workflows.RoleSupplier)))
+	in.POST("/gold/pay", c.payGold, only(string(workflows.RoleSupplier)))
 	in.GET("/referrals", c.referrals, buyers)
 	in.GET("/join/:code", c.join, buyers)
 	in.POST("/join/:code", c.claim, buyers)

@@ -90,6 +90,38 @@ func (t Terms) Validate() error {
 	return nil
 }
 
+// Offer is what Gold costs and its deadlines, as a supplier reads them
+// before it asks.
+type Offer struct {
+	Fee      int64  `json:"fee_minor"`
+	Currency string `json:"currency"`
+	// PeriodDays is one paid year; RenewalNoticeDays how long before its
+	// end the supplier is told; GraceDays how long a declined renewal may
+	// be paid, the card tried again every RetryEveryDays.
+	PeriodDays        int `json:"period_days"`
+	RenewalNoticeDays int `json:"renewal_notice_days"`
+	GraceDays         int `json:"grace_days"`
+	RetryEveryDays    int `json:"retry_every_days"`
+}
+
+// NewOffer is terms with policy's deadlines in whole days.
+func NewOffer(t Terms, p workflows.GoldPolicy) Offer {
+	p = p.WithDefaults()
+	days := func(d time.Duration) int { return int(d / (24 * time.Hour)) }
+	return Offer{Fee: t.Fee, Currency: t.Currency, PeriodDays: days(p.Period), RenewalNoticeDays: days(p.RenewalNotice),
+		GraceDays: days(p.Grace), RetryEveryDays: days(p.RetryEvery)}
+}
+
+// Overview is a supplier's Gold page: the offer, whether it may ask
+// (verified, no live certification), and its certification (its live
+// one, else its latest; nil if none).
+type Overview struct {
+	Offer         Offer          `json:"terms"`
+	VerifiedUntil *time.Time     `json:"verified_until"`
+	Eligible      bool           `json:"eligible"`
+	Certification *Certification `json:"certification"`
+}
+
 // Service keeps Gold certifications in db, new ones on terms.
 type Service struct {
 	db    *pgxpool.Pool

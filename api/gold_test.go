@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -399,4 +400,28 @@ func TestConsoleGoldPage(t *testing.T) {
 	med := &browserless{t: t, base: p.url, cookies: map[string]string{}}
 	med.signIn("mediator")
 	assert.Equal(t, http.StatusForbidden, med.do("GET", "/app/gold", nil).status)
+}
+
+// A Gold fee's charge confirmed later (pending, as at Stripe) activates
+// the certification once the workflow's poll finds it succeeded; the
+// provider's webhooks about it are no deal's and are answered as ignored,
+// never refunded as an orphan nor retried for days.
+func TestGoldChargeConfirmedLaterAndItsWebhookIgnored(t *testing.T) {
+	p := newPlatform(t, goldPolicy(workflows.GoldPolicy{PollEvery: 200 * time.Millisecond}), func(d *Deps) { d.WebhookSecret = testWebhookSecret })
+	p.verify("supplier2")
+	p.mem.ChargesPending(true)
+	var paid GoldPayment
+	p.must(http.StatusCreated, p.do("supplier2", "POST", "/v1/gold", nil)).json(t, &paid)
+	require.NotEmpty(t, paid.PaymentID)
+	for i, typ := range []string{"payment_intent.succeeded", "payment_intent.payment_failed"} {
+		pi := map[string]any{"id": paid.PaymentID, "object": "payment_intent", "amount": 120_000, "amount_received": 120_000, "currency": "usd",
+			"status": "succeeded", "metadata": map[string]string{"deal_id": "gold-" + paid.ID.String(), "step": activities.GoldStep}}
+		payload, sig := signedEvent(t, fmt.Sprintf("evt_gold_%d", i), typ, pi, time.Now(), testWebhookSecret)
+		r := p.must(http.StatusOK, p.deliver(payload, sig))
+		assert.Contains(t, string(r.body), "ignored", typ)
+	}
+	active := p.waitForGold("supplier2", "was activated", func(c gold.Certification) bool { return c.Status != activities.GoldIsPending })
+	require.Equal(t, activities.GoldIsActive, active.Status)
+	assert.Empty(t, p.mem.Refunds(), "nothing refunded")
+	assert.Equal(t, int64(120_000), p.goldFees())
 }

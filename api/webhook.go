@@ -140,6 +140,12 @@ func (s *Server) refundOrphan(c echo.Context, dealID string, paid workflows.Paym
 	return "refunded", err
 }
 
+// polledByItsWorkflow reports a charge no deal owns, whose workflow asks
+// the provider itself how it stands: a security deposit's, a Gold fee's.
+func polledByItsWorkflow(step string) bool {
+	return step == activities.DepositStep || step == activities.GoldStep
+}
+
 // eventSignal maps a Stripe event to the signal its deal takes.
 func eventSignal(ev stripe.Event) (dealID, signal string, arg any) {
 	switch ev.Type {
@@ -148,8 +154,8 @@ func eventSignal(ev stripe.Event) (dealID, signal string, arg any) {
 		if ev.Data == nil || pi.UnmarshalJSON(ev.Data.Raw) != nil {
 			return "", "", nil
 		}
-		if pi.Metadata["step"] == activities.DepositStep {
-			return "", "", nil // a security deposit's: its workflow asks the provider itself
+		if polledByItsWorkflow(pi.Metadata["step"]) {
+			return "", "", nil
 		}
 		return pi.Metadata["deal_id"], workflows.SignalPaymentConfirmed, workflows.PaymentConfirmed{
 			ProviderPaymentID: pi.ID, Amount: pi.AmountReceived, Currency: strings.ToUpper(string(pi.Currency)),
@@ -159,7 +165,7 @@ func eventSignal(ev stripe.Event) (dealID, signal string, arg any) {
 		if ev.Data == nil || pi.UnmarshalJSON(ev.Data.Raw) != nil {
 			return "", "", nil
 		}
-		if pi.Metadata["step"] == activities.DepositStep {
+		if polledByItsWorkflow(pi.Metadata["step"]) {
 			return "", "", nil
 		}
 		reason := "payment failed"

@@ -68,30 +68,11 @@ func goldActions(c gold.Certification) []string {
 }
 
 // goldBadges is what buyers see of who's Gold badge: in a search hit, on
-// its product's page, in its profile and in a quote comparison's JSON
-// and CSV (dealID: a deal who quoted on).
+// its product's page, in its profile and in a quote comparison's JSON and
+// CSV (dealID: a deal who quoted on).
 func (p *platform) goldBadges(who, pid, dealID string) (search, product bool, profile *time.Time, compared bool, csv string) {
 	p.t.Helper()
-	var page struct {
-		Items []struct {
-			ID           string `json:"id"`
-			SupplierGold bool   `json:"supplier_gold"`
-		}
-	}
-	p.must(http.StatusOK, p.do("buyer", "GET", "/v1/products?q=bolt", nil)).json(p.t, &page)
-	for _, it := range page.Items {
-		if it.ID == pid {
-			search = it.SupplierGold
-		}
-	}
-	var prod struct {
-		SupplierGold bool `json:"supplier_gold"`
-	}
-	p.must(http.StatusOK, p.do("buyer", "GET", "/v1/products/"+pid, nil)).json(p.t, &prod)
-	var sup struct {
-		GoldUntil *time.Time `json:"gold_until"`
-	}
-	p.must(http.StatusOK, p.do("buyer", "GET", "/v1/suppliers/"+p.orgs[who].String(), nil)).json(p.t, &sup)
+	b := p.badges(who, pid)
 	var cmp struct {
 		Quotes []struct {
 			SupplierID string `json:"supplier_id"`
@@ -105,7 +86,7 @@ func (p *platform) goldBadges(who, pid, dealID string) (search, product bool, pr
 		}
 	}
 	csv = string(p.must(http.StatusOK, p.do("buyer", "GET", p.path(dealID, "/quotes/comparison?format=csv"), nil)).body)
-	return search, prod.SupplierGold, sup.GoldUntil, compared, csv
+	return b.SearchGold, b.ProductGold, b.GoldUntil, compared, csv
 }
 
 func (p *platform) goldFees() int64 {

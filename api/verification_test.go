@@ -130,31 +130,50 @@ func (p *platform) notices(kind, org string) int {
 	return n
 }
 
-// verifiedBadges is what buyers see of the supplier's badge: in a search
-// hit, on its product's page and in its profile.
-func (p *platform) verifiedBadges(who, pid string) (search, product bool, profile *time.Time) {
+// badgesSeen is what buyers see of a supplier's badges: in a search hit,
+// on its product's page and in its profile.
+type badgesSeen struct {
+	SearchVerified, SearchGold, ProductVerified, ProductGold bool
+	VerifiedUntil, GoldUntil                                 *time.Time
+}
+
+// badges is what buyers see of who's badges, pid being its product.
+func (p *platform) badges(who, pid string) badgesSeen {
 	p.t.Helper()
+	var out badgesSeen
 	var page struct {
 		Items []struct {
 			ID               string `json:"id"`
 			SupplierVerified bool   `json:"supplier_verified"`
+			SupplierGold     bool   `json:"supplier_gold"`
 		}
 	}
 	p.must(http.StatusOK, p.do("buyer", "GET", "/v1/products?q=bolt", nil)).json(p.t, &page)
 	for _, it := range page.Items {
 		if it.ID == pid {
-			search = it.SupplierVerified
+			out.SearchVerified, out.SearchGold = it.SupplierVerified, it.SupplierGold
 		}
 	}
 	var prod struct {
 		SupplierVerified bool `json:"supplier_verified"`
+		SupplierGold     bool `json:"supplier_gold"`
 	}
 	p.must(http.StatusOK, p.do("buyer", "GET", "/v1/products/"+pid, nil)).json(p.t, &prod)
+	out.ProductVerified, out.ProductGold = prod.SupplierVerified, prod.SupplierGold
 	var sup struct {
 		VerifiedUntil *time.Time `json:"verified_until"`
+		GoldUntil     *time.Time `json:"gold_until"`
 	}
 	p.must(http.StatusOK, p.do("buyer", "GET", "/v1/suppliers/"+p.orgs[who].String(), nil)).json(p.t, &sup)
-	return search, prod.SupplierVerified, sup.VerifiedUntil
+	out.VerifiedUntil, out.GoldUntil = sup.VerifiedUntil, sup.GoldUntil
+	return out
+}
+
+// verifiedBadges is what buyers see of the supplier's verified badge.
+func (p *platform) verifiedBadges(who, pid string) (search, product bool, profile *time.Time) {
+	p.t.Helper()
+	b := p.badges(who, pid)
+	return b.SearchVerified, b.ProductVerified, b.VerifiedUntil
 }
 
 // A supplier's verification over HTTP: hostile uploads are refused and

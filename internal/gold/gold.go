@@ -21,11 +21,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/tradeloop/tradeloop/activities"
 	"github.com/tradeloop/tradeloop/db/store"
+	"github.com/tradeloop/tradeloop/internal/bounds"
 	"github.com/tradeloop/tradeloop/internal/ledger"
 	"github.com/tradeloop/tradeloop/internal/money"
 	"github.com/tradeloop/tradeloop/internal/notice"
@@ -42,6 +42,8 @@ const (
 	MaxListed = 200
 	// FeeKind is the kind of a yearly fee's ledger posting.
 	FeeKind = "gold_fee"
+	// maxReason is the longest reason kept, in characters.
+	maxReason = 500
 )
 
 // The supplier's notices of its certification's steps.
@@ -61,7 +63,7 @@ var (
 	ErrNotFound = errors.New("no such Gold certification")
 	// ErrNotVerified is a supplier without a current verification badge:
 	// Gold requires one.
-	ErrNotVerified = errors.New("Gold certification requires a verified supplier")
+	ErrNotVerified = errors.New("a Gold certification requires a verified supplier")
 	// ErrLive is a supplier whose certification is pending, active or
 	// past due.
 	ErrLive = errors.New("the supplier already has a Gold certification")
@@ -211,7 +213,7 @@ func (s *Service) Start(ctx context.Context, org, user uuid.UUID) (workflows.Gol
 		}
 		n, err := q.GoldStartedSince(ctx, store.GoldStartedSinceParams{OrgID: org, Since: s.now().Add(-24 * time.Hour)})
 		if err != nil {
-			return fmt.Errorf("Gold certifications of %s: %w", org, err)
+			return fmt.Errorf("count the Gold certifications of %s: %w", org, err)
 		}
 		if n >= MaxStartsPerDay {
 			return ErrTooMany
@@ -236,13 +238,13 @@ func (s *Service) Withdraw(ctx context.Context, id uuid.UUID, reason string) err
 		q := store.New(tx)
 		c, err := q.LockGoldCertification(ctx, id)
 		if err != nil {
-			return fmt.Errorf("Gold certification %s: %w", id, err)
+			return fmt.Errorf("read Gold certification %s: %w", id, err)
 		}
 		if c.Status != activities.GoldIsPending {
 			return nil
 		}
 		return q.UpdateGoldCertification(ctx, store.UpdateGoldCertificationParams{
-			ID: id, Status: activities.GoldHasFailed, AutoRenew: false, Reason: bounded(reason), At: s.now(),
+			ID: id, Status: activities.GoldHasFailed, AutoRenew: false, Reason: bounds.Clean(reason, maxReason), At: s.now(),
 		})
 	})
 	if err != nil {
@@ -259,7 +261,7 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (Certification, error) 
 		return Certification{}, ErrNotFound
 	}
 	if err != nil {
-		return Certification{}, fmt.Errorf("Gold certification %s: %w", id, err)
+		return Certification{}, fmt.Errorf("read Gold certification %s: %w", id, err)
 	}
 	return s.withEvents(ctx, q, r)
 }
@@ -273,7 +275,7 @@ func (s *Service) Latest(ctx context.Context, org uuid.UUID) (Certification, err
 		return Certification{}, ErrNotFound
 	}
 	if err != nil {
-		return Certification{}, fmt.Errorf("Gold certification of %s: %w", org, err)
+		return Certification{}, fmt.Errorf("read the Gold certification of %s: %w", org, err)
 	}
 	return s.withEvents(ctx, q, store.GoldCertificationRow(r))
 }
@@ -284,7 +286,7 @@ func (s *Service) List(ctx context.Context) ([]Certification, error) {
 	q := store.New(s.db)
 	rows, err := q.GoldCertifications(ctx, MaxListed)
 	if err != nil {
-		return nil, fmt.Errorf("Gold certifications: %w", err)
+		return nil, fmt.Errorf("list Gold certifications: %w", err)
 	}
 	out := make([]Certification, 0, len(rows))
 	for _, r := range rows {
@@ -373,8 +375,8 @@ func (s *Service) Record(ctx context.Context, e activities.GoldEvent) error {
 			amount = e.Fee
 		}
 		n, err := q.InsertGoldEvent(ctx, store.InsertGoldEventParams{
-			CertificationID: id, Seq: int32(e.Seq), Action: e.Action, ActorUserID: actor(e.Actor), Year: int32(e.Years),
-			AmountMinor: amount, Provider: e.Provider, ProviderPaymentID: e.PaymentID, Reason: bounded(e.Reason), At: e.At.UTC(),
+			CertificationID: id, Seq: int32(e.Seq), Action: e.Action, ActorUserID: store.OptionalUUID(e.Actor), Year: int32(e.Years),
+			AmountMinor: amount, Provider: e.Provider, ProviderPaymentID: e.PaymentID, Reason: bounds.Clean(e.Reason, maxReason), At: e.At.UTC(),
 		})
 		if err != nil {
 			return fmt.Errorf("record step %d of Gold certification %s: %w", e.Seq, id, err)
@@ -383,8 +385,8 @@ func (s *Service) Record(ctx context.Context, e activities.GoldEvent) error {
 			return nil // recorded before
 		}
 		if err := q.UpdateGoldCertification(ctx, store.UpdateGoldCertificationParams{
-			ID: id, Status: e.Status, AutoRenew: e.AutoRenew, Years: int32(e.Years), PaidUntil: zeroNil(e.PaidUntil),
-			PayBy: zeroNil(e.PayBy), Reason: bounded(e.Reason), At: e.At.UTC(),
+			ID: id, Status: e.Status, AutoRenew: e.AutoRenew, Years: int32(e.Years), PaidUntil: store.OptionalTime(e.PaidUntil.UTC()),
+			PayBy: store.OptionalTime(e.PayBy.UTC()), Reason: bounds.Clean(e.Reason, maxReason), At: e.At.UTC(),
 		}); err != nil {
 			return fmt.Errorf("update Gold certification %s: %w", id, err)
 		}
@@ -393,8 +395,8 @@ func (s *Service) Record(ctx context.Context, e activities.GoldEvent) error {
 			if err := ledger.PostIn(ctx, tx, FeePosting(e)); err != nil {
 				return err
 			}
-			if err := q.SetGoldUntil(ctx, store.SetGoldUntilParams{OrgID: org, GoldUntil: zeroNil(e.PaidUntil)}); err != nil {
-				return fmt.Errorf("Gold badge of %s: %w", org, err)
+			if err := q.SetGoldUntil(ctx, store.SetGoldUntilParams{OrgID: org, GoldUntil: store.OptionalTime(e.PaidUntil.UTC())}); err != nil {
+				return fmt.Errorf("set the Gold badge of %s: %w", org, err)
 			}
 		case e.Action == activities.GoldEnded || e.Action == activities.GoldLapsed:
 			if err := q.SetGoldUntil(ctx, store.SetGoldUntilParams{OrgID: org}); err != nil {
@@ -454,36 +456,4 @@ func notify(ctx context.Context, q *store.Queries, e activities.GoldEvent) error
 		return fmt.Errorf("queue the %s notice: %w", kind, err)
 	}
 	return nil
-}
-
-// bounded is a reason cut to what the schema keeps (500 bytes), on a
-// character boundary.
-func bounded(s string) string {
-	const maxBytes = 500
-	if len(s) <= maxBytes {
-		return s
-	}
-	cut := maxBytes
-	for cut > 0 && !utf8Start(s[cut]) {
-		cut--
-	}
-	return s[:cut]
-}
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
-
-func actor(s string) pgtype.UUID {
-	id, err := uuid.Parse(s)
-	if err != nil {
-		return pgtype.UUID{}
-	}
-	return pgtype.UUID{Bytes: id, Valid: true}
-}
-
-func zeroNil(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	t = t.UTC()
-	return &t
 }

@@ -441,7 +441,7 @@ func (s *Service) Record(ctx context.Context, step activities.VerificationStep) 
 			}
 		}
 		n, err := q.InsertVerificationEvent(ctx, store.InsertVerificationEventParams{
-			VerificationID: id, Seq: int32(step.Seq), Action: step.Action, ActorUserID: actor(step.Actor),
+			VerificationID: id, Seq: int32(step.Seq), Action: step.Action, ActorUserID: store.OptionalUUID(step.Actor),
 			Note: step.Note, At: step.At,
 		})
 		if err != nil {
@@ -464,8 +464,8 @@ func (s *Service) apply(ctx context.Context, q *store.Queries, org uuid.UUID, st
 		decided = &step.At
 	}
 	if err := q.UpdateVerification(ctx, store.UpdateVerificationParams{
-		ID: id, Status: step.Status, Round: int32(step.Round), ReviewDueAt: zeroNil(step.ReviewDue), ReviseBy: zeroNil(step.ReviseBy),
-		DecidedAt: decided, VerifiedUntil: zeroNil(step.VerifiedUntil), At: step.At,
+		ID: id, Status: step.Status, Round: int32(step.Round), ReviewDueAt: store.OptionalTime(step.ReviewDue), ReviseBy: store.OptionalTime(step.ReviseBy),
+		DecidedAt: decided, VerifiedUntil: store.OptionalTime(step.VerifiedUntil), At: step.At,
 	}); err != nil {
 		return fmt.Errorf("update verification %s: %w", id, err)
 	}
@@ -544,24 +544,9 @@ func ids(docs []Document) []string {
 	return out
 }
 
-func actor(s string) pgtype.UUID {
-	id, err := uuid.Parse(s)
-	if err != nil {
-		return pgtype.UUID{}
-	}
-	return pgUUID(id)
-}
-
 func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }
 
 func ptr[T any](v T) *T { return &v }
-
-func zeroNil(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
 
 func uuids(ss []string) []uuid.UUID {
 	ids, _ := parseIDs(ss)

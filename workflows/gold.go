@@ -164,6 +164,9 @@ type goldCertification struct {
 	// past-due year, and pays how many such charges were made.
 	manual activities.ChargeResult
 	pays   int
+	// manualBy is when the supplier's payment has had its time to be
+	// confirmed (ConfirmWithin after it was made).
+	manualBy time.Time
 	// nextPoll is when the provider is next asked how manual stands, and
 	// poll the wait after that.
 	nextPoll time.Time
@@ -292,6 +295,7 @@ func (g *goldCertification) pay(ctx workflow.Context, r GoldPayRequest) (GoldSta
 	}
 	g.manual, g.poll = res, g.policy.PollEvery
 	g.nextPoll = workflow.Now(ctx).Add(g.poll)
+	g.manualBy = workflow.Now(ctx).Add(g.policy.ConfirmWithin)
 	g.Provider, g.PaymentID, g.Awaiting = res.Provider, res.PaymentID, res.Status != string(PaymentSucceeded)
 	return g.GoldStatus, nil
 }
@@ -493,7 +497,7 @@ func (g *goldCertification) renewed(ctx workflow.Context, res activities.ChargeR
 func (g *goldCertification) awaitPayment(ctx workflow.Context) error {
 	retry, attempt := g.PaidUntil.Add(g.policy.RetryEvery), 1
 	for g.Status == activities.GoldIsPastDue {
-		wake := g.PayBy
+		wake := g.lapseAt()
 		if g.manual.PaymentID == "" {
 			wake = minTime(wake, retry)
 		} else {
@@ -517,12 +521,22 @@ func (g *goldCertification) awaitPayment(ctx workflow.Context) error {
 	return nil
 }
 
+// lapseAt is when a past-due certification lapses: at PayBy, or, when
+// the supplier's payment still waits to be confirmed then, once it has
+// had its time: a year being paid does not lapse under the payment.
+func (g *goldCertification) lapseAt() time.Time {
+	if g.manual.PaymentID != "" && g.manualBy.After(g.PayBy) {
+		return g.manualBy
+	}
+	return g.PayBy
+}
+
 // pastDue takes whichever of a past-due certification's events is due,
 // under the lock: the supplier's payment confirmed or failed, the lapse,
 // or the saved card's next try.
 func (g *goldCertification) pastDue(ctx workflow.Context, retry *time.Time, attempt *int) error {
 	now := workflow.Now(ctx)
-	if m := g.manual; m.PaymentID != "" && (m.Status == string(PaymentSucceeded) || !now.Before(g.nextPoll) || !now.Before(g.PayBy)) {
+	if m := g.manual; m.PaymentID != "" && (m.Status == string(PaymentSucceeded) || !now.Before(g.nextPoll) || !now.Before(g.lapseAt())) {
 		status := m.Status
 		if status != string(PaymentSucceeded) {
 			actx := withSummary(workflow.WithActivityOptions(ctx, goldMoneyOptions), "ask how the supplier's payment stands")
@@ -547,7 +561,7 @@ func (g *goldCertification) pastDue(ctx workflow.Context, retry *time.Time, atte
 			g.Reason = "the supplier's payment failed"
 		}
 	}
-	if !now.Before(g.PayBy) {
+	if !now.Before(g.lapseAt()) {
 		g.Status, g.Reason = activities.GoldHasLapsed, "the year was not paid within the grace period"
 		g.Provider, g.PaymentID, g.Awaiting = "", "", false
 		return g.recordLocked(ctx, activities.GoldLapsed, "", activities.ChargeResult{})

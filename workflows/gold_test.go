@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -76,13 +77,16 @@ const goldFee = 120_000 // 1,200.00 a year
 
 var goldStart = time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 
-func newGoldRun(t *testing.T, mem *activities.Memory, book *goldBook, start time.Time) *goldRun {
+func newGoldRun(t *testing.T, mem *activities.Memory, book *goldBook, start time.Time, opts ...func(*activities.Activities)) *goldRun {
 	var s testsuite.WorkflowTestSuite
 	env := newTestEnv(&s)
 	env.SetStartTime(start)
 	RegisterGold(env)
 	a := mem.Activities()
 	a.Gold = book
+	for _, o := range opts {
+		o(a)
+	}
 	env.RegisterActivity(a)
 	return &goldRun{t: t, env: env, mem: mem, book: book, errs: map[string]error{}, out: map[string]GoldStatus{}}
 }
@@ -250,6 +254,55 @@ func TestAnUnpaidRenewalLapsesAfterTheGracePeriod(t *testing.T) {
 	require.Equal(t, 5, book.events[len(want)-1].Seq-book.events[0].Seq-1)
 	require.Contains(t, book.events[len(want)-1].Reason, "grace")
 	require.Empty(t, mem.Charges())
+}
+
+// slowBank answers "pending" to the first n questions of how a payment
+// stands, as a card whose bank has not confirmed it yet.
+type slowBank struct {
+	activities.Payments
+	mu sync.Mutex
+	n  int
+}
+
+func (b *slowBank) Status(ctx context.Context, id string) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.n > 0 {
+		b.n--
+		return "pending", nil
+	}
+	return b.Payments.Status(ctx, id)
+}
+
+// A supplier's payment made just before the grace ends, still waiting for
+// its bank then, is awaited: the certification is renewed once it is
+// confirmed, not lapsed under it, and the saved card is not tried
+// meanwhile.
+func TestAPaymentWaitingAtTheEndOfTheGraceIsAwaited(t *testing.T) {
+	mem, book := activities.NewMemory(), &goldBook{tried: map[int]bool{}, verified: goldStart.Add(3 * year)}
+	mem.Decline(activities.GoldStep, 5) // the saved card, on days 0, 3, 6, 9 and 12
+	mem.ChargesPending(true)
+	bank := &slowBank{Payments: mem, n: 20}
+	paidUntil := goldStart.Add(10 * day)
+	r := newGoldRun(t, mem, book, goldStart, func(a *activities.Activities) { a.Payments = bank })
+	r.update(10*day+14*day-time.Hour, "pay", UpdateGoldPay, GoldPayRequest{Actor: goldSupplier})
+	status, next := r.run(goldInput(&GoldCarry{Seq: 1, Years: 1, PaidUntil: paidUntil, AutoRenew: true, Payer: "cus_a", SavedBy: "pay_0"}))
+	require.NoError(t, r.errs["pay"])
+	require.True(t, r.out["pay"].Awaiting)
+	require.NotNil(t, next, "renewed, not lapsed: %s", status)
+	got := book.steps()
+	last := got[len(got)-1]
+	require.Equal(t, activities.GoldRenewed, last.Action)
+	require.Equal(t, 2, last.Years)
+	payBy := paidUntil.Add(14 * day)
+	require.True(t, last.When.After(payBy), "confirmed after the grace ended: %s", last.When)
+	require.True(t, last.When.Before(payBy.Add(DefaultGoldPolicy.ConfirmWithin)))
+	for _, s := range got {
+		require.NotEqual(t, activities.GoldLapsed, s.Action)
+	}
+	require.Zero(t, bank.n, "the provider was asked until it answered")
+	keys := slices.Sorted(maps.Keys(mem.Charges()))
+	require.Equal(t, []string{"gold/g-1/year-2/pay-1"}, keys, "the year is charged once")
 }
 
 // Gold requires verification: a supplier no longer verified when its year

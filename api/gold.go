@@ -27,7 +27,7 @@ func goldErr(err error) error {
 	case errors.Is(err, gold.ErrNotFound):
 		return apiErr(http.StatusNotFound, "item_not_found", "you have no Gold certification: ask for one with POST /v1/gold")
 	case errors.Is(err, gold.ErrNotVerified):
-		return apiErr(http.StatusConflict, "not_verified", "%v: submit your documents for verification first (POST /v1/verifications)", err)
+		return apiErr(http.StatusConflict, "not_verified", "%v: upload your documents (POST /v1/verification/documents) and submit them for verification (POST /v1/verification/submit) first", err)
 	case errors.Is(err, gold.ErrLive):
 		return apiErr(http.StatusConflict, "gold_exists", "%v: see it with GET /v1/gold", err)
 	case errors.Is(err, gold.ErrTooMany):

@@ -22,6 +22,7 @@ type Memory struct {
 	mu             sync.Mutex
 	pendingCharges bool
 	declineCharges map[string]int
+	declineSaved   map[string]int
 	shipments      map[string][]string
 
 	charges       map[string]ChargeResult
@@ -45,6 +46,7 @@ type Memory struct {
 func NewMemory() *Memory {
 	return &Memory{
 		declineCharges: map[string]int{},
+		declineSaved:   map[string]int{},
 		shipments:      map[string][]string{},
 		charges:        map[string]ChargeResult{},
 		chargeInputs:   map[string]ChargeInput{},
@@ -72,6 +74,15 @@ func (m *Memory) Decline(step string, n int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.declineCharges[step] = n
+}
+
+// DeclineSaved makes the next n charges of a saved card (ChargeSaved) of
+// a step be declined, and no other charge: a card that worked with its
+// holder there and is declined without them.
+func (m *Memory) DeclineSaved(step string, n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.declineSaved[step] = n
 }
 
 // Script sets what tracking reports for a number: each poll returns the
@@ -137,9 +148,11 @@ func (m *Memory) ChargeSaved(_ context.Context, in SavedChargeInput) (ChargeResu
 	if r, ok := m.charges[in.IdempotencyKey]; ok {
 		return r, nil
 	}
-	if m.declineCharges[in.Step] > 0 {
-		m.declineCharges[in.Step]--
-		return ChargeResult{}, Declined("card declined off-session (memory provider)")
+	for _, declines := range []map[string]int{m.declineSaved, m.declineCharges} {
+		if declines[in.Step] > 0 {
+			declines[in.Step]--
+			return ChargeResult{}, Declined("card declined off-session (memory provider)")
+		}
 	}
 	r := ChargeResult{Provider: "memory", PaymentID: fmt.Sprintf("pay_%d", len(m.charges)+1), Status: "succeeded", Payer: in.Payer}
 	m.charges[in.IdempotencyKey] = r

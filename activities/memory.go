@@ -120,43 +120,47 @@ func (m *Memory) LeastBusyMediator(context.Context) (string, error) {
 func (m *Memory) Charge(_ context.Context, in ChargeInput) (ChargeResult, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if r, ok := m.charges[in.IdempotencyKey]; ok {
-		return r, nil
-	}
-	if m.declineCharges[in.Step] > 0 {
-		m.declineCharges[in.Step]--
-		return ChargeResult{}, Declined("card declined (memory provider)")
-	}
-	status := "succeeded"
-	if m.pendingCharges {
-		status = "pending"
-	}
-	r := ChargeResult{Provider: "memory", PaymentID: fmt.Sprintf("pay_%d", len(m.charges)+1), Status: status, ClientSecret: "memory_secret"}
-	if in.SaveForLater {
-		r.Payer = "memory_payer_" + in.BuyerOrgID
-	}
-	m.charges[in.IdempotencyKey] = r
-	m.chargeInputs[in.IdempotencyKey] = in
-	return r, nil
+	return m.chargeOnce(in, "card declined (memory provider)", []map[string]int{m.declineCharges}, func(id string) ChargeResult {
+		status := "succeeded"
+		if m.pendingCharges {
+			status = "pending"
+		}
+		r := ChargeResult{Provider: "memory", PaymentID: id, Status: status, ClientSecret: "memory_secret"}
+		if in.SaveForLater {
+			r.Payer = "memory_payer_" + in.BuyerOrgID
+		}
+		return r
+	})
 }
 
-// ChargeSaved implements Payments: like Charge, declined by Decline of
-// its step, and never pending (nobody is there to confirm it).
+// ChargeSaved implements Payments: like Charge, declined by Decline or
+// DeclineSaved of its step, and never pending (nobody is there to
+// confirm it).
 func (m *Memory) ChargeSaved(_ context.Context, in SavedChargeInput) (ChargeResult, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.chargeOnce(in.ChargeInput, "card declined off-session (memory provider)", []map[string]int{m.declineSaved, m.declineCharges},
+		func(id string) ChargeResult {
+			return ChargeResult{Provider: "memory", PaymentID: id, Status: "succeeded", Payer: in.Payer}
+		})
+}
+
+// chargeOnce answers the charge made with in's idempotency key, or makes
+// it (result of its new ID) unless one of declines refuses in's step,
+// why saying so; m.mu is held.
+func (m *Memory) chargeOnce(in ChargeInput, why string, declines []map[string]int, result func(id string) ChargeResult) (ChargeResult, error) {
 	if r, ok := m.charges[in.IdempotencyKey]; ok {
 		return r, nil
 	}
-	for _, declines := range []map[string]int{m.declineSaved, m.declineCharges} {
-		if declines[in.Step] > 0 {
-			declines[in.Step]--
-			return ChargeResult{}, Declined("card declined off-session (memory provider)")
+	for _, d := range declines {
+		if d[in.Step] > 0 {
+			d[in.Step]--
+			return ChargeResult{}, Declined(why)
 		}
 	}
-	r := ChargeResult{Provider: "memory", PaymentID: fmt.Sprintf("pay_%d", len(m.charges)+1), Status: "succeeded", Payer: in.Payer}
+	r := result(fmt.Sprintf("pay_%d", len(m.charges)+1))
 	m.charges[in.IdempotencyKey] = r
-	m.chargeInputs[in.IdempotencyKey] = in.ChargeInput
+	m.chargeInputs[in.IdempotencyKey] = in
 	return r, nil
 }
 

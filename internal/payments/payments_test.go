@@ -251,6 +251,13 @@ func TestStripeChargesTheSavedCardOffSession(t *testing.T) {
 	if _, err := s.ChargeSaved(ctx, nosave); !declined(err) {
 		t.Fatalf("a charge of a method not saved for the payer: %v, want declined", err)
 	}
+	// A kept card whose payment Stripe does not know is declined at once,
+	// not retried as if Stripe were down.
+	unknown := renew("org-b1/fee-unknown")
+	unknown.SavedBy = "pi_unknown"
+	if _, err := s.ChargeSaved(ctx, unknown); !declined(err) {
+		t.Fatalf("a charge kept by an unknown payment: %v, want declined", err)
+	}
 }
 
 func TestSandboxChargesSavedAndCanDecline(t *testing.T) {

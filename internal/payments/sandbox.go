@@ -46,14 +46,9 @@ func (s *Sandbox) Decline(step string, n int) {
 func (s *Sandbox) Charge(_ context.Context, in activities.ChargeInput) (activities.ChargeResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.charges[in.IdempotencyKey]
-	if !ok {
-		if s.decline[in.Step] > 0 {
-			s.decline[in.Step]--
-			return activities.ChargeResult{}, activities.Declined("sandbox: card declined")
-		}
-		c = sandboxCharge{id: fmt.Sprintf("sandbox_pi_%d", len(s.charges)+1), created: s.now()}
-		s.charges[in.IdempotencyKey] = c
+	c, err := s.chargeOnce(in, "sandbox: card declined", s.now())
+	if err != nil {
+		return activities.ChargeResult{}, err
 	}
 	status := "succeeded"
 	if s.Delay > 0 && s.now().Sub(c.created) < s.Delay {
@@ -71,16 +66,27 @@ func (s *Sandbox) Charge(_ context.Context, in activities.ChargeInput) (activiti
 func (s *Sandbox) ChargeSaved(_ context.Context, in activities.SavedChargeInput) (activities.ChargeResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.charges[in.IdempotencyKey]
-	if !ok {
-		if s.decline[in.Step] > 0 {
-			s.decline[in.Step]--
-			return activities.ChargeResult{}, activities.Declined("sandbox: the saved card was declined")
-		}
-		c = sandboxCharge{id: fmt.Sprintf("sandbox_pi_%d", len(s.charges)+1), created: s.now().Add(-s.Delay)}
-		s.charges[in.IdempotencyKey] = c
+	c, err := s.chargeOnce(in.ChargeInput, "sandbox: the saved card was declined", s.now().Add(-s.Delay))
+	if err != nil {
+		return activities.ChargeResult{}, err
 	}
 	return activities.ChargeResult{Provider: "sandbox", PaymentID: c.id, Status: "succeeded", Payer: in.Payer}, nil
+}
+
+// chargeOnce is the charge made with in's idempotency key, made now (as
+// if created at created) unless Decline refuses in's step, why saying
+// so; s.mu is held.
+func (s *Sandbox) chargeOnce(in activities.ChargeInput, why string, created time.Time) (sandboxCharge, error) {
+	if c, ok := s.charges[in.IdempotencyKey]; ok {
+		return c, nil
+	}
+	if s.decline[in.Step] > 0 {
+		s.decline[in.Step]--
+		return sandboxCharge{}, activities.Declined(why)
+	}
+	c := sandboxCharge{id: fmt.Sprintf("sandbox_pi_%d", len(s.charges)+1), created: created}
+	s.charges[in.IdempotencyKey] = c
+	return c, nil
 }
 
 // Status implements Payments.

@@ -95,6 +95,11 @@ func (s *Stripe) ChargeSaved(ctx context.Context, in activities.SavedChargeInput
 	gp := &stripe.PaymentIntentParams{}
 	gp.Context = ctx
 	saved, err := s.api.PaymentIntents.Get(in.SavedBy, gp)
+	if se := (*stripe.Error)(nil); errors.As(err, &se) && se.HTTPStatusCode == http.StatusNotFound {
+		// Not a card to try again: the payment it was kept with is gone
+		// (another Stripe account, a deleted test mode).
+		return activities.ChargeResult{}, activities.Declined("the payment the card was kept with is unknown to Stripe: " + in.SavedBy)
+	}
 	if err != nil {
 		return activities.ChargeResult{}, classify(err, false)
 	}

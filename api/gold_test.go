@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -432,4 +433,47 @@ func TestGoldChargeConfirmedLaterAndItsWebhookIgnored(t *testing.T) {
 	require.Equal(t, activities.GoldIsActive, active.Status)
 	assert.Empty(t, p.mem.Refunds(), "nothing refunded")
 	assert.Equal(t, int64(120_000), p.goldFees())
+}
+
+// Gold by clicking, on a phone's width: a verified supplier finds the
+// page in its menu, asks, sees its badge and stops the renewal; finance
+// finds every certification from its menu. Each page passes the
+// accessibility check and fits the phone.
+func TestGoldByClicking(t *testing.T) {
+	p := newPlatform(t)
+	p.withPasswords("supplier2", "finance")
+	p.verify("supplier2")
+	supplier := tab{t: t, ctx: browser(t, 360, 800), name: "supplier on a phone"}
+	supplier.signIn(p.url, "supplier2")
+	supplier.submit(`nav a[href="/app/gold"]`)
+	supplier.accessible("the Gold page")
+	supplier.fits("the Gold page")
+	if got := supplier.text("#gold-terms"); !strings.Contains(got, "USD 1,200.00") {
+		t.Errorf("the terms: %q", got)
+	}
+	supplier.submit("#ask-gold button")
+	if got := supplier.text("#gold-badge"); !strings.HasPrefix(got, "Gold") {
+		t.Errorf("the badge: %q", got)
+	}
+	if got := supplier.text("#certification .status"); !strings.Contains(got, "active") || !strings.Contains(got, "1 year paid") {
+		t.Errorf("the status: %q", got)
+	}
+	supplier.accessible("the Gold page, certified")
+	supplier.fits("the Gold page, certified")
+	supplier.submit("#gold-stop")
+	if got := supplier.text("#gold-done"); !strings.Contains(got, "renewal is off") {
+		t.Errorf("after the stop: %q", got)
+	}
+	supplier.do(chromedp.WaitVisible(chromedp.ID("gold-resume")))
+	if got := supplier.text(`#gold-events li[data-action="auto_renew_off"]`); !strings.Contains(got, "supplier2@example.com") {
+		t.Errorf("the stop's step: %q", got)
+	}
+
+	finance := tab{t: t, ctx: browser(t, 1280, 900), name: "finance"}
+	finance.signIn(p.url, "finance")
+	finance.submit(`nav a[href="/app/gold"]`)
+	finance.accessible("the Gold certifications")
+	if got := finance.text("table.gold-certifications tbody tr"); !strings.Contains(got, "supplier2 org") || !strings.Contains(got, "renewal off") {
+		t.Errorf("finance's row: %q", got)
+	}
 }

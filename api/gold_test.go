@@ -452,6 +452,9 @@ func TestGoldByClicking(t *testing.T) {
 		t.Errorf("the terms: %q", got)
 	}
 	supplier.submit("#ask-gold button")
+	if got := supplier.text("#gold-done"); !strings.Contains(got, "You are a Gold supplier") {
+		t.Errorf("after asking: %q", got)
+	}
 	if got := supplier.text("#gold-badge"); !strings.HasPrefix(got, "Gold") {
 		t.Errorf("the badge: %q", got)
 	}
@@ -460,6 +463,7 @@ func TestGoldByClicking(t *testing.T) {
 	}
 	supplier.accessible("the Gold page, certified")
 	supplier.fits("the Gold page, certified")
+	supplier.shot("supplier-gold-phone")
 	supplier.submit("#gold-stop")
 	if got := supplier.text("#gold-done"); !strings.Contains(got, "renewal is off") {
 		t.Errorf("after the stop: %q", got)

@@ -74,7 +74,12 @@ func (c *Console) goldDone(ec echo.Context, cert gold.Certification, checkout *C
 func (c *Console) askForGold(ec echo.Context) error {
 	w := who(ec)
 	cert, checkout, err := c.d.Certifying.Ask(ec.Request().Context(), w)
-	return c.goldDone(ec, cert, checkout, err, say(w, "console.gold.asked", nil))
+	var done string
+	if err == nil {
+		// What became of it: active, awaiting its payment, or failed.
+		done = say(w, "console.gold.asked."+cert.Status, nil)
+	}
+	return c.goldDone(ec, cert, checkout, err, done)
 }
 
 func (c *Console) payGold(ec echo.Context) error {

@@ -857,13 +857,20 @@ func (s *Server) pay(c echo.Context) error {
 }
 
 // clientSecret is what the buyer's client needs to complete a payment
-// pending at Stripe (fetched from Stripe, so it never enters the deal's
-// history), or "" for one that needs nothing more.
+// pending at Stripe, or "" for one that needs nothing more.
 func (s *Server) clientSecret(ctx context.Context, r workflows.PayResult) (string, error) {
-	if r.Provider != "stripe" || r.Status != workflows.PaymentPending || s.stripe == nil {
+	return s.awaitingSecret(ctx, r.Provider, r.ProviderPaymentID, r.Status == workflows.PaymentPending)
+}
+
+// awaitingSecret is the client secret the payer's client completes a
+// charge awaiting it at Stripe with (a deal's, a security deposit's, a
+// Gold fee's), fetched from Stripe so it never enters a workflow's
+// history; "" for a charge that waits for nobody.
+func (s *Server) awaitingSecret(ctx context.Context, provider, paymentID string, awaiting bool) (string, error) {
+	if provider != "stripe" || !awaiting || s.stripe == nil {
 		return "", nil
 	}
-	return s.stripe.ClientSecret(ctx, r.ProviderPaymentID)
+	return s.stripe.ClientSecret(ctx, paymentID)
 }
 
 // Pay starts the payment of step (sample, deposit, balance) of deal id as

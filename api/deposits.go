@@ -249,14 +249,12 @@ func (s *Server) payDeposit(c echo.Context) error {
 		return err
 	}
 	out := PaidDeposit{Deposit: d}
-	if d.Provider == "stripe" && d.Status == activities.DepositPending && s.stripe != nil {
-		// The supplier's client completes the payment at Stripe with the
-		// secret, fetched from Stripe so it never enters the workflow's
-		// history, nor the response kept for a repeat of this request.
-		secret, err := s.stripe.ClientSecret(c.Request().Context(), d.PaymentID)
-		if err != nil {
-			return err
-		}
+	secret, err := s.awaitingSecret(c.Request().Context(), d.Provider, d.PaymentID, d.Status == activities.DepositPending)
+	if err != nil {
+		return err
+	}
+	if secret != "" {
+		// Not in the response kept for a repeat of this request.
 		if err := keepWithoutSecret(c, PaidDeposit{Deposit: d, SecretWithheld: secretWithheld}); err != nil {
 			return err
 		}

@@ -163,23 +163,13 @@ func (s *Server) getGold(c echo.Context) error {
 	return c.JSON(http.StatusOK, g)
 }
 
-// goldSecret is the client secret a Gold charge pending at Stripe needs,
-// fetched from Stripe so it never enters the workflow's history; "" for
-// a charge that waits for nobody.
-func (s *Server) goldSecret(ctx context.Context, g GoldPayment) (string, error) {
-	if g.Provider != "stripe" || !g.Awaiting || s.stripe == nil {
-		return "", nil
-	}
-	return s.stripe.ClientSecret(ctx, g.PaymentID)
-}
-
 // goldCheckout is what the console needs of a Gold charge: the
 // certification, and the checkout of a charge waiting at Stripe.
 func (s *Server) goldCheckout(ctx context.Context, g GoldPayment, err error, logger *slog.Logger) (gold.Certification, *console.Checkout, error) {
 	if err != nil {
 		return g.Certification, nil, forConsole(err, logger)
 	}
-	secret, err := s.goldSecret(ctx, g)
+	secret, err := s.awaitingSecret(ctx, g.Provider, g.PaymentID, g.Awaiting)
 	if err != nil || secret == "" {
 		return g.Certification, nil, forConsole(err, logger)
 	}
@@ -189,7 +179,7 @@ func (s *Server) goldCheckout(ctx context.Context, g GoldPayment, err error, log
 // answerGoldPayment answers a charge with its client secret, if it needs
 // one, kept out of the response kept for a repeat of the request.
 func (s *Server) answerGoldPayment(c echo.Context, status int, g GoldPayment) error {
-	secret, err := s.goldSecret(c.Request().Context(), g)
+	secret, err := s.awaitingSecret(c.Request().Context(), g.Provider, g.PaymentID, g.Awaiting)
 	if err != nil {
 		return err
 	}

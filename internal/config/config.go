@@ -19,12 +19,9 @@ import (
 	"github.com/caarlos0/env/v11"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/tradeloop/tradeloop/internal/gold"
 	"github.com/tradeloop/tradeloop/internal/historycodec"
-	"github.com/tradeloop/tradeloop/internal/money"
 )
-
-// maxGoldFeeMinor is workflows.MaxGoldFeeMinor, the most a Gold fee may be.
-const maxGoldFeeMinor = 100_000_000_000
 
 // Config is the whole configuration of the api, the worker and the dev stack.
 type Config struct {
@@ -171,6 +168,11 @@ type Deals struct {
 	GoldCurrency string `env:"GOLD_CURRENCY" envDefault:"USD"`
 }
 
+// GoldTerms are what a new Gold certification costs.
+func (d Deals) GoldTerms() gold.Terms {
+	return gold.Terms{Fee: d.GoldFeeMinor, Currency: d.GoldCurrency}
+}
+
 // Tracing says where OpenTelemetry traces go: nowhere unless an OTLP
 // endpoint is set. The exporter reads the other standard OTEL_EXPORTER_OTLP_*
 // variables (headers, certificates, timeout) itself.
@@ -301,11 +303,8 @@ func (c Config) validate() error {
 	if c.Deals.ReferralRewardBP < 1 || c.Deals.ReferralRewardBP > 10000 {
 		errs = append(errs, fmt.Errorf("REFERRAL_REWARD_BP %d: want basis points from 1 to 10000", c.Deals.ReferralRewardBP))
 	}
-	if c.Deals.GoldFeeMinor < 1 || c.Deals.GoldFeeMinor > maxGoldFeeMinor {
-		errs = append(errs, fmt.Errorf("GOLD_FEE_MINOR %d: want 1 to %d minor units", c.Deals.GoldFeeMinor, int64(maxGoldFeeMinor)))
-	}
-	if !money.KnownCurrency(c.Deals.GoldCurrency) {
-		errs = append(errs, fmt.Errorf("GOLD_CURRENCY %q: want one of %s", c.Deals.GoldCurrency, strings.Join(money.Currencies(), ", ")))
+	if err := c.Deals.GoldTerms().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("GOLD_FEE_MINOR, GOLD_CURRENCY: %w", err))
 	}
 	if c.Deals.CouponValidFor < time.Hour {
 		errs = append(errs, fmt.Errorf("COUPON_VALID_FOR %s: want at least an hour", c.Deals.CouponValidFor))

@@ -83,13 +83,14 @@ var DefaultTerms = Terms{Fee: 120_000, Currency: "USD"}
 
 // Validate reports terms that cannot be charged.
 func (t Terms) Validate() error {
+	var errs []error
 	if t.Fee < 1 || t.Fee > workflows.MaxGoldFeeMinor {
-		return fmt.Errorf("the Gold fee %d: want 1 to %d minor units", t.Fee, int64(workflows.MaxGoldFeeMinor))
+		errs = append(errs, fmt.Errorf("the Gold fee %d: want 1 to %d minor units", t.Fee, int64(workflows.MaxGoldFeeMinor)))
 	}
 	if !money.KnownCurrency(t.Currency) {
-		return fmt.Errorf("the Gold currency %q: want one of %s", t.Currency, strings.Join(money.Currencies(), ", "))
+		errs = append(errs, fmt.Errorf("the Gold currency %q: want one of %s", t.Currency, strings.Join(money.Currencies(), ", ")))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Offer is what Gold costs and its deadlines, as a supplier reads them

@@ -206,7 +206,7 @@ func NewWorker(d Deps, extra ...func(worker.Registry, client.Client)) worker.Wor
 // Gold is the Gold certification service on d's database, new
 // certifications at the configured fee.
 func Gold(d Deps) *gold.Service {
-	return gold.New(d.DB, gold.Terms{Fee: d.Config.Deals.GoldFeeMinor, Currency: d.Config.Deals.GoldCurrency})
+	return gold.New(d.DB, d.Config.Deals.GoldTerms())
 }
 
 // Referrals is the referral service on d's database, its coupons worth
@@ -294,7 +294,7 @@ func NewAPI(d Deps) api.Handlers {
 		CodecOrigins:         d.Config.HTTP.CodecOrigins,
 		PublicURL:            d.Config.HTTP.PublicURL,
 		ReferralRewardBP:     d.Config.Deals.ReferralRewardBP,
-		Gold:                 gold.Terms{Fee: d.Config.Deals.GoldFeeMinor, Currency: d.Config.Deals.GoldCurrency},
+		Gold:                 d.Config.Deals.GoldTerms(),
 		CouponValidFor:       d.Config.Deals.CouponValidFor,
 		ClientRateLimit:      clientRate,
 		ClientRateBurst:      d.Config.HTTP.ClientRateBurst,

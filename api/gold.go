@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -57,24 +56,7 @@ type GoldAutoRenewRequest struct {
 
 // Gold is supplier p's Gold page.
 func (s *Server) Gold(ctx context.Context, p Principal) (gold.Overview, error) {
-	out := gold.Overview{Offer: gold.NewOffer(s.gold.Terms(), s.goldPolicy)}
-	until, err := s.gold.VerifiedUntil(ctx, p.OrgID.String())
-	if err != nil {
-		return out, err
-	}
-	if !until.IsZero() {
-		out.VerifiedUntil = &until
-	}
-	c, err := s.gold.Latest(ctx, p.OrgID)
-	switch {
-	case errors.Is(err, gold.ErrNotFound):
-	case err != nil:
-		return out, err
-	default:
-		out.Certification = &c
-	}
-	out.Eligible = until.After(time.Now()) && (out.Certification == nil || !out.Certification.Live())
-	return out, nil
+	return s.gold.Overview(ctx, p.OrgID, s.goldPolicy)
 }
 
 // AskForGold starts supplier p's Gold certification and answers it once

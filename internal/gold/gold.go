@@ -107,8 +107,8 @@ type Offer struct {
 	RetryEveryDays    int `json:"retry_every_days"`
 }
 
-// NewOffer is terms with policy's deadlines in whole days.
-func NewOffer(t Terms, p workflows.GoldPolicy) Offer {
+// newOffer is terms with policy's deadlines in whole days.
+func newOffer(t Terms, p workflows.GoldPolicy) Offer {
 	p = p.WithDefaults()
 	days := func(d time.Duration) int { return int(d / (24 * time.Hour)) }
 	return Offer{Fee: t.Fee, Currency: t.Currency, PeriodDays: days(p.Period), RenewalNoticeDays: days(p.RenewalNotice),
@@ -142,9 +142,6 @@ func New(db *pgxpool.Pool, terms Terms) *Service {
 	}
 	return &Service{db: db, terms: terms, now: time.Now}
 }
-
-// Terms are what a new certification costs.
-func (s *Service) Terms() Terms { return s.terms }
 
 // Event is one step of a certification.
 type Event struct {
@@ -195,6 +192,30 @@ func (c Certification) Live() bool {
 		return true
 	}
 	return false
+}
+
+// Overview is org's Gold page, new certifications having policy's
+// deadlines.
+func (s *Service) Overview(ctx context.Context, org uuid.UUID, policy workflows.GoldPolicy) (Overview, error) {
+	out := Overview{Offer: newOffer(s.terms, policy)}
+	until, err := verifiedUntil(ctx, store.New(s.db), org)
+	if err != nil {
+		return out, err
+	}
+	if !until.IsZero() {
+		out.VerifiedUntil = &until
+	}
+	c, err := s.Latest(ctx, org)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return out, err
+	default:
+		out.Certification = &c
+	}
+	// As Start decides: verified now, and no live certification.
+	out.Eligible = until.After(s.now()) && (out.Certification == nil || !out.Certification.Live())
+	return out, nil
 }
 
 // Start records a new certification of org, asked for by user, on the

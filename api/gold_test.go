@@ -195,6 +195,20 @@ func TestAVerifiedSupplierBecomesGold(t *testing.T) {
 	require.Equal(t, []string{activities.GoldActivated, activities.GoldAutoRenewOff, activities.GoldAutoRenewOn}, goldActions(resumed),
 		"a stop asked twice is one step")
 	require.Equal(t, "supplier2@example.com", resumed.Events[2].Actor)
+	// Asked again and again, a year holds at most 10 renewal changes.
+	limited := 0
+	for i := range 30 {
+		r := p.do("supplier2", "POST", "/v1/gold/auto-renew", map[string]bool{"auto_renew": i%2 == 1})
+		if r.status == http.StatusConflict {
+			require.Equal(t, workflows.RejectLimit, r.errCode())
+			limited++
+			continue
+		}
+		p.must(http.StatusOK, r)
+	}
+	assert.Positive(t, limited)
+	changes := strings.Count(strings.Join(goldActions(p.waitForGold("supplier2", "was read", func(gold.Certification) bool { return true })), " "), "auto_renew_")
+	assert.Equal(t, workflows.MaxGoldChangesPerYear, changes)
 
 	// The commission tier rules stay as they are: the Gold supplier's
 	// accepted quote carries its tier's commission.

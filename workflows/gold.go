@@ -41,6 +41,11 @@ const (
 	// goldChargeAttempts bounds the tries of a charge the provider does
 	// not answer; after them the charge counts as failed.
 	goldChargeAttempts = 20
+	// MaxGoldChangesPerYear bounds the renewal changes (off, on) and the
+	// supplier's own payments of a paid year: each is a step in the
+	// year's history, which must stay bounded however often a client
+	// asks.
+	MaxGoldChangesPerYear = 10
 )
 
 // GoldWorkflowID is the workflow of Gold certification id.
@@ -164,6 +169,8 @@ type goldCertification struct {
 	// past-due year, and pays how many such charges were made.
 	manual activities.ChargeResult
 	pays   int
+	// changes counts this year's renewal changes.
+	changes int
 	// manualBy is when the supplier's payment has had its time to be
 	// confirmed (ConfirmWithin after it was made).
 	manualBy time.Time
@@ -243,6 +250,9 @@ func (g *goldCertification) canSetAutoRenew(r GoldAutoRenewRequest) error {
 	if g.Status != activities.GoldIsActive {
 		return reject(RejectWrongStage, "the certification is %s: only an active one's renewal can change", g.Status)
 	}
+	if r.AutoRenew != g.AutoRenew && g.changes >= MaxGoldChangesPerYear {
+		return reject(RejectLimit, "the renewal may change at most %d times a year", MaxGoldChangesPerYear)
+	}
 	return nil
 }
 
@@ -257,6 +267,7 @@ func (g *goldCertification) setAutoRenew(ctx workflow.Context, r GoldAutoRenewRe
 		return g.GoldStatus, err
 	}
 	g.AutoRenew = r.AutoRenew
+	g.changes++
 	action := activities.GoldAutoRenewOff
 	if r.AutoRenew {
 		action = activities.GoldAutoRenewOn
@@ -270,6 +281,9 @@ func (g *goldCertification) canPay(r GoldPayRequest) error {
 	}
 	if g.Status != activities.GoldIsPastDue {
 		return reject(RejectWrongStage, "the certification is %s: nothing is due", g.Status)
+	}
+	if g.manual.PaymentID == "" && g.pays >= MaxGoldChangesPerYear {
+		return reject(RejectLimit, "at most %d payments may be made for a year", MaxGoldChangesPerYear)
 	}
 	return nil
 }

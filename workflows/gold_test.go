@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -303,6 +304,61 @@ func TestAPaymentWaitingAtTheEndOfTheGraceIsAwaited(t *testing.T) {
 	require.Zero(t, bank.n, "the provider was asked until it answered")
 	keys := slices.Sorted(maps.Keys(mem.Charges()))
 	require.Equal(t, []string{"gold/g-1/year-2/pay-1"}, keys, "the year is charged once")
+}
+
+// However often the supplier's client asks, a year's history holds at
+// most MaxGoldChangesPerYear renewal changes and as many payments of its
+// own: past them it is refused (limit_reached); asking for what already
+// is costs nothing.
+func TestAYearsChangesAndPaymentsAreBounded(t *testing.T) {
+	mem, book := activities.NewMemory(), &goldBook{tried: map[int]bool{}, verified: goldStart.Add(3 * year)}
+	mem.Decline(activities.GoldStep, 1_000) // every charge, the saved card's and the supplier's
+	paidUntil := goldStart.Add(40 * day)
+	r := newGoldRun(t, mem, book, goldStart)
+	for i := range 2*MaxGoldChangesPerYear + 2 {
+		r.update(day+time.Duration(i)*time.Minute, fmt.Sprintf("toggle-%d", i), UpdateGoldAutoRenew,
+			GoldAutoRenewRequest{Actor: goldSupplier, AutoRenew: i%2 == 1})
+	}
+	r.update(2*day, "same", UpdateGoldAutoRenew, GoldAutoRenewRequest{Actor: goldSupplier, AutoRenew: true})
+	for i := range MaxGoldChangesPerYear + 1 {
+		r.update(40*day+day+time.Duration(i)*time.Minute, fmt.Sprintf("pay-%d", i), UpdateGoldPay, GoldPayRequest{Actor: goldSupplier})
+	}
+	status, _ := r.run(goldInput(&GoldCarry{Seq: 1, Years: 1, PaidUntil: paidUntil, AutoRenew: true, Payer: "cus_a", SavedBy: "pay_0"}))
+	require.Equal(t, activities.GoldHasLapsed, status)
+	for i := range 2*MaxGoldChangesPerYear + 2 {
+		err := r.errs[fmt.Sprintf("toggle-%d", i)]
+		switch {
+		case i < MaxGoldChangesPerYear:
+			require.NoError(t, err, "change %d", i)
+		case i%2 == 1: // the renewal is on again after the tenth: nothing to change
+			require.NoError(t, err, "change %d", i)
+		default:
+			require.Equal(t, RejectLimit, RejectionCode(err), "change %d: %v", i, err)
+		}
+	}
+	require.NoError(t, r.errs["same"], "asking for what already is")
+	for i := range MaxGoldChangesPerYear + 1 {
+		err := r.errs[fmt.Sprintf("pay-%d", i)]
+		if i < MaxGoldChangesPerYear {
+			require.ErrorContains(t, err, "refused", "payment %d", i)
+		} else {
+			require.Equal(t, RejectLimit, RejectionCode(err), "payment %d: %v", i, err)
+		}
+	}
+	changes := 0
+	for _, s := range book.steps() {
+		if s.Action == activities.GoldAutoRenewOff || s.Action == activities.GoldAutoRenewOn {
+			changes++
+		}
+	}
+	require.Equal(t, MaxGoldChangesPerYear, changes)
+	pays := 0
+	for k := range mem.Charges() {
+		if strings.Contains(k, "/pay-") {
+			pays++
+		}
+	}
+	require.Zero(t, pays, "declined charges take nothing")
 }
 
 // Gold requires verification: a supplier no longer verified when its year
